@@ -1,0 +1,101 @@
+// Reviews and media items: the typed records avrec reads, validated against
+// the formats of docs/formats.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "avrec/table.h"
+
+namespace avrec {
+
+// ---- reviews ----------------------------------------------------------------------
+
+struct Review {
+  std::string review_id;  // given, or derived from the content (see DeriveReviewId)
+  std::string user_id;
+  std::string item_id;
+  std::string text;
+  std::optional<double> rating;
+  std::optional<int64_t> timestamp;  // Unix seconds, UTC
+  int64_t line = 0;                  // where it was read from
+  bool derived_id = false;
+};
+
+// Stable id of a review that has none: "h" + 16 hex digits of
+// SHA-256(user_id, item_id, timestamp, text) with unit separators between.
+std::string DeriveReviewId(const Review& r);
+
+struct ReviewReadOptions {
+  // An empty or whitespace-only text is an error unless this is set (scoring
+  // gives such reviews a neutral score and a flag).
+  bool allow_empty_text = false;
+  // When set, a review whose item_id it rejects is reported.
+  std::function<bool(const std::string&)> known_item;
+};
+
+struct ReviewStats {
+  int64_t records = 0;     // data records read (lines of JSONL, records of CSV)
+  int64_t valid = 0;       // handed to the sink
+  int64_t invalid = 0;     // reported and skipped
+  int64_t duplicates = 0;  // identical content (derived id seen before), skipped
+};
+
+// Streams the valid reviews of `path` (CSV, TSV or JSON Lines, maybe .gz) to
+// `sink`, in file order. Invalid rows are reported to `problems` and skipped.
+ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,
+                        const std::function<void(Review&&)>& sink);
+
+// ---- items ----------------------------------------------------------------------
+
+// How item columns become features. A column named "<modality>.<name>" (for
+// example audio.tempo) is a numeric feature of that modality unless listed in
+// `categorical`; a column without a prefix is a feature only when `numeric` or
+// `categorical` maps it to a modality.
+struct ItemSchemaOptions {
+  std::map<std::string, std::string> numeric;      // column -> modality
+  std::map<std::string, std::string> categorical;  // column -> modality ("" = from prefix)
+  char tag_separator = '|';                         // CSV tags field: "rock|live"
+};
+
+struct FeatureColumn {
+  std::string name;      // column name as in the file
+  std::string modality;  // audio, visual, ...
+};
+
+struct Item {
+  std::string item_id;
+  std::string title, description, kind;
+  std::vector<std::string> tags;
+  std::vector<double> numeric;            // size = numeric_columns.size(); NaN = missing
+  std::vector<std::string> categorical;   // size = categorical_columns.size(); "" = missing
+  int64_t line = 0;
+};
+
+struct ItemTable {
+  std::string path;
+  std::vector<FeatureColumn> numeric_columns;
+  std::vector<FeatureColumn> categorical_columns;
+  std::vector<std::string> ignored_columns;  // present in the file, used for nothing
+  std::vector<Item> items;                   // file order, item_ids unique
+  int64_t records = 0;
+  int64_t invalid = 0;
+  int64_t missing_numeric = 0;  // missing numeric values (imputed later)
+
+  // Index of an item id, or -1.
+  int Find(const std::string& item_id) const;
+  void BuildIndex();
+
+ private:
+  std::map<std::string, int> index_;
+};
+
+// Reads and validates an items file (CSV, TSV or JSON Lines). Problems go to
+// `problems`; invalid rows are skipped.
+ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, ProblemLog* problems);
+
+}  // namespace avrec

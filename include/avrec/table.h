@@ -1,0 +1,131 @@
+// Tabular input: CSV, TSV and JSON Lines files (optionally gzip-compressed)
+// read as a stream of rows of named cells, with the line each row came from.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "avrec/io.h"
+
+namespace avrec {
+
+enum class TableFormat { kCsv, kTsv, kJsonl };
+
+// Format from the file name: .csv, .tsv/.tab, .jsonl/.ndjson/.json (each
+// optionally followed by .gz). Throws Error(kUsage) for anything else.
+TableFormat DetectTableFormat(const std::string& path);
+const char* TableFormatName(TableFormat f);
+
+// One cell. CSV/TSV cells are always kText (an empty field is kText ""); JSON
+// values keep their type. `text` holds the value as text for kText, kNumber
+// (the number as written in the file), kBool ("true"/"false").
+struct Cell {
+  enum class Kind { kMissing, kNull, kText, kNumber, kBool, kList, kOther };
+  Kind kind = Kind::kMissing;
+  std::string text;
+  double number = 0;               // kNumber
+  std::vector<std::string> list;   // kList: a JSON array of strings
+};
+
+// A row: cells aligned with TableReader::columns(); cells past the end of the
+// row (a JSON object lacking the key) are kMissing.
+struct Row {
+  int64_t line = 0;
+  std::vector<Cell> cells;
+  const Cell& at(int column) const;
+};
+
+// One problem with an input file, as validate prints it: PATH:LINE: message.
+struct Problem {
+  std::string path;
+  int64_t line = 0;  // 0: the file as a whole
+  std::string message;
+};
+
+// Collects problems. The sink sees the first `max_reported` of them, in the
+// order found; the rest are only counted. Not thread-safe.
+class ProblemLog {
+ public:
+  using Sink = std::function<void(const Problem&)>;
+  ProblemLog(size_t max_reported, Sink sink) : max_(max_reported), sink_(std::move(sink)) {}
+  void Add(const std::string& path, int64_t line, std::string message);
+  size_t count() const { return count_; }
+  size_t unreported() const { return count_ > max_ ? count_ - max_ : 0; }
+
+ private:
+  size_t max_;
+  Sink sink_;
+  size_t count_ = 0;
+};
+
+// Streams the rows of a CSV/TSV (first line = header) or JSON Lines file.
+// Syntax problems (bad quoting, wrong field count, invalid UTF-8, a line that
+// is not a JSON object) are reported to the ProblemLog and the row skipped.
+class TableReader {
+ public:
+  // Throws Error(kNoInput) if the file cannot be opened, Error(kUsage) for an
+  // unknown extension.
+  TableReader(const std::string& path, ProblemLog* problems);
+  ~TableReader();
+
+  // Next well-formed row; false at end of input. The header of a CSV file is
+  // read by the constructor; a CSV without one is reported and yields no rows.
+  bool Next(Row* row);
+
+  // Column names: the CSV header, or the JSON keys in order of first
+  // appearance (this list grows while a JSON Lines file is read).
+  const std::vector<std::string>& columns() const { return columns_; }
+  // Index of a column, or -1 if it is not (yet) known.
+  int column(std::string_view name) const;
+  TableFormat format() const { return format_; }
+  const std::string& path() const { return path_; }
+  // Physical lines / records read so far, including skipped ones.
+  int64_t records_read() const { return records_; }
+  bool header_ok() const { return header_ok_; }
+
+ private:
+  bool NextCsv(Row* row);
+  bool NextJson(Row* row);
+  int AddColumn(const std::string& name);
+
+  std::string path_;
+  TableFormat format_;
+  ProblemLog* problems_;
+  std::unique_ptr<ByteSource> src_;
+  std::unique_ptr<CsvReader> csv_;
+  std::unique_ptr<LineReader> lines_;
+  std::vector<std::string> columns_;
+  std::unordered_map<std::string, int> index_;
+  CsvRecord rec_;
+  std::string line_;
+  int64_t records_ = 0;
+  bool header_ok_ = true;
+};
+
+// ---- typed access to cells ---------------------------------------------------
+
+// Parses a finite decimal number (leading/trailing blanks allowed). NaN and
+// infinities are rejected.
+bool ParseFiniteDouble(std::string_view s, double* out);
+
+// Parses a timestamp: Unix seconds (an integer, optionally with a fraction,
+// which is dropped) or ISO 8601 (YYYY-MM-DD, optionally followed by 'T' or ' '
+// and hh:mm[:ss[.fff]], then 'Z', +hh:mm, +hhmm or nothing for UTC).
+bool ParseTimestamp(std::string_view s, int64_t* unix_seconds);
+
+// Text of an id cell: text, or an integer JSON number written as digits.
+// Returns false for other kinds (null, lists, fractions, ...).
+bool CellAsId(const Cell& c, std::string* out);
+
+// Cell is absent, null or (after trimming blanks) empty text.
+bool CellIsBlank(const Cell& c);
+
+std::string_view Trim(std::string_view s);
+
+}  // namespace avrec

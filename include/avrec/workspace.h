@@ -1,0 +1,92 @@
+// The workspace: one SQLite database file that persists between nightly runs.
+// It holds the ingested items and reviews and the sentiment cache; an analyst
+// can open it with the sqlite3 shell (schema in docs/workspace.md).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "avrec/data.h"
+
+struct sqlite3;
+
+namespace avrec {
+
+// Counts of one ingest.
+struct UpsertCounts {
+  int64_t added = 0;
+  int64_t updated = 0;    // same id, different content
+  int64_t unchanged = 0;  // same id, same content
+};
+
+// A cached sentiment result, keyed by (model checksum, text key).
+struct CachedSentiment {
+  std::string label;
+  double score = 0;
+  std::string probs_json;  // {"negative":0.1,"positive":0.9}
+  std::string flags;       // "" or e.g. "empty_text", "truncated"
+};
+
+// Normalised form of a review text for the sentiment cache: blanks trimmed and
+// runs of whitespace collapsed to one space. TextKey is its SHA-256 (hex, 32
+// digits).
+std::string NormalizeReviewText(const std::string& text);
+std::string TextKey(const std::string& text);
+
+// Owns one connection. Not thread-safe: use from one thread.
+class Workspace {
+ public:
+  // Opens the database at `path`, creating it (and its schema) when `create`
+  // is true. Throws Error(kNoInput) if it does not exist and !create,
+  // Error(kCantCreate) if it cannot be created, Error(kDataErr) if the file is
+  // not an avrec workspace.
+  static std::unique_ptr<Workspace> Open(const std::string& path, bool create);
+  ~Workspace();
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+
+  // Runs `body` inside one write transaction (BEGIN IMMEDIATE): committed when
+  // it returns, rolled back when it throws (the exception propagates). A
+  // killed process leaves the database as it was before the transaction.
+  void InTransaction(const std::function<void()>& body);
+
+  // Inserts or updates items by item_id. Feature columns unknown to the
+  // workspace are registered.
+  UpsertCounts UpsertItems(const ItemTable& items);
+  // Inserts or updates one review by review_id; `counts` is incremented.
+  void UpsertReview(const Review& review, UpsertCounts* counts);
+  // Records an ingest in the runs table.
+  void LogRun(const std::string& kind, const std::string& source, const UpsertCounts& counts, int64_t skipped);
+
+  bool HasItem(const std::string& item_id);
+  std::vector<std::string> ItemIds();
+  int64_t CountReviews();
+  int64_t CountItems();
+
+  // All items (feature columns in registration order), ordered by item_id.
+  ItemTable LoadItems();
+  // All reviews ordered by review_id.
+  std::vector<Review> LoadReviews();
+
+  // Sentiment cache.
+  std::optional<CachedSentiment> FindSentiment(const std::string& model_sha256, const std::string& text_key);
+  void StoreSentiment(const std::string& model_sha256, const std::string& text_key, const CachedSentiment& s);
+
+  const std::string& path() const { return path_; }
+  sqlite3* handle() { return db_; }
+
+ private:
+  struct Cache;  // prepared statements reused across calls
+  Workspace(std::string path, sqlite3* db);
+  void CreateSchema();
+
+  std::string path_;
+  sqlite3* db_;
+  std::unique_ptr<Cache> cache_;
+};
+
+}  // namespace avrec

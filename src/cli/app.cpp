@@ -1,0 +1,119 @@
+// Command-line parsing and dispatch: builds one CLI11 subcommand per verb,
+// applies the config file, runs the handler and maps errors to exit codes.
+#include <spdlog/spdlog.h>
+
+#include <functional>
+#include <memory>
+#include <new>
+
+#include "avrec/error.h"
+#include "avrec/log.h"
+#include "avrec/version.h"
+#include "cli/commands.h"
+
+namespace avrec::cli {
+
+namespace {
+
+// One verb: its CLI11 subcommand, option table, and how to run it.
+struct Verb {
+  CLI::App* app = nullptr;
+  std::unique_ptr<OptionTable> table;
+  std::string config_path;
+  std::function<int()> run;
+};
+
+// Every config key any verb knows, for CheckConfigKeys.
+std::vector<std::string> AllConfigKeys() {
+  std::vector<std::string> keys;
+  const auto add = [&](const OptionTable& t) {
+    for (auto& k : t.keys()) keys.push_back(k);
+  };
+  {
+    OptionTable t(nullptr);
+    IngestOptions o;
+    RegisterIngest(&t, &o);
+    add(t);
+  }
+  return keys;
+}
+
+template <typename Options>
+Verb& AddVerb(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs, const char* name, const char* help,
+              void (*reg)(OptionTable*, Options*), int (*run)(const Options&)) {
+  auto verb = std::make_unique<Verb>();
+  auto options = std::make_shared<Options>();
+  verb->app = app->add_subcommand(name, help);
+  verb->table = std::make_unique<OptionTable>(verb->app);
+  reg(verb->table.get(), options.get());
+  verb->app->add_option("--config", verb->config_path,
+                        "Pipeline config file (JSON); options given on the command line win");
+  Verb* v = verb.get();
+  verb->run = [v, options, run]() {
+    if (!v->config_path.empty()) {
+      Config config = Config::Load(v->config_path);
+      CheckConfigKeys(config, AllConfigKeys());
+      v->table->Apply(config);
+    }
+    return run(*options);
+  };
+  verbs->push_back(std::move(verb));
+  return *verbs->back();
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"avrec " AVREC_VERSION
+               ": reads what people write about songs and videos and turns it into ranked recommendations.\n"
+               "Exit codes: 0 ok, 64 usage, 65 invalid input data, 66 input missing, 70 internal error,\n"
+               "73 output cannot be created, 74 I/O error."};
+  app.set_version_flag("--version", std::string("avrec ") + AVREC_VERSION);
+  app.require_subcommand(1, 1);
+  app.fallthrough();
+  std::string log_level = "info", log_format = "text";
+  app.add_option("--log-level", log_level, "Log level: trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->envname("AVREC_LOG_LEVEL")
+      ->capture_default_str();
+  app.add_option("--log-format", log_format, "Log format on stderr: text, or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->envname("AVREC_LOG_FORMAT")
+      ->capture_default_str();
+
+  std::vector<std::unique_ptr<Verb>> verbs;
+  AddVerb<ValidateOptions>(&app, &verbs, "validate",
+                           "Check reviews and items files against the formats and against each other",
+                           RegisterValidate, RunValidate);
+  AddVerb<IngestOptions>(&app, &verbs, "ingest",
+                         "Load reviews and items into a workspace (SQLite), transactionally and incrementally",
+                         RegisterIngest, RunIngest);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return static_cast<int>(ExitCode::kUsage);
+  }
+
+  try {
+    SetupLogging(log_level, log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+    for (auto& v : verbs) {
+      if (v->app->parsed()) return v->run();
+    }
+    return static_cast<int>(ExitCode::kUsage);
+  } catch (const Error& e) {
+    spdlog::error("{}", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    spdlog::error("out of memory");
+    return static_cast<int>(ExitCode::kSoftware);
+  } catch (const std::exception& e) {
+    spdlog::error("internal error: {}", e.what());
+    return static_cast<int>(ExitCode::kSoftware);
+  }
+}
+
+}  // namespace avrec::cli

@@ -1,0 +1,46 @@
+// The subcommands: one options struct per verb (defaults in the struct), a
+// registration function that puts its flags and config keys in an
+// OptionTable, and a handler `int RunX(const XOptions&)` returning the exit
+// code. Handlers throw avrec::Error for failures; Main maps them to exit codes.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "avrec/data.h"
+#include "cli/options.h"
+
+namespace avrec::cli {
+
+// Input files shared by validate, ingest and run.
+struct InputOptions {
+  std::string reviews;  // path, may be empty
+  std::string items;    // path, may be empty
+  bool allow_empty_text = false;
+  ItemSchemaOptions schema;
+  std::string tag_separator = "|";
+  int max_errors = 100;
+
+  ItemSchemaOptions Schema() const;
+};
+void RegisterInputs(OptionTable* t, InputOptions* o);
+
+struct ValidateOptions {
+  InputOptions in;
+};
+void RegisterValidate(OptionTable* t, ValidateOptions* o);
+int RunValidate(const ValidateOptions& o);
+
+struct IngestOptions {
+  InputOptions in;
+  std::string workspace;
+  bool lenient = false;
+};
+void RegisterIngest(OptionTable* t, IngestOptions* o);
+int RunIngest(const IngestOptions& o);
+
+// Entry point of the avrec executable.
+int Main(int argc, char** argv);
+
+}  // namespace avrec::cli

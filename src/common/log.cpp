@@ -1,0 +1,131 @@
+#include "avrec/log.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "avrec/error.h"
+
+namespace avrec {
+
+namespace {
+
+LogFormat g_format = LogFormat::kText;  // set once by SetupLogging, from main
+
+// Formats a log record as one JSON object per line, escaping the message.
+class JsonFormatter : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    using clock = std::chrono::system_clock;
+    auto t = clock::to_time_t(msg.time);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count() % 1000;
+    std::tm tm;
+    gmtime_r(&t, &tm);
+    char ts[80];
+    std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    nlohmann::ordered_json j;
+    j["time"] = ts;
+    auto level = spdlog::level::to_string_view(msg.level);
+    j["level"] = std::string(level.data(), level.size());
+    j["msg"] = std::string(msg.payload.data(), msg.payload.size());
+    std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    dest.append(line.data(), line.data() + line.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+};
+
+}  // namespace
+
+void SetupLogging(const std::string& level, LogFormat format) {
+  auto lvl = spdlog::level::from_str(level);
+  if (lvl == spdlog::level::off && level != "off") {
+    Fail(ExitCode::kUsage, "--log-level: unknown level '", level,
+         "' (expected trace, debug, info, warn, error, critical or off)");
+  }
+  g_format = format;
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("avrec", sink);
+  if (format == LogFormat::kJson) {
+    logger->set_formatter(std::make_unique<JsonFormatter>());
+  } else {
+    logger->set_pattern("avrec: %^%l%$: %v");
+  }
+  logger->set_level(lvl);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+LogFormat CurrentLogFormat() { return g_format; }
+
+void PrintProblem(const Problem& p) {
+  std::string line;
+  if (g_format == LogFormat::kJson) {
+    nlohmann::ordered_json j;
+    j["level"] = "error";
+    j["file"] = p.path;
+    j["line"] = p.line;
+    j["msg"] = p.message;
+    line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  } else {
+    line = p.path + ":" + std::to_string(p.line) + ": " + p.message + "\n";
+  }
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+Progress::Progress(std::string label, int64_t total)
+    : label_(std::move(label)), total_(total), start_(std::chrono::steady_clock::now()), last_draw_(start_) {
+  enabled_ = ::isatty(STDERR_FILENO) == 1 && g_format == LogFormat::kText &&
+             spdlog::default_logger()->level() <= spdlog::level::info;
+}
+
+Progress::~Progress() { Finish(); }
+
+void Progress::Tick(int64_t n) {
+  done_ += n;
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now - start_ < std::chrono::milliseconds(500) || now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  Draw(false);
+}
+
+void Progress::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (drawn_) {
+    Draw(true);
+    std::fputs("\n", stderr);
+  }
+}
+
+void Progress::Draw(bool final) {
+  drawn_ = true;
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double rate = secs > 0 ? done_ / secs : 0;
+  if (total_ <= 0) {  // unknown total: count and rate only
+    std::fprintf(stderr, "\r%s %lld %.0f/s\033[K", label_.c_str(), static_cast<long long>(done_), rate);
+    std::fflush(stderr);
+    return;
+  }
+  constexpr int kWidth = 30;
+  double frac = total_ > 0 ? std::min(1.0, static_cast<double>(done_) / total_) : 0;
+  int fill = static_cast<int>(frac * kWidth);
+  std::string bar(fill, '=');
+  if (fill < kWidth) bar += '>' + std::string(kWidth - fill - 1, ' ');
+  char eta[32] = "";
+  if (!final && rate > 0 && total_ > done_) {
+    int s = static_cast<int>((total_ - done_) / rate);
+    std::snprintf(eta, sizeof eta, " ETA %d:%02d", s / 60, s % 60);
+  }
+  std::fprintf(stderr, "\r%s [%s] %lld/%lld %.0f/s%s\033[K", label_.c_str(), bar.c_str(),
+               static_cast<long long>(done_), static_cast<long long>(total_), rate, eta);
+  std::fflush(stderr);
+}
+
+}  // namespace avrec

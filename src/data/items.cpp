@@ -1,0 +1,213 @@
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <unordered_map>
+
+#include "avrec/data.h"
+#include "avrec/error.h"
+
+namespace avrec {
+
+namespace {
+
+enum class Role { kUnknown, kId, kTitle, kTags, kDescription, kKind, kNumeric, kCategorical, kIgnored };
+
+struct ColumnRole {
+  Role role = Role::kUnknown;
+  int feature = -1;  // index into numeric_columns / categorical_columns
+};
+
+std::string Prefix(const std::string& name) {
+  size_t dot = name.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == name.size()) return "";
+  return name.substr(0, dot);
+}
+
+std::string Shown(const std::string& s) {
+  std::string t = s.size() > 40 ? s.substr(0, 40) + "..." : s;
+  for (char& c : t) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  return "'" + t + "'";
+}
+
+std::vector<std::string> SplitTags(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string::npos) end = s.size();
+    std::string_view t = Trim(std::string_view(s).substr(start, end - start));
+    if (!t.empty()) out.emplace_back(t);
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int ItemTable::Find(const std::string& item_id) const {
+  auto it = index_.find(item_id);
+  return it == index_.end() ? -1 : it->second;
+}
+
+void ItemTable::BuildIndex() {
+  index_.clear();
+  for (size_t i = 0; i < items.size(); ++i) index_.emplace(items[i].item_id, static_cast<int>(i));
+}
+
+ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, ProblemLog* problems) {
+  ItemTable out;
+  out.path = path;
+  TableReader table(path, problems);
+  if (!table.header_ok()) return out;
+  if (table.format() != TableFormat::kJsonl && table.column("item_id") < 0) {
+    problems->Add(path, 1, "missing required column 'item_id'");
+    return out;
+  }
+  std::vector<ColumnRole> roles;
+  const auto classify = [&](const std::string& name) {
+    ColumnRole r;
+    if (name == "item_id") r.role = Role::kId;
+    else if (name == "title") r.role = Role::kTitle;
+    else if (name == "tags") r.role = Role::kTags;
+    else if (name == "description") r.role = Role::kDescription;
+    else if (name == "kind") r.role = Role::kKind;
+    else if (auto c = schema.categorical.find(name); c != schema.categorical.end()) {
+      r.role = Role::kCategorical;
+      std::string modality = !c->second.empty() ? c->second : !Prefix(name).empty() ? Prefix(name) : "other";
+      r.feature = static_cast<int>(out.categorical_columns.size());
+      out.categorical_columns.push_back({name, modality});
+    } else if (auto n = schema.numeric.find(name); n != schema.numeric.end()) {
+      r.role = Role::kNumeric;
+      std::string modality = !n->second.empty() ? n->second : !Prefix(name).empty() ? Prefix(name) : "other";
+      r.feature = static_cast<int>(out.numeric_columns.size());
+      out.numeric_columns.push_back({name, modality});
+    } else if (!Prefix(name).empty()) {
+      r.role = Role::kNumeric;
+      r.feature = static_cast<int>(out.numeric_columns.size());
+      out.numeric_columns.push_back({name, Prefix(name)});
+    } else {
+      r.role = Role::kIgnored;
+      if (!name.empty()) out.ignored_columns.push_back(name);
+    }
+    return r;
+  };
+  const auto sync_roles = [&]() {
+    while (roles.size() < table.columns().size()) roles.push_back(classify(table.columns()[roles.size()]));
+  };
+  sync_roles();
+
+  std::unordered_map<std::string, int64_t> seen;
+  const double kNaN = std::numeric_limits<double>::quiet_NaN();
+  Row row;
+  while (table.Next(&row)) {
+    ++out.records;
+    sync_roles();
+    size_t before = problems->count();
+    const auto bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
+    Item item;
+    item.line = row.line;
+    item.numeric.assign(out.numeric_columns.size(), kNaN);
+    item.categorical.assign(out.categorical_columns.size(), "");
+    bool has_id = false;
+    for (size_t col = 0; col < row.cells.size() && col < roles.size(); ++col) {
+      const Cell& c = row.cells[col];
+      const std::string& name = table.columns()[col];
+      const ColumnRole& role = roles[col];
+      const auto text_value = [&](std::string* dst) {
+        if (CellIsBlank(c)) return;
+        if (c.kind != Cell::Kind::kText) {
+          bad("field '" + name + "': expected text");
+        } else {
+          *dst = c.text;
+        }
+      };
+      switch (role.role) {
+        case Role::kId:
+          if (c.kind == Cell::Kind::kMissing) break;
+          has_id = true;
+          if (!CellAsId(c, &item.item_id)) {
+            bad("field 'item_id': expected a string id");
+          } else if (item.item_id.empty()) {
+            bad("field 'item_id' is empty");
+          }
+          break;
+        case Role::kTitle: text_value(&item.title); break;
+        case Role::kDescription: text_value(&item.description); break;
+        case Role::kKind: text_value(&item.kind); break;
+        case Role::kTags:
+          if (c.kind == Cell::Kind::kList) {
+            for (const auto& t : c.list) {
+              if (!Trim(t).empty()) item.tags.emplace_back(Trim(t));
+            }
+          } else if (!CellIsBlank(c)) {
+            if (c.kind != Cell::Kind::kText) {
+              bad("field 'tags': expected text or a list of strings");
+            } else {
+              item.tags = SplitTags(c.text, schema.tag_separator);
+            }
+          }
+          break;
+        case Role::kNumeric: {
+          double v;
+          if (CellIsBlank(c)) {
+            // missing: stays NaN, imputed by the feature stage
+          } else if (c.kind == Cell::Kind::kNumber) {
+            item.numeric[role.feature] = c.number;
+          } else if (c.kind == Cell::Kind::kText && ParseFiniteDouble(c.text, &v)) {
+            item.numeric[role.feature] = v;
+          } else {
+            std::string msg = "field '" + name + "': expected a finite number, got " + Shown(c.text);
+            if (c.kind == Cell::Kind::kText && !ParseFiniteDouble(c.text, &v)) {
+              std::string low;
+              for (char ch : std::string(Trim(c.text))) low += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+              bool non_finite = low == "nan" || low == "-nan" || low == "inf" || low == "-inf" || low == "+inf" ||
+                                low == "infinity" || low == "-infinity";
+              if (!non_finite) msg += " (if this column holds categories, declare it categorical)";
+            }
+            bad(msg);
+          }
+          break;
+        }
+        case Role::kCategorical:
+          if (!CellIsBlank(c)) {
+            if (c.kind == Cell::Kind::kText || c.kind == Cell::Kind::kNumber || c.kind == Cell::Kind::kBool) {
+              item.categorical[role.feature] = std::string(Trim(c.text));
+            } else {
+              bad("field '" + name + "': expected a category (text)");
+            }
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    if (!has_id) bad("missing required field 'item_id'");
+    if (problems->count() == before && !item.item_id.empty()) {
+      auto [it, inserted] = seen.emplace(item.item_id, row.line);
+      if (!inserted) bad("duplicate item_id '" + item.item_id + "' (first on line " + std::to_string(it->second) + ")");
+    }
+    if (problems->count() != before) {
+      ++out.invalid;
+      continue;
+    }
+    out.items.push_back(std::move(item));
+  }
+  // JSON Lines: columns first seen late are missing in earlier items.
+  for (Item& item : out.items) {
+    item.numeric.resize(out.numeric_columns.size(), kNaN);
+    item.categorical.resize(out.categorical_columns.size());
+  }
+  out.records = table.records_read();
+  out.invalid = out.records - static_cast<int64_t>(out.items.size());
+  out.missing_numeric = 0;
+  for (const Item& item : out.items) {
+    for (double v : item.numeric) out.missing_numeric += std::isnan(v) ? 1 : 0;
+  }
+  out.BuildIndex();
+  return out;
+}
+
+}  // namespace avrec
+

@@ -1,0 +1,350 @@
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "avrec/error.h"
+#include "avrec/table.h"
+
+namespace avrec {
+
+namespace {
+
+const Cell kMissingCell{};
+
+std::string Quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s.substr(0, 60)) {
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += '?';
+    } else {
+      out += c;
+    }
+  }
+  if (s.size() > 60) out += "...";
+  return out + "'";
+}
+
+}  // namespace
+
+const Cell& Row::at(int column) const {
+  if (column < 0 || static_cast<size_t>(column) >= cells.size()) return kMissingCell;
+  return cells[column];
+}
+
+void ProblemLog::Add(const std::string& path, int64_t line, std::string message) {
+  ++count_;
+  if (count_ <= max_ && sink_) sink_(Problem{path, line, std::move(message)});
+}
+
+TableFormat DetectTableFormat(const std::string& path) {
+  std::string ext = DataExtension(path);
+  if (ext == "csv") return TableFormat::kCsv;
+  if (ext == "tsv" || ext == "tab") return TableFormat::kTsv;
+  if (ext == "jsonl" || ext == "ndjson" || ext == "json") return TableFormat::kJsonl;
+  Fail(ExitCode::kUsage, path, ": cannot tell the format from the extension '", ext,
+       "' (expected .csv, .tsv, .jsonl or .ndjson, optionally followed by .gz)");
+}
+
+const char* TableFormatName(TableFormat f) {
+  switch (f) {
+    case TableFormat::kCsv: return "CSV";
+    case TableFormat::kTsv: return "TSV";
+    case TableFormat::kJsonl: return "JSON Lines";
+  }
+  return "?";
+}
+
+TableReader::TableReader(const std::string& path, ProblemLog* problems)
+    : path_(path), format_(DetectTableFormat(path)), problems_(problems) {
+  src_ = std::make_unique<ByteSource>(path);
+  if (format_ == TableFormat::kJsonl) {
+    lines_ = std::make_unique<LineReader>(src_.get());
+    return;
+  }
+  csv_ = std::make_unique<CsvReader>(src_.get(), format_ == TableFormat::kTsv ? '\t' : ',');
+  if (!csv_->Next(&rec_)) {
+    problems_->Add(path_, 1, "file is empty: expected a header line naming the columns");
+    header_ok_ = false;
+    return;
+  }
+  if (!rec_.error.empty()) {
+    problems_->Add(path_, rec_.line, "header: " + rec_.error);
+    header_ok_ = false;
+  }
+  for (size_t i = 0; i < rec_.fields.size(); ++i) {
+    std::string name(Trim(rec_.fields[i]));
+    size_t bad;
+    if (!IsValidUtf8(name, &bad)) {
+      problems_->Add(path_, rec_.line, "header: column " + std::to_string(i + 1) + " name is not valid UTF-8");
+      header_ok_ = false;
+    }
+    if (!name.empty() && index_.count(name) != 0) {
+      problems_->Add(path_, rec_.line, "header: duplicate column name " + Quote(name));
+      header_ok_ = false;
+    }
+    columns_.push_back(name);
+    if (!name.empty()) index_.emplace(name, static_cast<int>(i));
+  }
+}
+
+TableReader::~TableReader() = default;
+
+int TableReader::column(std::string_view name) const {
+  auto it = index_.find(std::string(name));
+  return it == index_.end() ? -1 : it->second;
+}
+
+int TableReader::AddColumn(const std::string& name) {
+  auto it = index_.find(name);
+  if (it != index_.end()) return it->second;
+  int idx = static_cast<int>(columns_.size());
+  columns_.push_back(name);
+  index_.emplace(name, idx);
+  return idx;
+}
+
+bool TableReader::Next(Row* row) {
+  if (!header_ok_) return false;
+  return format_ == TableFormat::kJsonl ? NextJson(row) : NextCsv(row);
+}
+
+bool TableReader::NextCsv(Row* row) {
+  while (csv_->Next(&rec_)) {
+    ++records_;
+    if (!rec_.error.empty()) {
+      problems_->Add(path_, rec_.line, rec_.error);
+      continue;
+    }
+    if (rec_.fields.size() != columns_.size()) {
+      problems_->Add(path_, rec_.line,
+                     "expected " + std::to_string(columns_.size()) + " fields (as in the header), found " +
+                         std::to_string(rec_.fields.size()));
+      continue;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < rec_.fields.size() && ok; ++i) {
+      size_t bad;
+      if (!IsValidUtf8(rec_.fields[i], &bad)) {
+        const std::string& name = columns_[i];
+        problems_->Add(path_, rec_.line,
+                       "field '" + (name.empty() ? std::to_string(i + 1) : name) +
+                           "': invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the field");
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    row->line = rec_.line;
+    row->cells.resize(rec_.fields.size());
+    for (size_t i = 0; i < rec_.fields.size(); ++i) {
+      Cell& c = row->cells[i];
+      c.kind = Cell::Kind::kText;
+      c.text.swap(rec_.fields[i]);
+      c.list.clear();
+    }
+    return true;
+  }
+  return false;
+}
+
+bool TableReader::NextJson(Row* row) {
+  using nlohmann::json;
+  while (lines_->Next(&line_)) {
+    const int64_t line = lines_->line_number();
+    if (Trim(line_).empty()) continue;
+    ++records_;
+    size_t bad;
+    if (!IsValidUtf8(line_, &bad)) {
+      problems_->Add(path_, line, "invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the line");
+      continue;
+    }
+    json obj;
+    try {
+      obj = json::parse(line_);
+    } catch (const json::parse_error& e) {
+      std::string what = e.what();
+      size_t p = what.find("parse error");
+      problems_->Add(path_, line, "not valid JSON: " + (p == std::string::npos ? what : what.substr(p)));
+      continue;
+    }
+    if (!obj.is_object()) {
+      problems_->Add(path_, line, std::string("expected a JSON object, found a ") + obj.type_name());
+      continue;
+    }
+    row->line = line;
+    for (Cell& c : row->cells) c.kind = Cell::Kind::kMissing;
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+      int idx = AddColumn(it.key());
+      if (static_cast<size_t>(idx) >= row->cells.size()) row->cells.resize(idx + 1);
+      Cell& c = row->cells[idx];
+      c.list.clear();
+      const json& v = it.value();
+      if (v.is_null()) {
+        c.kind = Cell::Kind::kNull;
+        c.text.clear();
+      } else if (v.is_string()) {
+        c.kind = Cell::Kind::kText;
+        c.text = v.get<std::string>();
+      } else if (v.is_number()) {
+        c.kind = Cell::Kind::kNumber;
+        c.number = v.get<double>();
+        c.text = v.dump();
+      } else if (v.is_boolean()) {
+        c.kind = Cell::Kind::kBool;
+        c.text = v.get<bool>() ? "true" : "false";
+      } else if (v.is_array() && std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_string(); })) {
+        c.kind = Cell::Kind::kList;
+        for (const json& e : v) c.list.push_back(e.get<std::string>());
+        c.text.clear();
+      } else {
+        c.kind = Cell::Kind::kOther;
+        c.text = v.dump();
+      }
+    }
+    return true;
+  }
+  return false;
+}
+
+// ---- typed access ---------------------------------------------------------------
+
+std::string_view Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) --e;
+  return s.substr(b, e - b);
+}
+
+bool ParseFiniteDouble(std::string_view s, double* out) {
+  s = Trim(s);
+  if (s.empty()) return false;
+  if (s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return false;
+  // from_chars accepts "nan"/"inf" spellings; reject anything but digits here.
+  char f = s.front() == '-' && s.size() > 1 ? s[1] : s.front();
+  if (!(std::isdigit(static_cast<unsigned char>(f)) || f == '.')) return false;
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
+  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return false;
+  *out = v;
+  return true;
+}
+
+namespace {
+
+bool ReadDigits(std::string_view s, size_t* i, size_t n, int* out) {
+  if (*i + n > s.size()) return false;
+  int v = 0;
+  for (size_t k = 0; k < n; ++k) {
+    char c = s[*i + k];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *i += n;
+  *out = v;
+  return true;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+bool ParseIso8601(std::string_view s, int64_t* out) {
+  size_t i = 0;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  if (!ReadDigits(s, &i, 4, &y) || i >= s.size() || s[i++] != '-') return false;
+  if (!ReadDigits(s, &i, 2, &mo) || i >= s.size() || s[i++] != '-') return false;
+  if (!ReadDigits(s, &i, 2, &d)) return false;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12) return false;
+  int dim = kDays[mo - 1] + (mo == 2 && IsLeap(y) ? 1 : 0);
+  if (d < 1 || d > dim) return false;
+  int64_t offset = 0;
+  if (i < s.size()) {
+    if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return false;
+    ++i;
+    if (!ReadDigits(s, &i, 2, &h) || i >= s.size() || s[i++] != ':') return false;
+    if (!ReadDigits(s, &i, 2, &mi)) return false;
+    if (i < s.size() && s[i] == ':') {
+      ++i;
+      if (!ReadDigits(s, &i, 2, &sec)) return false;
+      if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+        ++i;
+        size_t start = i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+        if (i == start) return false;
+      }
+    }
+    if (h > 23 || mi > 59 || sec > 60) return false;
+    if (i < s.size()) {
+      char z = s[i];
+      if (z == 'Z' || z == 'z') {
+        ++i;
+      } else if (z == '+' || z == '-') {
+        ++i;
+        int oh = 0, om = 0;
+        if (!ReadDigits(s, &i, 2, &oh)) return false;
+        if (i < s.size() && s[i] == ':') ++i;
+        if (i < s.size() && !ReadDigits(s, &i, 2, &om)) return false;
+        if (oh > 23 || om > 59) return false;
+        offset = (z == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+      } else {
+        return false;
+      }
+    }
+  }
+  if (i != s.size()) return false;
+  *out = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+  return true;
+}
+
+}  // namespace
+
+bool ParseTimestamp(std::string_view s, int64_t* unix_seconds) {
+  s = Trim(s);
+  if (s.empty()) return false;
+  if (s.size() >= 10 && s[4] == '-' && s[7] == '-') return ParseIso8601(s, unix_seconds);
+  double v;
+  if (!ParseFiniteDouble(s, &v)) return false;
+  if (v < -1e13 || v > 1e13) return false;  // beyond +-300,000 years: not seconds
+  *unix_seconds = static_cast<int64_t>(std::floor(v));
+  return true;
+}
+
+bool CellAsId(const Cell& c, std::string* out) {
+  if (c.kind == Cell::Kind::kText) {
+    *out = std::string(Trim(c.text));
+    return true;
+  }
+  if (c.kind == Cell::Kind::kNumber && std::floor(c.number) == c.number &&
+      c.text.find_first_of(".eE") == std::string::npos) {
+    *out = c.text;
+    return true;
+  }
+  return false;
+}
+
+bool CellIsBlank(const Cell& c) {
+  switch (c.kind) {
+    case Cell::Kind::kMissing:
+    case Cell::Kind::kNull:
+      return true;
+    case Cell::Kind::kText:
+      return Trim(c.text).empty();
+    case Cell::Kind::kList:
+      return c.list.empty();
+    default:
+      return false;
+  }
+}
+
+}  // namespace avrec

@@ -1,0 +1,438 @@
+#include "avrec/workspace.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "avrec/error.h"
+#include "avrec/hash.h"
+
+namespace avrec {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// A prepared statement, finalised on destruction.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) {
+      Fail(ExitCode::kSoftware, "sqlite prepare failed: ", sqlite3_errmsg(db), " in: ", sql);
+    }
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& BindDouble(int i, double v) {
+    sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  // Steps once: true if a row is available.
+  bool Step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    Fail(rc == SQLITE_FULL || rc == SQLITE_IOERR ? ExitCode::kIoErr : ExitCode::kSoftware,
+         "sqlite: ", sqlite3_errmsg(db_));
+  }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  std::string Text(int col) const {
+    const unsigned char* t = sqlite3_column_text(s_, col);
+    return t == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(t),
+                                                      static_cast<size_t>(sqlite3_column_bytes(s_, col)));
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  double Double(int col) const { return sqlite3_column_double(s_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+void Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : "unknown error";
+    sqlite3_free(err);
+    Fail(ExitCode::kIoErr, "sqlite: ", msg);
+  }
+}
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items(
+  item_id TEXT PRIMARY KEY,
+  title TEXT NOT NULL DEFAULT '',
+  tags TEXT NOT NULL DEFAULT '[]',          -- JSON array of strings
+  description TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL DEFAULT '',
+  features TEXT NOT NULL DEFAULT '{}',      -- JSON object: column -> number or category
+  content_hash TEXT NOT NULL,
+  updated_run INTEGER);
+CREATE TABLE IF NOT EXISTS feature_columns(
+  ordinal INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  modality TEXT NOT NULL,
+  type TEXT NOT NULL CHECK (type IN ('numeric', 'categorical')));
+CREATE TABLE IF NOT EXISTS reviews(
+  review_id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  item_id TEXT NOT NULL,
+  text TEXT NOT NULL,
+  rating REAL,
+  timestamp INTEGER,
+  text_key TEXT NOT NULL,                   -- sentiment cache key of the text
+  content_hash TEXT NOT NULL,
+  updated_run INTEGER);
+CREATE INDEX IF NOT EXISTS reviews_by_user ON reviews(user_id);
+CREATE INDEX IF NOT EXISTS reviews_by_item ON reviews(item_id);
+CREATE TABLE IF NOT EXISTS sentiment_cache(
+  model_sha256 TEXT NOT NULL,
+  text_key TEXT NOT NULL,
+  label TEXT NOT NULL,
+  score REAL NOT NULL,
+  probs TEXT NOT NULL,                      -- JSON object: label -> probability
+  flags TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (model_sha256, text_key));
+CREATE TABLE IF NOT EXISTS runs(
+  run_id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+  kind TEXT NOT NULL,
+  source TEXT NOT NULL,
+  added INTEGER NOT NULL,
+  updated INTEGER NOT NULL,
+  unchanged INTEGER NOT NULL,
+  skipped INTEGER NOT NULL);
+)sql";
+
+std::string ItemFeaturesJson(const ItemTable& t, const Item& item) {
+  nlohmann::ordered_json f = nlohmann::ordered_json::object();
+  for (size_t i = 0; i < t.numeric_columns.size(); ++i) {
+    if (!std::isnan(item.numeric[i])) f[t.numeric_columns[i].name] = item.numeric[i];
+  }
+  for (size_t i = 0; i < t.categorical_columns.size(); ++i) {
+    if (!item.categorical[i].empty()) f[t.categorical_columns[i].name] = item.categorical[i];
+  }
+  return f.dump();
+}
+
+}  // namespace
+
+std::string NormalizeReviewText(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  bool space = false;
+  for (char c : text) {
+    bool blank = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    if (blank) {
+      space = !out.empty();
+    } else {
+      if (space) out += ' ';
+      space = false;
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string TextKey(const std::string& text) { return Sha256Hex(NormalizeReviewText(text)).substr(0, 32); }
+
+std::unique_ptr<Workspace> Workspace::Open(const std::string& path, bool create) {
+  struct stat st;
+  bool exists = ::stat(path.c_str(), &st) == 0;
+  if (!exists && !create) {
+    Fail(ExitCode::kNoInput, path, ": no such workspace (create it with `avrec ingest --workspace ", path, "`)");
+  }
+  if (exists && S_ISDIR(st.st_mode)) Fail(ExitCode::kNoInput, path, ": is a directory, expected a workspace file");
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    Fail(exists ? ExitCode::kNoInput : ExitCode::kCantCreate, path, ": cannot open workspace: ", msg);
+  }
+  sqlite3_busy_timeout(db, 10000);
+  std::unique_ptr<Workspace> ws(new Workspace(path, db));
+  // Check it is an avrec workspace (or empty) before touching it.
+  {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err != nullptr ? err : "";
+      sqlite3_free(err);
+      Fail(ExitCode::kDataErr, path, ": not an avrec workspace (", msg, ")");
+    }
+  }
+  Exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
+  bool has_meta = false, empty = true;
+  {
+    Stmt s(db, "SELECT name FROM sqlite_master WHERE type = 'table'");
+    while (s.Step()) {
+      empty = false;
+      if (s.Text(0) == "meta") has_meta = true;
+    }
+  }
+  if (!empty && !has_meta) Fail(ExitCode::kDataErr, path, ": not an avrec workspace (no meta table)");
+  if (empty) {
+    ws->CreateSchema();
+  } else {
+    Stmt s(db, "SELECT value FROM meta WHERE key = 'schema_version'");
+    if (!s.Step()) Fail(ExitCode::kDataErr, path, ": not an avrec workspace (no schema_version)");
+    int v = std::atoi(s.Text(0).c_str());
+    if (v != kSchemaVersion) {
+      Fail(ExitCode::kDataErr, path, ": workspace schema version ", v, " is not supported (this avrec reads version ",
+           kSchemaVersion, ")");
+    }
+  }
+  return ws;
+}
+
+struct Workspace::Cache {
+  std::unique_ptr<Stmt> get_review, put_review, find_sentiment, store_sentiment;
+  Stmt& Get(std::unique_ptr<Stmt>* slot, sqlite3* db, const char* sql) {
+    if (!*slot) *slot = std::make_unique<Stmt>(db, sql);
+    (*slot)->Reset();
+    return **slot;
+  }
+};
+
+Workspace::Workspace(std::string path, sqlite3* db)
+    : path_(std::move(path)), db_(db), cache_(std::make_unique<Cache>()) {}
+
+Workspace::~Workspace() {
+  cache_.reset();
+  sqlite3_close(db_);
+}
+
+void Workspace::CreateSchema() {
+  InTransaction([&] {
+    Exec(db_, kSchema);
+    Stmt s(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?), ('created_by', 'avrec')");
+    s.Bind(1, std::to_string(kSchemaVersion));
+    s.Step();
+  });
+}
+
+void Workspace::InTransaction(const std::function<void()>& body) {
+  Exec(db_, "BEGIN IMMEDIATE");
+  try {
+    body();
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  Exec(db_, "COMMIT");
+}
+
+UpsertCounts Workspace::UpsertItems(const ItemTable& t) {
+  UpsertCounts counts;
+  // Register feature columns.
+  {
+    Stmt find(db_, "SELECT type FROM feature_columns WHERE name = ?");
+    Stmt add(db_, "INSERT INTO feature_columns(name, modality, type) VALUES (?, ?, ?)");
+    const auto reg = [&](const FeatureColumn& c, const std::string& type) {
+      find.Reset();
+      find.Bind(1, c.name);
+      if (find.Step()) {
+        if (find.Text(0) != type) {
+          Fail(ExitCode::kDataErr, t.path, ": column '", c.name, "' is ", type, " here but ", find.Text(0),
+               " in the workspace");
+        }
+        return;
+      }
+      add.Reset();
+      add.Bind(1, c.name).Bind(2, c.modality).Bind(3, type);
+      add.Step();
+    };
+    for (const auto& c : t.numeric_columns) reg(c, "numeric");
+    for (const auto& c : t.categorical_columns) reg(c, "categorical");
+  }
+  Stmt get(db_, "SELECT content_hash FROM items WHERE item_id = ?");
+  Stmt put(db_,
+           "INSERT INTO items(item_id, title, tags, description, kind, features, content_hash) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(item_id) DO UPDATE SET title = ?2, tags = ?3, "
+           "description = ?4, kind = ?5, features = ?6, content_hash = ?7");
+  for (const Item& item : t.items) {
+    std::string tags = nlohmann::json(item.tags).dump();
+    std::string features = ItemFeaturesJson(t, item);
+    std::string hash = Sha256Hex(item.title + '\x1f' + tags + '\x1f' + item.description + '\x1f' + item.kind +
+                                 '\x1f' + features);
+    get.Reset();
+    get.Bind(1, item.item_id);
+    bool exists = get.Step();
+    if (exists && get.Text(0) == hash) {
+      ++counts.unchanged;
+      continue;
+    }
+    ++(exists ? counts.updated : counts.added);
+    put.Reset();
+    put.Bind(1, item.item_id).Bind(2, item.title).Bind(3, tags).Bind(4, item.description).Bind(5, item.kind);
+    put.Bind(6, features).Bind(7, hash);
+    put.Step();
+  }
+  return counts;
+}
+
+void Workspace::UpsertReview(const Review& r, UpsertCounts* counts) {
+  std::string key = TextKey(r.text);
+  std::string content = r.user_id + '\x1f' + r.item_id + '\x1f' + r.text + '\x1f' +
+                        (r.rating ? nlohmann::json(*r.rating).dump() : "") + '\x1f' +
+                        (r.timestamp ? std::to_string(*r.timestamp) : "");
+  std::string hash = Sha256Hex(content);
+  Stmt& get = cache_->Get(&cache_->get_review, db_, "SELECT content_hash FROM reviews WHERE review_id = ?");
+  get.Bind(1, r.review_id);
+  bool exists = get.Step();
+  bool same = exists && get.Text(0) == hash;
+  get.Reset();
+  if (same) {
+    ++counts->unchanged;
+    return;
+  }
+  ++(exists ? counts->updated : counts->added);
+  Stmt& put = cache_->Get(&cache_->put_review, db_,
+           "INSERT INTO reviews(review_id, user_id, item_id, text, rating, timestamp, text_key, content_hash) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(review_id) DO UPDATE SET user_id = ?2, "
+           "item_id = ?3, text = ?4, rating = ?5, timestamp = ?6, text_key = ?7, content_hash = ?8");
+  put.Bind(1, r.review_id).Bind(2, r.user_id).Bind(3, r.item_id).Bind(4, r.text);
+  if (r.rating) put.BindDouble(5, *r.rating); else put.BindNull(5);
+  if (r.timestamp) put.Bind(6, *r.timestamp); else put.BindNull(6);
+  put.Bind(7, key).Bind(8, hash);
+  put.Step();
+  put.Reset();
+}
+
+void Workspace::LogRun(const std::string& kind, const std::string& source, const UpsertCounts& c, int64_t skipped) {
+  Stmt s(db_, "INSERT INTO runs(kind, source, added, updated, unchanged, skipped) VALUES (?, ?, ?, ?, ?, ?)");
+  s.Bind(1, kind).Bind(2, source).Bind(3, c.added).Bind(4, c.updated).Bind(5, c.unchanged).Bind(6, skipped);
+  s.Step();
+}
+
+bool Workspace::HasItem(const std::string& item_id) {
+  Stmt s(db_, "SELECT 1 FROM items WHERE item_id = ?");
+  s.Bind(1, item_id);
+  return s.Step();
+}
+
+std::vector<std::string> Workspace::ItemIds() {
+  std::vector<std::string> out;
+  Stmt s(db_, "SELECT item_id FROM items ORDER BY item_id");
+  while (s.Step()) out.push_back(s.Text(0));
+  return out;
+}
+
+int64_t Workspace::CountReviews() {
+  Stmt s(db_, "SELECT count(*) FROM reviews");
+  s.Step();
+  return s.Int(0);
+}
+
+int64_t Workspace::CountItems() {
+  Stmt s(db_, "SELECT count(*) FROM items");
+  s.Step();
+  return s.Int(0);
+}
+
+ItemTable Workspace::LoadItems() {
+  ItemTable t;
+  t.path = path_ + " (items)";
+  std::map<std::string, std::pair<bool, int>> columns;  // name -> (categorical, index)
+  {
+    Stmt s(db_, "SELECT name, modality, type FROM feature_columns ORDER BY ordinal");
+    while (s.Step()) {
+      bool cat = s.Text(2) == "categorical";
+      auto& list = cat ? t.categorical_columns : t.numeric_columns;
+      columns[s.Text(0)] = {cat, static_cast<int>(list.size())};
+      list.push_back({s.Text(0), s.Text(1)});
+    }
+  }
+  Stmt s(db_, "SELECT item_id, title, tags, description, kind, features FROM items ORDER BY item_id");
+  while (s.Step()) {
+    Item item;
+    item.item_id = s.Text(0);
+    item.title = s.Text(1);
+    item.tags = nlohmann::json::parse(s.Text(2)).get<std::vector<std::string>>();
+    item.description = s.Text(3);
+    item.kind = s.Text(4);
+    item.numeric.assign(t.numeric_columns.size(), std::numeric_limits<double>::quiet_NaN());
+    item.categorical.assign(t.categorical_columns.size(), "");
+    auto f = nlohmann::json::parse(s.Text(5));
+    for (auto it = f.begin(); it != f.end(); ++it) {
+      auto c = columns.find(it.key());
+      if (c == columns.end()) continue;
+      if (c->second.first) {
+        item.categorical[c->second.second] = it.value().get<std::string>();
+      } else {
+        item.numeric[c->second.second] = it.value().get<double>();
+      }
+    }
+    t.items.push_back(std::move(item));
+  }
+  for (const Item& item : t.items) {
+    for (double v : item.numeric) t.missing_numeric += std::isnan(v) ? 1 : 0;
+  }
+  t.records = static_cast<int64_t>(t.items.size());
+  t.BuildIndex();
+  return t;
+}
+
+std::vector<Review> Workspace::LoadReviews() {
+  std::vector<Review> out;
+  Stmt s(db_, "SELECT review_id, user_id, item_id, text, rating, timestamp FROM reviews ORDER BY review_id");
+  while (s.Step()) {
+    Review r;
+    r.review_id = s.Text(0);
+    r.user_id = s.Text(1);
+    r.item_id = s.Text(2);
+    r.text = s.Text(3);
+    if (!s.IsNull(4)) r.rating = s.Double(4);
+    if (!s.IsNull(5)) r.timestamp = s.Int(5);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::optional<CachedSentiment> Workspace::FindSentiment(const std::string& model_sha256, const std::string& text_key) {
+  Stmt& s = cache_->Get(&cache_->find_sentiment, db_,
+                        "SELECT label, score, probs, flags FROM sentiment_cache WHERE model_sha256 = ? AND text_key = ?");
+  s.Bind(1, model_sha256).Bind(2, text_key);
+  if (!s.Step()) return std::nullopt;
+  CachedSentiment c{s.Text(0), s.Double(1), s.Text(2), s.Text(3)};
+  s.Reset();
+  return c;
+}
+
+void Workspace::StoreSentiment(const std::string& model_sha256, const std::string& text_key,
+                               const CachedSentiment& c) {
+  Stmt& s = cache_->Get(&cache_->store_sentiment, db_,
+         "INSERT OR REPLACE INTO sentiment_cache(model_sha256, text_key, label, score, probs, flags) "
+         "VALUES (?, ?, ?, ?, ?, ?)");
+  s.Bind(1, model_sha256).Bind(2, text_key).Bind(3, c.label).BindDouble(4, c.score).Bind(5, c.probs_json);
+  s.Bind(6, c.flags);
+  s.Step();
+  s.Reset();
+}
+
+}  // namespace avrec

@@ -1,0 +1,4 @@
+#include <gtest/gtest.h>
+#include "avrec/io.h"
+#include "test_util.h"
+TEST(Placeholder, Builds) { SUCCEED(); }

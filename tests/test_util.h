@@ -1,0 +1,41 @@
+// Helpers shared by the tests: temporary folders, files, and running the
+// built avrec binary.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace avrec::test {
+
+// A fresh folder under $TMPDIR (or /tmp), removed with its contents on
+// destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void WriteFile(const std::string& path, const std::string& bytes);
+std::string ReadFile(const std::string& path);
+bool FileExists(const std::string& path);
+
+struct RunResult {
+  int exit_code = -1;  // -1000 - signal when killed by a signal
+  std::string out, err;
+};
+
+// Runs build/avrec with `args` (stdin from `input`), waiting for it.
+RunResult RunAvrec(const std::vector<std::string>& args, const std::string& input = "",
+                   const std::vector<std::string>& env = {});
+
+// Path of a file under the source tree.
+std::string SourcePath(const std::string& rel);
+// ../shared/data, or "" when absent.
+std::string SharedData();
+
+}  // namespace avrec::test
