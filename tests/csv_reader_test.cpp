@@ -1,4 +1,199 @@
 #include <gtest/gtest.h>
+
+#include <zlib.h>
+
+#include <filesystem>
+
+#include "avrec/error.h"
 #include "avrec/io.h"
+#include "avrec/table.h"
 #include "test_util.h"
-TEST(Placeholder, Builds) { SUCCEED(); }
+
+namespace avrec {
+namespace {
+
+using test::TempDir;
+using test::WriteFile;
+
+std::vector<CsvRecord> ParseCsv(const std::string& bytes, char delim = ',') {
+  TempDir dir;
+  WriteFile(dir / "f.csv", bytes);
+  ByteSource src(dir / "f.csv");
+  CsvReader reader(&src, delim);
+  std::vector<CsvRecord> out;
+  CsvRecord rec;
+  while (reader.Next(&rec)) out.push_back(rec);
+  return out;
+}
+
+TEST(CsvReader, PlainFields) {
+  auto recs = ParseCsv("a,b,c\n1,2,3\n");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[1].fields, (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(recs[1].line, 2);
+  EXPECT_TRUE(recs[1].error.empty());
+}
+
+TEST(CsvReader, QuotedFieldsHoldCommasQuotesAndNewlines) {
+  auto recs = ParseCsv("a,b\n\"x, y\",\"he said \"\"hi\"\"\"\n\"multi\nline\",z\nlast,row\n");
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_EQ(recs[1].fields[0], "x, y");
+  EXPECT_EQ(recs[1].fields[1], "he said \"hi\"");
+  EXPECT_EQ(recs[2].fields[0], "multi\nline");
+  EXPECT_EQ(recs[2].line, 3);
+  EXPECT_EQ(recs[3].line, 5);  // the quoted newline advanced the line count
+}
+
+TEST(CsvReader, CrlfAndBomAndNoFinalNewline) {
+  auto recs = ParseCsv("\xEF\xBB\xBFid,name\r\n1,\"a\r\nb\"\r\n2,c");
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0].fields[0], "id");  // BOM stripped
+  EXPECT_EQ(recs[1].fields[1], "a\r\nb");
+  EXPECT_EQ(recs[2].fields, (std::vector<std::string>{"2", "c"}));
+  EXPECT_EQ(recs[2].line, 4);
+}
+
+TEST(CsvReader, EmptyFieldsAndBlankLines) {
+  auto recs = ParseCsv("a,b,c\n,,\n\n\"\",x,\n");
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[1].fields, (std::vector<std::string>{"", "", ""}));
+  EXPECT_EQ(recs[2].fields, (std::vector<std::string>{"", "x", ""}));
+  EXPECT_EQ(recs[2].line, 4);
+}
+
+TEST(CsvReader, TabDelimited) {
+  auto recs = ParseCsv("a\tb\n1,5\t\"q\tq\"\n", '\t');
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[1].fields, (std::vector<std::string>{"1,5", "q\tq"}));
+}
+
+TEST(CsvReader, MalformedQuotingIsReportedAndParsingResumes) {
+  auto recs = ParseCsv("a,b\n\"abc\"x,1\nab\"c,2\nok,3\n");
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_NE(recs[1].error.find("after the closing quote"), std::string::npos);
+  EXPECT_NE(recs[2].error.find("quote character inside unquoted field"), std::string::npos);
+  EXPECT_TRUE(recs[3].error.empty());
+  EXPECT_EQ(recs[3].fields[0], "ok");
+}
+
+TEST(CsvReader, UnterminatedQuoteNamesTheOpeningLine) {
+  auto recs = ParseCsv("a,b\nx,\"never closed\n\nmore\n");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_NE(recs[1].error.find("opened on line 2"), std::string::npos) << recs[1].error;
+}
+
+TEST(Utf8, Validation) {
+  size_t bad = 0;
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("中文 é 🎵"));
+  EXPECT_FALSE(IsValidUtf8("ab\xFF", &bad));
+  EXPECT_EQ(bad, 2u);
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // > U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xE4\xB8"));          // truncated
+}
+
+TEST(Utf8, SanitizeReplacesMaximalSubparts) {
+  size_t n = 0;
+  // E4 B8 is a truncated 3-byte sequence: one U+FFFD; FF alone: another.
+  EXPECT_EQ(SanitizeUtf8("a\xE4\xB8z\xFF", &n), "a\xEF\xBF\xBDz\xEF\xBF\xBD");
+  EXPECT_EQ(n, 2u);
+  EXPECT_EQ(SanitizeUtf8("ok"), "ok");
+}
+
+TEST(ByteSource, ReadsGzipAndReportsCorruptData) {
+  TempDir dir;
+  std::string path = dir / "x.csv.gz";
+  gzFile gz = gzopen(path.c_str(), "wb");
+  gzputs(gz, "a,b\n1,2\n");
+  gzclose(gz);
+  EXPECT_EQ(ReadFileToString(path), "a,b\n1,2\n");
+  std::string bytes = test::ReadFile(path);
+  WriteFile(dir / "bad.csv.gz", bytes.substr(0, bytes.size() / 2) + std::string(40, 'x'));
+  try {
+    ReadFileToString(dir / "bad.csv.gz");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kDataErr);
+  }
+}
+
+TEST(ByteSource, MissingFileIsNoInput) {
+  try {
+    ByteSource src("/nonexistent/file.csv");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kNoInput);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/file.csv"), std::string::npos);
+  }
+}
+
+TEST(AtomicFile, CommitRenamesAndAbortLeavesTargetUntouched) {
+  TempDir dir;
+  std::string target = dir / "out.json";
+  WriteFile(target, "old");
+  {
+    AtomicFile f(target);
+    f.Write("new half");
+    // destroyed without Commit
+  }
+  EXPECT_EQ(test::ReadFile(target), "old");
+  {
+    AtomicFile f(target);
+    f.Write("new");
+    f.Commit();
+  }
+  EXPECT_EQ(test::ReadFile(target), "new");
+  // No temporary files left behind.
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) n += e.is_regular_file();
+  EXPECT_EQ(n, 1);
+}
+
+TEST(AtomicFile, UncreatableOutputIsCantCreate) {
+  try {
+    AtomicFile f("/nonexistent/dir/out.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kCantCreate);
+  }
+}
+
+TEST(ParseTimestamp, UnixAndIso8601) {
+  int64_t t = 0;
+  EXPECT_TRUE(ParseTimestamp("1700000000", &t));
+  EXPECT_EQ(t, 1700000000);
+  EXPECT_TRUE(ParseTimestamp("1700000000.9", &t));
+  EXPECT_EQ(t, 1700000000);
+  EXPECT_TRUE(ParseTimestamp("1970-01-01", &t));
+  EXPECT_EQ(t, 0);
+  EXPECT_TRUE(ParseTimestamp("2023-11-14T22:13:20Z", &t));
+  EXPECT_EQ(t, 1700000000);
+  EXPECT_TRUE(ParseTimestamp("2023-11-15T00:13:20+02:00", &t));
+  EXPECT_EQ(t, 1700000000);
+  EXPECT_TRUE(ParseTimestamp("2023-11-14 22:13:20.123", &t));
+  EXPECT_EQ(t, 1700000000);
+  EXPECT_TRUE(ParseTimestamp("2024-02-29", &t));
+  EXPECT_FALSE(ParseTimestamp("2023-02-29", &t));
+  EXPECT_FALSE(ParseTimestamp("2023-13-01", &t));
+  EXPECT_FALSE(ParseTimestamp("2023-11-14T25:00", &t));
+  EXPECT_FALSE(ParseTimestamp("yesterday", &t));
+  EXPECT_FALSE(ParseTimestamp("nan", &t));
+  EXPECT_FALSE(ParseTimestamp("", &t));
+}
+
+TEST(ParseFiniteDouble, RejectsNonFiniteAndGarbage) {
+  double v = 0;
+  EXPECT_TRUE(ParseFiniteDouble(" 4.5 ", &v));
+  EXPECT_EQ(v, 4.5);
+  EXPECT_TRUE(ParseFiniteDouble("-1e3", &v));
+  EXPECT_EQ(v, -1000);
+  EXPECT_TRUE(ParseFiniteDouble("+2", &v));
+  for (const char* s : {"nan", "NaN", "inf", "-inf", "Infinity", "1e400", "4 stars", "", "-", "0x10", "1,5"}) {
+    EXPECT_FALSE(ParseFiniteDouble(s, &v)) << s;
+  }
+}
+
+}  // namespace
+}  // namespace avrec

@@ -115,6 +115,25 @@ RunResult RunAvrec(const std::vector<std::string>& args, const std::string& inpu
   return r;
 }
 
+int SpawnAvrec(const std::vector<std::string>& args) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    std::vector<char*> argv;
+    std::string bin = AVREC_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
 std::string SourcePath(const std::string& rel) { return std::string(AVREC_SOURCE_DIR) + "/" + rel; }
 
 std::string SharedData() {

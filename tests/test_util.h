@@ -33,6 +33,10 @@ struct RunResult {
 RunResult RunAvrec(const std::vector<std::string>& args, const std::string& input = "",
                    const std::vector<std::string>& env = {});
 
+// Starts build/avrec with `args` (stdin /dev/null, stdout and stderr to
+// /dev/null) without waiting; returns its pid.
+int SpawnAvrec(const std::vector<std::string>& args);
+
 // Path of a file under the source tree.
 std::string SourcePath(const std::string& rel);
 // ../shared/data, or "" when absent.

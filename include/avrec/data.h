@@ -81,6 +81,7 @@ struct ItemTable {
   std::vector<FeatureColumn> numeric_columns;
   std::vector<FeatureColumn> categorical_columns;
   std::vector<std::string> ignored_columns;  // present in the file, used for nothing
+  std::vector<std::string> inferred_categorical;  // undeclared columns whose values are all text
   std::vector<Item> items;                   // file order, item_ids unique
   int64_t records = 0;
   int64_t invalid = 0;

@@ -89,6 +89,11 @@ int Main(int argc, char** argv) {
                          "Load reviews and items into a workspace (SQLite), transactionally and incrementally",
                          RegisterIngest, RunIngest);
 
+  RunOptions run_options;
+  CLI::App* run_app = app.add_subcommand(
+      "run", "Run the pipeline (ingest -> score -> profile -> recommend) on a workspace, as a config file says");
+  RegisterRun(run_app, &run_options);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -103,6 +108,7 @@ int Main(int argc, char** argv) {
     for (auto& v : verbs) {
       if (v->app->parsed()) return v->run();
     }
+    if (run_app->parsed()) return RunPipeline(run_options, AllConfigKeys());
     return static_cast<int>(ExitCode::kUsage);
   } catch (const Error& e) {
     spdlog::error("{}", e.what());

@@ -69,6 +69,9 @@ int RunValidate(const ValidateOptions& o) {
     items = ReadItems(o.in.items, o.in.Schema(), &problems);
     spdlog::info("{}: {}", o.in.items, DescribeItems(items));
     for (const auto& c : items.ignored_columns) spdlog::info("{}: column '{}' is not used", o.in.items, c);
+    for (const auto& c : items.inferred_categorical) {
+      spdlog::info("{}: column '{}' holds only text: one-hot encoded as categories", o.in.items, c);
+    }
   }
   if (!o.in.reviews.empty()) {
     ReviewReadOptions ro;

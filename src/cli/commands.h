@@ -40,6 +40,15 @@ struct IngestOptions {
 void RegisterIngest(OptionTable* t, IngestOptions* o);
 int RunIngest(const IngestOptions& o);
 
+struct RunOptions {
+  std::string config;
+  std::string workspace;
+  std::vector<std::string> set;  // KEY=VALUE overrides
+};
+void RegisterRun(CLI::App* app, RunOptions* o);
+// `all_keys`: every config key any stage knows (unknown keys are errors).
+int RunPipeline(const RunOptions& o, const std::vector<std::string>& all_keys);
+
 // Entry point of the avrec executable.
 int Main(int argc, char** argv);
 

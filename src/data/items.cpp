@@ -31,6 +31,16 @@ std::string Shown(const std::string& s) {
   return "'" + t + "'";
 }
 
+bool IsNonFiniteSpelling(const std::string& s) {
+  std::string low;
+  for (char ch : Trim(s)) low += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (!low.empty() && (low[0] == '+' || low[0] == '-')) low.erase(0, 1);
+  if (low == "nan" || low == "inf" || low == "infinity") return true;
+  // Numbers out of double range ("1e999") are non-finite too.
+  return !low.empty() && (std::isdigit(static_cast<unsigned char>(low[0])) || low[0] == '.') &&
+         low.find_first_not_of("0123456789.e+-") == std::string::npos;
+}
+
 std::vector<std::string> SplitTags(const std::string& s, char sep) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -65,8 +75,28 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
     problems->Add(path, 1, "missing required column 'item_id'");
     return out;
   }
+  // Pass 1: read every row, so that column types can be decided from all values.
+  std::vector<Row> rows;
+  {
+    Row row;
+    while (table.Next(&row)) rows.push_back(row);
+  }
+  // A prefixed column nobody declared is numeric, unless every value in it is
+  // text that is not a number (then it holds categories, e.g. a colour name).
+  const auto all_text = [&](int col) {
+    bool any = false;
+    for (const Row& r : rows) {
+      const Cell& c = r.at(col);
+      if (CellIsBlank(c)) continue;
+      double v;
+      if (c.kind != Cell::Kind::kText || ParseFiniteDouble(c.text, &v) || IsNonFiniteSpelling(c.text)) return false;
+      any = true;
+    }
+    return any;
+  };
   std::vector<ColumnRole> roles;
-  const auto classify = [&](const std::string& name) {
+  for (size_t col = 0; col < table.columns().size(); ++col) {
+    const std::string& name = table.columns()[col];
     ColumnRole r;
     if (name == "item_id") r.role = Role::kId;
     else if (name == "title") r.role = Role::kTitle;
@@ -83,6 +113,11 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
       std::string modality = !n->second.empty() ? n->second : !Prefix(name).empty() ? Prefix(name) : "other";
       r.feature = static_cast<int>(out.numeric_columns.size());
       out.numeric_columns.push_back({name, modality});
+    } else if (!Prefix(name).empty() && all_text(static_cast<int>(col))) {
+      r.role = Role::kCategorical;
+      r.feature = static_cast<int>(out.categorical_columns.size());
+      out.categorical_columns.push_back({name, Prefix(name)});
+      out.inferred_categorical.push_back(name);
     } else if (!Prefix(name).empty()) {
       r.role = Role::kNumeric;
       r.feature = static_cast<int>(out.numeric_columns.size());
@@ -91,19 +126,13 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
       r.role = Role::kIgnored;
       if (!name.empty()) out.ignored_columns.push_back(name);
     }
-    return r;
-  };
-  const auto sync_roles = [&]() {
-    while (roles.size() < table.columns().size()) roles.push_back(classify(table.columns()[roles.size()]));
-  };
-  sync_roles();
+    roles.push_back(r);
+  }
 
+  // Pass 2: convert and validate.
   std::unordered_map<std::string, int64_t> seen;
   const double kNaN = std::numeric_limits<double>::quiet_NaN();
-  Row row;
-  while (table.Next(&row)) {
-    ++out.records;
-    sync_roles();
+  for (const Row& row : rows) {
     size_t before = problems->count();
     const auto bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
     Item item;
@@ -159,12 +188,8 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
             item.numeric[role.feature] = v;
           } else {
             std::string msg = "field '" + name + "': expected a finite number, got " + Shown(c.text);
-            if (c.kind == Cell::Kind::kText && !ParseFiniteDouble(c.text, &v)) {
-              std::string low;
-              for (char ch : std::string(Trim(c.text))) low += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-              bool non_finite = low == "nan" || low == "-nan" || low == "inf" || low == "-inf" || low == "+inf" ||
-                                low == "infinity" || low == "-infinity";
-              if (!non_finite) msg += " (if this column holds categories, declare it categorical)";
+            if (c.kind == Cell::Kind::kText && !IsNonFiniteSpelling(c.text)) {
+              msg += " (if this column holds categories, declare it categorical)";
             }
             bad(msg);
           }

@@ -1,0 +1,292 @@
+// Runs the built avrec binary: exit codes, messages, and workspace behaviour
+// as a nightly shell script sees them.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <thread>
+
+#include "test_util.h"
+
+namespace avrec {
+namespace {
+
+using test::ReadFile;
+using test::RunAvrec;
+using test::SourcePath;
+using test::TempDir;
+using test::WriteFile;
+
+const std::string kReviews = SourcePath("data/sample/reviews.csv");
+const std::string kItems = SourcePath("data/sample/items.csv");
+
+int64_t QueryInt(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  int64_t v = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+std::string QueryText(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+  std::string v;
+  if (sqlite3_step(st) == SQLITE_ROW) v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+// Replaces the first occurrence of `from` in the file's bytes.
+std::string Broken(const std::string& bytes, const std::string& from, const std::string& to) {
+  size_t p = bytes.find(from);
+  EXPECT_NE(p, std::string::npos) << from;
+  return bytes.substr(0, p) + to + bytes.substr(p + from.size());
+}
+
+TEST(Cli, VersionAndHelp) {
+  auto r = RunAvrec({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("avrec "), std::string::npos);
+  r = RunAvrec({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("validate"), std::string::npos);
+  EXPECT_NE(r.out.find("ingest"), std::string::npos);
+  r = RunAvrec({"validate", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--max-errors INT=100"), std::string::npos) << r.out;
+}
+
+TEST(Cli, UsageErrorsExit64) {
+  EXPECT_EQ(RunAvrec({}).exit_code, 64);
+  EXPECT_EQ(RunAvrec({"no-such-command"}).exit_code, 64);
+  EXPECT_EQ(RunAvrec({"validate", "--no-such-flag"}).exit_code, 64);
+  EXPECT_EQ(RunAvrec({"validate"}).exit_code, 64);
+  EXPECT_EQ(RunAvrec({"validate", "--reviews", "x.xlsx"}).exit_code, 64);
+  EXPECT_EQ(RunAvrec({"--log-level", "loud", "validate", "--items", kItems}).exit_code, 64);
+}
+
+TEST(Cli, ValidateSamplePasses) {
+  auto r = RunAvrec({"validate", "--reviews", kReviews, "--items", kItems});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");  // nothing on stdout: logs go to stderr
+}
+
+TEST(Cli, MissingFileExit66WithPath) {
+  auto r = RunAvrec({"validate", "--reviews", "/nonexistent/reviews.csv"});
+  EXPECT_EQ(r.exit_code, 66);
+  EXPECT_NE(r.err.find("/nonexistent/reviews.csv"), std::string::npos);
+}
+
+TEST(Cli, BrokenCopiesOfTheSampleExit65WithPathLine) {
+  TempDir dir;
+  const std::string reviews = ReadFile(kReviews), items = ReadFile(kItems);
+  struct Case {
+    std::string what, file, bytes, expect;
+  };
+  // Line 2 of items.csv is the first item; reviews line 2 the first review.
+  std::string first_item_line = items.substr(items.find('\n') + 1);
+  first_item_line = first_item_line.substr(0, first_item_line.find('\n'));
+  std::string first_item_id = first_item_line.substr(0, first_item_line.find(','));
+  std::vector<Case> cases = {
+      {"bad quoting", "reviews.csv", Broken(reviews, "\nr00001,", "\nr00001\"x\","), "reviews.csv:2: quote character"},
+      {"field count", "reviews.csv", Broken(reviews, "\nr00002,", "\nr00002,extra,"), "reviews.csv:3: expected 6 fields"},
+      {"missing column", "reviews.csv", Broken(reviews, "user_id", "uid"), "reviews.csv:1: missing required column 'user_id'"},
+      {"invalid utf-8", "reviews.csv", Broken(reviews, "\nr00003,", "\nr\xff""00003,"), "reviews.csv:4: field 'review_id': invalid UTF-8"},
+      {"empty field", "reviews.csv", Broken(reviews, "\nr00004,u", "\nr00004,,u"), "reviews.csv:5:"},
+      {"bad rating", "reviews.csv", Broken(reviews, "\nr00001,", "\nr00001,"), ""},
+      {"non-numeric feature", "items.csv", Broken(items, first_item_line, first_item_line.substr(0, first_item_line.find(',', first_item_line.find(".") + 5)) + "x" + first_item_line.substr(first_item_line.find(',', first_item_line.find(".") + 5))), "items.csv:2:"},
+      {"duplicate item", "items.csv", items + first_item_line + "\n", "duplicate item_id '" + first_item_id + "'"},
+      {"unknown item", "reviews.csv", Broken(reviews, "\nr00005,u", "\nr00005,u"), ""},
+  };
+  for (const Case& c : cases) {
+    if (c.expect.empty()) continue;
+    WriteFile(dir / "reviews.csv", c.file == "reviews.csv" ? c.bytes : reviews);
+    WriteFile(dir / "items.csv", c.file == "items.csv" ? c.bytes : items);
+    auto r = RunAvrec({"validate", "--reviews", dir / "reviews.csv", "--items", dir / "items.csv"});
+    EXPECT_EQ(r.exit_code, 65) << c.what << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.what << ": expected '" << c.expect << "' in\n" << r.err;
+  }
+}
+
+TEST(Cli, ValidateSpecificMessages) {
+  TempDir dir;
+  WriteFile(dir / "items.csv", "item_id,audio.tempo\na,120\nb,NaN\nc,inf\n");
+  WriteFile(dir / "reviews.csv",
+            "user_id,item_id,text,rating,timestamp\n"
+            "u1,a,fine,4,2024-01-01\n"
+            "u1,zz,unknown item,4,2024-01-01\n"
+            "u1,a,bad rating,four,2024-01-01\n"
+            "u1,a,bad time,4,2024-13-01\n");
+  auto r = RunAvrec({"validate", "--reviews", dir / "reviews.csv", "--items", dir / "items.csv"});
+  EXPECT_EQ(r.exit_code, 65);
+  for (const char* expect : {"items.csv:3: field 'audio.tempo': expected a finite number, got 'NaN'",
+                             "items.csv:4: field 'audio.tempo': expected a finite number, got 'inf'",
+                             "reviews.csv:3: item_id 'zz' is not among the items",
+                             "reviews.csv:4: field 'rating': expected a finite number, got 'four'",
+                             "reviews.csv:5: field 'timestamp': expected Unix seconds or an ISO 8601"}) {
+    EXPECT_NE(r.err.find(expect), std::string::npos) << expect << "\n" << r.err;
+  }
+}
+
+TEST(Cli, MaxErrorsLimitsOutputAndCountsTheRest) {
+  TempDir dir;
+  std::string bytes = "user_id,item_id,text\n";
+  for (int i = 0; i < 10; ++i) bytes += "u1,i1\n";
+  WriteFile(dir / "r.csv", bytes);
+  auto r = RunAvrec({"validate", "--reviews", dir / "r.csv", "--max-errors", "3"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("r.csv:4:"), std::string::npos);
+  EXPECT_EQ(r.err.find("r.csv:5:"), std::string::npos);
+  EXPECT_NE(r.err.find("7 more problems"), std::string::npos) << r.err;
+}
+
+TEST(Cli, JsonLogFormat) {
+  TempDir dir;
+  WriteFile(dir / "r.csv", "user_id,item_id,text\nu1,i1\n");
+  auto r = RunAvrec({"--log-format", "json", "validate", "--reviews", dir / "r.csv"});
+  EXPECT_EQ(r.exit_code, 65);
+  std::istringstream lines(r.err);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    EXPECT_EQ(line.front(), '{') << line;
+    EXPECT_EQ(line.back(), '}') << line;
+  }
+  EXPECT_GT(n, 1);
+  EXPECT_NE(r.err.find("\"line\":2"), std::string::npos) << r.err;
+}
+
+TEST(Cli, NeverCrashesOnArbitraryBytes) {
+  TempDir dir;
+  std::mt19937 rng(42);
+  for (int round = 0; round < 30; ++round) {
+    std::string bytes;
+    int n = rng() % 400;
+    for (int i = 0; i < n; ++i) bytes += static_cast<char>(rng() % 4 == 0 ? "\",\n\r{}[]:\\\t"[rng() % 12] : rng());
+    for (const char* name : {"r.csv", "r.jsonl", "r.tsv"}) {
+      WriteFile(dir / name, bytes);
+      auto r = RunAvrec({"validate", "--reviews", dir / name, "--items", dir / name});
+      EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 65) << name << " exit " << r.exit_code << "\n" << r.err;
+    }
+  }
+}
+
+TEST(Cli, IngestThenThreeNewReviewsGivesExactlyTheUnion) {
+  TempDir dir;
+  std::string ws = dir / "w.avrec";
+  auto r = RunAvrec({"ingest", "--workspace", ws, "--reviews", kReviews, "--items", kItems});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int64_t n0 = QueryInt(ws, "SELECT count(*) FROM reviews");
+  int64_t items0 = QueryInt(ws, "SELECT count(*) FROM items");
+  EXPECT_GT(n0, 2000);
+  EXPECT_EQ(items0, 300);
+  // Re-ingesting the same files changes nothing.
+  r = RunAvrec({"ingest", "--workspace", ws, "--reviews", kReviews, "--items", kItems});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("reviews: 0 added, 0 updated"), std::string::npos) << r.err;
+  EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM reviews"), n0);
+  // Three new reviews (one of them without a review_id) and one changed text.
+  std::string item = QueryText(ws, "SELECT item_id FROM items ORDER BY item_id LIMIT 1");
+  WriteFile(dir / "new.jsonl",
+            "{\"review_id\":\"new1\",\"user_id\":\"u001\",\"item_id\":\"" + item + "\",\"text\":\"Loved it\",\"rating\":5}\n"
+            "{\"review_id\":\"new2\",\"user_id\":\"u999\",\"item_id\":\"" + item + "\",\"text\":\"太好听了\"}\n"
+            "{\"user_id\":\"u002\",\"item_id\":\"" + item + "\",\"text\":\"Not for me\",\"timestamp\":\"2025-06-01T10:00:00Z\"}\n"
+            "{\"review_id\":\"r00001\",\"user_id\":\"u001\",\"item_id\":\"" + item + "\",\"text\":\"changed my mind\"}\n");
+  r = RunAvrec({"ingest", "--workspace", ws, "--reviews", dir / "new.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("reviews: 3 added, 1 updated, 0 unchanged"), std::string::npos) << r.err;
+  EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM reviews"), n0 + 3);
+  EXPECT_EQ(QueryText(ws, "SELECT text FROM reviews WHERE review_id = 'r00001'"), "changed my mind");
+  EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM items"), items0);
+}
+
+TEST(Cli, StrictIngestFailsWholeAndLenientSkips) {
+  TempDir dir;
+  std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems}).exit_code, 0);
+  WriteFile(dir / "r.csv", "user_id,item_id,text\nu1,s0001,good\nu2,nope,unknown item\nu3,s0001,fine\n");
+  auto r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "r.csv"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("r.csv:3: item_id 'nope' is not among the items"), std::string::npos) << r.err;
+  EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM reviews"), 0);
+  r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "r.csv", "--lenient"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("1 invalid skipped"), std::string::npos) << r.err;
+  EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM reviews"), 2);
+}
+
+TEST(Cli, KilledIngestLeavesThePreviousWorkspaceIntact) {
+  TempDir dir;
+  std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems, "--reviews", kReviews}).exit_code, 0);
+  const int64_t before = QueryInt(ws, "SELECT count(*) FROM reviews");
+  // A large file of new reviews, so that the kill lands inside the transaction.
+  {
+    std::ofstream f(dir / "big.csv");
+    f << "review_id,user_id,item_id,text\n";
+    for (int i = 0; i < 400000; ++i) f << "big" << i << ",u" << (i % 500) << ",s0001,review number " << i << "\n";
+  }
+  int pid = test::SpawnAvrec({"ingest", "-w", ws, "--reviews", dir / "big.csv"});
+  // Wait until the write transaction has begun (SQLite's rollback journal exists).
+  bool in_transaction = false;
+  for (int i = 0; i < 20000 && !in_transaction; ++i) {
+    in_transaction = test::FileExists(ws + "-journal");
+    if (!in_transaction) std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  ASSERT_TRUE(in_transaction) << "ingest never opened its transaction";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "ingest finished before it could be killed; make the file larger";
+  // The hot journal is rolled back when the workspace is next opened.
+  EXPECT_EQ(QueryText(ws, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM reviews"), before);
+  auto r = RunAvrec({"ingest", "-w", ws, "--reviews", kReviews});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("0 added, 0 updated"), std::string::npos) << r.err;
+}
+
+TEST(Cli, ConfigFileAndUnknownKeys) {
+  TempDir dir;
+  WriteFile(dir / "p.json", "{\"reviews\": {\"path\": \"" + kReviews + "\"}, \"items\": {\"path\": \"" + kItems +
+                                "\"}, \"max_errors\": 5}");
+  auto r = RunAvrec({"validate", "--config", dir / "p.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  WriteFile(dir / "bad.json", "{\"reviews\": {\"path\": \"x.csv\", \"lenient_mode\": true}}");
+  r = RunAvrec({"validate", "--config", dir / "bad.json"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("unknown config key 'reviews.lenient_mode'"), std::string::npos) << r.err;
+  WriteFile(dir / "typo.json", "{\"max_errors\": \"many\"}");
+  r = RunAvrec({"validate", "--config", dir / "typo.json", "--items", kItems});
+  EXPECT_EQ(r.exit_code, 64);
+  // Relative paths in a config are relative to its folder; the command line wins.
+  WriteFile(dir / "items.csv", "item_id\nonly\n");
+  WriteFile(dir / "rel.json", "{\"items\": {\"path\": \"items.csv\"}}");
+  r = RunAvrec({"validate", "--config", dir / "rel.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("1 items"), std::string::npos) << r.err;
+  r = RunAvrec({"validate", "--config", dir / "rel.json", "--items", kItems});
+  EXPECT_NE(r.err.find("300 items"), std::string::npos) << r.err;
+  EXPECT_EQ(RunAvrec({"validate", "--config", dir / "none.json"}).exit_code, 66);
+  WriteFile(dir / "notjson.json", "{");
+  EXPECT_EQ(RunAvrec({"validate", "--config", dir / "notjson.json"}).exit_code, 64);
+}
+
+}  // namespace
+}  // namespace avrec

@@ -1,0 +1,299 @@
+// Reviews and items readers: every format rule of docs/formats.md and each
+// kind of bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "avrec/data.h"
+#include "avrec/error.h"
+#include "test_util.h"
+
+namespace avrec {
+namespace {
+
+using test::TempDir;
+using test::WriteFile;
+
+struct ReviewsResult {
+  std::vector<Review> reviews;
+  std::vector<Problem> problems;
+  ReviewStats stats;
+};
+
+ReviewsResult Reviews(const std::string& name, const std::string& bytes, ReviewReadOptions opt = {}) {
+  TempDir dir;
+  WriteFile(dir / name, bytes);
+  ReviewsResult r;
+  ProblemLog log(1000, [&](const Problem& p) { r.problems.push_back(p); });
+  r.stats = ReadReviews(dir / name, opt, &log, [&](Review&& rv) { r.reviews.push_back(rv); });
+  for (auto& p : r.problems) p.path = p.path.substr(p.path.find_last_of('/') + 1);
+  return r;
+}
+
+::testing::AssertionResult HasProblem(const std::vector<Problem>& ps, int64_t line, const std::string& text) {
+  for (const auto& p : ps) {
+    if (p.line == line && p.message.find(text) != std::string::npos) return ::testing::AssertionSuccess();
+  }
+  std::string all;
+  for (const auto& p : ps) all += "\n  " + std::to_string(p.line) + ": " + p.message;
+  return ::testing::AssertionFailure() << "no problem on line " << line << " containing '" << text << "'; got:" << all;
+}
+
+TEST(ReadReviews, CsvAllFields) {
+  auto r = Reviews("r.csv",
+                   "review_id,user_id,item_id,text,rating,timestamp\n"
+                   "r1,u1,i1,\"Great, really \"\"great\"\"\",4.5,1700000000\n"
+                   "r2,u2,i2,好听,,2023-11-14T22:13:20Z\n");
+  ASSERT_TRUE(r.problems.empty());
+  ASSERT_EQ(r.reviews.size(), 2u);
+  EXPECT_EQ(r.reviews[0].text, "Great, really \"great\"");
+  EXPECT_EQ(*r.reviews[0].rating, 4.5);
+  EXPECT_EQ(*r.reviews[0].timestamp, 1700000000);
+  EXPECT_FALSE(r.reviews[1].rating.has_value());
+  EXPECT_EQ(*r.reviews[1].timestamp, 1700000000);
+  EXPECT_EQ(r.reviews[1].line, 3);
+}
+
+TEST(ReadReviews, TsvAndJsonlAndGzipAgree) {
+  auto csv = Reviews("r.csv", "user_id,item_id,text,rating\nu1,i1,nice,5\n");
+  auto tsv = Reviews("r.tsv", "user_id\titem_id\ttext\trating\nu1\ti1\tnice\t5\n");
+  auto jsonl = Reviews("r.jsonl", "{\"user_id\":\"u1\",\"item_id\":\"i1\",\"text\":\"nice\",\"rating\":5}\n");
+  ASSERT_EQ(csv.reviews.size(), 1u);
+  ASSERT_EQ(tsv.reviews.size(), 1u);
+  ASSERT_EQ(jsonl.reviews.size(), 1u);
+  EXPECT_EQ(csv.reviews[0].review_id, tsv.reviews[0].review_id);
+  EXPECT_EQ(csv.reviews[0].review_id, jsonl.reviews[0].review_id);
+  EXPECT_EQ(*jsonl.reviews[0].rating, 5);
+}
+
+TEST(ReadReviews, DerivedIdIsStableAndContentBased) {
+  auto a = Reviews("r.csv", "user_id,item_id,text\nu1,i1,nice\nu1,i1,nicer\n");
+  auto b = Reviews("r.csv", "user_id,item_id,text\nu1,i1,nice\n");
+  ASSERT_EQ(a.reviews.size(), 2u);
+  EXPECT_EQ(a.reviews[0].review_id, b.reviews[0].review_id);
+  EXPECT_NE(a.reviews[0].review_id, a.reviews[1].review_id);
+  EXPECT_TRUE(a.reviews[0].derived_id);
+  EXPECT_EQ(a.reviews[0].review_id.size(), 17u);
+}
+
+TEST(ReadReviews, ExactDuplicatesWithoutIdAreKeptOnce) {
+  auto r = Reviews("r.csv", "user_id,item_id,text\nu1,i1,nice\nu1,i1,nice\n");
+  EXPECT_EQ(r.reviews.size(), 1u);
+  EXPECT_EQ(r.stats.duplicates, 1);
+  EXPECT_TRUE(r.problems.empty());
+}
+
+TEST(ReadReviews, DuplicateExplicitIdIsAnError) {
+  auto r = Reviews("r.csv", "review_id,user_id,item_id,text\nr1,u1,i1,a\nr1,u2,i2,b\n");
+  EXPECT_TRUE(HasProblem(r.problems, 3, "duplicate review_id 'r1' (first on line 2)"));
+}
+
+TEST(ReadReviews, MissingRequiredColumn) {
+  auto r = Reviews("r.csv", "user_id,item_id,body\nu1,i1,x\n");
+  EXPECT_TRUE(HasProblem(r.problems, 1, "missing required column 'text'"));
+  EXPECT_TRUE(r.reviews.empty());
+}
+
+TEST(ReadReviews, MissingRequiredJsonField) {
+  auto r = Reviews("r.jsonl", "{\"user_id\":\"u1\",\"item_id\":\"i1\"}\n");
+  EXPECT_TRUE(HasProblem(r.problems, 1, "missing required field 'text'"));
+}
+
+TEST(ReadReviews, WrongNumberOfFields) {
+  auto r = Reviews("r.csv", "user_id,item_id,text\nu1,i1\nu1,i1,a,b\n");
+  EXPECT_TRUE(HasProblem(r.problems, 2, "expected 3 fields (as in the header), found 2"));
+  EXPECT_TRUE(HasProblem(r.problems, 3, "found 4"));
+  EXPECT_EQ(r.stats.invalid, 2);
+}
+
+TEST(ReadReviews, MalformedQuoting) {
+  auto r = Reviews("r.csv", "user_id,item_id,text\nu1,i1,\"bad\"quote\nu2,i2,fine\n");
+  EXPECT_TRUE(HasProblem(r.problems, 2, "after the closing quote"));
+  EXPECT_EQ(r.reviews.size(), 1u);
+}
+
+TEST(ReadReviews, InvalidUtf8NamesTheField) {
+  auto r = Reviews("r.csv", "user_id,item_id,text\nu1,i1,caf\xE9\n");
+  EXPECT_TRUE(HasProblem(r.problems, 2, "field 'text': invalid UTF-8"));
+  auto j = Reviews("r.jsonl", "{\"user_id\":\"u1\",\"item_id\":\"i1\",\"text\":\"caf\xE9\"}\n");
+  EXPECT_TRUE(HasProblem(j.problems, 1, "invalid UTF-8"));
+}
+
+TEST(ReadReviews, EmptyRequiredFields) {
+  auto r = Reviews("r.csv", "user_id,item_id,text\n,i1,a\nu1, ,b\nu1,i1,\"  \"\n");
+  EXPECT_TRUE(HasProblem(r.problems, 2, "field 'user_id' is empty"));
+  EXPECT_TRUE(HasProblem(r.problems, 3, "field 'item_id' is empty"));
+  EXPECT_TRUE(HasProblem(r.problems, 4, "field 'text' is empty"));
+}
+
+TEST(ReadReviews, EmptyTextAllowedWhenAsked) {
+  ReviewReadOptions opt;
+  opt.allow_empty_text = true;
+  auto r = Reviews("r.csv", "user_id,item_id,text\nu1,i1,\n", opt);
+  EXPECT_TRUE(r.problems.empty());
+  ASSERT_EQ(r.reviews.size(), 1u);
+}
+
+TEST(ReadReviews, BadRatingAndTimestamp) {
+  auto r = Reviews("r.csv",
+                   "user_id,item_id,text,rating,timestamp\n"
+                   "u1,i1,a,five,1700000000\n"
+                   "u1,i2,b,NaN,1700000000\n"
+                   "u1,i3,c,4,last tuesday\n"
+                   "u1,i4,d,inf,2023-02-30\n");
+  EXPECT_TRUE(HasProblem(r.problems, 2, "field 'rating': expected a finite number, got 'five'"));
+  EXPECT_TRUE(HasProblem(r.problems, 3, "field 'rating'"));
+  EXPECT_TRUE(HasProblem(r.problems, 4, "field 'timestamp': expected Unix seconds or an ISO 8601"));
+  EXPECT_TRUE(HasProblem(r.problems, 5, "field 'rating'"));
+  EXPECT_TRUE(HasProblem(r.problems, 5, "field 'timestamp'"));
+  EXPECT_TRUE(r.reviews.empty());
+}
+
+TEST(ReadReviews, JsonTypeErrors) {
+  auto r = Reviews("r.jsonl",
+                   "{\"user_id\":[1],\"item_id\":\"i1\",\"text\":\"a\"}\n"
+                   "not json\n"
+                   "[1,2]\n"
+                   "\n"
+                   "{\"user_id\":7,\"item_id\":\"i1\",\"text\":\"ok\",\"rating\":\"4\"}\n");
+  EXPECT_TRUE(HasProblem(r.problems, 1, "field 'user_id': expected a string id"));
+  EXPECT_TRUE(HasProblem(r.problems, 2, "not valid JSON"));
+  EXPECT_TRUE(HasProblem(r.problems, 3, "expected a JSON object"));
+  ASSERT_EQ(r.reviews.size(), 1u);
+  EXPECT_EQ(r.reviews[0].user_id, "7");  // integer ids become their digits
+  EXPECT_EQ(r.reviews[0].line, 5);
+}
+
+TEST(ReadReviews, UnknownItemWhenItemsKnown) {
+  ReviewReadOptions opt;
+  opt.known_item = [](const std::string& id) { return id == "i1"; };
+  auto r = Reviews("r.csv", "user_id,item_id,text\nu1,i1,a\nu1,i9,b\n", opt);
+  EXPECT_TRUE(HasProblem(r.problems, 3, "item_id 'i9' is not among the items"));
+  EXPECT_EQ(r.reviews.size(), 1u);
+}
+
+TEST(ReadReviews, UnknownExtensionIsUsageError) {
+  TempDir dir;
+  WriteFile(dir / "r.xlsx", "x");
+  ProblemLog log(10, nullptr);
+  try {
+    ReadReviews(dir / "r.xlsx", {}, &log, [](Review&&) {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUsage);
+  }
+}
+
+TEST(ProblemLog, CountsBeyondTheLimit) {
+  int shown = 0;
+  ProblemLog log(2, [&](const Problem&) { ++shown; });
+  for (int i = 0; i < 5; ++i) log.Add("f", i, "m");
+  EXPECT_EQ(shown, 2);
+  EXPECT_EQ(log.count(), 5u);
+  EXPECT_EQ(log.unreported(), 3u);
+}
+
+// ---- items ----------------------------------------------------------------------
+
+struct ItemsResult {
+  ItemTable table;
+  std::vector<Problem> problems;
+};
+
+ItemsResult Items(const std::string& name, const std::string& bytes, ItemSchemaOptions schema = {}) {
+  TempDir dir;
+  WriteFile(dir / name, bytes);
+  ItemsResult r;
+  ProblemLog log(1000, [&](const Problem& p) { r.problems.push_back(p); });
+  r.table = ReadItems(dir / name, schema, &log);
+  return r;
+}
+
+TEST(ReadItems, ModalitiesFromPrefixesAndCategoricalColumns) {
+  ItemSchemaOptions schema;
+  schema.categorical["visual.colour"] = "";
+  schema.numeric["bpm"] = "audio";
+  auto r = Items("i.csv",
+                 "item_id,title,tags,kind,audio.tempo,visual.brightness,visual.colour,bpm,notes\n"
+                 "a,Song A,rock| live ,song,120,0.5,red,121,x\n"
+                 "b,Video B,,video,,0.7,,99,y\n",
+                 schema);
+  ASSERT_TRUE(r.problems.empty());
+  const ItemTable& t = r.table;
+  ASSERT_EQ(t.items.size(), 2u);
+  ASSERT_EQ(t.numeric_columns.size(), 3u);
+  EXPECT_EQ(t.numeric_columns[0].modality, "audio");
+  EXPECT_EQ(t.numeric_columns[1].modality, "visual");
+  EXPECT_EQ(t.numeric_columns[2].name, "bpm");
+  EXPECT_EQ(t.numeric_columns[2].modality, "audio");
+  ASSERT_EQ(t.categorical_columns.size(), 1u);
+  EXPECT_EQ(t.categorical_columns[0].modality, "visual");
+  EXPECT_EQ(t.items[0].tags, (std::vector<std::string>{"rock", "live"}));
+  EXPECT_EQ(t.items[0].categorical[0], "red");
+  EXPECT_TRUE(std::isnan(t.items[1].numeric[0]));
+  EXPECT_EQ(t.items[1].categorical[0], "");
+  EXPECT_EQ(t.missing_numeric, 1);
+  EXPECT_EQ(t.ignored_columns, (std::vector<std::string>{"notes"}));
+  EXPECT_EQ(t.Find("b"), 1);
+  EXPECT_EQ(t.Find("zz"), -1);
+}
+
+TEST(ReadItems, JsonlFeaturesAppearingLateAreMissingEarlier) {
+  auto r = Items("i.jsonl",
+                 "{\"item_id\":\"a\",\"audio.tempo\":120,\"tags\":[\"x\",\"y\"]}\n"
+                 "{\"item_id\":\"b\",\"audio.tempo\":100,\"visual.motion\":0.3}\n");
+  ASSERT_TRUE(r.problems.empty());
+  ASSERT_EQ(r.table.numeric_columns.size(), 2u);
+  EXPECT_TRUE(std::isnan(r.table.items[0].numeric[1]));
+  EXPECT_EQ(r.table.items[1].numeric[1], 0.3);
+  EXPECT_EQ(r.table.items[0].tags, (std::vector<std::string>{"x", "y"}));
+}
+
+TEST(ReadItems, BadFeatureValues) {
+  auto r = Items("i.csv",
+                 "item_id,audio.tempo\n"
+                 "a,fast\n"
+                 "b,NaN\n"
+                 "c,inf\n"
+                 "d,1e999\n"
+                 "e,120\n");
+  EXPECT_TRUE(HasProblem(r.problems, 2, "field 'audio.tempo': expected a finite number, got 'fast'"));
+  EXPECT_TRUE(HasProblem(r.problems, 2, "declare it categorical"));
+  EXPECT_TRUE(HasProblem(r.problems, 3, "got 'NaN'"));
+  EXPECT_TRUE(HasProblem(r.problems, 4, "got 'inf'"));
+  EXPECT_TRUE(HasProblem(r.problems, 5, "got '1e999'"));
+  ASSERT_EQ(r.table.items.size(), 1u);
+  EXPECT_EQ(r.table.invalid, 4);
+}
+
+TEST(ReadItems, PrefixedColumnsOfTextAreCategorical) {
+  auto r = Items("i.csv", "item_id,visual.colour,audio.key\na,red,5\nb,,7\nc,blue,x\n");
+  ASSERT_EQ(r.table.categorical_columns.size(), 1u);
+  EXPECT_EQ(r.table.categorical_columns[0].name, "visual.colour");
+  EXPECT_EQ(r.table.inferred_categorical, (std::vector<std::string>{"visual.colour"}));
+  // audio.key mixes numbers and text: numeric, and 'x' is an error.
+  EXPECT_TRUE(HasProblem(r.problems, 4, "field 'audio.key': expected a finite number, got 'x'"));
+}
+
+TEST(ReadItems, DuplicateAndMissingIds) {
+  auto r = Items("i.csv", "item_id,title\na,x\na,y\n,z\n");
+  EXPECT_TRUE(HasProblem(r.problems, 3, "duplicate item_id 'a' (first on line 2)"));
+  EXPECT_TRUE(HasProblem(r.problems, 4, "field 'item_id' is empty"));
+  auto j = Items("i.jsonl", "{\"title\":\"no id\"}\n");
+  EXPECT_TRUE(HasProblem(j.problems, 1, "missing required field 'item_id'"));
+  auto c = Items("i.csv", "id,title\na,x\n");
+  EXPECT_TRUE(HasProblem(c.problems, 1, "missing required column 'item_id'"));
+}
+
+TEST(ReadItems, DuplicateHeaderColumn) {
+  auto r = Items("i.csv", "item_id,title,title\na,x,y\n");
+  EXPECT_TRUE(HasProblem(r.problems, 1, "duplicate column name 'title'"));
+}
+
+TEST(ReadItems, EmptyFile) {
+  auto r = Items("i.csv", "");
+  EXPECT_TRUE(HasProblem(r.problems, 1, "file is empty"));
+}
+
+}  // namespace
+}  // namespace avrec

@@ -1,0 +1,139 @@
+#include "avrec/workspace.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "avrec/error.h"
+#include "test_util.h"
+
+namespace avrec {
+namespace {
+
+using test::TempDir;
+
+Review MakeReview(const std::string& id, const std::string& user, const std::string& item, const std::string& text) {
+  Review r;
+  r.review_id = id;
+  r.user_id = user;
+  r.item_id = item;
+  r.text = text;
+  return r;
+}
+
+TEST(Workspace, RoundTripOfItemsAndReviews) {
+  TempDir dir;
+  ItemTable t;
+  t.numeric_columns = {{"audio.tempo", "audio"}};
+  t.categorical_columns = {{"visual.colour", "visual"}};
+  Item a;
+  a.item_id = "a";
+  a.title = "Song \"A\"";
+  a.tags = {"rock", "live"};
+  a.numeric = {120.5};
+  a.categorical = {"red"};
+  Item b;
+  b.item_id = "b";
+  b.numeric = {std::nan("")};
+  b.categorical = {""};
+  t.items = {a, b};
+  {
+    auto ws = Workspace::Open(dir / "w.avrec", true);
+    ws->InTransaction([&] {
+      UpsertCounts c = ws->UpsertItems(t);
+      EXPECT_EQ(c.added, 2);
+      Review r = MakeReview("r1", "u1", "a", "Loved it");
+      r.rating = 4.5;
+      r.timestamp = 1700000000;
+      UpsertCounts rc;
+      ws->UpsertReview(r, &rc);
+      EXPECT_EQ(rc.added, 1);
+    });
+  }
+  auto ws = Workspace::Open(dir / "w.avrec", false);
+  ItemTable back = ws->LoadItems();
+  ASSERT_EQ(back.items.size(), 2u);
+  EXPECT_EQ(back.items[0].title, "Song \"A\"");
+  EXPECT_EQ(back.items[0].tags, a.tags);
+  EXPECT_EQ(back.items[0].numeric[0], 120.5);
+  EXPECT_EQ(back.items[0].categorical[0], "red");
+  EXPECT_TRUE(std::isnan(back.items[1].numeric[0]));
+  EXPECT_EQ(back.numeric_columns[0].modality, "audio");
+  auto reviews = ws->LoadReviews();
+  ASSERT_EQ(reviews.size(), 1u);
+  EXPECT_EQ(*reviews[0].rating, 4.5);
+  EXPECT_EQ(*reviews[0].timestamp, 1700000000);
+}
+
+TEST(Workspace, UpsertIsIdempotentAndUpdatesChangedReviews) {
+  TempDir dir;
+  auto ws = Workspace::Open(dir / "w.avrec", true);
+  UpsertCounts c1, c2, c3;
+  ws->InTransaction([&] {
+    ws->UpsertReview(MakeReview("r1", "u1", "a", "good"), &c1);
+    ws->UpsertReview(MakeReview("r2", "u1", "b", "bad"), &c1);
+  });
+  ws->InTransaction([&] {
+    ws->UpsertReview(MakeReview("r1", "u1", "a", "good"), &c2);
+    ws->UpsertReview(MakeReview("r2", "u1", "b", "bad"), &c2);
+  });
+  EXPECT_EQ(c2.added, 0);
+  EXPECT_EQ(c2.updated, 0);
+  EXPECT_EQ(c2.unchanged, 2);
+  ws->InTransaction([&] { ws->UpsertReview(MakeReview("r2", "u1", "b", "actually great"), &c3); });
+  EXPECT_EQ(c3.updated, 1);
+  auto reviews = ws->LoadReviews();
+  ASSERT_EQ(reviews.size(), 2u);
+  EXPECT_EQ(reviews[1].text, "actually great");
+}
+
+TEST(Workspace, FailedTransactionLeavesNothing) {
+  TempDir dir;
+  auto ws = Workspace::Open(dir / "w.avrec", true);
+  UpsertCounts c;
+  ws->InTransaction([&] { ws->UpsertReview(MakeReview("r1", "u1", "a", "kept"), &c); });
+  EXPECT_THROW(ws->InTransaction([&] {
+    ws->UpsertReview(MakeReview("r2", "u1", "b", "lost"), &c);
+    throw Error(ExitCode::kDataErr, "boom");
+  }),
+               Error);
+  EXPECT_EQ(ws->CountReviews(), 1);
+}
+
+TEST(Workspace, SentimentCache) {
+  TempDir dir;
+  auto ws = Workspace::Open(dir / "w.avrec", true);
+  EXPECT_FALSE(ws->FindSentiment("m", TextKey("hi")).has_value());
+  ws->StoreSentiment("m", TextKey("hi"), {"positive", 0.8, "{\"positive\":0.9}", ""});
+  auto s = ws->FindSentiment("m", TextKey("  hi "));  // normalised text shares the key
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->label, "positive");
+  EXPECT_EQ(s->score, 0.8);
+  EXPECT_FALSE(ws->FindSentiment("other-model", TextKey("hi")).has_value());
+}
+
+TEST(Workspace, OpenRules) {
+  TempDir dir;
+  try {
+    Workspace::Open(dir / "missing.avrec", false);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kNoInput);
+  }
+  test::WriteFile(dir / "junk.avrec", "this is not sqlite at all, just some bytes that go on for a while.........");
+  try {
+    Workspace::Open(dir / "junk.avrec", true);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kDataErr);
+  }
+}
+
+TEST(NormalizeReviewText, CollapsesWhitespace) {
+  EXPECT_EQ(NormalizeReviewText("  a \t b\n\nc  "), "a b c");
+  EXPECT_EQ(NormalizeReviewText(""), "");
+  EXPECT_EQ(TextKey("a  b"), TextKey(" a b"));
+}
+
+}  // namespace
+}  // namespace avrec

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs avrec's whole test suite: the core tests (on data
+# the project makes) and the real-data checks (label realdata; they skip with a
+# printed reason when ../shared/data is absent).
+#
+#   tools/test.sh                 everything
+#   tools/test.sh -L core         only the core suite (extra args go to ctest)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+export AVREC_TEST_PACKAGES=1
+build=$("$root/tools/setup.sh")
+# The tool-time Python environment (reference tokenizers) for the real-data
+# checks; optional: those checks skip, saying why, when it cannot be made.
+"$root/tools/setup_toolenv.sh" >/dev/null 2>&1 || echo "test: tools/.venv could not be created; reference checks will skip" >&2
+cd "$build"
+ctest --output-on-failure -j "${AVREC_JOBS:-2}" "$@"
