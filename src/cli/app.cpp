@@ -35,6 +35,12 @@ std::vector<std::string> AllConfigKeys() {
     RegisterIngest(&t, &o);
     add(t);
   }
+  {
+    OptionTable t(nullptr);
+    TokenizeOptions o;
+    RegisterTokenize(&t, &o);
+    add(t);
+  }
   return keys;
 }
 
@@ -88,6 +94,9 @@ int Main(int argc, char** argv) {
   AddVerb<IngestOptions>(&app, &verbs, "ingest",
                          "Load reviews and items into a workspace (SQLite), transactionally and incrementally",
                          RegisterIngest, RunIngest);
+  AddVerb<TokenizeOptions>(&app, &verbs, "tokenize",
+                           "Token ids of texts read from stdin, one per line (the model's tokenizer)",
+                           RegisterTokenize, RunTokenize);
 
   RunOptions run_options;
   CLI::App* run_app = app.add_subcommand(

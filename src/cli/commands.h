@@ -40,6 +40,13 @@ struct IngestOptions {
 void RegisterIngest(OptionTable* t, IngestOptions* o);
 int RunIngest(const IngestOptions& o);
 
+struct TokenizeOptions {
+  std::string model;  // model directory; empty: the bundled sentiment model
+  int max_len = 0;    // 0: the model's max_length
+};
+void RegisterTokenize(OptionTable* t, TokenizeOptions* o);
+int RunTokenize(const TokenizeOptions& o);
+
 struct RunOptions {
   std::string config;
   std::string workspace;

@@ -1,0 +1,76 @@
+// tokenize: texts on stdin, one per line -> token ids on stdout.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "avrec/io.h"
+#include "avrec/model.h"
+#include "avrec/tokenizer.h"
+#include "cli/commands.h"
+
+namespace avrec::cli {
+
+void RegisterTokenize(OptionTable* t, TokenizeOptions* o) {
+  t->AddPath("--model", "score.model", &o->model, "Model directory (default: the bundled sentiment model)");
+  t->Add("--max-len", "", &o->max_len, "Maximum ids per line, special tokens included (0: the model's maximum)");
+}
+
+int RunTokenize(const TokenizeOptions& o) {
+  const std::string dir = o.model.empty() ? DefaultModelDir("sentiment") : o.model;
+  ModelManifest m = LoadModelManifest(dir);
+  std::unique_ptr<Tokenizer> tok = MakeTokenizer(m.tokenizer);
+  const int max_len = o.max_len > 0 ? o.max_len : m.max_length;
+  if (o.max_len < 0 || (o.max_len > 0 && o.max_len < 2)) Fail(ExitCode::kUsage, "--max-len: expected 0 or at least 2");
+  spdlog::debug("tokenize: model {}, {} tokenizer, max {} ids per line", dir, m.tokenizer.kind, max_len);
+
+  std::string line, out, clean;
+  std::vector<int32_t> ids;
+  int64_t line_no = 0, invalid_lines = 0;
+  std::FILE* in = stdin;
+  const auto read_line = [&]() {
+    line.clear();
+    int c;
+    bool any = false;
+    while ((c = std::getc(in)) != EOF) {
+      any = true;
+      if (c == '\n') break;
+      line.push_back(static_cast<char>(c));
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return any;
+  };
+  while (read_line()) {
+    ++line_no;
+    std::string_view text = line;
+    if (!IsValidUtf8(line)) {
+      size_t replaced = 0;
+      clean = SanitizeUtf8(line, &replaced);
+      text = clean;
+      if (++invalid_lines <= 100) {
+        spdlog::warn("stdin:{}: invalid UTF-8 ({} sequence{} replaced by U+FFFD)", line_no, replaced,
+                     replaced == 1 ? "" : "s");
+      }
+    }
+    ids.clear();
+    tok->Encode(text, &ids);
+    std::vector<int32_t> full = tok->WithSpecialTokens(ids, max_len);
+    for (size_t i = 0; i < full.size(); ++i) {
+      if (i > 0) out.push_back(' ');
+      out += std::to_string(full[i]);
+    }
+    out.push_back('\n');
+    if (out.size() > (1 << 16)) {
+      if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) Fail(ExitCode::kIoErr, "stdout: write error");
+      out.clear();
+    }
+  }
+  if (std::ferror(in)) Fail(ExitCode::kIoErr, "stdin: read error");
+  if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
+    Fail(ExitCode::kIoErr, "stdout: write error");
+  }
+  if (invalid_lines > 100) spdlog::warn("{} lines in all had invalid UTF-8", invalid_lines);
+  spdlog::debug("tokenize: {} lines", line_no);
+  return 0;
+}
+
+}  // namespace avrec::cli
