@@ -171,8 +171,9 @@ def self_check(out_dir, manifest, hf_dir, avrec, count, tolerance):
         src = os.path.join(tmp, "texts.jsonl")
         with open(src, "w", encoding="utf-8") as f:
             for i, t in enumerate(texts):
-                f.write(json.dumps({"review_id": str(i), "user_id": "u", "item_id": "i", "text": t},
-                                   ensure_ascii=False) + "\n")
+                row = {"review_id": str(i), "user_id": "u", "item_id": "i", "text": t} \
+                    if manifest["task"] == "sentiment" else {"id": str(i), "text": t}
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
         out = os.path.join(tmp, "out.jsonl")
         verb = "score" if manifest["task"] == "sentiment" else "embed"
         cmd = [avrec, verb, "--model", out_dir, "--reviews" if verb == "score" else "--input", src,
@@ -201,8 +202,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hf", required=True, help="Hugging Face model directory")
     ap.add_argument("--out", required=True, help="avrec model directory to write")
-    ap.add_argument("--task", choices=["sentiment", "embedding"], required=True)
-    ap.add_argument("--name", required=True)
+    ap.add_argument("--task", choices=["sentiment", "embedding"])
+    ap.add_argument("--name")
     ap.add_argument("--max-length", type=int, default=256)
     ap.add_argument("--labels", nargs="*", help="label names in logit order (default: from the config)")
     ap.add_argument("--label-scores", nargs="*", type=float,
@@ -213,12 +214,21 @@ def main():
     ap.add_argument("--extra", default=None, help="JSON file merged into the manifest (accuracy, training)")
     ap.add_argument("--avrec", default=os.path.join(ROOT, "build", "avrec"))
     ap.add_argument("--no-check", dest="check", action="store_false")
+    ap.add_argument("--check-only", action="store_true", help="only re-run the self-check of --out")
     ap.add_argument("--check-count", type=int, default=1000)
     ap.add_argument("--tolerance", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
+    if args.check_only:
+        # Re-run the self-check of an exported directory without re-tracing
+        # (tracing is not byte-reproducible, and the weights are committed).
+        manifest = json.load(open(os.path.join(args.out, "avrec-model.json")))
+        manifest["export"]["self_check"] = self_check(args.out, manifest, args.hf, args.avrec, args.check_count,
+                                                      args.tolerance)
+        write_manifest(args.out, manifest)
+        return
     os.makedirs(args.out, exist_ok=True)
     wrapper, config = load_hf(args.hf, args.task)
     with open(os.path.join(args.hf, "vocab.txt"), "rb") as src, open(os.path.join(args.out, "vocab.txt"), "wb") as dst:

@@ -29,6 +29,7 @@ class Progress {
   Progress(std::string label, int64_t total);
   ~Progress();
   void Tick(int64_t n = 1);
+  void Set(int64_t done) { Tick(done - done_); }
   void Finish();
 
  private:

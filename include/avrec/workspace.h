@@ -73,8 +73,16 @@ class Workspace {
   std::vector<Review> LoadReviews();
 
   // Sentiment cache.
-  std::optional<CachedSentiment> FindSentiment(const std::string& model_sha256, const std::string& text_key);
-  void StoreSentiment(const std::string& model_sha256, const std::string& text_key, const CachedSentiment& s);
+  std::optional<CachedSentiment> FindSentiment(const std::string& model_key, const std::string& text_key);
+  void StoreSentiment(const std::string& model_key, const std::string& text_key, const CachedSentiment& s);
+
+  // Sentiment of every review under `result_key`, joined through the text key.
+  void ForEachReviewSentiment(const std::string& result_key,
+                              const std::function<void(const std::string& review_id, const CachedSentiment&)>& fn);
+
+  // Key-value settings in the meta table ("" when absent).
+  std::string GetMeta(const std::string& key);
+  void SetMeta(const std::string& key, const std::string& value);
 
   const std::string& path() const { return path_; }
   sqlite3* handle() { return db_; }

@@ -41,6 +41,12 @@ std::vector<std::string> AllConfigKeys() {
     RegisterTokenize(&t, &o);
     add(t);
   }
+  {
+    OptionTable t(nullptr);
+    ScoreOptions o;
+    RegisterScore(&t, &o);
+    add(t);
+  }
   return keys;
 }
 
@@ -97,6 +103,10 @@ int Main(int argc, char** argv) {
   AddVerb<TokenizeOptions>(&app, &verbs, "tokenize",
                            "Token ids of texts read from stdin, one per line (the model's tokenizer)",
                            RegisterTokenize, RunTokenize);
+  AddVerb<ScoreOptions>(&app, &verbs, "score", "Sentiment of every review (BERT through libtorch), cached in a workspace",
+                        RegisterScore, RunScore);
+  AddVerb<EmbedOptions>(&app, &verbs, "embed", "Text embeddings with a sentence-encoder model (JSON Lines out)",
+                        RegisterEmbed, RunEmbed);
 
   RunOptions run_options;
   CLI::App* run_app = app.add_subcommand(

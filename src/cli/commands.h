@@ -47,6 +47,33 @@ struct TokenizeOptions {
 void RegisterTokenize(OptionTable* t, TokenizeOptions* o);
 int RunTokenize(const TokenizeOptions& o);
 
+// Flags shared by score and embed (see EncoderOptions).
+struct EncoderFlags {
+  std::string precision = "auto";
+  int batch_size = 64;
+  int max_batch_tokens = 8192;
+  std::string long_text = "model";
+  int threads = 0;
+};
+
+struct ScoreOptions {
+  std::string model;
+  std::string reviews;
+  std::string out;
+  std::string workspace;
+  EncoderFlags encoder;
+  int max_errors = 100;
+};
+void RegisterScore(OptionTable* t, ScoreOptions* o);
+int RunScore(const ScoreOptions& o);
+
+struct EmbedOptions {
+  std::string model, input, out;
+  EncoderFlags encoder;
+};
+void RegisterEmbed(OptionTable* t, EmbedOptions* o);
+int RunEmbed(const EmbedOptions& o);
+
 struct RunOptions {
   std::string config;
   std::string workspace;

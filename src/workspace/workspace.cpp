@@ -110,13 +110,13 @@ CREATE TABLE IF NOT EXISTS reviews(
 CREATE INDEX IF NOT EXISTS reviews_by_user ON reviews(user_id);
 CREATE INDEX IF NOT EXISTS reviews_by_item ON reviews(item_id);
 CREATE TABLE IF NOT EXISTS sentiment_cache(
-  model_sha256 TEXT NOT NULL,
+  model_key TEXT NOT NULL,
   text_key TEXT NOT NULL,
   label TEXT NOT NULL,
   score REAL NOT NULL,
   probs TEXT NOT NULL,                      -- JSON object: label -> probability
   flags TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY (model_sha256, text_key));
+  PRIMARY KEY (model_key, text_key));
 CREATE TABLE IF NOT EXISTS runs(
   run_id INTEGER PRIMARY KEY,
   at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
@@ -414,25 +414,47 @@ std::vector<Review> Workspace::LoadReviews() {
   return out;
 }
 
-std::optional<CachedSentiment> Workspace::FindSentiment(const std::string& model_sha256, const std::string& text_key) {
+std::optional<CachedSentiment> Workspace::FindSentiment(const std::string& model_key, const std::string& text_key) {
   Stmt& s = cache_->Get(&cache_->find_sentiment, db_,
-                        "SELECT label, score, probs, flags FROM sentiment_cache WHERE model_sha256 = ? AND text_key = ?");
-  s.Bind(1, model_sha256).Bind(2, text_key);
+                        "SELECT label, score, probs, flags FROM sentiment_cache WHERE model_key = ? AND text_key = ?");
+  s.Bind(1, model_key).Bind(2, text_key);
   if (!s.Step()) return std::nullopt;
   CachedSentiment c{s.Text(0), s.Double(1), s.Text(2), s.Text(3)};
   s.Reset();
   return c;
 }
 
-void Workspace::StoreSentiment(const std::string& model_sha256, const std::string& text_key,
+void Workspace::StoreSentiment(const std::string& model_key, const std::string& text_key,
                                const CachedSentiment& c) {
   Stmt& s = cache_->Get(&cache_->store_sentiment, db_,
-         "INSERT OR REPLACE INTO sentiment_cache(model_sha256, text_key, label, score, probs, flags) "
+         "INSERT OR REPLACE INTO sentiment_cache(model_key, text_key, label, score, probs, flags) "
          "VALUES (?, ?, ?, ?, ?, ?)");
-  s.Bind(1, model_sha256).Bind(2, text_key).Bind(3, c.label).BindDouble(4, c.score).Bind(5, c.probs_json);
+  s.Bind(1, model_key).Bind(2, text_key).Bind(3, c.label).BindDouble(4, c.score).Bind(5, c.probs_json);
   s.Bind(6, c.flags);
   s.Step();
   s.Reset();
+}
+
+void Workspace::ForEachReviewSentiment(
+    const std::string& result_key,
+    const std::function<void(const std::string& review_id, const CachedSentiment&)>& fn) {
+  Stmt s(db_,
+         "SELECT r.review_id, c.label, c.score, c.probs, c.flags FROM reviews r JOIN sentiment_cache c "
+         "ON c.text_key = r.text_key AND c.model_key = ? ORDER BY r.review_id");
+  s.Bind(1, result_key);
+  while (s.Step()) fn(s.Text(0), CachedSentiment{s.Text(1), s.Double(2), s.Text(3), s.Text(4)});
+}
+
+std::string Workspace::GetMeta(const std::string& key) {
+  Stmt s(db_, "SELECT value FROM meta WHERE key = ?");
+  s.Bind(1, key);
+  return s.Step() ? s.Text(0) : std::string();
+}
+
+void Workspace::SetMeta(const std::string& key, const std::string& value) {
+  Stmt s(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)");
+  s.Bind(1, key).Bind(2, value);
+  s.Step();
 }
 
 }  // namespace avrec

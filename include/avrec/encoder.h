@@ -1,0 +1,85 @@
+// Running a TorchScript text model (classifier or sentence encoder) over many
+// texts: tokenization, length-sorted batches under a token budget, worker
+// threads, long-text policy. Used by `avrec score`, `avrec embed` and the
+// item text features.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "avrec/model.h"
+#include "avrec/tokenizer.h"
+
+namespace avrec {
+
+enum class Precision { kAuto, kFloat32, kBFloat16 };
+Precision ParsePrecision(const std::string& s);  // "auto", "fp32", "bf16"; Error(kUsage) otherwise
+const char* PrecisionName(Precision p);
+// What kAuto means on this CPU: bf16 when it has AVX512-BF16 or AMX, else fp32.
+Precision ResolvePrecision(Precision p);
+
+enum class LongTextPolicy { kHeadTail, kHead, kSplitAverage };
+LongTextPolicy ParseLongTextPolicy(const std::string& s);  // "head-tail", "head", "split-average"
+const char* LongTextPolicyName(LongTextPolicy p);
+
+struct EncoderOptions {
+  Precision precision = Precision::kAuto;
+  int threads = 0;              // worker threads; 0: all cores
+  int max_batch_size = 64;      // texts per batch
+  int max_batch_tokens = 8192;  // padded tokens per batch (rows x longest)
+  // Long texts; kAuto from the manifest: "truncation" there, head-tail for
+  // sentiment, head for embeddings.
+  bool long_text_from_manifest = true;
+  LongTextPolicy long_text = LongTextPolicy::kHeadTail;
+};
+
+// What happened to one text.
+struct EncodeInfo {
+  bool empty = false;      // blank text: not run through the model
+  bool truncated = false;  // longer than max_length: head-tail or head kept
+  int chunks = 1;          // split-average: number of windows averaged
+  int tokens = 0;          // tokens of the text, special tokens excluded
+};
+
+// A loaded model. Thread-safe for concurrent Run calls.
+class TextEncoder {
+ public:
+  // Loads and checks the model (manifest, checksum, TorchScript). Throws
+  // Error(kDataErr) for a bad model directory.
+  TextEncoder(const ModelManifest& manifest, const EncoderOptions& options);
+  ~TextEncoder();
+
+  // Runs the model on `texts` (valid UTF-8). For each text i, writes
+  // output_dim() floats at (*out)[i * output_dim()]: softmax probabilities in
+  // label order for a classifier, the unit-length embedding for an encoder.
+  // Blank texts get zeros (the caller decides what they mean). Results do not
+  // depend on the thread count. `progress` (may be empty) is called with the
+  // number of texts finished so far.
+  void Run(const std::vector<std::string>& texts, std::vector<float>* out, std::vector<EncodeInfo>* info,
+           const std::function<void(int64_t)>& progress = {}) const;
+
+  int output_dim() const { return output_dim_; }
+  const ModelManifest& manifest() const { return manifest_; }
+  Precision precision() const { return precision_; }
+  LongTextPolicy long_text() const { return long_text_; }
+  int threads() const { return threads_; }
+  // Identifies model + settings that change results (cache key).
+  const std::string& result_key() const { return result_key_; }
+
+ private:
+  struct Impl;
+  ModelManifest manifest_;
+  Precision precision_;
+  LongTextPolicy long_text_;
+  int threads_;
+  int max_batch_size_, max_batch_tokens_;
+  int output_dim_ = 0;
+  std::string result_key_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace avrec

@@ -1,0 +1,56 @@
+// The scoring stage: the sentiment of every review, with the workspace cache
+// keyed by (model and settings, normalised text).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "avrec/data.h"
+#include "avrec/encoder.h"
+#include "avrec/workspace.h"
+
+namespace avrec {
+
+struct Sentiment {
+  std::string label;                // argmax label, or "neutral" for an empty text
+  double score = 0;                 // sum of probability x label score, in [-1, 1]
+  std::vector<double> probs;        // label order of the model
+  std::vector<std::string> flags;   // "empty_text", "truncated", "split"
+};
+
+struct SentimentStats {
+  int64_t distinct = 0;    // distinct normalised texts
+  int64_t scored = 0;      // run through the model now
+  int64_t cached = 0;      // taken from the workspace cache
+  int64_t empty = 0;       // blank texts (neutral, not run)
+  int64_t long_texts = 0;  // longer than the model's maximum
+};
+
+class SentimentScorer {
+ public:
+  explicit SentimentScorer(const TextEncoder* encoder) : encoder_(encoder) {}
+
+  // One result per review, in order. Identical texts are scored once. With a
+  // workspace, cached results are reused and new ones stored (one
+  // transaction per chunk of texts), and the workspace remembers this
+  // encoder's result key as its current sentiment.
+  std::vector<Sentiment> Score(const std::vector<Review>& reviews, Workspace* ws, SentimentStats* stats) const;
+
+ private:
+  const TextEncoder* encoder_;
+};
+
+// {"review_id":...,"label":...,"score":...,"probs":{...}[,"flags":[...]]}
+std::string SentimentJson(const std::string& review_id, const Sentiment& s, const std::vector<std::string>& labels);
+
+// Sentiment of each review of a workspace under its current sentiment key
+// (set by the last score run): review_id -> score. Reviews never scored are
+// absent.
+std::unordered_map<std::string, Sentiment> LoadWorkspaceSentiment(Workspace* ws, std::string* result_key);
+
+// Reads a score output file (JSON Lines) into review_id -> sentiment.
+std::unordered_map<std::string, Sentiment> ReadScoresFile(const std::string& path);
+
+}  // namespace avrec

@@ -1,0 +1,206 @@
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "avrec/error.h"
+#include "avrec/io.h"
+#include "avrec/log.h"
+#include "avrec/sentiment.h"
+#include "avrec/table.h"
+
+namespace avrec {
+
+namespace {
+
+constexpr size_t kChunk = 16384;  // texts per encoder run / cache transaction
+
+double Round6(double x) { return std::round(x * 1e6) / 1e6; }
+
+Sentiment FromProbs(const float* p, const ModelManifest& m, const EncodeInfo& info) {
+  Sentiment s;
+  const size_t n = m.labels.size();
+  size_t best = 0;
+  for (size_t j = 0; j < n; ++j) {
+    s.probs.push_back(Round6(p[j]));
+    s.score += static_cast<double>(p[j]) * m.label_scores[j];
+    if (p[j] > p[best]) best = j;
+  }
+  s.score = Round6(std::max(-1.0, std::min(1.0, s.score)));
+  s.label = m.labels[best];
+  if (info.truncated) s.flags.push_back("truncated");
+  if (info.chunks > 1) s.flags.push_back("split");
+  return s;
+}
+
+Sentiment Neutral(size_t labels) {
+  Sentiment s;
+  s.label = "neutral";
+  s.probs.assign(labels, Round6(1.0 / static_cast<double>(labels)));
+  s.flags.push_back("empty_text");
+  return s;
+}
+
+std::string JoinFlags(const std::vector<std::string>& f) {
+  std::string out;
+  for (const auto& x : f) out += (out.empty() ? "" : ",") + x;
+  return out;
+}
+
+std::vector<std::string> SplitFlags(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t c = s.find(',', start);
+    if (c == std::string::npos) c = s.size();
+    out.push_back(s.substr(start, c - start));
+    start = c + 1;
+  }
+  return out;
+}
+
+Sentiment FromCache(const CachedSentiment& c, const std::vector<std::string>& labels) {
+  Sentiment s;
+  s.label = c.label;
+  s.score = c.score;
+  auto probs = nlohmann::json::parse(c.probs_json);
+  for (const auto& l : labels) s.probs.push_back(probs.value(l, 0.0));
+  s.flags = SplitFlags(c.flags);
+  return s;
+}
+
+CachedSentiment ToCache(const Sentiment& s, const std::vector<std::string>& labels) {
+  nlohmann::ordered_json probs;
+  for (size_t j = 0; j < labels.size(); ++j) probs[labels[j]] = s.probs[j];
+  return {s.label, s.score, probs.dump(), JoinFlags(s.flags)};
+}
+
+}  // namespace
+
+std::string SentimentJson(const std::string& review_id, const Sentiment& s, const std::vector<std::string>& labels) {
+  nlohmann::ordered_json j;
+  j["review_id"] = review_id;
+  j["label"] = s.label;
+  j["score"] = s.score;
+  nlohmann::ordered_json probs = nlohmann::ordered_json::object();
+  for (size_t k = 0; k < labels.size() && k < s.probs.size(); ++k) probs[labels[k]] = s.probs[k];
+  j["probs"] = probs;
+  if (!s.flags.empty()) j["flags"] = s.flags;
+  return j.dump();
+}
+
+std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews, Workspace* ws,
+                                              SentimentStats* stats) const {
+  const ModelManifest& m = encoder_->manifest();
+  const std::string& key = encoder_->result_key();
+  // Distinct texts by cache key, in first-seen order.
+  std::unordered_map<std::string, size_t> slot_of;
+  std::vector<std::string> slot_key;
+  std::vector<size_t> slot_review;  // a review holding the text
+  std::vector<size_t> review_slot(reviews.size());
+  for (size_t i = 0; i < reviews.size(); ++i) {
+    std::string tk = TextKey(reviews[i].text);
+    auto [it, inserted] = slot_of.emplace(tk, slot_key.size());
+    if (inserted) {
+      slot_key.push_back(tk);
+      slot_review.push_back(i);
+    }
+    review_slot[i] = it->second;
+  }
+  stats->distinct = static_cast<int64_t>(slot_key.size());
+  std::vector<Sentiment> slot_result(slot_key.size());
+  std::vector<size_t> todo;
+  for (size_t s = 0; s < slot_key.size(); ++s) {
+    const std::string& text = reviews[slot_review[s]].text;
+    if (Trim(text).empty()) {
+      slot_result[s] = Neutral(m.labels.size());
+      ++stats->empty;
+      continue;
+    }
+    if (ws != nullptr) {
+      if (auto c = ws->FindSentiment(key, slot_key[s])) {
+        slot_result[s] = FromCache(*c, m.labels);
+        ++stats->cached;
+        if (!c->flags.empty() && c->flags != "empty_text") ++stats->long_texts;
+        continue;
+      }
+    }
+    todo.push_back(s);
+  }
+  Progress progress("score", static_cast<int64_t>(todo.size()));
+  std::vector<std::string> texts;
+  std::vector<float> probs;
+  std::vector<EncodeInfo> info;
+  for (size_t c = 0; c < todo.size(); c += kChunk) {
+    const size_t end = std::min(todo.size(), c + kChunk);
+    texts.clear();
+    for (size_t k = c; k < end; ++k) texts.push_back(SanitizeUtf8(reviews[slot_review[todo[k]]].text));
+    const int64_t base = static_cast<int64_t>(c);
+    encoder_->Run(texts, &probs, &info, [&](int64_t done) { progress.Set(base + done); });
+    for (size_t k = c; k < end; ++k) {
+      const size_t r = k - c;
+      Sentiment s = info[r].empty ? Neutral(m.labels.size())
+                                  : FromProbs(&probs[r * m.labels.size()], m, info[r]);
+      if (info[r].empty) ++stats->empty;
+      if (info[r].truncated || info[r].chunks > 1) ++stats->long_texts;
+      slot_result[todo[k]] = std::move(s);
+    }
+    stats->scored += static_cast<int64_t>(end - c);
+    if (ws != nullptr) {
+      ws->InTransaction([&] {
+        for (size_t k = c; k < end; ++k) ws->StoreSentiment(key, slot_key[todo[k]], ToCache(slot_result[todo[k]], m.labels));
+      });
+    }
+  }
+  progress.Finish();
+  if (ws != nullptr) {
+    ws->InTransaction([&] {
+      ws->SetMeta("sentiment.result_key", key);
+      ws->SetMeta("sentiment.labels", nlohmann::json(m.labels).dump());
+      ws->SetMeta("sentiment.model", m.name);
+    });
+  }
+  std::vector<Sentiment> out(reviews.size());
+  for (size_t i = 0; i < reviews.size(); ++i) out[i] = slot_result[review_slot[i]];
+  return out;
+}
+
+std::unordered_map<std::string, Sentiment> LoadWorkspaceSentiment(Workspace* ws, std::string* result_key) {
+  std::unordered_map<std::string, Sentiment> out;
+  std::string key = ws->GetMeta("sentiment.result_key");
+  if (result_key != nullptr) *result_key = key;
+  if (key.empty()) return out;
+  std::vector<std::string> labels = nlohmann::json::parse(ws->GetMeta("sentiment.labels")).get<std::vector<std::string>>();
+  ws->ForEachReviewSentiment(key, [&](const std::string& review_id, const CachedSentiment& c) {
+    out.emplace(review_id, FromCache(c, labels));
+  });
+  return out;
+}
+
+std::unordered_map<std::string, Sentiment> ReadScoresFile(const std::string& path) {
+  std::unordered_map<std::string, Sentiment> out;
+  ByteSource src(path);
+  LineReader lines(&src);
+  std::string line;
+  while (lines.Next(&line)) {
+    if (Trim(line).empty()) continue;
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("review_id") || !j.contains("score") ||
+        !j["score"].is_number()) {
+      Fail(ExitCode::kDataErr, path, ":", lines.line_number(),
+           ": expected a score record {\"review_id\": ..., \"score\": ...}");
+    }
+    Sentiment s;
+    s.score = j["score"].get<double>();
+    if (!(s.score >= -1 && s.score <= 1)) Fail(ExitCode::kDataErr, path, ":", lines.line_number(), ": field 'score': expected a number in [-1, 1]");
+    s.label = j.value("label", "");
+    if (j.contains("flags") && j["flags"].is_array()) {
+      for (const auto& f : j["flags"]) if (f.is_string()) s.flags.push_back(f.get<std::string>());
+    }
+    std::string id = j["review_id"].is_string() ? j["review_id"].get<std::string>() : j["review_id"].dump();
+    out[id] = std::move(s);
+  }
+  return out;
+}
+
+}  // namespace avrec
