@@ -80,6 +80,10 @@ class Workspace {
   void ForEachReviewSentiment(const std::string& result_key,
                               const std::function<void(const std::string& review_id, const CachedSentiment&)>& fn);
 
+  // Text embedding cache: vectors keyed by (model result key, text key).
+  bool FindEmbedding(const std::string& model_key, const std::string& text_key, std::vector<float>* v);
+  void StoreEmbedding(const std::string& model_key, const std::string& text_key, const float* v, int dim);
+
   // Key-value settings in the meta table ("" when absent).
   std::string GetMeta(const std::string& key);
   void SetMeta(const std::string& key, const std::string& value);

@@ -23,30 +23,22 @@ struct Verb {
   std::function<int()> run;
 };
 
+template <typename Options>
+void AddKeys(void (*reg)(OptionTable*, Options*), std::vector<std::string>* keys) {
+  OptionTable t(nullptr);
+  Options o;
+  reg(&t, &o);
+  for (auto& k : t.keys()) keys->push_back(k);
+}
+
 // Every config key any verb knows, for CheckConfigKeys.
 std::vector<std::string> AllConfigKeys() {
   std::vector<std::string> keys;
-  const auto add = [&](const OptionTable& t) {
-    for (auto& k : t.keys()) keys.push_back(k);
-  };
-  {
-    OptionTable t(nullptr);
-    IngestOptions o;
-    RegisterIngest(&t, &o);
-    add(t);
-  }
-  {
-    OptionTable t(nullptr);
-    TokenizeOptions o;
-    RegisterTokenize(&t, &o);
-    add(t);
-  }
-  {
-    OptionTable t(nullptr);
-    ScoreOptions o;
-    RegisterScore(&t, &o);
-    add(t);
-  }
+  AddKeys<IngestOptions>(RegisterIngest, &keys);
+  AddKeys<TokenizeOptions>(RegisterTokenize, &keys);
+  AddKeys<ScoreOptions>(RegisterScore, &keys);
+  AddKeys<ProfileCmdOptions>(RegisterProfile, &keys);
+  AddKeys<RecommendCmdOptions>(RegisterRecommend, &keys);
   return keys;
 }
 
@@ -107,6 +99,14 @@ int Main(int argc, char** argv) {
                         RegisterScore, RunScore);
   AddVerb<EmbedOptions>(&app, &verbs, "embed", "Text embeddings with a sentence-encoder model (JSON Lines out)",
                         RegisterEmbed, RunEmbed);
+  AddVerb<ProfileCmdOptions>(&app, &verbs, "profile",
+                             "Each user's preference vector from the items they reviewed, weighted by sentiment",
+                             RegisterProfile, RunProfile);
+  AddVerb<RecommendCmdOptions>(&app, &verbs, "recommend",
+                               "Top-N items per user with reasons (cosine of profiles and item vectors), as JSON",
+                               RegisterRecommend, RunRecommend);
+  AddVerb<TopKCmdOptions>(&app, &verbs, "topk", "Exact cosine top-k for vectors you bring (CSV in, JSON Lines out)",
+                          RegisterTopK, RunTopK);
 
   RunOptions run_options;
   CLI::App* run_app = app.add_subcommand(
@@ -120,6 +120,9 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return static_cast<int>(ExitCode::kUsage);
+  } catch (const Error& e) {  // thrown by an option's own parser
+    std::fprintf(stderr, "avrec: error: %s\n", e.what());
+    return static_cast<int>(e.code());
   }
 
   try {

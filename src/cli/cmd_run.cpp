@@ -2,7 +2,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 
@@ -24,6 +26,8 @@ void RegisterRun(CLI::App* app, RunOptions* o) {
   app->add_option("--config", o->config, "Pipeline config file (JSON)")->required()->type_name("PATH");
   app->add_option("--workspace,-w", o->workspace, "Workspace database file (overrides the config)")
       ->type_name("PATH");
+  app->add_option("--out,-o", o->out, "Recommendations output file (overrides recommend.out)")->type_name("PATH");
+  app->add_option("--threads", o->threads, "Worker threads (overrides threads; 0: all cores)");
   app->add_option("--set", o->set,
                   "Override any config key: --set score.batch_size=64 (value parsed as JSON, else taken as text)")
       ->type_name("KEY=VALUE");
@@ -34,9 +38,16 @@ int RunPipeline(const RunOptions& o, const std::vector<std::string>& all_keys) {
   CheckConfigKeys(config, all_keys);
 
   IngestOptions ingest;
-  OptionTable ingest_table(nullptr);
-  RegisterIngest(&ingest_table, &ingest);
-  ingest_table.Apply(config);
+  ScoreOptions score;
+  ProfileCmdOptions profile;
+  RecommendCmdOptions recommend;
+  OptionTable ingest_t(nullptr), score_t(nullptr), profile_t(nullptr), recommend_t(nullptr);
+  RegisterIngest(&ingest_t, &ingest);
+  RegisterScore(&score_t, &score);
+  RegisterProfile(&profile_t, &profile);
+  RegisterRecommend(&recommend_t, &recommend);
+  const std::vector<const OptionTable*> tables = {&ingest_t, &score_t, &profile_t, &recommend_t};
+  for (const OptionTable* t : tables) t->Apply(config);
 
   for (const std::string& kv : o.set) {
     size_t eq = kv.find('=');
@@ -44,17 +55,44 @@ int RunPipeline(const RunOptions& o, const std::vector<std::string>& all_keys) {
     std::string key = kv.substr(0, eq), text = kv.substr(eq + 1);
     nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
     if (value.is_discarded()) value = text;
-    if (!ingest_table.Set(key, value, ".")) Fail(ExitCode::kUsage, "--set ", key, ": unknown config key");
+    bool known = false;
+    for (const OptionTable* t : tables) known |= t->Set(key, value, ".");
+    if (!known) Fail(ExitCode::kUsage, "--set ", key, ": unknown config key");
   }
-  if (!o.workspace.empty()) ingest.workspace = o.workspace;
+  if (!o.workspace.empty()) {
+    ingest.workspace = score.workspace = recommend.inputs.workspace = profile.inputs.workspace = o.workspace;
+  }
+  if (o.threads >= 0) {
+    score.encoder.threads = recommend.inputs.threads = profile.inputs.threads = o.threads;
+  }
+  if (!o.out.empty()) recommend.out = o.out;
   if (ingest.workspace.empty()) Fail(ExitCode::kUsage, o.config, ": no workspace (set \"workspace\" or --workspace)");
+  if (recommend.out.empty()) Fail(ExitCode::kUsage, o.config, ": no output (set recommend.out or --out)");
   MakeParentDirs(ingest.workspace);
+  MakeParentDirs(recommend.out);
+  // The stages after ingest read the workspace, not the files.
+  score.reviews.clear();
+  recommend.inputs.in.reviews.clear();
+  recommend.inputs.in.items.clear();
+  profile.inputs.in.reviews.clear();
+  profile.inputs.in.items.clear();
 
   spdlog::info("stage 1/4: ingest");
-  int rc = RunIngest(ingest);
-  if (rc != 0) return rc;
-  spdlog::warn("stages score, profile and recommend are not implemented yet: the pipeline stops after ingest");
-  spdlog::info("workspace: {}", ingest.workspace);
+  if (int rc = RunIngest(ingest); rc != 0) return rc;
+  spdlog::info("stage 2/4: score");
+  score.out.clear();  // scores live in the workspace
+  if (int rc = RunScore(score); rc != 0) return rc;
+  if (!profile.out.empty()) {
+    spdlog::info("stage 3/4: profile -> {}", profile.out);
+    MakeParentDirs(profile.out);
+    if (int rc = RunProfile(profile); rc != 0) return rc;
+  } else {
+    spdlog::info("stage 3/4: profile (built by recommend; set profile.out to write them)");
+  }
+  spdlog::info("stage 4/4: recommend");
+  if (int rc = RunRecommend(recommend); rc != 0) return rc;
+  // The last line on stdout: where the ranked JSON is (for shell scripts).
+  std::printf("%s\n", recommend.out.c_str());
   return 0;
 }
 

@@ -5,10 +5,15 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "avrec/data.h"
+#include "avrec/features.h"
+#include "avrec/profile.h"
+#include "avrec/sentiment.h"
 #include "cli/options.h"
 
 namespace avrec::cli {
@@ -74,9 +79,74 @@ struct EmbedOptions {
 void RegisterEmbed(OptionTable* t, EmbedOptions* o);
 int RunEmbed(const EmbedOptions& o);
 
+// What profile and recommend read: files or a workspace, sentiment, the
+// item text model, and the profile weighting.
+struct ModelInputOptions {
+  InputOptions in;
+  std::string workspace;
+  std::string scores;
+  std::string sentiment_model;
+  std::string text_model = "default";
+  FeatureOptions features;
+  ProfileOptions profile;
+  std::string now;
+  int threads = 0;
+
+  ProfileOptions Profile(const struct LoadedData& d) const;
+};
+void RegisterModelInputs(OptionTable* t, ModelInputOptions* o);
+
+struct LoadedData {
+  ItemTable item_table;
+  std::vector<Review> reviews;
+  std::unordered_map<std::string, Sentiment> sentiment;
+  ItemMatrix items;
+  std::string sentiment_model, sentiment_sha256;
+  std::string embedding_model, embedding_sha256;
+  std::optional<int64_t> profile_now;
+};
+LoadedData LoadModelInputs(const ModelInputOptions& o, bool need_sentiment);
+
+struct ProfileCmdOptions {
+  ModelInputOptions inputs;
+  std::string out;
+};
+void RegisterProfile(OptionTable* t, ProfileCmdOptions* o);
+int RunProfile(const ProfileCmdOptions& o);
+
+struct RecommendCmdOptions {
+  ModelInputOptions inputs;
+  std::string out;
+  std::string format = "json";
+  int top_n = 10;
+  std::string algorithm = "sentiment-content";
+  bool include_seen = false;
+  std::string allow_list, deny_list, users;
+  std::string shard;
+  int block_users = 256;
+  double popularity_weight = 0, novelty_weight = 0;
+  int knn_neighbors = 50;
+  double hybrid_content = 0.5;
+  bool explain = true;
+  std::string created_at;
+};
+void RegisterRecommend(OptionTable* t, RecommendCmdOptions* o);
+int RunRecommend(const RecommendCmdOptions& o);
+
+struct TopKCmdOptions {
+  std::string users, items, out;
+  int k = 10;
+  int threads = 0;
+  int block_users = 256;
+};
+void RegisterTopK(OptionTable* t, TopKCmdOptions* o);
+int RunTopK(const TopKCmdOptions& o);
+
 struct RunOptions {
   std::string config;
   std::string workspace;
+  std::string out;
+  int threads = -1;  // -1: from the config
   std::vector<std::string> set;  // KEY=VALUE overrides
 };
 void RegisterRun(CLI::App* app, RunOptions* o);

@@ -1,6 +1,8 @@
 #include "cli/options.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "avrec/io.h"
@@ -66,6 +68,53 @@ CLI::Option* OptionTable::AddFlag(const std::string& flags, const std::string& k
   if (!key.empty()) {
     entries_.push_back(
         {key, [key, field](const nlohmann::json& v, const std::string&) { SetFromJson(key, v, field); }, opt});
+  }
+  return opt;
+}
+
+CLI::Option* OptionTable::AddNegFlag(const std::string& flags, const std::string& key, bool* field,
+                                     const std::string& help) {
+  CLI::Option* opt = nullptr;
+  if (app_ != nullptr && !flags.empty()) opt = app_->add_flag_callback(flags, [field] { *field = false; }, help);
+  if (!key.empty()) {
+    entries_.push_back(
+        {key, [key, field](const nlohmann::json& v, const std::string&) { SetFromJson(key, v, field); }, opt});
+  }
+  return opt;
+}
+
+CLI::Option* OptionTable::AddNumberMap(const std::string& flags, const std::string& key,
+                                       std::map<std::string, double>* field, const std::string& help) {
+  CLI::Option* opt = nullptr;
+  if (app_ != nullptr && !flags.empty()) {
+    opt = app_->add_option_function<std::vector<std::string>>(
+        flags,
+        [field, flags](const std::vector<std::string>& values) {
+          for (const auto& v : values) {
+            size_t eq = v.find('=');
+            char* end = nullptr;
+            double x = eq == std::string::npos ? 0 : std::strtod(v.c_str() + eq + 1, &end);
+            if (eq == std::string::npos || end == v.c_str() + eq + 1 || *end != '\0' || !std::isfinite(x)) {
+              Fail(ExitCode::kUsage, flags, ": expected NAME=NUMBER, got '", v, "'");
+            }
+            (*field)[v.substr(0, eq)] = x;
+          }
+        },
+        help);
+    opt->type_name("NAME=NUMBER");
+  }
+  if (!key.empty()) {
+    entries_.push_back({key,
+                        [key, field](const nlohmann::json& v, const std::string&) {
+                          if (!v.is_object()) Fail(ExitCode::kUsage, "config key '", key, "': expected an object name -> number");
+                          for (auto it = v.begin(); it != v.end(); ++it) {
+                            if (!it.value().is_number()) {
+                              Fail(ExitCode::kUsage, "config key '", key, ".", it.key(), "': expected a number");
+                            }
+                            (*field)[it.key()] = it.value().get<double>();
+                          }
+                        },
+                        opt});
   }
   return opt;
 }

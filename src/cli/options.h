@@ -44,6 +44,13 @@ class OptionTable {
   CLI::Option* AddPath(const std::string& flags, const std::string& key, std::string* field, const std::string& help);
   // A boolean switch ("--lenient"); in the config, true or false.
   CLI::Option* AddFlag(const std::string& flags, const std::string& key, bool* field, const std::string& help);
+  // A switch that sets `field` to false ("--no-sentiment"); in the config the
+  // key holds the positive value (true or false).
+  CLI::Option* AddNegFlag(const std::string& flags, const std::string& key, bool* field, const std::string& help);
+  // Name -> number map: on the command line repeated "NAME=NUMBER"; in the
+  // config an object {"NAME": NUMBER}.
+  CLI::Option* AddNumberMap(const std::string& flags, const std::string& key, std::map<std::string, double>* field,
+                            const std::string& help);
   // Column -> modality map: on the command line repeated "COL" or
   // "COL=MODALITY"; in the config an object {"COL": "MODALITY"} or a list.
   CLI::Option* AddColumnMap(const std::string& flags, const std::string& key, std::map<std::string, std::string>* field,

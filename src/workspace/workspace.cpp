@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -39,6 +40,15 @@ class Stmt {
   Stmt& BindDouble(int i, double v) {
     sqlite3_bind_double(s_, i, v);
     return *this;
+  }
+  Stmt& BindBlob(int i, const void* data, size_t size) {
+    sqlite3_bind_blob(s_, i, data, static_cast<int>(size), SQLITE_TRANSIENT);
+    return *this;
+  }
+  std::string Blob(int col) const {
+    const void* b = sqlite3_column_blob(s_, col);
+    return b == nullptr ? std::string()
+                        : std::string(static_cast<const char*>(b), static_cast<size_t>(sqlite3_column_bytes(s_, col)));
   }
   Stmt& BindNull(int i) {
     sqlite3_bind_null(s_, i);
@@ -116,6 +126,12 @@ CREATE TABLE IF NOT EXISTS sentiment_cache(
   score REAL NOT NULL,
   probs TEXT NOT NULL,                      -- JSON object: label -> probability
   flags TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (model_key, text_key));
+CREATE TABLE IF NOT EXISTS embedding_cache(
+  model_key TEXT NOT NULL,
+  text_key TEXT NOT NULL,
+  dim INTEGER NOT NULL,
+  vector BLOB NOT NULL,                     -- dim float32 values, little-endian
   PRIMARY KEY (model_key, text_key));
 CREATE TABLE IF NOT EXISTS runs(
   run_id INTEGER PRIMARY KEY,
@@ -206,6 +222,10 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, bool create)
       Fail(ExitCode::kDataErr, path, ": workspace schema version ", v, " is not supported (this avrec reads version ",
            kSchemaVersion, ")");
     }
+  }
+  if (!empty) {
+    // Tables added within a schema version are created on first open.
+    ws->InTransaction([&] { Exec(db, kSchema); });
   }
   return ws;
 }
@@ -454,6 +474,25 @@ std::string Workspace::GetMeta(const std::string& key) {
 void Workspace::SetMeta(const std::string& key, const std::string& value) {
   Stmt s(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)");
   s.Bind(1, key).Bind(2, value);
+  s.Step();
+}
+
+bool Workspace::FindEmbedding(const std::string& model_key, const std::string& text_key, std::vector<float>* v) {
+  Stmt s(db_, "SELECT dim, vector FROM embedding_cache WHERE model_key = ? AND text_key = ?");
+  s.Bind(1, model_key).Bind(2, text_key);
+  if (!s.Step()) return false;
+  std::string blob = s.Blob(1);
+  const int64_t dim = s.Int(0);
+  if (static_cast<int64_t>(blob.size()) != dim * 4) return false;
+  v->resize(static_cast<size_t>(dim));
+  std::memcpy(v->data(), blob.data(), blob.size());
+  return true;
+}
+
+void Workspace::StoreEmbedding(const std::string& model_key, const std::string& text_key, const float* v, int dim) {
+  Stmt s(db_, "INSERT OR REPLACE INTO embedding_cache(model_key, text_key, dim, vector) VALUES (?, ?, ?, ?)");
+  s.Bind(1, model_key).Bind(2, text_key).Bind(3, static_cast<int64_t>(dim));
+  s.BindBlob(4, v, static_cast<size_t>(dim) * sizeof(float));
   s.Step();
 }
 

@@ -1,0 +1,65 @@
+// User preference vectors: a weighted sum of the (unit) vectors of the items
+// a user reviewed, the weight combining sentiment, rating and time decay.
+// The formula is written down in docs/model.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "avrec/data.h"
+#include "avrec/features.h"
+#include "avrec/sentiment.h"
+
+namespace avrec {
+
+struct ProfileOptions {
+  bool use_sentiment = true;
+  bool use_rating = true;
+  double sentiment_share = 0.5;    // alpha: weight of sentiment when both are known
+  double half_life_days = 0;       // time decay; 0: none
+  std::optional<int64_t> now;      // reference time for the decay; default: latest review
+  std::optional<double> rating_min, rating_max;  // rating scale; default: from the data
+  int min_history = 1;             // fewer usable reviews: cold start
+};
+
+// One review as it enters a profile.
+struct Interaction {
+  int item = -1;            // row in the item matrix
+  std::string review_id;
+  double weight = 0;        // w_k of docs/model.md
+  double preference = 0;    // p_k, before time decay
+  std::optional<double> sentiment;
+  std::optional<double> rating;
+  std::optional<int64_t> timestamp;
+};
+
+struct Profiles {
+  std::vector<std::string> users;  // in output order: (stable hash, user_id) ascending
+  RowMatrix vectors;               // one row per user, unit length (zero for cold start)
+  std::vector<std::vector<Interaction>> history;  // per user, by item row then review id
+  std::vector<bool> cold_start;
+  // Reviews of items missing from the catalogue (skipped), and the rating
+  // scale used.
+  int64_t unknown_items = 0;
+  double rating_min = 0, rating_max = 0;
+  int64_t reference_time = 0;
+
+  int Find(const std::string& user_id) const;
+};
+
+// Stable 64-bit hash of a user id (FNV-1a), which orders users and assigns
+// them to shards: shard K of N holds hashes in [K * 2^64 / N, (K+1) * 2^64 / N).
+uint64_t UserHash(const std::string& user_id);
+bool InShard(const std::string& user_id, int shard, int shards);
+
+// Builds one profile per user of `reviews` plus each of `extra_users` (who
+// then have no history and are cold-start). `sentiment` maps review_id to its
+// sentiment (may be null when options.use_sentiment is false).
+Profiles BuildProfiles(const std::vector<Review>& reviews, const std::unordered_map<std::string, Sentiment>* sentiment,
+                       const ItemMatrix& items, const ProfileOptions& options,
+                       const std::vector<std::string>& extra_users = {});
+
+}  // namespace avrec

@@ -1,0 +1,73 @@
+// Top-k selection over users x items, exact and deterministic.
+//
+// Scores are first computed in float for a block of users against all items
+// (a GEMM for cosine similarity), never materialising the full users x items
+// matrix; a partial selection keeps the best candidates of each user; their
+// scores are then recomputed exactly (double, fixed order) and the final
+// order is (exact score descending, item row ascending). A candidate margin
+// derived from float rounding bounds guarantees that the result is the exact
+// top-k, so output does not depend on block sizes, thread counts or shards.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "avrec/features.h"
+
+namespace avrec {
+
+struct Scored {
+  int item = -1;      // candidate column (see TopKOptions::candidates)
+  double score = 0;   // exact score
+};
+
+// Scores of users against candidate items.
+class ScoreSource {
+ public:
+  virtual ~ScoreSource() = default;
+  virtual int users() const = 0;
+  virtual int items() const = 0;
+  // Float scores of users [begin, end) against every item: out is
+  // (end - begin) x items(), row-major. Called from worker threads.
+  virtual void Block(int begin, int end, float* out) const = 0;
+  // The exact score of one pair.
+  virtual double Exact(int user, int item) const = 0;
+  // Bound on |float score - exact score|.
+  virtual double Margin() const = 0;
+};
+
+struct TopKOptions {
+  int k = 10;
+  int block_users = 256;  // users per block: memory is block_users x items floats per thread
+  int threads = 1;
+};
+
+// For every user (in order) calls sink(user, best) with at most k items,
+// best first. `excluded(user)` lists candidate items the user must not get
+// (sorted ascending; may be empty). Sinks are called in user order, from the
+// calling thread.
+void SelectTopK(const ScoreSource& source, const TopKOptions& options,
+                const std::function<const std::vector<int>&(int user)>& excluded,
+                const std::function<void(int user, const std::vector<Scored>& best)>& sink);
+
+// Cosine similarity of user rows against item rows, times a per-item weight
+// (>= 0; empty: 1). Rows of either matrix may be zero (similarity 0).
+class CosineSource : public ScoreSource {
+ public:
+  CosineSource(const RowMatrix& users, const RowMatrix& items, std::vector<double> item_weight = {});
+  int users() const override { return static_cast<int>(users_.rows()); }
+  int items() const override { return static_cast<int>(items_.rows()); }
+  void Block(int begin, int end, float* out) const override;
+  double Exact(int user, int item) const override;
+  double Margin() const override { return margin_; }
+
+ private:
+  const RowMatrix& users_;
+  const RowMatrix& items_;
+  RowMatrix users_unit_, items_scaled_;  // unit rows; items also times weight
+  std::vector<double> user_inv_norm_, item_inv_norm_, weight_;
+  double margin_ = 0;
+};
+
+}  // namespace avrec

@@ -1,0 +1,179 @@
+// topk: exact cosine top-k for vectors the user brings.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <thread>
+
+#include "avrec/io.h"
+#include "avrec/log.h"
+#include "avrec/rank.h"
+#include "avrec/table.h"
+#include "cli/commands.h"
+
+namespace avrec::cli {
+
+namespace {
+
+struct Vectors {
+  std::vector<std::string> ids;
+  RowMatrix m;
+};
+
+// CSV: a header line, then id,v1,...,vd. Rows must be finite and non-zero.
+Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
+  if (DetectTableFormat(path) == TableFormat::kJsonl) {
+    Fail(ExitCode::kUsage, path, ": topk reads CSV (or TSV) vectors: id,v1,...,vd with a header line");
+  }
+  ByteSource src(path);
+  CsvReader csv(&src, DetectTableFormat(path) == TableFormat::kTsv ? '\t' : ',');
+  CsvRecord rec;
+  Vectors out;
+  if (!csv.Next(&rec)) {
+    problems->Add(path, 1, "file is empty: expected a header line");
+    return out;
+  }
+  const size_t cols = rec.fields.size();
+  if (cols < 2) {
+    problems->Add(path, rec.line, "header: expected an id column and at least one vector column");
+    return out;
+  }
+  const size_t d = cols - 1;
+  std::vector<float> data;
+  while (csv.Next(&rec)) {
+    if (!rec.error.empty()) {
+      problems->Add(path, rec.line, rec.error);
+      continue;
+    }
+    if (rec.fields.size() != cols) {
+      problems->Add(path, rec.line, "expected " + std::to_string(cols) + " fields (as in the header), found " +
+                                        std::to_string(rec.fields.size()));
+      continue;
+    }
+    bool ok = true;
+    double norm = 0;
+    const size_t start = data.size();
+    for (size_t j = 1; j < cols && ok; ++j) {
+      std::string_view f = Trim(rec.fields[j]);
+      float v = 0;
+      auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+      if (ec != std::errc() || p != f.data() + f.size() || !std::isfinite(v)) {
+        problems->Add(path, rec.line, "column " + std::to_string(j + 1) + ": expected a finite number, got '" +
+                                          std::string(f.substr(0, 30)) + "'");
+        ok = false;
+        break;
+      }
+      norm += static_cast<double>(v) * v;
+      data.push_back(v);
+    }
+    if (ok && norm == 0) {
+      problems->Add(path, rec.line, "zero vector: cosine similarity is undefined");
+      ok = false;
+    }
+    if (ok && Trim(rec.fields[0]).empty()) {
+      problems->Add(path, rec.line, "empty id");
+      ok = false;
+    }
+    if (!ok) {
+      data.resize(start);
+      continue;
+    }
+    out.ids.emplace_back(Trim(rec.fields[0]));
+  }
+  out.m = Eigen::Map<RowMatrix>(data.data(), static_cast<Eigen::Index>(out.ids.size()), static_cast<Eigen::Index>(d));
+  return out;
+}
+
+void AppendScore(std::string* out, double x) {
+  char buf[32];
+  double r = std::round(x * 1e7) / 1e7;
+  if (r == 0) r = 0;  // no "-0"
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, r);
+  out->append(buf, p);
+}
+
+}  // namespace
+
+void RegisterTopK(OptionTable* t, TopKCmdOptions* o) {
+  t->AddPath("--users", "", &o->users, "CSV: header, then id,v1,...,vd per user");
+  t->AddPath("--items", "", &o->items, "CSV: header, then id,v1,...,vd per item");
+  t->AddPath("--out", "", &o->out, "JSON Lines output: {\"id\": ..., \"items\": [{\"item_id\": ..., \"score\": ...}]}");
+  t->Add("--k", "", &o->k, "Items per user");
+  t->Add("--threads", "threads", &o->threads, "Worker threads (0: all cores); output does not depend on it");
+  t->Add("--block-users", "", &o->block_users, "Users per block (memory: this x items floats per thread)");
+}
+
+int RunTopK(const TopKCmdOptions& o) {
+  if (o.users.empty() || o.items.empty() || o.out.empty()) Fail(ExitCode::kUsage, "topk: give --users, --items and --out");
+  if (o.k < 1) Fail(ExitCode::kUsage, "--k: expected at least 1");
+  const auto t0 = std::chrono::steady_clock::now();
+  ProblemLog problems(100, PrintProblem);
+  Vectors users = ReadVectors(o.users, &problems);
+  Vectors items = ReadVectors(o.items, &problems);
+  if (problems.count() == 0 && users.m.cols() != items.m.cols() && !users.ids.empty() && !items.ids.empty()) {
+    problems.Add(o.items, 1, "vectors have " + std::to_string(items.m.cols()) + " dimensions, the users' have " +
+                                 std::to_string(users.m.cols()));
+  }
+  // Items in id order (ties are broken by item id); duplicate ids are errors.
+  std::vector<size_t> order(items.ids.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return items.ids[a] < items.ids[b]; });
+  for (size_t k = 1; k < order.size(); ++k) {
+    if (items.ids[order[k]] == items.ids[order[k - 1]]) {
+      problems.Add(o.items, 0, "duplicate item id '" + items.ids[order[k]] + "'");
+    }
+  }
+  if (problems.count() > 0) {
+    if (problems.unreported() > 0) spdlog::error("... and {} more problems not shown", problems.unreported());
+    Fail(ExitCode::kDataErr, "topk: ", problems.count(), " invalid input row", problems.count() == 1 ? "" : "s");
+  }
+  RowMatrix sorted(items.m.rows(), items.m.cols());
+  std::vector<std::string> escaped(order.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    sorted.row(static_cast<Eigen::Index>(k)) = items.m.row(static_cast<Eigen::Index>(order[k]));
+    escaped[k] = nlohmann::json(items.ids[order[k]]).dump();
+  }
+  const double t_read = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  CosineSource source(users.m, sorted);
+  TopKOptions to;
+  to.k = o.k;
+  to.block_users = o.block_users;
+  to.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  AtomicFile out(o.out);
+  std::string buf;
+  const std::vector<int> none;
+  SelectTopK(source, to, [&](int) -> const std::vector<int>& { return none; },
+             [&](int u, const std::vector<Scored>& best) {
+               buf += "{\"id\":";
+               buf += nlohmann::json(users.ids[static_cast<size_t>(u)]).dump();
+               buf += ",\"items\":[";
+               for (size_t r = 0; r < best.size(); ++r) {
+                 if (r > 0) buf += ',';
+                 buf += "{\"item_id\":";
+                 buf += escaped[static_cast<size_t>(best[r].item)];
+                 buf += ",\"score\":";
+                 AppendScore(&buf, best[r].score);
+                 buf += '}';
+               }
+               buf += "]}\n";
+               if (buf.size() > (1 << 22)) {
+                 out.Write(buf);
+                 buf.clear();
+               }
+             });
+  out.Write(buf);
+  out.Commit();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double pairs = static_cast<double>(users.ids.size()) * static_cast<double>(items.ids.size());
+  spdlog::info("topk: {} users x {} items x {} dims, k = {}: read {:.2f} s, total {:.2f} s, {:.3g} pairs/s scoring",
+               users.ids.size(), items.ids.size(), items.m.cols(), o.k, t_read, secs,
+               pairs / std::max(1e-9, secs - t_read));
+  return 0;
+}
+
+}  // namespace avrec::cli

@@ -1,0 +1,345 @@
+// The top-k kernel against a naive reference, and the recommendation rules
+// (exclusion, allow/deny lists, cold start, sharding, determinism).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "avrec/features.h"
+#include "avrec/rank.h"
+#include "avrec/recommend.h"
+#include "test_util.h"
+
+namespace avrec {
+namespace {
+
+RowMatrix Random(int rows, int cols, std::mt19937* rng) {
+  std::normal_distribution<float> g(0, 1);
+  RowMatrix m(rows, cols);
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) m(r, c) = g(*rng);
+  }
+  return m;
+}
+
+// Naive reference: every pair in double, full sort by (score desc, item asc).
+std::vector<Scored> Naive(const RowMatrix& u, const RowMatrix& x, int user, int k, const std::vector<int>& excluded) {
+  std::vector<Scored> all;
+  const double nu = u.row(user).cast<double>().norm();
+  for (int i = 0; i < x.rows(); ++i) {
+    if (std::binary_search(excluded.begin(), excluded.end(), i)) continue;
+    const double nx = x.row(i).cast<double>().norm();
+    double dot = 0;
+    for (int j = 0; j < u.cols(); ++j) dot += static_cast<double>(u(user, j)) * x(i, j);
+    all.push_back({i, nu > 0 && nx > 0 ? dot / (nu * nx) : 0.0});
+  }
+  std::sort(all.begin(), all.end(), [](const Scored& a, const Scored& b) {
+    return a.score > b.score || (a.score == b.score && a.item < b.item);
+  });
+  if (static_cast<int>(all.size()) > k) all.resize(static_cast<size_t>(k));
+  return all;
+}
+
+std::vector<std::vector<Scored>> RunKernel(const ScoreSource& src, int k, int block, int threads,
+                                           const std::vector<std::vector<int>>& excluded) {
+  std::vector<std::vector<Scored>> out(static_cast<size_t>(src.users()));
+  TopKOptions o;
+  o.k = k;
+  o.block_users = block;
+  o.threads = threads;
+  int last = -1;
+  SelectTopK(src, o, [&](int u) -> const std::vector<int>& { return excluded[static_cast<size_t>(u)]; },
+             [&](int u, const std::vector<Scored>& best) {
+               EXPECT_EQ(u, last + 1);  // sinks come in user order
+               last = u;
+               out[static_cast<size_t>(u)] = best;
+             });
+  EXPECT_EQ(last, src.users() - 1);
+  return out;
+}
+
+TEST(TopK, MatchesNaiveReferenceOnRandomData) {
+  std::mt19937 rng(7);
+  RowMatrix users = Random(97, 24, &rng);
+  RowMatrix items = Random(501, 24, &rng);
+  items.row(10) = items.row(20);   // exact ties: broken by item index
+  items.row(30) = items.row(20) * 2.0f;
+  items.row(40).setZero();         // a zero item: similarity 0
+  users.row(5).setZero();          // a zero user: every score 0, order by index
+  std::vector<std::vector<int>> excluded(97);
+  for (int u = 0; u < 97; u += 3) excluded[static_cast<size_t>(u)] = {1, 2, 3, 20, 400};
+  CosineSource src(users, items);
+  auto got = RunKernel(src, 10, 16, 2, excluded);
+  for (int u = 0; u < 97; ++u) {
+    auto want = Naive(users, items, u, 10, excluded[static_cast<size_t>(u)]);
+    ASSERT_EQ(got[static_cast<size_t>(u)].size(), want.size());
+    for (size_t r = 0; r < want.size(); ++r) {
+      EXPECT_EQ(got[static_cast<size_t>(u)][r].item, want[r].item) << "user " << u << " rank " << r;
+      EXPECT_NEAR(got[static_cast<size_t>(u)][r].score, want[r].score, 1e-9);
+    }
+  }
+}
+
+TEST(TopK, ResultsDoNotDependOnBlocksOrThreads) {
+  std::mt19937 rng(11);
+  RowMatrix users = Random(300, 64, &rng);
+  RowMatrix items = Random(2000, 64, &rng);
+  std::vector<std::vector<int>> excluded(300);
+  CosineSource src(users, items);
+  auto a = RunKernel(src, 25, 256, 1, excluded);
+  for (auto [block, threads] : std::vector<std::pair<int, int>>{{1, 1}, {7, 2}, {64, 3}, {1000, 2}}) {
+    auto b = RunKernel(src, 25, block, threads, excluded);
+    for (size_t u = 0; u < a.size(); ++u) {
+      ASSERT_EQ(a[u].size(), b[u].size());
+      for (size_t r = 0; r < a[u].size(); ++r) {
+        EXPECT_EQ(a[u][r].item, b[u][r].item);
+        EXPECT_EQ(a[u][r].score, b[u][r].score);  // bit-identical
+      }
+    }
+  }
+}
+
+TEST(TopK, NearTiesAtTheBoundaryAreExact) {
+  // Many items within float rounding of each other: the exact rescoring
+  // must still give the naive order.
+  std::mt19937 rng(3);
+  RowMatrix users = Random(20, 32, &rng);
+  RowMatrix base = Random(1, 32, &rng);
+  RowMatrix items(400, 32);
+  std::normal_distribution<float> tiny(0, 1e-6f);
+  for (int i = 0; i < 400; ++i) {
+    for (int c = 0; c < 32; ++c) items(i, c) = base(0, c) + tiny(rng);
+  }
+  std::vector<std::vector<int>> excluded(20);
+  CosineSource src(users, items);
+  auto got = RunKernel(src, 5, 8, 2, excluded);
+  for (int u = 0; u < 20; ++u) {
+    auto want = Naive(users, items, u, 5, {});
+    for (size_t r = 0; r < want.size(); ++r) EXPECT_EQ(got[static_cast<size_t>(u)][r].item, want[r].item);
+  }
+}
+
+TEST(TopK, KLargerThanTheCatalogue) {
+  std::mt19937 rng(5);
+  RowMatrix users = Random(3, 4, &rng), items = Random(6, 4, &rng);
+  std::vector<std::vector<int>> excluded = {{0, 1}, {}, {0, 1, 2, 3, 4, 5}};
+  CosineSource src(users, items);
+  auto got = RunKernel(src, 10, 2, 1, excluded);
+  EXPECT_EQ(got[0].size(), 4u);
+  EXPECT_EQ(got[1].size(), 6u);
+  EXPECT_EQ(got[2].size(), 0u);
+}
+
+// ---- recommendation rules on a small catalogue ----------------------------------
+
+struct World {
+  ItemTable table;
+  ItemMatrix items;
+  std::vector<Review> reviews;
+  std::unordered_map<std::string, Sentiment> sentiment;
+};
+
+World MakeWorld() {
+  World w;
+  w.table.numeric_columns = {{"audio.tempo", "audio"}, {"audio.energy", "audio"}, {"visual.brightness", "visual"}};
+  std::mt19937 rng(17);
+  std::normal_distribution<double> g(0, 1);
+  for (int i = 0; i < 40; ++i) {
+    Item it;
+    it.item_id = "i" + std::to_string(100 + i);
+    it.numeric = {g(rng), g(rng), g(rng)};
+    w.table.items.push_back(it);
+  }
+  w.items = BuildItemMatrix(w.table, {}, nullptr);
+  int rid = 0;
+  for (int u = 0; u < 30; ++u) {
+    for (int k = 0; k < 6; ++k) {
+      Review r;
+      r.review_id = "r" + std::to_string(rid++);
+      r.user_id = "user" + std::to_string(u);
+      r.item_id = "i" + std::to_string(100 + (u * 7 + k * 5) % 40);
+      r.rating = 1 + (u + k) % 5;
+      r.timestamp = 1700000000 + rid;
+      w.reviews.push_back(r);
+      Sentiment s;
+      s.score = ((u + 2 * k) % 5 - 2) / 2.0;
+      w.sentiment[r.review_id] = s;
+    }
+  }
+  return w;
+}
+
+std::vector<UserRecommendations> RunRec(const World& w, RecommendOptions o, std::vector<std::string> extra = {}) {
+  RecommendInputs in;
+  in.items = &w.items;
+  in.item_table = &w.table;
+  in.reviews = &w.reviews;
+  in.sentiment = &w.sentiment;
+  in.extra_users = std::move(extra);
+  std::vector<UserRecommendations> out;
+  Recommend(in, o, [&](const UserRecommendations& u) { out.push_back(u); });
+  return out;
+}
+
+std::set<std::string> Seen(const World& w, const std::string& user) {
+  std::set<std::string> s;
+  for (const auto& r : w.reviews) {
+    if (r.user_id == user) s.insert(r.item_id);
+  }
+  return s;
+}
+
+TEST(Recommend, SeenItemsExcludedUnlessAsked) {
+  World w = MakeWorld();
+  for (const char* algo : {"sentiment-content", "content", "popular", "item-knn", "hybrid"}) {
+    RecommendOptions o;
+    o.algorithm = ParseAlgorithm(algo);
+    o.top_n = 8;
+    auto recs = RunRec(w, o);
+    ASSERT_EQ(recs.size(), 30u) << algo;
+    for (const auto& u : recs) {
+      auto seen = Seen(w, u.user_id);
+      EXPECT_EQ(u.items.size(), 8u);
+      for (const auto& it : u.items) EXPECT_EQ(seen.count(it.item_id), 0u) << algo << " " << u.user_id;
+      for (size_t r = 1; r < u.items.size(); ++r) EXPECT_GE(u.items[r - 1].score, u.items[r].score);
+    }
+  }
+  RecommendOptions o;
+  o.include_seen = true;
+  o.top_n = 40;
+  auto recs = RunRec(w, o);
+  EXPECT_EQ(recs[0].items.size(), 40u);
+}
+
+TEST(Recommend, AllowAndDenyLists) {
+  World w = MakeWorld();
+  RecommendOptions o;
+  o.allow = {"i100", "i101", "i102", "i103", "i104", "i105"};
+  o.deny = {"i101"};
+  auto recs = RunRec(w, o);
+  for (const auto& u : recs) {
+    for (const auto& it : u.items) {
+      EXPECT_NE(it.item_id, "i101");
+      EXPECT_TRUE(std::find(o.allow.begin(), o.allow.end(), it.item_id) != o.allow.end());
+    }
+  }
+}
+
+TEST(Recommend, ColdStartUsersGetPopularityAndAreFlagged) {
+  World w = MakeWorld();
+  RecommendOptions o;
+  o.top_n = 5;
+  auto recs = RunRec(w, o, {"newcomer"});
+  auto it = std::find_if(recs.begin(), recs.end(), [](const auto& u) { return u.user_id == "newcomer"; });
+  ASSERT_NE(it, recs.end());
+  EXPECT_TRUE(it->cold_start);
+  EXPECT_EQ(it->history, 0);
+  ASSERT_EQ(it->items.size(), 5u);
+  EXPECT_EQ(it->items[0].reasons.at(0).kind, "popular");
+  // Popularity order: reviewer counts never increase down the list.
+  for (size_t r = 1; r < it->items.size(); ++r) {
+    EXPECT_GE(it->items[r - 1].reasons[0].value, it->items[r].reasons[0].value);
+  }
+  // Everyone else has a profile.
+  for (const auto& u : recs) {
+    if (u.user_id != "newcomer") {
+      EXPECT_FALSE(u.cold_start);
+    }
+  }
+}
+
+TEST(Recommend, NegativeSentimentPushesAway) {
+  // One user, two reviewed items: loves A, hates B. Items close to B rank low.
+  World w;
+  w.table.numeric_columns = {{"audio.x", "audio"}, {"audio.y", "audio"}};
+  const std::vector<std::pair<std::string, std::vector<double>>> pts = {
+      {"a", {1, 0}}, {"b", {0, 1}}, {"near_a", {0.9, 0.1}}, {"near_b", {0.1, 0.9}}, {"far", {-1, -1}}};
+  for (const auto& [id, v] : pts) {
+    Item it;
+    it.item_id = id;
+    it.numeric = v;
+    w.table.items.push_back(it);
+  }
+  w.items = BuildItemMatrix(w.table, {}, nullptr);
+  for (auto [rid, item, s] : std::vector<std::tuple<std::string, std::string, double>>{{"r1", "a", 0.9}, {"r2", "b", -0.9}}) {
+    Review r;
+    r.review_id = rid;
+    r.user_id = "u";
+    r.item_id = item;
+    w.reviews.push_back(r);
+    Sentiment x;
+    x.score = s;
+    w.sentiment[rid] = x;
+  }
+  RecommendOptions o;
+  o.top_n = 3;
+  auto recs = RunRec(w, o);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].items[0].item_id, "near_a");
+  EXPECT_EQ(recs[0].items.back().item_id, "near_b");
+  EXPECT_EQ(recs[0].items[0].reasons[0].kind, "similar_to");
+  EXPECT_EQ(recs[0].items[0].reasons[0].item_id, "a");
+}
+
+TEST(Recommend, ShardsConcatenateToTheWhole) {
+  World w = MakeWorld();
+  for (const char* algo : {"sentiment-content", "item-knn"}) {
+    RecommendOptions o;
+    o.algorithm = ParseAlgorithm(algo);
+    auto whole = RunRec(w, o, {"cold1", "cold2"});
+    std::vector<std::string> concat;
+    for (int s = 0; s < 4; ++s) {
+      o.shard = s;
+      o.shards = 4;
+      for (const auto& u : RunRec(w, o, {"cold1", "cold2"})) concat.push_back(UserJson(u, -1));
+    }
+    ASSERT_EQ(concat.size(), whole.size());
+    for (size_t i = 0; i < whole.size(); ++i) EXPECT_EQ(concat[i], UserJson(whole[i], -1)) << algo;
+  }
+}
+
+TEST(Recommend, IdenticalAcrossThreadCounts) {
+  World w = MakeWorld();
+  for (const char* algo : {"sentiment-content", "hybrid"}) {
+    RecommendOptions a, b;
+    a.algorithm = b.algorithm = ParseAlgorithm(algo);
+    a.threads = 1;
+    a.block_users = 3;
+    b.threads = 3;
+    b.block_users = 11;
+    auto ra = RunRec(w, a), rb = RunRec(w, b);
+    ASSERT_EQ(ra.size(), rb.size());
+    for (size_t i = 0; i < ra.size(); ++i) EXPECT_EQ(UserJson(ra[i], -1), UserJson(rb[i], -1));
+  }
+}
+
+TEST(Features, RobustStandardisationAndModalities) {
+  ItemTable t;
+  t.numeric_columns = {{"audio.tempo", "audio"}, {"visual.b", "visual"}};
+  t.categorical_columns = {{"visual.colour", "visual"}};
+  const std::vector<double> tempo = {100, 110, 120, 130, 1e6};  // an outlier
+  for (int i = 0; i < 5; ++i) {
+    Item it;
+    it.item_id = "i" + std::to_string(i);
+    it.numeric = {tempo[static_cast<size_t>(i)], i == 2 ? std::nan("") : 0.5};
+    it.categorical = {i % 2 ? "red" : "blue"};
+    t.items.push_back(it);
+  }
+  FeatureOptions fo;
+  fo.modality_weights["visual"] = 2.0;
+  ItemMatrix m = BuildItemMatrix(t, fo, nullptr);
+  ASSERT_EQ(m.modalities.size(), 2u);
+  EXPECT_EQ(m.modalities[0].name, "audio");
+  EXPECT_EQ(m.vectors.cols(), 1 + 1 + 2);
+  EXPECT_EQ(m.report.imputed, 1);
+  EXPECT_EQ(m.report.constant_columns, std::vector<std::string>{"visual.b"});
+  for (int r = 0; r < 5; ++r) {
+    // Each modality block is unit length times its weight.
+    EXPECT_NEAR(m.vectors.row(r).segment(1, 3).norm(), 2.0, 1e-5);
+    EXPECT_NEAR(std::fabs(m.vectors(r, 0)), r == 2 ? 0.0 : 1.0, 1e-6);  // the median item is 0
+  }
+}
+
+}  // namespace
+}  // namespace avrec
