@@ -272,6 +272,10 @@ int RunRecommend(const RecommendCmdOptions& o) {
       Fail(ExitCode::kUsage, "--shard: expected K/N, e.g. 0/4, got '", o.shard, "'");
     }
   }
+  if (ro.shards < 1 || ro.shard < 0 || ro.shard >= ro.shards) {
+    Fail(ExitCode::kUsage, "--shard: expected K/N with 0 <= K < N, got '", o.shard, "'");
+  }
+  if (o.top_n < 1) Fail(ExitCode::kUsage, "--top-n: expected at least 1");
   ro.popularity_weight = o.popularity_weight;
   ro.novelty_weight = o.novelty_weight;
   ro.knn_neighbors = o.knn_neighbors;

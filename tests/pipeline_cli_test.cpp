@@ -1,0 +1,233 @@
+// score, recommend, topk and run through the built binary (the tiny models
+// keep these fast; the default model is exercised by `run` on the sample).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "test_util.h"
+
+namespace avrec {
+namespace {
+
+using test::ReadFile;
+using test::RunAvrec;
+using test::SourcePath;
+using test::TempDir;
+using test::WriteFile;
+
+const std::string kReviews = SourcePath("data/sample/reviews.csv");
+const std::string kItems = SourcePath("data/sample/items.csv");
+const std::string kTinySentiment = SourcePath("tests/data/tiny-sentiment");
+const std::string kTinyEmbedding = SourcePath("tests/data/tiny-embedding");
+
+std::vector<nlohmann::json> JsonLines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+TEST(ScoreCli, OutputIsIdenticalAcrossThreadsAndBatches) {
+  TempDir dir;
+  auto a = RunAvrec({"score", "--model", kTinySentiment, "--reviews", kReviews, "--out", dir / "a.jsonl", "--threads", "1"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  auto b = RunAvrec({"score", "--model", kTinySentiment, "--reviews", kReviews, "--out", dir / "b.jsonl", "--threads",
+                     "2", "--batch-size", "5", "--max-batch-tokens", "300"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(ReadFile(dir / "a.jsonl"), ReadFile(dir / "b.jsonl"));
+  auto rows = JsonLines(ReadFile(dir / "a.jsonl"));
+  ASSERT_GT(rows.size(), 2000u);
+  for (const auto& r : rows) {
+    ASSERT_TRUE(r.contains("review_id") && r.contains("label") && r.contains("score") && r.contains("probs"));
+    double s = r["score"].get<double>();
+    EXPECT_GE(s, -1.0);
+    EXPECT_LE(s, 1.0);
+    EXPECT_NEAR(r["probs"]["negative"].get<double>() + r["probs"]["positive"].get<double>(), 1.0, 2e-6);
+  }
+}
+
+TEST(ScoreCli, EmptyTextIsNeutralAndFlaggedAndLongTextIsCounted) {
+  TempDir dir;
+  std::string long_text;
+  for (int i = 0; i < 300; ++i) long_text += "great song ";
+  WriteFile(dir / "r.jsonl", "{\"review_id\":\"e\",\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"   \"}\n"
+                             "{\"review_id\":\"w\",\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"\\u3000\\u200b\"}\n"
+                             "{\"review_id\":\"l\",\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"" + long_text + "\"}\n"
+                             "{\"review_id\":\"n\",\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"fine\"}\n");
+  for (const char* policy : {"head-tail", "head", "split-average"}) {
+    auto r = RunAvrec({"score", "--model", kTinySentiment, "--reviews", dir / "r.jsonl", "--out", dir / "o.jsonl",
+                       "--long-text", policy});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto rows = JsonLines(ReadFile(dir / "o.jsonl"));
+    ASSERT_EQ(rows.size(), 4u);
+    for (int k : {0, 1}) {
+      EXPECT_EQ(rows[k]["label"], "neutral");
+      EXPECT_EQ(rows[k]["score"], 0.0);
+      EXPECT_EQ(rows[k]["flags"], nlohmann::json::array({"empty_text"}));
+    }
+    EXPECT_EQ(rows[2]["flags"][0], std::string(policy) == "split-average" ? "split" : "truncated");
+    EXPECT_FALSE(rows[3].contains("flags"));
+    EXPECT_NE(r.err.find("1 longer than 64 tokens"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("2 empty (neutral)"), std::string::npos) << r.err;
+  }
+}
+
+TEST(ScoreCli, WorkspaceCacheScoresOnlyNewTexts) {
+  TempDir dir;
+  std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--reviews", kReviews, "--items", kItems}).exit_code, 0);
+  auto r = RunAvrec({"score", "--model", kTinySentiment, "-w", ws});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("0 reused from the workspace cache"), std::string::npos) << r.err;
+  r = RunAvrec({"score", "--model", kTinySentiment, "-w", ws});
+  EXPECT_NE(r.err.find(": 0 scored by"), std::string::npos) << r.err;
+  WriteFile(dir / "new.csv", "review_id,user_id,item_id,text\nnew1,u001,s0001,a brand new review text\n");
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--reviews", dir / "new.csv"}).exit_code, 0);
+  r = RunAvrec({"score", "--model", kTinySentiment, "-w", ws});
+  EXPECT_NE(r.err.find(": 1 scored by"), std::string::npos) << r.err;
+  // Another precision is another cache key.
+  r = RunAvrec({"score", "--model", kTinySentiment, "-w", ws, "--precision", "fp32"});
+  EXPECT_EQ(r.err.find(": 0 scored by"), std::string::npos) << r.err;
+}
+
+TEST(ScoreCli, RefusesBadModelDirectories) {
+  TempDir dir;
+  // Corrupt the TorchScript file of a copy: checksum mismatch, exit 65.
+  std::filesystem::copy(kTinySentiment, dir / "m");
+  std::string bytes = ReadFile(dir / "m/model.pt");
+  bytes[bytes.size() / 2] ^= 0x5a;
+  WriteFile(dir / "m/model.pt", bytes);
+  auto r = RunAvrec({"score", "--model", dir / "m", "--reviews", kReviews, "--out", dir / "o.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("field 'sha256'"), std::string::npos) << r.err;
+  EXPECT_FALSE(test::FileExists(dir / "o.jsonl"));
+  std::filesystem::remove(dir / "m/avrec-model.json");
+  r = RunAvrec({"score", "--model", dir / "m", "--reviews", kReviews, "--out", dir / "o.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("avrec-model.json is missing"), std::string::npos) << r.err;
+  r = RunAvrec({"score", "--model", kTinyEmbedding, "--reviews", kReviews, "--out", dir / "o.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("field 'task'"), std::string::npos) << r.err;
+}
+
+std::string WriteVectors(const std::string& path, const std::string& prefix, int n, int d, std::mt19937* rng) {
+  std::normal_distribution<float> g(0, 1);
+  std::ostringstream s;
+  s << "id";
+  for (int j = 0; j < d; ++j) s << ",v" << j;
+  s << "\n";
+  for (int i = 0; i < n; ++i) {
+    s << prefix << i;
+    for (int j = 0; j < d; ++j) s << "," << g(*rng);
+    s << "\n";
+  }
+  WriteFile(path, s.str());
+  return s.str();
+}
+
+TEST(TopKCli, ExactAndDeterministicAndRejectsBadVectors) {
+  TempDir dir;
+  std::mt19937 rng(1);
+  WriteVectors(dir / "u.csv", "u", 120, 16, &rng);
+  WriteVectors(dir / "i.csv", "item", 700, 16, &rng);
+  auto a = RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "i.csv", "--k", "7", "--out", dir / "a.jsonl",
+                     "--threads", "1"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  auto b = RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "i.csv", "--k", "7", "--out", dir / "b.jsonl",
+                     "--threads", "2", "--block-users", "9"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(ReadFile(dir / "a.jsonl"), ReadFile(dir / "b.jsonl"));
+  auto rows = JsonLines(ReadFile(dir / "a.jsonl"));
+  ASSERT_EQ(rows.size(), 120u);
+  EXPECT_EQ(rows[0]["id"], "u0");
+  EXPECT_EQ(rows[0]["items"].size(), 7u);
+
+  WriteFile(dir / "nan.csv", "id,a,b\nx,1,2\ny,nan,1\nz,0,0\nw,1,inf\n");
+  auto r = RunAvrec({"topk", "--users", dir / "nan.csv", "--items", dir / "i.csv", "--k", "3", "--out", dir / "c.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("nan.csv:3: column 2: expected a finite number, got 'nan'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nan.csv:4: zero vector"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nan.csv:5:"), std::string::npos) << r.err;
+  EXPECT_FALSE(test::FileExists(dir / "c.jsonl"));
+}
+
+TEST(RunCli, SamplePipelineIsByteIdenticalAcrossThreadsAndReruns) {
+  TempDir dir;
+  // The sample's config with the tiny models, a workspace and output here.
+  const std::string cfg = SourcePath("data/sample/pipeline.json");
+  const std::vector<std::string> common = {"run", "--config", cfg, "--set", "score.model=" + kTinySentiment,
+                                           "--set", "features.text_model=" + kTinyEmbedding};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunAvrec(args);
+  };
+  auto a = with({"-w", dir / "a.avrec", "--out", dir / "a.json", "--threads", "1"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out, dir / "a.json" + "\n");  // stdout: where the ranked JSON is
+  auto b = with({"-w", dir / "b.avrec", "--out", dir / "b.json", "--threads", "2"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(ReadFile(dir / "a.json"), ReadFile(dir / "b.json"));
+  // A nightly re-run on the same workspace reuses every score and changes nothing.
+  auto c = with({"-w", dir / "a.avrec", "--out", dir / "c.json"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.err.find(": 0 scored by"), std::string::npos) << c.err;
+  EXPECT_EQ(ReadFile(dir / "a.json"), ReadFile(dir / "c.json"));
+  auto j = nlohmann::json::parse(ReadFile(dir / "a.json"));
+  EXPECT_EQ(j["header"]["format"], "avrec-recommendations/1");
+  EXPECT_FALSE(j["header"].contains("created_at"));
+  EXPECT_EQ(j["users"].size(), 200u);
+  for (const auto& u : j["users"]) {
+    EXPECT_EQ(u["items"].size(), 10u);
+    EXPECT_FALSE(u["items"][0]["reasons"].empty());
+  }
+}
+
+TEST(RecommendCli, ShardedJsonlConcatenatesToTheWhole) {
+  TempDir dir;
+  std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--reviews", kReviews, "--items", kItems}).exit_code, 0);
+  ASSERT_EQ(RunAvrec({"score", "--model", kTinySentiment, "-w", ws}).exit_code, 0);
+  WriteFile(dir / "users.txt", "newcomer1\nnewcomer2\n");
+  const std::vector<std::string> base = {"recommend", "-w", ws, "--text-model", kTinyEmbedding, "--format", "jsonl",
+                                         "--users", dir / "users.txt"};
+  auto args = base;
+  args.insert(args.end(), {"--out", dir / "all.jsonl"});
+  auto r = RunAvrec(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string concat;
+  for (int k = 0; k < 3; ++k) {
+    auto a = base;
+    std::string out = dir / ("s" + std::to_string(k) + ".jsonl");
+    a.insert(a.end(), {"--out", out, "--shard", std::to_string(k) + "/3"});
+    auto rs = RunAvrec(a);
+    ASSERT_EQ(rs.exit_code, 0) << rs.err;
+    concat += ReadFile(out);
+  }
+  EXPECT_EQ(concat, ReadFile(dir / "all.jsonl"));
+  auto rows = JsonLines(concat);
+  ASSERT_EQ(rows.size(), 1u + 202u);  // header + users
+  int cold = 0;
+  for (size_t i = 1; i < rows.size(); ++i) cold += rows[i]["cold_start"].get<bool>();
+  EXPECT_EQ(cold, 2);
+}
+
+TEST(RecommendCli, UsageAndOutputErrors) {
+  TempDir dir;
+  EXPECT_EQ(RunAvrec({"recommend", "--out", dir / "o.json"}).exit_code, 64);
+  auto r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--model", kTinySentiment, "--text-model",
+                     "none", "--out", "/nonexistent/dir/o.json"});
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--algorithm", "magic", "--out", dir / "o.json"});
+  EXPECT_EQ(r.exit_code, 64);
+  r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--shard", "5/3", "--out", dir / "o.json"});
+  EXPECT_EQ(r.exit_code, 64);
+}
+
+}  // namespace
+}  // namespace avrec
