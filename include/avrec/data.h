@@ -50,6 +50,11 @@ struct ReviewStats {
 ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,
                         const std::function<void(Review&&)>& sink);
 
+// Writes reviews as CSV, TSV or JSON Lines (from the extension; not .gz),
+// atomically. Columns: review_id, user_id, item_id, rating, timestamp (Unix
+// seconds), text.
+void WriteReviews(const std::string& path, const std::vector<const Review*>& reviews);
+
 // ---- items ----------------------------------------------------------------------
 
 // How item columns become features. A column named "<modality>.<name>" (for

@@ -20,6 +20,10 @@ struct ProfileOptions {
   bool use_rating = true;
   double sentiment_share = 0.5;    // alpha: weight of sentiment when both are known
   double half_life_days = 0;       // time decay; 0: none
+  // beta: every review also counts as an interaction: p <- beta + (1 - beta) p.
+  // 0 (default): pure preference, negative reviews repel; 0.5: (1 + p) / 2,
+  // negative reviews only weigh less.
+  double interaction_weight = 0;
   std::optional<int64_t> now;      // reference time for the decay; default: latest review
   std::optional<double> rating_min, rating_max;  // rating scale; default: from the data
   int min_history = 1;             // fewer usable reviews: cold start

@@ -105,6 +105,11 @@ int Main(int argc, char** argv) {
   AddVerb<RecommendCmdOptions>(&app, &verbs, "recommend",
                                "Top-N items per user with reasons (cosine of profiles and item vectors), as JSON",
                                RegisterRecommend, RunRecommend);
+  AddVerb<SplitCmdOptions>(&app, &verbs, "split", "Split a reviews file into train and test (temporal, leave-last, random)",
+                           RegisterSplit, RunSplit);
+  AddVerb<EvaluateCmdOptions>(&app, &verbs, "evaluate",
+                              "Top-k metrics of recommendations against held-out interactions (one flat JSON object)",
+                              RegisterEvaluate, RunEvaluate);
   AddVerb<TopKCmdOptions>(&app, &verbs, "topk", "Exact cosine top-k for vectors you bring (CSV in, JSON Lines out)",
                           RegisterTopK, RunTopK);
 

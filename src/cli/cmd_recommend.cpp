@@ -42,6 +42,8 @@ void RegisterModelInputs(OptionTable* t, ModelInputOptions* o) {
   t->AddPath("--scores", "profile.scores", &o->scores,
              "Sentiment scores file (the output of `avrec score`); default: the workspace's, or scored now");
   t->AddPath("--model", "score.model", &o->sentiment_model, "Sentiment model when reviews must be scored now");
+  t->AddPath("--embedding-cache", "features.embedding_cache", &o->embedding_cache,
+             "With --reviews/--items: a workspace file used only to cache item text embeddings");
   t->Add("--text-model", "features.text_model", &o->text_model,
          "Embedding model for item titles, tags and descriptions: a directory, 'default' or 'none'");
   t->AddNumberMap("--modality-weight", "features.modality_weights", &o->features.modality_weights,
@@ -51,6 +53,8 @@ void RegisterModelInputs(OptionTable* t, ModelInputOptions* o) {
   t->AddNegFlag("--no-rating", "profile.use_rating", &o->profile.use_rating, "Profiles ignore ratings");
   t->Add("--sentiment-share", "profile.sentiment_share", &o->profile.sentiment_share,
          "Share of sentiment in a review's weight when its rating is known too (the rest is the rating)");
+  t->Add("--interaction-weight", "profile.interaction_weight", &o->profile.interaction_weight,
+         "beta in [0, 1]: a review's weight is beta + (1 - beta) x preference (0: negative reviews repel)");
   t->Add("--half-life-days", "profile.half_life_days", &o->profile.half_life_days,
          "Time decay of review weights (0: none)");
   t->Add("--now", "profile.now", &o->now, "Reference time of the decay (Unix seconds or ISO 8601; default: the latest review)");
@@ -68,6 +72,9 @@ LoadedData LoadModelInputs(const ModelInputOptions& o, bool need_sentiment) {
     Fail(ExitCode::kUsage, "give both --reviews and --items, or --workspace");
   }
   if (!files && o.workspace.empty()) Fail(ExitCode::kUsage, "give --workspace PATH, or --reviews and --items");
+  if (o.profile.interaction_weight < 0 || o.profile.interaction_weight > 1) {
+    Fail(ExitCode::kUsage, "--interaction-weight: expected a number in [0, 1]");
+  }
   if (o.profile.sentiment_share < 0 || o.profile.sentiment_share > 1) {
     Fail(ExitCode::kUsage, "--sentiment-share: expected a number in [0, 1]");
   }
@@ -134,7 +141,9 @@ LoadedData LoadModelInputs(const ModelInputOptions& o, bool need_sentiment) {
     eo.threads = o.threads;
     TextEncoder encoder(m, eo);
     int64_t reused = 0;
-    text = EmbedItemTexts(d.item_table, encoder, ws.get(), &reused);
+    std::unique_ptr<Workspace> cache;
+    if (!ws && !o.embedding_cache.empty()) cache = Workspace::Open(o.embedding_cache, /*create=*/true);
+    text = EmbedItemTexts(d.item_table, encoder, ws ? ws.get() : cache.get(), &reused);
     text_ptr = &text;
     d.embedding_model = m.name;
     d.embedding_sha256 = m.sha256;
@@ -241,6 +250,7 @@ std::string ConfigHash(const RecommendCmdOptions& o) {
   j["use_rating"] = o.inputs.profile.use_rating;
   j["sentiment_share"] = o.inputs.profile.sentiment_share;
   j["half_life_days"] = o.inputs.profile.half_life_days;
+  j["interaction_weight"] = o.inputs.profile.interaction_weight;
   j["now"] = o.inputs.now;
   j["min_history"] = o.inputs.profile.min_history;
   j["rating_scale"] = {std::isnan(o.inputs.rating_min) ? -1e300 : o.inputs.rating_min,

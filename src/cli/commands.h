@@ -88,6 +88,7 @@ struct ModelInputOptions {
   std::string scores;
   std::string sentiment_model;
   std::string text_model = "default";
+  std::string embedding_cache;
   FeatureOptions features;
   ProfileOptions profile;
   std::string now;
@@ -143,6 +144,27 @@ struct TopKCmdOptions {
 };
 void RegisterTopK(OptionTable* t, TopKCmdOptions* o);
 int RunTopK(const TopKCmdOptions& o);
+
+struct SplitCmdOptions {
+  std::string reviews, train, test;
+  std::string method = "leave-last";
+  double quantile = 0.8;
+  int last = 1;
+  double fraction = 0.2;
+  uint64_t seed = 42;
+  bool allow_empty_text = false;
+};
+void RegisterSplit(OptionTable* t, SplitCmdOptions* o);
+int RunSplit(const SplitCmdOptions& o);
+
+struct EvaluateCmdOptions {
+  std::string recs, truth, train, items, out, per_user;
+  std::vector<int> ks;
+  double min_rating = std::nan("");
+  int64_t catalogue_size = 0;
+};
+void RegisterEvaluate(OptionTable* t, EvaluateCmdOptions* o);
+int RunEvaluate(const EvaluateCmdOptions& o);
 
 struct RunOptions {
   std::string config;

@@ -103,6 +103,7 @@ Profiles BuildProfiles(const std::vector<Review>& reviews, const std::unordered_
       } else {
         x.preference = 1.0;
       }
+      x.preference = o.interaction_weight + (1 - o.interaction_weight) * x.preference;
       double decay = 1.0;
       if (half > 0 && r->timestamp) decay = std::pow(0.5, std::max<double>(0, static_cast<double>(p.reference_time - *r->timestamp)) / half);
       x.weight = decay * x.preference;

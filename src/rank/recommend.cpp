@@ -120,6 +120,17 @@ class RecommendSource : public ScoreSource {
     if (knn != nullptr) {
       cand_of_.assign(items.ids.size(), -1);
       for (size_t c = 0; c < candidates.size(); ++c) cand_of_[static_cast<size_t>(candidates[c])] = static_cast<int>(c);
+      // Hybrid: each user's item-knn scores are divided by their largest, so
+      // that both parts span comparable ranges ([-1, 1] and [0, 1]).
+      knn_scale_.assign(users.size(), 1.0);
+      if (algo == Algorithm::kHybrid) {
+        std::vector<double> row;
+        for (size_t u = 0; u < users.size(); ++u) {
+          KnnRow(static_cast<int>(u), &row);
+          double mx = row.empty() ? 0.0 : *std::max_element(row.begin(), row.end());
+          knn_scale_[u] = mx > 0 ? 1.0 / mx : 0.0;
+        }
+      }
     }
   }
 
@@ -146,8 +157,9 @@ class RecommendSource : public ScoreSource {
       }
       if (knn_ != nullptr) {
         KnnRow(u, &knn_row);
+        const double scale = knn_scale_[static_cast<size_t>(u)];
         for (size_t c = 0; c < n; ++c) {
-          double s = knn_row[c];
+          double s = knn_row[c] * scale;
           row[c] = algo_ == Algorithm::kHybrid ? static_cast<float>(lambda_ * row[c] + (1 - lambda_) * s)
                                                 : static_cast<float>(s);
         }
@@ -159,7 +171,7 @@ class RecommendSource : public ScoreSource {
     if (Cold(u)) return pop_score_[static_cast<size_t>(c)];
     double content = cosine_ ? cosine_->Exact(u, c) : 0.0;
     if (knn_ == nullptr) return content;
-    double k = KnnExact(u, c);
+    double k = KnnExact(u, c) * knn_scale_[static_cast<size_t>(u)];
     return algo_ == Algorithm::kHybrid ? lambda_ * content + (1 - lambda_) * k : k;
   }
 
@@ -198,6 +210,7 @@ class RecommendSource : public ScoreSource {
   double lambda_;
   std::vector<double> pop_score_;
   std::vector<int> cand_of_;
+  std::vector<double> knn_scale_;
   RowMatrix user_rows_, item_rows_;
   std::unique_ptr<CosineSource> cosine_;
 };

@@ -1,0 +1,215 @@
+// split and evaluate.
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "avrec/evaluate.h"
+#include "avrec/io.h"
+#include "avrec/log.h"
+#include "cli/commands.h"
+
+namespace avrec::cli {
+
+void RegisterSplit(OptionTable* t, SplitCmdOptions* o) {
+  t->AddPath("--reviews", "", &o->reviews, "Reviews file to split (CSV, TSV or JSON Lines)");
+  t->Add("--method", "", &o->method, "temporal (global time cut), leave-last (each user's last N), random (per user)");
+  t->Add("--quantile", "", &o->quantile, "temporal: reviews up to this time quantile go to train");
+  t->Add("--last", "", &o->last, "leave-last: each user's last N reviews go to test");
+  t->Add("--fraction", "", &o->fraction, "random: share of each user's reviews that go to test");
+  t->Add("--seed", "", &o->seed, "random: seed");
+  t->AddPath("--train", "", &o->train, "Train output (format from the extension)");
+  t->AddPath("--test", "", &o->test, "Test output (format from the extension)");
+  t->AddFlag("--allow-empty-text", "", &o->allow_empty_text, "Accept reviews with an empty text");
+}
+
+int RunSplit(const SplitCmdOptions& o) {
+  if (o.reviews.empty() || o.train.empty() || o.test.empty()) {
+    Fail(ExitCode::kUsage, "split: give --reviews, --train and --test");
+  }
+  SplitOptions so;
+  so.method = ParseSplitMethod(o.method);
+  so.quantile = o.quantile;
+  so.last = o.last;
+  so.fraction = o.fraction;
+  so.seed = o.seed;
+  ProblemLog problems(100, PrintProblem);
+  std::vector<Review> reviews;
+  ReviewReadOptions ro;
+  ro.allow_empty_text = o.allow_empty_text;
+  ReadReviews(o.reviews, ro, &problems, [&](Review&& r) { reviews.push_back(std::move(r)); });
+  if (problems.count() > 0) Fail(ExitCode::kDataErr, o.reviews, ": ", problems.count(), " invalid rows");
+  SplitResult s = SplitReviews(reviews, so);
+  std::vector<const Review*> train, test;
+  for (size_t i = 0; i < reviews.size(); ++i) (s.is_test[i] ? test : train).push_back(&reviews[i]);
+  WriteReviews(o.train, train);
+  WriteReviews(o.test, test);
+  spdlog::info("split ({}): {} train, {} test reviews{}", o.method, train.size(), test.size(),
+               so.method == SplitMethod::kTemporal ? fmt::format(" (cut at {})", s.cut_time) : "");
+  if (s.untimed > 0) spdlog::warn("{} reviews have no timestamp (temporal: train; leave-last: ordered first)", s.untimed);
+  spdlog::info("{} users and {} items appear only in test (cold for any model trained on train)",
+               s.test_only_users.size(), s.test_only_items.size());
+  return 0;
+}
+
+void RegisterEvaluate(OptionTable* t, EvaluateCmdOptions* o) {
+  t->AddPath("--recs", "", &o->recs, "Recommendations (avrec's JSON or JSON Lines output)");
+  t->AddPath("--truth", "", &o->truth, "Held-out interactions: CSV, TSV or JSON Lines with user_id, item_id[, rating]");
+  t->Add("--k", "", &o->ks, "Cut-off (repeatable: --k 10 --k 20)");
+  t->Add("--relevant-min-rating", "", &o->min_rating,
+         "Only truth rows rated at least this are relevant (default: every row)");
+  t->AddPath("--train", "", &o->train, "Training interactions (user_id, item_id): for novelty and arp");
+  t->AddPath("--items", "", &o->items, "Items file: catalogue size (coverage) and item vectors (ild)");
+  t->Add("--catalogue-size", "", &o->catalogue_size, "Catalogue size for coverage (default: the items file's)");
+  t->AddPath("--out", "", &o->out, "Also write the metrics object here");
+  t->AddPath("--per-user", "", &o->per_user, "Write the metrics of every evaluated user here (JSON Lines)");
+}
+
+namespace {
+
+// user -> ranked item ids from avrec's JSON or JSON Lines output.
+std::unordered_map<std::string, std::vector<std::string>> ReadRecs(const std::string& path) {
+  std::string text = ReadFileToString(path);
+  std::unordered_map<std::string, std::vector<std::string>> recs;
+  const auto add_user = [&](const nlohmann::json& u, int64_t line) {
+    if (!u.is_object() || !u.contains("user_id") || !u.contains("items") || !u["items"].is_array()) {
+      Fail(ExitCode::kDataErr, path, ":", line, ": expected a user object with user_id and items");
+    }
+    std::vector<std::string> items;
+    for (const auto& it : u["items"]) {
+      if (!it.is_object() || !it.contains("item_id") || !it["item_id"].is_string()) {
+        Fail(ExitCode::kDataErr, path, ":", line, ": expected items with a string item_id");
+      }
+      items.push_back(it["item_id"].get<std::string>());
+    }
+    recs[u["user_id"].get<std::string>()] = std::move(items);
+  };
+  nlohmann::json whole = nlohmann::json::parse(text, nullptr, false);
+  if (!whole.is_discarded() && whole.is_object() && whole.contains("users")) {
+    for (const auto& u : whole["users"]) add_user(u, 0);
+    return recs;
+  }
+  size_t start = 0;
+  int64_t line = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    ++line;
+    std::string_view l = Trim(std::string_view(text).substr(start, end - start));
+    start = end + 1;
+    if (l.empty()) continue;
+    nlohmann::json j = nlohmann::json::parse(l, nullptr, false);
+    if (j.is_discarded()) Fail(ExitCode::kDataErr, path, ":", line, ": not valid JSON");
+    if (j.contains("header")) continue;
+    add_user(j, line);
+  }
+  return recs;
+}
+
+// Rows of a (user_id, item_id[, rating]) table.
+void ReadPairs(const std::string& path, const std::function<void(const std::string&, const std::string&,
+                                                                 std::optional<double>)>& fn) {
+  ProblemLog problems(100, PrintProblem);
+  TableReader t(path, &problems);
+  Row row;
+  while (t.Next(&row)) {
+    std::string u, i;
+    if (!CellAsId(row.at(t.column("user_id")), &u) || u.empty() || !CellAsId(row.at(t.column("item_id")), &i) ||
+        i.empty()) {
+      problems.Add(path, row.line, "expected non-empty user_id and item_id");
+      continue;
+    }
+    std::optional<double> rating;
+    const Cell& c = row.at(t.column("rating"));
+    double v;
+    if (c.kind == Cell::Kind::kNumber) rating = c.number;
+    else if (c.kind == Cell::Kind::kText && ParseFiniteDouble(c.text, &v)) rating = v;
+    fn(u, i, rating);
+  }
+  if (problems.count() > 0) Fail(ExitCode::kDataErr, path, ": ", problems.count(), " invalid rows");
+}
+
+}  // namespace
+
+int RunEvaluate(const EvaluateCmdOptions& o) {
+  if (o.recs.empty() || o.truth.empty()) Fail(ExitCode::kUsage, "evaluate: give --recs and --truth");
+  std::vector<int> ks = o.ks.empty() ? std::vector<int>{10} : o.ks;
+  for (int k : ks) {
+    if (k < 1) Fail(ExitCode::kUsage, "--k: expected at least 1");
+  }
+  EvaluationInputs in;
+  in.recs = ReadRecs(o.recs);
+  int64_t truth_rows = 0, filtered = 0;
+  ReadPairs(o.truth, [&](const std::string& u, const std::string& i, std::optional<double> rating) {
+    ++truth_rows;
+    if (!std::isnan(o.min_rating) && (!rating || *rating < o.min_rating)) {
+      ++filtered;
+      in.relevant[u];  // the user exists, but this row is not relevant
+      return;
+    }
+    in.relevant[u].insert(i);
+  });
+  if (!o.train.empty()) {
+    std::unordered_map<std::string, std::unordered_set<std::string>> users_of;
+    std::unordered_set<std::string> users;
+    ReadPairs(o.train, [&](const std::string& u, const std::string& i, std::optional<double>) {
+      users_of[i].insert(u);
+      users.insert(u);
+    });
+    for (const auto& [i, us] : users_of) in.train_popularity[i] = static_cast<int64_t>(us.size());
+    in.train_users = static_cast<int64_t>(users.size());
+  }
+  ItemMatrix vectors;
+  if (!o.items.empty()) {
+    ProblemLog problems(100, PrintProblem);
+    ItemTable t = ReadItems(o.items, {}, &problems);
+    if (problems.count() > 0) Fail(ExitCode::kDataErr, o.items, ": ", problems.count(), " invalid rows");
+    vectors = BuildItemMatrix(t, {}, nullptr);
+    in.catalogue_size = static_cast<int64_t>(t.items.size());
+    if (vectors.vectors.cols() > 0) in.item_vectors = &vectors;
+  }
+  if (o.catalogue_size > 0) in.catalogue_size = o.catalogue_size;
+  EvaluationResult r = Evaluate(in, ks);
+
+  nlohmann::ordered_json summary;
+  for (const auto& [k, v] : r.summary) {
+    if (k == "users_evaluated") {
+      summary[k] = static_cast<int64_t>(v);
+    } else {
+      summary[k] = std::round(v * 1e6) / 1e6;
+    }
+  }
+  const std::string text = summary.dump(2) + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+  if (!o.out.empty()) WriteFileAtomically(o.out, text);
+  if (!o.per_user.empty()) {
+    AtomicFile f(o.per_user);
+    for (const auto& um : r.per_user) {
+      nlohmann::ordered_json j;
+      j["user_id"] = um.user_id;
+      j["has_list"] = um.has_list;
+      for (size_t q = 0; q < ks.size(); ++q) {
+        for (const auto& [name, v] : um.at_k[q]) {
+          const std::string key = name + "@" + std::to_string(ks[q]);
+          if (std::isnan(v)) {
+            j[key] = nullptr;
+          } else {
+            j[key] = std::round(v * 1e6) / 1e6;
+          }
+        }
+      }
+      f.Write(j.dump() + "\n");
+    }
+    f.Commit();
+  }
+  size_t missing = 0;
+  for (const auto& um : r.per_user) missing += !um.has_list;
+  spdlog::info("evaluate: {} users evaluated ({} without a recommendation list, counted as 0); {} truth rows{}",
+               r.per_user.size(), missing, truth_rows,
+               filtered > 0 ? fmt::format(", {} below --relevant-min-rating", filtered) : "");
+  return 0;
+}
+
+}  // namespace avrec::cli

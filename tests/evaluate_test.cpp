@@ -1,0 +1,172 @@
+// Metrics on small hand-computed cases, and the splits.
+#include "avrec/evaluate.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+namespace avrec {
+namespace {
+
+constexpr double kEps = 1e-9;
+
+TEST(Metrics, HandComputedList) {
+  // Relevant at ranks 1 and 3; |R| = 3.
+  const std::vector<int> rel = {1, 0, 1, 0, 0};
+  EXPECT_NEAR(PrecisionAtK(rel, 5), 0.4, kEps);
+  EXPECT_NEAR(RecallAtK(rel, 5, 3), 2.0 / 3, kEps);
+  const double idcg3 = 1 + 1 / std::log2(3.0) + 0.5;
+  EXPECT_NEAR(NdcgAtK(rel, 5, 3), 1.5 / idcg3, kEps);
+  EXPECT_NEAR(MapAtK(rel, 5, 3), (1.0 + 2.0 / 3) / 3, kEps);
+  EXPECT_NEAR(MrrAtK(rel, 5), 1.0, kEps);
+  EXPECT_NEAR(HitAtK(rel, 5), 1.0, kEps);
+  // k = 2: IDCG over min(|R|, k) = 2 positions; MAP divides by 2.
+  EXPECT_NEAR(PrecisionAtK(rel, 2), 0.5, kEps);
+  EXPECT_NEAR(RecallAtK(rel, 2, 3), 1.0 / 3, kEps);
+  EXPECT_NEAR(NdcgAtK(rel, 2, 3), 1.0 / (1 + 1 / std::log2(3.0)), kEps);
+  EXPECT_NEAR(MapAtK(rel, 2, 3), 0.5, kEps);
+}
+
+TEST(Metrics, KLargerThanTheList) {
+  const std::vector<int> rel = {0, 1};
+  EXPECT_NEAR(PrecisionAtK(rel, 10), 0.1, kEps);  // divided by k, not by the list length
+  EXPECT_NEAR(RecallAtK(rel, 10, 1), 1.0, kEps);
+  EXPECT_NEAR(NdcgAtK(rel, 10, 1), 1 / std::log2(3.0), kEps);
+  EXPECT_NEAR(MapAtK(rel, 10, 1), 0.5, kEps);
+  EXPECT_NEAR(MrrAtK(rel, 10), 0.5, kEps);
+  EXPECT_NEAR(HitAtK(rel, 1), 0.0, kEps);
+  EXPECT_NEAR(MrrAtK(rel, 1), 0.0, kEps);
+}
+
+TEST(Metrics, EmptyListIsZero) {
+  const std::vector<int> rel;
+  for (int k : {1, 5}) {
+    EXPECT_EQ(PrecisionAtK(rel, k), 0.0);
+    EXPECT_EQ(RecallAtK(rel, k, 2), 0.0);
+    EXPECT_EQ(NdcgAtK(rel, k, 2), 0.0);
+    EXPECT_EQ(MapAtK(rel, k, 2), 0.0);
+    EXPECT_EQ(MrrAtK(rel, k), 0.0);
+    EXPECT_EQ(HitAtK(rel, k), 0.0);
+  }
+}
+
+TEST(Metrics, PerfectList) {
+  const std::vector<int> rel = {1, 1, 1};
+  EXPECT_NEAR(NdcgAtK(rel, 3, 3), 1.0, kEps);
+  EXPECT_NEAR(MapAtK(rel, 3, 3), 1.0, kEps);
+  EXPECT_NEAR(NdcgAtK(rel, 2, 3), 1.0, kEps);  // ideal is capped at k
+}
+
+double Get(const EvaluationResult& r, const std::string& key) {
+  for (const auto& [k, v] : r.summary) {
+    if (k == key) return v;
+  }
+  ADD_FAILURE() << "no " << key;
+  return NAN;
+}
+
+TEST(Evaluate, AveragesMissingUsersAndBeyondAccuracy) {
+  EvaluationInputs in;
+  in.relevant["A"] = {"x", "y"};
+  in.relevant["B"] = {"q"};  // no list: counted with zeros
+  in.relevant["C"] = {};     // nothing relevant: not evaluated
+  in.recs["A"] = {"x", "z", "x", "y"};  // the repeated x counts once (at rank 1)
+  in.recs["D"] = {"x"};                 // no truth: ignored
+  in.train_popularity = {{"x", 2}, {"z", 1}, {"y", 4}};
+  in.train_users = 4;
+  in.catalogue_size = 10;
+  EvaluationResult r = Evaluate(in, {1, 3});
+  EXPECT_EQ(Get(r, "users_evaluated"), 2);
+  EXPECT_NEAR(Get(r, "precision@1"), 0.5, kEps);
+  EXPECT_NEAR(Get(r, "recall@1"), 0.25, kEps);
+  EXPECT_NEAR(Get(r, "precision@3"), (2.0 / 3) / 2, kEps);
+  EXPECT_NEAR(Get(r, "recall@3"), 0.5, kEps);
+  EXPECT_NEAR(Get(r, "ndcg@3"), (1.5 / (1 + 1 / std::log2(3.0))) / 2, kEps);
+  EXPECT_NEAR(Get(r, "map@3"), ((1 + 2.0 / 3) / 2) / 2, kEps);
+  EXPECT_NEAR(Get(r, "mrr@3"), 0.5, kEps);
+  EXPECT_NEAR(Get(r, "hit@3"), 0.5, kEps);
+  EXPECT_NEAR(Get(r, "coverage@1"), 0.1, kEps);
+  EXPECT_NEAR(Get(r, "coverage@3"), 0.3, kEps);
+  // Novelty and ARP over users with a list (A): items x, z, y.
+  EXPECT_NEAR(Get(r, "novelty@3"), (1.0 + 2.0 + 0.0) / 3, kEps);
+  EXPECT_NEAR(Get(r, "arp@3"), (2.0 + 1.0 + 4.0) / 3, kEps);
+  ASSERT_EQ(r.per_user.size(), 2u);
+  EXPECT_EQ(r.per_user[0].user_id, "A");
+  EXPECT_FALSE(r.per_user[1].has_list);
+  // Key order: every metric at k = 1, then at k = 3, then users_evaluated.
+  EXPECT_EQ(r.summary.front().first, "precision@1");
+  EXPECT_EQ(r.summary.back().first, "users_evaluated");
+}
+
+TEST(Evaluate, IntraListDiversity) {
+  ItemMatrix m;
+  m.ids = {"a", "b", "c"};
+  m.vectors.resize(3, 2);
+  m.vectors << 1, 0, 0, 1, 1, 0;
+  EvaluationInputs in;
+  in.relevant["u"] = {"a"};
+  in.recs["u"] = {"a", "b", "c"};
+  in.item_vectors = &m;
+  EvaluationResult r = Evaluate(in, {2, 3});
+  EXPECT_NEAR(Get(r, "ild@2"), 1.0, kEps);                    // a vs b: orthogonal
+  EXPECT_NEAR(Get(r, "ild@3"), (1.0 + 0.0 + 1.0) / 3, kEps);  // ab, ac, bc
+}
+
+std::vector<Review> MakeReviews() {
+  std::vector<Review> v;
+  int id = 0;
+  for (int u = 0; u < 5; ++u) {
+    for (int k = 0; k <= u; ++k) {
+      Review r;
+      r.review_id = "r" + std::to_string(id++);
+      r.user_id = "u" + std::to_string(u);
+      r.item_id = "i" + std::to_string((u + k) % 4);
+      r.timestamp = 1000 + 10 * k + u;
+      v.push_back(r);
+    }
+  }
+  return v;
+}
+
+TEST(Split, LeaveLastTakesEachUsersLatest) {
+  auto reviews = MakeReviews();
+  SplitOptions o;
+  o.method = SplitMethod::kLeaveLast;
+  SplitResult s = SplitReviews(reviews, o);
+  std::map<std::string, int> test_per_user;
+  for (size_t i = 0; i < reviews.size(); ++i) {
+    if (!s.is_test[i]) continue;
+    ++test_per_user[reviews[i].user_id];
+    // The test review is the user's latest.
+    for (size_t j = 0; j < reviews.size(); ++j) {
+      if (reviews[j].user_id == reviews[i].user_id) {
+        EXPECT_LE(*reviews[j].timestamp, *reviews[i].timestamp);
+      }
+    }
+  }
+  EXPECT_EQ(test_per_user.count("u0"), 0u);  // one review: stays in train
+  for (const char* u : {"u1", "u2", "u3", "u4"}) EXPECT_EQ(test_per_user[u], 1);
+}
+
+TEST(Split, TemporalCutAndRandomDeterminism) {
+  auto reviews = MakeReviews();
+  SplitOptions t;
+  t.method = SplitMethod::kTemporal;
+  t.quantile = 0.5;
+  SplitResult s = SplitReviews(reviews, t);
+  for (size_t i = 0; i < reviews.size(); ++i) EXPECT_EQ(s.is_test[i], *reviews[i].timestamp > s.cut_time);
+  SplitOptions r;
+  r.method = SplitMethod::kRandom;
+  r.fraction = 0.5;
+  r.seed = 9;
+  EXPECT_EQ(SplitReviews(reviews, r).is_test, SplitReviews(reviews, r).is_test);
+  r.seed = 10;
+  SplitResult other = SplitReviews(reviews, r);
+  int test = 0;
+  for (bool b : other.is_test) test += b;
+  EXPECT_EQ(test, 1 + 2 + 2 + 3);  // floor(0.5 n + 0.5) within [1, n - 1], for n = 2..5
+}
+
+}  // namespace
+}  // namespace avrec
