@@ -118,3 +118,55 @@ TEST(Cli, TokenizeReportsInvalidUtf8AndGoesOn) {
 
 }  // namespace
 }  // namespace avrec
+
+#include "avrec/encoder.h"
+
+namespace avrec {
+namespace {
+
+TEST(SentencePiece, MatchesSpmEncodeInTheProcessThatRunsLibtorch) {
+#if defined(AVREC_SANITIZE)
+  GTEST_SKIP() << "sanitizer build: AddressSanitizer refuses dlopen(RTLD_DEEPBIND), which isolates "
+                  "libsentencepiece's protobuf from libtorch's (docs/models.md)";
+#else
+  // libtorch first: load and run a TorchScript model in this process.
+  ModelManifest tiny = LoadModelManifest(test::SourcePath("tests/data/tiny-sentiment"));
+  EncoderOptions eo;
+  eo.threads = 1;
+  TextEncoder encoder(tiny, eo);
+  std::vector<float> out;
+  std::vector<EncodeInfo> info;
+  encoder.Run({"libtorch runs here", "and here"}, &out, &info);
+  ASSERT_EQ(out.size(), 4u);
+  // Then SentencePiece, against ids from spm_encode --extra_options=bos:eos.
+  ModelManifest m = LoadModelManifest(test::SourcePath("tests/data/spm-tiny"));
+  auto tok = MakeTokenizer(m.tokenizer);
+  std::ifstream in(test::SourcePath("tests/data/spm-tiny/spm.golden.jsonl"));
+  std::string line;
+  int n = 0;
+  std::vector<int32_t> ids;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    ids.clear();
+    tok->Encode(j["text"].get<std::string>(), &ids);
+    EXPECT_EQ(tok->WithSpecialTokens(ids, 0), j["ids"].get<std::vector<int32_t>>()) << line.substr(0, 100);
+    ++n;
+  }
+  EXPECT_GT(n, 300);
+#endif
+}
+
+TEST(SentencePiece, ScoreRunsWithASentencePieceModel) {
+#if defined(AVREC_SANITIZE)
+  GTEST_SKIP() << "sanitizer build: no SentencePiece (see above)";
+#else
+  test::TempDir dir;
+  auto r = test::RunAvrec({"score", "--model", test::SourcePath("tests/data/spm-tiny"), "--reviews",
+                           test::SourcePath("data/sample/reviews.csv"), "--out", dir / "o.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("scored by spm-tiny"), std::string::npos) << r.err;
+#endif
+}
+
+}  // namespace
+}  // namespace avrec

@@ -110,6 +110,8 @@ def main():
     ap.add_argument("--data", default=sd.default_data_dir())
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-write", dest="write", action="store_false", help="do not update the manifest")
+    ap.add_argument("--min-sst2", type=float, default=0.0, help="fail if the fp32 SST-2 accuracy is lower")
+    ap.add_argument("--min-chnsenticorp", type=float, default=0.0, help="fail if the fp32 ChnSentiCorp accuracy is lower")
     args = ap.parse_args()
 
     sets = {
@@ -146,7 +148,13 @@ def main():
             json.dump(manifest, f, indent=2, ensure_ascii=False)
             f.write("\n")
         print(f"recorded in {path}")
+    low = [(n, results[n]["avrec_fp32"], t) for n, t in (("sst2_test", args.min_sst2),
+                                                         ("chnsenticorp_test", args.min_chnsenticorp))
+           if results[n]["avrec_fp32"] < t]
+    for n, a, t in low:
+        print(f"FAIL: {n} accuracy {a} < {t}")
+    return 1 if low else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -123,7 +123,12 @@ class AtomicFile {
   std::FILE* f_ = nullptr;
   bool committed_ = false;
   bool is_stdout_ = false;
+  int slot_ = -1;  // in the signal handler's list of temporary files
 };
+
+// Installs SIGINT/SIGTERM/SIGHUP handlers that remove the temporary files of
+// unfinished AtomicFiles, then die of the signal. Call once, from main.
+void InstallSignalCleanup();
 
 // Whole-file helpers.
 std::string ReadFileToString(const std::string& path);  // kNoInput / kIoErr

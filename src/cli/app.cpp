@@ -7,6 +7,7 @@
 #include <new>
 
 #include "avrec/error.h"
+#include "avrec/io.h"
 #include "avrec/log.h"
 #include "avrec/version.h"
 #include "cli/commands.h"
@@ -132,6 +133,7 @@ int Main(int argc, char** argv) {
 
   try {
     SetupLogging(log_level, log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+    InstallSignalCleanup();
     for (auto& v : verbs) {
       if (v->app->parsed()) return v->run();
     }
