@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
   CLI::App app{"avrec benchmark workloads"};
   app.require_subcommand(1);
   std::string model, input, precision = "auto";
-  int repeat = 3, threads = 0, batch = 64, tokens_budget = 8192;
+  int repeat = 3, threads = 0, batch = 64, tokens_budget = 1024;
   auto* tok = app.add_subcommand("tokenize", "single-threaded tokenization");
   auto* score = app.add_subcommand("score", "TextEncoder::Run");
   for (auto* s : {tok, score}) {

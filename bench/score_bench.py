@@ -180,7 +180,7 @@ def main():
     ts = torch.jit.load(os.path.join(args.model, manifest["torchscript"])).eval()
     model = hf_model(ts, manifest)
     ts32 = torch.jit.freeze(torch.jit.load(os.path.join(args.model, manifest["torchscript"])).float().eval())
-    tsbf = torch.jit.freeze(torch.jit.load(os.path.join(args.model, manifest["torchscript"])).bfloat16().eval())
+    tsbf = torch.jit.freeze(torch.jit.load(os.path.join(args.model, manifest["torchscript"])).to(torch.bfloat16).eval())
     run_sorted(ts32, tok, data[:64], max_len, args.batch)  # warm-up
     run_sorted(tsbf, tok, data[:64], max_len, args.batch)
     secs = {"c_fp32": run_sorted(ts32, tok, data, max_len, args.batch),

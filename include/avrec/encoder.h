@@ -29,7 +29,7 @@ struct EncoderOptions {
   Precision precision = Precision::kAuto;
   int threads = 0;              // worker threads; 0: all cores
   int max_batch_size = 64;      // texts per batch
-  int max_batch_tokens = 8192;  // padded tokens per batch (rows x longest)
+  int max_batch_tokens = 1024;  // padded tokens per batch (rows x longest); small batches stay in cache
   // Long texts; kAuto from the manifest: "truncation" there, head-tail for
   // sentiment, head for embeddings.
   bool long_text_from_manifest = true;

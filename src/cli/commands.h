@@ -57,7 +57,7 @@ int RunTokenize(const TokenizeOptions& o);
 struct EncoderFlags {
   std::string precision = "auto";
   int batch_size = 64;
-  int max_batch_tokens = 8192;
+  int max_batch_tokens = 1024;
   std::string long_text = "model";
   int threads = 0;
 };
