@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "avrec/numeric.h"
 #include "avrec/evaluate.h"
 #include "avrec/io.h"
 #include "avrec/log.h"
@@ -177,7 +178,7 @@ int RunEvaluate(const EvaluateCmdOptions& o) {
     if (k == "users_evaluated") {
       summary[k] = static_cast<int64_t>(v);
     } else {
-      summary[k] = std::round(v * 1e6) / 1e6;
+      summary[k] = RoundDecimals(v, 6);
     }
   }
   const std::string text = summary.dump(2) + "\n";
@@ -196,7 +197,7 @@ int RunEvaluate(const EvaluateCmdOptions& o) {
           if (std::isnan(v)) {
             j[key] = nullptr;
           } else {
-            j[key] = std::round(v * 1e6) / 1e6;
+            j[key] = RoundDecimals(v, 6);
           }
         }
       }

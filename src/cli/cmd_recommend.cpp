@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "avrec/numeric.h"
 #include "avrec/encoder.h"
 #include "avrec/hash.h"
 #include "avrec/io.h"
@@ -198,7 +199,7 @@ int RunProfile(const ProfileCmdOptions& o) {
     j["cold_start"] = static_cast<bool>(p.cold_start[u]);
     j["reviews"] = p.history[u].size();
     std::vector<double> v(static_cast<size_t>(p.vectors.cols()));
-    for (Eigen::Index k = 0; k < p.vectors.cols(); ++k) v[static_cast<size_t>(k)] = std::round(p.vectors(static_cast<Eigen::Index>(u), k) * 1e6) / 1e6;
+    for (Eigen::Index k = 0; k < p.vectors.cols(); ++k) v[static_cast<size_t>(k)] = RoundDecimals(p.vectors(static_cast<Eigen::Index>(u), k), 6);
     j["vector"] = v;
     out.Write(j.dump() + "\n");
     cold += p.cold_start[u];

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "avrec/numeric.h"
 #include "avrec/encoder.h"
 #include "avrec/io.h"
 #include "avrec/log.h"
@@ -44,7 +45,6 @@ EncoderOptions ToEncoderOptions(const EncoderFlags& f) {
   return o;
 }
 
-double Round6(double x) { return std::round(x * 1e6) / 1e6; }
 
 }  // namespace
 
@@ -161,7 +161,7 @@ int RunEmbed(const EmbedOptions& o) {
     nlohmann::ordered_json j;
     j["id"] = ids[i];
     std::vector<double> v(dim);
-    for (int k = 0; k < dim; ++k) v[k] = Round6(out[i * dim + k]);
+    for (int k = 0; k < dim; ++k) v[k] = RoundDecimals(out[i * dim + k], 6);
     j["embedding"] = v;
     file.Write(j.dump() + "\n");
   }

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <thread>
 
+#include "avrec/numeric.h"
 #include "avrec/io.h"
 #include "avrec/log.h"
 #include "avrec/rank.h"
@@ -90,8 +91,7 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
 
 void AppendScore(std::string* out, double x) {
   char buf[32];
-  double r = std::round(x * 1e7) / 1e7;
-  if (r == 0) r = 0;  // no "-0"
+  const double r = RoundDecimals(x, 7);
   auto [p, ec] = std::to_chars(buf, buf + sizeof buf, r);
   out->append(buf, p);
 }

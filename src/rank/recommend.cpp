@@ -1,3 +1,4 @@
+#include "avrec/numeric.h"
 #include "avrec/recommend.h"
 
 #include <algorithm>
@@ -34,12 +35,6 @@ const char* AlgorithmName(Algorithm a) {
 
 namespace {
 
-// Rounds to a multiple of `unit` (1e-4, 1e-6): the nearest double to the decimal.
-double Round(double x, double unit) {
-  const double scale = std::round(1.0 / unit);
-  double r = std::round(x * scale) / scale;
-  return r == 0 ? 0.0 : r;  // no "-0"
-}
 
 bool UsesContent(Algorithm a) {
   return a == Algorithm::kSentimentContent || a == Algorithm::kContent || a == Algorithm::kHybrid;
@@ -333,7 +328,7 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
                  const int row = candidates[static_cast<size_t>(best[r].item)];
                  item.item_id = items.ids[static_cast<size_t>(row)];
                  item.rank = static_cast<int>(r) + 1;
-                 item.score = Round(best[r].score, 1e-6);
+                 item.score = RoundDecimals(best[r].score, 6);
                  if (!o.explain) {
                    rec.items.push_back(std::move(item));
                    continue;
@@ -358,8 +353,8 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
                      why.kind = "similar_to";
                      why.item_id = items.ids[static_cast<size_t>(contrib[k].second->item)];
                      why.review_id = contrib[k].second->review_id;
-                     why.value = Round(contrib[k].first, 1e-4);
-                     if (contrib[k].second->sentiment) why.sentiment = Round(*contrib[k].second->sentiment, 1e-4);
+                     why.value = RoundDecimals(contrib[k].first, 4);
+                     if (contrib[k].second->sentiment) why.sentiment = RoundDecimals(*contrib[k].second->sentiment, 4);
                      why.rating = contrib[k].second->rating;
                      item.reasons.push_back(why);
                    }
@@ -377,7 +372,7 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
                      Reason why;
                      why.kind = "modality";
                      why.modality = best_m;
-                     why.value = Round(best_c, 1e-4);
+                     why.value = RoundDecimals(best_c, 4);
                      item.reasons.push_back(why);
                    }
                  }
@@ -394,7 +389,7 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
                      Reason why;
                      why.kind = "co_reviewed_with";
                      why.item_id = items.ids[static_cast<size_t>(sims[k].second)];
-                     why.value = Round(sims[k].first, 1e-4);
+                     why.value = RoundDecimals(sims[k].first, 4);
                      item.reasons.push_back(why);
                    }
                  }

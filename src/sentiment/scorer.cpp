@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "avrec/numeric.h"
 #include "avrec/error.h"
 #include "avrec/io.h"
 #include "avrec/log.h"
@@ -15,18 +16,17 @@ namespace {
 
 constexpr size_t kChunk = 16384;  // texts per encoder run / cache transaction
 
-double Round6(double x) { return std::round(x * 1e6) / 1e6; }
 
 Sentiment FromProbs(const float* p, const ModelManifest& m, const EncodeInfo& info) {
   Sentiment s;
   const size_t n = m.labels.size();
   size_t best = 0;
   for (size_t j = 0; j < n; ++j) {
-    s.probs.push_back(Round6(p[j]));
+    s.probs.push_back(RoundDecimals(p[j], 6));
     s.score += static_cast<double>(p[j]) * m.label_scores[j];
     if (p[j] > p[best]) best = j;
   }
-  s.score = Round6(std::max(-1.0, std::min(1.0, s.score)));
+  s.score = RoundDecimals(std::max(-1.0, std::min(1.0, s.score)), 6);
   s.label = m.labels[best];
   if (info.truncated) s.flags.push_back("truncated");
   if (info.chunks > 1) s.flags.push_back("split");
@@ -36,7 +36,7 @@ Sentiment FromProbs(const float* p, const ModelManifest& m, const EncodeInfo& in
 Sentiment Neutral(size_t labels) {
   Sentiment s;
   s.label = "neutral";
-  s.probs.assign(labels, Round6(1.0 / static_cast<double>(labels)));
+  s.probs.assign(labels, RoundDecimals(1.0 / static_cast<double>(labels), 6));
   s.flags.push_back("empty_text");
   return s;
 }
