@@ -343,3 +343,62 @@ TEST(Features, RobustStandardisationAndModalities) {
 
 }  // namespace
 }  // namespace avrec
+
+namespace avrec {
+namespace {
+
+TEST(Recommend, QualityWeightPrefersWhatOthersLiked) {
+  // Two items with identical features; others loved one and hated the other.
+  World w;
+  w.table.numeric_columns = {{"audio.x", "audio"}, {"audio.y", "audio"}};
+  // Features centred on 0 after standardisation: liked/panned/seen point one way.
+  for (auto [id, x, y] : std::vector<std::tuple<std::string, double, double>>{
+           {"liked", 2, 0}, {"panned", 2, 0}, {"seen", 2, 0.1}, {"o1", -2, 0}, {"o2", 0, 2}, {"o3", 0, -2},
+           {"o4", -2, -2}}) {
+    Item it;
+    it.item_id = id;
+    it.numeric = {x, y};
+    w.table.items.push_back(it);
+  }
+  w.items = BuildItemMatrix(w.table, {}, nullptr);
+  int n = 0;
+  const auto add = [&](const std::string& user, const std::string& item, double s) {
+    Review r;
+    r.review_id = "r" + std::to_string(n++);
+    r.user_id = user;
+    r.item_id = item;
+    w.reviews.push_back(r);
+    Sentiment x;
+    x.score = s;
+    w.sentiment[r.review_id] = x;
+  };
+  add("me", "seen", 0.9);
+  add("a", "liked", 0.9);
+  add("b", "panned", -0.9);
+  RecommendOptions o;
+  o.top_n = 2;
+  auto plain = RunRec(w, o);
+  o.quality_weight = 1.0;
+  auto weighted = RunRec(w, o);
+  const auto first_for_me = [](const std::vector<UserRecommendations>& recs) {
+    for (const auto& u : recs) {
+      if (u.user_id == "me") return u.items.at(0).item_id;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(first_for_me(plain), "liked");     // tie on cosine: item_id order
+  EXPECT_EQ(first_for_me(weighted), "liked");  // and now by quality
+  o.top_n = 6;
+  for (const auto& u : RunRec(w, o)) {
+    if (u.user_id != "me") continue;
+    double liked = NAN, panned = NAN;
+    for (const auto& it : u.items) {
+      if (it.item_id == "liked") liked = it.score;
+      if (it.item_id == "panned") panned = it.score;
+    }
+    EXPECT_GT(liked, panned);  // same cosine, no longer a tie
+  }
+}
+
+}  // namespace
+}  // namespace avrec

@@ -34,6 +34,9 @@ struct RecommendOptions {
   //                + novelty_weight * novelty / max novelty.
   double popularity_weight = 0;
   double novelty_weight = 0;
+  // + quality_weight * mean preference (sentiment and/or rating) of the
+  // item's reviews: what other users felt about it.
+  double quality_weight = 0;
   int knn_neighbors = 50;        // item-knn: neighbours kept per item
   double hybrid_content = 0.5;   // hybrid: share of the content score
   int shard = 0, shards = 1;     // process users of shard `shard` of `shards`

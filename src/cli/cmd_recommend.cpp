@@ -227,6 +227,8 @@ void RegisterRecommend(OptionTable* t, RecommendCmdOptions* o) {
          "Item weight term: + this x log(1 + reviewers) / log(1 + most reviewers)");
   t->Add("--novelty-weight", "recommend.novelty_weight", &o->novelty_weight,
          "Item weight term: + this x novelty / largest novelty");
+  t->Add("--quality-weight", "recommend.quality_weight", &o->quality_weight,
+         "Item weight term: + this x the mean preference (sentiment and/or rating) of the item's reviews");
   t->Add("--knn-neighbors", "recommend.knn_neighbors", &o->knn_neighbors, "item-knn: neighbours kept per item");
   t->Add("--hybrid-content", "recommend.hybrid_content", &o->hybrid_content,
          "hybrid: share of the sentiment-content score (the rest is item-knn)");
@@ -243,6 +245,7 @@ std::string ConfigHash(const RecommendCmdOptions& o) {
   j["include_seen"] = o.include_seen;
   j["popularity_weight"] = o.popularity_weight;
   j["novelty_weight"] = o.novelty_weight;
+  j["quality_weight"] = o.quality_weight;
   j["knn_neighbors"] = o.knn_neighbors;
   j["hybrid_content"] = o.hybrid_content;
   j["modality_weights"] = o.inputs.features.modality_weights;
@@ -289,6 +292,7 @@ int RunRecommend(const RecommendCmdOptions& o) {
   if (o.top_n < 1) Fail(ExitCode::kUsage, "--top-n: expected at least 1");
   ro.popularity_weight = o.popularity_weight;
   ro.novelty_weight = o.novelty_weight;
+  ro.quality_weight = o.quality_weight;
   ro.knn_neighbors = o.knn_neighbors;
   ro.hybrid_content = o.hybrid_content;
   ro.explain = o.explain;

@@ -127,7 +127,7 @@ struct RecommendCmdOptions {
   std::string allow_list, deny_list, users;
   std::string shard;
   int block_users = 256;
-  double popularity_weight = 0, novelty_weight = 0;
+  double popularity_weight = 0, novelty_weight = 0, quality_weight = 0;
   int knn_neighbors = 50;
   double hybrid_content = 0.5;
   bool explain = true;

@@ -259,12 +259,25 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   double max_pop = 0;
   for (double p : popularity) max_pop = std::max(max_pop, p);
   const double max_novelty = std::log2(n_users + 1);
+  // Quality: the mean preference p_k (sentiment and/or rating, as the profile
+  // options say) of the reviews each item received; 0 for unreviewed items.
+  std::vector<double> quality(static_cast<size_t>(n_items), 0.0), reviews_of(static_cast<size_t>(n_items), 0.0);
+  if (o.quality_weight != 0) {
+    for (const auto& hist : profiles.history) {
+      for (const Interaction& x : hist) {
+        quality[static_cast<size_t>(x.item)] += x.preference;
+        reviews_of[static_cast<size_t>(x.item)] += 1;
+      }
+    }
+    for (size_t i = 0; i < quality.size(); ++i) quality[i] = reviews_of[i] > 0 ? quality[i] / reviews_of[i] : 0.0;
+  }
   std::vector<double> weight;
   for (int r : candidates) {
     const double pop = popularity[static_cast<size_t>(r)];
     double w = 1.0;
     if (o.popularity_weight != 0 && max_pop > 0) w += o.popularity_weight * std::log1p(pop) / std::log1p(max_pop);
     if (o.novelty_weight != 0) w += o.novelty_weight * (-std::log2((pop + 1) / (n_users + 1))) / max_novelty;
+    if (o.quality_weight != 0) w += o.quality_weight * quality[static_cast<size_t>(r)];
     weight.push_back(std::max(0.0, w));
   }
 
