@@ -62,7 +62,6 @@ class Workspace {
   // Records an ingest in the runs table.
   void LogRun(const std::string& kind, const std::string& source, const UpsertCounts& counts, int64_t skipped);
 
-  bool HasItem(const std::string& item_id);
   std::vector<std::string> ItemIds();
   int64_t CountReviews();
   int64_t CountItems();
@@ -89,7 +88,6 @@ class Workspace {
   void SetMeta(const std::string& key, const std::string& value);
 
   const std::string& path() const { return path_; }
-  sqlite3* handle() { return db_; }
 
  private:
   struct Cache;  // prepared statements reused across calls

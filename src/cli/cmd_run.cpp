@@ -1,6 +1,5 @@
 // run: the whole pipeline on a workspace, driven by a config file.
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>

@@ -181,13 +181,6 @@ bool OptionTable::Set(const std::string& key, const nlohmann::json& value, const
   return false;
 }
 
-bool OptionTable::GivenOnCommandLine(const std::string& key) const {
-  for (const Entry& e : entries_) {
-    if (e.key == key) return e.cli != nullptr && e.cli->count() > 0;
-  }
-  return false;
-}
-
 std::vector<std::string> OptionTable::keys() const {
   std::vector<std::string> out;
   for (const Entry& e : entries_) out.push_back(e.key);

@@ -61,8 +61,6 @@ class OptionTable {
   // Sets one option by key from a JSON value (for `run --set key=value`).
   // Returns false if the key is unknown.
   bool Set(const std::string& key, const nlohmann::json& value, const std::string& base_dir) const;
-  // Whether the option with this key was given on the command line.
-  bool GivenOnCommandLine(const std::string& key) const;
   std::vector<std::string> keys() const;
 
  private:

@@ -350,12 +350,6 @@ void Workspace::LogRun(const std::string& kind, const std::string& source, const
   s.Step();
 }
 
-bool Workspace::HasItem(const std::string& item_id) {
-  Stmt s(db_, "SELECT 1 FROM items WHERE item_id = ?");
-  s.Bind(1, item_id);
-  return s.Step();
-}
-
 std::vector<std::string> Workspace::ItemIds() {
   std::vector<std::string> out;
   Stmt s(db_, "SELECT item_id FROM items ORDER BY item_id");
