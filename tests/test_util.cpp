@@ -49,6 +49,22 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+namespace {
+
+// In a forked child: replaces the process with build/avrec `args`.
+[[noreturn]] void ExecAvrec(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  std::string bin = AVREC_BINARY;
+  argv.push_back(bin.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(bin.c_str(), argv.data());
+  _exit(127);
+}
+
+}  // namespace
+
 RunResult RunAvrec(const std::vector<std::string>& args, const std::string& input,
                    const std::vector<std::string>& env) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
@@ -60,14 +76,7 @@ RunResult RunAvrec(const std::vector<std::string>& args, const std::string& inpu
     dup2(err_pipe[1], 2);
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
     for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> argv;
-    std::string bin = AVREC_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
+    ExecAvrec(args);
   }
   close(in_pipe[0]);
   close(out_pipe[1]);
@@ -122,14 +131,7 @@ int SpawnAvrec(const std::vector<std::string>& args) {
     dup2(null, 0);
     dup2(null, 1);
     dup2(null, 2);
-    std::vector<char*> argv;
-    std::string bin = AVREC_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
+    ExecAvrec(args);
   }
   return pid;
 }

@@ -5,13 +5,13 @@
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "avrec/numeric.h"
 #include "avrec/encoder.h"
 #include "avrec/hash.h"
 #include "avrec/io.h"
 #include "avrec/log.h"
+#include "avrec/parallel.h"
 #include "avrec/recommend.h"
 #include "avrec/text_features.h"
 #include "avrec/workspace.h"
@@ -297,7 +297,7 @@ int RunRecommend(const RecommendCmdOptions& o) {
   ro.hybrid_content = o.hybrid_content;
   ro.explain = o.explain;
   ro.block_users = o.block_users;
-  ro.threads = o.inputs.threads > 0 ? o.inputs.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  ro.threads = ResolveThreads(o.inputs.threads);
   if (o.hybrid_content < 0 || o.hybrid_content > 1) Fail(ExitCode::kUsage, "--hybrid-content: expected a number in [0, 1]");
   const bool needs_sentiment = (ro.algorithm == Algorithm::kSentimentContent || ro.algorithm == Algorithm::kHybrid) &&
                                o.inputs.profile.use_sentiment;

@@ -94,16 +94,9 @@ int RunScore(const ScoreOptions& o) {
 
   if (!o.out.empty()) {
     AtomicFile out(o.out);
-    std::string buf;
     for (size_t i = 0; i < reviews.size(); ++i) {
-      buf += SentimentJson(reviews[i].review_id, results[i], manifest.labels);
-      buf += '\n';
-      if (buf.size() > (1 << 20)) {
-        out.Write(buf);
-        buf.clear();
-      }
+      out.Write(SentimentJson(reviews[i].review_id, results[i], manifest.labels) + "\n");
     }
-    out.Write(buf);
     out.Commit();
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -7,11 +7,11 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <numeric>
-#include <thread>
 
 #include "avrec/numeric.h"
 #include "avrec/io.h"
 #include "avrec/log.h"
+#include "avrec/parallel.h"
 #include "avrec/rank.h"
 #include "avrec/table.h"
 #include "cli/commands.h"
@@ -143,7 +143,7 @@ int RunTopK(const TopKCmdOptions& o) {
   TopKOptions to;
   to.k = o.k;
   to.block_users = o.block_users;
-  to.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  to.threads = ResolveThreads(o.threads);
   AtomicFile out(o.out);
   std::string buf;
   const std::vector<int> none;

@@ -32,8 +32,7 @@ std::string Number(double v) { return nlohmann::json(v).dump(); }
 void WriteReviews(const std::string& path, const std::vector<const Review*>& reviews) {
   if (IsGzipPath(path)) Fail(ExitCode::kUsage, path, ": compressed output is not supported; write plain and gzip it");
   const TableFormat format = DetectTableFormat(path);
-  AtomicFile out(path);
-  std::string buf;
+  AtomicFile out(path);  // buffered: one Write per record is fine
   if (format == TableFormat::kJsonl) {
     for (const Review* r : reviews) {
       nlohmann::ordered_json j;
@@ -43,35 +42,29 @@ void WriteReviews(const std::string& path, const std::vector<const Review*>& rev
       if (r->rating) j["rating"] = *r->rating;
       if (r->timestamp) j["timestamp"] = *r->timestamp;
       j["text"] = r->text;
-      buf += j.dump() + "\n";
-      if (buf.size() > (1 << 20)) {
-        out.Write(buf);
-        buf.clear();
-      }
+      out.Write(j.dump() + "\n");
     }
   } else {
     const char d = format == TableFormat::kTsv ? '\t' : ',';
-    buf = std::string("review_id") + d + "user_id" + d + "item_id" + d + "rating" + d + "timestamp" + d + "text\n";
+    out.Write(std::string("review_id") + d + "user_id" + d + "item_id" + d + "rating" + d + "timestamp" + d + "text\n");
+    std::string line;
     for (const Review* r : reviews) {
-      AppendField(&buf, r->review_id, d);
-      buf += d;
-      AppendField(&buf, r->user_id, d);
-      buf += d;
-      AppendField(&buf, r->item_id, d);
-      buf += d;
-      if (r->rating) buf += Number(*r->rating);
-      buf += d;
-      if (r->timestamp) buf += std::to_string(*r->timestamp);
-      buf += d;
-      AppendField(&buf, r->text, d);
-      buf += '\n';
-      if (buf.size() > (1 << 20)) {
-        out.Write(buf);
-        buf.clear();
-      }
+      line.clear();
+      AppendField(&line, r->review_id, d);
+      line += d;
+      AppendField(&line, r->user_id, d);
+      line += d;
+      AppendField(&line, r->item_id, d);
+      line += d;
+      if (r->rating) line += Number(*r->rating);
+      line += d;
+      if (r->timestamp) line += std::to_string(*r->timestamp);
+      line += d;
+      AppendField(&line, r->text, d);
+      line += '\n';
+      out.Write(line);
     }
   }
-  out.Write(buf);
   out.Commit();
 }
 

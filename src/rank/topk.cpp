@@ -2,12 +2,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <exception>
 #include <limits>
-#include <mutex>
-#include <thread>
 
 #include "avrec/error.h"
+#include "avrec/parallel.h"
 #include "avrec/rank.h"
 
 namespace avrec {
@@ -100,35 +98,23 @@ void SelectTopK(const ScoreSource& source, const TopKOptions& options,
   for (int wave = 0; wave < blocks; wave += threads) {
     const int in_wave = std::min(threads, blocks - wave);
     std::atomic<int> next{0};
-    std::exception_ptr failure;
-    std::mutex mu;
-    auto work = [&] {
-      try {
-        std::vector<float> scores;
-        std::vector<std::pair<float, int>> heap;
-        std::vector<Scored> best;
-        for (int w; (w = next.fetch_add(1)) < in_wave;) {
-          const int b = wave + w;
-          const int begin = b * block, end = std::min(users, begin + block);
-          scores.resize(static_cast<size_t>(end - begin) * static_cast<size_t>(n));
-          if (n > 0) source.Block(begin, end, scores.data());
-          auto& out = results[static_cast<size_t>(w)];
-          out.assign(static_cast<size_t>(end - begin), {});
-          for (int u = begin; u < end; ++u) {
-            SelectUser(source, u, scores.data() + static_cast<size_t>(u - begin) * n, excluded(u), k, &heap, &best);
-            out[static_cast<size_t>(u - begin)] = best;
-          }
+    RunOnThreads(in_wave, [&] {
+      std::vector<float> scores;
+      std::vector<std::pair<float, int>> heap;
+      std::vector<Scored> best;
+      for (int w; (w = next.fetch_add(1)) < in_wave;) {
+        const int b = wave + w;
+        const int begin = b * block, end = std::min(users, begin + block);
+        scores.resize(static_cast<size_t>(end - begin) * static_cast<size_t>(n));
+        if (n > 0) source.Block(begin, end, scores.data());
+        auto& out = results[static_cast<size_t>(w)];
+        out.assign(static_cast<size_t>(end - begin), {});
+        for (int u = begin; u < end; ++u) {
+          SelectUser(source, u, scores.data() + static_cast<size_t>(u - begin) * n, excluded(u), k, &heap, &best);
+          out[static_cast<size_t>(u - begin)] = best;
         }
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        failure = std::current_exception();
       }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < in_wave; ++t) pool.emplace_back(work);
-    work();
-    for (auto& th : pool) th.join();
-    if (failure) std::rethrow_exception(failure);
+    });
     for (int w = 0; w < in_wave; ++w) {
       const int begin = (wave + w) * block;
       auto& out = results[static_cast<size_t>(w)];

@@ -13,13 +13,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <exception>
 #include <mutex>
 #include <numeric>
-#include <thread>
 
 #include "avrec/error.h"
 #include "avrec/io.h"
+#include "avrec/parallel.h"
 #include "avrec/table.h"
 
 namespace avrec {
@@ -97,7 +96,7 @@ TextEncoder::TextEncoder(const ModelManifest& manifest, const EncoderOptions& op
   } else {
     long_text_ = options.long_text;
   }
-  threads_ = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads_ = ResolveThreads(options.threads);
   max_batch_size_ = std::max(1, options.max_batch_size);
   max_batch_tokens_ = std::max(manifest.max_length, options.max_batch_tokens);
   output_dim_ = manifest.task == "sentiment" ? static_cast<int>(manifest.labels.size()) : manifest.embedding_dim;
@@ -170,31 +169,19 @@ void TextEncoder::Run(const std::vector<std::string>& texts, std::vector<float>*
   std::vector<std::vector<int32_t>> tokens(n);
   {
     std::atomic<size_t> next{0};
-    std::exception_ptr failure;
-    std::mutex failure_mu;
-    auto work = [&] {
-      try {
-        for (size_t i; (i = next.fetch_add(64)) < n;) {
-          for (size_t k = i; k < std::min(n, i + 64); ++k) {
-            if (Trim(texts[k]).empty()) {
-              (*info)[k].empty = true;
-              continue;
-            }
-            tokenizer_->Encode(texts[k], &tokens[k]);
-            (*info)[k].tokens = static_cast<int>(tokens[k].size());
-            (*info)[k].empty = tokens[k].empty();  // e.g. only whitespace or control characters
+    RunOnThreads(threads_, [&] {
+      for (size_t i; (i = next.fetch_add(64)) < n;) {
+        for (size_t k = i; k < std::min(n, i + 64); ++k) {
+          if (Trim(texts[k]).empty()) {
+            (*info)[k].empty = true;
+            continue;
           }
+          tokenizer_->Encode(texts[k], &tokens[k]);
+          (*info)[k].tokens = static_cast<int>(tokens[k].size());
+          (*info)[k].empty = tokens[k].empty();  // e.g. only whitespace or control characters
         }
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failure_mu);
-        failure = std::current_exception();
       }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads_; ++t) pool.emplace_back(work);
-    work();
-    for (auto& th : pool) th.join();
-    if (failure) std::rethrow_exception(failure);
+    });
   }
 
   // 2. Sequences the model sees: one per text, or several windows.
@@ -256,8 +243,7 @@ void TextEncoder::Run(const std::vector<std::string>& texts, std::vector<float>*
   std::vector<float> seq_out(seqs.size() * dim);
   std::atomic<size_t> next{0};
   std::atomic<int64_t> done{0};
-  std::exception_ptr failure;
-  std::mutex failure_mu, progress_mu;
+  std::mutex progress_mu;
   const bool softmax = manifest_.task == "sentiment";
   auto work = [&] {
     SingleThreadedKernels();
@@ -300,21 +286,10 @@ void TextEncoder::Run(const std::vector<std::string>& texts, std::vector<float>*
         }
       }
     } catch (const c10::Error& ex) {
-      std::lock_guard<std::mutex> lock(failure_mu);
-      failure = std::make_exception_ptr(
-          Error(ExitCode::kSoftware, std::string("model inference failed: ") + ex.what_without_backtrace()));
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(failure_mu);
-      failure = std::current_exception();
+      throw Error(ExitCode::kSoftware, std::string("model inference failed: ") + ex.what_without_backtrace());
     }
   };
-  {
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads_; ++t) pool.emplace_back(work);
-    work();
-    for (auto& th : pool) th.join();
-  }
-  if (failure) std::rethrow_exception(failure);
+  RunOnThreads(threads_, work);
 
   // 5. Back to texts: weighted average of windows, in sequence order (fixed).
   std::vector<double> acc(n * dim, 0.0), weight(n, 0.0);
