@@ -42,7 +42,7 @@ def texts(count):
     data = os.path.normpath(os.path.join(ROOT, "..", "shared", "data"))
     if os.path.isdir(data):
         import sentiment_data as sd
-        short = [t for t, _ in sd.load_sst2(data, "test")][: count // 2]
+        short = [e.text for e in sd.load_sst2(data, "test")][: count // 2]
         long_ = []
         path = os.path.join(data, "amazon_digital_music", "reviews_Digital_Music_5.complete_lines.json.gz")
         with gzip.open(path, "rt", encoding="utf-8") as f:

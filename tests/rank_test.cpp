@@ -8,6 +8,7 @@
 
 #include "avrec/features.h"
 #include "avrec/rank.h"
+#include "avrec/output.h"
 #include "avrec/recommend.h"
 #include "test_util.h"
 
@@ -137,7 +138,7 @@ struct World {
   ItemTable table;
   ItemMatrix items;
   std::vector<Review> reviews;
-  std::unordered_map<std::string, Sentiment> sentiment;
+  ReviewScores sentiment;
 };
 
 World MakeWorld() {
@@ -162,21 +163,18 @@ World MakeWorld() {
       r.rating = 1 + (u + k) % 5;
       r.timestamp = 1700000000 + rid;
       w.reviews.push_back(r);
-      Sentiment s;
-      s.score = ((u + 2 * k) % 5 - 2) / 2.0;
-      w.sentiment[r.review_id] = s;
+      w.sentiment[r.review_id] = ((u + 2 * k) % 5 - 2) / 2.0;
     }
   }
   return w;
 }
 
 std::vector<UserRecommendations> RunRec(const World& w, RecommendOptions o, std::vector<std::string> extra = {}) {
+  const Profiles profiles =
+      BuildProfiles(w.reviews, &w.sentiment, w.items, ProfileOptionsFor(o.algorithm, ProfileOptions{}), extra);
   RecommendInputs in;
   in.items = &w.items;
-  in.item_table = &w.table;
-  in.reviews = &w.reviews;
-  in.sentiment = &w.sentiment;
-  in.extra_users = std::move(extra);
+  in.profiles = &profiles;
   std::vector<UserRecommendations> out;
   Recommend(in, o, [&](const UserRecommendations& u) { out.push_back(u); });
   return out;
@@ -268,9 +266,7 @@ TEST(Recommend, NegativeSentimentPushesAway) {
     r.user_id = "u";
     r.item_id = item;
     w.reviews.push_back(r);
-    Sentiment x;
-    x.score = s;
-    w.sentiment[rid] = x;
+    w.sentiment[rid] = s;
   }
   RecommendOptions o;
   o.top_n = 3;
@@ -368,9 +364,7 @@ TEST(Recommend, QualityWeightPrefersWhatOthersLiked) {
     r.user_id = user;
     r.item_id = item;
     w.reviews.push_back(r);
-    Sentiment x;
-    x.score = s;
-    w.sentiment[r.review_id] = x;
+    w.sentiment[r.review_id] = s;
   };
   add("me", "seen", 0.9);
   add("a", "liked", 0.9);

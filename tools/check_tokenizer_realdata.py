@@ -28,8 +28,8 @@ def texts(data):
     import sentiment_data as sd
     out = []
     for split in ("train", "dev", "test"):
-        out += [t for t, _ in sd.load_sst2(data, split)]
-    out += [t for t, _ in sd.load_chnsenticorp(data, "all")]
+        out += [e.text for e in sd.load_sst2(data, split)]
+    out += [e.text for e in sd.load_chnsenticorp(data, "all")]
     path = os.path.join(data, "amazon_digital_music", "reviews_Digital_Music_5.complete_lines.json.gz")
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for line in f:

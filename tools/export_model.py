@@ -140,8 +140,8 @@ def check_texts(count):
     texts = []
     data = sd.default_data_dir()
     if os.path.isdir(os.path.join(data, "sst2")):
-        texts += [t for t, _ in sd.load_sst2(data, "test")][: count // 2]
-        texts += [t for t, _ in sd.load_chnsenticorp(data, "test")][: count - len(texts)]
+        texts += [e.text for e in sd.load_sst2(data, "test")][: count // 2]
+        texts += [e.text for e in sd.load_chnsenticorp(data, "test")][: count - len(texts)]
     if len(texts) < count:
         import csv
         with open(os.path.join(ROOT, "data", "sample", "reviews.csv"), encoding="utf-8") as f:

@@ -1,14 +1,32 @@
-"""Loaders for the sentiment datasets in ../shared/data and the seeded
-ChnSentiCorp split that training, evaluation and benchmarks share.
+"""Loaders for the sentiment datasets in ../shared/data and the seeded splits
+that training, evaluation and benchmarks share.
+
+Every loader returns a list of Example(text, label, stars, scale): label 1 =
+positive, 0 = negative; stars is the reviewer's own rating where the dataset
+has one (IMDB 1-10, Amazon 1-5), else None; scale is the top of the star scale.
+
+Splits: SST-2 has its own train/dev/test; IMDB keeps its official train/test
+halves and carves a dev split out of train *by film* (no film in both);
+ChnSentiCorp and waimai_10k get seeded 80/10/10 splits. Test parts are never
+read by training or model selection.
 
 The data never leaves ../shared/data: these helpers read it in place.
 """
+import collections
 import csv
+import gzip
+import hashlib
+import json
 import os
 import random
+import re
 
 CHN_SPLIT_SEED = 20261129
 CHN_SPLIT = (0.8, 0.1, 0.1)  # train / dev / test
+WAIMAI_SPLIT_SEED = 20261130
+IMDB_DEV_FILMS = 0.1  # share of the official train half's films carved out as dev
+
+Example = collections.namedtuple("Example", "text label stars scale")
 
 
 def default_data_dir():
@@ -16,8 +34,14 @@ def default_data_dir():
     return os.path.normpath(os.path.join(here, "..", "..", "shared", "data"))
 
 
+def star_score(stars, scale):
+    """Maps a star rating 1..scale linearly onto [-1, 1] (1 -> -1, scale -> 1):
+    the score a calibrated model should give on average (docs/models.md)."""
+    return 2.0 * (stars - 1) / (scale - 1) - 1.0
+
+
 def load_sst2(data_dir, split):
-    """split in {'train', 'dev', 'test'} -> list of (text, label)."""
+    """split in {'train', 'dev', 'test'}."""
     path = os.path.join(data_dir, "sst2", "stsa.binary." + split)
     out = []
     with open(path, encoding="utf-8") as f:
@@ -26,33 +50,99 @@ def load_sst2(data_dir, split):
             if not line:
                 continue
             label, text = line.split(" ", 1)
-            out.append((text, int(label)))
+            out.append(Example(text, int(label), None, None))
     return out
 
 
-def load_chnsenticorp(data_dir, split):
-    """Seeded 80/10/10 split of ChnSentiCorp_htl_all (empty reviews dropped).
+def seeded_split(rows, seed, split):
+    if split == "all":
+        return rows
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    n_train = int(len(rows) * CHN_SPLIT[0])
+    n_dev = int(len(rows) * CHN_SPLIT[1])
+    bounds = {"train": (0, n_train), "dev": (n_train, n_train + n_dev), "test": (n_train + n_dev, len(rows))}
+    lo, hi = bounds[split]
+    return [rows[i] for i in order[lo:hi]]
 
-    split in {'train', 'dev', 'test', 'all'} -> list of (text, label).
-    """
-    path = os.path.join(data_dir, "chnsenticorp_htl", "ChnSentiCorp_htl_all.csv")
+
+def read_label_review_csv(path):
     rows = []
     with open(path, encoding="utf-8", newline="") as f:
         reader = csv.reader(f)
         next(reader)
         for label, review in reader:
             if review.strip():
-                rows.append((review, int(label)))
-    if split == "all":
-        return rows
-    order = list(range(len(rows)))
-    random.Random(CHN_SPLIT_SEED).shuffle(order)
-    n_train = int(len(rows) * CHN_SPLIT[0])
-    n_dev = int(len(rows) * CHN_SPLIT[1])
-    bounds = {"train": (0, n_train), "dev": (n_train, n_train + n_dev),
-              "test": (n_train + n_dev, len(rows))}
-    lo, hi = bounds[split]
-    return [rows[i] for i in order[lo:hi]]
+                rows.append(Example(review, int(label), None, None))
+    return rows
+
+
+def load_chnsenticorp(data_dir, split):
+    """Seeded 80/10/10 split of ChnSentiCorp_htl_all (empty reviews dropped);
+    split in {'train', 'dev', 'test', 'all'}."""
+    rows = read_label_review_csv(os.path.join(data_dir, "chnsenticorp_htl", "ChnSentiCorp_htl_all.csv"))
+    return seeded_split(rows, CHN_SPLIT_SEED, split)
+
+
+def load_waimai(data_dir, split):
+    """Seeded 80/10/10 split of waimai_10k (food-delivery comments);
+    split in {'train', 'dev', 'test', 'all'}."""
+    rows = read_label_review_csv(os.path.join(data_dir, "waimai_10k", "waimai_10k.csv"))
+    return seeded_split(rows, WAIMAI_SPLIT_SEED, split)
+
+
+BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def clean_imdb(text):
+    """The IMDB files keep the site's <br /> line breaks; a user's review file
+    would hold line breaks instead."""
+    return BR.sub("\n", text)
+
+
+def load_imdb(data_dir, split):
+    """split in {'train', 'dev', 'test'}: official test half; the official
+    train half minus a dev split of whole films (seeded by a hash of the film
+    id, about 10 %)."""
+    path = os.path.join(data_dir, "imdb_50k", "imdb_50k.csv.gz")
+    out = []
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            if split == "test":
+                if row["orig_split"] != "test":
+                    continue
+            else:
+                if row["orig_split"] != "train":
+                    continue
+                digest = hashlib.sha256(("imdb-dev:" + row["imdb_movie_id"]).encode()).digest()
+                is_dev = int.from_bytes(digest[:4], "big") / 2**32 < IMDB_DEV_FILMS
+                if is_dev != (split == "dev"):
+                    continue
+            out.append(Example(clean_imdb(row["text"]), int(row["label"]), int(row["rating"]), 10))
+    return out
+
+
+def load_amazon_music(data_dir):
+    """Every review of Amazon Digital Music with its stars: evaluation only,
+    never training (it is the recommendation benchmark). Text = summary and
+    review text, as bench/convert_data.py builds it."""
+    path = os.path.join(data_dir, "amazon_digital_music", "reviews_Digital_Music_5.complete_lines.json.gz")
+    out = []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            text = amazon_text(r)
+            stars = int(round(float(r["overall"])))
+            out.append(Example(text, 1 if stars >= 4 else 0, stars, 5))
+    return out
+
+
+def amazon_text(r):
+    summary = (r.get("summary") or "").strip()
+    body = (r.get("reviewText") or "").strip()
+    if summary and body:
+        return summary.rstrip(".!?") + ". " + body
+    return summary or body
 
 
 def minilm_dir():

@@ -1,7 +1,10 @@
-// Running a TorchScript text model (classifier or sentence encoder) over many
-// texts: tokenization, length-sorted batches under a token budget, worker
-// threads, long-text policy. Used by `avrec score`, `avrec embed` and the
-// item text features.
+// Running a text model (a classifier or a sentence encoder exported to
+// TorchScript) over many texts: tokenization, length-sorted batches under a
+// token budget, worker threads, long-text policy. Used by sentiment scoring,
+// `avrec embed` and the item text features.
+//
+// The model itself runs in the plugin libavrec_torch.so (the only part of
+// avrec that links libtorch), loaded on the first TextEncoder.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +14,7 @@
 #include <vector>
 
 #include "avrec/model.h"
+#include "avrec/options.h"
 #include "avrec/tokenizer.h"
 
 namespace avrec {
@@ -21,19 +25,27 @@ const char* PrecisionName(Precision p);
 // What kAuto means on this CPU: bf16 when it has AVX512-BF16 or AMX, else fp32.
 Precision ResolvePrecision(Precision p);
 
-enum class LongTextPolicy { kHeadTail, kHead, kSplitAverage };
-LongTextPolicy ParseLongTextPolicy(const std::string& s);  // "head-tail", "head", "split-average"
+enum class LongTextPolicy {
+  kModel,        // the manifest's "truncation" (head-tail for sentiment, head for embeddings)
+  kHeadTail,     // first quarter and last three quarters of the token budget
+  kHead,         // the beginning
+  kSplitAverage  // windows of max_length - 2 tokens, averaged by length
+};
+LongTextPolicy ParseLongTextPolicy(const std::string& s);  // "model", "head-tail", "head", "split-average"
 const char* LongTextPolicyName(LongTextPolicy p);
 
 struct EncoderOptions {
   Precision precision = Precision::kAuto;
-  int threads = 0;              // worker threads; 0: all cores
+  int threads = 0;              // worker threads; 0: all cores (clamped, see ResolveThreads)
   int max_batch_size = 64;      // texts per batch
   int max_batch_tokens = 1024;  // padded tokens per batch (rows x longest); small batches stay in cache
-  // Long texts; kAuto from the manifest: "truncation" there, head-tail for
-  // sentiment, head for embeddings.
-  bool long_text_from_manifest = true;
-  LongTextPolicy long_text = LongTextPolicy::kHeadTail;
+  LongTextPolicy long_text = LongTextPolicy::kModel;
+
+  // Declares the options under config section `section` ("score"; "" for
+  // command line only). Precision and long-text policy change results;
+  // batch sizes never do. `threads` is the caller's to declare.
+  void Describe(OptionSet* set, const std::string& section);
+  void Validate() const;
 };
 
 // What happened to one text.
@@ -44,11 +56,14 @@ struct EncodeInfo {
   int tokens = 0;          // tokens of the text, special tokens excluded
 };
 
+class ModelRuntime;
+
 // A loaded model. Thread-safe for concurrent Run calls.
 class TextEncoder {
  public:
-  // Loads and checks the model (manifest, checksum, TorchScript). Throws
-  // Error(kDataErr) for a bad model directory.
+  // Loads and checks the model (manifest, checksum, TorchScript, output
+  // shape). Throws Error(kDataErr) for a bad model directory, Error(kSoftware)
+  // when the runtime plugin cannot be loaded.
   TextEncoder(const ModelManifest& manifest, const EncoderOptions& options);
   ~TextEncoder();
 
@@ -70,7 +85,11 @@ class TextEncoder {
   const std::string& result_key() const { return result_key_; }
 
  private:
-  struct Impl;
+  struct Sequence;
+  std::vector<Sequence> MakeSequences(const std::vector<std::string>& texts, std::vector<EncodeInfo>* info) const;
+  void RunBatches(const std::vector<Sequence>& seqs, std::vector<float>* seq_out,
+                  const std::function<void(int64_t)>& progress) const;
+
   ModelManifest manifest_;
   Precision precision_;
   LongTextPolicy long_text_;
@@ -79,7 +98,7 @@ class TextEncoder {
   int output_dim_ = 0;
   std::string result_key_;
   std::unique_ptr<Tokenizer> tokenizer_;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<ModelRuntime> runtime_;
 };
 
 }  // namespace avrec

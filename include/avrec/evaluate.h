@@ -13,6 +13,7 @@
 
 #include "avrec/data.h"
 #include "avrec/features.h"
+#include "avrec/options.h"
 
 namespace avrec {
 
@@ -20,6 +21,7 @@ namespace avrec {
 
 enum class SplitMethod { kTemporal, kLeaveLast, kRandom };
 SplitMethod ParseSplitMethod(const std::string& s);  // Error(kUsage) if unknown
+const char* SplitMethodName(SplitMethod m);
 
 struct SplitOptions {
   SplitMethod method = SplitMethod::kLeaveLast;
@@ -27,6 +29,9 @@ struct SplitOptions {
   int last = 1;            // leave-last: each user's last N reviews test
   double fraction = 0.2;   // random: share of each user's reviews to test
   uint64_t seed = 42;      // random
+
+  void Describe(OptionSet* set);
+  void Validate() const;  // Error(kUsage) naming the option
 };
 
 struct SplitResult {

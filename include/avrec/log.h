@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "avrec/table.h"
+#include "avrec/problem.h"
 
 namespace avrec {
 

@@ -56,7 +56,4 @@ void VerifyModelChecksum(const ModelManifest& m);
 // in the source tree. Throws Error(kNoInput) if none is found.
 std::string DefaultModelDir(const std::string& task);
 
-// Folder holding the running executable.
-std::string ExecutableDir();
-
 }  // namespace avrec

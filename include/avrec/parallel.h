@@ -5,7 +5,13 @@
 
 namespace avrec {
 
-// `requested` threads, or every core when it is 0 (or less).
+// The most worker threads any option accepts (--threads above it is a usage
+// error): a bound on memory, since every worker holds its own buffers.
+constexpr int kMaxThreads = 1024;
+
+// Worker threads for a request: `requested`, or every core when it is 0 (or
+// less); never more than 8 per core (more only adds memory and contention),
+// with a warning when the request is cut.
 int ResolveThreads(int requested);
 
 // Runs `work` on `threads` threads (the calling thread is one of them) and

@@ -1,6 +1,7 @@
 // User preference vectors: a weighted sum of the (unit) vectors of the items
 // a user reviewed, the weight combining sentiment, rating and time decay.
-// The formula is written down in docs/model.md.
+// The formula is written down in docs/model.md. Pure arithmetic: no model
+// runtime, no database.
 #pragma once
 
 #include <cstdint>
@@ -11,30 +12,40 @@
 
 #include "avrec/data.h"
 #include "avrec/features.h"
-#include "avrec/sentiment.h"
+#include "avrec/options.h"
 
 namespace avrec {
 
 struct ProfileOptions {
   bool use_sentiment = true;
   bool use_rating = true;
-  double sentiment_share = 0.5;    // alpha: weight of sentiment when both are known
-  double half_life_days = 0;       // time decay; 0: none
-  // beta: every review also counts as an interaction: p <- beta + (1 - beta) p.
-  // 0 (default): pure preference, negative reviews repel; 0.5: (1 + p) / 2,
-  // negative reviews only weigh less.
+  double sentiment_share = 0.5;  // alpha: weight of sentiment when both are known, in [0, 1]
+  double half_life_days = 0;     // time decay; 0: none
+  // beta in [0, 1]: every review also counts as an interaction:
+  // p <- beta + (1 - beta) p. 0 (default): pure preference, negative reviews
+  // repel; 0.5: (1 + p) / 2, negative reviews only weigh less.
   double interaction_weight = 0;
-  std::optional<int64_t> now;      // reference time for the decay; default: latest review
+  std::string now;  // reference time of the decay (Unix seconds or ISO 8601); "": the latest review
   std::optional<double> rating_min, rating_max;  // rating scale; default: from the data
-  int min_history = 1;             // fewer usable reviews: cold start
+  int min_history = 1;                           // fewer usable reviews: cold start
+
+  // Config section "profile"; every option changes results.
+  void Describe(OptionSet* set);
+  // Throws Error(kUsage) naming the option (ranges, now, rating_min < rating_max).
+  void Validate() const;
+  // `now` in Unix seconds, or nullopt when empty. Throws Error(kUsage).
+  std::optional<int64_t> NowSeconds() const;
 };
+
+// Sentiment score in [-1, 1] of each review, by review_id.
+using ReviewScores = std::unordered_map<std::string, double>;
 
 // One review as it enters a profile.
 struct Interaction {
-  int item = -1;            // row in the item matrix
+  int item = -1;  // row in the item matrix
   std::string review_id;
-  double weight = 0;        // w_k of docs/model.md
-  double preference = 0;    // p_k, before time decay
+  double weight = 0;      // w_k of docs/model.md
+  double preference = 0;  // p_k, before time decay
   std::optional<double> sentiment;
   std::optional<double> rating;
   std::optional<int64_t> timestamp;
@@ -42,7 +53,7 @@ struct Interaction {
 
 struct Profiles {
   std::vector<std::string> users;  // in output order: (stable hash, user_id) ascending
-  RowMatrix vectors;               // one row per user, unit length (zero for cold start)
+  RowMatrix vectors;               // size users x d (d = item matrix columns), unit rows (zero for cold start)
   std::vector<std::vector<Interaction>> history;  // per user, by item row then review id
   std::vector<bool> cold_start;
   // Reviews of items missing from the catalogue (skipped), and the rating
@@ -51,7 +62,7 @@ struct Profiles {
   double rating_min = 0, rating_max = 0;
   int64_t reference_time = 0;
 
-  int Find(const std::string& user_id) const;
+  int Find(const std::string& user_id) const;  // row of a user, or -1
 };
 
 // Stable 64-bit hash of a user id (FNV-1a), which orders users and assigns
@@ -59,11 +70,22 @@ struct Profiles {
 uint64_t UserHash(const std::string& user_id);
 bool InShard(const std::string& user_id, int shard, int shards);
 
+// p_k of docs/model.md: the sentiment (in [-1, 1]) and the rating (mapped to
+// [-1, 1] by the scale) mixed by sentiment_share when both are used and
+// known, else whichever is; 1 (a plain interaction) when neither is; then
+// p <- beta + (1 - beta) p with beta = interaction_weight.
+double ReviewPreference(std::optional<double> sentiment, std::optional<double> rating_unit,
+                        const ProfileOptions& options);
+
+// A rating mapped linearly from [min, max] to [-1, 1] (clamped); 0 when the
+// scale is empty.
+double RatingToUnit(double rating, double min, double max);
+
 // Builds one profile per user of `reviews` plus each of `extra_users` (who
-// then have no history and are cold-start). `sentiment` maps review_id to its
-// sentiment (may be null when options.use_sentiment is false).
-Profiles BuildProfiles(const std::vector<Review>& reviews, const std::unordered_map<std::string, Sentiment>* sentiment,
-                       const ItemMatrix& items, const ProfileOptions& options,
-                       const std::vector<std::string>& extra_users = {});
+// then have no history and are cold-start). `sentiment` maps review_id to
+// its score; it may be null when options.use_sentiment is false. Throws
+// Error(kUsage) for invalid options.
+Profiles BuildProfiles(const std::vector<Review>& reviews, const ReviewScores* sentiment, const ItemMatrix& items,
+                       const ProfileOptions& options, const std::vector<std::string>& extra_users = {});
 
 }  // namespace avrec

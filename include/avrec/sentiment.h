@@ -8,14 +8,15 @@
 #include <vector>
 
 #include "avrec/data.h"
-#include "avrec/encoder.h"
-#include "avrec/workspace.h"
 
 namespace avrec {
 
+class TextEncoder;
+class Workspace;
+
 struct Sentiment {
   std::string label;                // argmax label, or "neutral" for an empty text
-  double score = 0;                 // sum of probability x label score, in [-1, 1]
+  double score = 0;                 // SentimentScore(): sum of probability x label score, in [-1, 1]
   std::vector<double> probs;        // label order of the model
   std::vector<std::string> flags;   // "empty_text", "truncated", "split"
 };
@@ -42,15 +43,24 @@ class SentimentScorer {
   const TextEncoder* encoder_;
 };
 
+// The score of a classifier's output: sum over labels of probability x label
+// score (the manifest's label_scores), clamped to [-1, 1] and rounded to 6
+// decimals. `probs` and `label_scores` have the same length.
+double SentimentScore(const std::vector<double>& probs, const std::vector<double>& label_scores);
+
+// review_id -> score, what profiles read.
+std::unordered_map<std::string, double> SentimentScores(const std::unordered_map<std::string, Sentiment>& s);
+
 // {"review_id":...,"label":...,"score":...,"probs":{...}[,"flags":[...]]}
 std::string SentimentJson(const std::string& review_id, const Sentiment& s, const std::vector<std::string>& labels);
 
 // Sentiment of each review of a workspace under its current sentiment key
-// (set by the last score run): review_id -> score. Reviews never scored are
-// absent.
+// (set by the last score run): review_id -> sentiment. Reviews never scored
+// are absent.
 std::unordered_map<std::string, Sentiment> LoadWorkspaceSentiment(Workspace* ws, std::string* result_key);
 
-// Reads a score output file (JSON Lines) into review_id -> sentiment.
+// Reads a score output file (JSON Lines) into review_id -> sentiment. Throws
+// Error(kDataErr) naming PATH:LINE for a malformed record.
 std::unordered_map<std::string, Sentiment> ReadScoresFile(const std::string& path);
 
 }  // namespace avrec

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "avrec/io.h"
+#include "avrec/problem.h"
+#include "avrec/text.h"
 
 namespace avrec {
 
@@ -39,29 +41,6 @@ struct Row {
   int64_t line = 0;
   std::vector<Cell> cells;
   const Cell& at(int column) const;
-};
-
-// One problem with an input file, as validate prints it: PATH:LINE: message.
-struct Problem {
-  std::string path;
-  int64_t line = 0;  // 0: the file as a whole
-  std::string message;
-};
-
-// Collects problems. The sink sees the first `max_reported` of them, in the
-// order found; the rest are only counted. Not thread-safe.
-class ProblemLog {
- public:
-  using Sink = std::function<void(const Problem&)>;
-  ProblemLog(size_t max_reported, Sink sink) : max_(max_reported), sink_(std::move(sink)) {}
-  void Add(const std::string& path, int64_t line, std::string message);
-  size_t count() const { return count_; }
-  size_t unreported() const { return count_ > max_ ? count_ - max_ : 0; }
-
- private:
-  size_t max_;
-  Sink sink_;
-  size_t count_ = 0;
 };
 
 // Streams the rows of a CSV/TSV (first line = header) or JSON Lines file.
@@ -110,10 +89,6 @@ class TableReader {
 
 // ---- typed access to cells ---------------------------------------------------
 
-// Parses a finite decimal number (leading/trailing blanks allowed). NaN and
-// infinities are rejected.
-bool ParseFiniteDouble(std::string_view s, double* out);
-
 // Parses a timestamp: Unix seconds (an integer, optionally with a fraction,
 // which is dropped) or ISO 8601 (YYYY-MM-DD, optionally followed by 'T' or ' '
 // and hh:mm[:ss[.fff]], then 'Z', +hh:mm, +hhmm or nothing for UTC).
@@ -125,7 +100,5 @@ bool CellAsId(const Cell& c, std::string* out);
 
 // Cell is absent, null or (after trimming blanks) empty text.
 bool CellIsBlank(const Cell& c);
-
-std::string_view Trim(std::string_view s);
 
 }  // namespace avrec

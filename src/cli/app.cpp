@@ -1,7 +1,9 @@
-// Command-line parsing and dispatch: builds one CLI11 subcommand per verb,
-// applies the config file, runs the handler and maps errors to exit codes.
+// Command-line parsing and dispatch: one CLI11 subcommand per verb, its
+// options bound from the verb's OptionSet, the config file applied, the
+// handler run and errors mapped to exit codes.
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
 #include <new>
@@ -10,63 +12,83 @@
 #include "avrec/io.h"
 #include "avrec/log.h"
 #include "avrec/version.h"
+#include "cli/bind.h"
 #include "cli/commands.h"
 
 namespace avrec::cli {
 
 namespace {
 
-// One verb: its CLI11 subcommand, option table, and how to run it.
+// One verb: its CLI11 subcommand, options and how to run it.
 struct Verb {
   CLI::App* app = nullptr;
-  std::unique_ptr<OptionTable> table;
+  OptionSet set;
+  std::unique_ptr<BoundOptions> bound;
   std::string config_path;
   std::function<int()> run;
 };
 
-template <typename Options>
-void AddKeys(void (*reg)(OptionTable*, Options*), std::vector<std::string>* keys) {
-  OptionTable t(nullptr);
-  Options o;
-  reg(&t, &o);
-  for (auto& k : t.keys()) keys->push_back(k);
-}
-
-// Every config key any verb knows, for CheckConfigKeys.
-std::vector<std::string> AllConfigKeys() {
-  std::vector<std::string> keys;
-  AddKeys<IngestOptions>(RegisterIngest, &keys);
-  AddKeys<TokenizeOptions>(RegisterTokenize, &keys);
-  AddKeys<ScoreOptions>(RegisterScore, &keys);
-  AddKeys<ProfileCmdOptions>(RegisterProfile, &keys);
-  AddKeys<RecommendCmdOptions>(RegisterRecommend, &keys);
-  return keys;
-}
-
-template <typename Options>
-Verb& AddVerb(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs, const char* name, const char* help,
-              void (*reg)(OptionTable*, Options*), int (*run)(const Options&)) {
+template <typename Command>
+void AddVerb(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs, const char* name, const char* help,
+             int (*run)(const Command&)) {
   auto verb = std::make_unique<Verb>();
-  auto options = std::make_shared<Options>();
+  auto command = std::make_shared<Command>();
   verb->app = app->add_subcommand(name, help);
-  verb->table = std::make_unique<OptionTable>(verb->app);
-  reg(verb->table.get(), options.get());
+  command->Describe(&verb->set);
+  verb->bound = std::make_unique<BoundOptions>(verb->app, &verb->set);
   verb->app->add_option("--config", verb->config_path,
                         "Pipeline config file (JSON); options given on the command line win");
   Verb* v = verb.get();
-  verb->run = [v, options, run]() {
-    if (!v->config_path.empty()) {
-      Config config = Config::Load(v->config_path);
-      CheckConfigKeys(config, AllConfigKeys());
-      v->table->Apply(config);
-    }
-    return run(*options);
+  verb->run = [v, command, run]() {
+    if (!v->config_path.empty()) v->bound->ApplyConfigFile(v->config_path, AllConfigKeys());
+    return run(*command);
   };
   verbs->push_back(std::move(verb));
-  return *verbs->back();
+}
+
+void AddVerbs(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs) {
+  AddVerb<ValidateCommand>(app, verbs, "validate",
+                           "Check reviews and items files against the formats and against each other", RunValidate);
+  AddVerb<IngestCommand>(app, verbs, "ingest",
+                         "Load reviews and items into a workspace (SQLite), transactionally and incrementally",
+                         RunIngest);
+  AddVerb<TokenizeCommand>(app, verbs, "tokenize",
+                           "Token ids of texts read from stdin, one per line (the model's tokenizer)", RunTokenize);
+  AddVerb<ScoreCommand>(app, verbs, "score",
+                        "Sentiment of every review (BERT through libtorch), cached in a workspace", RunScore);
+  AddVerb<EmbedCommand>(app, verbs, "embed", "Text embeddings with a sentence-encoder model (JSON Lines out)",
+                        RunEmbed);
+  AddVerb<ProfileCommand>(app, verbs, "profile",
+                          "Each user's preference vector from the items they reviewed, weighted by sentiment",
+                          RunProfile);
+  AddVerb<RecommendCommand>(app, verbs, "recommend",
+                            "Top-N items per user with reasons (cosine of profiles and item vectors), as JSON",
+                            RunRecommend);
+  AddVerb<SplitCommand>(app, verbs, "split",
+                        "Split a reviews file into train and test (temporal, leave-last, random)", RunSplit);
+  AddVerb<EvaluateCommand>(app, verbs, "evaluate",
+                           "Top-k metrics of recommendations against held-out interactions (one flat JSON object)",
+                           RunEvaluate);
+  AddVerb<TopKCommand>(app, verbs, "topk", "Exact cosine top-k for vectors you bring (CSV in, JSON Lines out)",
+                       RunTopK);
+}
+
+int Dispatch(const std::vector<std::unique_ptr<Verb>>& verbs, CLI::App* run_app, const RunCommand& run) {
+  for (const auto& v : verbs) {
+    if (v->app->parsed()) return v->run();
+  }
+  if (run_app->parsed()) return RunRun(run);
+  return static_cast<int>(ExitCode::kUsage);
 }
 
 }  // namespace
+
+std::vector<std::string> AllConfigKeys() {
+  PipelineConfig c;
+  OptionSet set;
+  c.Describe(&set);
+  return set.keys();
+}
 
 int Main(int argc, char** argv) {
   CLI::App app{"avrec " AVREC_VERSION
@@ -87,37 +109,11 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
 
   std::vector<std::unique_ptr<Verb>> verbs;
-  AddVerb<ValidateOptions>(&app, &verbs, "validate",
-                           "Check reviews and items files against the formats and against each other",
-                           RegisterValidate, RunValidate);
-  AddVerb<IngestOptions>(&app, &verbs, "ingest",
-                         "Load reviews and items into a workspace (SQLite), transactionally and incrementally",
-                         RegisterIngest, RunIngest);
-  AddVerb<TokenizeOptions>(&app, &verbs, "tokenize",
-                           "Token ids of texts read from stdin, one per line (the model's tokenizer)",
-                           RegisterTokenize, RunTokenize);
-  AddVerb<ScoreOptions>(&app, &verbs, "score", "Sentiment of every review (BERT through libtorch), cached in a workspace",
-                        RegisterScore, RunScore);
-  AddVerb<EmbedOptions>(&app, &verbs, "embed", "Text embeddings with a sentence-encoder model (JSON Lines out)",
-                        RegisterEmbed, RunEmbed);
-  AddVerb<ProfileCmdOptions>(&app, &verbs, "profile",
-                             "Each user's preference vector from the items they reviewed, weighted by sentiment",
-                             RegisterProfile, RunProfile);
-  AddVerb<RecommendCmdOptions>(&app, &verbs, "recommend",
-                               "Top-N items per user with reasons (cosine of profiles and item vectors), as JSON",
-                               RegisterRecommend, RunRecommend);
-  AddVerb<SplitCmdOptions>(&app, &verbs, "split", "Split a reviews file into train and test (temporal, leave-last, random)",
-                           RegisterSplit, RunSplit);
-  AddVerb<EvaluateCmdOptions>(&app, &verbs, "evaluate",
-                              "Top-k metrics of recommendations against held-out interactions (one flat JSON object)",
-                              RegisterEvaluate, RunEvaluate);
-  AddVerb<TopKCmdOptions>(&app, &verbs, "topk", "Exact cosine top-k for vectors you bring (CSV in, JSON Lines out)",
-                          RegisterTopK, RunTopK);
-
-  RunOptions run_options;
+  AddVerbs(&app, &verbs);
+  RunCommand run;
   CLI::App* run_app = app.add_subcommand(
       "run", "Run the pipeline (ingest -> score -> profile -> recommend) on a workspace, as a config file says");
-  RegisterRun(run_app, &run_options);
+  RegisterRun(run_app, &run);
 
   try {
     app.parse(argc, argv);
@@ -134,11 +130,7 @@ int Main(int argc, char** argv) {
   try {
     SetupLogging(log_level, log_format == "json" ? LogFormat::kJson : LogFormat::kText);
     InstallSignalCleanup();
-    for (auto& v : verbs) {
-      if (v->app->parsed()) return v->run();
-    }
-    if (run_app->parsed()) return RunPipeline(run_options, AllConfigKeys());
-    return static_cast<int>(ExitCode::kUsage);
+    return Dispatch(verbs, run_app, run);
   } catch (const Error& e) {
     spdlog::error("{}", e.what());
     return static_cast<int>(e.code());

@@ -13,28 +13,20 @@
 
 namespace avrec::cli {
 
-void RegisterSplit(OptionTable* t, SplitCmdOptions* o) {
-  t->AddPath("--reviews", "", &o->reviews, "Reviews file to split (CSV, TSV or JSON Lines)");
-  t->Add("--method", "", &o->method, "temporal (global time cut), leave-last (each user's last N), random (per user)");
-  t->Add("--quantile", "", &o->quantile, "temporal: reviews up to this time quantile go to train");
-  t->Add("--last", "", &o->last, "leave-last: each user's last N reviews go to test");
-  t->Add("--fraction", "", &o->fraction, "random: share of each user's reviews that go to test");
-  t->Add("--seed", "", &o->seed, "random: seed");
-  t->AddPath("--train", "", &o->train, "Train output (format from the extension)");
-  t->AddPath("--test", "", &o->test, "Test output (format from the extension)");
-  t->AddFlag("--allow-empty-text", "", &o->allow_empty_text, "Accept reviews with an empty text");
+void SplitCommand::Describe(OptionSet* s) {
+  s->AddPath("--reviews", "", &reviews, "Reviews file to split (CSV, TSV or JSON Lines)");
+  split.Describe(s);
+  s->AddPath("--train", "", &train, "Train output (format from the extension)");
+  s->AddPath("--test", "", &test, "Test output (format from the extension)");
+  s->AddFlag("--allow-empty-text", "", &allow_empty_text, "Accept reviews with an empty text");
 }
 
-int RunSplit(const SplitCmdOptions& o) {
+int RunSplit(const SplitCommand& o) {
   if (o.reviews.empty() || o.train.empty() || o.test.empty()) {
     Fail(ExitCode::kUsage, "split: give --reviews, --train and --test");
   }
-  SplitOptions so;
-  so.method = ParseSplitMethod(o.method);
-  so.quantile = o.quantile;
-  so.last = o.last;
-  so.fraction = o.fraction;
-  so.seed = o.seed;
+  const SplitOptions& so = o.split;
+  so.Validate();
   ProblemLog problems(100, PrintProblem);
   std::vector<Review> reviews;
   ReviewReadOptions ro;
@@ -46,7 +38,7 @@ int RunSplit(const SplitCmdOptions& o) {
   for (size_t i = 0; i < reviews.size(); ++i) (s.is_test[i] ? test : train).push_back(&reviews[i]);
   WriteReviews(o.train, train);
   WriteReviews(o.test, test);
-  spdlog::info("split ({}): {} train, {} test reviews{}", o.method, train.size(), test.size(),
+  spdlog::info("split ({}): {} train, {} test reviews{}", SplitMethodName(so.method), train.size(), test.size(),
                so.method == SplitMethod::kTemporal ? fmt::format(" (cut at {})", s.cut_time) : "");
   if (s.untimed > 0) spdlog::warn("{} reviews have no timestamp (temporal: train; leave-last: ordered first)", s.untimed);
   spdlog::info("{} users and {} items appear only in test (cold for any model trained on train)",
@@ -54,17 +46,18 @@ int RunSplit(const SplitCmdOptions& o) {
   return 0;
 }
 
-void RegisterEvaluate(OptionTable* t, EvaluateCmdOptions* o) {
-  t->AddPath("--recs", "", &o->recs, "Recommendations (avrec's JSON or JSON Lines output)");
-  t->AddPath("--truth", "", &o->truth, "Held-out interactions: CSV, TSV or JSON Lines with user_id, item_id[, rating]");
-  t->Add("--k", "", &o->ks, "Cut-off (repeatable: --k 10 --k 20)");
-  t->Add("--relevant-min-rating", "", &o->min_rating,
-         "Only truth rows rated at least this are relevant (default: every row)");
-  t->AddPath("--train", "", &o->train, "Training interactions (user_id, item_id): for novelty and arp");
-  t->AddPath("--items", "", &o->items, "Items file: catalogue size (coverage) and item vectors (ild)");
-  t->Add("--catalogue-size", "", &o->catalogue_size, "Catalogue size for coverage (default: the items file's)");
-  t->AddPath("--out", "", &o->out, "Also write the metrics object here");
-  t->AddPath("--per-user", "", &o->per_user, "Write the metrics of every evaluated user here (JSON Lines)");
+void EvaluateCommand::Describe(OptionSet* s) {
+  s->AddPath("--recs", "", &recs, "Recommendations (avrec's JSON or JSON Lines output)");
+  s->AddPath("--truth", "", &truth, "Held-out interactions: CSV, TSV or JSON Lines with user_id, item_id[, rating]");
+  s->AddNumber("--k", "", &ks, {1, 2147483647}, "Cut-off (repeatable: --k 10 --k 20)");
+  s->AddNumber("--relevant-min-rating", "", &min_rating, {-1e15, 1e15},
+               "Only truth rows rated at least this are relevant (default: every row)");
+  s->AddPath("--train", "", &train, "Training interactions (user_id, item_id): for novelty and arp");
+  s->AddPath("--items", "", &items, "Items file: catalogue size (coverage) and item vectors (ild)");
+  s->AddNumber("--catalogue-size", "", &catalogue_size, {0, 9e18},
+               "Catalogue size for coverage (default: the items file's)");
+  s->AddPath("--out", "", &out, "Also write the metrics object here");
+  s->AddPath("--per-user", "", &per_user, "Write the metrics of every evaluated user here (JSON Lines)");
 }
 
 namespace {
@@ -133,18 +126,15 @@ void ReadPairs(const std::string& path, const std::function<void(const std::stri
 
 }  // namespace
 
-int RunEvaluate(const EvaluateCmdOptions& o) {
+int RunEvaluate(const EvaluateCommand& o) {
   if (o.recs.empty() || o.truth.empty()) Fail(ExitCode::kUsage, "evaluate: give --recs and --truth");
   std::vector<int> ks = o.ks.empty() ? std::vector<int>{10} : o.ks;
-  for (int k : ks) {
-    if (k < 1) Fail(ExitCode::kUsage, "--k: expected at least 1");
-  }
   EvaluationInputs in;
   in.recs = ReadRecs(o.recs);
   int64_t truth_rows = 0, filtered = 0;
   ReadPairs(o.truth, [&](const std::string& u, const std::string& i, std::optional<double> rating) {
     ++truth_rows;
-    if (!std::isnan(o.min_rating) && (!rating || *rating < o.min_rating)) {
+    if (o.min_rating && (!rating || *rating < *o.min_rating)) {
       ++filtered;
       in.relevant[u];  // the user exists, but this row is not relevant
       return;

@@ -10,17 +10,18 @@
 
 namespace avrec::cli {
 
-void RegisterTokenize(OptionTable* t, TokenizeOptions* o) {
-  t->AddPath("--model", "score.model", &o->model, "Model directory (default: the bundled sentiment model)");
-  t->Add("--max-len", "", &o->max_len, "Maximum ids per line, special tokens included (0: the model's maximum)");
+void TokenizeCommand::Describe(OptionSet* s) {
+  s->AddPath("--model", "score.model", &model, "Model directory (default: the bundled sentiment model)");
+  s->AddNumber("--max-len", "", &max_len, {0, 1 << 20},
+               "Maximum ids per line, special tokens included (0: the model's maximum)");
 }
 
-int RunTokenize(const TokenizeOptions& o) {
+int RunTokenize(const TokenizeCommand& o) {
   const std::string dir = o.model.empty() ? DefaultModelDir("sentiment") : o.model;
   ModelManifest m = LoadModelManifest(dir);
   std::unique_ptr<Tokenizer> tok = MakeTokenizer(m.tokenizer);
   const int max_len = o.max_len > 0 ? o.max_len : m.max_length;
-  if (o.max_len < 0 || (o.max_len > 0 && o.max_len < 2)) Fail(ExitCode::kUsage, "--max-len: expected 0 or at least 2");
+  if (o.max_len == 1) Fail(ExitCode::kUsage, "--max-len: expected 0 or at least 2");
   spdlog::debug("tokenize: model {}, {} tokenizer, max {} ids per line", dir, m.tokenizer.kind, max_len);
 
   std::string line, out, clean;

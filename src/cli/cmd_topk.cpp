@@ -98,18 +98,18 @@ void AppendScore(std::string* out, double x) {
 
 }  // namespace
 
-void RegisterTopK(OptionTable* t, TopKCmdOptions* o) {
-  t->AddPath("--users", "", &o->users, "CSV: header, then id,v1,...,vd per user");
-  t->AddPath("--items", "", &o->items, "CSV: header, then id,v1,...,vd per item");
-  t->AddPath("--out", "", &o->out, "JSON Lines output: {\"id\": ..., \"items\": [{\"item_id\": ..., \"score\": ...}]}");
-  t->Add("--k", "", &o->k, "Items per user");
-  t->Add("--threads", "threads", &o->threads, "Worker threads (0: all cores); output does not depend on it");
-  t->Add("--block-users", "", &o->block_users, "Users per block (memory: this x items floats per thread)");
+void TopKCommand::Describe(OptionSet* s) {
+  s->AddPath("--users", "", &users, "CSV: header, then id,v1,...,vd per user");
+  s->AddPath("--items", "", &items, "CSV: header, then id,v1,...,vd per item");
+  s->AddPath("--out", "", &out, "JSON Lines output: {\"id\": ..., \"items\": [{\"item_id\": ..., \"score\": ...}]}");
+  s->AddNumber("--k", "", &k, {1, 2147483647}, "Items per user (more than the items: all of them)");
+  s->AddNumber("--threads", "", &threads, {0, kMaxThreads},
+               "Worker threads (0: all cores); output does not depend on it");
+  s->AddNumber("--block-users", "", &block_users, {1, 1e6}, "Users per block (memory: this x items floats per thread)");
 }
 
-int RunTopK(const TopKCmdOptions& o) {
+int RunTopK(const TopKCommand& o) {
   if (o.users.empty() || o.items.empty() || o.out.empty()) Fail(ExitCode::kUsage, "topk: give --users, --items and --out");
-  if (o.k < 1) Fail(ExitCode::kUsage, "--k: expected at least 1");
   const auto t0 = std::chrono::steady_clock::now();
   ProblemLog problems(100, PrintProblem);
   Vectors users = ReadVectors(o.users, &problems);

@@ -1,181 +1,107 @@
-// The subcommands: one options struct per verb (defaults in the struct), a
-// registration function that puts its flags and config keys in an
-// OptionTable, and a handler `int RunX(const XOptions&)` returning the exit
-// code. Handlers throw avrec::Error for failures; Main maps them to exit codes.
+// The subcommands: one options struct per verb (defaults in the struct, the
+// library's option structs embedded), which describes its options once
+// (`Describe`), and a handler `int RunX(const XOptions&)` returning the exit
+// code. Handlers parse nothing themselves and call the library
+// (avrec/pipeline.h); they throw avrec::Error for failures, which Main maps
+// to exit codes.
 #pragma once
 
-#include <cmath>
-#include <map>
-#include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
-#include "avrec/data.h"
-#include "avrec/features.h"
-#include "avrec/profile.h"
-#include "avrec/sentiment.h"
-#include "cli/options.h"
+#include "avrec/error.h"
+#include "avrec/evaluate.h"
+#include "avrec/options.h"
+#include "avrec/pipeline.h"
+
+namespace CLI {
+class App;
+}
 
 namespace avrec::cli {
 
-// Input files shared by validate, ingest and run.
-struct InputOptions {
-  std::string reviews;  // path, may be empty
-  std::string items;    // path, may be empty
-  bool allow_empty_text = false;
-  ItemSchemaOptions schema;
-  std::string tag_separator = "|";
-  int max_errors = 100;
-
-  ItemSchemaOptions Schema() const;
+struct ValidateCommand {
+  PipelineConfig config;
+  void Describe(OptionSet* s) { config.inputs.Describe(s); }
 };
-void RegisterInputs(OptionTable* t, InputOptions* o);
+int RunValidate(const ValidateCommand& o);
 
-struct ValidateOptions {
-  InputOptions in;
+struct IngestCommand {
+  PipelineConfig config;
+  void Describe(OptionSet* s);
 };
-void RegisterValidate(OptionTable* t, ValidateOptions* o);
-int RunValidate(const ValidateOptions& o);
+int RunIngest(const IngestCommand& o);
 
-struct IngestOptions {
-  InputOptions in;
-  std::string workspace;
-  bool lenient = false;
-};
-void RegisterIngest(OptionTable* t, IngestOptions* o);
-int RunIngest(const IngestOptions& o);
-
-struct TokenizeOptions {
+struct TokenizeCommand {
   std::string model;  // model directory; empty: the bundled sentiment model
   int max_len = 0;    // 0: the model's max_length
+  void Describe(OptionSet* s);
 };
-void RegisterTokenize(OptionTable* t, TokenizeOptions* o);
-int RunTokenize(const TokenizeOptions& o);
+int RunTokenize(const TokenizeCommand& o);
 
-// Flags shared by score and embed (see EncoderOptions).
-struct EncoderFlags {
-  std::string precision = "auto";
-  int batch_size = 64;
-  int max_batch_tokens = 1024;
-  std::string long_text = "model";
-  int threads = 0;
+struct ScoreCommand {
+  PipelineConfig config;
+  void Describe(OptionSet* s);
 };
+int RunScore(const ScoreCommand& o);
 
-struct ScoreOptions {
-  std::string model;
-  std::string reviews;
-  std::string out;
-  std::string workspace;
-  EncoderFlags encoder;
-  int max_errors = 100;
-};
-void RegisterScore(OptionTable* t, ScoreOptions* o);
-int RunScore(const ScoreOptions& o);
-
-struct EmbedOptions {
+struct EmbedCommand {
   std::string model, input, out;
-  EncoderFlags encoder;
+  EncoderOptions encoder;
+  void Describe(OptionSet* s);
 };
-void RegisterEmbed(OptionTable* t, EmbedOptions* o);
-int RunEmbed(const EmbedOptions& o);
+int RunEmbed(const EmbedCommand& o);
 
-// What profile and recommend read: files or a workspace, sentiment, the
-// item text model, and the profile weighting.
-struct ModelInputOptions {
-  InputOptions in;
-  std::string workspace;
-  std::string scores;
-  std::string sentiment_model;
-  std::string text_model = "default";
-  std::string embedding_cache;
-  FeatureOptions features;
-  ProfileOptions profile;
-  std::string now;
-  double rating_min = std::nan(""), rating_max = std::nan("");
-  int threads = 0;
-
-  ProfileOptions Profile(const struct LoadedData& d) const;
+struct ProfileCommand {
+  PipelineConfig config;
+  void Describe(OptionSet* s);
 };
-void RegisterModelInputs(OptionTable* t, ModelInputOptions* o);
+int RunProfile(const ProfileCommand& o);
 
-struct LoadedData {
-  ItemTable item_table;
-  std::vector<Review> reviews;
-  std::unordered_map<std::string, Sentiment> sentiment;
-  ItemMatrix items;
-  std::string sentiment_model, sentiment_sha256;
-  std::string embedding_model, embedding_sha256;
-  std::optional<int64_t> profile_now;
+struct RecommendCommand {
+  PipelineConfig config;
+  void Describe(OptionSet* s);
 };
-LoadedData LoadModelInputs(const ModelInputOptions& o, bool need_sentiment);
+int RunRecommend(const RecommendCommand& o);
 
-struct ProfileCmdOptions {
-  ModelInputOptions inputs;
-  std::string out;
-};
-void RegisterProfile(OptionTable* t, ProfileCmdOptions* o);
-int RunProfile(const ProfileCmdOptions& o);
-
-struct RecommendCmdOptions {
-  ModelInputOptions inputs;
-  std::string out;
-  std::string format = "json";
-  int top_n = 10;
-  std::string algorithm = "sentiment-content";
-  bool include_seen = false;
-  std::string allow_list, deny_list, users;
-  std::string shard;
-  int block_users = 256;
-  double popularity_weight = 0, novelty_weight = 0, quality_weight = 0;
-  int knn_neighbors = 50;
-  double hybrid_content = 0.5;
-  bool explain = true;
-  std::string created_at;
-};
-void RegisterRecommend(OptionTable* t, RecommendCmdOptions* o);
-int RunRecommend(const RecommendCmdOptions& o);
-
-struct TopKCmdOptions {
+struct TopKCommand {
   std::string users, items, out;
   int k = 10;
   int threads = 0;
   int block_users = 256;
+  void Describe(OptionSet* s);
 };
-void RegisterTopK(OptionTable* t, TopKCmdOptions* o);
-int RunTopK(const TopKCmdOptions& o);
+int RunTopK(const TopKCommand& o);
 
-struct SplitCmdOptions {
+struct SplitCommand {
   std::string reviews, train, test;
-  std::string method = "leave-last";
-  double quantile = 0.8;
-  int last = 1;
-  double fraction = 0.2;
-  uint64_t seed = 42;
+  SplitOptions split;
   bool allow_empty_text = false;
+  void Describe(OptionSet* s);
 };
-void RegisterSplit(OptionTable* t, SplitCmdOptions* o);
-int RunSplit(const SplitCmdOptions& o);
+int RunSplit(const SplitCommand& o);
 
-struct EvaluateCmdOptions {
+struct EvaluateCommand {
   std::string recs, truth, train, items, out, per_user;
   std::vector<int> ks;
-  double min_rating = std::nan("");
+  std::optional<double> min_rating;
   int64_t catalogue_size = 0;
+  void Describe(OptionSet* s);
 };
-void RegisterEvaluate(OptionTable* t, EvaluateCmdOptions* o);
-int RunEvaluate(const EvaluateCmdOptions& o);
+int RunEvaluate(const EvaluateCommand& o);
 
-struct RunOptions {
+struct RunCommand {
   std::string config;
   std::string workspace;
   std::string out;
-  int threads = -1;  // -1: from the config
+  int threads = -1;              // -1: from the config
   std::vector<std::string> set;  // KEY=VALUE overrides
 };
-void RegisterRun(CLI::App* app, RunOptions* o);
-// `all_keys`: every config key any stage knows (unknown keys are errors).
-int RunPipeline(const RunOptions& o, const std::vector<std::string>& all_keys);
+void RegisterRun(CLI::App* app, RunCommand* o);
+int RunRun(const RunCommand& o);
+
+// Every config key any subcommand knows (unknown keys are errors).
+std::vector<std::string> AllConfigKeys();
 
 // Entry point of the avrec executable.
 int Main(int argc, char** argv);

@@ -1,5 +1,7 @@
 #include "avrec/parallel.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <exception>
 #include <mutex>
@@ -9,7 +11,17 @@
 namespace avrec {
 
 int ResolveThreads(int requested) {
-  return requested > 0 ? requested : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (requested <= 0) return cores;
+  const int limit = std::min(kMaxThreads, 8 * cores);
+  if (requested > limit) {
+    static std::once_flag warned;
+    std::call_once(warned, [&] {
+      spdlog::warn("--threads {}: using {} (8 per core on this machine's {} cores)", requested, limit, cores);
+    });
+    return limit;
+  }
+  return requested;
 }
 
 void RunOnThreads(int threads, const std::function<void()>& work) {

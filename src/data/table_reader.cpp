@@ -33,11 +33,6 @@ const Cell& Row::at(int column) const {
   return cells[column];
 }
 
-void ProblemLog::Add(const std::string& path, int64_t line, std::string message) {
-  ++count_;
-  if (count_ <= max_ && sink_) sink_(Problem{path, line, std::move(message)});
-}
-
 TableFormat DetectTableFormat(const std::string& path) {
   std::string ext = DataExtension(path);
   if (ext == "csv") return TableFormat::kCsv;
@@ -208,28 +203,6 @@ bool TableReader::NextJson(Row* row) {
 }
 
 // ---- typed access ---------------------------------------------------------------
-
-std::string_view Trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\r' || s[b] == '\n')) ++b;
-  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r' || s[e - 1] == '\n')) --e;
-  return s.substr(b, e - b);
-}
-
-bool ParseFiniteDouble(std::string_view s, double* out) {
-  s = Trim(s);
-  if (s.empty()) return false;
-  if (s.front() == '+') s.remove_prefix(1);
-  if (s.empty()) return false;
-  // from_chars accepts "nan"/"inf" spellings; reject anything but digits here.
-  char f = s.front() == '-' && s.size() > 1 ? s[1] : s.front();
-  if (!(std::isdigit(static_cast<unsigned char>(f)) || f == '.')) return false;
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
-  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return false;
-  *out = v;
-  return true;
-}
 
 namespace {
 

@@ -12,11 +12,36 @@
 
 namespace avrec {
 
+namespace {
+const std::vector<std::pair<std::string, SplitMethod>> kSplitMethods = {
+    {"temporal", SplitMethod::kTemporal}, {"leave-last", SplitMethod::kLeaveLast}, {"random", SplitMethod::kRandom}};
+}
+
 SplitMethod ParseSplitMethod(const std::string& s) {
-  if (s == "temporal") return SplitMethod::kTemporal;
-  if (s == "leave-last") return SplitMethod::kLeaveLast;
-  if (s == "random") return SplitMethod::kRandom;
-  Fail(ExitCode::kUsage, "--method: expected temporal, leave-last or random, got '", s, "'");
+  for (const auto& [n, m] : kSplitMethods) {
+    if (n == s) return m;
+  }
+  options_detail::BadChoice("--method", s, {"temporal", "leave-last", "random"});
+}
+
+const char* SplitMethodName(SplitMethod m) {
+  for (const auto& [n, x] : kSplitMethods) {
+    if (x == m) return n.c_str();
+  }
+  return "?";
+}
+
+void SplitOptions::Describe(OptionSet* set) {
+  set->AddChoice("--method", "", &method, kSplitMethods,
+                 "temporal (global time cut), leave-last (each user's last N), random (per user)");
+  set->AddNumber("--quantile", "", &quantile, {0, 1}, "temporal: reviews up to this time quantile go to train");
+  set->AddNumber("--last", "", &last, {1, 1e9}, "leave-last: each user's last N reviews go to test");
+  set->AddNumber("--fraction", "", &fraction, {0, 1}, "random: share of each user's reviews that go to test");
+  set->Add("--seed", "", &seed, "random: seed");
+}
+
+void SplitOptions::Validate() const {
+  ValidateDescribed(*this);
 }
 
 SplitResult SplitReviews(const std::vector<Review>& reviews, const SplitOptions& o) {

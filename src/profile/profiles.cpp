@@ -6,8 +6,46 @@
 #include "avrec/error.h"
 #include "avrec/hash.h"
 #include "avrec/profile.h"
+#include "avrec/table.h"
 
 namespace avrec {
+
+void ProfileOptions::Describe(OptionSet* set) {
+  const Effect r = Effect::kResults;
+  set->AddNegFlag("--no-sentiment", "profile.use_sentiment", &use_sentiment,
+                  "Profiles ignore sentiment (weights from ratings, else uniform)", r);
+  set->AddNegFlag("--no-rating", "profile.use_rating", &use_rating, "Profiles ignore ratings", r);
+  set->AddNumber("--sentiment-share", "profile.sentiment_share", &sentiment_share, {0, 1},
+                 "Share of sentiment in a review's weight when its rating is known too (the rest is the rating)", r);
+  set->AddNumber("--interaction-weight", "profile.interaction_weight", &interaction_weight, {0, 1},
+                 "beta in [0, 1]: a review's weight is beta + (1 - beta) x preference (0: negative reviews repel)", r);
+  set->AddNumber("--half-life-days", "profile.half_life_days", &half_life_days, {0, 1e9},
+                 "Time decay of review weights (0: none)", r);
+  set->Add("--now", "profile.now", &now,
+           "Reference time of the decay (Unix seconds or ISO 8601; default: the latest review)", r);
+  set->AddNumber("--rating-min", "profile.rating_min", &rating_min, {-1e15, 1e15},
+                 "Lowest rating of the scale (default: the data's)", r);
+  set->AddNumber("--rating-max", "profile.rating_max", &rating_max, {-1e15, 1e15},
+                 "Highest rating of the scale (default: the data's)", r);
+  set->AddNumber("--min-history", "profile.min_history", &min_history, {0, 1e9},
+                 "Fewer usable reviews than this: the user is cold-start", r);
+}
+
+void ProfileOptions::Validate() const {
+  ValidateDescribed(*this);
+  NowSeconds();
+  if (rating_min && rating_max && !(*rating_min < *rating_max)) {
+    Fail(ExitCode::kUsage, "--rating-min ", *rating_min, " / --rating-max ", *rating_max,
+         ": expected the lowest rating below the highest");
+  }
+}
+
+std::optional<int64_t> ProfileOptions::NowSeconds() const {
+  if (now.empty()) return std::nullopt;
+  int64_t t = 0;
+  if (!ParseTimestamp(now, &t)) Fail(ExitCode::kUsage, "--now: expected Unix seconds or ISO 8601, got '", now, "'");
+  return t;
+}
 
 uint64_t UserHash(const std::string& user_id) { return Fnv1a64(user_id); }
 
@@ -27,10 +65,28 @@ int Profiles::Find(const std::string& user_id) const {
   return it != users.end() && *it == user_id ? static_cast<int>(it - users.begin()) : -1;
 }
 
-Profiles BuildProfiles(const std::vector<Review>& reviews, const std::unordered_map<std::string, Sentiment>* sentiment,
-                       const ItemMatrix& items, const ProfileOptions& o, const std::vector<std::string>& extra_users) {
-  Profiles p;
-  // Rating scale and reference time from the data unless given.
+double RatingToUnit(double rating, double min, double max) {
+  const double span = max - min;
+  return span > 0 ? std::clamp(2 * (rating - min) / span - 1, -1.0, 1.0) : 0.0;
+}
+
+double ReviewPreference(std::optional<double> sentiment, std::optional<double> rating_unit,
+                        const ProfileOptions& o) {
+  double p = 1.0;
+  if (sentiment && rating_unit) {
+    p = o.sentiment_share * *sentiment + (1 - o.sentiment_share) * *rating_unit;
+  } else if (sentiment) {
+    p = *sentiment;
+  } else if (rating_unit) {
+    p = *rating_unit;
+  }
+  return o.interaction_weight + (1 - o.interaction_weight) * p;
+}
+
+namespace {
+
+// The rating scale and reference time: from the options, else the data.
+void ResolveScaleAndTime(const std::vector<Review>& reviews, const ProfileOptions& o, Profiles* p) {
   double rmin = INFINITY, rmax = -INFINITY;
   int64_t latest = 0;
   bool any_time = false;
@@ -44,86 +100,102 @@ Profiles BuildProfiles(const std::vector<Review>& reviews, const std::unordered_
       any_time = true;
     }
   }
-  p.rating_min = o.rating_min.value_or(std::isfinite(rmin) ? rmin : 0);
-  p.rating_max = o.rating_max.value_or(std::isfinite(rmax) ? rmax : 0);
-  p.reference_time = o.now.value_or(latest);
-  if (o.use_sentiment && sentiment == nullptr) Fail(ExitCode::kSoftware, "profiles: sentiment weighting without scores");
+  p->rating_min = o.rating_min.value_or(std::isfinite(rmin) ? rmin : 0);
+  p->rating_max = o.rating_max.value_or(std::isfinite(rmax) ? rmax : 0);
+  p->reference_time = o.NowSeconds().value_or(latest);
+}
 
-  // Group reviews by user.
+// Reviews grouped by user; users in output order ((hash, id) ascending).
+std::map<std::string, std::vector<const Review*>> GroupByUser(const std::vector<Review>& reviews,
+                                                              const std::vector<std::string>& extra_users,
+                                                              std::vector<std::string>* users) {
   std::map<std::string, std::vector<const Review*>> by_user;
   for (const Review& r : reviews) by_user[r.user_id].push_back(&r);
   for (const auto& u : extra_users) by_user[u];
-  p.users.reserve(by_user.size());
-  for (const auto& [u, list] : by_user) p.users.push_back(u);
-  std::sort(p.users.begin(), p.users.end(), [](const std::string& a, const std::string& b) {
+  users->reserve(by_user.size());
+  for (const auto& [u, list] : by_user) users->push_back(u);
+  std::sort(users->begin(), users->end(), [](const std::string& a, const std::string& b) {
     uint64_t ha = UserHash(a), hb = UserHash(b);
     return ha != hb ? ha < hb : a < b;
   });
+  return by_user;
+}
+
+Interaction MakeInteraction(const Review& r, int item, const ReviewScores* sentiment, const Profiles& p,
+                            const ProfileOptions& o) {
+  Interaction x;
+  x.item = item;
+  x.review_id = r.review_id;
+  x.rating = r.rating;
+  x.timestamp = r.timestamp;
+  if (sentiment != nullptr) {
+    auto it = sentiment->find(r.review_id);
+    if (it != sentiment->end()) x.sentiment = it->second;
+  }
+  std::optional<double> s = o.use_sentiment ? x.sentiment : std::nullopt;
+  std::optional<double> rr;
+  if (o.use_rating && r.rating) rr = RatingToUnit(*r.rating, p.rating_min, p.rating_max);
+  x.preference = ReviewPreference(s, rr, o);
+  double decay = 1.0;
+  const double half = o.half_life_days * 86400.0;
+  if (half > 0 && r.timestamp) {
+    decay = std::pow(0.5, std::max<double>(0, static_cast<double>(p.reference_time - *r.timestamp)) / half);
+  }
+  x.weight = decay * x.preference;
+  return x;
+}
+
+// P_u = sum_k w_k X_k / |X_k|, normalised; cold start when fewer than
+// min_history usable reviews or a zero sum.
+void Accumulate(const ItemMatrix& items, const std::vector<double>& inv_norm, const ProfileOptions& o, size_t u,
+                Profiles* p) {
+  Eigen::VectorXd acc = Eigen::VectorXd::Zero(items.vectors.cols());
+  int usable = 0;
+  for (const Interaction& x : p->history[u]) {
+    if (x.weight == 0) continue;
+    ++usable;
+    acc += (x.weight * inv_norm[x.item]) * items.vectors.row(x.item).transpose().cast<double>();
+  }
+  const double norm = acc.norm();
+  if (usable >= o.min_history && norm > 1e-12) {
+    p->vectors.row(static_cast<Eigen::Index>(u)) = (acc / norm).cast<float>().transpose();
+    p->cold_start[u] = false;
+  }
+}
+
+}  // namespace
+
+Profiles BuildProfiles(const std::vector<Review>& reviews, const ReviewScores* sentiment, const ItemMatrix& items,
+                       const ProfileOptions& o, const std::vector<std::string>& extra_users) {
+  o.Validate();
+  if (o.use_sentiment && sentiment == nullptr) Fail(ExitCode::kSoftware, "profiles: sentiment weighting without scores");
+  Profiles p;
+  ResolveScaleAndTime(reviews, o, &p);
+  auto by_user = GroupByUser(reviews, extra_users, &p.users);
 
   // Unit item vectors (items contribute by direction).
-  const Eigen::Index d = items.vectors.cols();
   std::vector<double> inv_norm(items.ids.size());
   for (size_t i = 0; i < items.ids.size(); ++i) {
     double n = items.vectors.row(static_cast<Eigen::Index>(i)).cast<double>().norm();
     inv_norm[i] = n > 0 ? 1.0 / n : 0.0;
   }
-  p.vectors = RowMatrix::Zero(static_cast<Eigen::Index>(p.users.size()), d);
+  p.vectors = RowMatrix::Zero(static_cast<Eigen::Index>(p.users.size()), items.vectors.cols());
   p.history.resize(p.users.size());
   p.cold_start.assign(p.users.size(), true);
-  const double half = o.half_life_days * 86400.0;
-  const double span = p.rating_max - p.rating_min;
-  Eigen::VectorXd acc(d);
   for (size_t u = 0; u < p.users.size(); ++u) {
     auto& hist = p.history[u];
     for (const Review* r : by_user[p.users[u]]) {
-      Interaction x;
-      x.item = items.Find(r->item_id);
-      if (x.item < 0) {
+      const int item = items.Find(r->item_id);
+      if (item < 0) {
         ++p.unknown_items;
         continue;
       }
-      x.review_id = r->review_id;
-      x.rating = r->rating;
-      x.timestamp = r->timestamp;
-      if (sentiment != nullptr) {
-        auto it = sentiment->find(r->review_id);
-        if (it != sentiment->end()) x.sentiment = it->second.score;
-      }
-      // p_k: sentiment and rating mapped to [-1, 1], mixed when both are used
-      // and known; 1 (a plain interaction) when neither is.
-      std::optional<double> s = o.use_sentiment ? x.sentiment : std::nullopt;
-      std::optional<double> rr;
-      if (o.use_rating && r->rating) rr = span > 0 ? std::clamp(2 * (*r->rating - p.rating_min) / span - 1, -1.0, 1.0) : 0.0;
-      if (s && rr) {
-        x.preference = o.sentiment_share * *s + (1 - o.sentiment_share) * *rr;
-      } else if (s) {
-        x.preference = *s;
-      } else if (rr) {
-        x.preference = *rr;
-      } else {
-        x.preference = 1.0;
-      }
-      x.preference = o.interaction_weight + (1 - o.interaction_weight) * x.preference;
-      double decay = 1.0;
-      if (half > 0 && r->timestamp) decay = std::pow(0.5, std::max<double>(0, static_cast<double>(p.reference_time - *r->timestamp)) / half);
-      x.weight = decay * x.preference;
-      hist.push_back(std::move(x));
+      hist.push_back(MakeInteraction(*r, item, sentiment, p, o));
     }
     std::sort(hist.begin(), hist.end(), [](const Interaction& a, const Interaction& b) {
       return a.item != b.item ? a.item < b.item : a.review_id < b.review_id;
     });
-    acc.setZero();
-    int usable = 0;
-    for (const Interaction& x : hist) {
-      if (x.weight == 0) continue;
-      ++usable;
-      acc += (x.weight * inv_norm[x.item]) * items.vectors.row(x.item).transpose().cast<double>();
-    }
-    double norm = acc.norm();
-    if (usable >= o.min_history && norm > 1e-12) {
-      p.vectors.row(static_cast<Eigen::Index>(u)) = (acc / norm).cast<float>().transpose();
-      p.cold_start[u] = false;
-    }
+    Accumulate(items, inv_norm, o, u, &p);
   }
   return p;
 }

@@ -89,7 +89,9 @@ void SelectTopK(const ScoreSource& source, const TopKOptions& options,
   const int users = source.users(), n = source.items();
   const int block = std::max(1, options.block_users);
   const int threads = std::max(1, options.threads);
-  const int k = std::max(0, options.k);
+  // More than the catalogue is all of it (and k + kExtraCandidates must not
+  // overflow).
+  const int k = std::max(0, std::min(options.k, n));
   if (users == 0) return;
   Eigen::setNbThreads(1);  // one block per thread instead
   const int blocks = (users + block - 1) / block;
@@ -145,8 +147,9 @@ CosineSource::CosineSource(const RowMatrix& users, const RowMatrix& items, std::
     max_w = std::max(max_w, std::fabs(w));
     items_scaled_.row(r) *= static_cast<float>(item_inv_norm_[static_cast<size_t>(r)] * w);
   }
-  // Float dot products of unit vectors of length d err by at most about
-  // (d + 2) * 2^-24 relative; the margin is four times that, times the weight.
+  // A float dot product of two unit vectors of length d errs by at most
+  // about d * 2^-24 (plus the rounding of the unit vectors themselves, a few
+  // units more); the margin is 4 (d + 4) * 2^-24, times the largest weight.
   const double d = static_cast<double>(items.cols());
   margin_ = 4.0 * (d + 4.0) * std::ldexp(1.0, -24) * std::max(1.0, max_w);
 }

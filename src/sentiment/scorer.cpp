@@ -3,8 +3,10 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "avrec/numeric.h"
+#include "avrec/encoder.h"
 #include "avrec/error.h"
+#include "avrec/numeric.h"
+#include "avrec/workspace.h"
 #include "avrec/io.h"
 #include "avrec/log.h"
 #include "avrec/sentiment.h"
@@ -21,12 +23,12 @@ Sentiment FromProbs(const float* p, const ModelManifest& m, const EncodeInfo& in
   Sentiment s;
   const size_t n = m.labels.size();
   size_t best = 0;
+  std::vector<double> exact(p, p + n);
   for (size_t j = 0; j < n; ++j) {
     s.probs.push_back(RoundDecimals(p[j], 6));
-    s.score += static_cast<double>(p[j]) * m.label_scores[j];
     if (p[j] > p[best]) best = j;
   }
-  s.score = RoundDecimals(std::max(-1.0, std::min(1.0, s.score)), 6);
+  s.score = SentimentScore(exact, m.label_scores);
   s.label = m.labels[best];
   if (info.truncated) s.flags.push_back("truncated");
   if (info.chunks > 1) s.flags.push_back("split");
@@ -76,6 +78,20 @@ CachedSentiment ToCache(const Sentiment& s, const std::vector<std::string>& labe
 }
 
 }  // namespace
+
+double SentimentScore(const std::vector<double>& probs, const std::vector<double>& label_scores) {
+  AVREC_CHECK(probs.size() == label_scores.size(), "one score per label");
+  double score = 0;
+  for (size_t j = 0; j < probs.size(); ++j) score += probs[j] * label_scores[j];
+  return RoundDecimals(std::max(-1.0, std::min(1.0, score)), 6);
+}
+
+std::unordered_map<std::string, double> SentimentScores(const std::unordered_map<std::string, Sentiment>& s) {
+  std::unordered_map<std::string, double> out;
+  out.reserve(s.size());
+  for (const auto& [id, v] : s) out.emplace(id, v.score);
+  return out;
+}
 
 std::string SentimentJson(const std::string& review_id, const Sentiment& s, const std::vector<std::string>& labels) {
   nlohmann::ordered_json j;

@@ -2,13 +2,13 @@
 // RTLD_DEEPBIND) so that libsentencepiece's private protobuf never meets
 // libtorch's (see ../shared/STACK.md, trap 1, and docs/models.md).
 #include <dlfcn.h>
-#include <sys/stat.h>
 
 #include <cstdlib>
 #include <mutex>
 
 #include "avrec/error.h"
 #include "avrec/tokenizer.h"
+#include "common/plugin.h"
 
 namespace avrec {
 
@@ -24,54 +24,31 @@ struct SpmApi {
   std::string error;  // why loading failed (open == nullptr)
 };
 
-bool Exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
-
 // Loads the shim once per process; the library stays loaded.
 const SpmApi& Api() {
   static SpmApi api;
   static std::once_flag once;
   std::call_once(once, [] {
-    std::vector<std::string> candidates;
-    if (const char* env = std::getenv("AVREC_SPM_LIB"); env != nullptr && *env != '\0') candidates.push_back(env);
-    std::string exe = ExecutableDir();
-    candidates.push_back(exe + "/libavrec_spm.so");
-    candidates.push_back(exe + "/../libavrec_spm.so");
-    candidates.push_back(exe + "/../lib/avrec/libavrec_spm.so");
-    candidates.push_back(std::string(AVREC_INSTALL_LIBDIR) + "/libavrec_spm.so");
-    candidates.push_back(std::string(AVREC_BUILD_DIR) + "/libavrec_spm.so");
-    std::string tried, last_error;
-    for (const auto& path : candidates) {
-      if (!Exists(path)) {
-        tried += " " + path;
-        continue;
-      }
 #if defined(AVREC_SANITIZE)
-      // AddressSanitizer refuses RTLD_DEEPBIND; without it the two protobuf
-      // copies may clash, so sanitizer builds do not load SentencePiece.
-      last_error = "SentencePiece is not available in sanitizer builds (RTLD_DEEPBIND is incompatible with ASan)";
-      break;
+    // AddressSanitizer refuses RTLD_DEEPBIND; without it the two protobuf
+    // copies may clash, so sanitizer builds do not load SentencePiece.
+    api.error = "SentencePiece is not available in sanitizer builds (RTLD_DEEPBIND is incompatible with ASan)";
+    return;
 #else
-      api.lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
-      if (api.lib == nullptr) {
-        last_error = dlerror();
-        continue;
-      }
+    std::string error;
+    api.lib = OpenPlugin("libavrec_spm.so", "AVREC_SPM_LIB", RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND, &error);
+    if (api.lib != nullptr) {
       api.open = reinterpret_cast<decltype(api.open)>(dlsym(api.lib, "avrec_spm_open"));
       api.encode = reinterpret_cast<decltype(api.encode)>(dlsym(api.lib, "avrec_spm_encode"));
       api.piece_to_id = reinterpret_cast<decltype(api.piece_to_id)>(dlsym(api.lib, "avrec_spm_piece_to_id"));
       api.vocab_size = reinterpret_cast<decltype(api.vocab_size)>(dlsym(api.lib, "avrec_spm_vocab_size"));
       api.close = reinterpret_cast<decltype(api.close)>(dlsym(api.lib, "avrec_spm_close"));
       if (api.open && api.encode && api.piece_to_id && api.vocab_size && api.close) return;
-      last_error = path + " lacks the avrec_spm_* functions";
-      dlclose(api.lib);
-      api.lib = nullptr;
-#endif
+      error = "libavrec_spm.so lacks the avrec_spm_* functions";
     }
     api.open = nullptr;
-    api.error = last_error.empty() ? "not found in:" + tried + " (set AVREC_SPM_LIB)" : last_error;
+    api.error = error;
+#endif
   });
   return api;
 }

@@ -1,5 +1,4 @@
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <climits>
 #include <cstdlib>
@@ -8,6 +7,8 @@
 #include "avrec/hash.h"
 #include "avrec/io.h"
 #include "avrec/model.h"
+#include "avrec/options.h"
+#include "common/plugin.h"
 
 namespace avrec {
 
@@ -35,18 +36,7 @@ class Fields {
   [[noreturn]] void Bad(const std::string& field, const std::string& what) const {
     Fail(ExitCode::kDataErr, path_, ": field '", field, "': ", what);
   }
-  const nlohmann::json* Find(const std::string& dotted) const {
-    const nlohmann::json* node = &j_;
-    size_t start = 0;
-    for (;;) {
-      size_t dot = dotted.find('.', start);
-      std::string part = dotted.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-      if (!node->is_object() || !node->contains(part)) return nullptr;
-      node = &(*node)[part];
-      if (dot == std::string::npos) return node;
-      start = dot + 1;
-    }
-  }
+  const nlohmann::json* Find(const std::string& dotted) const { return FindConfigKey(j_, dotted); }
   std::string String(const std::string& f, const char* def = nullptr) const {
     const nlohmann::json* v = Find(f);
     if (v == nullptr) {
@@ -94,14 +84,6 @@ class Fields {
 };
 
 }  // namespace
-
-std::string ExecutableDir() {
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return ".";
-  std::string p(buf, static_cast<size_t>(n));
-  return p.substr(0, p.find_last_of('/'));
-}
 
 ModelManifest LoadModelManifest(const std::string& dir_in) {
   std::string dir = dir_in;

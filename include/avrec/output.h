@@ -1,0 +1,63 @@
+// Output files of the pipeline, each written atomically (io.h AtomicFile):
+// ranked lists (JSON or JSON Lines, docs/recommendations.md) and user
+// profiles (JSON Lines), which `recommend --profiles` reads back.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "avrec/profile.h"
+#include "avrec/recommend.h"
+
+namespace avrec {
+
+// ---- recommendations ----------------------------------------------------------
+
+struct OutputHeader {
+  std::string algorithm;
+  int top_n = 0;
+  std::string config_hash;
+  std::string sentiment_model, sentiment_sha256;
+  std::string embedding_model, embedding_sha256;
+  std::string created_at;  // empty: omitted (reproducible output)
+  int shard = 0, shards = 1;
+};
+
+// Writes recommendations as JSON ({"header": ..., "users": [...]}) or JSON
+// Lines (a header line {"header": ...} first in shard 0 only, then one user
+// per line). Users are written as they are added (memory does not grow with
+// them); the file appears complete at Commit() or not at all.
+class RecommendationWriter {
+ public:
+  RecommendationWriter(const std::string& path, bool jsonl, const OutputHeader& header);
+  ~RecommendationWriter();
+  void Add(const UserRecommendations& u);
+  void Commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One user as JSON; indent -1: one line.
+std::string UserJson(const UserRecommendations& u, int indent);
+
+// ---- profiles --------------------------------------------------------------------
+
+// Writes {"header": {"columns": [...]}} then one line per user: user_id,
+// cold_start, reviews (history size), vector (6 decimals).
+void WriteProfiles(const std::string& path, const Profiles& profiles, const std::vector<std::string>& columns);
+
+struct ProfileFile {
+  std::vector<std::string> columns;  // item vector columns the vectors use
+  std::vector<std::string> users;
+  std::vector<bool> cold_start;
+  RowMatrix vectors;  // size users x columns
+};
+
+// Reads what WriteProfiles wrote. Throws Error(kDataErr) naming PATH:LINE and
+// the field for a malformed line, Error(kNoInput) when missing.
+ProfileFile ReadProfiles(const std::string& path);
+
+}  // namespace avrec

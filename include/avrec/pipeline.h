@@ -1,0 +1,210 @@
+// The pipeline as typed stages: plain functions of values, each also usable
+// alone, and RunPipeline, which runs them in order keeping data in memory.
+//
+//   files ──ReadDataset──> Dataset ──Ingest──> Workspace ──LoadDataset──> Dataset
+//   Dataset.reviews ──ScoreSentiment──> SentimentResult (cached in the workspace)
+//   Dataset.item_table ──BuildItemVectors──> ItemVectors (text embedded, cached)
+//   reviews + sentiment + item vectors ──BuildUserProfiles──> Profiles
+//   Profiles + ItemVectors ──Rank──> UserRecommendations (streamed) ──> RecommendationWriter
+//
+// Every subcommand of the avrec executable is a thin call of one or more of
+// these. Options come from PipelineConfig, whose Describe() is the one table
+// of flags, config keys, help texts, ranges and result effects.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "avrec/data.h"
+#include "avrec/encoder.h"
+#include "avrec/features.h"
+#include "avrec/options.h"
+#include "avrec/output.h"
+#include "avrec/problem.h"
+#include "avrec/profile.h"
+#include "avrec/recommend.h"
+#include "avrec/sentiment.h"
+#include "avrec/workspace.h"
+
+namespace avrec {
+
+// ---- options -------------------------------------------------------------------------
+
+// Input files of validate, ingest, score, profile and recommend.
+struct InputOptions {
+  std::string reviews;  // path ("" = none)
+  std::string items;    // path ("" = none)
+  bool allow_empty_text = false;
+  std::map<std::string, std::string> numeric;      // column -> modality (ItemSchemaOptions)
+  std::map<std::string, std::string> categorical;  // column -> modality ("" = from prefix)
+  std::string tag_separator = "|";                 // one character
+  int max_errors = 100;                            // problems printed before only counting
+
+  // `with_items`: also the item file and its schema options (score reads only
+  // reviews).
+  void Describe(OptionSet* set, bool with_items = true);
+  void Validate() const;
+  ItemSchemaOptions Schema() const;
+};
+
+// How item vectors are built: feature weights and the item text model.
+struct ItemVectorOptions {
+  FeatureOptions features;
+  std::string text_model = "default";  // an embedding model directory, "default" or "none"
+  std::string embedding_cache;         // with files: a workspace used only to cache text embeddings
+
+  void Describe(OptionSet* set);
+  void Validate() const;
+};
+
+// Everything the pipeline stages read. Groups of options are described
+// separately so that each subcommand offers exactly the options it uses.
+struct PipelineConfig {
+  std::string workspace;  // SQLite workspace ("" = work from files)
+  int threads = 0;        // worker threads for every stage; 0: all cores
+  InputOptions inputs;
+  bool lenient = false;          // ingest: skip invalid rows
+  std::string sentiment_model;   // "" = the bundled default
+  EncoderOptions encoder;        // scoring (threads: from `threads`)
+  std::string score_out;         // score: JSON Lines of every review's sentiment
+  std::string scores;            // a score output file to use instead of the workspace's scores
+  ItemVectorOptions item_vectors;
+  ProfileOptions profile;
+  std::string profile_out;       // profile: JSON Lines of user vectors
+  std::string profiles_in;       // recommend: user vectors from this profile file
+  RecommendOptions recommend;    // ranking (threads: from `threads`; allow/deny from the files below)
+  std::string allow_list, deny_list, users;  // files of item / user ids, one per line
+  std::string shard;                         // "K/N": rank only users of shard K of N
+  std::string out;                           // recommendations output
+  std::string format = "json";               // json or jsonl
+  std::string created_at;                    // recorded in the header when set
+
+  void DescribeWorkspace(OptionSet* set, const std::string& help);
+  void DescribeThreads(OptionSet* set);
+  void DescribeIngest(OptionSet* set);
+  void DescribeScore(OptionSet* set);        // model, encoder settings
+  void DescribeScoreOut(OptionSet* set, const std::string& flag);
+  void DescribeProfileOut(OptionSet* set, const std::string& flag);
+  void DescribeModelInputs(OptionSet* set);  // scores file, model, item vectors, profile options
+  void DescribeRecommend(OptionSet* set);    // recommend.* and the output
+  // Every option of every stage (what `run` reads from its config file).
+  void Describe(OptionSet* set);
+  // Throws Error(kUsage) naming the option for any value out of range.
+  void Validate() const;
+  // The hash of every option that changes the recommendations (their values,
+  // list files by content): header.config_hash.
+  std::string RecommendConfigHash() const;
+};
+
+// ---- data passed between stages ------------------------------------------------------
+
+struct Dataset {
+  ItemTable item_table;
+  std::vector<Review> reviews;  // file order, or review_id order from a workspace
+};
+
+struct SentimentResult {
+  std::vector<Sentiment> per_review;  // aligned with the reviews scored (ScoreSentiment only)
+  std::unordered_map<std::string, Sentiment> by_review;
+  std::vector<std::string> labels;      // the model's labels
+  std::string model_name, model_sha256;  // provenance; model_name "from PATH" for a scores file
+  SentimentStats stats;
+  Precision precision = Precision::kFloat32;
+  LongTextPolicy long_text = LongTextPolicy::kHeadTail;
+  int max_length = 0;
+};
+
+struct ItemVectors {
+  ItemMatrix matrix;
+  std::string model_name, model_sha256;  // the text model; empty when text is not used
+  int64_t reused = 0;                    // embeddings taken from the cache
+};
+
+struct IngestReport {
+  UpsertCounts items, reviews;
+  int64_t skipped_items = 0, skipped_reviews = 0, duplicates = 0;
+  int64_t total_items = 0, total_reviews = 0;  // in the workspace afterwards
+};
+
+// ---- stages ----------------------------------------------------------------------------
+
+// Reads and validates the input files. Problems go to `problems`; any problem
+// is fatal: Error(kDataErr).
+Dataset ReadDataset(const InputOptions& in, ProblemLog* problems);
+// Every item and review of a workspace.
+Dataset LoadDataset(Workspace* ws);
+
+// Upserts the input files into the workspace in one transaction. Invalid rows
+// fail the whole ingest (Error(kDataErr), workspace unchanged) unless
+// `lenient`, which skips and counts them.
+IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, ProblemLog* problems);
+
+// Runs the sentiment model over every review (distinct texts once; with a
+// workspace, cached results are reused and new ones stored in chunks).
+SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::string& model_dir,
+                               const EncoderOptions& encoder, Workspace* cache);
+// The workspace's scores under its current sentiment key (last score run).
+SentimentResult LoadSentiment(Workspace* ws);
+// A score output file (`avrec score --out`).
+SentimentResult ReadSentimentFile(const std::string& path);
+
+// The sentiment profiles need: from `scores_file` if given (every review must
+// be in it), else the workspace's, and reviews still without a score are
+// scored now with `model_dir`.
+SentimentResult ResolveSentiment(const std::vector<Review>& reviews, const std::string& scores_file,
+                                 const std::string& model_dir, const EncoderOptions& encoder, Workspace* ws);
+
+// Item vectors: features per docs/model.md, text embedded with the text
+// model (cached in `cache` when given).
+ItemVectors BuildItemVectors(const ItemTable& items, const ItemVectorOptions& options, int threads, Workspace* cache);
+
+// One profile per user of `reviews` (plus `extra_users`, cold). With
+// `from_file`, users found there take its vectors and cold-start flags (their
+// histories still come from the reviews). Throws Error(kDataErr) when the
+// file's columns differ from the item vectors'.
+Profiles BuildUserProfiles(const std::vector<Review>& reviews, const SentimentResult* sentiment,
+                           const ItemVectors& items, const ProfileOptions& options,
+                           const std::vector<std::string>& extra_users = {}, const ProfileFile* from_file = nullptr);
+
+// Ranks every user and hands each list to `sink` in output order.
+RecommendStats Rank(const ItemVectors& items, const Profiles& profiles, const RecommendOptions& options,
+                    const std::function<void(const UserRecommendations&)>& sink);
+
+// ---- whole stages as the command line runs them ----------------------------------------
+
+// What `profile` and `recommend` load: data, sentiment (when the profile
+// options use it), item vectors.
+struct ModelInputs {
+  Dataset data;
+  SentimentResult sentiment;
+  bool has_sentiment = false;
+  ItemVectors items;
+};
+ModelInputs LoadModelInputs(const PipelineConfig& config, bool need_sentiment, ProblemLog* problems);
+
+// profile: builds every user's profile and writes config.profile_out;
+// returns the number of users.
+int64_t ProfileStage(const PipelineConfig& config, const ModelInputs& inputs);
+
+// recommend: ranks and writes config.out; returns the counts.
+RecommendStats RecommendStage(const PipelineConfig& config, const ModelInputs& inputs);
+
+struct PipelineReport {
+  IngestReport ingest;
+  SentimentStats sentiment;
+  RecommendStats recommend;
+  int64_t profiles = 0;
+};
+
+// ingest -> score -> profile (written when profile_out is set) -> recommend,
+// on config.workspace, data kept in memory between stages. Needs
+// config.workspace and config.out.
+PipelineReport RunPipeline(const PipelineConfig& config);
+
+// Reads a file of ids, one per line ('#' comments and blank lines skipped).
+std::vector<std::string> ReadIdList(const std::string& path);
+
+}  // namespace avrec

@@ -1,0 +1,36 @@
+// Problems with input files, as `validate` prints them: PATH:LINE: message.
+// A ProblemLog collects them (leveldb's log reader Reporter pattern): bad
+// records are reported and counted, and the caller decides whether they are
+// fatal.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace avrec {
+
+// One problem with an input file, as validate prints it: PATH:LINE: message.
+struct Problem {
+  std::string path;
+  int64_t line = 0;  // 0: the file as a whole
+  std::string message;
+};
+
+// Collects problems. The sink sees the first `max_reported` of them, in the
+// order found; the rest are only counted. Not thread-safe.
+class ProblemLog {
+ public:
+  using Sink = std::function<void(const Problem&)>;
+  ProblemLog(size_t max_reported, Sink sink) : max_(max_reported), sink_(std::move(sink)) {}
+  void Add(const std::string& path, int64_t line, std::string message);
+  size_t count() const { return count_; }
+  size_t unreported() const { return count_ > max_ ? count_ - max_ : 0; }
+
+ private:
+  size_t max_;
+  Sink sink_;
+  size_t count_ = 0;
+};
+
+}  // namespace avrec

@@ -1,0 +1,83 @@
+#include "cli/bind.h"
+
+#include "avrec/error.h"
+#include "avrec/io.h"
+#include "avrec/json.h"
+
+namespace avrec::cli {
+
+BoundOptions::BoundOptions(CLI::App* app, const OptionSet* set) : set_(set) {
+  std::map<std::string, CLI::Option*> by_flags;
+  for (const Option& o : set->options()) {
+    if (o.flags.empty()) continue;
+    if (auto it = by_flags.find(o.flags); it != by_flags.end()) {
+      // The same flag for several rows (one option serving two stages).
+      cli_[&o] = it->second;
+      continue;
+    }
+    const Option* row = &o;
+    // Every row with this flag receives the value.
+    const auto rows = [set, flags = o.flags] {
+      std::vector<const Option*> out;
+      for (const Option& r : set->options()) {
+        if (r.flags == flags) out.push_back(&r);
+      }
+      return out;
+    };
+    CLI::Option* opt = nullptr;
+    switch (o.arity) {
+      case OptionArity::kFlag:
+      case OptionArity::kNegFlag: {
+        const bool value = o.arity == OptionArity::kFlag;
+        opt = app->add_flag_callback(o.flags, [rows, value] {
+          for (const Option* r : rows()) r->from_json(nlohmann::json(value), "");
+        }, o.help);
+        break;
+      }
+      case OptionArity::kValue:
+        opt = app->add_option_function<std::string>(o.flags, [rows](const std::string& v) {
+          for (const Option* r : rows()) r->from_text(v);
+        }, o.help);
+        break;
+      case OptionArity::kRepeated:
+        opt = app->add_option_function<std::vector<std::string>>(o.flags, [rows](const std::vector<std::string>& vs) {
+          for (const Option* r : rows()) {
+            for (const auto& v : vs) r->from_text(v);
+          }
+        }, o.help);
+        opt->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+        break;
+    }
+    if (o.arity == OptionArity::kValue || o.arity == OptionArity::kRepeated) {
+      opt->type_name(o.type_name);
+      const nlohmann::json def = o.to_json();
+      const bool empty = def.is_null() || (def.is_string() && def.get<std::string>().empty()) ||
+                         ((def.is_array() || def.is_object()) && def.empty());
+      if (!empty) opt->default_str(def.is_string() ? def.get<std::string>() : def.dump());
+    }
+    by_flags[o.flags] = opt;
+    cli_[row] = opt;
+  }
+}
+
+bool BoundOptions::Given(const Option& o) const {
+  auto it = cli_.find(&o);
+  return it != cli_.end() && it->second->count() > 0;
+}
+
+void BoundOptions::ApplyConfigFile(const std::string& path, const std::vector<std::string>& known) const {
+  ConfigFile config = ConfigFile::Load(path);
+  CheckConfigKeys(config.root, path, known);
+  set_->ApplyConfig(config.root, config.dir, [this](const Option& o) { return Given(o); });
+}
+
+ConfigFile ConfigFile::Load(const std::string& path) {
+  ConfigFile c;
+  const size_t slash = path.find_last_of('/');
+  c.dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  c.root = ParseJsonDocument(ReadFileToString(path), path, ExitCode::kUsage);
+  if (!c.root.is_object()) Fail(ExitCode::kUsage, path, ": expected a JSON object at the top level");
+  return c;
+}
+
+}  // namespace avrec::cli

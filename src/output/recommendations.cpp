@@ -1,0 +1,113 @@
+#include <nlohmann/json.hpp>
+
+#include "avrec/io.h"
+#include "avrec/output.h"
+#include "avrec/version.h"
+
+namespace avrec {
+
+namespace {
+
+nlohmann::ordered_json ReasonJson(const Reason& r) {
+  nlohmann::ordered_json y;
+  y["kind"] = r.kind;
+  if (r.kind == "similar_to") {
+    y["item_id"] = r.item_id;
+    y["review_id"] = r.review_id;
+    y["contribution"] = r.value;
+    if (r.sentiment) y["sentiment"] = *r.sentiment;
+    if (r.rating) y["rating"] = *r.rating;
+  } else if (r.kind == "modality") {
+    y["modality"] = r.modality;
+    y["contribution"] = r.value;
+  } else if (r.kind == "co_reviewed_with") {
+    y["item_id"] = r.item_id;
+    y["similarity"] = r.value;
+  } else if (r.kind == "popular") {
+    y["reviewers"] = r.value;
+  }
+  return y;
+}
+
+nlohmann::ordered_json HeaderJson(const OutputHeader& h) {
+  nlohmann::ordered_json header;
+  header["format"] = "avrec-recommendations/1";
+  header["avrec_version"] = AVREC_VERSION;
+  header["algorithm"] = h.algorithm;
+  header["top_n"] = h.top_n;
+  header["config_hash"] = h.config_hash;
+  if (!h.sentiment_model.empty()) {
+    header["sentiment_model"] = {{"name", h.sentiment_model}, {"sha256", h.sentiment_sha256}};
+  }
+  if (!h.embedding_model.empty()) {
+    header["embedding_model"] = {{"name", h.embedding_model}, {"sha256", h.embedding_sha256}};
+  }
+  if (!h.created_at.empty()) header["created_at"] = h.created_at;
+  return header;
+}
+
+}  // namespace
+
+std::string UserJson(const UserRecommendations& u, int indent) {
+  nlohmann::ordered_json j;
+  j["user_id"] = u.user_id;
+  j["cold_start"] = u.cold_start;
+  j["history"] = u.history;
+  nlohmann::ordered_json items = nlohmann::ordered_json::array();
+  for (const auto& it : u.items) {
+    nlohmann::ordered_json x;
+    x["item_id"] = it.item_id;
+    x["rank"] = it.rank;
+    x["score"] = it.score;
+    nlohmann::ordered_json reasons = nlohmann::ordered_json::array();
+    for (const auto& r : it.reasons) reasons.push_back(ReasonJson(r));
+    x["reasons"] = reasons;
+    items.push_back(x);
+  }
+  j["items"] = items;
+  return j.dump(indent);
+}
+
+struct RecommendationWriter::Impl {
+  AtomicFile file;
+  bool jsonl;
+  bool first = true;
+  Impl(const std::string& path, bool jsonl_) : file(path), jsonl(jsonl_) {}
+};
+
+RecommendationWriter::RecommendationWriter(const std::string& path, bool jsonl, const OutputHeader& h)
+    : impl_(std::make_unique<Impl>(path, jsonl)) {
+  const nlohmann::ordered_json header = HeaderJson(h);
+  if (jsonl) {
+    if (h.shard == 0) impl_->file.Write(nlohmann::ordered_json{{"header", header}}.dump() + "\n");
+  } else {
+    std::string head = nlohmann::ordered_json{{"header", header}}.dump(2);
+    head.erase(head.size() - 2);  // drop the closing "\n}"
+    impl_->file.Write(head + ",\n  \"users\": [");
+  }
+}
+
+RecommendationWriter::~RecommendationWriter() = default;
+
+void RecommendationWriter::Add(const UserRecommendations& u) {
+  if (impl_->jsonl) {
+    impl_->file.Write(UserJson(u, -1) + "\n");
+    return;
+  }
+  const std::string body = UserJson(u, 2);
+  // Indent the object by four spaces inside the users array.
+  std::string indented = "\n    ";
+  for (char c : body) {
+    indented += c;
+    if (c == '\n') indented += "    ";
+  }
+  impl_->file.Write((impl_->first ? "" : ",") + indented);
+  impl_->first = false;
+}
+
+void RecommendationWriter::Commit() {
+  if (!impl_->jsonl) impl_->file.Write(impl_->first ? "]\n}\n" : "\n  ]\n}\n");
+  impl_->file.Commit();
+}
+
+}  // namespace avrec

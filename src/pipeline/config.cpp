@@ -1,0 +1,151 @@
+// PipelineConfig: the one table of the pipeline's options.
+#include "avrec/error.h"
+#include "avrec/parallel.h"
+#include "avrec/pipeline.h"
+
+namespace avrec {
+
+void InputOptions::Describe(OptionSet* set, bool with_items) {
+  const Effect r = Effect::kResults;
+  set->AddPath("--reviews", "reviews.path", &reviews,
+               "Reviews file: CSV, TSV or JSON Lines, optionally .gz (columns user_id, item_id, text; optional "
+               "review_id, rating, timestamp)");
+  if (with_items) {
+    set->AddPath("--items", "items.path", &items,
+                 "Items file: CSV, TSV or JSON Lines (item_id; optional title, tags, description, kind; feature "
+                 "columns named modality.name)");
+    set->AddFlag("--allow-empty-text", "reviews.allow_empty_text", &allow_empty_text,
+                 "Accept reviews whose text is empty or blank (scored neutral)", r);
+    set->Add("--categorical", "items.categorical", &categorical,
+             "Item column holding categories, one-hot encoded (repeatable)", r);
+    set->Add("--numeric", "items.numeric", &numeric,
+             "Item column without a modality prefix to use as a numeric feature (repeatable)", r);
+    set->Add("--tag-separator", "items.tag_separator", &tag_separator, "Separator of tags in a CSV tags field", r);
+  }
+  set->AddNumber("--max-errors", "max_errors", &max_errors, {0, 1e9}, "Print at most this many input problems");
+}
+
+void InputOptions::Validate() const {
+  ValidateDescribed(*this);
+  if (tag_separator.size() != 1) {
+    Fail(ExitCode::kUsage, "--tag-separator: expected one character, got '", tag_separator, "'");
+  }
+  for (const auto& [col, mod] : numeric) {
+    if (categorical.count(col) != 0) {
+      Fail(ExitCode::kUsage, "--numeric / --categorical: column '", col, "' is declared both numeric and categorical");
+    }
+  }
+}
+
+ItemSchemaOptions InputOptions::Schema() const {
+  Validate();
+  ItemSchemaOptions s;
+  s.numeric = numeric;
+  s.categorical = categorical;
+  s.tag_separator = tag_separator[0];
+  return s;
+}
+
+void ItemVectorOptions::Describe(OptionSet* set) {
+  set->Add("--text-model", "features.text_model", &text_model,
+           "Embedding model for item titles, tags and descriptions: a directory, 'default' or 'none'",
+           Effect::kResults);
+  set->Add("--modality-weight", "features.modality_weights", &features.modality_weights,
+           "Weight of a modality in item vectors, e.g. audio=1.5 (repeatable; default 1 each)", Effect::kResults);
+  set->AddPath("--embedding-cache", "features.embedding_cache", &embedding_cache,
+               "With --reviews/--items: a workspace file used only to cache item text embeddings");
+}
+
+void ItemVectorOptions::Validate() const {
+  for (const auto& [name, w] : features.modality_weights) {
+    options_detail::CheckRange("--modality-weight " + name, w, {0, 1e6});
+  }
+  if (text_model.empty()) Fail(ExitCode::kUsage, "--text-model: expected a directory, 'default' or 'none'");
+}
+
+void PipelineConfig::DescribeWorkspace(OptionSet* set, const std::string& help) {
+  set->AddPath("--workspace,-w", "workspace", &workspace, help);
+}
+
+void PipelineConfig::DescribeThreads(OptionSet* set) {
+  set->AddNumber("--threads", "threads", &threads, {0, kMaxThreads},
+                 "Worker threads (0: all cores); results do not depend on it");
+}
+
+void PipelineConfig::DescribeIngest(OptionSet* set) {
+  set->AddFlag("--lenient", "ingest.lenient", &lenient,
+               "Skip invalid rows (reported as validate does) instead of failing the whole ingest");
+}
+
+void PipelineConfig::DescribeScore(OptionSet* set) {
+  set->AddPath("--model", "score.model", &sentiment_model, "Sentiment model directory (default: the bundled one)");
+  encoder.Describe(set, "score");
+}
+
+void PipelineConfig::DescribeScoreOut(OptionSet* set, const std::string& flag) {
+  set->AddPath(flag, "score.out", &score_out, "Write one JSON object per review here (JSON Lines)");
+}
+
+void PipelineConfig::DescribeProfileOut(OptionSet* set, const std::string& flag) {
+  set->AddPath(flag, "profile.out", &profile_out, "Write one JSON object per user here (JSON Lines)");
+}
+
+void PipelineConfig::DescribeModelInputs(OptionSet* set) {
+  set->AddPath("--scores", "profile.scores", &scores,
+               "Sentiment scores file (the output of `avrec score`); default: the workspace's, or scored now");
+  set->AddPath("--model", "score.model", &sentiment_model, "Sentiment model when reviews must be scored now");
+  item_vectors.Describe(set);
+  profile.Describe(set);
+}
+
+void PipelineConfig::DescribeRecommend(OptionSet* set) {
+  set->AddPath("--out,-o", "recommend.out", &out,
+               "Output file (JSON, or JSON Lines with --format jsonl; '-' for stdout); required");
+  set->AddChoice<std::string>("--format", "recommend.format", &format, {{"json", "json"}, {"jsonl", "jsonl"}},
+                              "json or jsonl (one user per line, for large runs)", Effect::kResults);
+  recommend.Describe(set);
+  const Effect c = Effect::kContent;
+  set->AddPath("--allow-list", "recommend.allow_list", &allow_list, "File of item ids (one per line): only these", c);
+  set->AddPath("--deny-list", "recommend.deny_list", &deny_list, "File of item ids (one per line): never these", c);
+  set->AddPath("--users", "recommend.users", &users,
+               "File of user ids to recommend for even without reviews (cold start)", c);
+  set->AddPath("--profiles", "recommend.profiles", &profiles_in,
+               "User vectors written by `avrec profile` (instead of building them here)", c);
+  set->Add("--shard", "", &shard, "K/N: only users whose stable hash falls in shard K (0-based) of N");
+  set->Add("--created-at", "", &created_at,
+           "Creation time to record in the header (omitted by default: reproducible output)");
+}
+
+void PipelineConfig::Describe(OptionSet* set) {
+  DescribeWorkspace(set, "Workspace database file");
+  DescribeThreads(set);
+  inputs.Describe(set);
+  DescribeIngest(set);
+  DescribeScore(set);
+  DescribeScoreOut(set, "--score-out");
+  DescribeModelInputs(set);
+  DescribeProfileOut(set, "--profile-out");
+  DescribeRecommend(set);
+}
+
+void PipelineConfig::Validate() const {
+  ValidateDescribed(*this);
+  inputs.Validate();
+  encoder.Validate();
+  item_vectors.Validate();
+  profile.Validate();
+  RecommendOptions r = recommend;
+  r.threads = threads;
+  r.Validate();
+}
+
+std::string PipelineConfig::RecommendConfigHash() const {
+  PipelineConfig copy = *this;
+  OptionSet set;
+  copy.inputs.Describe(&set);
+  copy.DescribeModelInputs(&set);
+  copy.DescribeRecommend(&set);
+  return set.Hash();
+}
+
+}  // namespace avrec

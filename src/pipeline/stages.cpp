@@ -1,0 +1,254 @@
+// The pipeline's stages, each a function of values (pipeline.h).
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <unordered_set>
+
+#include "avrec/error.h"
+#include "avrec/log.h"
+#include "avrec/pipeline.h"
+#include "avrec/text_features.h"
+
+namespace avrec {
+
+namespace {
+
+void ReportUnreported(const ProblemLog& problems) {
+  if (problems.unreported() > 0) {
+    spdlog::error("... and {} more problems not shown (raise --max-errors to see them)", problems.unreported());
+  }
+}
+
+ModelManifest LoadTaskModel(const std::string& dir_or_default, const std::string& task) {
+  const std::string dir = dir_or_default.empty() || dir_or_default == "default" ? DefaultModelDir(task) : dir_or_default;
+  ModelManifest m = LoadModelManifest(dir);
+  if (m.task != task) {
+    Fail(ExitCode::kDataErr, dir, "/avrec-model.json: field 'task': this is an ", m.task, " model; a ", task,
+         " model is needed here");
+  }
+  return m;
+}
+
+void LogItemVectors(const ItemMatrix& m) {
+  std::string mods;
+  for (const auto& b : m.modalities) {
+    mods += (mods.empty() ? "" : ", ") + b.name + " " + std::to_string(b.end - b.begin) + " x" +
+            nlohmann::json(b.weight).dump();
+  }
+  spdlog::info("item vectors: {} items x {} dimensions ({}); {} missing values imputed with the median", m.ids.size(),
+               m.vectors.cols(), mods, m.report.imputed);
+  for (const auto& c : m.report.constant_columns) {
+    spdlog::warn("feature column '{}' has no spread: it contributes nothing", c);
+  }
+  if (!m.report.zero_items.empty()) {
+    spdlog::warn("{} items have an all-zero vector (no features, no text), e.g. '{}': only popularity can rank them",
+                 m.report.zero_items.size(), m.report.zero_items.front());
+  }
+}
+
+void LogIngest(const InputOptions& in, const IngestReport& r, const std::string& workspace) {
+  if (!in.items.empty()) {
+    spdlog::info("items: {} added, {} updated, {} unchanged{}", r.items.added, r.items.updated, r.items.unchanged,
+                 r.skipped_items > 0 ? fmt::format(", {} invalid skipped", r.skipped_items) : "");
+  }
+  if (!in.reviews.empty()) {
+    spdlog::info("reviews: {} added, {} updated, {} unchanged{}{}", r.reviews.added, r.reviews.updated,
+                 r.reviews.unchanged,
+                 r.skipped_reviews > 0 ? fmt::format(", {} invalid skipped", r.skipped_reviews) : "",
+                 r.duplicates > 0 ? fmt::format(", {} exact duplicates ignored", r.duplicates) : "");
+  }
+  spdlog::info("workspace {}: {} items, {} reviews", workspace, r.total_items, r.total_reviews);
+}
+
+}  // namespace
+
+Dataset ReadDataset(const InputOptions& in, ProblemLog* problems) {
+  if (in.reviews.empty() || in.items.empty()) Fail(ExitCode::kUsage, "give both --reviews and --items, or --workspace");
+  Dataset d;
+  d.item_table = ReadItems(in.items, in.Schema(), problems);
+  ReviewReadOptions ro;
+  ro.allow_empty_text = true;
+  ro.known_item = [&](const std::string& id) { return d.item_table.Find(id) >= 0; };
+  ReadReviews(in.reviews, ro, problems, [&](Review&& r) { d.reviews.push_back(std::move(r)); });
+  if (problems->count() > 0) {
+    ReportUnreported(*problems);
+    Fail(ExitCode::kDataErr, problems->count(), " invalid input rows (run `avrec validate` for the full list)");
+  }
+  return d;
+}
+
+Dataset LoadDataset(Workspace* ws) {
+  Dataset d;
+  d.item_table = ws->LoadItems();
+  d.reviews = ws->LoadReviews();
+  return d;
+}
+
+IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, ProblemLog* problems) {
+  if (in.reviews.empty() && in.items.empty()) Fail(ExitCode::kUsage, "ingest: give --reviews PATH and/or --items PATH");
+  const auto abort_if_invalid = [&](const std::string& path) {
+    if (problems->count() > 0 && !lenient) {
+      ReportUnreported(*problems);
+      Fail(ExitCode::kDataErr, path, ": ", problems->count(), " invalid row", problems->count() == 1 ? "" : "s",
+           "; nothing was ingested and the workspace is unchanged (use --lenient to skip invalid rows)");
+    }
+  };
+  IngestReport rep;
+  ws->InTransaction([&] {
+    if (!in.items.empty()) {
+      ItemTable items = ReadItems(in.items, in.Schema(), problems);
+      abort_if_invalid(in.items);
+      rep.skipped_items = items.invalid;
+      rep.items = ws->UpsertItems(items);
+      ws->LogRun("items", in.items, rep.items, rep.skipped_items);
+    }
+    if (!in.reviews.empty()) {
+      std::vector<std::string> ids = ws->ItemIds();
+      std::unordered_set<std::string> known(ids.begin(), ids.end());
+      ReviewReadOptions ro;
+      ro.allow_empty_text = in.allow_empty_text;
+      ro.known_item = [&](const std::string& id) { return known.count(id) != 0; };
+      Progress progress("ingest", 0);
+      ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) {
+        if (problems->count() == 0 || lenient) ws->UpsertReview(r, &rep.reviews);
+        progress.Tick();
+      });
+      progress.Finish();
+      abort_if_invalid(in.reviews);
+      rep.skipped_reviews = st.invalid;
+      rep.duplicates = st.duplicates;
+      ws->LogRun("reviews", in.reviews, rep.reviews, rep.skipped_reviews);
+    }
+  });
+  ReportUnreported(*problems);
+  rep.total_items = ws->CountItems();
+  rep.total_reviews = ws->CountReviews();
+  LogIngest(in, rep, ws->path());
+  return rep;
+}
+
+SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::string& model_dir,
+                               const EncoderOptions& encoder_options, Workspace* cache) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const ModelManifest m = LoadTaskModel(model_dir, "sentiment");
+  TextEncoder encoder(m, encoder_options);
+  SentimentScorer scorer(&encoder);
+  SentimentResult r;
+  r.per_review = scorer.Score(reviews, cache, &r.stats);
+  for (size_t i = 0; i < reviews.size(); ++i) r.by_review[reviews[i].review_id] = r.per_review[i];
+  r.labels = m.labels;
+  r.model_name = m.name;
+  r.model_sha256 = m.sha256;
+  r.precision = encoder.precision();
+  r.long_text = encoder.long_text();
+  r.max_length = m.max_length;
+  const SentimentStats& st = r.stats;
+  spdlog::info("score: {} reviews ({} distinct texts): {} scored by {} ({}), {} reused from the workspace cache, "
+               "{} empty (neutral), {} longer than {} tokens ({}); {:.1f} s",
+               reviews.size(), st.distinct, st.scored, m.name, PrecisionName(r.precision), st.cached, st.empty,
+               st.long_texts, m.max_length, LongTextPolicyName(r.long_text),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return r;
+}
+
+SentimentResult LoadSentiment(Workspace* ws) {
+  SentimentResult r;
+  std::string key;
+  r.by_review = LoadWorkspaceSentiment(ws, &key);
+  r.model_name = ws->GetMeta("sentiment.model");
+  r.model_sha256 = key.substr(0, 64);
+  return r;
+}
+
+SentimentResult ReadSentimentFile(const std::string& path) {
+  SentimentResult r;
+  r.by_review = ReadScoresFile(path);
+  r.model_name = "from " + path;
+  return r;
+}
+
+SentimentResult ResolveSentiment(const std::vector<Review>& reviews, const std::string& scores_file,
+                                 const std::string& model_dir, const EncoderOptions& encoder, Workspace* ws) {
+  SentimentResult r;
+  if (!scores_file.empty()) {
+    r = ReadSentimentFile(scores_file);
+  } else if (ws != nullptr) {
+    r = LoadSentiment(ws);
+  }
+  size_t missing = 0;
+  for (const Review& rv : reviews) missing += r.by_review.count(rv.review_id) == 0;
+  if (missing == 0) return r;
+  if (!scores_file.empty()) {
+    Fail(ExitCode::kDataErr, scores_file, ": no score for ", missing, " of the reviews (score them again)");
+  }
+  spdlog::info("scoring {} reviews without a sentiment score", missing);
+  SentimentResult now = ScoreSentiment(reviews, model_dir, encoder, ws);
+  now.per_review.clear();
+  return now;
+}
+
+ItemVectors BuildItemVectors(const ItemTable& items, const ItemVectorOptions& o, int threads, Workspace* cache) {
+  o.Validate();
+  ItemVectors v;
+  RowMatrix text;
+  const RowMatrix* text_ptr = nullptr;
+  if (o.text_model != "none") {
+    const ModelManifest m = LoadTaskModel(o.text_model, "embedding");
+    EncoderOptions eo;
+    eo.threads = threads;
+    TextEncoder encoder(m, eo);
+    text = EmbedItemTexts(items, encoder, cache, &v.reused);
+    text_ptr = &text;
+    v.model_name = m.name;
+    v.model_sha256 = m.sha256;
+    spdlog::info("text modality: {} item texts embedded by {} ({} from the workspace cache)", items.items.size(),
+                 m.name, v.reused);
+  } else {
+    spdlog::info("text modality: skipped (--text-model none)");
+  }
+  v.matrix = BuildItemMatrix(items, o.features, text_ptr);
+  LogItemVectors(v.matrix);
+  return v;
+}
+
+Profiles BuildUserProfiles(const std::vector<Review>& reviews, const SentimentResult* sentiment,
+                           const ItemVectors& items, const ProfileOptions& options,
+                           const std::vector<std::string>& extra_users, const ProfileFile* from_file) {
+  ReviewScores scores;
+  if (options.use_sentiment) {
+    AVREC_CHECK(sentiment != nullptr, "sentiment weighting without scores");
+    scores = SentimentScores(sentiment->by_review);
+  }
+  std::vector<std::string> extra = extra_users;
+  if (from_file != nullptr) {
+    if (from_file->columns != items.matrix.column_names) {
+      Fail(ExitCode::kDataErr, "--profiles: the profiles were built on other item vectors (", from_file->columns.size(),
+           " columns, these items have ", items.matrix.column_names.size(),
+           "); build them again with `avrec profile` on the same items and options");
+    }
+    extra.insert(extra.end(), from_file->users.begin(), from_file->users.end());
+  }
+  Profiles p = BuildProfiles(reviews, options.use_sentiment ? &scores : nullptr, items.matrix, options, extra);
+  if (from_file == nullptr) return p;
+  int64_t replaced = 0;
+  for (size_t k = 0; k < from_file->users.size(); ++k) {
+    const int u = p.Find(from_file->users[k]);
+    p.vectors.row(u) = from_file->vectors.row(static_cast<Eigen::Index>(k));
+    p.cold_start[static_cast<size_t>(u)] = from_file->cold_start[k];
+    ++replaced;
+  }
+  spdlog::info("profiles: {} users from the profiles file, {} built from their reviews", replaced,
+               static_cast<int64_t>(p.users.size()) - replaced);
+  return p;
+}
+
+RecommendStats Rank(const ItemVectors& items, const Profiles& profiles, const RecommendOptions& options,
+                    const std::function<void(const UserRecommendations&)>& sink) {
+  RecommendInputs in;
+  in.items = &items.matrix;
+  in.profiles = &profiles;
+  return Recommend(in, options, sink);
+}
+
+}  // namespace avrec

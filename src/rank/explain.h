@@ -1,0 +1,42 @@
+// Reasons for a recommendation (docs/recommendations.md): the reviewed items
+// that pulled it up and by how much, the modality that agrees most, the
+// co-reviewed items (kNN), or its popularity (cold start).
+#pragma once
+
+#include <vector>
+
+#include "avrec/recommend.h"
+#include "rank/item_stats.h"
+#include "rank/knn.h"
+
+namespace avrec {
+
+class Explainer {
+ public:
+  // Everything referenced must outlive the explainer. `knn` may be null.
+  Explainer(Algorithm algorithm, const ItemMatrix& items, const Profiles& profiles, const ItemStats& stats,
+            const KnnModel* knn);
+
+  // Prepares the reasons of profile row `user`; `cold`: ranked by popularity.
+  void StartUser(int user, bool cold);
+  // Reasons for item row `item` of the user last started. Contributions of
+  // similar_to reasons sum, over every review, to the item's cosine.
+  std::vector<Reason> Reasons(int item) const;
+
+ private:
+  Eigen::VectorXd Unit(int row) const;  // item vector at unit length (zero stays zero)
+  void AddContent(int item, std::vector<Reason>* out) const;
+  void AddKnn(int item, std::vector<Reason>* out) const;
+
+  Algorithm algorithm_;
+  const ItemMatrix& items_;
+  const Profiles& profiles_;
+  const ItemStats& stats_;
+  const KnnModel* knn_;
+  int user_ = -1;
+  bool cold_ = false;
+  Eigen::VectorXd raw_;  // the user's unnormalised profile: sum of w_k unit(X_k)
+  double raw_norm_ = 0;
+};
+
+}  // namespace avrec
