@@ -103,12 +103,22 @@ TEST(Cli, BrokenCopiesOfTheSampleExit65WithPathLine) {
   std::string first_item_id = first_item_line.substr(0, first_item_line.find(','));
   std::vector<Case> cases = {
       {"bad quoting", "reviews.csv", Broken(reviews, "\nr00001,", "\nr00001\"x\","), "reviews.csv:2: quote character"},
-      {"field count", "reviews.csv", Broken(reviews, "\nr00002,", "\nr00002,extra,"), "reviews.csv:3: expected 6 fields"},
-      {"missing column", "reviews.csv", Broken(reviews, "user_id", "uid"), "reviews.csv:1: missing required column 'user_id'"},
-      {"invalid utf-8", "reviews.csv", Broken(reviews, "\nr00003,", "\nr\xff""00003,"), "reviews.csv:4: field 'review_id': invalid UTF-8"},
+      {"field count", "reviews.csv", Broken(reviews, "\nr00002,", "\nr00002,extra,"),
+       "reviews.csv:3: expected 6 fields"},
+      {"missing column", "reviews.csv", Broken(reviews, "user_id", "uid"),
+       "reviews.csv:1: missing required column 'user_id'"},
+      {"invalid utf-8", "reviews.csv",
+       Broken(reviews, "\nr00003,",
+              "\nr\xff"
+              "00003,"),
+       "reviews.csv:4: field 'review_id': invalid UTF-8"},
       {"empty field", "reviews.csv", Broken(reviews, "\nr00004,u", "\nr00004,,u"), "reviews.csv:5:"},
       {"bad rating", "reviews.csv", Broken(reviews, "\nr00001,", "\nr00001,"), ""},
-      {"non-numeric feature", "items.csv", Broken(items, first_item_line, first_item_line.substr(0, first_item_line.find(',', first_item_line.find(".") + 5)) + "x" + first_item_line.substr(first_item_line.find(',', first_item_line.find(".") + 5))), "items.csv:2:"},
+      {"non-numeric feature", "items.csv",
+       Broken(items, first_item_line,
+              first_item_line.substr(0, first_item_line.find(',', first_item_line.find(".") + 5)) + "x" +
+                  first_item_line.substr(first_item_line.find(',', first_item_line.find(".") + 5))),
+       "items.csv:2:"},
       {"duplicate item", "items.csv", items + first_item_line + "\n", "duplicate item_id '" + first_item_id + "'"},
       {"unknown item", "reviews.csv", Broken(reviews, "\nr00005,u", "\nr00005,u"), ""},
   };
@@ -202,11 +212,16 @@ TEST(Cli, IngestThenThreeNewReviewsGivesExactlyTheUnion) {
   EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM reviews"), n0);
   // Three new reviews (one of them without a review_id) and one changed text.
   std::string item = QueryText(ws, "SELECT item_id FROM items ORDER BY item_id LIMIT 1");
-  WriteFile(dir / "new.jsonl",
-            "{\"review_id\":\"new1\",\"user_id\":\"u001\",\"item_id\":\"" + item + "\",\"text\":\"Loved it\",\"rating\":5}\n"
-            "{\"review_id\":\"new2\",\"user_id\":\"u999\",\"item_id\":\"" + item + "\",\"text\":\"太好听了\"}\n"
-            "{\"user_id\":\"u002\",\"item_id\":\"" + item + "\",\"text\":\"Not for me\",\"timestamp\":\"2025-06-01T10:00:00Z\"}\n"
-            "{\"review_id\":\"r00001\",\"user_id\":\"u001\",\"item_id\":\"" + item + "\",\"text\":\"changed my mind\"}\n");
+  WriteFile(dir / "new.jsonl", "{\"review_id\":\"new1\",\"user_id\":\"u001\",\"item_id\":\"" + item +
+                                   "\",\"text\":\"Loved it\",\"rating\":5}\n"
+                                   "{\"review_id\":\"new2\",\"user_id\":\"u999\",\"item_id\":\"" +
+                                   item +
+                                   "\",\"text\":\"太好听了\"}\n"
+                                   "{\"user_id\":\"u002\",\"item_id\":\"" +
+                                   item +
+                                   "\",\"text\":\"Not for me\",\"timestamp\":\"2025-06-01T10:00:00Z\"}\n"
+                                   "{\"review_id\":\"r00001\",\"user_id\":\"u001\",\"item_id\":\"" +
+                                   item + "\",\"text\":\"changed my mind\"}\n");
   r = RunAvrec({"ingest", "--workspace", ws, "--reviews", dir / "new.jsonl"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("reviews: 3 added, 1 updated, 0 unchanged"), std::string::npos) << r.err;

@@ -69,8 +69,8 @@ double Get(const EvaluationResult& r, const std::string& key) {
 TEST(Evaluate, AveragesMissingUsersAndBeyondAccuracy) {
   EvaluationInputs in;
   in.relevant["A"] = {"x", "y"};
-  in.relevant["B"] = {"q"};  // no list: counted with zeros
-  in.relevant["C"] = {};     // nothing relevant: not evaluated
+  in.relevant["B"] = {"q"};             // no list: counted with zeros
+  in.relevant["C"] = {};                // nothing relevant: not evaluated
   in.recs["A"] = {"x", "z", "x", "y"};  // the repeated x counts once (at rank 1)
   in.recs["D"] = {"x"};                 // no truth: ignored
   in.train_popularity = {{"x", 2}, {"z", 1}, {"y", 4}};

@@ -34,7 +34,8 @@ std::vector<nlohmann::json> JsonLines(const std::string& text) {
 
 TEST(ScoreCli, OutputIsIdenticalAcrossThreadsAndBatches) {
   TempDir dir;
-  auto a = RunAvrec({"score", "--model", kTinySentiment, "--reviews", kReviews, "--out", dir / "a.jsonl", "--threads", "1"});
+  auto a =
+      RunAvrec({"score", "--model", kTinySentiment, "--reviews", kReviews, "--out", dir / "a.jsonl", "--threads", "1"});
   ASSERT_EQ(a.exit_code, 0) << a.err;
   auto b = RunAvrec({"score", "--model", kTinySentiment, "--reviews", kReviews, "--out", dir / "b.jsonl", "--threads",
                      "2", "--batch-size", "5", "--max-batch-tokens", "300"});
@@ -55,10 +56,13 @@ TEST(ScoreCli, EmptyTextIsNeutralAndFlaggedAndLongTextIsCounted) {
   TempDir dir;
   std::string long_text;
   for (int i = 0; i < 300; ++i) long_text += "great song ";
-  WriteFile(dir / "r.jsonl", "{\"review_id\":\"e\",\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"   \"}\n"
-                             "{\"review_id\":\"w\",\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"\\u3000\\u200b\"}\n"
-                             "{\"review_id\":\"l\",\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"" + long_text + "\"}\n"
-                             "{\"review_id\":\"n\",\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"fine\"}\n");
+  WriteFile(dir / "r.jsonl",
+            "{\"review_id\":\"e\",\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"   \"}\n"
+            "{\"review_id\":\"w\",\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"\\u3000\\u200b\"}\n"
+            "{\"review_id\":\"l\",\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"" +
+                long_text +
+                "\"}\n"
+                "{\"review_id\":\"n\",\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"fine\"}\n");
   for (const char* policy : {"head-tail", "head", "split-average"}) {
     auto r = RunAvrec({"score", "--model", kTinySentiment, "--reviews", dir / "r.jsonl", "--out", dir / "o.jsonl",
                        "--long-text", policy});
@@ -148,7 +152,8 @@ TEST(TopKCli, ExactAndDeterministicAndRejectsBadVectors) {
   EXPECT_EQ(rows[0]["items"].size(), 7u);
 
   WriteFile(dir / "nan.csv", "id,a,b\nx,1,2\ny,nan,1\nz,0,0\nw,1,inf\n");
-  auto r = RunAvrec({"topk", "--users", dir / "nan.csv", "--items", dir / "i.csv", "--k", "3", "--out", dir / "c.jsonl"});
+  auto r =
+      RunAvrec({"topk", "--users", dir / "nan.csv", "--items", dir / "i.csv", "--k", "3", "--out", dir / "c.jsonl"});
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_NE(r.err.find("nan.csv:3: column 2: expected a finite number, got 'nan'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nan.csv:4: zero vector"), std::string::npos) << r.err;
@@ -160,8 +165,13 @@ TEST(RunCli, SamplePipelineIsByteIdenticalAcrossThreadsAndReruns) {
   TempDir dir;
   // The sample's config with the tiny models, a workspace and output here.
   const std::string cfg = SourcePath("data/sample/pipeline.json");
-  const std::vector<std::string> common = {"run", "--config", cfg, "--set", "score.model=" + kTinySentiment,
-                                           "--set", "features.text_model=" + kTinyEmbedding};
+  const std::vector<std::string> common = {"run",
+                                           "--config",
+                                           cfg,
+                                           "--set",
+                                           "score.model=" + kTinySentiment,
+                                           "--set",
+                                           "features.text_model=" + kTinyEmbedding};
   auto with = [&](std::vector<std::string> extra) {
     std::vector<std::string> args = common;
     args.insert(args.end(), extra.begin(), extra.end());
@@ -194,8 +204,8 @@ TEST(RecommendCli, ShardedJsonlConcatenatesToTheWhole) {
   ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--reviews", kReviews, "--items", kItems}).exit_code, 0);
   ASSERT_EQ(RunAvrec({"score", "--model", kTinySentiment, "-w", ws}).exit_code, 0);
   WriteFile(dir / "users.txt", "newcomer1\nnewcomer2\n");
-  const std::vector<std::string> base = {"recommend", "-w", ws, "--text-model", kTinyEmbedding, "--format", "jsonl",
-                                         "--users", dir / "users.txt"};
+  const std::vector<std::string> base = {"recommend", "-w",    ws,        "--text-model",   kTinyEmbedding,
+                                         "--format",  "jsonl", "--users", dir / "users.txt"};
   auto args = base;
   args.insert(args.end(), {"--out", dir / "all.jsonl"});
   auto r = RunAvrec(args);
@@ -223,10 +233,55 @@ TEST(RecommendCli, UsageAndOutputErrors) {
   auto r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--model", kTinySentiment, "--text-model",
                      "none", "--out", "/nonexistent/dir/o.json"});
   EXPECT_EQ(r.exit_code, 73) << r.err;
-  r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--algorithm", "magic", "--out", dir / "o.json"});
+  r = RunAvrec(
+      {"recommend", "--reviews", kReviews, "--items", kItems, "--algorithm", "magic", "--out", dir / "o.json"});
   EXPECT_EQ(r.exit_code, 64);
   r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--shard", "5/3", "--out", dir / "o.json"});
   EXPECT_EQ(r.exit_code, 64);
+}
+
+}  // namespace
+}  // namespace avrec
+
+namespace avrec {
+namespace {
+
+TEST(RecommendCli, ProfilesFromTheProfileStageRankAsBuiltHere) {
+  TempDir dir;
+  ASSERT_EQ(RunAvrec({"score", "--model", kTinySentiment, "--reviews", kReviews, "--out", dir / "s.jsonl"}).exit_code,
+            0);
+  const std::vector<std::string> in = {"--reviews", kReviews,        "--items",      kItems,
+                                       "--scores",  dir / "s.jsonl", "--text-model", kTinyEmbedding};
+  auto with = [&](std::vector<std::string> head, std::vector<std::string> tail) {
+    head.insert(head.end(), in.begin(), in.end());
+    head.insert(head.end(), tail.begin(), tail.end());
+    return RunAvrec(head);
+  };
+  auto p = with({"profile"}, {"--out", dir / "p.jsonl"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  auto a = with({"recommend"}, {"--out", dir / "a.json"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  auto b = with({"recommend"}, {"--out", dir / "b.json", "--profiles", dir / "p.jsonl"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_NE(b.err.find("200 users from the profiles file, 0 built from their reviews"), std::string::npos) << b.err;
+  auto ja = nlohmann::json::parse(ReadFile(dir / "a.json")), jb = nlohmann::json::parse(ReadFile(dir / "b.json"));
+  ASSERT_EQ(ja["users"].size(), jb["users"].size());
+  for (size_t u = 0; u < ja["users"].size(); ++u) {
+    const auto& x = ja["users"][u]["items"];
+    const auto& y = jb["users"][u]["items"];
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t r = 0; r < x.size(); ++r) {
+      // Vectors went through 6 decimals in the file: scores agree to ~1e-6;
+      // near-ties may swap.
+      EXPECT_NEAR(x[r]["score"].get<double>(), y[r]["score"].get<double>(), 2e-5);
+    }
+  }
+  // Profiles built on other item vectors are refused, saying why.
+  auto bad = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--scores", dir / "s.jsonl",
+                       "--text-model", "none", "--profiles", dir / "p.jsonl", "--out", dir / "c.json"});
+  EXPECT_EQ(bad.exit_code, 65);
+  EXPECT_NE(bad.err.find("built on other item vectors"), std::string::npos) << bad.err;
+  EXPECT_FALSE(test::FileExists(dir / "c.json"));
 }
 
 }  // namespace

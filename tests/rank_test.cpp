@@ -1,5 +1,7 @@
 // The top-k kernel against a naive reference, and the recommendation rules
 // (exclusion, allow/deny lists, cold start, sharding, determinism).
+#include "avrec/rank.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 #include <random>
 
 #include "avrec/features.h"
-#include "avrec/rank.h"
 #include "avrec/output.h"
 #include "avrec/recommend.h"
 #include "test_util.h"
@@ -50,12 +51,13 @@ std::vector<std::vector<Scored>> RunKernel(const ScoreSource& src, int k, int bl
   o.block_users = block;
   o.threads = threads;
   int last = -1;
-  SelectTopK(src, o, [&](int u) -> const std::vector<int>& { return excluded[static_cast<size_t>(u)]; },
-             [&](int u, const std::vector<Scored>& best) {
-               EXPECT_EQ(u, last + 1);  // sinks come in user order
-               last = u;
-               out[static_cast<size_t>(u)] = best;
-             });
+  SelectTopK(
+      src, o, [&](int u) -> const std::vector<int>& { return excluded[static_cast<size_t>(u)]; },
+      [&](int u, const std::vector<Scored>& best) {
+        EXPECT_EQ(u, last + 1);  // sinks come in user order
+        last = u;
+        out[static_cast<size_t>(u)] = best;
+      });
   EXPECT_EQ(last, src.users() - 1);
   return out;
 }
@@ -64,10 +66,10 @@ TEST(TopK, MatchesNaiveReferenceOnRandomData) {
   std::mt19937 rng(7);
   RowMatrix users = Random(97, 24, &rng);
   RowMatrix items = Random(501, 24, &rng);
-  items.row(10) = items.row(20);   // exact ties: broken by item index
+  items.row(10) = items.row(20);  // exact ties: broken by item index
   items.row(30) = items.row(20) * 2.0f;
-  items.row(40).setZero();         // a zero item: similarity 0
-  users.row(5).setZero();          // a zero user: every score 0, order by index
+  items.row(40).setZero();  // a zero item: similarity 0
+  users.row(5).setZero();   // a zero user: every score 0, order by index
   std::vector<std::vector<int>> excluded(97);
   for (int u = 0; u < 97; u += 3) excluded[static_cast<size_t>(u)] = {1, 2, 3, 20, 400};
   CosineSource src(users, items);
@@ -260,7 +262,8 @@ TEST(Recommend, NegativeSentimentPushesAway) {
     w.table.items.push_back(it);
   }
   w.items = BuildItemMatrix(w.table, {}, nullptr);
-  for (auto [rid, item, s] : std::vector<std::tuple<std::string, std::string, double>>{{"r1", "a", 0.9}, {"r2", "b", -0.9}}) {
+  for (auto [rid, item, s] :
+       std::vector<std::tuple<std::string, std::string, double>>{{"r1", "a", 0.9}, {"r2", "b", -0.9}}) {
     Review r;
     r.review_id = rid;
     r.user_id = "u";
@@ -348,9 +351,13 @@ TEST(Recommend, QualityWeightPrefersWhatOthersLiked) {
   World w;
   w.table.numeric_columns = {{"audio.x", "audio"}, {"audio.y", "audio"}};
   // Features centred on 0 after standardisation: liked/panned/seen point one way.
-  for (auto [id, x, y] : std::vector<std::tuple<std::string, double, double>>{
-           {"liked", 2, 0}, {"panned", 2, 0}, {"seen", 2, 0.1}, {"o1", -2, 0}, {"o2", 0, 2}, {"o3", 0, -2},
-           {"o4", -2, -2}}) {
+  for (auto [id, x, y] : std::vector<std::tuple<std::string, double, double>>{{"liked", 2, 0},
+                                                                              {"panned", 2, 0},
+                                                                              {"seen", 2, 0.1},
+                                                                              {"o1", -2, 0},
+                                                                              {"o2", 0, 2},
+                                                                              {"o3", 0, -2},
+                                                                              {"o4", -2, -2}}) {
     Item it;
     it.item_id = id;
     it.numeric = {x, y};

@@ -95,32 +95,58 @@ RunResult RunAvrec(const std::vector<std::string>& args, const std::string& inpu
     struct pollfd fds[3];
     int n = 0;
     int out_i = -1, err_i = -1, in_i = -1;
-    if (out_open) { fds[n] = {out_pipe[0], POLLIN, 0}; out_i = n++; }
-    if (err_open) { fds[n] = {err_pipe[0], POLLIN, 0}; err_i = n++; }
-    if (in_open) { fds[n] = {in_pipe[1], POLLOUT, 0}; in_i = n++; }
+    if (out_open) {
+      fds[n] = {out_pipe[0], POLLIN, 0};
+      out_i = n++;
+    }
+    if (err_open) {
+      fds[n] = {err_pipe[0], POLLIN, 0};
+      err_i = n++;
+    }
+    if (in_open) {
+      fds[n] = {in_pipe[1], POLLOUT, 0};
+      in_i = n++;
+    }
     if (poll(fds, n, -1) < 0) continue;
     if (out_i >= 0 && fds[out_i].revents) {
       ssize_t k = read(out_pipe[0], buf, sizeof buf);
-      if (k <= 0) { out_open = false; close(out_pipe[0]); } else { r.out.append(buf, k); }
+      if (k <= 0) {
+        out_open = false;
+        close(out_pipe[0]);
+      } else {
+        r.out.append(buf, k);
+      }
     }
     if (err_i >= 0 && fds[err_i].revents) {
       ssize_t k = read(err_pipe[0], buf, sizeof buf);
-      if (k <= 0) { err_open = false; close(err_pipe[0]); } else { r.err.append(buf, k); }
+      if (k <= 0) {
+        err_open = false;
+        close(err_pipe[0]);
+      } else {
+        r.err.append(buf, k);
+      }
     }
     if (in_i >= 0 && fds[in_i].revents) {
       ssize_t k = write(in_pipe[1], input.data() + written, input.size() - written);
-      if (k <= 0) { in_open = false; close(in_pipe[1]); }
-      else {
+      if (k <= 0) {
+        in_open = false;
+        close(in_pipe[1]);
+      } else {
         written += k;
-        if (written == input.size()) { in_open = false; close(in_pipe[1]); }
+        if (written == input.size()) {
+          in_open = false;
+          close(in_pipe[1]);
+        }
       }
     }
   }
   if (in_open) close(in_pipe[1]);
   int status = 0;
   waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  else if (WIFSIGNALED(status)) r.exit_code = -1000 - WTERMSIG(status);
+  if (WIFEXITED(status))
+    r.exit_code = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status))
+    r.exit_code = -1000 - WTERMSIG(status);
   return r;
 }
 

@@ -9,6 +9,7 @@
 
 #include "avrec/error.h"
 #include "avrec/io.h"
+#include "avrec/model.h"
 #include "test_util.h"
 
 namespace avrec {
@@ -44,8 +45,8 @@ void CheckGolden(const std::string& model_dir, const std::string& golden) {
     auto want = j["ids"].get<std::vector<int32_t>>();
     if (got != want) {
       ++bad;
-      ADD_FAILURE() << golden << ":" << n << ": " << line.substr(0, 120) << "\n  want " << Show(want)
-                    << "\n  got  " << Show(got);
+      ADD_FAILURE() << golden << ":" << n << ": " << line.substr(0, 120) << "\n  want " << Show(want) << "\n  got  "
+                    << Show(got);
     }
   }
   EXPECT_GT(n, 100);
@@ -53,7 +54,8 @@ void CheckGolden(const std::string& model_dir, const std::string& golden) {
 }
 
 TEST(WordPiece, MatchesReferenceGoldenMiniLM) {
-  CheckGolden(test::SourcePath("models/all-minilm-l6-v2"), test::SourcePath("tests/data/tokenizer/minilm.golden.jsonl"));
+  CheckGolden(test::SourcePath("models/all-minilm-l6-v2"),
+              test::SourcePath("tests/data/tokenizer/minilm.golden.jsonl"));
 }
 
 TEST(WordPiece, SpecialTokensAndTruncation) {

@@ -21,7 +21,7 @@ packages=(
 )
 if [ "${AVREC_TEST_PACKAGES:-0}" = 1 ]; then
   # Tool-time Python (reference tokenizers, export checks) and the fuzzer.
-  packages+=(python3-venv python3-pip python3-torch python3-numpy clang libclang-rt-14-dev)
+  packages+=(python3-venv python3-pip python3-torch python3-numpy clang libclang-rt-14-dev clang-format)
 fi
 
 missing=()

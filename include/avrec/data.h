@@ -64,7 +64,7 @@ void WriteReviews(const std::string& path, const std::vector<const Review*>& rev
 struct ItemSchemaOptions {
   std::map<std::string, std::string> numeric;      // column -> modality
   std::map<std::string, std::string> categorical;  // column -> modality ("" = from prefix)
-  char tag_separator = '|';                         // CSV tags field: "rock|live"
+  char tag_separator = '|';                        // CSV tags field: "rock|live"
 };
 
 struct FeatureColumn {
@@ -76,8 +76,8 @@ struct Item {
   std::string item_id;
   std::string title, description, kind;
   std::vector<std::string> tags;
-  std::vector<double> numeric;            // size = numeric_columns.size(); NaN = missing
-  std::vector<std::string> categorical;   // size = categorical_columns.size(); "" = missing
+  std::vector<double> numeric;           // size = numeric_columns.size(); NaN = missing
+  std::vector<std::string> categorical;  // size = categorical_columns.size(); "" = missing
   int64_t line = 0;
 };
 
@@ -85,9 +85,9 @@ struct ItemTable {
   std::string path;
   std::vector<FeatureColumn> numeric_columns;
   std::vector<FeatureColumn> categorical_columns;
-  std::vector<std::string> ignored_columns;  // present in the file, used for nothing
+  std::vector<std::string> ignored_columns;       // present in the file, used for nothing
   std::vector<std::string> inferred_categorical;  // undeclared columns whose values are all text
-  std::vector<Item> items;                   // file order, item_ids unique
+  std::vector<Item> items;                        // file order, item_ids unique
   int64_t records = 0;
   int64_t invalid = 0;
   int64_t missing_numeric = 0;  // missing numeric values (imputed later)

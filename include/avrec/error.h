@@ -22,8 +22,7 @@ enum class ExitCode : int {
 // user can act on (which file, line, field, what was expected).
 class Error : public std::runtime_error {
  public:
-  Error(ExitCode code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
+  Error(ExitCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
   ExitCode code() const { return code_; }
 
  private:
@@ -42,11 +41,10 @@ template <typename... Parts>
 
 // Internal invariant: a failure is a bug in avrec (exit 70), reported with the
 // expression and where it was checked.
-#define AVREC_CHECK(cond, ...)                                                 \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      ::avrec::Fail(::avrec::ExitCode::kSoftware, "internal error: check '",   \
-                    #cond, "' failed at ", __FILE__, ":", __LINE__, ": ",      \
-                    ##__VA_ARGS__);                                            \
-    }                                                                          \
+#define AVREC_CHECK(cond, ...)                                                                                     \
+  do {                                                                                                             \
+    if (!(cond)) {                                                                                                 \
+      ::avrec::Fail(::avrec::ExitCode::kSoftware, "internal error: check '", #cond, "' failed at ", __FILE__, ":", \
+                    __LINE__, ": ", ##__VA_ARGS__);                                                                \
+    }                                                                                                              \
   } while (0)

@@ -25,19 +25,19 @@ const char* SplitMethodName(SplitMethod m);
 
 struct SplitOptions {
   SplitMethod method = SplitMethod::kLeaveLast;
-  double quantile = 0.8;   // temporal: reviews at or before this time quantile train
-  int last = 1;            // leave-last: each user's last N reviews test
-  double fraction = 0.2;   // random: share of each user's reviews to test
-  uint64_t seed = 42;      // random
+  double quantile = 0.8;  // temporal: reviews at or before this time quantile train
+  int last = 1;           // leave-last: each user's last N reviews test
+  double fraction = 0.2;  // random: share of each user's reviews to test
+  uint64_t seed = 42;     // random
 
   void Describe(OptionSet* set);
   void Validate() const;  // Error(kUsage) naming the option
 };
 
 struct SplitResult {
-  std::vector<bool> is_test;          // per review, input order
-  int64_t untimed = 0;                // reviews without a timestamp (kept in train)
-  int64_t cut_time = 0;               // temporal: the cut
+  std::vector<bool> is_test;  // per review, input order
+  int64_t untimed = 0;        // reviews without a timestamp (kept in train)
+  int64_t cut_time = 0;       // temporal: the cut
   std::vector<std::string> test_only_users, test_only_items;
 };
 

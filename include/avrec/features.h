@@ -31,15 +31,15 @@ struct ModalityBlock {
 };
 
 struct FeatureReport {
-  int64_t imputed = 0;                      // missing numeric values filled with the median
+  int64_t imputed = 0;                        // missing numeric values filled with the median
   std::vector<std::string> constant_columns;  // no spread: contribute nothing
-  std::vector<std::string> zero_items;      // items whose whole vector is zero
-  int text_items = 0;                       // items with text embedded
+  std::vector<std::string> zero_items;        // items whose whole vector is zero
+  int text_items = 0;                         // items with text embedded
 };
 
 struct ItemMatrix {
-  std::vector<std::string> ids;        // sorted ascending; row i is ids[i]
-  RowMatrix vectors;                   // size n * d, rows NOT normalised overall
+  std::vector<std::string> ids;  // sorted ascending; row i is ids[i]
+  RowMatrix vectors;             // size n * d, rows NOT normalised overall
   std::vector<ModalityBlock> modalities;
   std::vector<std::string> column_names;  // size d: "audio.tempo", "visual.colour=red", "text[17]"
   FeatureReport report;

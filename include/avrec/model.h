@@ -7,39 +7,24 @@
 #include <string>
 #include <vector>
 
-namespace avrec {
+#include "avrec/tokenizer.h"
 
-struct TokenizerSpec {
-  std::string kind;  // "wordpiece" or "sentencepiece"
-  std::string file;  // absolute path of vocab.txt or the SentencePiece model
-  // WordPiece (BERT) settings, as the reference BertNormalizer names them.
-  bool clean_text = true;
-  bool chinese_chars = true;
-  bool strip_accents = true;
-  bool lowercase = true;
-  std::string continuing_prefix = "##";
-  int max_input_chars_per_word = 100;
-  // Special tokens: sequence start and end, padding, unknown. Occurrences of
-  // any of `added_tokens` in the raw text are kept whole as that token, as the
-  // reference tokenizers do.
-  std::string cls = "[CLS]", sep = "[SEP]", pad = "[PAD]", unk = "[UNK]";
-  std::vector<std::string> added_tokens;
-};
+namespace avrec {
 
 // How the model's output becomes avrec's output.
 struct ModelManifest {
-  std::string dir;                 // the model directory
+  std::string dir;  // the model directory
   std::string name;
-  std::string task;                // "sentiment" or "embedding"
-  std::string torchscript;         // absolute path of the TorchScript file
-  std::string sha256;              // expected SHA-256 of that file
+  std::string task;         // "sentiment" or "embedding"
+  std::string torchscript;  // absolute path of the TorchScript file
+  std::string sha256;       // expected SHA-256 of that file
   TokenizerSpec tokenizer;
-  int max_length = 512;            // tokens, special tokens included
-  std::vector<std::string> labels;       // logit order (sentiment)
-  std::vector<double> label_scores;      // score of each label in [-1, 1]
-  int embedding_dim = 0;           // embedding models: output width
-  std::vector<std::string> languages;    // e.g. ["en", "zh"]
-  nlohmann::json raw;              // the whole manifest
+  int max_length = 512;                // tokens, special tokens included
+  std::vector<std::string> labels;     // logit order (sentiment)
+  std::vector<double> label_scores;    // score of each label in [-1, 1]
+  int embedding_dim = 0;               // embedding models: output width
+  std::vector<std::string> languages;  // e.g. ["en", "zh"]
+  nlohmann::json raw;                  // the whole manifest
 };
 
 // Reads DIR/avrec-model.json. Throws Error(kNoInput) if DIR does not exist and

@@ -36,8 +36,8 @@ enum class Effect {
 };
 
 struct Option {
-  std::string flags;      // CLI11 style: "--top-n,-n"; "" = config file only
-  std::string key;        // dotted config key: "recommend.top_n"; "" = command line only
+  std::string flags;  // CLI11 style: "--top-n,-n"; "" = config file only
+  std::string key;    // dotted config key: "recommend.top_n"; "" = command line only
   std::string help;
   std::string type_name;  // shown in --help: INT, NUMBER, TEXT, PATH, ...
   OptionArity arity = OptionArity::kValue;

@@ -20,6 +20,7 @@
 
 #include "avrec/data.h"
 #include "avrec/encoder.h"
+#include "avrec/error.h"
 #include "avrec/features.h"
 #include "avrec/options.h"
 #include "avrec/output.h"
@@ -66,16 +67,16 @@ struct PipelineConfig {
   std::string workspace;  // SQLite workspace ("" = work from files)
   int threads = 0;        // worker threads for every stage; 0: all cores
   InputOptions inputs;
-  bool lenient = false;          // ingest: skip invalid rows
-  std::string sentiment_model;   // "" = the bundled default
-  EncoderOptions encoder;        // scoring (threads: from `threads`)
-  std::string score_out;         // score: JSON Lines of every review's sentiment
-  std::string scores;            // a score output file to use instead of the workspace's scores
+  bool lenient = false;         // ingest: skip invalid rows
+  std::string sentiment_model;  // "" = the bundled default
+  EncoderOptions encoder;       // scoring (threads: from `threads`)
+  std::string score_out;        // score: JSON Lines of every review's sentiment
+  std::string scores;           // a score output file to use instead of the workspace's scores
   ItemVectorOptions item_vectors;
   ProfileOptions profile;
-  std::string profile_out;       // profile: JSON Lines of user vectors
-  std::string profiles_in;       // recommend: user vectors from this profile file
-  RecommendOptions recommend;    // ranking (threads: from `threads`; allow/deny from the files below)
+  std::string profile_out;                   // profile: JSON Lines of user vectors
+  std::string profiles_in;                   // recommend: user vectors from this profile file
+  RecommendOptions recommend;                // ranking (threads: from `threads`; allow/deny from the files below)
   std::string allow_list, deny_list, users;  // files of item / user ids, one per line
   std::string shard;                         // "K/N": rank only users of shard K of N
   std::string out;                           // recommendations output
@@ -85,7 +86,7 @@ struct PipelineConfig {
   void DescribeWorkspace(OptionSet* set, const std::string& help);
   void DescribeThreads(OptionSet* set);
   void DescribeIngest(OptionSet* set);
-  void DescribeScore(OptionSet* set);        // model, encoder settings
+  void DescribeScore(OptionSet* set);  // model, encoder settings
   void DescribeScoreOut(OptionSet* set, const std::string& flag);
   void DescribeProfileOut(OptionSet* set, const std::string& flag);
   void DescribeModelInputs(OptionSet* set);  // scores file, model, item vectors, profile options
@@ -109,7 +110,7 @@ struct Dataset {
 struct SentimentResult {
   std::vector<Sentiment> per_review;  // aligned with the reviews scored (ScoreSentiment only)
   std::unordered_map<std::string, Sentiment> by_review;
-  std::vector<std::string> labels;      // the model's labels
+  std::vector<std::string> labels;       // the model's labels
   std::string model_name, model_sha256;  // provenance; model_name "from PATH" for a scores file
   SentimentStats stats;
   Precision precision = Precision::kFloat32;

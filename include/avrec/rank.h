@@ -18,8 +18,8 @@
 namespace avrec {
 
 struct Scored {
-  int item = -1;      // candidate column (see TopKOptions::candidates)
-  double score = 0;   // exact score
+  int item = -1;     // candidate column (see TopKOptions::candidates)
+  double score = 0;  // exact score
 };
 
 // Scores of users against candidate items.

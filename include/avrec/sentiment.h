@@ -15,10 +15,10 @@ class TextEncoder;
 class Workspace;
 
 struct Sentiment {
-  std::string label;                // argmax label, or "neutral" for an empty text
-  double score = 0;                 // SentimentScore(): sum of probability x label score, in [-1, 1]
-  std::vector<double> probs;        // label order of the model
-  std::vector<std::string> flags;   // "empty_text", "truncated", "split"
+  std::string label;               // argmax label, or "neutral" for an empty text
+  double score = 0;                // SentimentScore(): sum of probability x label score, in [-1, 1]
+  std::vector<double> probs;       // label order of the model
+  std::vector<std::string> flags;  // "empty_text", "truncated", "split"
 };
 
 struct SentimentStats {

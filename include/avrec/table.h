@@ -31,8 +31,8 @@ struct Cell {
   enum class Kind { kMissing, kNull, kText, kNumber, kBool, kList, kOther };
   Kind kind = Kind::kMissing;
   std::string text;
-  double number = 0;               // kNumber
-  std::vector<std::string> list;   // kList: a JSON array of strings
+  double number = 0;              // kNumber
+  std::vector<std::string> list;  // kList: a JSON array of strings
 };
 
 // A row: cells aligned with TableReader::columns(); cells past the end of the

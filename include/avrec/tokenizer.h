@@ -10,9 +10,25 @@
 #include <string_view>
 #include <vector>
 
-#include "avrec/model.h"
-
 namespace avrec {
+
+// What a model directory says about its tokenizer (docs/models.md).
+struct TokenizerSpec {
+  std::string kind;  // "wordpiece" or "sentencepiece"
+  std::string file;  // absolute path of vocab.txt or the SentencePiece model
+  // WordPiece (BERT) settings, as the reference BertNormalizer names them.
+  bool clean_text = true;
+  bool chinese_chars = true;
+  bool strip_accents = true;
+  bool lowercase = true;
+  std::string continuing_prefix = "##";
+  int max_input_chars_per_word = 100;
+  // Special tokens: sequence start and end, padding, unknown. Occurrences of
+  // any of `added_tokens` in the raw text are kept whole as that token, as the
+  // reference tokenizers do.
+  std::string cls = "[CLS]", sep = "[SEP]", pad = "[PAD]", unk = "[UNK]";
+  std::vector<std::string> added_tokens;
+};
 
 class Tokenizer {
  public:

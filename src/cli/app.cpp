@@ -54,8 +54,8 @@ void AddVerbs(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs) {
                          RunIngest);
   AddVerb<TokenizeCommand>(app, verbs, "tokenize",
                            "Token ids of texts read from stdin, one per line (the model's tokenizer)", RunTokenize);
-  AddVerb<ScoreCommand>(app, verbs, "score",
-                        "Sentiment of every review (BERT through libtorch), cached in a workspace", RunScore);
+  AddVerb<ScoreCommand>(app, verbs, "score", "Sentiment of every review (BERT through libtorch), cached in a workspace",
+                        RunScore);
   AddVerb<EmbedCommand>(app, verbs, "embed", "Text embeddings with a sentence-encoder model (JSON Lines out)",
                         RunEmbed);
   AddVerb<ProfileCommand>(app, verbs, "profile",
@@ -64,8 +64,8 @@ void AddVerbs(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs) {
   AddVerb<RecommendCommand>(app, verbs, "recommend",
                             "Top-N items per user with reasons (cosine of profiles and item vectors), as JSON",
                             RunRecommend);
-  AddVerb<SplitCommand>(app, verbs, "split",
-                        "Split a reviews file into train and test (temporal, leave-last, random)", RunSplit);
+  AddVerb<SplitCommand>(app, verbs, "split", "Split a reviews file into train and test (temporal, leave-last, random)",
+                        RunSplit);
   AddVerb<EvaluateCommand>(app, verbs, "evaluate",
                            "Top-k metrics of recommendations against held-out interactions (one flat JSON object)",
                            RunEvaluate);

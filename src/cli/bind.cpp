@@ -29,22 +29,31 @@ BoundOptions::BoundOptions(CLI::App* app, const OptionSet* set) : set_(set) {
       case OptionArity::kFlag:
       case OptionArity::kNegFlag: {
         const bool value = o.arity == OptionArity::kFlag;
-        opt = app->add_flag_callback(o.flags, [rows, value] {
-          for (const Option* r : rows()) r->from_json(nlohmann::json(value), "");
-        }, o.help);
+        opt = app->add_flag_callback(
+            o.flags,
+            [rows, value] {
+              for (const Option* r : rows()) r->from_json(nlohmann::json(value), "");
+            },
+            o.help);
         break;
       }
       case OptionArity::kValue:
-        opt = app->add_option_function<std::string>(o.flags, [rows](const std::string& v) {
-          for (const Option* r : rows()) r->from_text(v);
-        }, o.help);
+        opt = app->add_option_function<std::string>(
+            o.flags,
+            [rows](const std::string& v) {
+              for (const Option* r : rows()) r->from_text(v);
+            },
+            o.help);
         break;
       case OptionArity::kRepeated:
-        opt = app->add_option_function<std::vector<std::string>>(o.flags, [rows](const std::vector<std::string>& vs) {
-          for (const Option* r : rows()) {
-            for (const auto& v : vs) r->from_text(v);
-          }
-        }, o.help);
+        opt = app->add_option_function<std::vector<std::string>>(
+            o.flags,
+            [rows](const std::vector<std::string>& vs) {
+              for (const Option* r : rows()) {
+                for (const auto& v : vs) r->from_text(v);
+              }
+            },
+            o.help);
         opt->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
         break;
     }

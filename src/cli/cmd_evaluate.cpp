@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "avrec/numeric.h"
 #include "avrec/evaluate.h"
 #include "avrec/io.h"
 #include "avrec/log.h"
+#include "avrec/numeric.h"
 #include "cli/commands.h"
 
 namespace avrec::cli {
@@ -40,7 +40,8 @@ int RunSplit(const SplitCommand& o) {
   WriteReviews(o.test, test);
   spdlog::info("split ({}): {} train, {} test reviews{}", SplitMethodName(so.method), train.size(), test.size(),
                so.method == SplitMethod::kTemporal ? fmt::format(" (cut at {})", s.cut_time) : "");
-  if (s.untimed > 0) spdlog::warn("{} reviews have no timestamp (temporal: train; leave-last: ordered first)", s.untimed);
+  if (s.untimed > 0)
+    spdlog::warn("{} reviews have no timestamp (temporal: train; leave-last: ordered first)", s.untimed);
   spdlog::info("{} users and {} items appear only in test (cold for any model trained on train)",
                s.test_only_users.size(), s.test_only_items.size());
   return 0;
@@ -102,8 +103,8 @@ std::unordered_map<std::string, std::vector<std::string>> ReadRecs(const std::st
 }
 
 // Rows of a (user_id, item_id[, rating]) table.
-void ReadPairs(const std::string& path, const std::function<void(const std::string&, const std::string&,
-                                                                 std::optional<double>)>& fn) {
+void ReadPairs(const std::string& path,
+               const std::function<void(const std::string&, const std::string&, std::optional<double>)>& fn) {
   ProblemLog problems(100, PrintProblem);
   TableReader t(path, &problems);
   Row row;
@@ -117,8 +118,10 @@ void ReadPairs(const std::string& path, const std::function<void(const std::stri
     std::optional<double> rating;
     const Cell& c = row.at(t.column("rating"));
     double v;
-    if (c.kind == Cell::Kind::kNumber) rating = c.number;
-    else if (c.kind == Cell::Kind::kText && ParseFiniteDouble(c.text, &v)) rating = v;
+    if (c.kind == Cell::Kind::kNumber)
+      rating = c.number;
+    else if (c.kind == Cell::Kind::kText && ParseFiniteDouble(c.text, &v))
+      rating = v;
     fn(u, i, rating);
   }
   if (problems.count() > 0) Fail(ExitCode::kDataErr, path, ": ", problems.count(), " invalid rows");

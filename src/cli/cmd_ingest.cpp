@@ -52,7 +52,8 @@ void ValidateReviews(const InputOptions& in, const ItemTable* items, ProblemLog*
 
 int RunValidate(const ValidateCommand& o) {
   const InputOptions& in = o.config.inputs;
-  if (in.reviews.empty() && in.items.empty()) Fail(ExitCode::kUsage, "validate: give --reviews PATH and/or --items PATH");
+  if (in.reviews.empty() && in.items.empty())
+    Fail(ExitCode::kUsage, "validate: give --reviews PATH and/or --items PATH");
   in.Validate();
   ProblemLog problems(static_cast<size_t>(in.max_errors), PrintProblem);
   ItemTable items;

@@ -9,8 +9,7 @@ namespace avrec::cli {
 
 void RegisterRun(CLI::App* app, RunCommand* o) {
   app->add_option("--config", o->config, "Pipeline config file (JSON)")->required()->type_name("PATH");
-  app->add_option("--workspace,-w", o->workspace, "Workspace database file (overrides the config)")
-      ->type_name("PATH");
+  app->add_option("--workspace,-w", o->workspace, "Workspace database file (overrides the config)")->type_name("PATH");
   app->add_option("--out,-o", o->out, "Recommendations output file (overrides recommend.out)")->type_name("PATH");
   app->add_option("--threads", o->threads, "Worker threads (overrides threads; 0: all cores)");
   app->add_option("--set", o->set,

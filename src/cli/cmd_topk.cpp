@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
-#include "avrec/numeric.h"
 #include "avrec/io.h"
 #include "avrec/log.h"
+#include "avrec/numeric.h"
 #include "avrec/parallel.h"
 #include "avrec/rank.h"
 #include "avrec/table.h"
@@ -51,8 +51,9 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
       continue;
     }
     if (rec.fields.size() != cols) {
-      problems->Add(path, rec.line, "expected " + std::to_string(cols) + " fields (as in the header), found " +
-                                        std::to_string(rec.fields.size()));
+      problems->Add(path, rec.line,
+                    "expected " + std::to_string(cols) + " fields (as in the header), found " +
+                        std::to_string(rec.fields.size()));
       continue;
     }
     bool ok = true;
@@ -63,8 +64,9 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
       float v = 0;
       auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
       if (ec != std::errc() || p != f.data() + f.size() || !std::isfinite(v)) {
-        problems->Add(path, rec.line, "column " + std::to_string(j + 1) + ": expected a finite number, got '" +
-                                          std::string(f.substr(0, 30)) + "'");
+        problems->Add(path, rec.line,
+                      "column " + std::to_string(j + 1) + ": expected a finite number, got '" +
+                          std::string(f.substr(0, 30)) + "'");
         ok = false;
         break;
       }
@@ -109,14 +111,16 @@ void TopKCommand::Describe(OptionSet* s) {
 }
 
 int RunTopK(const TopKCommand& o) {
-  if (o.users.empty() || o.items.empty() || o.out.empty()) Fail(ExitCode::kUsage, "topk: give --users, --items and --out");
+  if (o.users.empty() || o.items.empty() || o.out.empty())
+    Fail(ExitCode::kUsage, "topk: give --users, --items and --out");
   const auto t0 = std::chrono::steady_clock::now();
   ProblemLog problems(100, PrintProblem);
   Vectors users = ReadVectors(o.users, &problems);
   Vectors items = ReadVectors(o.items, &problems);
   if (problems.count() == 0 && users.m.cols() != items.m.cols() && !users.ids.empty() && !items.ids.empty()) {
-    problems.Add(o.items, 1, "vectors have " + std::to_string(items.m.cols()) + " dimensions, the users' have " +
-                                 std::to_string(users.m.cols()));
+    problems.Add(o.items, 1,
+                 "vectors have " + std::to_string(items.m.cols()) + " dimensions, the users' have " +
+                     std::to_string(users.m.cols()));
   }
   // Items in id order (ties are broken by item id); duplicate ids are errors.
   std::vector<size_t> order(items.ids.size());
@@ -147,25 +151,26 @@ int RunTopK(const TopKCommand& o) {
   AtomicFile out(o.out);
   std::string buf;
   const std::vector<int> none;
-  SelectTopK(source, to, [&](int) -> const std::vector<int>& { return none; },
-             [&](int u, const std::vector<Scored>& best) {
-               buf += "{\"id\":";
-               buf += nlohmann::json(users.ids[static_cast<size_t>(u)]).dump();
-               buf += ",\"items\":[";
-               for (size_t r = 0; r < best.size(); ++r) {
-                 if (r > 0) buf += ',';
-                 buf += "{\"item_id\":";
-                 buf += escaped[static_cast<size_t>(best[r].item)];
-                 buf += ",\"score\":";
-                 AppendScore(&buf, best[r].score);
-                 buf += '}';
-               }
-               buf += "]}\n";
-               if (buf.size() > (1 << 22)) {
-                 out.Write(buf);
-                 buf.clear();
-               }
-             });
+  SelectTopK(
+      source, to, [&](int) -> const std::vector<int>& { return none; },
+      [&](int u, const std::vector<Scored>& best) {
+        buf += "{\"id\":";
+        buf += nlohmann::json(users.ids[static_cast<size_t>(u)]).dump();
+        buf += ",\"items\":[";
+        for (size_t r = 0; r < best.size(); ++r) {
+          if (r > 0) buf += ',';
+          buf += "{\"item_id\":";
+          buf += escaped[static_cast<size_t>(best[r].item)];
+          buf += ",\"score\":";
+          AppendScore(&buf, best[r].score);
+          buf += '}';
+        }
+        buf += "]}\n";
+        if (buf.size() > (1 << 22)) {
+          out.Write(buf);
+          buf.clear();
+        }
+      });
   out.Write(buf);
   out.Commit();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -1,3 +1,5 @@
+#include "avrec/hash.h"
+
 #include <openssl/evp.h>
 
 #include <cerrno>
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "avrec/error.h"
-#include "avrec/hash.h"
 
 namespace avrec {
 

@@ -27,8 +27,8 @@ class JsonFormatter : public spdlog::formatter {
     std::tm tm;
     gmtime_r(&t, &tm);
     char ts[80];
-    std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
     nlohmann::ordered_json j;
     j["time"] = ts;
     auto level = spdlog::level::to_string_view(msg.level);
@@ -123,8 +123,8 @@ void Progress::Draw(bool final) {
     int s = static_cast<int>((total_ - done_) / rate);
     std::snprintf(eta, sizeof eta, " ETA %d:%02d", s / 60, s % 60);
   }
-  std::fprintf(stderr, "\r%s [%s] %lld/%lld %.0f/s%s\033[K", label_.c_str(), bar.c_str(),
-               static_cast<long long>(done_), static_cast<long long>(total_), rate, eta);
+  std::fprintf(stderr, "\r%s [%s] %lld/%lld %.0f/s%s\033[K", label_.c_str(), bar.c_str(), static_cast<long long>(done_),
+               static_cast<long long>(total_), rate, eta);
   std::fflush(stderr);
 }
 

@@ -50,11 +50,12 @@ Int ParseInteger(const std::string& name, const std::string& text) {
 template <typename Int>
 Int JsonInteger(const std::string& name, const nlohmann::json& v) {
   if (!v.is_number_integer()) Expected(name, "an integer", v);
-  const bool fits = v.is_number_unsigned()
-                        ? v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<Int>::max())
-                        : (v.get<int64_t>() >= static_cast<int64_t>(std::numeric_limits<Int>::min()) &&
-                           (std::is_unsigned_v<Int> ? v.get<int64_t>() >= 0
-                                                    : v.get<int64_t>() <= static_cast<int64_t>(std::numeric_limits<Int>::max())));
+  const bool fits =
+      v.is_number_unsigned()
+          ? v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<Int>::max())
+          : (v.get<int64_t>() >= static_cast<int64_t>(std::numeric_limits<Int>::min()) &&
+             (std::is_unsigned_v<Int> ? v.get<int64_t>() >= 0
+                                      : v.get<int64_t>() <= static_cast<int64_t>(std::numeric_limits<Int>::max())));
   if (!fits) {
     Fail(ExitCode::kUsage, name, ": expected an integer from ", std::numeric_limits<Int>::min(), " to ",
          std::numeric_limits<Int>::max(), ", found ", Found(v));
@@ -83,18 +84,28 @@ std::pair<std::string, std::string> SplitAssignment(const std::string& text) {
 
 }  // namespace
 
+namespace {
+
+// 1000, 0.5, 1e+308: integral values without ".0".
+std::string Number(double x) {
+  if (std::isfinite(x) && std::fabs(x) < 1e15 && x == std::floor(x)) return std::to_string(static_cast<int64_t>(x));
+  return nlohmann::json(x).dump();
+}
+
+}  // namespace
+
 void CheckRange(const std::string& name, double value, Range range) {
   if (!std::isfinite(value)) Fail(ExitCode::kUsage, name, ": expected a finite number, got ", value);
   if (value < range.min || value > range.max) {
     std::string want;
     if (range.min > -std::numeric_limits<double>::max() && range.max < std::numeric_limits<double>::max()) {
-      want = "a number from " + nlohmann::json(range.min).dump() + " to " + nlohmann::json(range.max).dump();
+      want = "a number from " + Number(range.min) + " to " + Number(range.max);
     } else if (range.min > -std::numeric_limits<double>::max()) {
-      want = "at least " + nlohmann::json(range.min).dump();
+      want = "at least " + Number(range.min);
     } else {
-      want = "at most " + nlohmann::json(range.max).dump();
+      want = "at most " + Number(range.max);
     }
-    Fail(ExitCode::kUsage, name, ": expected ", want, ", got ", nlohmann::json(value).dump());
+    Fail(ExitCode::kUsage, name, ": expected ", want, ", got ", Number(value));
   }
 }
 
@@ -131,18 +142,30 @@ void FromJson<bool>(const std::string& name, const nlohmann::json& v, bool* f) {
   *f = v.get<bool>();
 }
 template <>
-nlohmann::json ToJson<bool>(const bool& f) { return f; }
+nlohmann::json ToJson<bool>(const bool& f) {
+  return f;
+}
 template <>
-const char* TypeName<bool>() { return "BOOL"; }
+const char* TypeName<bool>() {
+  return "BOOL";
+}
 
 template <>
-void FromText<int>(const std::string& name, const std::string& t, int* f) { *f = ParseInteger<int>(name, t); }
+void FromText<int>(const std::string& name, const std::string& t, int* f) {
+  *f = ParseInteger<int>(name, t);
+}
 template <>
-void FromJson<int>(const std::string& name, const nlohmann::json& v, int* f) { *f = JsonInteger<int>(name, v); }
+void FromJson<int>(const std::string& name, const nlohmann::json& v, int* f) {
+  *f = JsonInteger<int>(name, v);
+}
 template <>
-nlohmann::json ToJson<int>(const int& f) { return f; }
+nlohmann::json ToJson<int>(const int& f) {
+  return f;
+}
 template <>
-const char* TypeName<int>() { return "INT"; }
+const char* TypeName<int>() {
+  return "INT";
+}
 
 template <>
 void FromText<int64_t>(const std::string& name, const std::string& t, int64_t* f) {
@@ -153,9 +176,13 @@ void FromJson<int64_t>(const std::string& name, const nlohmann::json& v, int64_t
   *f = JsonInteger<int64_t>(name, v);
 }
 template <>
-nlohmann::json ToJson<int64_t>(const int64_t& f) { return f; }
+nlohmann::json ToJson<int64_t>(const int64_t& f) {
+  return f;
+}
 template <>
-const char* TypeName<int64_t>() { return "INT"; }
+const char* TypeName<int64_t>() {
+  return "INT";
+}
 
 template <>
 void FromText<uint64_t>(const std::string& name, const std::string& t, uint64_t* f) {
@@ -166,18 +193,30 @@ void FromJson<uint64_t>(const std::string& name, const nlohmann::json& v, uint64
   *f = JsonInteger<uint64_t>(name, v);
 }
 template <>
-nlohmann::json ToJson<uint64_t>(const uint64_t& f) { return f; }
+nlohmann::json ToJson<uint64_t>(const uint64_t& f) {
+  return f;
+}
 template <>
-const char* TypeName<uint64_t>() { return "UINT"; }
+const char* TypeName<uint64_t>() {
+  return "UINT";
+}
 
 template <>
-void FromText<double>(const std::string& name, const std::string& t, double* f) { *f = ParseNumber(name, t); }
+void FromText<double>(const std::string& name, const std::string& t, double* f) {
+  *f = ParseNumber(name, t);
+}
 template <>
-void FromJson<double>(const std::string& name, const nlohmann::json& v, double* f) { *f = JsonNumber(name, v); }
+void FromJson<double>(const std::string& name, const nlohmann::json& v, double* f) {
+  *f = JsonNumber(name, v);
+}
 template <>
-nlohmann::json ToJson<double>(const double& f) { return f; }
+nlohmann::json ToJson<double>(const double& f) {
+  return f;
+}
 template <>
-const char* TypeName<double>() { return "NUMBER"; }
+const char* TypeName<double>() {
+  return "NUMBER";
+}
 
 template <>
 void FromText<std::optional<double>>(const std::string& name, const std::string& t, std::optional<double>* f) {
@@ -196,18 +235,26 @@ nlohmann::json ToJson<std::optional<double>>(const std::optional<double>& f) {
   return f ? nlohmann::json(*f) : nlohmann::json(nullptr);
 }
 template <>
-const char* TypeName<std::optional<double>>() { return "NUMBER"; }
+const char* TypeName<std::optional<double>>() {
+  return "NUMBER";
+}
 
 template <>
-void FromText<std::string>(const std::string&, const std::string& t, std::string* f) { *f = t; }
+void FromText<std::string>(const std::string&, const std::string& t, std::string* f) {
+  *f = t;
+}
 template <>
 void FromJson<std::string>(const std::string& name, const nlohmann::json& v, std::string* f) {
   *f = JsonString(name, v);
 }
 template <>
-nlohmann::json ToJson<std::string>(const std::string& f) { return f; }
+nlohmann::json ToJson<std::string>(const std::string& f) {
+  return f;
+}
 template <>
-const char* TypeName<std::string>() { return "TEXT"; }
+const char* TypeName<std::string>() {
+  return "TEXT";
+}
 
 template <>
 void FromText<std::vector<int>>(const std::string& name, const std::string& t, std::vector<int>* f) {
@@ -223,25 +270,32 @@ void FromJson<std::vector<int>>(const std::string& name, const nlohmann::json& v
   for (const auto& e : v) f->push_back(JsonInteger<int>(name, e));
 }
 template <>
-nlohmann::json ToJson<std::vector<int>>(const std::vector<int>& f) { return f; }
+nlohmann::json ToJson<std::vector<int>>(const std::vector<int>& f) {
+  return f;
+}
 template <>
-const char* TypeName<std::vector<int>>() { return "INT"; }
+const char* TypeName<std::vector<int>>() {
+  return "INT";
+}
 
 template <>
 void FromText<std::vector<std::string>>(const std::string&, const std::string& t, std::vector<std::string>* f) {
   f->push_back(t);
 }
 template <>
-void FromJson<std::vector<std::string>>(const std::string& name, const nlohmann::json& v,
-                                        std::vector<std::string>* f) {
+void FromJson<std::vector<std::string>>(const std::string& name, const nlohmann::json& v, std::vector<std::string>* f) {
   f->clear();
   if (!v.is_array()) Expected(name, "a list of text values", v);
   for (const auto& e : v) f->push_back(JsonString(name, e));
 }
 template <>
-nlohmann::json ToJson<std::vector<std::string>>(const std::vector<std::string>& f) { return f; }
+nlohmann::json ToJson<std::vector<std::string>>(const std::vector<std::string>& f) {
+  return f;
+}
 template <>
-const char* TypeName<std::vector<std::string>>() { return "TEXT"; }
+const char* TypeName<std::vector<std::string>>() {
+  return "TEXT";
+}
 
 template <>
 void FromText<std::map<std::string, double>>(const std::string& name, const std::string& t,
@@ -260,9 +314,13 @@ void FromJson<std::map<std::string, double>>(const std::string& name, const nloh
   for (auto it = v.begin(); it != v.end(); ++it) (*f)[it.key()] = JsonNumber(name + "." + it.key(), it.value());
 }
 template <>
-nlohmann::json ToJson<std::map<std::string, double>>(const std::map<std::string, double>& f) { return f; }
+nlohmann::json ToJson<std::map<std::string, double>>(const std::map<std::string, double>& f) {
+  return f;
+}
 template <>
-const char* TypeName<std::map<std::string, double>>() { return "NAME=NUMBER"; }
+const char* TypeName<std::map<std::string, double>>() {
+  return "NAME=NUMBER";
+}
 
 template <>
 void FromText<std::map<std::string, std::string>>(const std::string& name, const std::string& t,
@@ -283,9 +341,13 @@ void FromJson<std::map<std::string, std::string>>(const std::string& name, const
   }
 }
 template <>
-nlohmann::json ToJson<std::map<std::string, std::string>>(const std::map<std::string, std::string>& f) { return f; }
+nlohmann::json ToJson<std::map<std::string, std::string>>(const std::map<std::string, std::string>& f) {
+  return f;
+}
 template <>
-const char* TypeName<std::map<std::string, std::string>>() { return "COL[=MODALITY]"; }
+const char* TypeName<std::map<std::string, std::string>>() {
+  return "COL[=MODALITY]";
+}
 
 }  // namespace options_detail
 
@@ -326,8 +388,8 @@ Option& OptionSet::AddFlag(const std::string& flags, const std::string& key, boo
   return o;
 }
 
-Option& OptionSet::AddNegFlag(const std::string& flags, const std::string& key, bool* field,
-                              const std::string& help, Effect effect) {
+Option& OptionSet::AddNegFlag(const std::string& flags, const std::string& key, bool* field, const std::string& help,
+                              Effect effect) {
   Option& o = Add(flags, key, field, help, effect);
   o.arity = OptionArity::kNegFlag;
   return o;

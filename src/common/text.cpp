@@ -69,13 +69,26 @@ std::string EscapeForMessage(std::string_view s, size_t max_chars) {
     }
     ++i;
     switch (c) {
-      case '\n': out += "\\n"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\0': out += "\\0"; continue;
-      case '\'': out += "\\'"; continue;
-      case '\\': out += "\\\\"; continue;
-      default: break;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\0':
+        out += "\\0";
+        continue;
+      case '\'':
+        out += "\\'";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      default:
+        break;
     }
     if (n == 1 && c >= 0x20 && c != 0x7F) {
       out += static_cast<char>(c);

@@ -1,10 +1,12 @@
 #include <cctype>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <unordered_map>
 
 #include "avrec/data.h"
 #include "avrec/error.h"
+#include "avrec/text.h"
 
 namespace avrec {
 
@@ -23,13 +25,7 @@ std::string Prefix(const std::string& name) {
   return name.substr(0, dot);
 }
 
-std::string Shown(const std::string& s) {
-  std::string t = s.size() > 40 ? s.substr(0, 40) + "..." : s;
-  for (char& c : t) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  }
-  return "'" + t + "'";
-}
+std::string Shown(const std::string& s) { return EscapeForMessage(s, 40); }
 
 bool IsNonFiniteSpelling(const std::string& s) {
   std::string low;
@@ -66,6 +62,171 @@ void ItemTable::BuildIndex() {
   for (size_t i = 0; i < items.size(); ++i) index_.emplace(items[i].item_id, static_cast<int>(i));
 }
 
+namespace {
+
+std::string ModalityOf(const std::string& name, const std::string& declared) {
+  return !declared.empty() ? declared : !Prefix(name).empty() ? Prefix(name) : "other";
+}
+
+// Whether every non-blank value of a column is text that is not a number
+// (then an undeclared prefixed column holds categories, e.g. a colour name).
+bool AllText(const std::vector<Row>& rows, int col) {
+  bool any = false;
+  for (const Row& r : rows) {
+    const Cell& c = r.at(col);
+    if (CellIsBlank(c)) continue;
+    double v;
+    if (c.kind != Cell::Kind::kText || ParseFiniteDouble(c.text, &v) || IsNonFiniteSpelling(c.text)) return false;
+    any = true;
+  }
+  return any;
+}
+
+ColumnRole AssignRole(const std::string& name, int col, const std::vector<Row>& rows, const ItemSchemaOptions& schema,
+                      ItemTable* out) {
+  ColumnRole r;
+  const auto feature = [&](std::vector<FeatureColumn>* list, Role role, const std::string& modality) {
+    r.role = role;
+    r.feature = static_cast<int>(list->size());
+    list->push_back({name, modality});
+  };
+  if (name == "item_id") {
+    r.role = Role::kId;
+  } else if (name == "title") {
+    r.role = Role::kTitle;
+  } else if (name == "tags") {
+    r.role = Role::kTags;
+  } else if (name == "description") {
+    r.role = Role::kDescription;
+  } else if (name == "kind") {
+    r.role = Role::kKind;
+  } else if (auto c = schema.categorical.find(name); c != schema.categorical.end()) {
+    feature(&out->categorical_columns, Role::kCategorical, ModalityOf(name, c->second));
+  } else if (auto n = schema.numeric.find(name); n != schema.numeric.end()) {
+    feature(&out->numeric_columns, Role::kNumeric, ModalityOf(name, n->second));
+  } else if (!Prefix(name).empty() && AllText(rows, col)) {
+    feature(&out->categorical_columns, Role::kCategorical, Prefix(name));
+    out->inferred_categorical.push_back(name);
+  } else if (!Prefix(name).empty()) {
+    feature(&out->numeric_columns, Role::kNumeric, Prefix(name));
+  } else {
+    r.role = Role::kIgnored;
+    if (!name.empty()) out->ignored_columns.push_back(name);
+  }
+  return r;
+}
+
+using Complaint = std::function<void(const std::string&)>;
+
+void ReadTextField(const Cell& c, const std::string& name, const Complaint& bad, std::string* dst) {
+  if (CellIsBlank(c)) return;
+  if (c.kind != Cell::Kind::kText) {
+    bad("field '" + name + "': expected text");
+  } else {
+    *dst = c.text;
+  }
+}
+
+void ReadTags(const Cell& c, char separator, const Complaint& bad, std::vector<std::string>* tags) {
+  if (c.kind == Cell::Kind::kList) {
+    for (const auto& t : c.list) {
+      if (!Trim(t).empty()) tags->emplace_back(Trim(t));
+    }
+  } else if (!CellIsBlank(c)) {
+    if (c.kind != Cell::Kind::kText) {
+      bad("field 'tags': expected text or a list of strings");
+    } else {
+      *tags = SplitTags(c.text, separator);
+    }
+  }
+}
+
+void ReadNumber(const Cell& c, const std::string& name, const Complaint& bad, double* dst) {
+  double v;
+  if (CellIsBlank(c)) return;  // missing: stays NaN, imputed by the feature stage
+  if (c.kind == Cell::Kind::kNumber) {
+    *dst = c.number;
+  } else if (c.kind == Cell::Kind::kText && ParseFiniteDouble(c.text, &v)) {
+    *dst = v;
+  } else {
+    std::string msg = "field '" + name + "': expected a finite number, got " + Shown(c.text);
+    if (c.kind == Cell::Kind::kText && !IsNonFiniteSpelling(c.text)) {
+      msg += " (if this column holds categories, declare it categorical)";
+    }
+    bad(msg);
+  }
+}
+
+void ReadCategory(const Cell& c, const std::string& name, const Complaint& bad, std::string* dst) {
+  if (CellIsBlank(c)) return;
+  if (c.kind == Cell::Kind::kText || c.kind == Cell::Kind::kNumber || c.kind == Cell::Kind::kBool) {
+    *dst = std::string(Trim(c.text));
+  } else {
+    bad("field '" + name + "': expected a category (text)");
+  }
+}
+
+// One row into *item; complaints go to `bad`. Returns whether it had an
+// item_id field.
+bool ReadItemRow(const Row& row, const std::vector<std::string>& columns, const std::vector<ColumnRole>& roles,
+                 const ItemSchemaOptions& schema, const Complaint& bad, Item* item) {
+  bool has_id = false;
+  for (size_t col = 0; col < row.cells.size() && col < roles.size(); ++col) {
+    const Cell& c = row.cells[col];
+    const std::string& name = columns[col];
+    const ColumnRole& role = roles[col];
+    switch (role.role) {
+      case Role::kId:
+        if (c.kind == Cell::Kind::kMissing) break;
+        has_id = true;
+        if (!CellAsId(c, &item->item_id)) {
+          bad("field 'item_id': expected a string id");
+        } else if (item->item_id.empty()) {
+          bad("field 'item_id' is empty");
+        }
+        break;
+      case Role::kTitle:
+        ReadTextField(c, name, bad, &item->title);
+        break;
+      case Role::kDescription:
+        ReadTextField(c, name, bad, &item->description);
+        break;
+      case Role::kKind:
+        ReadTextField(c, name, bad, &item->kind);
+        break;
+      case Role::kTags:
+        ReadTags(c, schema.tag_separator, bad, &item->tags);
+        break;
+      case Role::kNumeric:
+        ReadNumber(c, name, bad, &item->numeric[role.feature]);
+        break;
+      case Role::kCategorical:
+        ReadCategory(c, name, bad, &item->categorical[role.feature]);
+        break;
+      default:
+        break;
+    }
+  }
+  return has_id;
+}
+
+// JSON Lines: columns first seen late are missing in earlier items; counts.
+void FinishTable(int64_t records, ItemTable* out) {
+  for (Item& item : out->items) {
+    item.numeric.resize(out->numeric_columns.size(), std::numeric_limits<double>::quiet_NaN());
+    item.categorical.resize(out->categorical_columns.size());
+  }
+  out->records = records;
+  out->invalid = out->records - static_cast<int64_t>(out->items.size());
+  out->missing_numeric = 0;
+  for (const Item& item : out->items) {
+    for (double v : item.numeric) out->missing_numeric += std::isnan(v) ? 1 : 0;
+  }
+  out->BuildIndex();
+}
+
+}  // namespace
+
 ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, ProblemLog* problems) {
   ItemTable out;
   out.path = path;
@@ -77,162 +238,29 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
   }
   // Pass 1: read every row, so that column types can be decided from all values.
   std::vector<Row> rows;
-  {
-    Row row;
-    while (table.Next(&row)) rows.push_back(row);
-  }
-  // A prefixed column nobody declared is numeric, unless every value in it is
-  // text that is not a number (then it holds categories, e.g. a colour name).
-  const auto all_text = [&](int col) {
-    bool any = false;
-    for (const Row& r : rows) {
-      const Cell& c = r.at(col);
-      if (CellIsBlank(c)) continue;
-      double v;
-      if (c.kind != Cell::Kind::kText || ParseFiniteDouble(c.text, &v) || IsNonFiniteSpelling(c.text)) return false;
-      any = true;
-    }
-    return any;
-  };
+  for (Row row; table.Next(&row);) rows.push_back(row);
   std::vector<ColumnRole> roles;
   for (size_t col = 0; col < table.columns().size(); ++col) {
-    const std::string& name = table.columns()[col];
-    ColumnRole r;
-    if (name == "item_id") r.role = Role::kId;
-    else if (name == "title") r.role = Role::kTitle;
-    else if (name == "tags") r.role = Role::kTags;
-    else if (name == "description") r.role = Role::kDescription;
-    else if (name == "kind") r.role = Role::kKind;
-    else if (auto c = schema.categorical.find(name); c != schema.categorical.end()) {
-      r.role = Role::kCategorical;
-      std::string modality = !c->second.empty() ? c->second : !Prefix(name).empty() ? Prefix(name) : "other";
-      r.feature = static_cast<int>(out.categorical_columns.size());
-      out.categorical_columns.push_back({name, modality});
-    } else if (auto n = schema.numeric.find(name); n != schema.numeric.end()) {
-      r.role = Role::kNumeric;
-      std::string modality = !n->second.empty() ? n->second : !Prefix(name).empty() ? Prefix(name) : "other";
-      r.feature = static_cast<int>(out.numeric_columns.size());
-      out.numeric_columns.push_back({name, modality});
-    } else if (!Prefix(name).empty() && all_text(static_cast<int>(col))) {
-      r.role = Role::kCategorical;
-      r.feature = static_cast<int>(out.categorical_columns.size());
-      out.categorical_columns.push_back({name, Prefix(name)});
-      out.inferred_categorical.push_back(name);
-    } else if (!Prefix(name).empty()) {
-      r.role = Role::kNumeric;
-      r.feature = static_cast<int>(out.numeric_columns.size());
-      out.numeric_columns.push_back({name, Prefix(name)});
-    } else {
-      r.role = Role::kIgnored;
-      if (!name.empty()) out.ignored_columns.push_back(name);
-    }
-    roles.push_back(r);
+    roles.push_back(AssignRole(table.columns()[col], static_cast<int>(col), rows, schema, &out));
   }
-
   // Pass 2: convert and validate.
   std::unordered_map<std::string, int64_t> seen;
-  const double kNaN = std::numeric_limits<double>::quiet_NaN();
   for (const Row& row : rows) {
-    size_t before = problems->count();
-    const auto bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
+    const size_t before = problems->count();
+    const Complaint bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
     Item item;
     item.line = row.line;
-    item.numeric.assign(out.numeric_columns.size(), kNaN);
+    item.numeric.assign(out.numeric_columns.size(), std::numeric_limits<double>::quiet_NaN());
     item.categorical.assign(out.categorical_columns.size(), "");
-    bool has_id = false;
-    for (size_t col = 0; col < row.cells.size() && col < roles.size(); ++col) {
-      const Cell& c = row.cells[col];
-      const std::string& name = table.columns()[col];
-      const ColumnRole& role = roles[col];
-      const auto text_value = [&](std::string* dst) {
-        if (CellIsBlank(c)) return;
-        if (c.kind != Cell::Kind::kText) {
-          bad("field '" + name + "': expected text");
-        } else {
-          *dst = c.text;
-        }
-      };
-      switch (role.role) {
-        case Role::kId:
-          if (c.kind == Cell::Kind::kMissing) break;
-          has_id = true;
-          if (!CellAsId(c, &item.item_id)) {
-            bad("field 'item_id': expected a string id");
-          } else if (item.item_id.empty()) {
-            bad("field 'item_id' is empty");
-          }
-          break;
-        case Role::kTitle: text_value(&item.title); break;
-        case Role::kDescription: text_value(&item.description); break;
-        case Role::kKind: text_value(&item.kind); break;
-        case Role::kTags:
-          if (c.kind == Cell::Kind::kList) {
-            for (const auto& t : c.list) {
-              if (!Trim(t).empty()) item.tags.emplace_back(Trim(t));
-            }
-          } else if (!CellIsBlank(c)) {
-            if (c.kind != Cell::Kind::kText) {
-              bad("field 'tags': expected text or a list of strings");
-            } else {
-              item.tags = SplitTags(c.text, schema.tag_separator);
-            }
-          }
-          break;
-        case Role::kNumeric: {
-          double v;
-          if (CellIsBlank(c)) {
-            // missing: stays NaN, imputed by the feature stage
-          } else if (c.kind == Cell::Kind::kNumber) {
-            item.numeric[role.feature] = c.number;
-          } else if (c.kind == Cell::Kind::kText && ParseFiniteDouble(c.text, &v)) {
-            item.numeric[role.feature] = v;
-          } else {
-            std::string msg = "field '" + name + "': expected a finite number, got " + Shown(c.text);
-            if (c.kind == Cell::Kind::kText && !IsNonFiniteSpelling(c.text)) {
-              msg += " (if this column holds categories, declare it categorical)";
-            }
-            bad(msg);
-          }
-          break;
-        }
-        case Role::kCategorical:
-          if (!CellIsBlank(c)) {
-            if (c.kind == Cell::Kind::kText || c.kind == Cell::Kind::kNumber || c.kind == Cell::Kind::kBool) {
-              item.categorical[role.feature] = std::string(Trim(c.text));
-            } else {
-              bad("field '" + name + "': expected a category (text)");
-            }
-          }
-          break;
-        default:
-          break;
-      }
-    }
-    if (!has_id) bad("missing required field 'item_id'");
+    if (!ReadItemRow(row, table.columns(), roles, schema, bad, &item)) bad("missing required field 'item_id'");
     if (problems->count() == before && !item.item_id.empty()) {
       auto [it, inserted] = seen.emplace(item.item_id, row.line);
       if (!inserted) bad("duplicate item_id '" + item.item_id + "' (first on line " + std::to_string(it->second) + ")");
     }
-    if (problems->count() != before) {
-      ++out.invalid;
-      continue;
-    }
-    out.items.push_back(std::move(item));
+    if (problems->count() == before) out.items.push_back(std::move(item));
   }
-  // JSON Lines: columns first seen late are missing in earlier items.
-  for (Item& item : out.items) {
-    item.numeric.resize(out.numeric_columns.size(), kNaN);
-    item.categorical.resize(out.categorical_columns.size());
-  }
-  out.records = table.records_read();
-  out.invalid = out.records - static_cast<int64_t>(out.items.size());
-  out.missing_numeric = 0;
-  for (const Item& item : out.items) {
-    for (double v : item.numeric) out.missing_numeric += std::isnan(v) ? 1 : 0;
-  }
-  out.BuildIndex();
+  FinishTable(table.records_read(), &out);
   return out;
 }
 
 }  // namespace avrec
-

@@ -1,9 +1,11 @@
 #include <cmath>
+#include <functional>
 #include <unordered_map>
 
 #include "avrec/data.h"
 #include "avrec/error.h"
 #include "avrec/hash.h"
+#include "avrec/text.h"
 
 namespace avrec {
 
@@ -11,23 +13,22 @@ namespace {
 
 constexpr const char* kRequired[] = {"user_id", "item_id", "text"};
 
-std::string Shown(const Cell& c) {
-  std::string s = c.kind == Cell::Kind::kText ? c.text : c.text;
-  if (s.size() > 40) s = s.substr(0, 40) + "...";
-  for (char& ch : s) {
-    if (static_cast<unsigned char>(ch) < 0x20) ch = ' ';
-  }
-  return "'" + s + "'";
-}
+std::string Shown(const Cell& c) { return EscapeForMessage(c.text, 40); }
 
 const char* KindName(Cell::Kind k) {
   switch (k) {
-    case Cell::Kind::kNumber: return "a number";
-    case Cell::Kind::kBool: return "a boolean";
-    case Cell::Kind::kList: return "a list";
-    case Cell::Kind::kOther: return "an object or a list";
-    case Cell::Kind::kNull: return "null";
-    default: return "text";
+    case Cell::Kind::kNumber:
+      return "a number";
+    case Cell::Kind::kBool:
+      return "a boolean";
+    case Cell::Kind::kList:
+      return "a list";
+    case Cell::Kind::kOther:
+      return "an object or a list";
+    case Cell::Kind::kNull:
+      return "null";
+    default:
+      return "text";
   }
 }
 
@@ -44,95 +45,106 @@ std::string DeriveReviewId(const Review& r) {
   return "h" + Sha256Hex(key).substr(0, 16);
 }
 
+namespace {
+
+using Complaint = std::function<void(const std::string&)>;
+
+// CSV/TSV: the required columns are in the header (else reported).
+bool HasRequiredColumns(const TableReader& table, ProblemLog* problems) {
+  if (table.format() == TableFormat::kJsonl) return true;
+  for (const char* name : kRequired) {
+    if (table.column(name) < 0) {
+      std::string cols;
+      for (const auto& c : table.columns()) cols += (cols.empty() ? "" : ", ") + c;
+      problems->Add(table.path(), 1,
+                    std::string("missing required column '") + name + "' (the header has: " + cols + ")");
+      return false;
+    }
+  }
+  return true;
+}
+
+void ReadId(const Cell& c, const char* name, const Complaint& bad, std::string* out) {
+  if (c.kind == Cell::Kind::kMissing) {
+    bad(std::string("missing required field '") + name + "'");
+  } else if (!CellAsId(c, out)) {
+    bad(std::string("field '") + name + "': expected a string id, found " + KindName(c.kind));
+  } else if (out->empty()) {
+    bad(std::string("field '") + name + "' is empty");
+  }
+}
+
+void ReadText(const Cell& text, bool allow_empty, const Complaint& bad, std::string* out) {
+  if (text.kind == Cell::Kind::kMissing) {
+    bad("missing required field 'text'");
+  } else if (text.kind == Cell::Kind::kNull) {
+    if (!allow_empty) bad("field 'text' is null (expected the review text)");
+  } else if (text.kind != Cell::Kind::kText) {
+    bad(std::string("field 'text': expected a string, found ") + KindName(text.kind));
+  } else {
+    *out = text.text;
+    if (!allow_empty && Trim(*out).empty()) {
+      bad("field 'text' is empty (use --allow-empty-text to accept such reviews; they score neutral)");
+    }
+  }
+}
+
+void ReadRating(const Cell& rating, const Complaint& bad, std::optional<double>* out) {
+  if (CellIsBlank(rating)) return;
+  double v;
+  if (rating.kind == Cell::Kind::kNumber) {
+    *out = rating.number;
+  } else if (rating.kind == Cell::Kind::kText && ParseFiniteDouble(rating.text, &v)) {
+    *out = v;
+  } else {
+    bad("field 'rating': expected a finite number, got " + Shown(rating));
+  }
+}
+
+void ReadTime(const Cell& ts, const Complaint& bad, std::optional<int64_t>* out) {
+  if (CellIsBlank(ts)) return;
+  int64_t t;
+  if (ts.kind == Cell::Kind::kNumber && std::isfinite(ts.number) && std::fabs(ts.number) < 1e13) {
+    *out = static_cast<int64_t>(std::floor(ts.number));
+  } else if (ts.kind == Cell::Kind::kText && ParseTimestamp(ts.text, &t)) {
+    *out = t;
+  } else {
+    bad("field 'timestamp': expected Unix seconds or an ISO 8601 date-time, got " + Shown(ts));
+  }
+}
+
+void ReadReviewRow(const Row& row, const TableReader& table, const ReviewReadOptions& options, const Complaint& bad,
+                   Review* r) {
+  ReadId(row.at(table.column("user_id")), "user_id", bad, &r->user_id);
+  ReadId(row.at(table.column("item_id")), "item_id", bad, &r->item_id);
+  ReadText(row.at(table.column("text")), options.allow_empty_text, bad, &r->text);
+  ReadRating(row.at(table.column("rating")), bad, &r->rating);
+  ReadTime(row.at(table.column("timestamp")), bad, &r->timestamp);
+  const Cell& rid = row.at(table.column("review_id"));
+  if (!CellIsBlank(rid) && !CellAsId(rid, &r->review_id)) {
+    bad(std::string("field 'review_id': expected a string id, found ") + KindName(rid.kind));
+  }
+}
+
+}  // namespace
+
 ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,
                         const std::function<void(Review&&)>& sink) {
   ReviewStats stats;
   TableReader table(path, problems);
-  if (!table.header_ok()) return stats;
-  const bool is_json = table.format() == TableFormat::kJsonl;
-  if (!is_json) {
-    for (const char* name : kRequired) {
-      if (table.column(name) < 0) {
-        std::string cols;
-        for (const auto& c : table.columns()) cols += (cols.empty() ? "" : ", ") + c;
-        problems->Add(path, 1, std::string("missing required column '") + name + "' (the header has: " + cols + ")");
-        return stats;
-      }
-    }
-  }
+  if (!table.header_ok() || !HasRequiredColumns(table, problems)) return stats;
   std::unordered_map<std::string, int64_t> seen;  // review_id -> line
   Row row;
   while (table.Next(&row)) {
-    ++stats.records;
     Review r;
     r.line = row.line;
-    size_t before = problems->count();
-    const auto bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
-    const auto id_field = [&](const char* name, std::string* out) {
-      const Cell& c = row.at(table.column(name));
-      if (c.kind == Cell::Kind::kMissing) {
-        bad(std::string("missing required field '") + name + "'");
-      } else if (!CellAsId(c, out)) {
-        bad(std::string("field '") + name + "': expected a string id, found " + KindName(c.kind));
-      } else if (out->empty()) {
-        bad(std::string("field '") + name + "' is empty");
-      }
-    };
-    id_field("user_id", &r.user_id);
-    id_field("item_id", &r.item_id);
-
-    const Cell& text = row.at(table.column("text"));
-    if (text.kind == Cell::Kind::kMissing) {
-      bad("missing required field 'text'");
-    } else if (text.kind == Cell::Kind::kNull) {
-      if (!options.allow_empty_text) bad("field 'text' is null (expected the review text)");
-    } else if (text.kind != Cell::Kind::kText) {
-      bad(std::string("field 'text': expected a string, found ") + KindName(text.kind));
-    } else {
-      r.text = text.text;
-      if (!options.allow_empty_text && Trim(r.text).empty()) {
-        bad("field 'text' is empty (use --allow-empty-text to accept such reviews; they score neutral)");
-      }
-    }
-
-    const Cell& rating = row.at(table.column("rating"));
-    if (!CellIsBlank(rating)) {
-      double v;
-      if (rating.kind == Cell::Kind::kNumber) {
-        r.rating = rating.number;
-      } else if (rating.kind == Cell::Kind::kText && ParseFiniteDouble(rating.text, &v)) {
-        r.rating = v;
-      } else {
-        bad("field 'rating': expected a finite number, got " + Shown(rating));
-      }
-    }
-
-    const Cell& ts = row.at(table.column("timestamp"));
-    if (!CellIsBlank(ts)) {
-      int64_t t;
-      if (ts.kind == Cell::Kind::kNumber && std::isfinite(ts.number) && std::fabs(ts.number) < 1e13) {
-        r.timestamp = static_cast<int64_t>(std::floor(ts.number));
-      } else if (ts.kind == Cell::Kind::kText && ParseTimestamp(ts.text, &t)) {
-        r.timestamp = t;
-      } else {
-        bad("field 'timestamp': expected Unix seconds or an ISO 8601 date-time, got " + Shown(ts));
-      }
-    }
-
-    const Cell& rid = row.at(table.column("review_id"));
-    if (!CellIsBlank(rid)) {
-      if (!CellAsId(rid, &r.review_id)) {
-        bad(std::string("field 'review_id': expected a string id, found ") + KindName(rid.kind));
-      }
-    }
-
+    const size_t before = problems->count();
+    const Complaint bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
+    ReadReviewRow(row, table, options, bad, &r);
     if (problems->count() == before && options.known_item && !options.known_item(r.item_id)) {
       bad("item_id '" + r.item_id + "' is not among the items");
     }
-    if (problems->count() != before) {
-      ++stats.invalid;
-      continue;
-    }
+    if (problems->count() != before) continue;
     if (r.review_id.empty()) {
       r.review_id = DeriveReviewId(r);
       r.derived_id = true;
@@ -143,7 +155,6 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
         ++stats.duplicates;
       } else {
         bad("duplicate review_id '" + r.review_id + "' (first on line " + std::to_string(it->second) + ")");
-        ++stats.invalid;
       }
       continue;
     }

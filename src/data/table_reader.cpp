@@ -44,9 +44,12 @@ TableFormat DetectTableFormat(const std::string& path) {
 
 const char* TableFormatName(TableFormat f) {
   switch (f) {
-    case TableFormat::kCsv: return "CSV";
-    case TableFormat::kTsv: return "TSV";
-    case TableFormat::kJsonl: return "JSON Lines";
+    case TableFormat::kCsv:
+      return "CSV";
+    case TableFormat::kTsv:
+      return "TSV";
+    case TableFormat::kJsonl:
+      return "JSON Lines";
   }
   return "?";
 }
@@ -124,8 +127,8 @@ bool TableReader::NextCsv(Row* row) {
       if (!IsValidUtf8(rec_.fields[i], &bad)) {
         const std::string& name = columns_[i];
         problems_->Add(path_, rec_.line,
-                       "field '" + (name.empty() ? std::to_string(i + 1) : name) +
-                           "': invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the field");
+                       "field '" + (name.empty() ? std::to_string(i + 1) : name) + "': invalid UTF-8 at byte " +
+                           std::to_string(bad + 1) + " of the field");
         ok = false;
       }
     }

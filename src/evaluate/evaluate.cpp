@@ -40,9 +40,7 @@ void SplitOptions::Describe(OptionSet* set) {
   set->Add("--seed", "", &seed, "random: seed");
 }
 
-void SplitOptions::Validate() const {
-  ValidateDescribed(*this);
-}
+void SplitOptions::Validate() const { ValidateDescribed(*this); }
 
 SplitResult SplitReviews(const std::vector<Review>& reviews, const SplitOptions& o) {
   SplitResult out;
@@ -58,7 +56,7 @@ SplitResult SplitReviews(const std::vector<Review>& reviews, const SplitOptions&
     if (times.empty()) Fail(ExitCode::kDataErr, "temporal split: no review has a timestamp");
     std::sort(times.begin(), times.end());
     // The cut: the time at the quantile (nearest rank); later reviews test.
-    size_t idx = static_cast<size_t>(std::ceil(o.quantile * static_cast<double>(times.size()))) ;
+    size_t idx = static_cast<size_t>(std::ceil(o.quantile * static_cast<double>(times.size())));
     idx = std::min(times.size() - 1, idx == 0 ? 0 : idx - 1);
     out.cut_time = times[idx];
     for (size_t i = 0; i < n; ++i) out.is_test[i] = reviews[i].timestamp && *reviews[i].timestamp > out.cut_time;
@@ -81,7 +79,8 @@ SplitResult SplitReviews(const std::vector<Review>& reviews, const SplitOptions&
         for (size_t k = idx.size() - take; k < idx.size(); ++k) out.is_test[idx[k]] = true;
       } else {
         if (!(o.fraction > 0 && o.fraction < 1)) Fail(ExitCode::kUsage, "--fraction: expected a number in (0, 1)");
-        std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return reviews[a].review_id < reviews[b].review_id; });
+        std::sort(idx.begin(), idx.end(),
+                  [&](size_t a, size_t b) { return reviews[a].review_id < reviews[b].review_id; });
         std::mt19937_64 rng(o.seed ^ Fnv1a64(user));
         for (size_t k = idx.size() - 1; k > 0; --k) {
           std::uniform_int_distribution<size_t> pick(0, k);
@@ -242,7 +241,8 @@ EvaluationResult Evaluate(const EvaluationInputs& in, const std::vector<int>& ks
       const std::string key = std::string(name) + "@" + std::to_string(ks[q]);
       if (std::string(name) == "coverage") {
         if (in.catalogue_size > 0) {
-          out.summary.emplace_back(key, static_cast<double>(covered[q].size()) / static_cast<double>(in.catalogue_size));
+          out.summary.emplace_back(key,
+                                   static_cast<double>(covered[q].size()) / static_cast<double>(in.catalogue_size));
         }
         continue;
       }

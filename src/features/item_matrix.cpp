@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <set>
 
@@ -63,117 +64,146 @@ std::string ItemText(const Item& item) {
   return text;
 }
 
+namespace {
+
+struct NumCol {
+  int src;
+  double centre, scale;
+};
+struct CatCol {
+  int src;
+  std::vector<std::string> values;  // sorted distinct values, one column each
+};
+
+// Where each modality's columns go: numeric columns, then categorical ones,
+// then the text embedding; modalities in name order.
+struct Layout {
+  std::vector<std::vector<NumCol>> num;  // per modality block
+  std::vector<std::vector<CatCol>> cat;
+  bool has_text = false;
+};
+
+NumCol PlanNumeric(const ItemTable& items, int c, ItemMatrix* m) {
+  std::vector<double> present;
+  for (const Item& it : items.items) {
+    if (!std::isnan(it.numeric[c])) present.push_back(it.numeric[c]);
+  }
+  NumCol col{c, 0, 0};
+  if (!present.empty()) RobustScale(present, &col.centre, &col.scale);
+  if (col.scale == 0) m->report.constant_columns.push_back(items.numeric_columns[c].name);
+  m->column_names.push_back(items.numeric_columns[c].name);
+  return col;
+}
+
+CatCol PlanCategorical(const ItemTable& items, int c, ItemMatrix* m) {
+  std::set<std::string> values;
+  for (const Item& it : items.items) {
+    if (!it.categorical[c].empty()) values.insert(it.categorical[c]);
+  }
+  CatCol col{c, std::vector<std::string>(values.begin(), values.end())};
+  for (const auto& v : col.values) m->column_names.push_back(items.categorical_columns[c].name + "=" + v);
+  return col;
+}
+
+Layout PlanColumns(const ItemTable& items, const FeatureOptions& options, const RowMatrix* text, ItemMatrix* m) {
+  std::map<std::string, std::vector<int>> numeric_by_mod, categorical_by_mod;
+  for (size_t c = 0; c < items.numeric_columns.size(); ++c) {
+    numeric_by_mod[items.numeric_columns[c].modality].push_back(static_cast<int>(c));
+  }
+  for (size_t c = 0; c < items.categorical_columns.size(); ++c) {
+    categorical_by_mod[items.categorical_columns[c].modality].push_back(static_cast<int>(c));
+  }
+  std::set<std::string> modalities;
+  for (const auto& [k, v] : numeric_by_mod) modalities.insert(k);
+  for (const auto& [k, v] : categorical_by_mod) modalities.insert(k);
+  Layout layout;
+  layout.has_text = text != nullptr && text->rows() == static_cast<Eigen::Index>(items.items.size());
+  if (layout.has_text) {
+    if (modalities.count("text") != 0) {
+      Fail(ExitCode::kDataErr, items.path,
+           ": feature columns named text.* clash with the embedded text modality; rename them");
+    }
+    modalities.insert("text");
+  }
+  int d = 0;
+  for (const std::string& mod : modalities) {
+    ModalityBlock block{mod, d, d, 1.0};
+    if (auto w = options.modality_weights.find(mod); w != options.modality_weights.end()) block.weight = w->second;
+    std::vector<NumCol> nums;
+    for (int c : numeric_by_mod[mod]) nums.push_back(PlanNumeric(items, c, m));
+    d += static_cast<int>(nums.size());
+    std::vector<CatCol> cats;
+    for (int c : categorical_by_mod[mod]) {
+      cats.push_back(PlanCategorical(items, c, m));
+      d += static_cast<int>(cats.back().values.size());
+    }
+    if (mod == "text" && layout.has_text) {
+      for (Eigen::Index k = 0; k < text->cols(); ++k) m->column_names.push_back("text[" + std::to_string(k) + "]");
+      d += static_cast<int>(text->cols());
+    }
+    block.end = d;
+    layout.num.push_back(std::move(nums));
+    layout.cat.push_back(std::move(cats));
+    m->modalities.push_back(block);
+  }
+  return layout;
+}
+
+// Row r of the matrix from item `it` (text row `text_row` of the
+// embeddings): standardised, one-hot, embedded; each block L2-normalised and
+// weighted.
+void FillRow(const Item& it, Eigen::Index r, const Layout& layout, const FeatureOptions& options, const RowMatrix* text,
+             Eigen::Index text_row, ItemMatrix* m) {
+  for (size_t b = 0; b < m->modalities.size(); ++b) {
+    const ModalityBlock& block = m->modalities[b];
+    int col = block.begin;
+    for (const NumCol& nc : layout.num[b]) {
+      double v = it.numeric[nc.src];
+      if (std::isnan(v)) {
+        ++m->report.imputed;
+        v = 0;  // the median, after centring
+      } else if (nc.scale > 0) {
+        v = std::clamp((v - nc.centre) / nc.scale, -options.clip, options.clip);
+      } else {
+        v = 0;
+      }
+      m->vectors(r, col++) = static_cast<float>(v);
+    }
+    for (const CatCol& cc : layout.cat[b]) {
+      const std::string& value = it.categorical[cc.src];
+      auto pos = std::lower_bound(cc.values.begin(), cc.values.end(), value);
+      if (!value.empty() && pos != cc.values.end() && *pos == value) {
+        m->vectors(r, col + static_cast<int>(pos - cc.values.begin())) = 1.0f;
+      }
+      col += static_cast<int>(cc.values.size());
+    }
+    if (block.name == "text" && layout.has_text) {
+      m->vectors.row(r).segment(col, text->cols()) = text->row(text_row);
+      if (text->row(text_row).squaredNorm() > 0) ++m->report.text_items;
+    }
+    auto seg = m->vectors.row(r).segment(block.begin, block.end - block.begin);
+    const double norm = seg.cast<double>().norm();
+    if (norm > 0) seg *= static_cast<float>(block.weight / norm);
+  }
+  if (m->vectors.row(r).squaredNorm() == 0) m->report.zero_items.push_back(it.item_id);
+}
+
+}  // namespace
+
 ItemMatrix BuildItemMatrix(const ItemTable& items, const FeatureOptions& options, const RowMatrix* text_embeddings) {
   ItemMatrix m;
   const size_t n = items.items.size();
   // Rows sorted by item id: ties in ranking are then broken by row order.
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return items.items[a].item_id < items.items[b].item_id; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return items.items[a].item_id < items.items[b].item_id; });
   for (size_t r = 0; r < n; ++r) m.ids.push_back(items.items[order[r]].item_id);
-
-  // Modalities in name order; within one, numeric columns then categorical ones.
-  std::map<std::string, std::vector<int>> numeric_by_mod, categorical_by_mod;
-  for (size_t c = 0; c < items.numeric_columns.size(); ++c) numeric_by_mod[items.numeric_columns[c].modality].push_back(static_cast<int>(c));
-  for (size_t c = 0; c < items.categorical_columns.size(); ++c) categorical_by_mod[items.categorical_columns[c].modality].push_back(static_cast<int>(c));
-  std::set<std::string> modalities;
-  for (const auto& [k, v] : numeric_by_mod) modalities.insert(k);
-  for (const auto& [k, v] : categorical_by_mod) modalities.insert(k);
-  const bool has_text = text_embeddings != nullptr && text_embeddings->rows() == static_cast<Eigen::Index>(n);
-  if (has_text) {
-    if (modalities.count("text") != 0) {
-      Fail(ExitCode::kDataErr, items.path, ": feature columns named text.* clash with the embedded text modality; rename them");
-    }
-    modalities.insert("text");
-  }
-
-  // Column layout.
-  struct NumCol {
-    int src;
-    double centre, scale;
-  };
-  struct CatCol {
-    int src;
-    std::vector<std::string> values;  // sorted distinct values, one column each
-  };
-  std::vector<std::vector<NumCol>> num_cols;
-  std::vector<std::vector<CatCol>> cat_cols;
-  int d = 0;
-  for (const std::string& mod : modalities) {
-    ModalityBlock block{mod, d, d, 1.0};
-    auto w = options.modality_weights.find(mod);
-    if (w != options.modality_weights.end()) block.weight = w->second;
-    std::vector<NumCol> nums;
-    for (int c : numeric_by_mod[mod]) {
-      std::vector<double> present;
-      for (const Item& it : items.items) {
-        if (!std::isnan(it.numeric[c])) present.push_back(it.numeric[c]);
-      }
-      NumCol col{c, 0, 0};
-      if (!present.empty()) RobustScale(present, &col.centre, &col.scale);
-      if (col.scale == 0) m.report.constant_columns.push_back(items.numeric_columns[c].name);
-      nums.push_back(col);
-      m.column_names.push_back(items.numeric_columns[c].name);
-      ++d;
-    }
-    std::vector<CatCol> cats;
-    for (int c : categorical_by_mod[mod]) {
-      std::set<std::string> values;
-      for (const Item& it : items.items) {
-        if (!it.categorical[c].empty()) values.insert(it.categorical[c]);
-      }
-      CatCol col{c, std::vector<std::string>(values.begin(), values.end())};
-      for (const auto& v : col.values) m.column_names.push_back(items.categorical_columns[c].name + "=" + v);
-      d += static_cast<int>(col.values.size());
-      cats.push_back(std::move(col));
-    }
-    if (mod == "text" && has_text) {
-      for (Eigen::Index k = 0; k < text_embeddings->cols(); ++k) m.column_names.push_back("text[" + std::to_string(k) + "]");
-      d += static_cast<int>(text_embeddings->cols());
-    }
-    block.end = d;
-    num_cols.push_back(std::move(nums));
-    cat_cols.push_back(std::move(cats));
-    m.modalities.push_back(block);
-  }
-
-  m.vectors = RowMatrix::Zero(static_cast<Eigen::Index>(n), d);
+  const Layout layout = PlanColumns(items, options, text_embeddings, &m);
+  m.vectors = RowMatrix::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m.column_names.size()));
   for (size_t r = 0; r < n; ++r) {
-    const Item& it = items.items[order[r]];
-    for (size_t b = 0; b < m.modalities.size(); ++b) {
-      const ModalityBlock& block = m.modalities[b];
-      int col = block.begin;
-      for (const NumCol& nc : num_cols[b]) {
-        double v = it.numeric[nc.src];
-        if (std::isnan(v)) {
-          ++m.report.imputed;
-          v = 0;  // the median, after centring
-        } else if (nc.scale > 0) {
-          v = std::clamp((v - nc.centre) / nc.scale, -options.clip, options.clip);
-        } else {
-          v = 0;
-        }
-        m.vectors(static_cast<Eigen::Index>(r), col++) = static_cast<float>(v);
-      }
-      for (const CatCol& cc : cat_cols[b]) {
-        const std::string& value = it.categorical[cc.src];
-        auto pos = std::lower_bound(cc.values.begin(), cc.values.end(), value);
-        if (!value.empty() && pos != cc.values.end() && *pos == value) {
-          m.vectors(static_cast<Eigen::Index>(r), col + static_cast<int>(pos - cc.values.begin())) = 1.0f;
-        }
-        col += static_cast<int>(cc.values.size());
-      }
-      if (block.name == "text" && has_text) {
-        m.vectors.row(static_cast<Eigen::Index>(r)).segment(col, text_embeddings->cols()) =
-            text_embeddings->row(static_cast<Eigen::Index>(order[r]));
-        if (text_embeddings->row(static_cast<Eigen::Index>(order[r])).squaredNorm() > 0) ++m.report.text_items;
-      }
-      // L2-normalise the modality block, then weight it.
-      auto seg = m.vectors.row(static_cast<Eigen::Index>(r)).segment(block.begin, block.end - block.begin);
-      double norm = seg.cast<double>().norm();
-      if (norm > 0) seg *= static_cast<float>(block.weight / norm);
-    }
-    if (m.vectors.row(static_cast<Eigen::Index>(r)).squaredNorm() == 0) m.report.zero_items.push_back(it.item_id);
+    FillRow(items.items[order[r]], static_cast<Eigen::Index>(r), layout, options, text_embeddings,
+            static_cast<Eigen::Index>(order[r]), &m);
   }
   return m;
 }

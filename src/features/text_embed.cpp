@@ -38,7 +38,8 @@ RowMatrix EmbedItemTexts(const ItemTable& items, const TextEncoder& encoder, Wor
     }
     if (cache != nullptr) {
       cache->InTransaction([&] {
-        for (size_t k = 0; k < rows.size(); ++k) cache->StoreEmbedding(encoder.result_key(), keys[k], &emb[k * dim], dim);
+        for (size_t k = 0; k < rows.size(); ++k)
+          cache->StoreEmbedding(encoder.result_key(), keys[k], &emb[k * dim], dim);
       });
     }
   }

@@ -1,9 +1,9 @@
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <sys/stat.h>
 
 #include "avrec/error.h"
 #include "avrec/io.h"
@@ -14,9 +14,7 @@ namespace {
 constexpr size_t kBufferSize = 1 << 16;
 }
 
-bool IsGzipPath(const std::string& path) {
-  return path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-}
+bool IsGzipPath(const std::string& path) { return path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0; }
 
 std::string DataExtension(const std::string& path) {
   std::string p = IsGzipPath(path) ? path.substr(0, path.size() - 3) : path;

@@ -35,8 +35,8 @@ bool CsvReader::Next(CsvRecord* rec) {
       for (;;) {
         c = src_->Get();
         if (c < 0) {
-          set_error("unterminated quoted field (the quote opened on line " +
-                    std::to_string(open_line) + " is never closed)");
+          set_error("unterminated quoted field (the quote opened on line " + std::to_string(open_line) +
+                    " is never closed)");
           end_of_record = true;
           break;
         }
@@ -55,8 +55,8 @@ bool CsvReader::Next(CsvRecord* rec) {
       if (!end_of_record) {
         c = src_->Get();
         if (c != delim_ && c != '\n' && c != '\r' && c >= 0) {
-          set_error("unexpected text after the closing quote of field " +
-                    std::to_string(rec->fields.size() + 1) + " (quotes inside a quoted field must be doubled)");
+          set_error("unexpected text after the closing quote of field " + std::to_string(rec->fields.size() + 1) +
+                    " (quotes inside a quoted field must be doubled)");
           // Resynchronise: keep the rest of the field as literal text.
           while (c >= 0 && c != delim_ && c != '\n' && c != '\r') {
             field.push_back(static_cast<char>(c));

@@ -23,10 +23,11 @@ namespace {
 
 const std::vector<std::pair<std::string, Precision>> kPrecisions = {
     {"auto", Precision::kAuto}, {"fp32", Precision::kFloat32}, {"bf16", Precision::kBFloat16}};
-const std::vector<std::pair<std::string, LongTextPolicy>> kLongText = {{"model", LongTextPolicy::kModel},
-                                                                       {"head-tail", LongTextPolicy::kHeadTail},
-                                                                       {"head", LongTextPolicy::kHead},
-                                                                       {"split-average", LongTextPolicy::kSplitAverage}};
+const std::vector<std::pair<std::string, LongTextPolicy>> kLongText = {
+    {"model", LongTextPolicy::kModel},
+    {"head-tail", LongTextPolicy::kHeadTail},
+    {"head", LongTextPolicy::kHead},
+    {"split-average", LongTextPolicy::kSplitAverage}};
 
 bool CpuHasFastBf16() {
   unsigned a, b, c, d;
@@ -119,8 +120,8 @@ TextEncoder::TextEncoder(const ModelManifest& manifest, const EncoderOptions& op
          "], the manifest ", manifest.task == "sentiment" ? "lists " : "says embedding.dim ", output_dim_,
          manifest.task == "sentiment" ? " labels" : "");
   }
-  spdlog::debug("model {}: {} precision, {} threads, long texts {}", manifest.name, PrecisionName(precision_),
-                threads_, LongTextPolicyName(long_text_));
+  spdlog::debug("model {}: {} precision, {} threads, long texts {}", manifest.name, PrecisionName(precision_), threads_,
+                LongTextPolicyName(long_text_));
 }
 
 TextEncoder::~TextEncoder() = default;

@@ -15,8 +15,7 @@ namespace avrec {
 namespace {
 
 constexpr const char* kManifestName = "avrec-model.json";
-constexpr const char* kDefaultDirs[][2] = {{"sentiment", "sentiment-minilm-en-zh"},
-                                           {"embedding", "all-minilm-l6-v2"}};
+constexpr const char* kDefaultDirs[][2] = {{"sentiment", "sentiment-minilm-en-zh"}, {"embedding", "all-minilm-l6-v2"}};
 
 bool IsDir(const std::string& p) {
   struct stat st;
@@ -146,7 +145,8 @@ ModelManifest LoadModelManifest(const std::string& dir_in) {
     m.labels = f.Strings("labels", true);
     if (m.labels.size() < 2) f.Bad("labels", "expected at least two labels");
     const nlohmann::json* scores = f.Find("label_scores");
-    if (scores == nullptr || !scores->is_object()) f.Bad("label_scores", "expected an object label -> score in [-1, 1]");
+    if (scores == nullptr || !scores->is_object())
+      f.Bad("label_scores", "expected an object label -> score in [-1, 1]");
     for (const auto& label : m.labels) {
       if (!scores->contains(label) || !(*scores)[label].is_number()) {
         f.Bad("label_scores", "no score for label '" + label + "'");
@@ -167,8 +167,8 @@ void VerifyModelChecksum(const ModelManifest& m) {
   }
   std::string actual = Sha256File(m.torchscript);
   if (actual != m.sha256) {
-    Fail(ExitCode::kDataErr, m.dir, "/", kManifestName, ": field 'sha256': the TorchScript file's checksum is ",
-         actual, ", the manifest says ", m.sha256, " (the file is corrupt or was replaced)");
+    Fail(ExitCode::kDataErr, m.dir, "/", kManifestName, ": field 'sha256': the TorchScript file's checksum is ", actual,
+         ", the manifest says ", m.sha256, " (the file is corrupt or was replaced)");
   }
 }
 

@@ -41,7 +41,8 @@ RecommendOptions RankOptions(const PipelineConfig& c) {
   if (!c.shard.empty()) {
     const size_t slash = c.shard.find('/');
     int k = -1, n = 0;
-    if (slash == std::string::npos || !ParseInt(c.shard.substr(0, slash), &k) || !ParseInt(c.shard.substr(slash + 1), &n)) {
+    if (slash == std::string::npos || !ParseInt(c.shard.substr(0, slash), &k) ||
+        !ParseInt(c.shard.substr(slash + 1), &n)) {
       Fail(ExitCode::kUsage, "--shard: expected K/N, e.g. 0/4, got '", c.shard, "'");
     }
     r.shard = k;
@@ -116,8 +117,8 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in) {
   if (!c.users.empty()) extra = ReadIdList(c.users);
   ProfileFile file;
   if (!c.profiles_in.empty()) file = ReadProfiles(c.profiles_in);
-  const Profiles profiles = BuildUserProfiles(in.data.reviews, in.has_sentiment ? &in.sentiment : nullptr, in.items,
-                                              po, extra, c.profiles_in.empty() ? nullptr : &file);
+  const Profiles profiles = BuildUserProfiles(in.data.reviews, in.has_sentiment ? &in.sentiment : nullptr, in.items, po,
+                                              extra, c.profiles_in.empty() ? nullptr : &file);
   RecommendationWriter writer(c.out, c.format == "jsonl", HeaderFor(c, in, r));
   Progress progress("recommend", 0);
   const RecommendStats st = Rank(in.items, profiles, r, [&](const UserRecommendations& u) {
@@ -134,7 +135,8 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in) {
 
 int64_t ProfileStage(const PipelineConfig& c, const ModelInputs& in) {
   if (c.profile_out.empty()) Fail(ExitCode::kUsage, "profile: --out PATH is required");
-  const Profiles p = BuildUserProfiles(in.data.reviews, in.has_sentiment ? &in.sentiment : nullptr, in.items, c.profile);
+  const Profiles p =
+      BuildUserProfiles(in.data.reviews, in.has_sentiment ? &in.sentiment : nullptr, in.items, c.profile);
   WriteProfiles(c.profile_out, p, in.items.matrix.column_names);
   int64_t cold = 0;
   for (bool b : p.cold_start) cold += b;

@@ -21,7 +21,8 @@ void ReportUnreported(const ProblemLog& problems) {
 }
 
 ModelManifest LoadTaskModel(const std::string& dir_or_default, const std::string& task) {
-  const std::string dir = dir_or_default.empty() || dir_or_default == "default" ? DefaultModelDir(task) : dir_or_default;
+  const std::string dir =
+      dir_or_default.empty() || dir_or_default == "default" ? DefaultModelDir(task) : dir_or_default;
   ModelManifest m = LoadModelManifest(dir);
   if (m.task != task) {
     Fail(ExitCode::kDataErr, dir, "/avrec-model.json: field 'task': this is an ", m.task, " model; a ", task,
@@ -144,11 +145,12 @@ SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::st
   r.long_text = encoder.long_text();
   r.max_length = m.max_length;
   const SentimentStats& st = r.stats;
-  spdlog::info("score: {} reviews ({} distinct texts): {} scored by {} ({}), {} reused from the workspace cache, "
-               "{} empty (neutral), {} longer than {} tokens ({}); {:.1f} s",
-               reviews.size(), st.distinct, st.scored, m.name, PrecisionName(r.precision), st.cached, st.empty,
-               st.long_texts, m.max_length, LongTextPolicyName(r.long_text),
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  spdlog::info(
+      "score: {} reviews ({} distinct texts): {} scored by {} ({}), {} reused from the workspace cache, "
+      "{} empty (neutral), {} longer than {} tokens ({}); {:.1f} s",
+      reviews.size(), st.distinct, st.scored, m.name, PrecisionName(r.precision), st.cached, st.empty, st.long_texts,
+      m.max_length, LongTextPolicyName(r.long_text),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return r;
 }
 

@@ -70,8 +70,7 @@ double RatingToUnit(double rating, double min, double max) {
   return span > 0 ? std::clamp(2 * (rating - min) / span - 1, -1.0, 1.0) : 0.0;
 }
 
-double ReviewPreference(std::optional<double> sentiment, std::optional<double> rating_unit,
-                        const ProfileOptions& o) {
+double ReviewPreference(std::optional<double> sentiment, std::optional<double> rating_unit, const ProfileOptions& o) {
   double p = 1.0;
   if (sentiment && rating_unit) {
     p = o.sentiment_share * *sentiment + (1 - o.sentiment_share) * *rating_unit;
@@ -168,7 +167,8 @@ void Accumulate(const ItemMatrix& items, const std::vector<double>& inv_norm, co
 Profiles BuildProfiles(const std::vector<Review>& reviews, const ReviewScores* sentiment, const ItemMatrix& items,
                        const ProfileOptions& o, const std::vector<std::string>& extra_users) {
   o.Validate();
-  if (o.use_sentiment && sentiment == nullptr) Fail(ExitCode::kSoftware, "profiles: sentiment weighting without scores");
+  if (o.use_sentiment && sentiment == nullptr)
+    Fail(ExitCode::kSoftware, "profiles: sentiment weighting without scores");
   Profiles p;
   ResolveScaleAndTime(reviews, o, &p);
   auto by_user = GroupByUser(reviews, extra_users, &p.users);

@@ -8,8 +8,14 @@ AlgorithmSource::AlgorithmSource(Algorithm algo, const std::vector<int>& users, 
                                  const std::vector<int>& candidates, const ItemMatrix& items,
                                  const std::vector<double>& weight, const ItemStats& stats, const KnnModel* knn,
                                  double hybrid_content)
-    : algo_(algo), users_(users), profiles_(profiles), candidates_(candidates), weight_(weight), stats_(stats),
-      knn_(knn), lambda_(hybrid_content) {
+    : algo_(algo),
+      users_(users),
+      profiles_(profiles),
+      candidates_(candidates),
+      weight_(weight),
+      stats_(stats),
+      knn_(knn),
+      lambda_(hybrid_content) {
   double max_pop = 0;
   for (int c : candidates) max_pop = std::max(max_pop, stats.popularity[static_cast<size_t>(c)]);
   for (size_t c = 0; c < candidates.size(); ++c) {
@@ -72,7 +78,7 @@ void AlgorithmSource::Block(int begin, int end, float* out) const {
     for (size_t c = 0; c < n; ++c) {
       const double s = knn_row[c] * scale;
       row[c] = algo_ == Algorithm::kHybrid ? static_cast<float>(lambda_ * row[c] + (1 - lambda_) * s)
-                                            : static_cast<float>(s);
+                                           : static_cast<float>(s);
     }
   }
 }

@@ -51,8 +51,7 @@ std::vector<int> SelectCandidates(const ItemMatrix& items, const std::vector<std
   return candidates;
 }
 
-std::vector<double> ItemWeights(const ItemStats& stats, const std::vector<int>& candidates,
-                                const RecommendOptions& o) {
+std::vector<double> ItemWeights(const ItemStats& stats, const std::vector<int>& candidates, const RecommendOptions& o) {
   double max_pop = 0;
   for (double p : stats.popularity) max_pop = std::max(max_pop, p);
   const double max_novelty = std::log2(stats.users + 1);

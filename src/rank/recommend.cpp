@@ -113,7 +113,8 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   const ItemStats stats = ComputeItemStats(profiles, n_items, o.quality_weight != 0);
   const std::vector<double> weight = ItemWeights(stats, candidates, o);
   std::unique_ptr<KnnModel> knn;
-  if (AlgorithmUsesKnn(o.algorithm)) knn = std::make_unique<KnnModel>(BuildKnn(stats.user_items, n_items, o.knn_neighbors));
+  if (AlgorithmUsesKnn(o.algorithm))
+    knn = std::make_unique<KnnModel>(BuildKnn(stats.user_items, n_items, o.knn_neighbors));
   const std::vector<int> users = ShardUsers(profiles, o.shard, o.shards);
   const auto excluded = Exclusions(stats, users, candidates, n_items, o.include_seen);
 
@@ -133,8 +134,8 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
         UserRecommendations rec;
         rec.user_id = profiles.users[static_cast<size_t>(p)];
         // Popular ranks everyone alike; cold start there means no history.
-        rec.cold_start = o.algorithm == Algorithm::kPopular ? stats.user_items[static_cast<size_t>(p)].empty()
-                                                            : source.Cold(u);
+        rec.cold_start =
+            o.algorithm == Algorithm::kPopular ? stats.user_items[static_cast<size_t>(p)].empty() : source.Cold(u);
         rec.history = static_cast<int>(profiles.history[static_cast<size_t>(p)].size());
         ++st.users;
         st.cold_start += rec.cold_start;

@@ -139,7 +139,8 @@ CosineSource::CosineSource(const RowMatrix& users, const RowMatrix& items, std::
   inv_norms(users, &user_inv_norm_);
   inv_norms(items, &item_inv_norm_);
   users_unit_ = users;
-  for (Eigen::Index r = 0; r < users.rows(); ++r) users_unit_.row(r) *= static_cast<float>(user_inv_norm_[static_cast<size_t>(r)]);
+  for (Eigen::Index r = 0; r < users.rows(); ++r)
+    users_unit_.row(r) *= static_cast<float>(user_inv_norm_[static_cast<size_t>(r)]);
   items_scaled_ = items;
   double max_w = 0;
   for (Eigen::Index r = 0; r < items.rows(); ++r) {

@@ -5,19 +5,18 @@
 
 #include "avrec/encoder.h"
 #include "avrec/error.h"
-#include "avrec/numeric.h"
-#include "avrec/workspace.h"
 #include "avrec/io.h"
 #include "avrec/log.h"
+#include "avrec/numeric.h"
 #include "avrec/sentiment.h"
 #include "avrec/table.h"
+#include "avrec/workspace.h"
 
 namespace avrec {
 
 namespace {
 
 constexpr size_t kChunk = 16384;  // texts per encoder run / cache transaction
-
 
 Sentiment FromProbs(const float* p, const ModelManifest& m, const EncodeInfo& info) {
   Sentiment s;
@@ -155,8 +154,7 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
     encoder_->Run(texts, &probs, &info, [&](int64_t done) { progress.Set(base + done); });
     for (size_t k = c; k < end; ++k) {
       const size_t r = k - c;
-      Sentiment s = info[r].empty ? Neutral(m.labels.size())
-                                  : FromProbs(&probs[r * m.labels.size()], m, info[r]);
+      Sentiment s = info[r].empty ? Neutral(m.labels.size()) : FromProbs(&probs[r * m.labels.size()], m, info[r]);
       if (info[r].empty) ++stats->empty;
       if (info[r].truncated || info[r].chunks > 1) ++stats->long_texts;
       slot_result[todo[k]] = std::move(s);
@@ -164,7 +162,8 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
     stats->scored += static_cast<int64_t>(end - c);
     if (ws != nullptr) {
       ws->InTransaction([&] {
-        for (size_t k = c; k < end; ++k) ws->StoreSentiment(key, slot_key[todo[k]], ToCache(slot_result[todo[k]], m.labels));
+        for (size_t k = c; k < end; ++k)
+          ws->StoreSentiment(key, slot_key[todo[k]], ToCache(slot_result[todo[k]], m.labels));
       });
     }
   }
@@ -186,7 +185,8 @@ std::unordered_map<std::string, Sentiment> LoadWorkspaceSentiment(Workspace* ws,
   std::string key = ws->GetMeta("sentiment.result_key");
   if (result_key != nullptr) *result_key = key;
   if (key.empty()) return out;
-  std::vector<std::string> labels = nlohmann::json::parse(ws->GetMeta("sentiment.labels")).get<std::vector<std::string>>();
+  std::vector<std::string> labels =
+      nlohmann::json::parse(ws->GetMeta("sentiment.labels")).get<std::vector<std::string>>();
   ws->ForEachReviewSentiment(key, [&](const std::string& review_id, const CachedSentiment& c) {
     out.emplace(review_id, FromCache(c, labels));
   });
@@ -208,10 +208,12 @@ std::unordered_map<std::string, Sentiment> ReadScoresFile(const std::string& pat
     }
     Sentiment s;
     s.score = j["score"].get<double>();
-    if (!(s.score >= -1 && s.score <= 1)) Fail(ExitCode::kDataErr, path, ":", lines.line_number(), ": field 'score': expected a number in [-1, 1]");
+    if (!(s.score >= -1 && s.score <= 1))
+      Fail(ExitCode::kDataErr, path, ":", lines.line_number(), ": field 'score': expected a number in [-1, 1]");
     s.label = j.value("label", "");
     if (j.contains("flags") && j["flags"].is_array()) {
-      for (const auto& f : j["flags"]) if (f.is_string()) s.flags.push_back(f.get<std::string>());
+      for (const auto& f : j["flags"])
+        if (f.is_string()) s.flags.push_back(f.get<std::string>());
     }
     std::string id = j["review_id"].is_string() ? j["review_id"].get<std::string>() : j["review_id"].dump();
     out[id] = std::move(s);

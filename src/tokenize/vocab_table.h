@@ -42,8 +42,7 @@ class VocabTable {
   size_t Slot(std::string_view key) const {
     size_t mask = slots_.size() - 1;
     size_t i = Fnv1a64(key) & mask;
-    while (slots_[i].id >= 0 &&
-           std::string_view(arena_.data() + slots_[i].offset, slots_[i].length) != key) {
+    while (slots_[i].id >= 0 && std::string_view(arena_.data() + slots_[i].offset, slots_[i].length) != key) {
       i = (i + 1) & mask;
     }
     return i;

@@ -91,10 +91,14 @@ struct AsciiTable {
   AsciiTable() {
     for (int c = 0; c < 128; ++c) {
       lower[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-      if (c == '\t' || c == '\n' || c == '\r' || c == ' ') cls[c] = 1;
-      else if (c < 32 || c == 127) cls[c] = 0;  // NUL and controls (incl. VT, FF) are dropped
-      else if (IsAsciiPunct(static_cast<uint32_t>(c))) cls[c] = 2;
-      else cls[c] = 3;
+      if (c == '\t' || c == '\n' || c == '\r' || c == ' ')
+        cls[c] = 1;
+      else if (c < 32 || c == 127)
+        cls[c] = 0;  // NUL and controls (incl. VT, FF) are dropped
+      else if (IsAsciiPunct(static_cast<uint32_t>(c)))
+        cls[c] = 2;
+      else
+        cls[c] = 3;
     }
   }
 };

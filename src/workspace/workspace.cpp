@@ -68,8 +68,9 @@ class Stmt {
   }
   std::string Text(int col) const {
     const unsigned char* t = sqlite3_column_text(s_, col);
-    return t == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(t),
-                                                      static_cast<size_t>(sqlite3_column_bytes(s_, col)));
+    return t == nullptr
+               ? std::string()
+               : std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s_, col)));
   }
   int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
   double Double(int col) const { return sqlite3_column_double(s_, col); }
@@ -298,8 +299,8 @@ UpsertCounts Workspace::UpsertItems(const ItemTable& t) {
   for (const Item& item : t.items) {
     std::string tags = nlohmann::json(item.tags).dump();
     std::string features = ItemFeaturesJson(t, item);
-    std::string hash = Sha256Hex(item.title + '\x1f' + tags + '\x1f' + item.description + '\x1f' + item.kind +
-                                 '\x1f' + features);
+    std::string hash =
+        Sha256Hex(item.title + '\x1f' + tags + '\x1f' + item.description + '\x1f' + item.kind + '\x1f' + features);
     get.Reset();
     get.Bind(1, item.item_id);
     bool exists = get.Step();
@@ -332,13 +333,20 @@ void Workspace::UpsertReview(const Review& r, UpsertCounts* counts) {
     return;
   }
   ++(exists ? counts->updated : counts->added);
-  Stmt& put = cache_->Get(&cache_->put_review, db_,
-           "INSERT INTO reviews(review_id, user_id, item_id, text, rating, timestamp, text_key, content_hash) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(review_id) DO UPDATE SET user_id = ?2, "
-           "item_id = ?3, text = ?4, rating = ?5, timestamp = ?6, text_key = ?7, content_hash = ?8");
+  Stmt& put =
+      cache_->Get(&cache_->put_review, db_,
+                  "INSERT INTO reviews(review_id, user_id, item_id, text, rating, timestamp, text_key, content_hash) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(review_id) DO UPDATE SET user_id = ?2, "
+                  "item_id = ?3, text = ?4, rating = ?5, timestamp = ?6, text_key = ?7, content_hash = ?8");
   put.Bind(1, r.review_id).Bind(2, r.user_id).Bind(3, r.item_id).Bind(4, r.text);
-  if (r.rating) put.BindDouble(5, *r.rating); else put.BindNull(5);
-  if (r.timestamp) put.Bind(6, *r.timestamp); else put.BindNull(6);
+  if (r.rating)
+    put.BindDouble(5, *r.rating);
+  else
+    put.BindNull(5);
+  if (r.timestamp)
+    put.Bind(6, *r.timestamp);
+  else
+    put.BindNull(6);
   put.Bind(7, key).Bind(8, hash);
   put.Step();
   put.Reset();
@@ -438,11 +446,10 @@ std::optional<CachedSentiment> Workspace::FindSentiment(const std::string& model
   return c;
 }
 
-void Workspace::StoreSentiment(const std::string& model_key, const std::string& text_key,
-                               const CachedSentiment& c) {
+void Workspace::StoreSentiment(const std::string& model_key, const std::string& text_key, const CachedSentiment& c) {
   Stmt& s = cache_->Get(&cache_->store_sentiment, db_,
-         "INSERT OR REPLACE INTO sentiment_cache(model_key, text_key, label, score, probs, flags) "
-         "VALUES (?, ?, ?, ?, ?, ?)");
+                        "INSERT OR REPLACE INTO sentiment_cache(model_key, text_key, label, score, probs, flags) "
+                        "VALUES (?, ?, ?, ?, ?, ?)");
   s.Bind(1, model_key).Bind(2, text_key).Bind(3, c.label).BindDouble(4, c.score).Bind(5, c.probs_json);
   s.Bind(6, c.flags);
   s.Step();

@@ -1,0 +1,215 @@
+// The option table: validation, the config hash, and the precedence
+// command line > config file > default.
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+
+#include "avrec/pipeline.h"
+#include "cli/bind.h"
+#include "cli/commands.h"
+#include "test_util.h"
+
+namespace avrec {
+namespace {
+
+using test::TempDir;
+using test::WriteFile;
+
+// The options the recommendations' config hash covers, as RecommendConfigHash
+// describes them.
+OptionSet RecommendSet(PipelineConfig* c) {
+  OptionSet set;
+  c->inputs.Describe(&set);
+  c->DescribeModelInputs(&set);
+  c->DescribeRecommend(&set);
+  return set;
+}
+
+// A different, valid value of the same JSON type.
+nlohmann::json Changed(const nlohmann::json& v, const Option& o, const TempDir& dir) {
+  if (o.effect == Effect::kContent) {
+    const std::string path = dir / ("list-" + std::to_string(std::hash<std::string>{}(o.key)) + ".txt");
+    WriteFile(path, "x1\nx2\n");
+    return path;
+  }
+  if (o.type_name.find('|') != std::string::npos) {  // a choice: the first name that differs
+    size_t start = 0;
+    const std::string& t = o.type_name;
+    while (start <= t.size()) {
+      const size_t bar = t.find('|', start);
+      std::string name = t.substr(start, bar == std::string::npos ? std::string::npos : bar - start);
+      if (name != v.get<std::string>()) return name;
+      if (bar == std::string::npos) break;
+      start = bar + 1;
+    }
+  }
+  if (v.is_boolean()) return !v.get<bool>();
+  if (v.is_number_integer()) return v.get<int64_t>() + 1;
+  if (v.is_number()) return v.get<double>() == 0 ? 0.25 : v.get<double>() / 2;
+  if (v.is_null()) return 3.0;
+  if (v.is_string()) return o.key == "profile.now" ? "2024-01-01" : v.get<std::string>() + "x";
+  if (v.is_object() || v.is_array()) {
+    return o.type_name == "NAME=NUMBER" ? nlohmann::json{{"audio", 2.0}} : nlohmann::json{{"audio.tempo", "audio"}};
+  }
+  return v;
+}
+
+TEST(ConfigHash, EveryResultOptionChangesItAndNoOtherDoes) {
+  TempDir dir;
+  PipelineConfig base;
+  const std::string h0 = base.RecommendConfigHash();
+  EXPECT_EQ(h0.size(), 16u);
+  int results = 0, others = 0;
+  const size_t n = [] {
+    PipelineConfig c;
+    return RecommendSet(&c).options().size();
+  }();
+  for (size_t i = 0; i < n; ++i) {
+    PipelineConfig c;
+    OptionSet set = RecommendSet(&c);
+    const Option& o = set.options()[i];
+    const nlohmann::json v = Changed(o.to_json(), o, dir);
+    if (o.key.empty() && o.effect == Effect::kNone) continue;  // command-line only, e.g. --created-at
+    o.from_json(v, "");
+    const std::string h = c.RecommendConfigHash();
+    if (o.effect == Effect::kNone) {
+      EXPECT_EQ(h, h0) << o.Name() << " does not change results but changed the hash";
+      ++others;
+    } else {
+      EXPECT_NE(h, h0) << o.Name() << " changes results but not the hash";
+      ++results;
+    }
+  }
+  EXPECT_GE(results, 25);  // algorithm, weights, lists, profile and feature options, ...
+  EXPECT_GE(others, 3);    // paths of inputs, block size, embedding cache, ...
+}
+
+TEST(ConfigHash, ListFilesEnterByContent) {
+  TempDir dir;
+  WriteFile(dir / "a.txt", "i1\n");
+  WriteFile(dir / "b.txt", "i1\n");
+  PipelineConfig a, b;
+  a.deny_list = dir / "a.txt";
+  b.deny_list = dir / "b.txt";
+  EXPECT_EQ(a.RecommendConfigHash(), b.RecommendConfigHash());
+  WriteFile(dir / "b.txt", "i2\n");
+  EXPECT_NE(a.RecommendConfigHash(), b.RecommendConfigHash());
+}
+
+TEST(OptionValidation, RangesAndFinitenessNameTheOption) {
+  const auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kUsage);
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  PipelineConfig c;
+  c.profile.sentiment_share = std::nan("");
+  EXPECT_NE(message([&] { c.Validate(); }).find("--sentiment-share"), std::string::npos);
+  c = PipelineConfig();
+  c.recommend.popularity_weight = 1e308;
+  EXPECT_NE(message([&] { c.Validate(); }).find("--popularity-weight: expected a number from -1000 to 1000"),
+            std::string::npos);
+  c = PipelineConfig();
+  c.profile.rating_min = 5;
+  c.profile.rating_max = 1;
+  EXPECT_NE(message([&] { c.Validate(); }).find("--rating-min"), std::string::npos);
+  c = PipelineConfig();
+  c.recommend.knn_neighbors = -1;
+  EXPECT_NE(message([&] { c.Validate(); }).find("--knn-neighbors: expected a number from 1"), std::string::npos);
+  c = PipelineConfig();
+  c.threads = 2147483647;
+  EXPECT_NE(message([&] { c.Validate(); }).find("--threads"), std::string::npos);
+  // The library checks too, without any command line.
+  RecommendOptions r;
+  r.top_n = 0;
+  EXPECT_NE(message([&] { r.Validate(); }).find("--top-n: expected a number from 1"), std::string::npos);
+  ProfileOptions p;
+  p.now = "yesterday";
+  EXPECT_NE(message([&] { p.Validate(); }).find("--now"), std::string::npos);
+}
+
+TEST(OptionValidation, ConfigValuesSayWhatWasExpectedAndFound) {
+  PipelineConfig c;
+  OptionSet set;
+  c.Describe(&set);
+  const auto message = [&](const std::string& key, const nlohmann::json& v) {
+    try {
+      set.Set(key, v, "");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message("recommend.top_n", 1000000000000LL),
+            "--top-n: expected an integer from -2147483648 to 2147483647, found the number 1000000000000");
+  EXPECT_EQ(message("recommend.top_n", "ten"), "--top-n: expected an integer, found the text 'ten'");
+  EXPECT_EQ(message("profile.use_rating", 1), "--no-rating: expected true or false, found the number 1");
+  EXPECT_EQ(message("recommend.algorithm", "magic"),
+            "--algorithm: expected sentiment-content, content, popular, item-knn or hybrid, got 'magic'");
+  try {
+    CheckConfigKeys(nlohmann::json{{"reviews", "reviews.csv"}}, "p.json", set.keys());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("config key 'reviews': expected an object"), std::string::npos) << e.what();
+  }
+  try {
+    CheckConfigKeys(nlohmann::json{{"recommend", {{"top_m", 3}}}}, "p.json", set.keys());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("did you mean 'recommend.top_n'"), std::string::npos) << e.what();
+  }
+}
+
+// Parses `args` for the recommend subcommand, then applies `config` (if
+// any), as avrec does.
+PipelineConfig ParseRecommend(std::vector<std::string> args, const std::string& config) {
+  CLI::App app;
+  cli::RecommendCommand cmd;
+  OptionSet set;
+  cmd.Describe(&set);
+  cli::BoundOptions bound(&app, &set);
+  std::vector<const char*> argv = {"recommend"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
+  if (!config.empty()) bound.ApplyConfigFile(config, cli::AllConfigKeys());
+  return cmd.config;
+}
+
+TEST(OptionPrecedence, CommandLineThenConfigThenDefault) {
+  TempDir dir;
+  WriteFile(dir / "c.json",
+            R"({"recommend": {"top_n": 5, "algorithm": "hybrid"}, "profile": {"use_rating": false},
+                "features": {"modality_weights": {"audio": 2}}, "reviews": {"path": "r.csv"}})");
+  // Default.
+  PipelineConfig d = ParseRecommend({}, "");
+  EXPECT_EQ(d.recommend.top_n, 10);
+  EXPECT_TRUE(d.profile.use_rating);
+  // Config over default; relative paths from the config's folder.
+  PipelineConfig c = ParseRecommend({}, dir / "c.json");
+  EXPECT_EQ(c.recommend.top_n, 5);
+  EXPECT_EQ(c.recommend.algorithm, Algorithm::kHybrid);
+  EXPECT_FALSE(c.profile.use_rating);
+  EXPECT_EQ(c.item_vectors.features.modality_weights.at("audio"), 2.0);
+  EXPECT_EQ(c.inputs.reviews, dir / "r.csv");
+  // Command line over config, option by option.
+  PipelineConfig l = ParseRecommend({"--top-n", "3", "--reviews", "x.csv"}, dir / "c.json");
+  EXPECT_EQ(l.recommend.top_n, 3);
+  EXPECT_EQ(l.inputs.reviews, "x.csv");
+  EXPECT_EQ(l.recommend.algorithm, Algorithm::kHybrid);  // not given: from the config
+  // A bad value on the command line is a usage error naming the flag.
+  try {
+    ParseRecommend({"--hybrid-content", "nan"}, "");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUsage);
+    EXPECT_NE(std::string(e.what()).find("--hybrid-content"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace avrec

@@ -1,0 +1,140 @@
+// Profile arithmetic (docs/model.md) and the sentiment score formula, checked
+// against values computed by hand.
+#include "avrec/profile.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "avrec/error.h"
+#include "avrec/sentiment.h"
+
+namespace avrec {
+namespace {
+
+TEST(SentimentScore, SumOfProbabilityTimesLabelScoreClampedAndRounded) {
+  EXPECT_DOUBLE_EQ(SentimentScore({0.25, 0.75}, {-1, 1}), 0.5);
+  // Three labels: 0.2 x -1 + 0.3 x 0 + 0.5 x 1 = 0.3.
+  EXPECT_DOUBLE_EQ(SentimentScore({0.2, 0.3, 0.5}, {-1, 0, 1}), 0.3);
+  // Rounded to 6 decimals.
+  EXPECT_DOUBLE_EQ(SentimentScore({0.1234564, 0.8765436}, {-1, 1}), 0.753087);
+  // Label scores beyond [-1, 1] cannot push the score out of it.
+  EXPECT_DOUBLE_EQ(SentimentScore({0, 1}, {-1, 1}), 1.0);
+  EXPECT_DOUBLE_EQ(SentimentScore({0.5, 0.5}, {-1, -1}), -1.0);
+}
+
+TEST(ProfileFormula, PreferenceMixesSentimentAndRating) {
+  ProfileOptions o;  // alpha 0.5, beta 0
+  EXPECT_DOUBLE_EQ(ReviewPreference(0.8, -0.2, o), 0.3);
+  EXPECT_DOUBLE_EQ(ReviewPreference(0.8, std::nullopt, o), 0.8);
+  EXPECT_DOUBLE_EQ(ReviewPreference(std::nullopt, -0.2, o), -0.2);
+  EXPECT_DOUBLE_EQ(ReviewPreference(std::nullopt, std::nullopt, o), 1.0);  // a plain interaction
+  o.sentiment_share = 0.25;
+  EXPECT_DOUBLE_EQ(ReviewPreference(0.8, -0.2, o), 0.25 * 0.8 + 0.75 * -0.2);
+  o.interaction_weight = 0.5;  // p <- 0.5 + 0.5 p
+  EXPECT_DOUBLE_EQ(ReviewPreference(-1.0, std::nullopt, o), 0.0);
+  EXPECT_DOUBLE_EQ(RatingToUnit(4, 1, 5), 0.5);
+  EXPECT_DOUBLE_EQ(RatingToUnit(1, 1, 5), -1.0);
+  EXPECT_DOUBLE_EQ(RatingToUnit(9, 1, 5), 1.0);  // clamped
+  EXPECT_DOUBLE_EQ(RatingToUnit(3, 3, 3), 0.0);  // an empty scale
+}
+
+// Two orthogonal items a = (3, 0) and b = (0, 1) (unit after scaling: e1, e2).
+ItemMatrix TwoItems() {
+  ItemMatrix m;
+  m.ids = {"a", "b", "c"};
+  m.vectors = RowMatrix::Zero(3, 2);
+  m.vectors(0, 0) = 3;
+  m.vectors(1, 1) = 1;
+  m.vectors(2, 0) = 1;
+  m.vectors(2, 1) = 1;
+  m.column_names = {"x", "y"};
+  return m;
+}
+
+Review MakeReview(const std::string& id, const std::string& user, const std::string& item, std::optional<double> rating,
+                  std::optional<int64_t> t = std::nullopt) {
+  Review r;
+  r.review_id = id;
+  r.user_id = user;
+  r.item_id = item;
+  r.rating = rating;
+  r.timestamp = t;
+  return r;
+}
+
+TEST(BuildProfiles, WeightedSumOfUnitItemVectorsNormalised) {
+  const ItemMatrix items = TwoItems();
+  // u: loves a (sentiment 0.9, 5 stars), mildly dislikes b (sentiment -0.3, 2 stars) on a 1-5 scale.
+  const std::vector<Review> reviews = {MakeReview("r1", "u", "a", 5), MakeReview("r2", "u", "b", 2),
+                                       MakeReview("r3", "v", "zzz", 3)};
+  const ReviewScores s = {{"r1", 0.9}, {"r2", -0.3}};
+  ProfileOptions o;
+  const Profiles p = BuildProfiles(reviews, &s, items, o);
+  EXPECT_EQ(p.rating_min, 2);  // from the data (the unknown item's review still counts for the scale)
+  EXPECT_EQ(p.rating_max, 5);
+  EXPECT_EQ(p.unknown_items, 1);
+  const int u = p.Find("u");
+  ASSERT_GE(u, 0);
+  // w1 = 0.5 x 0.9 + 0.5 x 1 = 0.95; w2 = 0.5 x -0.3 + 0.5 x -1 = -0.65.
+  ASSERT_EQ(p.history[u].size(), 2u);
+  EXPECT_DOUBLE_EQ(p.history[u][0].weight, 0.95);
+  EXPECT_DOUBLE_EQ(p.history[u][1].weight, -0.65);
+  const double n = std::hypot(0.95, 0.65);
+  EXPECT_NEAR(p.vectors(u, 0), 0.95 / n, 1e-7);
+  EXPECT_NEAR(p.vectors(u, 1), -0.65 / n, 1e-7);
+  EXPECT_FALSE(p.cold_start[u]);
+  // v reviewed only an unknown item: cold start, zero vector.
+  const int v = p.Find("v");
+  EXPECT_TRUE(p.cold_start[v]);
+  EXPECT_EQ(p.vectors.row(v).norm(), 0);
+}
+
+TEST(BuildProfiles, HalfLifeDecayAndMinHistory) {
+  const ItemMatrix items = TwoItems();
+  const int64_t day = 86400;
+  const std::vector<Review> reviews = {MakeReview("r1", "u", "a", std::nullopt, 1000 * day),
+                                       MakeReview("r2", "u", "b", std::nullopt, 1010 * day)};
+  ProfileOptions o;
+  o.use_sentiment = false;
+  o.half_life_days = 10;  // r1 is one half-life older than the latest review
+  Profiles p = BuildProfiles(reviews, nullptr, items, o);
+  const int u = p.Find("u");
+  EXPECT_DOUBLE_EQ(p.history[u][0].weight, 0.5);
+  EXPECT_DOUBLE_EQ(p.history[u][1].weight, 1.0);
+  EXPECT_NEAR(p.vectors(u, 0) / p.vectors(u, 1), 0.5, 1e-6);
+  o.now = "1030";  // Unix seconds: far before both reviews: no negative ages, no growth
+  p = BuildProfiles(reviews, nullptr, items, o);
+  EXPECT_DOUBLE_EQ(p.history[p.Find("u")][0].weight, 1.0);
+  o.now.clear();
+  o.min_history = 3;
+  p = BuildProfiles(reviews, nullptr, items, o);
+  EXPECT_TRUE(p.cold_start[p.Find("u")]);
+}
+
+TEST(BuildProfiles, OppositeReviewsCancelToColdStart) {
+  const ItemMatrix items = TwoItems();
+  const std::vector<Review> reviews = {MakeReview("r1", "u", "a", std::nullopt),
+                                       MakeReview("r2", "u", "a", std::nullopt)};
+  const ReviewScores s = {{"r1", 0.5}, {"r2", -0.5}};
+  ProfileOptions o;
+  const Profiles p = BuildProfiles(reviews, &s, items, o, {"newcomer"});
+  EXPECT_TRUE(p.cold_start[p.Find("u")]);  // zero sum: nothing to rank by
+  EXPECT_TRUE(p.cold_start[p.Find("newcomer")]);
+  EXPECT_TRUE(p.history[p.Find("newcomer")].empty());
+}
+
+TEST(BuildProfiles, InvalidOptionsAreUsageErrors) {
+  const ItemMatrix items = TwoItems();
+  ProfileOptions o;
+  o.interaction_weight = 2;
+  try {
+    BuildProfiles({}, nullptr, items, o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUsage);
+  }
+}
+
+}  // namespace
+}  // namespace avrec
