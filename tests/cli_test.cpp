@@ -1,6 +1,7 @@
 // Runs the built avrec binary: exit codes, messages, and workspace behaviour
 // as a nightly shell script sees them.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -257,10 +258,11 @@ TEST(Cli, KilledIngestLeavesThePreviousWorkspaceIntact) {
     for (int i = 0; i < 400000; ++i) f << "big" << i << ",u" << (i % 500) << ",s0001,review number " << i << "\n";
   }
   int pid = test::SpawnAvrec({"ingest", "-w", ws, "--reviews", dir / "big.csv"});
-  // Wait until the write transaction has begun (SQLite's rollback journal exists).
+  // Wait until the write transaction has written (the write-ahead log grows).
   bool in_transaction = false;
   for (int i = 0; i < 20000 && !in_transaction; ++i) {
-    in_transaction = test::FileExists(ws + "-journal");
+    struct stat st;
+    in_transaction = ::stat((ws + "-wal").c_str(), &st) == 0 && st.st_size > (1 << 20);
     if (!in_transaction) std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
   ASSERT_TRUE(in_transaction) << "ingest never opened its transaction";
@@ -269,7 +271,7 @@ TEST(Cli, KilledIngestLeavesThePreviousWorkspaceIntact) {
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "ingest finished before it could be killed; make the file larger";
-  // The hot journal is rolled back when the workspace is next opened.
+  // The uncommitted log is ignored when the workspace is next opened.
   EXPECT_EQ(QueryText(ws, "PRAGMA integrity_check"), "ok");
   EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM reviews"), before);
   auto r = RunAvrec({"ingest", "-w", ws, "--reviews", kReviews});

@@ -49,6 +49,7 @@ TEST(Workspace, RoundTripOfItemsAndReviews) {
       ws->UpsertReview(r, &rc);
       EXPECT_EQ(rc.added, 1);
     });
+    ws->Persist();
   }
   auto ws = Workspace::Open(dir / "w.avrec", false);
   ItemTable back = ws->LoadItems();
@@ -110,6 +111,24 @@ TEST(Workspace, SentimentCache) {
   EXPECT_EQ(s->label, "positive");
   EXPECT_EQ(s->score, 0.8);
   EXPECT_FALSE(ws->FindSentiment("other-model", TextKey("hi")).has_value());
+}
+
+TEST(Workspace, NewWorkspaceAppearsOnlyWhenPersisted) {
+  TempDir dir;
+  {
+    auto ws = Workspace::Open(dir / "w.avrec", true);
+    EXPECT_FALSE(test::FileExists(dir / "w.avrec"));  // under a temporary name until the run succeeds
+  }
+  EXPECT_FALSE(test::FileExists(dir / "w.avrec"));
+  EXPECT_EQ(std::system(("ls " + dir.path() + " | grep -q tmp").c_str()) == 0, false);  // no temporary file left
+  {
+    auto ws = Workspace::Open(dir / "w.avrec", true);
+    ws->Persist();
+    EXPECT_TRUE(test::FileExists(dir / "w.avrec"));
+    ws->SetMeta("k", "v");  // still usable after the move
+  }
+  auto ws = Workspace::Open(dir / "w.avrec", false);
+  EXPECT_EQ(ws->GetMeta("k"), "v");
 }
 
 TEST(Workspace, OpenRules) {

@@ -36,6 +36,7 @@ struct ReviewReadOptions {
   bool allow_empty_text = false;
   // When set, a review whose item_id it rejects is reported.
   std::function<bool(const std::string&)> known_item;
+  size_t max_record_bytes = kDefaultMaxRecordBytes;  // longer records: Error(kDataErr)
 };
 
 struct ReviewStats {
@@ -43,6 +44,7 @@ struct ReviewStats {
   int64_t valid = 0;       // handed to the sink
   int64_t invalid = 0;     // reported and skipped
   int64_t duplicates = 0;  // identical content (derived id seen before), skipped
+  int64_t quoted_numbers = 0;  // JSON ratings written as strings ("4"): read as numbers
 };
 
 // Streams the valid reviews of `path` (CSV, TSV or JSON Lines, maybe .gz) to
@@ -54,6 +56,11 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
 // atomically. Columns: review_id, user_id, item_id, rating, timestamp (Unix
 // seconds), text.
 void WriteReviews(const std::string& path, const std::vector<const Review*>& reviews);
+// The same into an open output (format from its path), not committed: for
+// outputs committed together (CommitTogether). Check the path first with
+// CheckReviewsOutput (Error(kUsage) for .gz or an unknown extension).
+void WriteReviewsTo(AtomicFile* out, const std::vector<const Review*>& reviews);
+void CheckReviewsOutput(const std::string& path);
 
 // ---- items ----------------------------------------------------------------------
 
@@ -65,6 +72,7 @@ struct ItemSchemaOptions {
   std::map<std::string, std::string> numeric;      // column -> modality
   std::map<std::string, std::string> categorical;  // column -> modality ("" = from prefix)
   char tag_separator = '|';                        // CSV tags field: "rock|live"
+  size_t max_record_bytes = kDefaultMaxRecordBytes;  // longer records: Error(kDataErr)
 };
 
 struct FeatureColumn {

@@ -13,8 +13,11 @@ namespace avrec {
 
 // ---- byte sources -------------------------------------------------------------
 
-// Reads a file sequentially; a name ending in ".gz" is decompressed with zlib.
-// A leading UTF-8 byte-order mark is skipped. Not thread-safe.
+// Reads a file sequentially; a name ending in ".gz" is decompressed with zlib
+// (concatenated members allowed; a file that is not gzip data, or bytes after
+// the last member, are Error(kDataErr)). A leading UTF-8 byte-order mark is
+// skipped; a UTF-16/32 file (by BOM or NUL pattern) is Error(kDataErr) saying
+// how to convert it. Works on pipes and FIFOs. Not thread-safe.
 class ByteSource {
  public:
   // Throws Error(kNoInput) when the file cannot be opened.
@@ -37,11 +40,14 @@ class ByteSource {
   const std::string& path() const { return path_; }
 
  private:
+  struct Gzip;
   bool Fill();
+  size_t ReadRaw(char* dst, size_t size);
+  size_t ReadGzip();
 
   std::string path_;
-  std::FILE* file_ = nullptr;
-  void* gz_ = nullptr;  // gzFile
+  int fd_ = -1;
+  std::unique_ptr<Gzip> gz_;
   std::vector<char> buf_;
   size_t pos_ = 0, end_ = 0;
   bool first_fill_ = true;
@@ -59,6 +65,10 @@ std::string SanitizeUtf8(std::string_view s, size_t* replaced = nullptr);
 
 // ---- CSV ----------------------------------------------------------------------
 
+// Longest record (a CSV record or a JSON line) read by default: a bound on
+// memory for input that never ends a line (/dev/zero, a binary file).
+constexpr size_t kDefaultMaxRecordBytes = size_t{64} << 20;
+
 // One physical record of a CSV/TSV file.
 struct CsvRecord {
   int64_t line = 0;                 // 1-based line on which the record starts
@@ -73,14 +83,20 @@ struct CsvRecord {
 // CsvRecord::error; parsing then resumes at the next record.
 class CsvReader {
  public:
-  CsvReader(ByteSource* src, char delimiter) : src_(src), delim_(delimiter) {}
+  CsvReader(ByteSource* src, char delimiter, size_t max_record_bytes = kDefaultMaxRecordBytes)
+      : src_(src), delim_(delimiter), max_bytes_(max_record_bytes) {}
   // Reads the next record into *rec; false at end of input. Blank lines
-  // (no bytes between two line breaks) are skipped.
+  // (no bytes between two line breaks) are skipped. A record longer than
+  // max_record_bytes is Error(kDataErr) "PATH:LINE: ...".
   bool Next(CsvRecord* rec);
 
  private:
+  bool ReadQuoted(CsvRecord* rec, std::string* field, size_t* bytes);
+  void CheckSize(size_t bytes, int64_t line) const;
+
   ByteSource* src_;
   char delim_;
+  size_t max_bytes_;
   int64_t line_ = 1;
 };
 
@@ -89,24 +105,37 @@ class CsvReader {
 // Splits input into lines at LF, dropping a trailing CR (CRLF files).
 class LineReader {
  public:
-  explicit LineReader(ByteSource* src) : src_(src) {}
-  // Reads the next line (without its terminator) into *line; false at end.
+  explicit LineReader(ByteSource* src, size_t max_line_bytes = kDefaultMaxRecordBytes)
+      : src_(src), max_bytes_(max_line_bytes) {}
+  // Reads the next line (without its terminator) into *line; false at end. A
+  // line longer than max_line_bytes is Error(kDataErr) "PATH:LINE: ...".
   bool Next(std::string* line);
   int64_t line_number() const { return line_; }  // of the line last returned
 
  private:
   ByteSource* src_;
+  size_t max_bytes_;
   int64_t line_ = 0;
 };
 
+// The message of a record over the size limit (shared by the readers).
+[[noreturn]] void FailRecordTooLong(const std::string& path, int64_t line, size_t limit);
+
 // ---- atomic output ---------------------------------------------------------------
 
-// Writes a file atomically: the bytes go to a temporary file in the same
-// folder ("<name>.tmp.<pid>"), which Commit() flushes, fsyncs and renames
-// over the target. Destroyed without Commit() (an error, an exception), the
-// temporary file is removed and the target is untouched. Path "-" writes to
-// stdout directly (no atomicity). Throws Error(kCantCreate) when the file
-// cannot be created and Error(kIoErr) when writing fails.
+// Writes an output file so that readers never see it half-written:
+// - a regular file or a new path: the bytes go to "<target>.tmp.<pid>" in the
+//   same folder, which Commit() flushes, fsyncs and renames over the target
+//   (then fsyncs the folder); destroyed without Commit() (an error, an
+//   exception) the temporary file is removed and the target is untouched;
+// - a symbolic link: its final target is what gets replaced, the link stays;
+// - a character device, FIFO or socket (/dev/null, a named pipe), or any
+//   existing path under /dev or /proc (/dev/stdout, /dev/fd/3, whatever the
+//   descriptor is open on): written straight through, no temporary file;
+// - "-": stdout, written straight through.
+// Temporary files left by processes that no longer exist are removed first.
+// Throws Error(kCantCreate) when the file cannot be created (a directory, a
+// read-only folder) and Error(kIoErr) when writing fails (disk full).
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);
@@ -119,12 +148,31 @@ class AtomicFile {
   const std::string& path() const { return path_; }
 
  private:
-  std::string path_, tmp_;
+  friend void CommitTogether(AtomicFile* a, AtomicFile* b);
+  void Finish();   // flush, fsync and close
+  void Replace();  // rename the temporary file over the target
+
+  std::string path_, target_, tmp_;
   std::FILE* f_ = nullptr;
+  bool direct_ = false;  // written straight through (stdout, a device, a pipe)
+  bool finished_ = false;
   bool committed_ = false;
-  bool is_stdout_ = false;
   int slot_ = -1;  // in the signal handler's list of temporary files
 };
+
+// Commits two files so that both change or neither does (a failure to put
+// the second in place restores the first). For outputs that belong
+// together, e.g. the train and test halves of a split.
+void CommitTogether(AtomicFile* a, AtomicFile* b);
+
+// Registers a temporary file for the signal handler to remove
+// (InstallSignalCleanup); returns its slot (-1 when none is free).
+int RegisterTempFile(const std::string& path);
+void ReleaseTempFile(int slot);
+
+// Removes "<path>.tmp.<pid>" files whose process no longer exists (left by a
+// killed run); returns how many.
+int RemoveStaleTemps(const std::string& path);
 
 // Installs SIGINT/SIGTERM/SIGHUP handlers that remove the temporary files of
 // unfinished AtomicFiles, then die of the signal. Call once, from main.

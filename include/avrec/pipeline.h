@@ -43,12 +43,15 @@ struct InputOptions {
   std::map<std::string, std::string> categorical;  // column -> modality ("" = from prefix)
   std::string tag_separator = "|";                 // one character
   int max_errors = 100;                            // problems printed before only counting
+  int64_t max_record_bytes = kDefaultMaxRecordBytes;  // a longer line or record is an error
 
   // `with_items`: also the item file and its schema options (score reads only
   // reviews).
   void Describe(OptionSet* set, bool with_items = true);
   void Validate() const;
   ItemSchemaOptions Schema() const;
+  // How to read the reviews file; `allow_empty_text` overrides the option.
+  ReviewReadOptions Reviews(bool allow_empty_text) const;
 };
 
 // How item vectors are built: feature weights and the item text model.

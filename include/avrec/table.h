@@ -45,12 +45,15 @@ struct Row {
 
 // Streams the rows of a CSV/TSV (first line = header) or JSON Lines file.
 // Syntax problems (bad quoting, wrong field count, invalid UTF-8, a line that
-// is not a JSON object) are reported to the ProblemLog and the row skipped.
+// is not a JSON object, JSON nested too deep, numbers beyond double's range,
+// a key repeated in one object) are reported to the ProblemLog and the row
+// skipped.
 class TableReader {
  public:
   // Throws Error(kNoInput) if the file cannot be opened, Error(kUsage) for an
   // unknown extension.
-  TableReader(const std::string& path, ProblemLog* problems);
+  // Records longer than `max_record_bytes` are Error(kDataErr) PATH:LINE.
+  TableReader(const std::string& path, ProblemLog* problems, size_t max_record_bytes = kDefaultMaxRecordBytes);
   ~TableReader();
 
   // Next well-formed row; false at end of input. The header of a CSV file is

@@ -41,10 +41,17 @@ std::string TextKey(const std::string& text);
 class Workspace {
  public:
   // Opens the database at `path`, creating it (and its schema) when `create`
-  // is true. Throws Error(kNoInput) if it does not exist and !create,
+  // is true: a new workspace is built under a temporary name and appears at
+  // `path` only on Persist(); destroyed before, it leaves nothing. Existing
+  // workspaces use write-ahead logging, so readers never block writers.
+  // Throws Error(kNoInput) if it does not exist and !create,
   // Error(kCantCreate) if it cannot be created, Error(kDataErr) if the file is
-  // not an avrec workspace.
+  // not an avrec workspace, Error(kTempFail) when another process holds the
+  // lock longer than $AVREC_BUSY_TIMEOUT_MS (default 10 s).
   static std::unique_ptr<Workspace> Open(const std::string& path, bool create);
+  // A workspace this process created: moves it into place (call when the run
+  // that created it has succeeded). No-op otherwise.
+  void Persist();
   ~Workspace();
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
@@ -93,8 +100,11 @@ class Workspace {
   struct Cache;  // prepared statements reused across calls
   Workspace(std::string path, sqlite3* db);
   void CreateSchema();
+  void UseWal();
 
   std::string path_;
+  std::string pending_file_;  // a new workspace's temporary file until Persist()
+  int temp_slot_ = -1;        // its slot in the signal handler's list
   sqlite3* db_;
   std::unique_ptr<Cache> cache_;
 };

@@ -36,8 +36,12 @@ int RunSplit(const SplitCommand& o) {
   SplitResult s = SplitReviews(reviews, so);
   std::vector<const Review*> train, test;
   for (size_t i = 0; i < reviews.size(); ++i) (s.is_test[i] ? test : train).push_back(&reviews[i]);
-  WriteReviews(o.train, train);
-  WriteReviews(o.test, test);
+  CheckReviewsOutput(o.train);
+  CheckReviewsOutput(o.test);
+  AtomicFile train_file(o.train), test_file(o.test);
+  WriteReviewsTo(&train_file, train);
+  WriteReviewsTo(&test_file, test);
+  CommitTogether(&train_file, &test_file);
   spdlog::info("split ({}): {} train, {} test reviews{}", SplitMethodName(so.method), train.size(), test.size(),
                so.method == SplitMethod::kTemporal ? fmt::format(" (cut at {})", s.cut_time) : "");
   if (s.untimed > 0)

@@ -33,8 +33,7 @@ void ValidateItems(const InputOptions& in, ProblemLog* problems, ItemTable* item
 }
 
 void ValidateReviews(const InputOptions& in, const ItemTable* items, ProblemLog* problems) {
-  ReviewReadOptions ro;
-  ro.allow_empty_text = in.allow_empty_text;
+  ReviewReadOptions ro = in.Reviews(in.allow_empty_text);
   if (items != nullptr) ro.known_item = [&](const std::string& id) { return items->Find(id) >= 0; };
   std::unordered_set<std::string> users;
   int64_t rated = 0, timed = 0;

@@ -26,8 +26,7 @@ std::vector<Review> ReviewsToScore(const PipelineConfig& c, Workspace* ws) {
   std::vector<Review> reviews;
   if (c.inputs.reviews.empty()) return ws->LoadReviews();
   ProblemLog problems(static_cast<size_t>(c.inputs.max_errors), PrintProblem);
-  ReviewReadOptions ro;
-  ro.allow_empty_text = true;
+  ReviewReadOptions ro = c.inputs.Reviews(true);
   ReadReviews(c.inputs.reviews, ro, &problems, [&](Review&& r) { reviews.push_back(std::move(r)); });
   if (problems.count() > 0) {
     if (problems.unreported() > 0) spdlog::error("... and {} more problems not shown", problems.unreported());

@@ -230,7 +230,7 @@ void FinishTable(int64_t records, ItemTable* out) {
 ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, ProblemLog* problems) {
   ItemTable out;
   out.path = path;
-  TableReader table(path, problems);
+  TableReader table(path, problems, schema.max_record_bytes);
   if (!table.header_ok()) return out;
   if (table.format() != TableFormat::kJsonl && table.column("item_id") < 0) {
     problems->Add(path, 1, "missing required column 'item_id'");

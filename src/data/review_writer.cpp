@@ -29,10 +29,21 @@ std::string Number(double v) { return nlohmann::json(v).dump(); }
 
 }  // namespace
 
-void WriteReviews(const std::string& path, const std::vector<const Review*>& reviews) {
+void CheckReviewsOutput(const std::string& path) {
   if (IsGzipPath(path)) Fail(ExitCode::kUsage, path, ": compressed output is not supported; write plain and gzip it");
-  const TableFormat format = DetectTableFormat(path);
-  AtomicFile out(path);  // buffered: one Write per record is fine
+  DetectTableFormat(path);
+}
+
+void WriteReviews(const std::string& path, const std::vector<const Review*>& reviews) {
+  CheckReviewsOutput(path);
+  AtomicFile out(path);
+  WriteReviewsTo(&out, reviews);
+  out.Commit();
+}
+
+void WriteReviewsTo(AtomicFile* file, const std::vector<const Review*>& reviews) {
+  const TableFormat format = DetectTableFormat(file->path());
+  AtomicFile& out = *file;  // buffered: one Write per record is fine
   if (format == TableFormat::kJsonl) {
     for (const Review* r : reviews) {
       nlohmann::ordered_json j;
@@ -65,7 +76,6 @@ void WriteReviews(const std::string& path, const std::vector<const Review*>& rev
       out.Write(line);
     }
   }
-  out.Commit();
 }
 
 }  // namespace avrec

@@ -83,7 +83,10 @@ void ReadText(const Cell& text, bool allow_empty, const Complaint& bad, std::str
     bad(std::string("field 'text': expected a string, found ") + KindName(text.kind));
   } else {
     *out = text.text;
-    if (!allow_empty && Trim(*out).empty()) {
+    if (out->find('\0') != std::string::npos) {
+      bad("field 'text' contains a NUL byte at byte " + std::to_string(out->find('\0') + 1) +
+          " (binary data, or a UTF-16 file read as UTF-8?)");
+    } else if (!allow_empty && Trim(*out).empty()) {
       bad("field 'text' is empty (use --allow-empty-text to accept such reviews; they score neutral)");
     }
   }
@@ -131,9 +134,10 @@ void ReadReviewRow(const Row& row, const TableReader& table, const ReviewReadOpt
 ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,
                         const std::function<void(Review&&)>& sink) {
   ReviewStats stats;
-  TableReader table(path, problems);
+  TableReader table(path, problems, options.max_record_bytes);
   if (!table.header_ok() || !HasRequiredColumns(table, problems)) return stats;
   std::unordered_map<std::string, int64_t> seen;  // review_id -> line
+  const bool is_json = table.format() == TableFormat::kJsonl;
   Row row;
   while (table.Next(&row)) {
     Review r;
@@ -141,6 +145,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     const size_t before = problems->count();
     const Complaint bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
     ReadReviewRow(row, table, options, bad, &r);
+    if (is_json && row.at(table.column("rating")).kind == Cell::Kind::kText && r.rating) ++stats.quoted_numbers;
     if (problems->count() == before && options.known_item && !options.known_item(r.item_id)) {
       bad("item_id '" + r.item_id + "' is not among the items");
     }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "avrec/error.h"
+#include "avrec/json.h"
 #include "avrec/table.h"
 
 namespace avrec {
@@ -54,14 +55,14 @@ const char* TableFormatName(TableFormat f) {
   return "?";
 }
 
-TableReader::TableReader(const std::string& path, ProblemLog* problems)
+TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t max_record_bytes)
     : path_(path), format_(DetectTableFormat(path)), problems_(problems) {
   src_ = std::make_unique<ByteSource>(path);
   if (format_ == TableFormat::kJsonl) {
-    lines_ = std::make_unique<LineReader>(src_.get());
+    lines_ = std::make_unique<LineReader>(src_.get(), max_record_bytes);
     return;
   }
-  csv_ = std::make_unique<CsvReader>(src_.get(), format_ == TableFormat::kTsv ? '\t' : ',');
+  csv_ = std::make_unique<CsvReader>(src_.get(), format_ == TableFormat::kTsv ? '\t' : ',', max_record_bytes);
   if (!csv_->Next(&rec_)) {
     problems_->Add(path_, 1, "file is empty: expected a header line naming the columns");
     header_ok_ = false;
@@ -158,12 +159,9 @@ bool TableReader::NextJson(Row* row) {
       continue;
     }
     json obj;
-    try {
-      obj = json::parse(line_);
-    } catch (const json::parse_error& e) {
-      std::string what = e.what();
-      size_t p = what.find("parse error");
-      problems_->Add(path_, line, "not valid JSON: " + (p == std::string::npos ? what : what.substr(p)));
+    std::string error;
+    if (!ParseJson(line_, &obj, &error)) {
+      problems_->Add(path_, line, error);
       continue;
     }
     if (!obj.is_object()) {

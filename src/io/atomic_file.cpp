@@ -1,10 +1,14 @@
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "avrec/error.h"
@@ -44,6 +48,48 @@ extern "C" void RemoveTempsAndDie(int sig) {
   std::raise(sig);
 }
 
+std::string Dir(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string Base(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The file a path finally names: symbolic links followed (also a dangling
+// one: its target is what gets created).
+std::string FollowLinks(std::string path) {
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
+    char buf[PATH_MAX];
+    const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+    if (n <= 0) return path;
+    const std::string target(buf, static_cast<size_t>(n));
+    path = target.front() == '/' ? target : Dir(path) + "/" + target;
+  }
+  Fail(ExitCode::kCantCreate, path, ": too many levels of symbolic links");
+}
+
+// The descriptor a path names (/dev/stdout, /dev/fd/3, /proc/self/fd/3), or
+// -1. Writing through it keeps how the caller opened it (appending, say),
+// which reopening the path would not.
+int InheritedDescriptor(const std::string& path) {
+  if (path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  for (const char* prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    const size_t n = std::strlen(prefix);
+    if (path.compare(0, n, prefix) == 0) {
+      char* end = nullptr;
+      const long fd = std::strtol(path.c_str() + n, &end, 10);
+      if (end != path.c_str() + n && *end == '\0' && fd >= 0 && fd < INT_MAX) return static_cast<int>(fd);
+    }
+  }
+  return -1;
+}
+
 }  // namespace
 
 void InstallSignalCleanup() {
@@ -52,13 +98,53 @@ void InstallSignalCleanup() {
   std::signal(SIGHUP, RemoveTempsAndDie);
 }
 
+int RegisterTempFile(const std::string& path) { return RegisterTemp(path); }
+void ReleaseTempFile(int slot) { ReleaseTemp(slot); }
+
+int RemoveStaleTemps(const std::string& path) {
+  const std::string dir = Dir(path), prefix = Base(path) + ".tmp.";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return 0;
+  int removed = 0;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (pid <= 0 || (*end != '\0' && *end != '-') || pid == ::getpid()) continue;  // also NAME.tmp.PID-journal
+    // A process that no longer exists left it behind.
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH && ::unlink((dir + "/" + name).c_str()) == 0) {
+      ++removed;
+    }
+  }
+  ::closedir(d);
+  return removed;
+}
+
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (path_ == "-") {
-    is_stdout_ = true;
+    direct_ = true;
     f_ = stdout;
     return;
   }
-  tmp_ = path_ + ".tmp." + std::to_string(::getpid());
+  struct stat st;
+  if (::stat(path_.c_str(), &st) == 0) {  // follows links, /dev/stdout -> /proc/self/fd/1 -> a pipe included
+    if (S_ISDIR(st.st_mode)) Fail(ExitCode::kCantCreate, path_, ": is a directory, expected a file path");
+    const bool descriptor = path_.rfind("/dev/", 0) == 0 || path_.rfind("/proc/", 0) == 0;
+    if (descriptor || S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISBLK(st.st_mode)) {
+      // A device, a pipe, a socket, or an open descriptor (/dev/stdout while
+      // the shell appends to a file): written straight through. There is no
+      // file of ours to replace, and no atomicity to have.
+      direct_ = true;
+      const int fd = InheritedDescriptor(path_);
+      f_ = fd >= 0 ? ::fdopen(::dup(fd), "wb") : std::fopen(path_.c_str(), "wb");
+      if (f_ == nullptr) Fail(ExitCode::kCantCreate, path_, ": cannot open for writing: ", std::strerror(errno));
+      return;
+    }
+  }
+  target_ = FollowLinks(path_);
+  RemoveStaleTemps(target_);
+  tmp_ = target_ + ".tmp." + std::to_string(::getpid());
   slot_ = RegisterTemp(tmp_);
   f_ = std::fopen(tmp_.c_str(), "wb");
   if (f_ == nullptr) {
@@ -68,7 +154,11 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
 }
 
 AtomicFile::~AtomicFile() {
-  if (is_stdout_ || committed_) return;
+  if (committed_) return;
+  if (direct_) {
+    if (f_ != nullptr && f_ != stdout) std::fclose(f_);
+    return;
+  }
   if (f_ != nullptr) std::fclose(f_);
   std::remove(tmp_.c_str());
   ReleaseTemp(slot_);
@@ -81,26 +171,71 @@ void AtomicFile::Write(std::string_view bytes) {
   }
 }
 
-void AtomicFile::Commit() {
-  if (committed_) return;
-  if (is_stdout_) {
-    std::fflush(stdout);
-    committed_ = true;
+void AtomicFile::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  if (direct_) {
+    if (std::fflush(f_) != 0) Fail(ExitCode::kIoErr, path_, ": write error: ", std::strerror(errno));
+    if (f_ != stdout && std::fclose(f_) != 0) {
+      f_ = nullptr;
+      Fail(ExitCode::kIoErr, path_, ": write error: ", std::strerror(errno));
+    }
+    f_ = nullptr;
     return;
   }
   if (std::fflush(f_) != 0 || ::fsync(::fileno(f_)) != 0) {
     Fail(ExitCode::kIoErr, path_, ": write error: ", std::strerror(errno));
   }
-  if (std::fclose(f_) != 0) {
-    f_ = nullptr;
-    Fail(ExitCode::kIoErr, path_, ": write error: ", std::strerror(errno));
-  }
+  const int rc = std::fclose(f_);
   f_ = nullptr;
-  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+  if (rc != 0) Fail(ExitCode::kIoErr, path_, ": write error: ", std::strerror(errno));
+}
+
+void AtomicFile::Replace() {
+  if (std::rename(tmp_.c_str(), target_.c_str()) != 0) {
     Fail(ExitCode::kCantCreate, path_, ": cannot rename ", tmp_, " into place: ", std::strerror(errno));
   }
   ReleaseTemp(slot_);
+  // Make the rename itself durable.
+  const int dir = ::open(Dir(target_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+void AtomicFile::Commit() {
+  if (committed_) return;
+  Finish();
+  if (!direct_) Replace();
   committed_ = true;
+}
+
+void CommitTogether(AtomicFile* a, AtomicFile* b) {
+  a->Finish();
+  b->Finish();
+  if (a->direct_ || b->direct_) {  // nothing to roll back on a stream
+    a->Commit();
+    b->Commit();
+    return;
+  }
+  // Keep the current version of a's target, so that a failure to replace b
+  // can put it back: then both or neither changed.
+  const std::string backup = a->target_ + ".old." + std::to_string(::getpid());
+  const bool had_old = ::link(a->target_.c_str(), backup.c_str()) == 0;
+  a->Replace();
+  try {
+    b->Replace();
+  } catch (...) {
+    if (had_old) {
+      std::rename(backup.c_str(), a->target_.c_str());
+    } else {
+      std::remove(a->target_.c_str());
+    }
+    throw;
+  }
+  if (had_old) std::remove(backup.c_str());
+  a->committed_ = b->committed_ = true;
 }
 
 void WriteFileAtomically(const std::string& path, std::string_view bytes) {

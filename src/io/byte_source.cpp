@@ -1,4 +1,6 @@
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cctype>
@@ -11,8 +13,31 @@
 namespace avrec {
 
 namespace {
+
 constexpr size_t kBufferSize = 1 << 16;
+
+// What the first bytes of a text file say about its encoding when it is not
+// UTF-8: a byte-order mark, or NUL bytes in the pattern of UTF-16/32 text.
+// Returns "" for anything that may be UTF-8.
+std::string ForeignEncoding(const char* p, size_t n) {
+  const auto starts = [&](const char* bom, size_t len) { return n >= len && std::memcmp(p, bom, len) == 0; };
+  if (starts("\xFF\xFE\x00\x00", 4)) return "UTF-32LE";
+  if (starts("\x00\x00\xFE\xFF", 4)) return "UTF-32BE";
+  if (starts("\xFF\xFE", 2)) return "UTF-16LE";
+  if (starts("\xFE\xFF", 2)) return "UTF-16BE";
+  const size_t k = std::min<size_t>(n, 256);
+  size_t nul_even = 0, nul_odd = 0;
+  for (size_t i = 0; i < k; ++i) {
+    if (p[i] == '\0') ++(i % 2 == 0 ? nul_even : nul_odd);
+  }
+  if (k >= 8 && nul_even + nul_odd == k) return "binary data (only NUL bytes)";
+  if (k >= 8 && nul_odd >= k / 2 - 1 && nul_even == 0) return "UTF-16LE";
+  if (k >= 8 && nul_even >= k / 2 - 1 && nul_odd == 0) return "UTF-16BE";
+  if (k >= 8 && nul_even + nul_odd >= k / 2) return "UTF-32 or binary data";
+  return "";
 }
+
+}  // namespace
 
 bool IsGzipPath(const std::string& path) { return path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0; }
 
@@ -26,59 +51,93 @@ std::string DataExtension(const std::string& path) {
   return ext;
 }
 
+struct ByteSource::Gzip {
+  z_stream z{};
+  std::vector<char> in = std::vector<char>(kBufferSize);
+  bool started = false;      // the magic number was checked
+  bool member_done = false;  // the last member ended; anything after must be another member
+  bool eof = false;
+};
+
 ByteSource::ByteSource(const std::string& path) : path_(path), buf_(kBufferSize) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
-  }
+  if (::stat(path.c_str(), &st) != 0) Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
   if (S_ISDIR(st.st_mode)) Fail(ExitCode::kNoInput, path, ": is a directory, expected a file");
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
   if (IsGzipPath(path)) {
-    gzFile gz = gzopen(path.c_str(), "rb");
-    if (gz == nullptr) Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
-    gzbuffer(gz, kBufferSize);
-    gz_ = gz;
-  } else {
-    file_ = std::fopen(path.c_str(), "rb");
-    if (file_ == nullptr) Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
+    gz_ = std::make_unique<Gzip>();
+    if (inflateInit2(&gz_->z, 16 + MAX_WBITS) != Z_OK) Fail(ExitCode::kSoftware, "zlib: inflateInit2 failed");
   }
 }
 
 ByteSource::~ByteSource() {
-  if (file_ != nullptr) std::fclose(file_);
-  if (gz_ != nullptr) gzclose(static_cast<gzFile>(gz_));
+  if (gz_) inflateEnd(&gz_->z);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+size_t ByteSource::ReadRaw(char* dst, size_t size) {
+  for (;;) {
+    const ssize_t n = ::read(fd_, dst, size);
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR) Fail(ExitCode::kIoErr, path_, ": read error: ", std::strerror(errno));
+  }
+}
+
+size_t ByteSource::ReadGzip() {
+  Gzip& g = *gz_;
+  g.z.next_out = reinterpret_cast<Bytef*>(buf_.data());
+  g.z.avail_out = static_cast<uInt>(buf_.size());
+  while (g.z.avail_out == buf_.size() && !g.eof) {
+    if (g.z.avail_in == 0) {
+      const size_t n = ReadRaw(g.in.data(), g.in.size());
+      if (n == 0) {
+        if (!g.member_done) Fail(ExitCode::kDataErr, path_, ": corrupt gzip data: unexpected end of file");
+        g.eof = true;
+        break;
+      }
+      g.z.next_in = reinterpret_cast<Bytef*>(g.in.data());
+      g.z.avail_in = static_cast<uInt>(n);
+      if (!g.started && (n < 2 || static_cast<unsigned char>(g.in[0]) != 0x1F ||
+                          static_cast<unsigned char>(g.in[1]) != 0x8B)) {
+        Fail(ExitCode::kDataErr, path_, ": not gzip data (the name ends in .gz); rename the file without .gz");
+      }
+      g.started = true;
+    }
+    if (g.member_done) {
+      // Another member may follow (concatenated .gz files); anything else is junk.
+      if (static_cast<unsigned char>(g.z.next_in[0]) != 0x1F ||
+          (g.z.avail_in >= 2 && static_cast<unsigned char>(g.z.next_in[1]) != 0x8B)) {
+        Fail(ExitCode::kDataErr, path_, ": unexpected bytes after the end of the gzip data (trailing junk)");
+      }
+      inflateReset(&g.z);
+      g.member_done = false;
+    }
+    const int rc = inflate(&g.z, Z_NO_FLUSH);
+    if (rc == Z_STREAM_END) {
+      g.member_done = true;
+    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      Fail(ExitCode::kDataErr, path_, ": corrupt gzip data: ", g.z.msg != nullptr ? g.z.msg : "inflate failed");
+    }
+  }
+  return buf_.size() - g.z.avail_out;
 }
 
 bool ByteSource::Fill() {
-  size_t n = 0;
-  if (gz_ != nullptr) {
-    gzFile gz = static_cast<gzFile>(gz_);
-    int got = gzread(gz, buf_.data(), static_cast<unsigned>(buf_.size()));
-    if (got < 0) {
-      int errnum = 0;
-      const char* msg = gzerror(gz, &errnum);
-      if (errnum == Z_ERRNO) Fail(ExitCode::kIoErr, path_, ": read error: ", std::strerror(errno));
-      Fail(ExitCode::kDataErr, path_, ": corrupt gzip data: ", msg);
-    }
-    if (got == 0) {
-      int errnum = 0;
-      const char* msg = gzerror(gz, &errnum);
-      if (errnum != Z_OK && errnum != Z_STREAM_END) {
-        Fail(ExitCode::kDataErr, path_, ": corrupt gzip data: ", msg);
-      }
-    }
-    n = static_cast<size_t>(got);
-  } else {
-    n = std::fread(buf_.data(), 1, buf_.size(), file_);
-    if (n == 0 && std::ferror(file_)) {
-      Fail(ExitCode::kIoErr, path_, ": read error: ", std::strerror(errno));
-    }
-  }
+  const size_t n = gz_ ? ReadGzip() : ReadRaw(buf_.data(), buf_.size());
   pos_ = 0;
   end_ = n;
   if (first_fill_) {
     first_fill_ = false;
+    const std::string foreign = ForeignEncoding(buf_.data(), n);
+    if (!foreign.empty()) {
+      Fail(ExitCode::kDataErr, path_, ":1: not UTF-8: the file looks like ", foreign,
+           foreign.rfind("UTF", 0) == 0 ? "; convert it with: iconv -f " + foreign.substr(0, foreign.find(' ')) +
+                                              " -t UTF-8 " + path_ + " > converted"
+                                        : "");
+    }
     if (n >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;
-    if (pos_ == end_) return Fill();
+    if (pos_ == end_ && n > 0) return Fill();
   }
   return n > 0;
 }

@@ -1,78 +1,79 @@
+#include "avrec/error.h"
 #include "avrec/io.h"
 
 namespace avrec {
+
+void FailRecordTooLong(const std::string& path, int64_t line, size_t limit) {
+  Fail(ExitCode::kDataErr, path, ":", line, ": record longer than ", limit,
+       " bytes (a line that never ends, or binary data?); raise --max-record-bytes if the data is real");
+}
+
+void CsvReader::CheckSize(size_t bytes, int64_t line) const {
+  if (bytes > max_bytes_) FailRecordTooLong(src_->path(), line, max_bytes_);
+}
+
+// Reads a quoted field after its opening quote, up to and including the
+// closing one. Returns false at the end of input (quote left open).
+bool CsvReader::ReadQuoted(CsvRecord* rec, std::string* field, size_t* bytes) {
+  for (;;) {
+    const int c = src_->Get();
+    CheckSize(++*bytes, rec->line);
+    if (c < 0) return false;
+    if (c == '"') {
+      if (src_->Peek() != '"') return true;  // the closing quote
+      src_->Get();
+    }
+    if (c == '\n') ++line_;
+    field->push_back(static_cast<char>(c));
+  }
+}
 
 bool CsvReader::Next(CsvRecord* rec) {
   rec->fields.clear();
   rec->error.clear();
   // Skip blank lines between records.
-  for (;;) {
-    int c = src_->Peek();
-    if (c < 0) return false;
-    if (c == '\n') {
-      src_->Get();
-      ++line_;
-    } else if (c == '\r') {
-      src_->Get();
-      if (src_->Peek() == '\n') src_->Get();
-      ++line_;
-    } else {
-      break;
-    }
+  for (int c = src_->Peek(); c == '\n' || c == '\r'; c = src_->Peek()) {
+    src_->Get();
+    if (c == '\r' && src_->Peek() == '\n') src_->Get();
+    ++line_;
   }
+  if (src_->Peek() < 0) return false;
   rec->line = line_;
-  std::string field;
   const auto set_error = [&](const std::string& msg) {
     if (rec->error.empty()) rec->error = msg;
   };
+  std::string field;
+  size_t bytes = 0;
   for (;;) {
     // At the start of a field.
     field.clear();
     int c = src_->Get();
     bool end_of_record = false;
-    if (c == '"') {
+    const bool quoted = c == '"';
+    if (quoted) {
       const int64_t open_line = line_;
-      for (;;) {
-        c = src_->Get();
-        if (c < 0) {
-          set_error("unterminated quoted field (the quote opened on line " + std::to_string(open_line) +
-                    " is never closed)");
-          end_of_record = true;
-          break;
-        }
-        if (c == '"') {
-          if (src_->Peek() == '"') {
-            src_->Get();
-            field.push_back('"');
-            continue;
-          }
-          break;  // closing quote
-        }
-        if (c == '\n') ++line_;
-        field.push_back(static_cast<char>(c));
-      }
-      // After the closing quote: a delimiter, a line break or the end.
-      if (!end_of_record) {
+      end_of_record = !ReadQuoted(rec, &field, &bytes);
+      if (end_of_record) {
+        set_error("unterminated quoted field (the quote opened on line " + std::to_string(open_line) +
+                  " is never closed)");
+      } else {
+        // After the closing quote: a delimiter, a line break or the end.
         c = src_->Get();
         if (c != delim_ && c != '\n' && c != '\r' && c >= 0) {
           set_error("unexpected text after the closing quote of field " + std::to_string(rec->fields.size() + 1) +
                     " (quotes inside a quoted field must be doubled)");
-          // Resynchronise: keep the rest of the field as literal text.
-          while (c >= 0 && c != delim_ && c != '\n' && c != '\r') {
-            field.push_back(static_cast<char>(c));
-            c = src_->Get();
-          }
         }
       }
-    } else {
-      while (c >= 0 && c != delim_ && c != '\n' && c != '\r') {
-        if (c == '"') {
-          set_error("quote character inside unquoted field " + std::to_string(rec->fields.size() + 1) +
-                    " (a field containing quotes must be quoted, with the quotes doubled)");
-        }
-        field.push_back(static_cast<char>(c));
-        c = src_->Get();
+    }
+    // Unquoted text (or, after a bad closing quote, the rest kept literally).
+    while (!end_of_record && c >= 0 && c != delim_ && c != '\n' && c != '\r') {
+      if (c == '"' && !quoted) {
+        set_error("quote character inside unquoted field " + std::to_string(rec->fields.size() + 1) +
+                  " (a field containing quotes must be quoted, with the quotes doubled)");
       }
+      field.push_back(static_cast<char>(c));
+      CheckSize(++bytes, rec->line);
+      c = src_->Get();
     }
     rec->fields.push_back(field);
     if (end_of_record || c < 0) return true;
@@ -81,7 +82,7 @@ bool CsvReader::Next(CsvRecord* rec) {
       ++line_;
       return true;
     }
-    // c == delimiter: next field.
+    CheckSize(++bytes, rec->line);  // c == delimiter: next field
   }
 }
 
@@ -92,6 +93,7 @@ bool LineReader::Next(std::string* line) {
   ++line_;
   while (c >= 0 && c != '\n') {
     line->push_back(static_cast<char>(c));
+    if (line->size() > max_bytes_) FailRecordTooLong(src_->path(), line_, max_bytes_);
     c = src_->Get();
   }
   if (!line->empty() && line->back() == '\r') line->pop_back();

@@ -23,6 +23,8 @@ void InputOptions::Describe(OptionSet* set, bool with_items) {
     set->Add("--tag-separator", "items.tag_separator", &tag_separator, "Separator of tags in a CSV tags field", r);
   }
   set->AddNumber("--max-errors", "max_errors", &max_errors, {0, 1e9}, "Print at most this many input problems");
+  set->AddNumber("--max-record-bytes", "max_record_bytes", &max_record_bytes, {1024, 1e12},
+                 "Longest line or record accepted in an input file (bytes); longer is an error");
 }
 
 void InputOptions::Validate() const {
@@ -43,7 +45,15 @@ ItemSchemaOptions InputOptions::Schema() const {
   s.numeric = numeric;
   s.categorical = categorical;
   s.tag_separator = tag_separator[0];
+  s.max_record_bytes = static_cast<size_t>(max_record_bytes);
   return s;
+}
+
+ReviewReadOptions InputOptions::Reviews(bool allow_empty) const {
+  ReviewReadOptions r;
+  r.allow_empty_text = allow_empty;
+  r.max_record_bytes = static_cast<size_t>(max_record_bytes);
+  return r;
 }
 
 void ItemVectorOptions::Describe(OptionSet* set) {

@@ -68,8 +68,7 @@ Dataset ReadDataset(const InputOptions& in, ProblemLog* problems) {
   if (in.reviews.empty() || in.items.empty()) Fail(ExitCode::kUsage, "give both --reviews and --items, or --workspace");
   Dataset d;
   d.item_table = ReadItems(in.items, in.Schema(), problems);
-  ReviewReadOptions ro;
-  ro.allow_empty_text = true;
+  ReviewReadOptions ro = in.Reviews(true);
   ro.known_item = [&](const std::string& id) { return d.item_table.Find(id) >= 0; };
   ReadReviews(in.reviews, ro, problems, [&](Review&& r) { d.reviews.push_back(std::move(r)); });
   if (problems->count() > 0) {
@@ -107,8 +106,7 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
     if (!in.reviews.empty()) {
       std::vector<std::string> ids = ws->ItemIds();
       std::unordered_set<std::string> known(ids.begin(), ids.end());
-      ReviewReadOptions ro;
-      ro.allow_empty_text = in.allow_empty_text;
+      ReviewReadOptions ro = in.Reviews(in.allow_empty_text);
       ro.known_item = [&](const std::string& id) { return known.count(id) != 0; };
       Progress progress("ingest", 0);
       ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) {
@@ -125,6 +123,7 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
   ReportUnreported(*problems);
   rep.total_items = ws->CountItems();
   rep.total_reviews = ws->CountReviews();
+  ws->Persist();
   LogIngest(in, rep, ws->path());
   return rep;
 }
@@ -137,6 +136,7 @@ SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::st
   SentimentScorer scorer(&encoder);
   SentimentResult r;
   r.per_review = scorer.Score(reviews, cache, &r.stats);
+  if (cache != nullptr) cache->Persist();
   for (size_t i = 0; i < reviews.size(); ++i) r.by_review[reviews[i].review_id] = r.per_review[i];
   r.labels = m.labels;
   r.model_name = m.name;
@@ -201,6 +201,7 @@ ItemVectors BuildItemVectors(const ItemTable& items, const ItemVectorOptions& o,
     eo.threads = threads;
     TextEncoder encoder(m, eo);
     text = EmbedItemTexts(items, encoder, cache, &v.reused);
+    if (cache != nullptr) cache->Persist();
     text_ptr = &text;
     v.model_name = m.name;
     v.model_sha256 = m.sha256;

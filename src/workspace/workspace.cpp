@@ -2,14 +2,19 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 
 #include "avrec/error.h"
 #include "avrec/hash.h"
+#include "avrec/io.h"
 
 namespace avrec {
 
@@ -17,13 +22,53 @@ namespace {
 
 constexpr int kSchemaVersion = 1;
 
+// The workspace file a connection is on (for messages).
+std::string DbPath(sqlite3* db) {
+  const char* f = sqlite3_db_filename(db, "main");
+  return f != nullptr && *f != '\0' ? f : "workspace";
+}
+
+// Maps an SQLite failure to avrec's exit codes, naming the workspace file.
+[[noreturn]] void SqliteFail(sqlite3* db, int rc, const std::string& what) {
+  const std::string path = DbPath(db);
+  const std::string msg = sqlite3_errmsg(db);
+  switch (rc & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      Fail(ExitCode::kTempFail, path, ": the workspace is locked by another process (", msg,
+           "); retry when it has finished (exit code 75)");
+    case SQLITE_FULL:
+      Fail(ExitCode::kIoErr, path, ": cannot write the workspace: ", msg, " (disk full?)");
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+      Fail(ExitCode::kIoErr, path, ": I/O error on the workspace: ", msg);
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      Fail(ExitCode::kDataErr, path, ": the workspace file is damaged or not a database: ", msg);
+    default:
+      Fail(ExitCode::kSoftware, path, ": sqlite error in ", what, ": ", msg);
+  }
+}
+
+// How long to wait for another process's lock (ms): $AVREC_BUSY_TIMEOUT_MS
+// or 10 s.
+int BusyTimeoutMs() {
+  const char* env = std::getenv("AVREC_BUSY_TIMEOUT_MS");
+  if (env != nullptr && *env != '\0') {
+    const long v = std::strtol(env, nullptr, 10);
+    if (v >= 0 && v < 86400000) return static_cast<int>(v);
+  }
+  return 10000;
+}
+
 // A prepared statement, finalised on destruction.
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) {
-      Fail(ExitCode::kSoftware, "sqlite prepare failed: ", sqlite3_errmsg(db), " in: ", sql);
-    }
+    const int rc = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr);
+    if (rc != SQLITE_OK) SqliteFail(db, rc, std::string("preparing: ") + sql);
   }
   ~Stmt() { sqlite3_finalize(s_); }
   Stmt(const Stmt&) = delete;
@@ -59,8 +104,7 @@ class Stmt {
     int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    Fail(rc == SQLITE_FULL || rc == SQLITE_IOERR ? ExitCode::kIoErr : ExitCode::kSoftware,
-         "sqlite: ", sqlite3_errmsg(db_));
+    SqliteFail(db_, rc, "a query");
   }
   void Reset() {
     sqlite3_reset(s_);
@@ -82,12 +126,8 @@ class Stmt {
 };
 
 void Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err != nullptr ? err : "unknown error";
-    sqlite3_free(err);
-    Fail(ExitCode::kIoErr, "sqlite: ", msg);
-  }
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) SqliteFail(db, rc, sql);
 }
 
 constexpr const char* kSchema = R"sql(
@@ -177,58 +217,113 @@ std::string NormalizeReviewText(const std::string& text) {
 
 std::string TextKey(const std::string& text) { return Sha256Hex(NormalizeReviewText(text)).substr(0, 32); }
 
+namespace {
+
+sqlite3* OpenDb(const std::string& file, bool create, bool existed, const std::string& shown) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+  if (sqlite3_open_v2(file.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    const std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    Fail(existed ? ExitCode::kNoInput : ExitCode::kCantCreate, shown, ": cannot open workspace: ", msg);
+  }
+  sqlite3_busy_timeout(db, BusyTimeoutMs());
+  return db;
+}
+
+// The names of the tables; Error(kDataErr) when the file is not a database.
+std::vector<std::string> Tables(sqlite3* db, const std::string& shown) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    const std::string msg = err != nullptr ? err : "";
+    sqlite3_free(err);
+    if ((rc & 0xFF) == SQLITE_BUSY || (rc & 0xFF) == SQLITE_LOCKED) SqliteFail(db, rc, "opening");
+    Fail(ExitCode::kDataErr, shown, ": not an avrec workspace (", msg, ")");
+  }
+  std::vector<std::string> out;
+  Stmt s(db, "SELECT name FROM sqlite_master WHERE type = 'table'");
+  while (s.Step()) out.push_back(s.Text(0));
+  return out;
+}
+
+constexpr const char* kTableNames[] = {"meta",      "items",           "feature_columns", "reviews",
+                                       "sentiment_cache", "embedding_cache", "runs"};
+
+}  // namespace
+
 std::unique_ptr<Workspace> Workspace::Open(const std::string& path, bool create) {
   struct stat st;
-  bool exists = ::stat(path.c_str(), &st) == 0;
+  const bool exists = ::stat(path.c_str(), &st) == 0;
   if (!exists && !create) {
     Fail(ExitCode::kNoInput, path, ": no such workspace (create it with `avrec ingest --workspace ", path, "`)");
   }
   if (exists && S_ISDIR(st.st_mode)) Fail(ExitCode::kNoInput, path, ": is a directory, expected a workspace file");
-  sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    Fail(exists ? ExitCode::kNoInput : ExitCode::kCantCreate, path, ": cannot open workspace: ", msg);
-  }
-  sqlite3_busy_timeout(db, 10000);
+  RemoveStaleTemps(path);
+  // A new workspace is built under a temporary name and appears only when
+  // the run that creates it succeeds (Persist).
+  const std::string file = exists ? path : path + ".tmp." + std::to_string(::getpid());
+  sqlite3* db = OpenDb(file, !exists, exists, path);
   std::unique_ptr<Workspace> ws(new Workspace(path, db));
-  // Check it is an avrec workspace (or empty) before touching it.
-  {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, &err);
-    if (rc != SQLITE_OK) {
-      std::string msg = err != nullptr ? err : "";
-      sqlite3_free(err);
-      Fail(ExitCode::kDataErr, path, ": not an avrec workspace (", msg, ")");
-    }
+  if (!exists) {
+    ws->pending_file_ = file;
+    ws->temp_slot_ = RegisterTempFile(file);
   }
+  const std::vector<std::string> tables = Tables(db, path);
+  const bool has_meta = std::find(tables.begin(), tables.end(), "meta") != tables.end();
+  if (!tables.empty() && !has_meta) Fail(ExitCode::kDataErr, path, ": not an avrec workspace (no meta table)");
   Exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
-  bool has_meta = false, empty = true;
-  {
-    Stmt s(db, "SELECT name FROM sqlite_master WHERE type = 'table'");
-    while (s.Step()) {
-      empty = false;
-      if (s.Text(0) == "meta") has_meta = true;
-    }
-  }
-  if (!empty && !has_meta) Fail(ExitCode::kDataErr, path, ": not an avrec workspace (no meta table)");
-  if (empty) {
+  if (tables.empty()) {
     ws->CreateSchema();
-  } else {
+    return ws;
+  }
+  {
     Stmt s(db, "SELECT value FROM meta WHERE key = 'schema_version'");
     if (!s.Step()) Fail(ExitCode::kDataErr, path, ": not an avrec workspace (no schema_version)");
-    int v = std::atoi(s.Text(0).c_str());
+    const int v = std::atoi(s.Text(0).c_str());
     if (v != kSchemaVersion) {
       Fail(ExitCode::kDataErr, path, ": workspace schema version ", v, " is not supported (this avrec reads version ",
            kSchemaVersion, ")");
     }
   }
-  if (!empty) {
-    // Tables added within a schema version are created on first open.
-    ws->InTransaction([&] { Exec(db, kSchema); });
+  // Tables added within a schema version are created on first open: a write,
+  // so only when one is missing (readers must not need the write lock).
+  for (const char* t : kTableNames) {
+    if (std::find(tables.begin(), tables.end(), t) == tables.end()) {
+      ws->InTransaction([&] { Exec(db, kSchema); });
+      break;
+    }
   }
+  ws->UseWal();
   return ws;
+}
+
+void Workspace::UseWal() {
+  // Write-ahead logging: readers (an analyst's sqlite3 session, another
+  // avrec reading) never block the nightly writer, nor it them. Persistent
+  // in the file; switching needs a moment without other connections.
+  {
+    Stmt s(db_, "PRAGMA journal_mode");
+    if (s.Step() && s.Text(0) == "wal") return;
+  }
+  const int rc = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK && (rc & 0xFF) != SQLITE_BUSY && (rc & 0xFF) != SQLITE_LOCKED) SqliteFail(db_, rc, "WAL");
+}
+
+void Workspace::Persist() {
+  if (pending_file_.empty()) return;
+  cache_.reset();
+  sqlite3_close(db_);
+  db_ = nullptr;
+  if (std::rename(pending_file_.c_str(), path_.c_str()) != 0) {
+    Fail(ExitCode::kCantCreate, path_, ": cannot move the new workspace into place: ", std::strerror(errno));
+  }
+  ReleaseTempFile(temp_slot_);
+  pending_file_.clear();
+  db_ = OpenDb(path_, false, true, path_);
+  cache_ = std::make_unique<Cache>();
+  Exec(db_, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
+  UseWal();
 }
 
 struct Workspace::Cache {
@@ -246,6 +341,11 @@ Workspace::Workspace(std::string path, sqlite3* db)
 Workspace::~Workspace() {
   cache_.reset();
   sqlite3_close(db_);
+  if (!pending_file_.empty()) {  // created by a run that did not succeed
+    std::remove(pending_file_.c_str());
+    std::remove((pending_file_ + "-journal").c_str());
+    ReleaseTempFile(temp_slot_);
+  }
 }
 
 void Workspace::CreateSchema() {
