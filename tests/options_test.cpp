@@ -122,7 +122,7 @@ TEST(OptionValidation, RangesAndFinitenessNameTheOption) {
   c.recommend.knn_neighbors = -1;
   EXPECT_NE(message([&] { c.Validate(); }).find("--knn-neighbors: expected a number from 1"), std::string::npos);
   c = PipelineConfig();
-  c.threads = 2147483647;
+  c.threads = -1;
   EXPECT_NE(message([&] { c.Validate(); }).find("--threads"), std::string::npos);
   // The library checks too, without any command line.
   RecommendOptions r;

@@ -86,6 +86,10 @@ class TextEncoder {
 
  private:
   struct Sequence;
+  static constexpr size_t kPadMultiple = 8;
+  // A sequence of `tokens` ids runs padded to this: the next multiple of 8,
+  // at most max_length.
+  size_t PaddedLength(size_t tokens) const;
   std::vector<Sequence> MakeSequences(const std::vector<std::string>& texts, std::vector<EncodeInfo>* info) const;
   void RunBatches(const std::vector<Sequence>& seqs, std::vector<float>* seq_out,
                   const std::function<void(int64_t)>& progress) const;

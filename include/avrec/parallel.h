@@ -5,8 +5,8 @@
 
 namespace avrec {
 
-// The most worker threads any option accepts (--threads above it is a usage
-// error): a bound on memory, since every worker holds its own buffers.
+// The most worker threads ever started, whatever is asked: a bound on
+// memory, since every worker holds its own buffers.
 constexpr int kMaxThreads = 1024;
 
 // Worker threads for a request: `requested`, or every core when it is 0 (or

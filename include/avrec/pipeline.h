@@ -73,6 +73,7 @@ struct PipelineConfig {
   bool lenient = false;         // ingest: skip invalid rows
   std::string sentiment_model;  // "" = the bundled default
   EncoderOptions encoder;       // scoring (threads: from `threads`)
+  int commit_every = 2048;      // texts scored per committed chunk of the workspace cache
   std::string score_out;        // score: JSON Lines of every review's sentiment
   std::string scores;           // a score output file to use instead of the workspace's scores
   ItemVectorOptions item_vectors;
@@ -149,7 +150,7 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
 // Runs the sentiment model over every review (distinct texts once; with a
 // workspace, cached results are reused and new ones stored in chunks).
 SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::string& model_dir,
-                               const EncoderOptions& encoder, Workspace* cache);
+                               const EncoderOptions& encoder, Workspace* cache, int commit_every = 2048);
 // The workspace's scores under its current sentiment key (last score run).
 SentimentResult LoadSentiment(Workspace* ws);
 // A score output file (`avrec score --out`).

@@ -31,16 +31,20 @@ struct SentimentStats {
 
 class SentimentScorer {
  public:
-  explicit SentimentScorer(const TextEncoder* encoder) : encoder_(encoder) {}
+  // `commit_every`: texts scored and committed to the workspace cache per
+  // chunk; a killed run loses at most one chunk and the next run resumes.
+  explicit SentimentScorer(const TextEncoder* encoder, size_t commit_every = 2048)
+      : encoder_(encoder), commit_every_(commit_every) {}
 
   // One result per review, in order. Identical texts are scored once. With a
   // workspace, cached results are reused and new ones stored (one
-  // transaction per chunk of texts), and the workspace remembers this
-  // encoder's result key as its current sentiment.
+  // transaction per chunk of `commit_every` texts), and the workspace
+  // remembers this encoder's result key as its current sentiment.
   std::vector<Sentiment> Score(const std::vector<Review>& reviews, Workspace* ws, SentimentStats* stats) const;
 
  private:
   const TextEncoder* encoder_;
+  size_t commit_every_;
 };
 
 // The score of a classifier's output: sum over labels of probability x label

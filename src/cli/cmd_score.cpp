@@ -48,7 +48,7 @@ int RunScore(const ScoreCommand& o) {
   const std::vector<Review> reviews = ReviewsToScore(c, ws.get());
   EncoderOptions eo = c.encoder;
   eo.threads = c.threads;
-  const SentimentResult r = ScoreSentiment(reviews, c.sentiment_model, eo, ws.get());
+  const SentimentResult r = ScoreSentiment(reviews, c.sentiment_model, eo, ws.get(), c.commit_every);
   if (!c.score_out.empty()) {
     AtomicFile out(c.score_out);
     for (size_t i = 0; i < reviews.size(); ++i) {
@@ -65,7 +65,7 @@ void EmbedCommand::Describe(OptionSet* s) {
   s->AddPath("--input", "", &input, "Table (CSV, TSV, JSON Lines) with columns id and text");
   s->AddPath("--out", "", &out, "JSON Lines output: {\"id\": ..., \"embedding\": [...]}");
   encoder.Describe(s, "");
-  s->AddNumber("--threads", "", &encoder.threads, {0, kMaxThreads},
+  s->AddNumber("--threads", "", &encoder.threads, {0, 2147483647},
                "Worker threads (0: all cores); results do not depend on it");
 }
 

@@ -105,7 +105,7 @@ void TopKCommand::Describe(OptionSet* s) {
   s->AddPath("--items", "", &items, "CSV: header, then id,v1,...,vd per item");
   s->AddPath("--out", "", &out, "JSON Lines output: {\"id\": ..., \"items\": [{\"item_id\": ..., \"score\": ...}]}");
   s->AddNumber("--k", "", &k, {1, 2147483647}, "Items per user (more than the items: all of them)");
-  s->AddNumber("--threads", "", &threads, {0, kMaxThreads},
+  s->AddNumber("--threads", "", &threads, {0, 2147483647},
                "Worker threads (0: all cores); output does not depend on it");
   s->AddNumber("--block-users", "", &block_users, {1, 1e6}, "Users per block (memory: this x items floats per thread)");
 }

@@ -83,7 +83,7 @@ void EncoderOptions::Describe(OptionSet* set, const std::string& section) {
 
 void EncoderOptions::Validate() const {
   ValidateDescribed(*this, "");
-  options_detail::CheckRange("--threads", threads, {0, kMaxThreads});
+  options_detail::CheckRange("--threads", threads, {0, 2147483647});
 }
 
 // One sequence the model sees: a whole text, or one window of a long text.
@@ -105,8 +105,10 @@ TextEncoder::TextEncoder(const ModelManifest& manifest, const EncoderOptions& op
   max_batch_size_ = std::max(1, options.max_batch_size);
   max_batch_tokens_ = std::max(manifest.max_length, options.max_batch_tokens);
   output_dim_ = manifest.task == "sentiment" ? static_cast<int>(manifest.labels.size()) : manifest.embedding_dim;
+  // ":pad8": sequences padded to multiples of 8 tokens (results differ from
+  // caches made with the earlier padding to each batch's longest).
   result_key_ = manifest.sha256 + ":" + PrecisionName(precision_) + ":" + LongTextPolicyName(long_text_) + ":" +
-                std::to_string(manifest.max_length);
+                std::to_string(manifest.max_length) + ":pad8";
 
   VerifyModelChecksum(manifest);
   tokenizer_ = MakeTokenizer(manifest.tokenizer);
@@ -125,6 +127,11 @@ TextEncoder::TextEncoder(const ModelManifest& manifest, const EncoderOptions& op
 }
 
 TextEncoder::~TextEncoder() = default;
+
+size_t TextEncoder::PaddedLength(size_t tokens) const {
+  const size_t rounded = (tokens + kPadMultiple - 1) / kPadMultiple * kPadMultiple;
+  return std::min(rounded, std::max(tokens, static_cast<size_t>(manifest_.max_length)));
+}
 
 std::vector<TextEncoder::Sequence> TextEncoder::MakeSequences(const std::vector<std::string>& texts,
                                                               std::vector<EncodeInfo>* info) const {
@@ -185,17 +192,21 @@ std::vector<TextEncoder::Sequence> TextEncoder::MakeSequences(const std::vector<
 void TextEncoder::RunBatches(const std::vector<Sequence>& seqs, std::vector<float>* seq_out,
                              const std::function<void(int64_t)>& progress) const {
   const int dim = output_dim_;
-  // Sequences sorted by length, each batch padded to its longest, bounded by
-  // max_batch_size rows and max_batch_tokens padded tokens.
+  // Sequences sorted by length. Every sequence is padded to its canonical
+  // length (PaddedLength), and a batch holds sequences of one canonical
+  // length only, at most max_batch_size rows and max_batch_tokens padded
+  // tokens: so a text's padding never depends on which texts share its batch
+  // (in bf16 its result then does not either; docs/models.md).
   std::vector<uint32_t> order(seqs.size());
   std::iota(order.begin(), order.end(), 0u);
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return seqs[a].ids.size() < seqs[b].ids.size(); });
+  const auto padded = [&](size_t k) { return PaddedLength(seqs[order[k]].ids.size()); };
   std::vector<std::pair<size_t, size_t>> batches;  // [begin, end) in order
   for (size_t b = 0; b < order.size();) {
     size_t e = b + 1;
-    while (e < order.size() && static_cast<int>(e - b) < max_batch_size_ &&
-           static_cast<int64_t>(e - b + 1) * static_cast<int64_t>(seqs[order[e]].ids.size()) <= max_batch_tokens_) {
+    while (e < order.size() && static_cast<int>(e - b) < max_batch_size_ && padded(e) == padded(b) &&
+           static_cast<int64_t>(e - b + 1) * static_cast<int64_t>(padded(e)) <= max_batch_tokens_) {
       ++e;
     }
     batches.emplace_back(b, e);
@@ -214,18 +225,22 @@ void TextEncoder::RunBatches(const std::vector<Sequence>& seqs, std::vector<floa
     for (size_t k; (k = next.fetch_add(1)) < batches.size();) {
       auto [b, e] = batches[batches.size() - 1 - k];
       const size_t rows = e - b;
-      const size_t cols = seqs[order[e - 1]].ids.size();
-      ids.assign(rows * cols, tokenizer_->pad_id());
-      mask.assign(rows * cols, 0);
-      for (size_t r = 0; r < rows; ++r) {
-        const auto& s = seqs[order[b + r]].ids;
+      const size_t cols = padded(b);
+      // A one-row batch runs as two identical rows: the kernels take another
+      // path for a single row (rounding differently), and a text's result
+      // must not depend on which texts share its batch.
+      const size_t run_rows = std::max<size_t>(rows, 2);
+      ids.assign(run_rows * cols, tokenizer_->pad_id());
+      mask.assign(run_rows * cols, 0);
+      for (size_t r = 0; r < run_rows; ++r) {
+        const auto& s = seqs[order[b + std::min(r, rows - 1)]].ids;
         std::copy(s.begin(), s.end(), ids.begin() + static_cast<std::ptrdiff_t>(r * cols));
         std::fill_n(mask.begin() + static_cast<std::ptrdiff_t>(r * cols), s.size(), 1);
       }
-      y.resize(rows * static_cast<size_t>(dim));
-      const auto shape = runtime_->Forward(ids.data(), mask.data(), static_cast<int64_t>(rows),
+      y.resize(run_rows * static_cast<size_t>(dim));
+      const auto shape = runtime_->Forward(ids.data(), mask.data(), static_cast<int64_t>(run_rows),
                                            static_cast<int64_t>(cols), y.data(), y.size());
-      if (shape[0] != static_cast<int64_t>(rows) || shape[1] != dim) {
+      if (shape[0] != static_cast<int64_t>(run_rows) || shape[1] != dim) {
         Fail(ExitCode::kSoftware, manifest_.torchscript, ": the model returned shape [", shape[0], ", ", shape[1],
              "] for ", rows, " texts");
       }

@@ -78,8 +78,9 @@ void PipelineConfig::DescribeWorkspace(OptionSet* set, const std::string& help) 
 }
 
 void PipelineConfig::DescribeThreads(OptionSet* set) {
-  set->AddNumber("--threads", "threads", &threads, {0, kMaxThreads},
-                 "Worker threads (0: all cores); results do not depend on it");
+  set->AddNumber("--threads", "threads", &threads, {0, 2147483647},
+                 "Worker threads (0: all cores; more than 8 per core are cut, with a warning); results do not "
+                 "depend on it");
 }
 
 void PipelineConfig::DescribeIngest(OptionSet* set) {
@@ -90,6 +91,8 @@ void PipelineConfig::DescribeIngest(OptionSet* set) {
 void PipelineConfig::DescribeScore(OptionSet* set) {
   set->AddPath("--model", "score.model", &sentiment_model, "Sentiment model directory (default: the bundled one)");
   encoder.Describe(set, "score");
+  set->AddNumber("--commit-every", "score.commit_every", &commit_every, {1, 1e9},
+                 "Texts scored per committed chunk of the workspace cache (a killed run resumes after the last)");
 }
 
 void PipelineConfig::DescribeScoreOut(OptionSet* set, const std::string& flag) {

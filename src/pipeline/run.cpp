@@ -160,7 +160,7 @@ PipelineReport RunPipeline(const PipelineConfig& c) {
   spdlog::info("stage 2/4: score");
   ModelInputs in;
   in.data = LoadDataset(ws.get());
-  in.sentiment = ScoreSentiment(in.data.reviews, c.sentiment_model, EncoderFor(c), ws.get());
+  in.sentiment = ScoreSentiment(in.data.reviews, c.sentiment_model, EncoderFor(c), ws.get(), c.commit_every);
   in.has_sentiment = true;
   rep.sentiment = in.sentiment.stats;
 

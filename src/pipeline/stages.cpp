@@ -129,11 +129,11 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
 }
 
 SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::string& model_dir,
-                               const EncoderOptions& encoder_options, Workspace* cache) {
+                               const EncoderOptions& encoder_options, Workspace* cache, int commit_every) {
   const auto t0 = std::chrono::steady_clock::now();
   const ModelManifest m = LoadTaskModel(model_dir, "sentiment");
   TextEncoder encoder(m, encoder_options);
-  SentimentScorer scorer(&encoder);
+  SentimentScorer scorer(&encoder, static_cast<size_t>(std::max(1, commit_every)));
   SentimentResult r;
   r.per_review = scorer.Score(reviews, cache, &r.stats);
   if (cache != nullptr) cache->Persist();

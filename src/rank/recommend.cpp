@@ -73,7 +73,7 @@ void RecommendOptions::Describe(OptionSet* set) {
 
 void RecommendOptions::Validate() const {
   ValidateDescribed(*this);
-  options_detail::CheckRange("--threads", threads, {0, kMaxThreads});
+  options_detail::CheckRange("--threads", threads, {0, 2147483647});
   if (shards < 1 || shard < 0 || shard >= shards) {
     Fail(ExitCode::kUsage, "--shard: expected K/N with 0 <= K < N, got ", shard, "/", shards);
   }

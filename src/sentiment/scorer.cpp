@@ -11,12 +11,12 @@
 #include "avrec/sentiment.h"
 #include "avrec/table.h"
 #include "avrec/workspace.h"
+#include "common/fault.h"
 
 namespace avrec {
 
 namespace {
 
-constexpr size_t kChunk = 16384;  // texts per encoder run / cache transaction
 
 Sentiment FromProbs(const float* p, const ModelManifest& m, const EncodeInfo& info) {
   Sentiment s;
@@ -146,8 +146,9 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
   std::vector<std::string> texts;
   std::vector<float> probs;
   std::vector<EncodeInfo> info;
-  for (size_t c = 0; c < todo.size(); c += kChunk) {
-    const size_t end = std::min(todo.size(), c + kChunk);
+  const size_t chunk = std::max<size_t>(1, commit_every_);
+  for (size_t c = 0; c < todo.size(); c += chunk) {
+    const size_t end = std::min(todo.size(), c + chunk);
     texts.clear();
     for (size_t k = c; k < end; ++k) texts.push_back(SanitizeUtf8(reviews[slot_review[todo[k]]].text));
     const int64_t base = static_cast<int64_t>(c);
@@ -165,6 +166,7 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
         for (size_t k = c; k < end; ++k)
           ws->StoreSentiment(key, slot_key[todo[k]], ToCache(slot_result[todo[k]], m.labels));
       });
+      FaultPoint("score.commit");
     }
   }
   progress.Finish();

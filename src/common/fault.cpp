@@ -1,0 +1,43 @@
+#include "common/fault.h"
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+namespace avrec {
+
+namespace {
+
+struct Plan {
+  std::string name;
+  long at = 0;
+  long passed = 0;
+};
+
+Plan* Armed() {
+  static Plan plan;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* env = std::getenv("AVREC_FAULT");
+    if (env == nullptr) return;
+    const char* colon = std::strrchr(env, ':');
+    if (colon == nullptr) return;
+    plan.name.assign(env, static_cast<size_t>(colon - env));
+    plan.at = std::strtol(colon + 1, nullptr, 10);
+  });
+  return plan.at > 0 ? &plan : nullptr;
+}
+
+}  // namespace
+
+void FaultPoint(const char* name) {
+  Plan* p = Armed();
+  if (p == nullptr || p->name != name) return;
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  if (++p->passed == p->at) std::raise(SIGKILL);
+}
+
+}  // namespace avrec
