@@ -51,22 +51,34 @@ bool FileExists(const std::string& path) {
 
 namespace {
 
-// In a forked child: replaces the process with build/avrec `args`.
-[[noreturn]] void ExecAvrec(const std::vector<std::string>& args) {
+// In a forked child: replaces the process with `argv` (argv[0] a path, or a
+// program name looked up in PATH).
+[[noreturn]] void Exec(const std::vector<std::string>& args) {
   std::vector<char*> argv;
-  std::string bin = AVREC_BINARY;
-  argv.push_back(bin.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
-  execv(bin.c_str(), argv.data());
+  execvp(argv[0], argv.data());
   _exit(127);
+}
+
+std::vector<std::string> WithAvrec(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {AVREC_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
 }
 
 }  // namespace
 
+std::string AvrecBinary() { return AVREC_BINARY; }
+
 RunResult RunAvrec(const std::vector<std::string>& args, const std::string& input,
                    const std::vector<std::string>& env) {
+  return RunProgram(WithAvrec(args), input, env);
+}
+
+RunResult RunProgram(const std::vector<std::string>& argv, const std::string& input,
+                     const std::vector<std::string>& env) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw std::runtime_error("pipe");
   pid_t pid = fork();
@@ -76,7 +88,7 @@ RunResult RunAvrec(const std::vector<std::string>& args, const std::string& inpu
     dup2(err_pipe[1], 2);
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
     for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
-    ExecAvrec(args);
+    Exec(argv);
   }
   close(in_pipe[0]);
   close(out_pipe[1]);
@@ -157,7 +169,7 @@ int SpawnAvrec(const std::vector<std::string>& args) {
     dup2(null, 0);
     dup2(null, 1);
     dup2(null, 2);
-    ExecAvrec(args);
+    Exec(WithAvrec(args));
   }
   return pid;
 }

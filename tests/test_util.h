@@ -33,6 +33,11 @@ struct RunResult {
 RunResult RunAvrec(const std::vector<std::string>& args, const std::string& input = "",
                    const std::vector<std::string>& env = {});
 
+// Runs any program (argv[0] looked up in PATH) the same way.
+RunResult RunProgram(const std::vector<std::string>& argv, const std::string& input = "",
+                     const std::vector<std::string>& env = {});
+std::string AvrecBinary();
+
 // Starts build/avrec with `args` (stdin /dev/null, stdout and stderr to
 // /dev/null) without waiting; returns its pid.
 int SpawnAvrec(const std::vector<std::string>& args);

@@ -52,15 +52,21 @@ struct ReviewStats {
 ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,
                         const std::function<void(Review&&)>& sink);
 
+// Logs what a read accepted but a user should know (warnings): exact
+// duplicates kept once, ratings written as JSON strings read as numbers.
+// validate and ingest both call it, so they tell the same things.
+void LogReviewNotes(const std::string& path, const ReviewStats& stats);
+
 // Writes reviews as CSV, TSV or JSON Lines (from the extension; not .gz),
 // atomically. Columns: review_id, user_id, item_id, rating, timestamp (Unix
 // seconds), text.
 void WriteReviews(const std::string& path, const std::vector<const Review*>& reviews);
-// The same into an open output (format from its path), not committed: for
-// outputs committed together (CommitTogether). Check the path first with
-// CheckReviewsOutput (Error(kUsage) for .gz or an unknown extension).
-void WriteReviewsTo(AtomicFile* out, const std::vector<const Review*>& reviews);
-void CheckReviewsOutput(const std::string& path);
+// The same into an open output, not committed: for outputs committed
+// together (CommitTogether). The format: `format` when not empty ("csv",
+// "tsv", "jsonl"), else from the path; OutputFormat() checks it first
+// (Error(kUsage) for .gz or an unknown extension or name).
+void WriteReviewsTo(AtomicFile* out, TableFormat format, const std::vector<const Review*>& reviews);
+TableFormat OutputFormat(const std::string& path, const std::string& format);
 
 // ---- items ----------------------------------------------------------------------
 

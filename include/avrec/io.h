@@ -175,7 +175,8 @@ void ReleaseTempFile(int slot);
 int RemoveStaleTemps(const std::string& path);
 
 // Installs SIGINT/SIGTERM/SIGHUP handlers that remove the temporary files of
-// unfinished AtomicFiles, then die of the signal. Call once, from main.
+// unfinished AtomicFiles, then die of the signal, and ignores SIGXFSZ (so a
+// file size limit is a write error). Call once, from main.
 void InstallSignalCleanup();
 
 // Whole-file helpers.

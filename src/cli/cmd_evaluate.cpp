@@ -7,6 +7,7 @@
 
 #include "avrec/evaluate.h"
 #include "avrec/io.h"
+#include "avrec/json.h"
 #include "avrec/log.h"
 #include "avrec/numeric.h"
 #include "cli/commands.h"
@@ -19,6 +20,7 @@ void SplitCommand::Describe(OptionSet* s) {
   s->AddPath("--train", "", &train, "Train output (format from the extension)");
   s->AddPath("--test", "", &test, "Test output (format from the extension)");
   s->AddFlag("--allow-empty-text", "", &allow_empty_text, "Accept reviews with an empty text");
+  s->Add("--format", "", &format, "Output format: csv, tsv or jsonl (default: from the extension)");
 }
 
 int RunSplit(const SplitCommand& o) {
@@ -36,11 +38,10 @@ int RunSplit(const SplitCommand& o) {
   SplitResult s = SplitReviews(reviews, so);
   std::vector<const Review*> train, test;
   for (size_t i = 0; i < reviews.size(); ++i) (s.is_test[i] ? test : train).push_back(&reviews[i]);
-  CheckReviewsOutput(o.train);
-  CheckReviewsOutput(o.test);
+  const TableFormat train_format = OutputFormat(o.train, o.format), test_format = OutputFormat(o.test, o.format);
   AtomicFile train_file(o.train), test_file(o.test);
-  WriteReviewsTo(&train_file, train);
-  WriteReviewsTo(&test_file, test);
+  WriteReviewsTo(&train_file, train_format, train);
+  WriteReviewsTo(&test_file, test_format, test);
   CommitTogether(&train_file, &test_file);
   spdlog::info("split ({}): {} train, {} test reviews{}", SplitMethodName(so.method), train.size(), test.size(),
                so.method == SplitMethod::kTemporal ? fmt::format(" (cut at {})", s.cut_time) : "");
@@ -72,7 +73,8 @@ std::unordered_map<std::string, std::vector<std::string>> ReadRecs(const std::st
   std::string text = ReadFileToString(path);
   std::unordered_map<std::string, std::vector<std::string>> recs;
   const auto add_user = [&](const nlohmann::json& u, int64_t line) {
-    if (!u.is_object() || !u.contains("user_id") || !u.contains("items") || !u["items"].is_array()) {
+    if (!u.is_object() || !u.contains("user_id") || !u["user_id"].is_string() || !u.contains("items") ||
+        !u["items"].is_array()) {
       Fail(ExitCode::kDataErr, path, ":", line, ": expected a user object with user_id and items");
     }
     std::vector<std::string> items;
@@ -84,24 +86,29 @@ std::unordered_map<std::string, std::vector<std::string>> ReadRecs(const std::st
     }
     recs[u["user_id"].get<std::string>()] = std::move(items);
   };
-  nlohmann::json whole = nlohmann::json::parse(text, nullptr, false);
-  if (!whole.is_discarded() && whole.is_object() && whole.contains("users")) {
+  nlohmann::json whole;
+  std::string error;
+  if (ParseJson(text, &whole, &error) && whole.is_object() && whole.contains("users")) {
+    if (!whole["users"].is_array()) Fail(ExitCode::kDataErr, path, ": field 'users': expected a list");
     for (const auto& u : whole["users"]) add_user(u, 0);
-    return recs;
+  } else {
+    size_t start = 0;
+    int64_t line = 0;
+    while (start < text.size()) {
+      size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      ++line;
+      std::string_view l = Trim(std::string_view(text).substr(start, end - start));
+      start = end + 1;
+      if (l.empty()) continue;
+      nlohmann::json j;
+      if (!ParseJson(l, &j, &error)) Fail(ExitCode::kDataErr, path, ":", line, ": ", error);
+      if (j.is_object() && j.contains("header")) continue;
+      add_user(j, line);
+    }
   }
-  size_t start = 0;
-  int64_t line = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    ++line;
-    std::string_view l = Trim(std::string_view(text).substr(start, end - start));
-    start = end + 1;
-    if (l.empty()) continue;
-    nlohmann::json j = nlohmann::json::parse(l, nullptr, false);
-    if (j.is_discarded()) Fail(ExitCode::kDataErr, path, ":", line, ": not valid JSON");
-    if (j.contains("header")) continue;
-    add_user(j, line);
+  if (recs.empty()) {
+    Fail(ExitCode::kDataErr, path, ": no recommendation lists in the file (an empty or header-only output?)");
   }
   return recs;
 }

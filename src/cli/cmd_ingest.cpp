@@ -1,6 +1,7 @@
 // validate and ingest.
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <unordered_set>
 
 #include "avrec/log.h"
@@ -32,9 +33,10 @@ void ValidateItems(const InputOptions& in, ProblemLog* problems, ItemTable* item
   }
 }
 
-void ValidateReviews(const InputOptions& in, const ItemTable* items, ProblemLog* problems) {
+void ValidateReviews(const InputOptions& in, const std::function<bool(const std::string&)>& known_item,
+                     ProblemLog* problems) {
   ReviewReadOptions ro = in.Reviews(in.allow_empty_text);
-  if (items != nullptr) ro.known_item = [&](const std::string& id) { return items->Find(id) >= 0; };
+  ro.known_item = known_item;
   std::unordered_set<std::string> users;
   int64_t rated = 0, timed = 0;
   ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) {
@@ -44,10 +46,15 @@ void ValidateReviews(const InputOptions& in, const ItemTable* items, ProblemLog*
   });
   spdlog::info("{}: {} valid reviews by {} users ({} with a rating, {} with a time); {} invalid", in.reviews, st.valid,
                users.size(), rated, timed, st.invalid);
-  if (st.duplicates > 0) spdlog::warn("{}: {} exact duplicate reviews (kept once)", in.reviews, st.duplicates);
+  LogReviewNotes(in.reviews, st);
 }
 
 }  // namespace
+
+void ValidateCommand::Describe(OptionSet* s) {
+  config.inputs.Describe(s);
+  config.DescribeWorkspace(s, "Check the reviews' item ids against this workspace's items (when no --items)");
+}
 
 int RunValidate(const ValidateCommand& o) {
   const InputOptions& in = o.config.inputs;
@@ -57,7 +64,22 @@ int RunValidate(const ValidateCommand& o) {
   ProblemLog problems(static_cast<size_t>(in.max_errors), PrintProblem);
   ItemTable items;
   if (!in.items.empty()) ValidateItems(in, &problems, &items);
-  if (!in.reviews.empty()) ValidateReviews(in, in.items.empty() ? nullptr : &items, &problems);
+  if (!in.reviews.empty()) {
+    // Item ids are checked as ingest checks them: against the items file, or
+    // the workspace's items.
+    std::function<bool(const std::string&)> known;
+    std::unordered_set<std::string> ws_items;
+    if (!in.items.empty()) {
+      known = [&](const std::string& id) { return items.Find(id) >= 0; };
+    } else if (!o.config.workspace.empty()) {
+      for (auto& id : Workspace::Open(o.config.workspace, false)->ItemIds()) ws_items.insert(std::move(id));
+      known = [&](const std::string& id) { return ws_items.count(id) != 0; };
+    } else {
+      spdlog::warn("{}: item ids not checked (give --items or --workspace; ingest rejects reviews of unknown items)",
+                   in.reviews);
+    }
+    ValidateReviews(in, known, &problems);
+  }
   if (problems.unreported() > 0) {
     spdlog::error("... and {} more problems not shown (raise --max-errors to see them)", problems.unreported());
   }

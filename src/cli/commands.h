@@ -22,7 +22,7 @@ namespace avrec::cli {
 
 struct ValidateCommand {
   PipelineConfig config;
-  void Describe(OptionSet* s) { config.inputs.Describe(s); }
+  void Describe(OptionSet* s);
 };
 int RunValidate(const ValidateCommand& o);
 
@@ -75,6 +75,7 @@ int RunTopK(const TopKCommand& o);
 
 struct SplitCommand {
   std::string reviews, train, test;
+  std::string format;  // "": from the extensions
   SplitOptions split;
   bool allow_empty_text = false;
   void Describe(OptionSet* s);

@@ -29,20 +29,23 @@ std::string Number(double v) { return nlohmann::json(v).dump(); }
 
 }  // namespace
 
-void CheckReviewsOutput(const std::string& path) {
+TableFormat OutputFormat(const std::string& path, const std::string& format) {
+  if (format == "csv") return TableFormat::kCsv;
+  if (format == "tsv") return TableFormat::kTsv;
+  if (format == "jsonl") return TableFormat::kJsonl;
+  if (!format.empty()) Fail(ExitCode::kUsage, "--format: expected csv, tsv or jsonl, got '", format, "'");
   if (IsGzipPath(path)) Fail(ExitCode::kUsage, path, ": compressed output is not supported; write plain and gzip it");
-  DetectTableFormat(path);
+  return DetectTableFormat(path);
 }
 
 void WriteReviews(const std::string& path, const std::vector<const Review*>& reviews) {
-  CheckReviewsOutput(path);
+  const TableFormat format = OutputFormat(path, "");
   AtomicFile out(path);
-  WriteReviewsTo(&out, reviews);
+  WriteReviewsTo(&out, format, reviews);
   out.Commit();
 }
 
-void WriteReviewsTo(AtomicFile* file, const std::vector<const Review*>& reviews) {
-  const TableFormat format = DetectTableFormat(file->path());
+void WriteReviewsTo(AtomicFile* file, TableFormat format, const std::vector<const Review*>& reviews) {
   AtomicFile& out = *file;  // buffered: one Write per record is fine
   if (format == TableFormat::kJsonl) {
     for (const Review* r : reviews) {

@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 #include <functional>
 #include <unordered_map>
@@ -130,6 +132,14 @@ void ReadReviewRow(const Row& row, const TableReader& table, const ReviewReadOpt
 }
 
 }  // namespace
+
+void LogReviewNotes(const std::string& path, const ReviewStats& st) {
+  if (st.duplicates > 0) spdlog::warn("{}: {} exact duplicate reviews (kept once)", path, st.duplicates);
+  if (st.quoted_numbers > 0) {
+    spdlog::warn("{}: {} ratings are JSON strings (\"4\"), read as numbers; write them as numbers (4)", path,
+                 st.quoted_numbers);
+  }
+}
 
 ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,
                         const std::function<void(Review&&)>& sink) {

@@ -13,6 +13,7 @@
 
 #include "avrec/error.h"
 #include "avrec/io.h"
+#include "common/fault.h"
 
 namespace avrec {
 
@@ -96,6 +97,9 @@ void InstallSignalCleanup() {
   std::signal(SIGINT, RemoveTempsAndDie);
   std::signal(SIGTERM, RemoveTempsAndDie);
   std::signal(SIGHUP, RemoveTempsAndDie);
+  // Past a file size limit (ulimit -f), writes fail with EFBIG (exit 74,
+  // temporary files removed) instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 int RegisterTempFile(const std::string& path) { return RegisterTemp(path); }
@@ -192,6 +196,7 @@ void AtomicFile::Finish() {
 }
 
 void AtomicFile::Replace() {
+  FaultPoint("output.rename");
   if (std::rename(tmp_.c_str(), target_.c_str()) != 0) {
     Fail(ExitCode::kCantCreate, path_, ": cannot rename ", tmp_, " into place: ", std::strerror(errno));
   }

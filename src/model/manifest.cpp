@@ -6,6 +6,7 @@
 #include "avrec/error.h"
 #include "avrec/hash.h"
 #include "avrec/io.h"
+#include "avrec/json.h"
 #include "avrec/model.h"
 #include "avrec/options.h"
 #include "common/plugin.h"
@@ -95,11 +96,7 @@ ModelManifest LoadModelManifest(const std::string& dir_in) {
   }
   ModelManifest m;
   m.dir = dir;
-  try {
-    m.raw = nlohmann::json::parse(ReadFileToString(path));
-  } catch (const nlohmann::json::parse_error& e) {
-    Fail(ExitCode::kDataErr, path, ": not valid JSON: ", e.what());
-  }
+  m.raw = ParseJsonDocument(ReadFileToString(path), path, ExitCode::kDataErr);
   if (!m.raw.is_object()) Fail(ExitCode::kDataErr, path, ": expected a JSON object");
   Fields f(m.raw, path);
   std::string format = f.String("format");

@@ -2,6 +2,7 @@
 
 #include "avrec/error.h"
 #include "avrec/io.h"
+#include "avrec/json.h"
 #include "avrec/numeric.h"
 #include "avrec/output.h"
 #include "avrec/text.h"
@@ -46,8 +47,10 @@ ProfileFile ReadProfiles(const std::string& path) {
   while (lines.Next(&line)) {
     const int64_t n = lines.line_number();
     if (Trim(line).empty()) continue;
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) Bad(path, n, "not a JSON object");
+    nlohmann::json j;
+    std::string error;
+    if (!ParseJson(line, &j, &error)) Bad(path, n, error);
+    if (!j.is_object()) Bad(path, n, "not a JSON object");
     if (!header) {
       const auto* cols = j.contains("header") ? &j["header"]["columns"] : nullptr;
       if (cols == nullptr || !cols->is_array()) Bad(path, n, "expected {\"header\": {\"columns\": [...]}} first");

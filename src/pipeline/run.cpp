@@ -9,6 +9,7 @@
 #include "avrec/log.h"
 #include "avrec/pipeline.h"
 #include "avrec/text.h"
+#include "common/fault.h"
 
 namespace avrec {
 
@@ -124,6 +125,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in) {
   const RecommendStats st = Rank(in.items, profiles, r, [&](const UserRecommendations& u) {
     writer.Add(u);
     progress.Tick();
+    FaultPoint("recommend.user");
   });
   progress.Finish();
   writer.Commit();

@@ -117,6 +117,7 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
       abort_if_invalid(in.reviews);
       rep.skipped_reviews = st.invalid;
       rep.duplicates = st.duplicates;
+      LogReviewNotes(in.reviews, st);
       ws->LogRun("reviews", in.reviews, rep.reviews, rep.skipped_reviews);
     }
   });

@@ -6,6 +6,7 @@
 #include "avrec/encoder.h"
 #include "avrec/error.h"
 #include "avrec/io.h"
+#include "avrec/json.h"
 #include "avrec/log.h"
 #include "avrec/numeric.h"
 #include "avrec/sentiment.h"
@@ -202,9 +203,10 @@ std::unordered_map<std::string, Sentiment> ReadScoresFile(const std::string& pat
   std::string line;
   while (lines.Next(&line)) {
     if (Trim(line).empty()) continue;
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("review_id") || !j.contains("score") ||
-        !j["score"].is_number()) {
+    nlohmann::json j;
+    std::string error;
+    if (!ParseJson(line, &j, &error)) Fail(ExitCode::kDataErr, path, ":", lines.line_number(), ": ", error);
+    if (!j.is_object() || !j.contains("review_id") || !j.contains("score") || !j["score"].is_number()) {
       Fail(ExitCode::kDataErr, path, ":", lines.line_number(),
            ": expected a score record {\"review_id\": ..., \"score\": ...}");
     }

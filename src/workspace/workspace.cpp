@@ -15,6 +15,8 @@
 #include "avrec/error.h"
 #include "avrec/hash.h"
 #include "avrec/io.h"
+#include "avrec/json.h"
+#include "common/fault.h"
 
 namespace avrec {
 
@@ -365,6 +367,7 @@ void Workspace::InTransaction(const std::function<void()>& body) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+  FaultPoint("workspace.commit");
   Exec(db_, "COMMIT");
 }
 
@@ -495,15 +498,27 @@ ItemTable Workspace::LoadItems() {
     Item item;
     item.item_id = s.Text(0);
     item.title = s.Text(1);
-    item.tags = nlohmann::json::parse(s.Text(2)).get<std::vector<std::string>>();
+    nlohmann::json tags, f;
+    std::string error;
+    if (!ParseJson(s.Text(2), &tags, &error) || !tags.is_array() || !ParseJson(s.Text(5), &f, &error) ||
+        !f.is_object()) {
+      Fail(ExitCode::kDataErr, path_, ": the workspace is damaged: item '", item.item_id,
+           "' has malformed tags or features (was it edited by hand?)");
+    }
+    for (const auto& t : tags) {
+      if (t.is_string()) item.tags.push_back(t.get<std::string>());
+    }
     item.description = s.Text(3);
     item.kind = s.Text(4);
     item.numeric.assign(t.numeric_columns.size(), std::numeric_limits<double>::quiet_NaN());
     item.categorical.assign(t.categorical_columns.size(), "");
-    auto f = nlohmann::json::parse(s.Text(5));
     for (auto it = f.begin(); it != f.end(); ++it) {
       auto c = columns.find(it.key());
       if (c == columns.end()) continue;
+      if (c->second.first ? !it.value().is_string() : !it.value().is_number()) {
+        Fail(ExitCode::kDataErr, path_, ": the workspace is damaged: item '", item.item_id, "' feature '", it.key(),
+             "' has the wrong type (was it edited by hand?)");
+      }
       if (c->second.first) {
         item.categorical[c->second.second] = it.value().get<std::string>();
       } else {

@@ -1,0 +1,737 @@
+// The fault suite: avrec as a hostile but realistic user and machine treat it.
+// Every case asserts the exit code, the message (PATH:LINE where a line is at
+// fault) and that no file or workspace was changed, lost or left
+// half-written.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "test_util.h"
+
+namespace avrec {
+namespace {
+
+using test::FileExists;
+using test::ReadFile;
+using test::RunAvrec;
+using test::RunProgram;
+using test::RunResult;
+using test::SourcePath;
+using test::TempDir;
+using test::WriteFile;
+
+const std::string kReviews = SourcePath("data/sample/reviews.csv");
+const std::string kItems = SourcePath("data/sample/items.csv");
+const std::string kTiny = SourcePath("tests/data/tiny-sentiment");
+const std::string kTinyEmbedding = SourcePath("tests/data/tiny-embedding");
+
+// Files in a folder (names), sorted.
+std::vector<std::string> Listing(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool HasTempFile(const std::string& dir) {
+  for (const auto& f : Listing(dir)) {
+    if (f.find(".tmp.") != std::string::npos || f.find(".old.") != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string Sql(const std::string& db, const std::string& sql) {
+  RunResult r = RunProgram({"sqlite3", db, sql});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return std::string(r.out.substr(0, r.out.find_last_not_of('\n') + 1));
+}
+
+// A scores file of the sample (tiny model), made once.
+const std::string& SampleScores() {
+  static TempDir dir;
+  static std::string path = [] {
+    const std::string p = dir / "scores.jsonl";
+    RunResult r = RunAvrec({"score", "--model", kTiny, "--reviews", kReviews, "--out", p, "--precision", "bf16"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return p;
+  }();
+  return path;
+}
+
+// Commands that write one output file, each with its output flag last.
+std::vector<std::vector<std::string>> OutputCommands(const TempDir& dir) {
+  WriteFile(dir / "u.csv", "id,a,b\nu1,1,0\nu2,0,1\n");
+  WriteFile(dir / "i.csv", "id,a,b\ni1,1,1\ni2,1,0\n");
+  WriteFile(dir / "texts.csv", "id,text\nt1,great song\n");
+  WriteFile(dir / "truth.csv", "user_id,item_id\nu001,s0001\n");
+  WriteFile(dir / "recs.jsonl", "{\"user_id\":\"u001\",\"items\":[{\"item_id\":\"s0001\"}]}\n");
+  const std::vector<std::string> model = {"--reviews", kReviews, "--items", kItems, "--scores", SampleScores(),
+                                          "--text-model", "none"};
+  std::vector<std::string> recommend = {"recommend"}, profile = {"profile"};
+  recommend.insert(recommend.end(), model.begin(), model.end());
+  profile.insert(profile.end(), model.begin(), model.end());
+  recommend.push_back("--out");
+  profile.push_back("--out");
+  return {{"score", "--model", kTiny, "--reviews", kReviews, "--out"},
+          recommend,
+          profile,
+          {"evaluate", "--recs", dir / "recs.jsonl", "--truth", dir / "truth.csv", "--out"},
+          {"topk", "--users", dir / "u.csv", "--items", dir / "i.csv", "--out"},
+          {"embed", "--model", kTinyEmbedding, "--input", dir / "texts.csv", "--out"},
+          {"split", "--reviews", kReviews, "--format", "csv", "--test", dir / "split-test.csv", "--train"}};
+}
+
+// Reads what is written to `fifo` while `run` runs (never blocking when the
+// writer fails before opening it).
+std::string ReadFifoWhile(const std::string& fifo, const std::function<void()>& run) {
+  const int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  EXPECT_GE(fd, 0);
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    run();
+    done = true;
+  });
+  std::string got;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      got.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (done) {
+      while (::read(fd, buf, sizeof buf) > 0) {
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  t.join();
+  ::close(fd);
+  return got;
+}
+
+// ---- outputs --------------------------------------------------------------------
+
+TEST(Outputs, DevicesPipesAndLinksAreWrittenThroughNotReplaced) {
+  TempDir dir;
+  for (auto cmd : OutputCommands(dir)) {
+    const std::string verb = cmd[0];
+    // /dev/null stays the device.
+    auto args = cmd;
+    args.push_back("/dev/null");
+    RunResult r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.err;
+    struct stat st;
+    ASSERT_EQ(::stat("/dev/null", &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode)) << verb << " replaced /dev/null";
+    // /dev/stdout: the bytes arrive on stdout, appended where the shell points.
+    args = cmd;
+    args.push_back("/dev/stdout");
+    r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.err;
+    EXPECT_FALSE(r.out.empty()) << verb;
+    // A symbolic link: its target is replaced, the link stays.
+    WriteFile(dir / ("target-" + verb), "old");
+    std::filesystem::remove(dir / ("link-" + verb));
+    std::filesystem::create_symlink(dir / ("target-" + verb), dir / ("link-" + verb));
+    args = cmd;
+    args.push_back(dir / ("link-" + verb));
+    r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.err;
+    EXPECT_TRUE(std::filesystem::is_symlink(dir / ("link-" + verb))) << verb;
+    EXPECT_NE(ReadFile(dir / ("target-" + verb)), "old") << verb;
+    // A FIFO: written straight through to the reader.
+    const std::string fifo = dir / ("fifo-" + verb);
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    args = cmd;
+    args.push_back(fifo);
+    std::string got = ReadFifoWhile(fifo, [&] { r = RunAvrec(args); });
+    EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.err;
+    EXPECT_FALSE(got.empty()) << verb;
+    ASSERT_EQ(::stat(fifo.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode)) << verb << " replaced the FIFO";
+  }
+  EXPECT_FALSE(HasTempFile(dir.path()));
+}
+
+// Runs avrec as an unprivileged user (root ignores file permissions).
+RunResult RunUnprivileged(const std::vector<std::string>& args) {
+  std::vector<std::string> argv;
+  if (::geteuid() == 0) argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"};
+  argv.push_back(test::AvrecBinary());
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProgram(argv);
+}
+
+TEST(Outputs, ReadOnlyFolderIsExit73AndLeavesNothing) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string ro = dir / "ro";
+  std::filesystem::create_directory(ro);
+  WriteFile(ro + "/existing.json", "old");
+  ::chmod(ro.c_str(), 0555);
+  const std::string scores = dir / "s.jsonl";
+  WriteFile(scores, ReadFile(SampleScores()));
+  ::chmod(scores.c_str(), 0644);
+  RunResult r = RunUnprivileged({"recommend", "--reviews", kReviews, "--items", kItems, "--scores", scores,
+                                 "--text-model", "none", "--out", ro + "/existing.json"});
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_NE(r.err.find(ro + "/existing.json: cannot create output"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(ro + "/existing.json"), "old");
+  EXPECT_EQ(Listing(ro), std::vector<std::string>{"existing.json"});
+  // An output path that is a folder.
+  r = RunAvrec({"score", "--model", kTiny, "--reviews", kReviews, "--out", dir.path()});
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.err;
+}
+
+// Runs `args` with at most `kb` KiB of disk: a small tmpfs mounted at
+// `mount_dir` in a private mount namespace where that is allowed, else
+// RLIMIT_FSIZE (ulimit -f). Returns the result.
+RunResult RunWithDiskOf(int kb, const std::string& mount_dir, const std::vector<std::string>& args,
+                        const std::string& setup = "", bool prefer_tmpfs = true) {
+  std::string quoted;
+  for (const auto& a : args) quoted += " '" + a + "'";
+  const std::string body = setup + " exec " + test::AvrecBinary() + quoted;
+  if (prefer_tmpfs) {
+    RunResult r = RunProgram({"unshare", "-m", "sh", "-c",
+                              "mount -t tmpfs -o size=" + std::to_string(kb) + "k none '" + mount_dir +
+                                  "' 2>/dev/null || exit 99; " + body});
+    if (r.exit_code != 99) return r;
+  }
+  return RunProgram({"sh", "-c", "ulimit -f " + std::to_string(kb) + "; " + body});
+}
+
+TEST(Outputs, DiskFullIsExit74AndLeavesTheOldFile) {
+  for (bool tmpfs : {true, false}) {  // a full file system; a file size limit
+    TempDir dir;
+    const std::string out = dir / "small";
+    std::filesystem::create_directory(out);
+    // The recommendations of the sample are about 2 MB; 256 KiB of disk.
+    RunResult r = RunWithDiskOf(256, out,
+                                {"recommend", "--reviews", kReviews, "--items", kItems, "--scores", SampleScores(),
+                                 "--text-model", "none", "--out", out + "/recs.json"},
+                                "echo old > '" + out + "/recs.json';", tmpfs);
+    EXPECT_EQ(r.exit_code, 74) << r.err;
+    EXPECT_NE(r.err.find("recs.json: write error"), std::string::npos) << r.err;
+    // With tmpfs the mount is gone now; with ulimit the old file is there.
+    if (FileExists(out + "/recs.json")) EXPECT_EQ(ReadFile(out + "/recs.json"), "old\n");
+    EXPECT_FALSE(HasTempFile(out));
+  }
+}
+
+TEST(Workspace, DiskFullDuringIngestIsExit74AndChangesNothing) {
+  TempDir dir;
+  const std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems}).exit_code, 0);
+  {
+    std::ofstream f(dir / "big.csv");
+    f << "review_id,user_id,item_id,text\n";
+    for (int i = 0; i < 30000; ++i) f << "b" << i << ",u" << i % 100 << ",s0004,a longer review text number " << i << "\n";
+  }
+  RunResult r = RunWithDiskOf(1024, dir.path(), {"ingest", "-w", ws, "--reviews", dir / "big.csv"}, "", false);
+  EXPECT_EQ(r.exit_code, 74) << r.err;
+  EXPECT_NE(r.err.find(ws), std::string::npos) << r.err;  // the message names the workspace
+  EXPECT_EQ(Sql(ws, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(Sql(ws, "SELECT count(*) FROM reviews"), "0");
+}
+
+TEST(Outputs, SplitWritesBothOrNeither) {
+  TempDir dir;
+  WriteFile(dir / "train.csv", "old train");
+  WriteFile(dir / "test.csv", "old test");
+  std::filesystem::create_directory(dir / "dir.csv");
+  // The test output cannot be created: the train file must not change either.
+  RunResult r = RunAvrec({"split", "--reviews", kReviews, "--train", dir / "train.csv", "--test", dir / "dir.csv"});
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_EQ(ReadFile(dir / "train.csv"), "old train");
+  // Disk full while writing: neither changes (and no temporary file stays).
+  const std::string small = dir / "small";
+  std::filesystem::create_directory(small);
+  r = RunWithDiskOf(300, small,
+                    {"split", "--reviews", kReviews, "--train", small + "/train.csv", "--test", small + "/test.csv"},
+                    "echo old > '" + small + "/train.csv'; echo old > '" + small + "/test.csv';");
+  EXPECT_EQ(r.exit_code, 74) << r.err;
+  if (FileExists(small + "/train.csv")) {
+    EXPECT_EQ(ReadFile(small + "/train.csv"), "old\n");
+    EXPECT_EQ(ReadFile(small + "/test.csv"), "old\n");
+  }
+  EXPECT_FALSE(HasTempFile(small));
+  // And when it works, both are new.
+  r = RunAvrec({"split", "--reviews", kReviews, "--train", dir / "train.csv", "--test", dir / "test.csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(ReadFile(dir / "train.csv"), "old train");
+  EXPECT_NE(ReadFile(dir / "test.csv"), "old test");
+}
+
+TEST(Outputs, TemporaryFilesOfDeadProcessesAreRemoved) {
+  TempDir dir;
+  // pid 4194304 is above Linux's pid_max: no such process.
+  WriteFile(dir / "o.jsonl.tmp.4194304", "stale");
+  const std::string live = dir / ("o.jsonl.tmp." + std::to_string(::getppid()));
+  WriteFile(live, "in flight");
+  RunResult r = RunAvrec({"score", "--model", kTiny, "--reviews", kReviews, "--out", dir / "o.jsonl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(FileExists(dir / "o.jsonl.tmp.4194304"));
+  EXPECT_TRUE(FileExists(live));  // its process still runs
+}
+
+// ---- kill -9 -------------------------------------------------------------------------
+
+RunResult KillAt(const std::string& point, int n, const std::vector<std::string>& args) {
+  return RunAvrec(args, "", {"AVREC_FAULT=" + point + ":" + std::to_string(n)});
+}
+
+TEST(Kill, ScoreKilledAfterThreeChunksResumesWithIdenticalResults) {
+  TempDir dir;
+  const std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--reviews", kReviews, "--items", kItems}).exit_code, 0);
+  const std::vector<std::string> score = {"score", "-w", ws, "--model", kTiny, "--commit-every", "200",
+                                          "--precision", "bf16"};
+  RunResult r = KillAt("score.commit", 3, score);
+  EXPECT_EQ(r.exit_code, -1000 - SIGKILL) << r.err;
+  EXPECT_EQ(Sql(ws, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(Sql(ws, "SELECT count(*) FROM sentiment_cache"), "600");  // three chunks kept
+  auto out = score;
+  out.insert(out.end(), {"--out", dir / "resumed.jsonl"});
+  r = RunAvrec(out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("600 reused from the workspace cache"), std::string::npos) << r.err;
+  // The same bytes as one uninterrupted run.
+  r = RunAvrec({"score", "--model", kTiny, "--reviews", kReviews, "--precision", "bf16", "--out", dir / "full.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(ReadFile(dir / "full.jsonl") == ReadFile(dir / "resumed.jsonl"));
+}
+
+TEST(Kill, KilledBeforeTheCommitLeavesTheWorkspaceAsItWas) {
+  TempDir dir;
+  const std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems}).exit_code, 0);
+  RunResult r = KillAt("workspace.commit", 1, {"ingest", "-w", ws, "--reviews", kReviews});
+  EXPECT_EQ(r.exit_code, -1000 - SIGKILL);
+  EXPECT_EQ(Sql(ws, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(Sql(ws, "SELECT count(*) FROM reviews"), "0");
+  // A new workspace killed before its commit does not appear at all.
+  r = KillAt("workspace.commit", 1, {"ingest", "-w", dir / "new.avrec", "--items", kItems});
+  EXPECT_EQ(r.exit_code, -1000 - SIGKILL);
+  EXPECT_FALSE(FileExists(dir / "new.avrec"));
+  // ... and its leftovers are cleaned by the next run.
+  ASSERT_EQ(RunAvrec({"ingest", "-w", dir / "new.avrec", "--items", kItems}).exit_code, 0);
+  EXPECT_EQ(Listing(dir.path()), (std::vector<std::string>{"new.avrec", "w.avrec"}));
+}
+
+TEST(Kill, KilledRecommendLeavesTheOldOutput) {
+  TempDir dir;
+  WriteFile(dir / "recs.json", "old");
+  const std::vector<std::string> rec = {"recommend", "--reviews", kReviews, "--items", kItems, "--scores",
+                                        SampleScores(), "--text-model", "none", "--out", dir / "recs.json"};
+  for (const auto& [point, n] : std::vector<std::pair<std::string, int>>{{"recommend.user", 100},
+                                                                          {"output.rename", 1}}) {
+    RunResult r = KillAt(point, n, rec);
+    EXPECT_EQ(r.exit_code, -1000 - SIGKILL) << point;
+    EXPECT_EQ(ReadFile(dir / "recs.json"), "old") << point;
+  }
+  RunResult r = RunAvrec(rec);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Listing(dir.path()), std::vector<std::string>{"recs.json"});  // the killed runs' temporary files are gone
+  EXPECT_NO_THROW(nlohmann::json::parse(ReadFile(dir / "recs.json")));
+}
+
+TEST(Kill, KillsAtRandomInstantsNeverLeaveHalfWrittenState) {
+  TempDir dir;
+  const std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems, "--reviews", kReviews}).exit_code, 0);
+  {
+    std::ofstream f(dir / "more.csv");
+    f << "review_id,user_id,item_id,text\n";
+    for (int i = 0; i < 60000; ++i) f << "m" << i << ",u" << (i % 300) << ",s0002,more review " << i << "\n";
+  }
+  std::mt19937 rng(7);
+  for (int round = 0; round < 6; ++round) {
+    const std::vector<std::vector<std::string>> jobs = {
+        {"ingest", "-w", ws, "--reviews", dir / "more.csv"},
+        {"score", "-w", ws, "--model", kTiny, "--commit-every", "500"},
+        {"recommend", "-w", ws, "--text-model", "none", "--model", kTiny, "--out", dir / "recs.json"}};
+    const auto& job = jobs[static_cast<size_t>(round) % jobs.size()];
+    const std::string before = Sql(ws, "SELECT count(*) FROM reviews");
+    const int pid = test::SpawnAvrec(job);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 600)(rng)));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_EQ(Sql(ws, "PRAGMA integrity_check"), "ok") << job[0];
+    const std::string after = Sql(ws, "SELECT count(*) FROM reviews");
+    EXPECT_TRUE(after == before || after == std::to_string(2864 + 60000)) << job[0] << ": " << after;
+    if (FileExists(dir / "recs.json")) EXPECT_NO_THROW(nlohmann::json::parse(ReadFile(dir / "recs.json")));
+  }
+  // Whatever was killed, the next runs complete and clean up after it.
+  for (const auto& job : std::vector<std::vector<std::string>>{
+           {"ingest", "-w", ws, "--reviews", dir / "more.csv"},
+           {"score", "-w", ws, "--model", kTiny},
+           {"recommend", "-w", ws, "--text-model", "none", "--out", dir / "recs.json"}}) {
+    RunResult r = RunAvrec(job);
+    EXPECT_EQ(r.exit_code, 0) << job[0] << ": " << r.err;
+  }
+  EXPECT_FALSE(HasTempFile(dir.path()));
+}
+
+// ---- crashes and runaway memory ------------------------------------------------------------
+
+std::string Nested(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+TEST(Hostile, DeeplyNestedJsonIsExit65WithPathAndLine) {
+  TempDir dir;
+  const std::string deep = Nested(100000);
+  WriteFile(dir / "r.jsonl", "{\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"ok\"}\n{\"user_id\":" + deep + "}\n");
+  RunResult r = RunAvrec({"validate", "--reviews", dir / "r.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find(dir / "r.jsonl:2: JSON nested deeper than 64 levels"), std::string::npos) << r.err;
+  WriteFile(dir / "i.jsonl", "{\"item_id\":\"i\",\"tags\":" + deep + "}\n");
+  r = RunAvrec({"validate", "--items", dir / "i.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find(dir / "i.jsonl:1:"), std::string::npos) << r.err;
+  WriteFile(dir / "truth.jsonl", "{\"user_id\":" + deep + "}\n");
+  WriteFile(dir / "recs.jsonl", "{\"user_id\":\"u\",\"items\":[{\"item_id\":\"i\"}]}\n");
+  r = RunAvrec({"evaluate", "--recs", dir / "recs.jsonl", "--truth", dir / "truth.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find(dir / "truth.jsonl:1:"), std::string::npos) << r.err;
+  WriteFile(dir / "c.json", "{\"recommend\":" + deep + "}");
+  r = RunAvrec({"validate", "--config", dir / "c.json", "--items", kItems});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find(dir / "c.json: JSON nested deeper"), std::string::npos) << r.err;
+  WriteFile(dir / "recs2.jsonl", "{\"user_id\":\"u\",\"items\":" + deep + "}\n");
+  r = RunAvrec({"evaluate", "--recs", dir / "recs2.jsonl", "--truth", kReviews});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find(dir / "recs2.jsonl:1:"), std::string::npos) << r.err;
+}
+
+TEST(Hostile, HugeKClampsToTheCatalogue) {
+  TempDir dir;
+  RunResult r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--scores", SampleScores(),
+                          "--text-model", "none", "--top-n", "2147483647", "--format", "jsonl", "--out",
+                          dir / "r.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(dir / "r.jsonl");
+  std::string line;
+  std::getline(in, line);  // header
+  std::getline(in, line);
+  auto u = nlohmann::json::parse(line);
+  EXPECT_EQ(u["items"].size() + static_cast<size_t>(u["history"].get<int>()) >= 300u, true);
+  WriteFile(dir / "u.csv", "id,a\nu1,1\n");
+  WriteFile(dir / "i.csv", "id,a\ni1,1\ni2,2\n");
+  r = RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "i.csv", "--k", "2147483647", "--out",
+                dir / "t.jsonl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(dir / "t.jsonl"))["items"].size(), 2u);
+  r = RunAvrec({"evaluate", "--recs", dir / "r.jsonl", "--truth", kReviews, "--k", "2147483647"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(Hostile, AbsurdThreadCountsAreCutWithAWarning) {
+  TempDir dir;
+  RunResult r = RunAvrec({"score", "--model", kTiny, "--reviews", kReviews, "--threads", "100000", "--out",
+                          dir / "s.jsonl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("--threads 100000: using"), std::string::npos) << r.err;
+  r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--scores", SampleScores(), "--text-model",
+                "none", "--threads", "2147483647", "--out", dir / "r.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  WriteFile(dir / "u.csv", "id,a\nu1,1\n");
+  r = RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "u.csv", "--threads", "2147483647", "--out",
+                dir / "t.jsonl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(Hostile, EndlessLinesHitTheRecordLimit) {
+  TempDir dir;
+  RunResult r = RunAvrec({"validate", "--reviews", "/dev/zero"});
+  EXPECT_NE(r.exit_code, 0);
+  r = RunAvrec({"ingest", "-w", dir / "w.avrec", "--reviews", "/dev/zero.jsonl"});
+  EXPECT_EQ(r.exit_code, 66);  // no such file: the extension tells the format
+  ::symlink("/dev/zero", (dir / "zero.jsonl").c_str());
+  r = RunAvrec({"validate", "--reviews", dir / "zero.jsonl"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find(dir / "zero.jsonl:1: not UTF-8"), std::string::npos) << r.err;
+  // A long line of ordinary bytes: the record limit.
+  WriteFile(dir / "long.jsonl", "{\"text\":\"" + std::string(300000, 'a') + "\"}\n");
+  r = RunAvrec({"validate", "--reviews", dir / "long.jsonl", "--max-record-bytes", "100000"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find(dir / "long.jsonl:1: record longer than 100000 bytes"), std::string::npos) << r.err;
+  WriteFile(dir / "long.csv", "user_id,item_id,text\nu,i,\"" + std::string(300000, 'a') + "\"\n");
+  r = RunAvrec({"ingest", "-w", dir / "w.avrec", "--reviews", dir / "long.csv", "--max-record-bytes", "100000"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find(dir / "long.csv:2: record longer than"), std::string::npos) << r.err;
+  EXPECT_FALSE(FileExists(dir / "w.avrec"));
+}
+
+// ---- exit codes and nonsense -------------------------------------------------------------
+
+TEST(Hostile, NumbersBeyondDoubleAreDataErrorsSkippedWhenLenient) {
+  TempDir dir;
+  WriteFile(dir / "r.jsonl",
+            "{\"user_id\":\"u1\",\"item_id\":\"s0001\",\"text\":\"ok\",\"rating\":4}\n"
+            "{\"user_id\":\"u2\",\"item_id\":\"s0001\",\"text\":\"ok\",\"rating\":1e309}\n"
+            "{\"user_id\":\"u3\",\"item_id\":\"s0001\",\"text\":\"ok\",\"rating\":" +
+                std::string(400, '9') + "}\n");
+  RunResult r = RunAvrec({"validate", "--reviews", dir / "r.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find(dir / "r.jsonl:2: number out of range"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(dir / "r.jsonl:3: number out of range"), std::string::npos) << r.err;
+  const std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems}).exit_code, 0);
+  r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "r.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "r.jsonl", "--lenient"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("1 added, 0 updated, 0 unchanged, 2 invalid skipped"), std::string::npos) << r.err;
+  WriteFile(dir / "i.jsonl", "{\"item_id\":\"a\",\"audio.tempo\":1e400}\n");
+  r = RunAvrec({"validate", "--items", dir / "i.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find(dir / "i.jsonl:1:"), std::string::npos) << r.err;
+  WriteFile(dir / "c.json", "{\"recommend\": {\"top_n\": 1e309}}");
+  r = RunAvrec({"validate", "--config", dir / "c.json", "--items", kItems});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find(dir / "c.json: number out of range"), std::string::npos) << r.err;
+}
+
+TEST(Hostile, EveryNumericOptionIsCheckedAndNamed) {
+  TempDir dir;
+  const std::vector<std::string> base = {"recommend", "--reviews", kReviews, "--items", kItems, "--scores",
+                                         SampleScores(), "--text-model", "none", "--out", dir / "r.json"};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--knn-neighbors", "-1"}, "--knn-neighbors"},
+      {{"--quality-weight", "1e308"}, "--quality-weight"},
+      {{"--popularity-weight", "nan"}, "--popularity-weight"},
+      {{"--popularity-weight", "1e308"}, "--popularity-weight"},
+      {{"--sentiment-share", "nan"}, "--sentiment-share"},
+      {{"--hybrid-content", "inf"}, "--hybrid-content"},
+      {{"--rating-min", "5", "--rating-max", "1"}, "--rating-min"},
+      {{"--top-n", "0"}, "--top-n"},
+      {{"--half-life-days", "-3"}, "--half-life-days"},
+      {{"--modality-weight", "audio=nan"}, "--modality-weight"},
+      {{"--shard", "3/2"}, "--shard"},
+      {{"--now", "someday"}, "--now"},
+  };
+  for (const auto& [extra, name] : cases) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunResult r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 64) << extra[0] << " " << extra[1] << ": " << r.err;
+    EXPECT_NE(r.err.find(name), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(FileExists(dir / "r.json"));
+}
+
+TEST(Hostile, EvaluatingNoRecommendationsIsAnError) {
+  TempDir dir;
+  WriteFile(dir / "empty.jsonl", "");
+  WriteFile(dir / "header.jsonl", "{\"header\":{\"format\":\"avrec-recommendations/1\"}}\n");
+  for (const char* f : {"empty.jsonl", "header.jsonl"}) {
+    RunResult r = RunAvrec({"evaluate", "--recs", dir / f, "--truth", kReviews});
+    EXPECT_EQ(r.exit_code, 65) << f;
+    EXPECT_NE(r.err.find(dir / f), std::string::npos) << r.err;
+  }
+}
+
+// ---- concurrency and the workspace -------------------------------------------------------
+
+// An sqlite3 shell kept open on `db` after running `sql` (its stdin stays
+// open until Close).
+struct SqliteSession {
+  int pid = -1, in_fd = -1;
+  SqliteSession(const std::string& db, const std::string& sql) {
+    int p[2];
+    EXPECT_EQ(::pipe(p), 0);
+    pid = ::fork();
+    if (pid == 0) {
+      ::dup2(p[0], 0);
+      ::close(p[0]);
+      ::close(p[1]);
+      int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::execlp("sqlite3", "sqlite3", db.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(p[0]);
+    in_fd = p[1];
+    const std::string cmd = sql + "\n";
+    EXPECT_EQ(::write(in_fd, cmd.data(), cmd.size()), static_cast<ssize_t>(cmd.size()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  ~SqliteSession() {
+    ::close(in_fd);
+    int status;
+    ::waitpid(pid, &status, 0);
+  }
+};
+
+TEST(Workspace, AnOpenReaderBlocksNeitherIngestNorRecommend) {
+  TempDir dir;
+  const std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems, "--reviews", kReviews}).exit_code, 0);
+  ASSERT_EQ(RunAvrec({"score", "-w", ws, "--model", kTiny}).exit_code, 0);
+  SqliteSession analyst(ws, "BEGIN; SELECT count(*) FROM reviews;");
+  WriteFile(dir / "new.csv", "review_id,user_id,item_id,text\nn1,u001,s0005,new review\n");
+  const auto t0 = std::chrono::steady_clock::now();
+  RunResult r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "new.csv"}, "", {"AVREC_BUSY_TIMEOUT_MS=5000"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunAvrec({"recommend", "-w", ws, "--text-model", "none", "--model", kTiny, "--out", dir / "r.json"}, "",
+               {"AVREC_BUSY_TIMEOUT_MS=5000"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 4.0);
+}
+
+TEST(Workspace, AWriterHoldingTheLockGivesExit75NamingTheFile) {
+  TempDir dir;
+  const std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems}).exit_code, 0);
+  const std::string before = Sql(ws, "SELECT count(*) FROM reviews");
+  SqliteSession other(ws, "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('x', 'y');");
+  RunResult r = RunAvrec({"ingest", "-w", ws, "--reviews", kReviews}, "", {"AVREC_BUSY_TIMEOUT_MS=300"});
+  EXPECT_EQ(r.exit_code, 75) << r.err;
+  EXPECT_NE(r.err.find(ws + ": the workspace is locked by another process"), std::string::npos) << r.err;
+  r = RunAvrec({"score", "-w", ws, "--model", kTiny}, "", {"AVREC_BUSY_TIMEOUT_MS=300"});
+  EXPECT_TRUE(r.exit_code == 75 || r.exit_code == 0) << r.err;  // nothing to score needs no lock
+}
+
+TEST(Workspace, TwoWritersAtOnceBothLandOrOneRetries) {
+  TempDir dir;
+  const std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems}).exit_code, 0);
+  for (int k = 0; k < 2; ++k) {
+    std::ofstream f(dir / ("r" + std::to_string(k) + ".csv"));
+    f << "review_id,user_id,item_id,text\n";
+    for (int i = 0; i < 20000; ++i) f << "w" << k << "_" << i << ",u" << i % 100 << ",s0004,text " << i << "\n";
+  }
+  RunResult a, b;
+  std::thread ta([&] { a = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "r0.csv"}); });
+  std::thread tb([&] { b = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "r1.csv"}); });
+  ta.join();
+  tb.join();
+  EXPECT_TRUE(a.exit_code == 0 || a.exit_code == 75) << a.err;
+  EXPECT_TRUE(b.exit_code == 0 || b.exit_code == 75) << b.err;
+  const int landed = (a.exit_code == 0) + (b.exit_code == 0);
+  EXPECT_EQ(Sql(ws, "SELECT count(*) FROM reviews"), std::to_string(20000 * landed));
+  EXPECT_EQ(Sql(ws, "PRAGMA integrity_check"), "ok");
+}
+
+TEST(Workspace, FailedRunsCreateNoWorkspace) {
+  TempDir dir;
+  RunResult r = RunAvrec({"ingest", "-w", dir / "w.avrec", "--reviews", dir / "missing.csv"});
+  EXPECT_EQ(r.exit_code, 66);
+  WriteFile(dir / "bad.csv", "user_id,item_id,text\nu1,,x\n");
+  r = RunAvrec({"ingest", "-w", dir / "w.avrec", "--items", kItems, "--reviews", dir / "bad.csv"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_TRUE(Listing(dir.path()) == (std::vector<std::string>{"bad.csv"}));
+}
+
+// ---- messages --------------------------------------------------------------------------
+
+TEST(Messages, Utf16AndBinaryInputSayHowToConvert) {
+  TempDir dir;
+  std::string utf16 = "\xFF\xFE";
+  for (char c : std::string("user_id,item_id,text\nu,i,hi\n")) utf16 += std::string{c, '\0'};
+  WriteFile(dir / "r.csv", utf16);
+  RunResult r = RunAvrec({"validate", "--reviews", dir / "r.csv"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("looks like UTF-16LE; convert it with: iconv -f UTF-16LE -t UTF-8"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find('\0'), std::string::npos);
+  // No BOM: told by the NUL pattern.
+  WriteFile(dir / "r2.csv", utf16.substr(2));
+  r = RunAvrec({"validate", "--reviews", dir / "r2.csv"});
+  EXPECT_NE(r.err.find("UTF-16LE"), std::string::npos) << r.err;
+}
+
+TEST(Messages, ControlBytesAreEscaped) {
+  TempDir dir;
+  WriteFile(dir / "r.csv", std::string("user_id,item_id,text,rating\nu,i,hi,\x01\x1b[31mred\n"));
+  RunResult r = RunAvrec({"validate", "--reviews", dir / "r.csv"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("'\\x01\\x1B[31mred'"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos);
+}
+
+std::string Gzip(const std::string& text) {
+  std::string out(compressBound(static_cast<uLong>(text.size())) + 64, '\0');
+  z_stream z{};
+  deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+TEST(Messages, GzipIsReadStrictly) {
+  TempDir dir;
+  const std::string a = "user_id,item_id,text\nu1,i,one\n", b = "u2,i,two\n";
+  WriteFile(dir / "plain.csv.gz", a);
+  RunResult r = RunAvrec({"validate", "--reviews", dir / "plain.csv.gz"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("not gzip data"), std::string::npos) << r.err;
+  WriteFile(dir / "junk.csv.gz", Gzip(a) + "garbage");
+  r = RunAvrec({"validate", "--reviews", dir / "junk.csv.gz"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("after the end of the gzip data"), std::string::npos) << r.err;
+  WriteFile(dir / "cut.csv.gz", Gzip(a).substr(0, 20));
+  r = RunAvrec({"validate", "--reviews", dir / "cut.csv.gz"});
+  EXPECT_EQ(r.exit_code, 65);
+  WriteFile(dir / "two.csv.gz", Gzip(a) + Gzip(b));  // concatenated members: one stream
+  r = RunAvrec({"validate", "--reviews", dir / "two.csv.gz"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("2 valid reviews"), std::string::npos) << r.err;
+}
+
+TEST(Messages, ValidateAndIngestDecideAlike) {
+  TempDir dir;
+  const std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems}).exit_code, 0);
+  struct Case {
+    std::string name, content, message;
+    int code;
+  };
+  const std::vector<Case> cases = {
+      {"dup.jsonl", "{\"user_id\":\"u\",\"user_id\":\"v\",\"item_id\":\"s0001\",\"text\":\"x\"}\n",
+       "key 'user_id' appears twice", 65},
+      {"nul.jsonl", "{\"user_id\":\"u\",\"item_id\":\"s0001\",\"text\":\"a\\u0000b\"}\n", "contains a NUL byte", 65},
+      {"unknown.csv", "user_id,item_id,text\nu,nope,x\n", "item_id 'nope' is not among the items", 65},
+      {"quoted.jsonl", "{\"user_id\":\"u\",\"item_id\":\"s0001\",\"text\":\"x\",\"rating\":\"4\"}\n",
+       "ratings are JSON strings", 0},
+  };
+  for (const Case& c : cases) {
+    WriteFile(dir / c.name, c.content);
+    RunResult v = RunAvrec({"validate", "-w", ws, "--reviews", dir / c.name});
+    RunResult i = RunAvrec({"ingest", "-w", ws, "--reviews", dir / c.name});
+    EXPECT_EQ(v.exit_code, c.code) << c.name << ": " << v.err;
+    EXPECT_EQ(i.exit_code, c.code) << c.name << ": " << i.err;
+    EXPECT_NE(v.err.find(c.message), std::string::npos) << c.name << ": " << v.err;
+    EXPECT_NE(i.err.find(c.message), std::string::npos) << c.name << ": " << i.err;
+  }
+  RunResult r = RunAvrec({"validate", "--items", kItems, "--numeric", "visual.dominant_colour", "--categorical",
+                          "visual.dominant_colour"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("declared both numeric and categorical"), std::string::npos) << r.err;
+  r = RunAvrec({"validate", "--reviews", kReviews});
+  EXPECT_NE(r.err.find("item ids not checked"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace avrec
