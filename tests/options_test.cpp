@@ -150,7 +150,7 @@ TEST(OptionValidation, ConfigValuesSayWhatWasExpectedAndFound) {
   EXPECT_EQ(message("recommend.top_n", "ten"), "--top-n: expected an integer, found the text 'ten'");
   EXPECT_EQ(message("profile.use_rating", 1), "--no-rating: expected true or false, found the number 1");
   EXPECT_EQ(message("recommend.algorithm", "magic"),
-            "--algorithm: expected sentiment-content, content, popular, item-knn or hybrid, got 'magic'");
+            "--algorithm: expected sentiment-content, content, popular, item-knn, hybrid, ease or als, got 'magic'");
   try {
     CheckConfigKeys(nlohmann::json{{"reviews", "reviews.csv"}}, "p.json", set.keys());
     FAIL();

@@ -40,6 +40,7 @@ struct EncoderOptions {
   int max_batch_size = 64;      // texts per batch
   int max_batch_tokens = 1024;  // padded tokens per batch (rows x longest); small batches stay in cache
   LongTextPolicy long_text = LongTextPolicy::kModel;
+  int max_length = 0;  // tokens per sequence, special tokens included; 0: the manifest's
 
   // Declares the options under config section `section` ("score"; "" for
   // command line only). Precision and long-text policy change results;

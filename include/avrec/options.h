@@ -156,15 +156,15 @@ nlohmann::json ToJson(const T& field);
 template <typename T>
 const char* TypeName();
 template <typename T>
-constexpr bool kRepeated = false;
+inline constexpr bool kRepeated = false;
 template <>
-constexpr bool kRepeated<std::vector<int>> = true;
+inline constexpr bool kRepeated<std::vector<int>> = true;
 template <>
-constexpr bool kRepeated<std::vector<std::string>> = true;
+inline constexpr bool kRepeated<std::vector<std::string>> = true;
 template <>
-constexpr bool kRepeated<std::map<std::string, double>> = true;
+inline constexpr bool kRepeated<std::map<std::string, double>> = true;
 template <>
-constexpr bool kRepeated<std::map<std::string, std::string>> = true;
+inline constexpr bool kRepeated<std::map<std::string, std::string>> = true;
 void CheckRange(const std::string& name, double value, Range range);
 [[noreturn]] void BadChoice(const std::string& name, const std::string& got, const std::vector<std::string>& names);
 nlohmann::json StringJson(const std::string& s);

@@ -121,7 +121,7 @@ using Complaint = std::function<void(const std::string&)>;
 void ReadTextField(const Cell& c, const std::string& name, const Complaint& bad, std::string* dst) {
   if (CellIsBlank(c)) return;
   if (c.kind != Cell::Kind::kText) {
-    bad("field '" + name + "': expected text");
+    bad("field " + EscapeForMessage(name) + ": expected text");
   } else {
     *dst = c.text;
   }
@@ -149,7 +149,7 @@ void ReadNumber(const Cell& c, const std::string& name, const Complaint& bad, do
   } else if (c.kind == Cell::Kind::kText && ParseFiniteDouble(c.text, &v)) {
     *dst = v;
   } else {
-    std::string msg = "field '" + name + "': expected a finite number, got " + Shown(c.text);
+    std::string msg = "field " + EscapeForMessage(name) + ": expected a finite number, got " + Shown(c.text);
     if (c.kind == Cell::Kind::kText && !IsNonFiniteSpelling(c.text)) {
       msg += " (if this column holds categories, declare it categorical)";
     }
@@ -162,7 +162,7 @@ void ReadCategory(const Cell& c, const std::string& name, const Complaint& bad, 
   if (c.kind == Cell::Kind::kText || c.kind == Cell::Kind::kNumber || c.kind == Cell::Kind::kBool) {
     *dst = std::string(Trim(c.text));
   } else {
-    bad("field '" + name + "': expected a category (text)");
+    bad("field " + EscapeForMessage(name) + ": expected a category (text)");
   }
 }
 
@@ -255,7 +255,7 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
     if (!ReadItemRow(row, table.columns(), roles, schema, bad, &item)) bad("missing required field 'item_id'");
     if (problems->count() == before && !item.item_id.empty()) {
       auto [it, inserted] = seen.emplace(item.item_id, row.line);
-      if (!inserted) bad("duplicate item_id '" + item.item_id + "' (first on line " + std::to_string(it->second) + ")");
+      if (!inserted) bad("duplicate item_id " + EscapeForMessage(item.item_id) + " (first on line " + std::to_string(it->second) + ")");
     }
     if (problems->count() == before) out.items.push_back(std::move(item));
   }

@@ -57,7 +57,7 @@ bool HasRequiredColumns(const TableReader& table, ProblemLog* problems) {
   for (const char* name : kRequired) {
     if (table.column(name) < 0) {
       std::string cols;
-      for (const auto& c : table.columns()) cols += (cols.empty() ? "" : ", ") + c;
+      for (const auto& c : table.columns()) cols += (cols.empty() ? "" : ", ") + EscapeForMessage(c, 40);
       problems->Add(table.path(), 1,
                     std::string("missing required column '") + name + "' (the header has: " + cols + ")");
       return false;
@@ -157,7 +157,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     ReadReviewRow(row, table, options, bad, &r);
     if (is_json && row.at(table.column("rating")).kind == Cell::Kind::kText && r.rating) ++stats.quoted_numbers;
     if (problems->count() == before && options.known_item && !options.known_item(r.item_id)) {
-      bad("item_id '" + r.item_id + "' is not among the items");
+      bad("item_id " + EscapeForMessage(r.item_id) + " is not among the items");
     }
     if (problems->count() != before) continue;
     if (r.review_id.empty()) {
@@ -169,7 +169,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
       if (r.derived_id) {
         ++stats.duplicates;
       } else {
-        bad("duplicate review_id '" + r.review_id + "' (first on line " + std::to_string(it->second) + ")");
+        bad("duplicate review_id " + EscapeForMessage(r.review_id) + " (first on line " + std::to_string(it->second) + ")");
       }
       continue;
     }

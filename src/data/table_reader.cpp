@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "avrec/error.h"
+#include "avrec/text.h"
 #include "avrec/json.h"
 #include "avrec/table.h"
 
@@ -13,19 +14,6 @@ namespace avrec {
 namespace {
 
 const Cell kMissingCell{};
-
-std::string Quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s.substr(0, 60)) {
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += '?';
-    } else {
-      out += c;
-    }
-  }
-  if (s.size() > 60) out += "...";
-  return out + "'";
-}
 
 }  // namespace
 
@@ -80,7 +68,7 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
       header_ok_ = false;
     }
     if (!name.empty() && index_.count(name) != 0) {
-      problems_->Add(path_, rec_.line, "header: duplicate column name " + Quote(name));
+      problems_->Add(path_, rec_.line, "header: duplicate column name " + EscapeForMessage(name, 60));
       header_ok_ = false;
     }
     columns_.push_back(name);
@@ -128,7 +116,7 @@ bool TableReader::NextCsv(Row* row) {
       if (!IsValidUtf8(rec_.fields[i], &bad)) {
         const std::string& name = columns_[i];
         problems_->Add(path_, rec_.line,
-                       "field '" + (name.empty() ? std::to_string(i + 1) : name) + "': invalid UTF-8 at byte " +
+                       "field " + (name.empty() ? std::to_string(i + 1) : EscapeForMessage(name)) + ": invalid UTF-8 at byte " +
                            std::to_string(bad + 1) + " of the field");
         ok = false;
       }

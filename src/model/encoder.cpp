@@ -79,6 +79,9 @@ void EncoderOptions::Describe(OptionSet* set, const std::string& section) {
   set->AddChoice("--long-text", key("long_text"), &long_text, kLongText,
                  "Texts longer than the model's maximum: model (the manifest's choice), head-tail, head, split-average",
                  Effect::kResults);
+  set->AddNumber("--max-length", key("max_length"), &max_length, {0, 8192},
+                 "Tokens per text the model sees, special tokens included (0: the model's max_length)",
+                 Effect::kResults);
 }
 
 void EncoderOptions::Validate() const {
@@ -95,6 +98,15 @@ struct TextEncoder::Sequence {
 
 TextEncoder::TextEncoder(const ModelManifest& manifest, const EncoderOptions& options) : manifest_(manifest) {
   options.Validate();
+  if (options.max_length > 0) {
+    const nlohmann::json* p = FindConfigKey(manifest.raw, "architecture.max_position_embeddings");
+    const int positions = p != nullptr && p->is_number_integer() ? p->get<int>() : 512;
+    if (options.max_length < 8 || options.max_length > positions) {
+      Fail(ExitCode::kUsage, "--max-length: expected 8 to ", positions, " for ", manifest.name, ", got ",
+           options.max_length);
+    }
+    manifest_.max_length = options.max_length;
+  }
   precision_ = ResolvePrecision(options.precision);
   long_text_ = options.long_text;
   if (long_text_ == LongTextPolicy::kModel) {
@@ -103,12 +115,12 @@ TextEncoder::TextEncoder(const ModelManifest& manifest, const EncoderOptions& op
   }
   threads_ = ResolveThreads(options.threads);
   max_batch_size_ = std::max(1, options.max_batch_size);
-  max_batch_tokens_ = std::max(manifest.max_length, options.max_batch_tokens);
+  max_batch_tokens_ = std::max(manifest_.max_length, options.max_batch_tokens);
   output_dim_ = manifest.task == "sentiment" ? static_cast<int>(manifest.labels.size()) : manifest.embedding_dim;
   // ":pad8": sequences padded to multiples of 8 tokens (results differ from
   // caches made with the earlier padding to each batch's longest).
   result_key_ = manifest.sha256 + ":" + PrecisionName(precision_) + ":" + LongTextPolicyName(long_text_) + ":" +
-                std::to_string(manifest.max_length) + ":pad8";
+                std::to_string(manifest_.max_length) + ":pad8";
 
   VerifyModelChecksum(manifest);
   tokenizer_ = MakeTokenizer(manifest.tokenizer);

@@ -23,6 +23,9 @@ nlohmann::ordered_json ReasonJson(const Reason& r) {
   } else if (r.kind == "co_reviewed_with") {
     y["item_id"] = r.item_id;
     y["similarity"] = r.value;
+  } else if (r.kind == "learned_from") {
+    y["item_id"] = r.item_id;
+    y["contribution"] = r.value;
   } else if (r.kind == "popular") {
     y["reviewers"] = r.value;
   }

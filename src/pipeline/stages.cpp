@@ -144,13 +144,13 @@ SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::st
   r.model_sha256 = m.sha256;
   r.precision = encoder.precision();
   r.long_text = encoder.long_text();
-  r.max_length = m.max_length;
+  r.max_length = encoder.manifest().max_length;
   const SentimentStats& st = r.stats;
   spdlog::info(
       "score: {} reviews ({} distinct texts): {} scored by {} ({}), {} reused from the workspace cache, "
       "{} empty (neutral), {} longer than {} tokens ({}); {:.1f} s",
       reviews.size(), st.distinct, st.scored, m.name, PrecisionName(r.precision), st.cached, st.empty, st.long_texts,
-      m.max_length, LongTextPolicyName(r.long_text),
+      r.max_length, LongTextPolicyName(r.long_text),
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return r;
 }

@@ -1,21 +1,16 @@
 #include "rank/algorithm_source.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace avrec {
 
 AlgorithmSource::AlgorithmSource(Algorithm algo, const std::vector<int>& users, const Profiles& profiles,
                                  const std::vector<int>& candidates, const ItemMatrix& items,
-                                 const std::vector<double>& weight, const ItemStats& stats, const KnnModel* knn,
+                                 const std::vector<double>& weight, const ItemStats& stats, Collaborative collab,
                                  double hybrid_content)
-    : algo_(algo),
-      users_(users),
-      profiles_(profiles),
-      candidates_(candidates),
-      weight_(weight),
-      stats_(stats),
-      knn_(knn),
-      lambda_(hybrid_content) {
+    : algo_(algo), users_(users), profiles_(profiles), candidates_(candidates), weight_(weight), stats_(stats),
+      collab_(collab), lambda_(hybrid_content) {
   double max_pop = 0;
   for (int c : candidates) max_pop = std::max(max_pop, stats.popularity[static_cast<size_t>(c)]);
   for (size_t c = 0; c < candidates.size(); ++c) {
@@ -33,24 +28,45 @@ AlgorithmSource::AlgorithmSource(Algorithm algo, const std::vector<int>& users, 
     }
     cosine_ = std::make_unique<CosineSource>(user_rows_, item_rows_, weight);
   }
-  if (knn != nullptr) {
+  if (collab_.knn != nullptr) {
     cand_of_.assign(items.ids.size(), -1);
     for (size_t c = 0; c < candidates.size(); ++c) cand_of_[static_cast<size_t>(candidates[c])] = static_cast<int>(c);
-    // Hybrid: each user's item-knn scores are divided by their largest, so
-    // that both parts span comparable ranges ([-1, 1] and [0, 1]).
-    knn_scale_.assign(users.size(), 1.0);
-    if (algo == Algorithm::kHybrid) {
-      std::vector<double> row;
-      for (size_t u = 0; u < users.size(); ++u) {
-        KnnRow(static_cast<int>(u), &row);
-        const double mx = row.empty() ? 0.0 : *std::max_element(row.begin(), row.end());
-        knn_scale_[u] = mx > 0 ? 1.0 / mx : 0.0;
-      }
-    }
   }
+  collab_scale_.assign(users.size(), 1.0);
+  if (algo == Algorithm::kHybrid && collab_.any()) ComputeHybridScales();
+  ComputeMargin(weight);
 }
 
 AlgorithmSource::~AlgorithmSource() = default;
+
+// Hybrid: each user's collaborative scores are divided by their largest
+// magnitude, so that both parts span comparable ranges ([-1, 1]).
+void AlgorithmSource::ComputeHybridScales() {
+  std::vector<double> row;
+  for (size_t u = 0; u < users_.size(); ++u) {
+    CollabRow(static_cast<int>(u), &row);
+    double mx = 0;
+    for (double v : row) mx = std::max(mx, collab_.knn != nullptr ? v : std::fabs(v));
+    collab_scale_[u] = mx > 0 ? 1.0 / mx : 0.0;
+  }
+}
+
+// Float scores err from the exact ones by the cosine GEMM's bound (content)
+// plus the rounding of a double to float (2^-24 relative) of the largest
+// value a score can take; twice that, for safety.
+void AlgorithmSource::ComputeMargin(const std::vector<double>& weight) {
+  double max_w = 0;
+  for (double w : weight) max_w = std::max(max_w, w);
+  double collab = 0;
+  if (collab_.knn != nullptr) collab = max_w;  // knn scores lie in [0, weight]
+  if (collab_.model != nullptr) collab = collab_.model->Bound() * max_w;
+  if (algo_ == Algorithm::kHybrid) collab = 1.0;  // normalised per user
+  const double content = cosine_ ? max_w : 0.0;
+  const double largest = std::max({max_w, collab, content});
+  const double cos_margin = cosine_ ? cosine_->Margin() : 0.0;
+  margin_ = (algo_ == Algorithm::kHybrid ? lambda_ * cos_margin : cos_margin) + 2 * largest * std::ldexp(1.0, -23) +
+            1e-12;
+}
 
 const std::vector<int>& AlgorithmSource::History(int u) const {
   return stats_.user_items[static_cast<size_t>(users_[static_cast<size_t>(u)])];
@@ -58,27 +74,27 @@ const std::vector<int>& AlgorithmSource::History(int u) const {
 
 bool AlgorithmSource::Cold(int u) const {
   if (algo_ == Algorithm::kPopular) return true;
-  if (algo_ == Algorithm::kItemKnn) return History(u).empty();
+  if (!AlgorithmUsesContent(algo_)) return History(u).empty();
   return profiles_.cold_start[static_cast<size_t>(users_[static_cast<size_t>(u)])];
 }
 
 void AlgorithmSource::Block(int begin, int end, float* out) const {
   const size_t n = candidates_.size();
   if (cosine_) cosine_->Block(begin, end, out);
-  std::vector<double> knn_row;
+  std::vector<double> collab_row;
   for (int u = begin; u < end; ++u) {
     float* row = out + static_cast<size_t>(u - begin) * n;
     if (Cold(u)) {
       for (size_t c = 0; c < n; ++c) row[c] = static_cast<float>(pop_score_[c]);
       continue;
     }
-    if (knn_ == nullptr) continue;
-    KnnRow(u, &knn_row);
-    const double scale = knn_scale_[static_cast<size_t>(u)];
+    if (!collab_.any()) continue;
+    CollabRow(u, &collab_row);
+    const double scale = collab_scale_[static_cast<size_t>(u)];
     for (size_t c = 0; c < n; ++c) {
-      const double s = knn_row[c] * scale;
+      const double s = collab_row[c] * scale;
       row[c] = algo_ == Algorithm::kHybrid ? static_cast<float>(lambda_ * row[c] + (1 - lambda_) * s)
-                                           : static_cast<float>(s);
+                                            : static_cast<float>(s);
     }
   }
 }
@@ -86,16 +102,21 @@ void AlgorithmSource::Block(int begin, int end, float* out) const {
 double AlgorithmSource::Exact(int u, int c) const {
   if (Cold(u)) return pop_score_[static_cast<size_t>(c)];
   const double content = cosine_ ? cosine_->Exact(u, c) : 0.0;
-  if (knn_ == nullptr) return content;
-  const double k = KnnExact(u, c) * knn_scale_[static_cast<size_t>(u)];
+  if (!collab_.any()) return content;
+  const double k = CollabExact(u, c) * collab_scale_[static_cast<size_t>(u)];
   return algo_ == Algorithm::kHybrid ? lambda_ * content + (1 - lambda_) * k : k;
 }
 
-void AlgorithmSource::KnnRow(int u, std::vector<double>* row) const {
+void AlgorithmSource::CollabRow(int u, std::vector<double>* row) const {
   row->assign(candidates_.size(), 0.0);
+  if (collab_.model != nullptr) {
+    collab_.model->Scores(users_[static_cast<size_t>(u)], candidates_, row->data());
+    for (size_t c = 0; c < row->size(); ++c) (*row)[c] *= weight_[c];
+    return;
+  }
   const auto& hist = History(u);
   for (int j : hist) {
-    for (const auto& [i, s] : knn_->reverse[static_cast<size_t>(j)]) {
+    for (const auto& [i, s] : collab_.knn->reverse[static_cast<size_t>(j)]) {
       const int c = cand_of_[static_cast<size_t>(i)];
       if (c >= 0) (*row)[static_cast<size_t>(c)] += s;
     }
@@ -104,12 +125,15 @@ void AlgorithmSource::KnnRow(int u, std::vector<double>* row) const {
   for (size_t c = 0; c < row->size(); ++c) (*row)[c] *= inv * weight_[c];
 }
 
-double AlgorithmSource::KnnExact(int u, int c) const {
+double AlgorithmSource::CollabExact(int u, int c) const {
+  const int i = candidates_[static_cast<size_t>(c)];
+  if (collab_.model != nullptr) {
+    return collab_.model->Score(users_[static_cast<size_t>(u)], i) * weight_[static_cast<size_t>(c)];
+  }
   const auto& hist = History(u);
   if (hist.empty()) return 0;
-  const int i = candidates_[static_cast<size_t>(c)];
   double s = 0;
-  for (int j : hist) s += knn_->Sim(i, j);
+  for (int j : hist) s += collab_.knn->Sim(i, j);
   return s / static_cast<double>(hist.size()) * weight_[static_cast<size_t>(c)];
 }
 

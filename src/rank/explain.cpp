@@ -11,8 +11,8 @@ constexpr size_t kMaxItemReasons = 3;
 }
 
 Explainer::Explainer(Algorithm algorithm, const ItemMatrix& items, const Profiles& profiles, const ItemStats& stats,
-                     const KnnModel* knn)
-    : algorithm_(algorithm), items_(items), profiles_(profiles), stats_(stats), knn_(knn) {}
+                     Collaborative collab)
+    : algorithm_(algorithm), items_(items), profiles_(profiles), stats_(stats), collab_(collab) {}
 
 Eigen::VectorXd Explainer::Unit(int row) const {
   Eigen::VectorXd v = items_.vectors.row(row).transpose().cast<double>();
@@ -40,7 +40,8 @@ std::vector<Reason> Explainer::Reasons(int item) const {
     return out;
   }
   if (raw_norm_ > 0) AddContent(item, &out);
-  if (knn_ != nullptr) AddKnn(item, &out);
+  if (collab_.knn != nullptr) AddKnn(item, &out);
+  if (collab_.model != nullptr) AddLearned(item, &out);
   return out;
 }
 
@@ -85,7 +86,7 @@ void Explainer::AddContent(int item, std::vector<Reason>* out) const {
 void Explainer::AddKnn(int item, std::vector<Reason>* out) const {
   std::vector<std::pair<double, int>> sims;
   for (int j : stats_.user_items[static_cast<size_t>(user_)]) {
-    const double s = knn_->Sim(item, j);
+    const double s = collab_.knn->Sim(item, j);
     if (s > 0) sims.emplace_back(s, j);
   }
   std::stable_sort(sims.begin(), sims.end(), [](const auto& a, const auto& b) {
@@ -96,6 +97,26 @@ void Explainer::AddKnn(int item, std::vector<Reason>* out) const {
     why.kind = "co_reviewed_with";
     why.item_id = items_.ids[static_cast<size_t>(sims[k].second)];
     why.value = RoundDecimals(sims[k].first, 4);
+    out->push_back(why);
+  }
+}
+
+}  // namespace avrec
+
+namespace avrec {
+
+// The reviewed items whose interactions contribute most to a collaborative
+// model's score for the item (their contributions sum to the score).
+void Explainer::AddLearned(int item, std::vector<Reason>* out) const {
+  auto contrib = collab_.model->Contributions(user_, item);
+  std::sort(contrib.begin(), contrib.end(), [](const auto& a, const auto& b) {
+    return a.second > b.second || (a.second == b.second && a.first < b.first);
+  });
+  for (size_t k = 0; k < contrib.size() && k < kMaxItemReasons && contrib[k].second > 0; ++k) {
+    Reason why;
+    why.kind = "learned_from";
+    why.item_id = items_.ids[static_cast<size_t>(contrib[k].first)];
+    why.value = RoundDecimals(contrib[k].second, 4);
     out->push_back(why);
   }
 }

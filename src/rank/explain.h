@@ -1,11 +1,13 @@
 // Reasons for a recommendation (docs/recommendations.md): the reviewed items
 // that pulled it up and by how much, the modality that agrees most, the
-// co-reviewed items (kNN), or its popularity (cold start).
+// co-reviewed items (kNN), the reviewed items a collaborative model learned
+// it from (EASE, ALS), or its popularity (cold start).
 #pragma once
 
 #include <vector>
 
 #include "avrec/recommend.h"
+#include "rank/algorithm_source.h"
 #include "rank/item_stats.h"
 #include "rank/knn.h"
 
@@ -13,9 +15,9 @@ namespace avrec {
 
 class Explainer {
  public:
-  // Everything referenced must outlive the explainer. `knn` may be null.
+  // Everything referenced must outlive the explainer.
   Explainer(Algorithm algorithm, const ItemMatrix& items, const Profiles& profiles, const ItemStats& stats,
-            const KnnModel* knn);
+            Collaborative collab);
 
   // Prepares the reasons of profile row `user`; `cold`: ranked by popularity.
   void StartUser(int user, bool cold);
@@ -27,12 +29,13 @@ class Explainer {
   Eigen::VectorXd Unit(int row) const;  // item vector at unit length (zero stays zero)
   void AddContent(int item, std::vector<Reason>* out) const;
   void AddKnn(int item, std::vector<Reason>* out) const;
+  void AddLearned(int item, std::vector<Reason>* out) const;
 
   Algorithm algorithm_;
   const ItemMatrix& items_;
   const Profiles& profiles_;
   const ItemStats& stats_;
-  const KnnModel* knn_;
+  Collaborative collab_;
   int user_ = -1;
   bool cold_ = false;
   Eigen::VectorXd raw_;  // the user's unnormalised profile: sum of w_k unit(X_k)

@@ -6,6 +6,7 @@
 #include "avrec/numeric.h"
 #include "avrec/parallel.h"
 #include "rank/algorithm_source.h"
+#include "rank/collaborative.h"
 #include "rank/explain.h"
 #include "rank/item_stats.h"
 #include "rank/knn.h"
@@ -18,7 +19,11 @@ const std::vector<std::pair<std::string, Algorithm>> kAlgorithms = {{"sentiment-
                                                                     {"content", Algorithm::kContent},
                                                                     {"popular", Algorithm::kPopular},
                                                                     {"item-knn", Algorithm::kItemKnn},
-                                                                    {"hybrid", Algorithm::kHybrid}};
+                                                                    {"hybrid", Algorithm::kHybrid},
+                                                                    {"ease", Algorithm::kEase},
+                                                                    {"als", Algorithm::kAls}};
+const std::vector<std::pair<std::string, Algorithm>> kCollaborative = {
+    {"item-knn", Algorithm::kItemKnn}, {"ease", Algorithm::kEase}, {"als", Algorithm::kAls}};
 
 }  // namespace
 
@@ -38,11 +43,12 @@ const char* AlgorithmName(Algorithm a) {
   return "?";
 }
 
-bool AlgorithmUsesSentiment(Algorithm a) { return a == Algorithm::kSentimentContent || a == Algorithm::kHybrid; }
+bool AlgorithmUsesSentiment(Algorithm a) {
+  return a == Algorithm::kSentimentContent || a == Algorithm::kHybrid || a == Algorithm::kEase || a == Algorithm::kAls;
+}
 bool AlgorithmUsesContent(Algorithm a) {
   return a == Algorithm::kSentimentContent || a == Algorithm::kContent || a == Algorithm::kHybrid;
 }
-bool AlgorithmUsesKnn(Algorithm a) { return a == Algorithm::kItemKnn || a == Algorithm::kHybrid; }
 
 ProfileOptions ProfileOptionsFor(Algorithm a, ProfileOptions profile) {
   if (!AlgorithmUsesSentiment(a)) profile.use_sentiment = false;
@@ -52,7 +58,7 @@ ProfileOptions ProfileOptionsFor(Algorithm a, ProfileOptions profile) {
 void RecommendOptions::Describe(OptionSet* set) {
   const Effect r = Effect::kResults;
   set->AddChoice("--algorithm", "recommend.algorithm", &algorithm, kAlgorithms,
-                 "sentiment-content, content, popular, item-knn or hybrid", r);
+                 "sentiment-content, content, popular, item-knn, hybrid, ease or als", r);
   set->AddNumber("--top-n,-n", "recommend.top_n", &top_n, {1, 2147483647},
                  "Items per user (more than the catalogue: all of it)", r);
   set->AddFlag("--include-seen", "recommend.include_seen", &include_seen, "Keep items the user already reviewed", r);
@@ -65,7 +71,21 @@ void RecommendOptions::Describe(OptionSet* set) {
   set->AddNumber("--knn-neighbors", "recommend.knn_neighbors", &knn_neighbors, {1, 1e7},
                  "item-knn: neighbours kept per item", r);
   set->AddNumber("--hybrid-content", "recommend.hybrid_content", &hybrid_content, {0, 1},
-                 "hybrid: share of the sentiment-content score (the rest is item-knn)", r);
+                 "hybrid: share of the sentiment-content score (the rest is --hybrid-with)", r);
+  set->AddChoice("--hybrid-with", "recommend.hybrid_with", &hybrid_with, kCollaborative,
+                 "hybrid: the collaborative part, item-knn, ease or als", r);
+  set->AddNumber("--negative-weight", "recommend.negative_weight", &negative_weight, {0, 100},
+                 "ease, als: weight of a disliked item (preference < 0) against a liked one (0: ignore dislikes)", r);
+  set->AddNumber("--ease-lambda", "recommend.ease_lambda", &ease_lambda, {1e-6, 1e9}, "ease: L2 regularisation", r);
+  set->AddNumber("--ease-max-items", "recommend.ease_max_items", &ease_max_items, {1, 200000},
+                 "ease: most items with interactions (memory: 16 x this^2 bytes)");
+  set->AddNumber("--als-factors", "recommend.als_factors", &als_factors, {1, 4096}, "als: latent factors", r);
+  set->AddNumber("--als-iterations", "recommend.als_iterations", &als_iterations, {1, 1000}, "als: sweeps", r);
+  set->AddNumber("--als-regularization", "recommend.als_regularization", &als_regularization, {0, 1e9},
+                 "als: L2 regularisation", r);
+  set->AddNumber("--als-alpha", "recommend.als_alpha", &als_alpha, {0, 1e9},
+                 "als: confidence of an interaction, 1 + alpha |value|", r);
+  set->Add("--seed", "recommend.seed", &seed, "als: seed of the initial factors", r);
   set->AddNumber("--block-users", "recommend.block_users", &block_users, {1, 1e6},
                  "Users scored per block (memory: this x items floats per thread)");
   set->AddNegFlag("--no-explain", "recommend.explain", &explain, "Leave out the reasons", r);
@@ -74,6 +94,9 @@ void RecommendOptions::Describe(OptionSet* set) {
 void RecommendOptions::Validate() const {
   ValidateDescribed(*this);
   options_detail::CheckRange("--threads", threads, {0, 2147483647});
+  if (hybrid_with != Algorithm::kItemKnn && hybrid_with != Algorithm::kEase && hybrid_with != Algorithm::kAls) {
+    Fail(ExitCode::kUsage, "--hybrid-with: expected item-knn, ease or als");
+  }
   if (shards < 1 || shard < 0 || shard >= shards) {
     Fail(ExitCode::kUsage, "--shard: expected K/N with 0 <= K < N, got ", shard, "/", shards);
   }
@@ -113,19 +136,36 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   const ItemStats stats = ComputeItemStats(profiles, n_items, o.quality_weight != 0);
   const std::vector<double> weight = ItemWeights(stats, candidates, o);
   std::unique_ptr<KnnModel> knn;
-  if (AlgorithmUsesKnn(o.algorithm))
-    knn = std::make_unique<KnnModel>(BuildKnn(stats.user_items, n_items, o.knn_neighbors));
+  std::unique_ptr<CollaborativeModel> model;
+  Collaborative collab;
+  const int threads = ResolveThreads(o.threads);
+  switch (o.algorithm == Algorithm::kHybrid ? o.hybrid_with : o.algorithm) {
+    case Algorithm::kItemKnn:
+      knn = std::make_unique<KnnModel>(BuildKnn(stats.user_items, n_items, o.knn_neighbors));
+      collab.knn = knn.get();
+      break;
+    case Algorithm::kEase:
+      model = TrainEase(BuildInteractions(profiles, n_items, o.negative_weight), o, threads);
+      collab.model = model.get();
+      break;
+    case Algorithm::kAls:
+      model = TrainAls(BuildInteractions(profiles, n_items, o.negative_weight), o, threads);
+      collab.model = model.get();
+      break;
+    default:
+      break;
+  }
   const std::vector<int> users = ShardUsers(profiles, o.shard, o.shards);
   const auto excluded = Exclusions(stats, users, candidates, n_items, o.include_seen);
 
-  AlgorithmSource source(o.algorithm, users, profiles, candidates, items, weight, stats, knn.get(), o.hybrid_content);
-  Explainer explainer(o.algorithm, items, profiles, stats, knn.get());
+  AlgorithmSource source(o.algorithm, users, profiles, candidates, items, weight, stats, collab, o.hybrid_content);
+  Explainer explainer(o.algorithm, items, profiles, stats, collab);
   RecommendStats st;
   st.items = n_items;
   st.candidates = static_cast<int64_t>(candidates.size());
   TopKOptions to;
   to.k = o.top_n;
-  to.threads = ResolveThreads(o.threads);
+  to.threads = threads;
   to.block_users = o.block_users;
   SelectTopK(
       source, to, [&](int u) -> const std::vector<int>& { return excluded[static_cast<size_t>(u)]; },

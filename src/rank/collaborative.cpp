@@ -1,0 +1,269 @@
+#include "rank/collaborative.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <map>
+
+#include "avrec/error.h"
+#include "avrec/parallel.h"
+
+namespace avrec {
+
+Interactions BuildInteractions(const Profiles& profiles, int n_items, double negative_weight) {
+  Interactions x;
+  x.items = n_items;
+  x.rows.resize(profiles.users.size());
+  for (size_t u = 0; u < profiles.users.size(); ++u) {
+    std::map<int, std::pair<double, int>> sums;  // item -> (sum of p, reviews)
+    for (const Interaction& r : profiles.history[u]) {
+      auto& s = sums[r.item];
+      s.first += r.preference;
+      s.second += 1;
+    }
+    for (const auto& [item, s] : sums) {
+      double v = s.first / s.second;
+      if (v < 0) v *= negative_weight;
+      if (v != 0) x.rows[u].emplace_back(item, v);
+    }
+  }
+  return x;
+}
+
+namespace {
+
+// ---- EASE -----------------------------------------------------------------------------
+
+class EaseModel final : public CollaborativeModel {
+ public:
+  EaseModel(const Interactions& x, double lambda, int max_items, int threads) : rows_(x.rows) {
+    active_.assign(static_cast<size_t>(x.items), -1);
+    int m = 0;
+    for (const auto& row : rows_) {
+      for (const auto& [i, v] : row) {
+        if (active_[static_cast<size_t>(i)] < 0) active_[static_cast<size_t>(i)] = m++;
+      }
+    }
+    if (m > max_items) {
+      Fail(ExitCode::kUsage, "--algorithm ease: ", m, " items have interactions; its item x item model would take ",
+           2.0 * m * m * 8 / 1e9, " GB (limit: --ease-max-items ", max_items,
+           "); use als or item-knn for this catalogue, or raise the limit");
+    }
+    Fit(m, lambda, threads);
+  }
+
+  void Scores(int user, const std::vector<int>& items, double* out) const override {
+    std::fill(out, out + items.size(), 0.0);
+    for (const auto& [j, xv] : rows_[static_cast<size_t>(user)]) {
+      const double* b = &b_(active_[static_cast<size_t>(j)], 0);
+      for (size_t c = 0; c < items.size(); ++c) {
+        const int a = active_[static_cast<size_t>(items[c])];
+        if (a >= 0) out[c] += xv * b[a];
+      }
+    }
+  }
+
+  double Score(int user, int item) const override {
+    const int a = active_[static_cast<size_t>(item)];
+    double s = 0;
+    if (a < 0) return s;
+    for (const auto& [j, xv] : rows_[static_cast<size_t>(user)]) s += xv * b_(active_[static_cast<size_t>(j)], a);
+    return s;
+  }
+
+  double Bound() const override { return bound_; }
+
+  std::vector<std::pair<int, double>> Contributions(int user, int item) const override {
+    std::vector<std::pair<int, double>> out;
+    const int a = active_[static_cast<size_t>(item)];
+    if (a < 0) return out;
+    for (const auto& [j, xv] : rows_[static_cast<size_t>(user)]) {
+      out.emplace_back(j, xv * b_(active_[static_cast<size_t>(j)], a));
+    }
+    return out;
+  }
+
+ private:
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  void Fit(int m, double lambda, int threads) {
+    // Gram matrix G = X^T X + lambda I over the active items.
+    Eigen::MatrixXd g = Eigen::MatrixXd::Zero(m, m);
+    for (const auto& row : rows_) {
+      for (const auto& [i, vi] : row) {
+        const int a = active_[static_cast<size_t>(i)];
+        for (const auto& [j, vj] : row) g(a, active_[static_cast<size_t>(j)]) += vi * vj;
+      }
+    }
+    g.diagonal().array() += lambda;
+    // P = G^-1 (G is symmetric positive definite: lambda > 0), in place.
+    const int saved = Eigen::nbThreads();
+    Eigen::setNbThreads(std::max(1, threads));
+    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(g);
+    b_ = RowMajor::Identity(m, m);
+    llt.solveInPlace(b_);
+    Eigen::setNbThreads(saved);
+    // B_ij = -P_ij / P_jj, zero diagonal.
+    const Eigen::VectorXd d = b_.diagonal();
+    for (int i = 0; i < m; ++i) {
+      for (int j = 0; j < m; ++j) b_(i, j) = i == j ? 0.0 : -b_(i, j) / d(j);
+    }
+    double max_b = 0, max_row = 0;
+    if (m > 0) max_b = b_.cwiseAbs().maxCoeff();
+    for (const auto& row : rows_) {
+      double s = 0;
+      for (const auto& [i, v] : row) s += std::fabs(v);
+      max_row = std::max(max_row, s);
+    }
+    bound_ = max_row * max_b;
+  }
+
+  std::vector<std::vector<std::pair<int, double>>> rows_;
+  std::vector<int> active_;  // item row -> index in B, or -1 (no interactions: score 0)
+  RowMajor b_;
+  double bound_ = 0;
+};
+
+// ---- ALS ------------------------------------------------------------------------------
+
+// Deterministic normal draws (SplitMix64 and Box-Muller): the same factors
+// on every platform for a seed.
+class NormalDraws {
+ public:
+  explicit NormalDraws(uint64_t seed) : s_(seed) {}
+  double Next() {
+    const double u1 = (static_cast<double>(Bits() >> 11) + 0.5) / 9007199254740992.0;
+    const double u2 = (static_cast<double>(Bits() >> 11) + 0.5) / 9007199254740992.0;
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+
+ private:
+  uint64_t Bits() {
+    uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  uint64_t s_;
+};
+
+using Rows = std::vector<std::vector<std::pair<int, double>>>;
+using Factors = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+class AlsModel final : public CollaborativeModel {
+ public:
+  AlsModel(const Interactions& x, const RecommendOptions& o, int threads)
+      : rows_(x.rows), f_(o.als_factors), lambda_(o.als_regularization), alpha_(o.als_alpha) {
+    const int n_users = static_cast<int>(rows_.size());
+    Rows by_item(static_cast<size_t>(x.items));
+    for (int u = 0; u < n_users; ++u) {
+      for (const auto& [i, v] : rows_[static_cast<size_t>(u)]) by_item[static_cast<size_t>(i)].emplace_back(u, v);
+    }
+    NormalDraws normal(o.seed);
+    y_ = Factors(x.items, f_);
+    for (int i = 0; i < x.items; ++i) {
+      for (int k = 0; k < f_; ++k) y_(i, k) = 0.01 * normal.Next();
+    }
+    x_ = Factors::Zero(n_users, f_);
+    // Each sweep solves the items, then the users: the users' factors are the
+    // least-squares answer to the final item factors, so explanations
+    // (Contributions) sum exactly to the scores.
+    Solve(rows_, y_, &x_, threads);
+    for (int it = 0; it < o.als_iterations; ++it) {
+      Solve(by_item, x_, &y_, threads);
+      Solve(rows_, y_, &x_, threads);
+    }
+    double max_x = 0, max_y = 0;
+    for (int u = 0; u < n_users; ++u) max_x = std::max(max_x, x_.row(u).norm());
+    for (int i = 0; i < x.items; ++i) max_y = std::max(max_y, y_.row(i).norm());
+    bound_ = max_x * max_y;
+  }
+
+  void Scores(int user, const std::vector<int>& items, double* out) const override {
+    for (size_t c = 0; c < items.size(); ++c) out[c] = Score(user, items[c]);
+  }
+
+  double Score(int user, int item) const override {
+    const double* a = &x_(user, 0);
+    const double* b = &y_(item, 0);
+    double s = 0;
+    for (int k = 0; k < f_; ++k) s += a[k] * b[k];
+    return s;
+  }
+
+  double Bound() const override { return bound_; }
+
+  // Hu et al. (2008), section 5: x_u = A_u^-1 sum_j c_uj p_uj y_j, so the
+  // score is sum_j c_uj p_uj (y_j . A_u^-1 y_i).
+  std::vector<std::pair<int, double>> Contributions(int user, int item) const override {
+    const auto& row = rows_[static_cast<size_t>(user)];
+    const Eigen::MatrixXd a = SystemMatrix(y_, row);
+    const Eigen::VectorXd z = a.ldlt().solve(y_.row(item).transpose());
+    std::vector<std::pair<int, double>> out;
+    for (const auto& [j, v] : row) {
+      if (v > 0) out.emplace_back(j, (1 + alpha_ * std::fabs(v)) * y_.row(j).dot(z));
+    }
+    return out;
+  }
+
+ private:
+  // A = Y^T Y + lambda I + sum_j (c_j - 1) y_j y_j^T for one row's entries.
+  Eigen::MatrixXd SystemMatrix(const Factors& y, const std::vector<std::pair<int, double>>& row) const {
+    Eigen::MatrixXd a = y.transpose() * y;
+    a.diagonal().array() += lambda_;
+    for (const auto& [j, v] : row) {
+      const double c = 1 + alpha_ * std::fabs(v);
+      a.noalias() += (c - 1) * y.row(j).transpose() * y.row(j);
+    }
+    return a;
+  }
+
+  // Solves every row's factors against the fixed `other` factors: each row
+  // alone (so results do not depend on the thread count).
+  void Solve(const Rows& rows, const Factors& other, Factors* out, int threads) const {
+    const int saved = Eigen::nbThreads();
+    Eigen::setNbThreads(1);
+    Eigen::MatrixXd gram = other.transpose() * other;
+    gram.diagonal().array() += lambda_;
+    std::atomic<size_t> next{0};
+    RunOnThreads(std::max(1, threads), [&] {
+      for (size_t r; (r = next.fetch_add(1)) < rows.size();) {
+        Eigen::MatrixXd a = gram;
+        Eigen::VectorXd b = Eigen::VectorXd::Zero(f_);
+        for (const auto& [j, v] : rows[r]) {
+          const double c = 1 + alpha_ * std::fabs(v);
+          a.noalias() += (c - 1) * other.row(j).transpose() * other.row(j);
+          if (v > 0) b.noalias() += c * other.row(j).transpose();
+        }
+        out->row(static_cast<Eigen::Index>(r)) = a.ldlt().solve(b).transpose();
+      }
+    });
+    Eigen::setNbThreads(saved);
+  }
+
+  Rows rows_;
+  int f_;
+  double lambda_, alpha_;
+  Factors x_, y_;
+  double bound_ = 0;
+
+  friend std::pair<Eigen::MatrixXd, Eigen::MatrixXd> avrec::AlsFactors(const CollaborativeModel& model);
+};
+
+}  // namespace
+
+std::unique_ptr<CollaborativeModel> TrainEase(const Interactions& x, const RecommendOptions& o, int threads) {
+  return std::make_unique<EaseModel>(x, o.ease_lambda, o.ease_max_items, threads);
+}
+
+std::pair<Eigen::MatrixXd, Eigen::MatrixXd> AlsFactors(const CollaborativeModel& model) {
+  const auto* als = dynamic_cast<const AlsModel*>(&model);
+  if (als == nullptr) return {};
+  return {als->x_, als->y_};
+}
+
+std::unique_ptr<CollaborativeModel> TrainAls(const Interactions& x, const RecommendOptions& o, int threads) {
+  return std::make_unique<AlsModel>(x, o, threads);
+}
+
+}  // namespace avrec

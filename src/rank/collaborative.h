@@ -1,0 +1,61 @@
+// Collaborative models learned from who reviewed what, and how they felt
+// about it (docs/model.md, "Collaborative models"):
+// - EASE (Steck 2019): an item x item linear model, B = I - P diag(1/diag P)
+//   with P = (X^T X + lambda I)^-1, zero diagonal; a user's score for item i
+//   is sum_j x_uj B_ji.
+// - ALS (Hu, Koren, Volinsky 2008): implicit-feedback matrix factorisation;
+//   each interaction has a target p_ui in {0, 1} and a confidence
+//   c_ui = 1 + alpha |v_ui|; user and item factors are solved in turn by
+//   regularised least squares; a score is x_u . y_i.
+// Both read one value per (user, item) from the users' histories: the mean
+// preference p_k of that user's reviews of the item (sentiment and/or rating
+// per the profile options; 1 for a plain interaction). A value below zero
+// is a dislike: EASE takes it as a negative input (scaled by
+// negative_weight), ALS as a confident 0 target.
+#pragma once
+
+#include <Eigen/Dense>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "avrec/profile.h"
+#include "avrec/recommend.h"
+
+namespace avrec {
+
+// Per profile user, the distinct items reviewed with their value, by item.
+struct Interactions {
+  int items = 0;
+  std::vector<std::vector<std::pair<int, double>>> rows;
+};
+
+// Values from the histories: mean preference per (user, item); negative
+// means are multiplied by `negative_weight` (0: a disliked item counts as
+// never seen; 1: as much as a liked one, with the opposite sign).
+Interactions BuildInteractions(const Profiles& profiles, int n_items, double negative_weight);
+
+class CollaborativeModel {
+ public:
+  virtual ~CollaborativeModel() = default;
+  // Scores of profile user `user` for item rows `items`, into out[0..n).
+  virtual void Scores(int user, const std::vector<int>& items, double* out) const = 0;
+  // One score; bit-identical to the entry Scores writes.
+  virtual double Score(int user, int item) const = 0;
+  // An upper bound on |score| over all users and items.
+  virtual double Bound() const = 0;
+  // Additive contributions of the user's reviewed items to the score of
+  // `item` (they sum to it): (item row, contribution), any order.
+  virtual std::vector<std::pair<int, double>> Contributions(int user, int item) const = 0;
+};
+
+// Throws Error(kUsage) when more items have interactions than
+// options.ease_max_items (the item x item matrix would not fit).
+std::unique_ptr<CollaborativeModel> TrainEase(const Interactions& x, const RecommendOptions& options, int threads);
+std::unique_ptr<CollaborativeModel> TrainAls(const Interactions& x, const RecommendOptions& options, int threads);
+
+// The factors of a trained ALS model (rows: users, items); empty matrices
+// for other models. For tests.
+std::pair<Eigen::MatrixXd, Eigen::MatrixXd> AlsFactors(const CollaborativeModel& model);
+
+}  // namespace avrec

@@ -1,0 +1,128 @@
+// EASE and ALS against dense references computed here from their
+// definitions (docs/model.md), on a small matrix.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "avrec/error.h"
+#include "rank/collaborative.h"
+
+namespace avrec {
+namespace {
+
+// 7 users x 5 items; values in {-1, 0.5, 1} (a dislike, a mild and a strong like).
+Interactions Toy() {
+  Interactions x;
+  x.items = 5;
+  x.rows = {{{0, 1.0}, {1, 0.5}},
+            {{0, 1.0}, {2, 1.0}, {3, -1.0}},
+            {{1, 1.0}, {2, 0.5}},
+            {{0, 0.5}, {1, 1.0}, {4, 1.0}},
+            {{2, 1.0}, {3, 1.0}},
+            {{3, -1.0}, {4, 1.0}},
+            {}};
+  return x;
+}
+
+Eigen::MatrixXd Dense(const Interactions& x) {
+  Eigen::MatrixXd m = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(x.rows.size()), x.items);
+  for (size_t u = 0; u < x.rows.size(); ++u) {
+    for (const auto& [i, v] : x.rows[u]) m(static_cast<Eigen::Index>(u), i) = v;
+  }
+  return m;
+}
+
+TEST(Ease, ScoresMatchTheClosedForm) {
+  const Interactions x = Toy();
+  RecommendOptions o;
+  o.ease_lambda = 2.0;
+  auto model = TrainEase(x, o, 1);
+  // Reference: P = (X^T X + lambda I)^-1, B = I - P diag(1/diag P).
+  const Eigen::MatrixXd xm = Dense(x);
+  const Eigen::MatrixXd p = (xm.transpose() * xm + 2.0 * Eigen::MatrixXd::Identity(5, 5)).inverse();
+  Eigen::MatrixXd b = Eigen::MatrixXd::Identity(5, 5) - p * p.diagonal().cwiseInverse().asDiagonal();
+  const Eigen::MatrixXd scores = xm * b;
+  std::vector<int> all = {0, 1, 2, 3, 4};
+  std::vector<double> row(5);
+  for (int u = 0; u < 7; ++u) {
+    model->Scores(u, all, row.data());
+    double from_contributions = 0;
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_NEAR(model->Score(u, i), scores(u, i), 1e-12) << u << " " << i;
+      EXPECT_EQ(model->Score(u, i), row[static_cast<size_t>(i)]);  // bit-identical
+      EXPECT_LE(std::fabs(model->Score(u, i)), model->Bound() + 1e-12);
+    }
+    for (const auto& [j, c] : model->Contributions(u, 2)) from_contributions += c;
+    EXPECT_NEAR(from_contributions, scores(u, 2), 1e-12);
+  }
+  EXPECT_EQ(b.diagonal().cwiseAbs().maxCoeff() < 1e-12, true);
+}
+
+TEST(Ease, RefusesCataloguesBeyondTheLimit) {
+  RecommendOptions o;
+  o.ease_max_items = 3;
+  try {
+    TrainEase(Toy(), o, 1);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUsage);
+    EXPECT_NE(std::string(e.what()).find("--ease-max-items 3"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Als, UserFactorsSolveTheirNormalEquationsAndExplanationsAddUp) {
+  const Interactions x = Toy();
+  RecommendOptions o;
+  o.als_factors = 3;
+  o.als_iterations = 6;
+  o.als_regularization = 0.3;
+  o.als_alpha = 4.0;
+  auto model = TrainAls(x, o, 2);
+  const auto [users, items] = AlsFactors(*model);
+  ASSERT_EQ(users.rows(), 7);
+  ASSERT_EQ(items.cols(), 3);
+  // The last half-sweep solved the users against the final item factors:
+  // x_u = (Y^T C_u Y + lambda I)^-1 Y^T C_u p_u, with c = 1 + alpha |v| and
+  // p = 1 for v > 0, else 0 (a dislike is a confident 0), over all items.
+  const Eigen::MatrixXd v = Dense(x);
+  for (int u = 0; u < 7; ++u) {
+    Eigen::VectorXd c = (1.0 + o.als_alpha * v.row(u).transpose().cwiseAbs().array()).matrix();
+    Eigen::VectorXd p = (v.row(u).transpose().array() > 0).cast<double>().matrix();
+    Eigen::MatrixXd a =
+        items.transpose() * c.asDiagonal() * items + o.als_regularization * Eigen::MatrixXd::Identity(3, 3);
+    Eigen::VectorXd want = a.ldlt().solve(items.transpose() * c.asDiagonal() * p);
+    EXPECT_LT((want - users.row(u).transpose()).norm(), 1e-10) << "user " << u;
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_NEAR(model->Score(u, i), users.row(u).dot(items.row(i)), 1e-12);
+      double sum = 0;
+      for (const auto& [j, contribution] : model->Contributions(u, i)) sum += contribution;
+      EXPECT_NEAR(sum, model->Score(u, i), 1e-10) << u << " " << i;  // Hu et al. (2008), section 5
+    }
+  }
+  EXPECT_EQ(model->Score(6, 0), 0.0);  // no history: no factors
+}
+
+TEST(Collaborative, IdenticalAcrossThreadCounts) {
+  std::mt19937 rng(5);
+  Interactions x;
+  x.items = 60;
+  for (int u = 0; u < 200; ++u) {
+    std::vector<std::pair<int, double>> row;
+    for (int i = 0; i < 60; ++i) {
+      if (rng() % 7 == 0) row.emplace_back(i, rng() % 5 == 0 ? -0.5 : 1.0);
+    }
+    x.rows.push_back(row);
+  }
+  RecommendOptions o;
+  auto a1 = TrainAls(x, o, 1), a3 = TrainAls(x, o, 3);
+  auto e1 = TrainEase(x, o, 1), e3 = TrainEase(x, o, 3);
+  for (int u = 0; u < 200; u += 7) {
+    for (int i = 0; i < 60; ++i) {
+      EXPECT_EQ(a1->Score(u, i), a3->Score(u, i));
+      EXPECT_EQ(e1->Score(u, i), e3->Score(u, i));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace avrec
