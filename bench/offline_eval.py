@@ -1,25 +1,32 @@
 #!/usr/bin/env python3
-"""First offline results on real data: every algorithm of `avrec recommend`
-on three datasets from ../shared/data, evaluated by `avrec evaluate`, written
-to bench/results/offline_eval.md with the exact commands.
+"""Offline evaluation on real data: avrec's algorithms and well-known peers
+(bench/peers.py: EASE in NumPy, implicit's ALS, BPR and BM25 item-kNN,
+LightFM WARP) on the same splits, every list scored by `avrec evaluate`.
+Writes bench/results/offline_eval.md (+ .json) with the commands.
 
-  Amazon Digital Music  leave-last split; review text, ratings, times; also
-                        varies the sentiment weighting (off, sentiment only,
-                        rating only, both).
-  Last.fm + Spotify     random per-user split (20 %, seed 42) of the pairs
-                        matched to audio features; log(1 + plays) as rating;
-                        no text.
-  MovieLens small       temporal split (80 % quantile); genres and tags as
-                        content; no review text.
+  Amazon Digital Music  leave-last split; review text, ratings, times. Also
+                        the sentiment study (uniform / rating / sentiment /
+                        both weightings) and a ratings-free run (ratings
+                        hidden; graded relevance from the test reviews'
+                        sentiment).
+  Last.fm + Spotify     random 20 % of each user's pairs (seed 42); log plays
+                        as rating; no text.
+  MovieLens small       per-user temporal split: each user's latest 20 % of
+                        ratings (at least one) are test.
 
-Everything runs through the built binary (build/avrec) on files converted by
-bench/convert_data.py into bench/work/ (ignored by git).
+Every hyperparameter is chosen on a validation split carved out of train by
+the same method (fit / val); the chosen setting is then trained on all of
+train and evaluated once on test. Confidence intervals: paired bootstrap over
+the evaluated users (2,000 resamples, 95 %).
 
-Usage: python3 bench/offline_eval.py [--avrec build/avrec] [--datasets amazon lastfm movielens]
+Usage:
+  bench/setup.sh                       # tools/.venv, bench/.venv (peers), build
+  python3 bench/offline_eval.py [--datasets amazon lastfm movielens]
 """
 import argparse
 import json
 import os
+import random
 import shlex
 import subprocess
 import sys
@@ -27,109 +34,320 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, ".."))
-METRICS = ["precision", "recall", "ndcg", "map", "mrr", "hit", "coverage", "novelty", "arp", "ild"]
-ALGORITHMS = ["sentiment-content", "content", "popular", "item-knn", "hybrid"]
+PEERS_PY = os.path.join(HERE, ".venv", "bin", "python")
+
+DATASETS = {
+    "amazon": {"title": "Amazon Digital Music (leave-last)", "split": ["--method", "leave-last"],
+               "evaluate": [], "text": True},
+    "lastfm": {"title": "Last.fm + Spotify audio features (random 20 % per user)",
+               "split": ["--method", "random", "--fraction", "0.2", "--seed", "42"], "evaluate": ["--no-graded"],
+               "text": False},
+    "movielens": {"title": "MovieLens latest-small (per-user temporal, latest 20 %)",
+                  "split": ["--method", "user-temporal", "--fraction", "0.2"],
+                  "evaluate": ["--grade-rating-min", "0.5", "--grade-rating-max", "5"], "text": False},
+}
+
+
+def grid(**axes):
+    """Cartesian product of option axes -> list of extra-argument lists."""
+    out = [[]]
+    for flag, values in axes.items():
+        out = [o + [flag, str(v)] for o in out for v in values]
+    return out
+
+
+def avrec_methods(text):
+    methods = [
+        ("popular", "popular", [[]]),
+        ("item-knn", "item-knn", grid(**{"--knn-neighbors": [10, 20, 50, 100, 200]})),
+        ("content", "content", grid(**{"--popularity-weight": [0, 1, 3]})),
+        ("sentiment-content", "sentiment-content",
+         grid(**{"--interaction-weight": [0, 0.5], "--popularity-weight": [0, 1, 3]})),
+        ("ease", "ease", grid(**{"--ease-lambda": [10, 50, 200, 500, 1000]})),
+        ("als", "als", grid(**{"--als-factors": [64, 128], "--als-regularization": [0.1, 1.0],
+                               "--als-alpha": [1, 10, 40]})),
+    ]
+    if not text:
+        methods = [m for m in methods if m[0] != "sentiment-content"]
+    return methods
+
+
+PEER_GRIDS = {
+    "ease": [["lambda=" + str(v)] for v in (10, 50, 200, 500, 1000)],
+    "als": [[f"factors={f}", f"regularization={r}", f"alpha={a}"] for f in (64, 128) for r in (0.01, 0.1)
+            for a in (1, 10, 40)],
+    "bpr": [[f"factors={f}", f"learning_rate={lr}"] for f in (64, 128) for lr in (0.01, 0.05)],
+    "bm25": [[f"K={k}"] for k in (20, 50, 100, 200)],
+    "lightfm": [[f"components={c}", f"epochs={e}"] for c in (32, 64) for e in (20, 50)],
+}
 
 
 class Runner:
-    def __init__(self, avrec, work):
-        self.avrec = avrec
-        self.work = work
-        self.commands = []
+    """Runs avrec and the peers in a dataset's work folder, recording commands."""
 
-    def run(self, args, capture=False, record=True):
-        cmd = [self.avrec] + args
-        shown = " ".join(shlex.quote(os.path.relpath(a, ROOT) if os.path.isabs(a) else a)
-                         for a in ["build/avrec"] + args)
+    def __init__(self, avrec, work):
+        self.avrec, self.work, self.commands = avrec, work, []
+
+    def _run(self, cmd, shown, capture, record):
         if record:
             self.commands.append(shown)
-        res = subprocess.run(cmd + ["--log-level", "warn"], cwd=self.work, text=True,
-                             stdout=subprocess.PIPE if capture else subprocess.DEVNULL)
+        res = subprocess.run(cmd, cwd=self.work, text=True, stdout=subprocess.PIPE if capture else subprocess.DEVNULL)
         if res.returncode != 0:
             sys.exit(f"failed ({res.returncode}): {shown}")
         return res.stdout
 
+    def avrec_cmd(self, args, capture=False, record=True):
+        shown = " ".join(shlex.quote(a) for a in ["build/avrec"] + args)
+        return self._run([self.avrec] + args + ["--log-level", "warn"], shown, capture, record)
 
-def evaluate(r, recs, relevant_min=None):
-    args = ["evaluate", "--recs", recs, "--truth", "test.csv", "--k", "10", "--k", "20",
-            "--train", "train.csv", "--items", "items.csv"]
-    if relevant_min is not None:
-        args += ["--relevant-min-rating", str(relevant_min)]
-    return json.loads(r.run(args, capture=True))
+    def peer(self, args, record=True):
+        shown = " ".join(shlex.quote(a) for a in ["bench/.venv/bin/python", "bench/peers.py"] + args)
+        return self._run([PEERS_PY, os.path.join(HERE, "peers.py")] + args, shown, True, record)
 
-
-GRIDS = {
-    # Tuned on a validation split carved out of train (same method), never on test.
-    "sentiment-content": [["--interaction-weight", str(b), "--popularity-weight", str(p)]
-                          for b in (0, 0.5) for p in (0, 1, 3)],
-    "hybrid": [["--hybrid-content", str(l), "--interaction-weight", str(b), "--popularity-weight", str(p)]
-               for l in (0.2, 0.5, 0.8) for b in (0, 0.5) for p in (0, 1)],
-}
+    def evaluate(self, recs, truth, train, extra, per_user=None, record=True):
+        args = ["evaluate", "--recs", recs, "--truth", truth, "--k", "10", "--k", "20", "--train", train,
+                "--items", "items.csv"] + extra
+        if per_user:
+            args += ["--per-user", per_user]
+        return json.loads(self.avrec_cmd(args, capture=True, record=record))
 
 
-def tune(name, r, split_args, recommend_extra, algo):
-    best = None
-    for extra in GRIDS[algo]:
-        r.run(["recommend", "--reviews", "fit.csv", "--items", "items.csv", "--scores", "train.scores.jsonl",
-               "--algorithm", algo, "--top-n", "10", "--out", "val.recs.json"] + recommend_extra + extra,
-              record=False)
-        m = json.loads(r.run(["evaluate", "--recs", "val.recs.json", "--truth", "val.csv", "--k", "10"],
-                             capture=True, record=False))
-        if best is None or m["ndcg@10"] > best[0]:
-            best = (m["ndcg@10"], extra)
-    print(name, algo, "validation ndcg@10", best[0], "with", " ".join(best[1]), flush=True)
-    return best
+def bootstrap(a, b, seed=7, n=2000):
+    """Paired bootstrap of mean(b) - mean(a) over users: (diff, lo, hi)."""
+    users = sorted(set(a) & set(b))
+    d = [b[u] - a[u] for u in users]
+    if not d:
+        return 0.0, 0.0, 0.0
+    rng = random.Random(seed)
+    means = sorted(sum(d[rng.randrange(len(d))] for _ in d) / len(d) for _ in range(n))
+    return sum(d) / len(d), means[int(0.025 * n)], means[int(0.975 * n) - 1]
 
 
-def dataset(name, r, split_args, recommend_extra, variants, relevant_views):
-    r.run(["split", "--reviews", "reviews.csv", "--train", "train.csv", "--test", "test.csv", "--allow-empty-text"]
-          + split_args)
-    # Validation: the same split applied to train.
-    r.run(["split", "--reviews", "train.csv", "--train", "fit.csv", "--test", "val.csv", "--allow-empty-text"]
-          + split_args)
-    t0 = time.time()
-    r.run(["score", "--reviews", "train.csv", "--out", "train.scores.jsonl"])
-    score_secs = time.time() - t0
-    tuned, best_extra = [], {}
-    for algo in GRIDS:
-        val, extra = tune(name, r, split_args, recommend_extra, algo)
-        best_extra[algo] = extra
-        tuned.append((f"{algo}, tuned ({' '.join(extra)}; validation ndcg@10 {val:.4f})", algo, extra))
-    # Sentiment-weighting variants: under the default settings, and under the
-    # settings tuned for sentiment-content (same everything but the weighting).
-    expanded = []
-    for label, algo, extra in variants:
-        expanded.append((label, algo, extra))
-    for label, algo, extra in variants:
-        expanded.append((label + ", tuned settings", algo, best_extra["sentiment-content"] + extra))
-    rows = []
-    for label, algo, extra in [(a, a, []) for a in ALGORITHMS] + tuned + expanded:
-        out = "recs." + "".join(c if c.isalnum() or c == "-" else "_" for c in label.split(" (")[0]) + ".json"
+def per_user(path, metric):
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            if r.get(metric) is not None:
+                out[r["user_id"]] = r[metric]
+    return out
+
+
+class Dataset:
+    def __init__(self, name, runner, recommend_extra, evaluate_extra):
+        self.name, self.r = name, runner
+        self.rec_extra, self.eval_extra = recommend_extra, evaluate_extra
+
+    def split(self, split_args, reviews="reviews.csv", prefix=""):
+        self.r.avrec_cmd(["split", "--reviews", reviews, "--train", prefix + "train.csv", "--test",
+                          prefix + "test.csv", "--allow-empty-text"] + split_args)
+        self.r.avrec_cmd(["split", "--reviews", prefix + "train.csv", "--train", prefix + "fit.csv", "--test",
+                          prefix + "val.csv", "--allow-empty-text"] + split_args)
+
+    def run_avrec(self, algo, extra, train, out, scores, record):
+        args = ["recommend", "--reviews", train, "--items", "items.csv", "--algorithm", algo, "--top-n", "20",
+                "--out", out] + self.rec_extra + extra
+        if scores:
+            args += ["--scores", scores]
         t0 = time.time()
-        r.run(["recommend", "--reviews", "train.csv", "--items", "items.csv", "--scores", "train.scores.jsonl",
-               "--algorithm", algo, "--top-n", "20", "--out", out] + recommend_extra + extra)
-        secs = time.time() - t0
-        views = {view: evaluate(r, out, rmin) for view, rmin in relevant_views}
-        rows.append({"label": label, "algorithm": algo, "extra": extra, "seconds": round(secs, 1), "views": views})
-        print(name, label, json.dumps({v: m["ndcg@10"] for v, m in views.items()}), flush=True)
-    return {"rows": rows, "score_seconds": round(score_secs, 1)}
+        self.r.avrec_cmd(args, record=record)
+        return time.time() - t0
+
+    def run_peer(self, method, params, train, out, record):
+        args = ["--train", train, "--items", "items.csv", "--method", method, "--top-n", "20", "--out", out]
+        for p in params:
+            args += ["--param", p]
+        t0 = time.time()
+        self.r.peer(args, record=record)
+        return time.time() - t0
+
+    def tune(self, run, candidates, scores, truth="val.csv", train="fit.csv"):
+        """The candidate with the best validation ndcg@10."""
+        best = None
+        for extra in candidates:
+            run(extra, train, "val.recs.jsonl", scores, False)
+            m = self.r.evaluate("val.recs.jsonl", truth, train, self.eval_extra, record=False)
+            if best is None or m["ndcg@10"] > best[0]:
+                best = (m["ndcg@10"], extra)
+        return best
+
+    def final(self, label, run, extra, scores, prefix=""):
+        out = f"recs.{label}.jsonl"
+        secs = run(extra, prefix + "train.csv", out, scores, True)
+        pu = f"per_user.{label}.jsonl"
+        m = self.r.evaluate(out, prefix + "test.csv", prefix + "train.csv", self.eval_extra, per_user=pu)
+        return {"label": label, "extra": extra, "seconds": round(secs, 2), "metrics": m, "per_user": pu}
 
 
-def table(rows, view, k):
-    cols = [f"{m}@{k}" for m in METRICS]
-    present = [c for c in cols if c in rows[0]["views"][view]]
-    lines = ["| algorithm | " + " | ".join(present) + " |", "|---|" + "---|" * len(present)]
-    best = {c: max(r["views"][view][c] for r in rows) for c in present}
+def method_rows(ds, text, scores):
+    rows = []
+    for label, algo, candidates in avrec_methods(text):
+        run = lambda e, t, o, s, rec, a=algo: ds.run_avrec(a, e, t, o, s, rec)  # noqa: E731
+        val, extra = ds.tune(run, candidates, scores.replace("train", "fit") if scores else None)
+        row = ds.final("avrec-" + label, run, extra, scores)
+        row["validation_ndcg@10"] = val
+        rows.append(row)
+        print(ds.name, row["label"], extra, round(row["metrics"]["ndcg@10"], 4), flush=True)
+    # hybrid: content plus the collaborative part chosen on validation.
+    best_collab = {r["label"][6:]: r["extra"] for r in rows if r["label"] in ("avrec-item-knn", "avrec-ease")}
+    base = "sentiment-content" if text else "content"
+    content_extra = next(r["extra"] for r in rows if r["label"] == "avrec-" + base)
+    candidates = [content_extra + best_collab[w] + ["--hybrid-with", w, "--hybrid-content", str(l)]
+                  for w in best_collab for l in (0.1, 0.3, 0.5)]
+    if not text:
+        candidates = [c + ["--no-sentiment"] for c in candidates]
+    run = lambda e, t, o, s, rec: ds.run_avrec("hybrid", e, t, o, s, rec)  # noqa: E731
+    val, extra = ds.tune(run, candidates, scores.replace("train", "fit") if scores else None)
+    row = ds.final("avrec-hybrid", run, extra, scores)
+    row["validation_ndcg@10"] = val
+    rows.append(row)
+    print(ds.name, row["label"], extra, round(row["metrics"]["ndcg@10"], 4), flush=True)
+    for method, candidates in PEER_GRIDS.items():
+        run = lambda e, t, o, s, rec, m=method: ds.run_peer(m, e, t, o, rec)  # noqa: E731
+        val, extra = ds.tune(run, candidates, None)
+        row = ds.final("peer-" + method, run, extra, None)
+        row["validation_ndcg@10"] = val
+        rows.append(row)
+        print(ds.name, row["label"], extra, round(row["metrics"]["ndcg@10"], 4), flush=True)
+    return rows
+
+
+WEIGHTINGS = [("uniform", ["--no-sentiment", "--no-rating"]), ("rating only", ["--no-sentiment"]),
+              ("sentiment only", ["--no-rating"]), ("sentiment + rating", [])]
+
+
+def sentiment_study(ds, algos, scores, prefix="", weightings=WEIGHTINGS, truth_scores=None):
+    """Each algorithm under each weighting, each tuned on validation."""
+    out = []
+    eval_extra = ds.eval_extra
+    if truth_scores:
+        ds.eval_extra = eval_extra + ["--truth-scores", truth_scores]
+    for label, algo, candidates in algos:
+        for wname, wargs in weightings:
+            run = lambda e, t, o, s, rec, a=algo: ds.run_avrec(a, e, t, o, s, rec)  # noqa: E731
+            cands = [c + wargs for c in candidates]
+            val, extra = ds.tune(run, cands, scores.replace("train", "fit"), truth=prefix + "val.csv",
+                                 train=prefix + "fit.csv")
+            tag = f"{prefix}{label}-{wname.replace(' ', '').replace('+', '-')}"
+            row = ds.final(tag, run, extra, scores, prefix=prefix)
+            row.update({"algorithm": label, "weighting": wname})
+            out.append(row)
+            m = row["metrics"]
+            print(ds.name, tag, round(m["ndcg@10"], 4), round(m.get("ndcg_graded@10", 0), 4),
+                  round(m.get("disliked@10", 0), 4), flush=True)
+    ds.eval_extra = eval_extra
+    return out
+
+
+def strip_ratings(src, dst):
+    import csv
+    with open(src, encoding="utf-8", newline="") as f, open(dst, "w", encoding="utf-8", newline="") as g:
+        rd = csv.DictReader(f)
+        fields = [c for c in rd.fieldnames if c != "rating"]
+        w = csv.DictWriter(g, fields)
+        w.writeheader()
+        for row in rd:
+            w.writerow({k: row[k] for k in fields})
+
+
+def run_dataset(name, avrec, work):
+    spec = DATASETS[name]
+    r = Runner(avrec, os.path.join(work, name))
+    rec_extra = ["--embedding-cache", "embeddings.avrec"] if name != "lastfm" else ["--text-model", "none"]
+    if name == "lastfm":
+        with open(os.path.join(work, name, "reviews.csv"), encoding="utf-8") as f:
+            next(f)
+            top = max(float(line.rsplit(",", 2)[1]) for line in f)
+        rec_extra += ["--rating-min", str(-top), "--rating-max", str(top)]
+    ds = Dataset(name, r, rec_extra, spec["evaluate"])
+    ds.split(spec["split"])
+    result = {"title": spec["title"]}
+    scores = None
+    if spec["text"]:
+        t0 = time.time()
+        r.avrec_cmd(["score", "--reviews", "train.csv", "--out", "train.scores.jsonl"])
+        r.avrec_cmd(["score", "--reviews", "fit.csv", "--out", "fit.scores.jsonl"])
+        result["score_seconds"] = round(time.time() - t0, 1)
+        scores = "train.scores.jsonl"
+    result["rows"] = method_rows(ds, spec["text"], scores)
+    if name == "amazon":
+        studied = [m for m in avrec_methods(True) if m[0] in ("sentiment-content", "ease", "als")]
+        result["sentiment"] = sentiment_study(ds, studied, scores)
+        # Ratings-free: no stars anywhere; graded relevance from the test
+        # reviews' sentiment.
+        for f in ("train", "test", "fit", "val"):
+            strip_ratings(os.path.join(r.work, f + ".csv"), os.path.join(r.work, "nr-" + f + ".csv"))
+        r.avrec_cmd(["score", "--reviews", "nr-test.csv", "--out", "nr-test.scores.jsonl"])
+        result["ratings_free"] = sentiment_study(
+            ds, studied, scores, prefix="nr-", weightings=[WEIGHTINGS[0], WEIGHTINGS[2]],
+            truth_scores="nr-test.scores.jsonl")
+    result["commands"] = r.commands
+    return result
+
+
+# ---- the page ----------------------------------------------------------------------------
+
+def fmt(v, digits=4):
+    return "" if v is None else f"{v:.{digits}f}"
+
+
+def comparison_table(res, work):
+    rows = res["rows"]
+    best_peer = max((r for r in rows if r["label"].startswith("peer-")), key=lambda r: r["metrics"]["ndcg@10"])
+    graded = "ndcg_graded@10" in rows[0]["metrics"]
+    head = "| method | chosen on validation | ndcg@10 | recall@10 | ndcg@10 vs best peer (95 % CI)"
+    head += " | ndcg_graded@10 | disliked@10 | pairwise_auc" if graded else ""
+    head += " | train + recommend s |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    ref = per_user(os.path.join(work, best_peer["per_user"]), "ndcg@10")
     for r in rows:
-        cells = []
-        for c in present:
-            v = r["views"][view][c]
-            s = f"{v:.4f}" if not c.startswith("arp") else f"{v:.1f}"
-            if v == best[c] and not c.startswith(("arp", "novelty", "coverage", "ild")):
-                s = f"**{s}**"
-            cells.append(s)
-        lines.append(f"| {r['label']} | " + " | ".join(cells) + " |")
+        m = r["metrics"]
+        d, lo, hi = bootstrap(ref, per_user(os.path.join(work, r["per_user"]), "ndcg@10"))
+        cells = [r["label"], " ".join(r["extra"]) or "-", fmt(m["ndcg@10"]), fmt(m["recall@10"]),
+                 "(reference)" if r is best_peer else f"{d:+.4f} ({lo:+.4f} .. {hi:+.4f})"]
+        if graded:
+            cells += [fmt(m.get("ndcg_graded@10")), fmt(m.get("disliked@10")), fmt(m.get("pairwise_auc"))]
+        cells.append(f"{r['seconds']:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return best_peer, "\n".join(lines)
+
+
+def study_table(rows, work):
+    lines = ["| algorithm | weighting | ndcg@10 | ndcg_graded@10 (vs uniform, 95 % CI) | disliked@10 | pairwise_auc |"
+             " chosen on validation |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        m = r["metrics"]
+        uni = next(x for x in rows if x["algorithm"] == r["algorithm"] and x["weighting"] == "uniform")
+        d, lo, hi = bootstrap(per_user(os.path.join(work, uni["per_user"]), "ndcg_graded@10"),
+                              per_user(os.path.join(work, r["per_user"]), "ndcg_graded@10"))
+        vs = "" if r is uni else f" ({d:+.4f}, {lo:+.4f} .. {hi:+.4f})"
+        lines.append(f"| {r['algorithm']} | {r['weighting']} | {fmt(m['ndcg@10'])} | "
+                     f"{fmt(m.get('ndcg_graded@10'))}{vs} | {fmt(m.get('disliked@10'))} | "
+                     f"{fmt(m.get('pairwise_auc'))} | {' '.join(r['extra'])} |")
     return "\n".join(lines)
+
+
+def write_page(path, results, work):
+    out = ["# Offline evaluation on real data", "",
+           "Regenerate: `bench/setup.sh && python3 bench/offline_eval.py` (needs `../shared/data`). Metric "
+           "definitions: docs/metrics.md. Top-20 lists; every setting chosen on a validation split carved out of "
+           "train with the same method, then trained on all of train and evaluated once on test. Intervals: "
+           "paired bootstrap over evaluated users (2,000 resamples, 95 %). Times: one run of train + recommend on "
+           "this machine (2 cores), avrec's including process start and file I/O.", ""]
+    for name, res in results.items():
+        wdir = os.path.join(work, name)
+        best_peer, table = comparison_table(res, wdir)
+        users = int(res["rows"][0]["metrics"]["users_evaluated"])
+        out += [f"## {res['title']}", "", f"{users} users evaluated; best peer by test ndcg@10: "
+                f"{best_peer['label']}.", "", table, ""]
+        if "sentiment" in res:
+            out += ["### Sentiment weighting (each row tuned on validation)", "", study_table(res["sentiment"], wdir),
+                    "", "### Ratings-free run (no stars in train or test; graded relevance from the test reviews' "
+                    "sentiment)", "", study_table(res["ratings_free"], wdir), ""]
+        out += ["<details><summary>Commands (run in bench/work/" + name + ")</summary>", "", "```sh"] + \
+               res["commands"] + ["```", "", "</details>", ""]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(out))
 
 
 def main():
@@ -141,79 +359,18 @@ def main():
     args = ap.parse_args()
     subprocess.run([sys.executable, os.path.join(HERE, "convert_data.py"), "--out", args.work] + args.datasets,
                    check=True)
-    results = {}
-    commands = {}
-    for name in args.datasets:
-        r = Runner(os.path.abspath(args.avrec), os.path.join(args.work, name))
-        cache = ["--embedding-cache", "embeddings.avrec"]
-        if name == "amazon":
-            variants = [("sentiment weighting: off (uniform)", "sentiment-content", ["--no-sentiment", "--no-rating"]),
-                        ("sentiment weighting: sentiment only", "sentiment-content", ["--no-rating"]),
-                        ("sentiment weighting: rating only", "sentiment-content", ["--no-sentiment"]),
-                        ("sentiment weighting: both (default)", "sentiment-content", [])]
-            results[name] = dataset(name, r, ["--method", "leave-last"], cache, variants,
-                                    [("all test reviews relevant", None), ("relevant = rating >= 4", 4)])
-        elif name == "lastfm":
-            with open(os.path.join(args.work, name, "reviews.csv"), encoding="utf-8") as f:
-                next(f)
-                top = max(float(line.rsplit(",", 2)[1]) for line in f)
-            # log(1 + plays) in [0, top] mapped to [0, 1] (never a negative weight).
-            scale = ["--rating-min", str(-top), "--rating-max", str(top), "--text-model", "none"]
-            results[name] = dataset(name, r, ["--method", "random", "--fraction", "0.2", "--seed", "42"], scale, [],
-                                    [("all test pairs relevant", None)])
-        elif name == "movielens":
-            results[name] = dataset(name, r, ["--method", "temporal", "--quantile", "0.8"], cache, [],
-                                    [("all test ratings relevant", None), ("relevant = rating >= 4", 4)])
-        commands[name] = r.commands
-    # Datasets not re-run keep their earlier results (bench/results/offline_eval.json).
     store = os.path.splitext(args.out)[0] + ".json"
     saved = json.load(open(store)) if os.path.exists(store) else {}
-    for name in results:
-        saved[name] = {"result": results[name], "commands": commands[name]}
-    with open(store, "w") as f:
-        json.dump(saved, f, indent=1)
-    order = [n for n in ("amazon", "lastfm", "movielens") if n in saved]
-    write_page(args.out, {n: saved[n]["result"] for n in order}, {n: saved[n]["commands"] for n in order})
+    saved = {k: v for k, v in saved.items() if isinstance(v, dict) and "rows" in v}  # earlier formats dropped
+    for name in args.datasets:
+        t0 = time.time()
+        saved[name] = run_dataset(name, os.path.abspath(args.avrec), args.work)
+        saved[name]["seconds"] = round(time.time() - t0)
+        with open(store, "w") as f:
+            json.dump(saved, f, indent=1)
+    order = {n: saved[n] for n in ("amazon", "lastfm", "movielens") if n in saved}
+    write_page(args.out, order, args.work)
     print(f"wrote {args.out}")
-
-
-TITLES = {"amazon": "Amazon Digital Music (leave-last)", "lastfm": "Last.fm + Spotify audio features (random 20 % per user)",
-          "movielens": "MovieLens latest-small (temporal, 80 % quantile)"}
-
-
-def write_page(path, results, commands):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    out = ["# Offline evaluation on real data", "",
-           "Regenerate: `python3 bench/offline_eval.py` (needs `build/avrec` and `../shared/data`). "
-           "Metric definitions: docs/metrics.md. Best accuracy value per column in bold. "
-           "Top-20 lists per user; metrics at k = 10 and k = 20. \"tuned\" rows take the settings that won on a "
-           "validation split carved out of train with the same method (grid in the script); test data never "
-           "chose anything.", ""]
-    # Summary: ndcg@10 (first relevance view) of every algorithm on every dataset.
-    labels = [r["label"] for r in next(iter(results.values()))["rows"]][:len(ALGORITHMS) + len(GRIDS)]
-    out += ["## Summary: ndcg@10", "", "| algorithm | " + " | ".join(TITLES[n].split(" (")[0] for n in results) + " |",
-            "|---|" + "---|" * len(results)]
-    for i in range(len(labels)):
-        cells = []
-        for n, res in results.items():
-            row = res["rows"][i]
-            view = next(iter(row["views"]))
-            cells.append(f"{row['views'][view]['ndcg@10']:.4f}")
-        out.append(f"| {labels[i].split(' (')[0]} | " + " | ".join(cells) + " |")
-    out.append("")
-    for name, res in results.items():
-        out += [f"## {TITLES[name]}", ""]
-        rows = res["rows"]
-        for view in rows[0]["views"]:
-            m = rows[0]["views"][view]
-            out += [f"### {view} ({int(m['users_evaluated'])} users evaluated)", ""]
-            for k in (10, 20):
-                out += [f"k = {k}:", "", table(rows, view, k), ""]
-        out += [f"Scoring the training reviews took {res['score_seconds']} s; "
-                "recommendation runs: " + ", ".join(f"{r['label']} {r['seconds']} s" for r in rows) + ".", "",
-                "Commands (run in bench/work/" + name + "):", "", "```sh"] + commands[name] + ["```", ""]
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(out))
 
 
 if __name__ == "__main__":

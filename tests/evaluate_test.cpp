@@ -170,3 +170,66 @@ TEST(Split, TemporalCutAndRandomDeterminism) {
 
 }  // namespace
 }  // namespace avrec
+
+namespace avrec {
+namespace {
+
+TEST(GradedMetrics, GradesFromRatingsAndSentiment) {
+  EXPECT_EQ(GradeOfRating(1, 1, 5), 0);
+  EXPECT_EQ(GradeOfRating(2, 1, 5), 0);
+  EXPECT_EQ(GradeOfRating(3, 1, 5), 1);
+  EXPECT_EQ(GradeOfRating(4, 1, 5), 2);
+  EXPECT_EQ(GradeOfRating(5, 1, 5), 3);
+  EXPECT_EQ(GradeOfRating(4.5, 0.5, 5), 3);  // MovieLens halves: 4.5 is 4.56 on 1..5
+  EXPECT_EQ(GradeOfRating(10, 1, 10), 3);
+  EXPECT_EQ(GradeOfSentiment(-0.5), 0);
+  EXPECT_EQ(GradeOfSentiment(-0.33), 1);
+  EXPECT_EQ(GradeOfSentiment(0.33), 1);
+  EXPECT_EQ(GradeOfSentiment(0.8), 2);
+  EXPECT_EQ(GradeOfSentiment(0.81), 3);
+}
+
+TEST(GradedMetrics, NdcgGradedByHand) {
+  // Held-out gains {3, 2, 0}; the list shows the 2 first, then an unreviewed
+  // item, then the 3.
+  // DCG@3 = 2/log2(2) + 0 + 3/log2(4) = 2 + 1.5 = 3.5
+  // IDCG@3 = 3/1 + 2/log2(3) + 0 = 3 + 1.26186 = 4.26186
+  const double want = 3.5 / (3 + 2 / std::log2(3.0));
+  EXPECT_NEAR(GradedNdcgAtK({2, -1, 3}, {3, 2, 0}, 3), want, 1e-12);
+  EXPECT_NEAR(GradedNdcgAtK({2, -1, 3}, {3, 2, 0}, 1), 2.0 / 3.0, 1e-12);
+  EXPECT_TRUE(std::isnan(GradedNdcgAtK({0}, {0, 0}, 10)));  // no positive gain: not evaluated
+}
+
+TEST(GradedMetrics, DislikedByHand) {
+  // k = 4 slots: items with gains 0, 3, 0 and an unreviewed one: 2 of 4.
+  EXPECT_DOUBLE_EQ(DislikedAtK({0, 3, 0, -1, 0}, 4), 0.5);
+  EXPECT_DOUBLE_EQ(DislikedAtK({0}, 10), 0.1);  // a short list still has k slots
+}
+
+TEST(GradedMetrics, PairwiseAucByHand) {
+  // Liked a (gain 3) at rank 1, liked b (gain 2) unlisted; disliked c at
+  // rank 2, disliked d unlisted. Pairs: (a,c) 1, (a,d) 1, (b,c) 0, (b,d) 0.5.
+  const std::unordered_map<std::string, int> gains = {{"a", 3}, {"b", 2}, {"c", 0}, {"d", 0}, {"e", 1}};
+  EXPECT_DOUBLE_EQ(PairwiseAuc({"a", "c", "x"}, gains), 2.5 / 4);
+  EXPECT_TRUE(std::isnan(PairwiseAuc({"a"}, {{"a", 3}})));  // no disliked item
+}
+
+TEST(GradedMetrics, EvaluateAveragesOverTheUsersEachMetricConcerns) {
+  EvaluationInputs in;
+  in.recs = {{"u1", {"a", "c"}}, {"u2", {"z"}}};
+  in.relevant = {{"u1", {"a", "c"}}, {"u2", {"y"}}};
+  in.gains = {{"u1", {{"a", 3}, {"c", 0}}}, {"u2", {{"y", 0}}}};
+  const EvaluationResult r = Evaluate(in, {2});
+  std::map<std::string, double> s(r.summary.begin(), r.summary.end());
+  // ndcg_graded: u1 only (u2 has no positive gain): DCG 3, IDCG 3 -> 1.
+  EXPECT_DOUBLE_EQ(s.at("ndcg_graded@2"), 1.0);
+  EXPECT_EQ(s.at("users_graded"), 1);
+  // disliked@2: u1 1/2, u2 0/2 -> 0.25.
+  EXPECT_DOUBLE_EQ(s.at("disliked@2"), 0.25);
+  EXPECT_EQ(s.at("users_with_disliked"), 2);
+  EXPECT_DOUBLE_EQ(s.at("pairwise_auc"), 1.0);  // u1: a above c
+  EXPECT_EQ(s.at("users_auc"), 1);
+}
+
+}  // namespace
+}  // namespace avrec

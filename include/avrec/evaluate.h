@@ -19,7 +19,10 @@ namespace avrec {
 
 // ---- splits -----------------------------------------------------------------------
 
-enum class SplitMethod { kTemporal, kLeaveLast, kRandom };
+// temporal: one global time cut; leave-last: each user's last N reviews;
+// user-temporal: each user's latest share (--fraction) of reviews; random:
+// a share of each user's reviews, drawn.
+enum class SplitMethod { kTemporal, kLeaveLast, kUserTemporal, kRandom };
 SplitMethod ParseSplitMethod(const std::string& s);  // Error(kUsage) if unknown
 const char* SplitMethodName(SplitMethod m);
 
@@ -68,7 +71,18 @@ struct EvaluationInputs {
   int64_t catalogue_size = 0;
   // Item vectors for ild (may be null).
   const ItemMatrix* item_vectors = nullptr;
+  // Graded relevance of each user's held-out items, 0..3 (GradeOfRating,
+  // GradeOfSentiment); empty: the graded metrics are left out.
+  std::unordered_map<std::string, std::unordered_map<std::string, int>> gains;
 };
+
+// The gain of a held-out item from its rating on the scale [min, max],
+// mapped to 1..5 stars: 1-2 stars -> 0, 3 -> 1, 4 -> 2, 5 -> 3 (halves to the
+// nearer grade, .5 up).
+int GradeOfRating(double rating, double min, double max);
+// The gain from a review's sentiment score when it has no rating:
+// < -0.33 -> 0, <= 0.33 -> 1, <= 0.8 -> 2, else 3.
+int GradeOfSentiment(double score);
 
 struct EvaluationResult {
   std::vector<int> ks;
@@ -78,6 +92,18 @@ struct EvaluationResult {
 };
 
 EvaluationResult Evaluate(const EvaluationInputs& in, const std::vector<int>& ks);
+
+// Graded and preference-aware metrics of one list (docs/metrics.md), exposed
+// for tests. `list_gains[i]`: the gain of the item at rank i + 1 (-1 when the
+// user has no held-out review of it); `all_gains`: the gains of all the
+// user's held-out items. NaN when the user is not evaluated (no positive
+// gain; no disliked item).
+double GradedNdcgAtK(const std::vector<int>& list_gains, const std::vector<int>& all_gains, int k);
+double DislikedAtK(const std::vector<int>& list_gains, int k);
+// `list`: the user's ranked items (no duplicates); `gains`: their held-out
+// items' gains. NaN when the user has no liked (gain >= 2) or no disliked
+// (gain 0) item.
+double PairwiseAuc(const std::vector<std::string>& list, const std::unordered_map<std::string, int>& gains);
 
 // Single-list metrics (exposed for tests). `rel[i]` is 1 when the item at
 // position i+1 is relevant; `n_relevant` = |R|.

@@ -64,6 +64,12 @@ void EvaluateCommand::Describe(OptionSet* s) {
                "Catalogue size for coverage (default: the items file's)");
   s->AddPath("--out", "", &out, "Also write the metrics object here");
   s->AddPath("--per-user", "", &per_user, "Write the metrics of every evaluated user here (JSON Lines)");
+  s->AddPath("--truth-scores", "", &truth_scores,
+             "Sentiment of the held-out reviews (`avrec score` output): grades reviews without a rating");
+  s->AddNumber("--grade-rating-min", "", &grade_rating_min, {-1e15, 1e15},
+               "Lowest rating of the scale the grades map from (docs/metrics.md)");
+  s->AddNumber("--grade-rating-max", "", &grade_rating_max, {-1e15, 1e15}, "Highest rating of that scale");
+  s->AddFlag("--no-graded", "", &no_graded, "Leave out ndcg_graded, disliked and pairwise_auc");
 }
 
 namespace {
@@ -114,28 +120,70 @@ std::unordered_map<std::string, std::vector<std::string>> ReadRecs(const std::st
 }
 
 // Rows of a (user_id, item_id[, rating]) table.
-void ReadPairs(const std::string& path,
-               const std::function<void(const std::string&, const std::string&, std::optional<double>)>& fn) {
+// One held-out (or training) row.
+struct TruthRow {
+  std::string user, item, review_id;
+  std::optional<double> rating;
+  std::optional<int64_t> timestamp;
+};
+
+// Rows of a (user_id, item_id[, rating, review_id, timestamp]) table.
+void ReadPairs(const std::string& path, const std::function<void(const TruthRow&)>& fn) {
   ProblemLog problems(100, PrintProblem);
   TableReader t(path, &problems);
   Row row;
   while (t.Next(&row)) {
-    std::string u, i;
-    if (!CellAsId(row.at(t.column("user_id")), &u) || u.empty() || !CellAsId(row.at(t.column("item_id")), &i) ||
-        i.empty()) {
+    TruthRow r;
+    if (!CellAsId(row.at(t.column("user_id")), &r.user) || r.user.empty() ||
+        !CellAsId(row.at(t.column("item_id")), &r.item) || r.item.empty()) {
       problems.Add(path, row.line, "expected non-empty user_id and item_id");
       continue;
     }
-    std::optional<double> rating;
     const Cell& c = row.at(t.column("rating"));
     double v;
-    if (c.kind == Cell::Kind::kNumber)
-      rating = c.number;
-    else if (c.kind == Cell::Kind::kText && ParseFiniteDouble(c.text, &v))
-      rating = v;
-    fn(u, i, rating);
+    if (c.kind == Cell::Kind::kNumber) {
+      r.rating = c.number;
+    } else if (c.kind == Cell::Kind::kText && ParseFiniteDouble(c.text, &v)) {
+      r.rating = v;
+    }
+    CellAsId(row.at(t.column("review_id")), &r.review_id);
+    int64_t ts;
+    const Cell& tc = row.at(t.column("timestamp"));
+    if ((tc.kind == Cell::Kind::kText || tc.kind == Cell::Kind::kNumber) && ParseTimestamp(tc.text, &ts)) {
+      r.timestamp = ts;
+    }
+    fn(r);
   }
   if (problems.count() > 0) Fail(ExitCode::kDataErr, path, ": ", problems.count(), " invalid rows");
+}
+
+// The gain of every held-out (user, item): from the rating, else from the
+// review's sentiment (--truth-scores); when a user reviewed an item more
+// than once, the latest review counts (by timestamp, then file order).
+void GradeTruth(const std::vector<TruthRow>& rows, const EvaluateCommand& o, EvaluationInputs* in,
+                int64_t* ungraded) {
+  std::unordered_map<std::string, Sentiment> scores;
+  if (!o.truth_scores.empty()) scores = ReadScoresFile(o.truth_scores);
+  std::unordered_map<std::string, std::unordered_map<std::string, std::pair<int64_t, size_t>>> latest;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const TruthRow& r = rows[k];
+    int grade = -1;
+    if (r.rating) {
+      grade = GradeOfRating(*r.rating, o.grade_rating_min, o.grade_rating_max);
+    } else if (auto s = scores.find(r.review_id); s != scores.end()) {
+      grade = GradeOfSentiment(s->second.score);
+    }
+    if (grade < 0) {
+      ++*ungraded;
+      continue;
+    }
+    const std::pair<int64_t, size_t> when{r.timestamp.value_or(std::numeric_limits<int64_t>::min()), k};
+    auto& seen = latest[r.user];
+    auto it = seen.find(r.item);
+    if (it != seen.end() && it->second > when) continue;
+    seen[r.item] = when;
+    in->gains[r.user][r.item] = grade;
+  }
 }
 
 }  // namespace
@@ -145,22 +193,25 @@ int RunEvaluate(const EvaluateCommand& o) {
   std::vector<int> ks = o.ks.empty() ? std::vector<int>{10} : o.ks;
   EvaluationInputs in;
   in.recs = ReadRecs(o.recs);
-  int64_t truth_rows = 0, filtered = 0;
-  ReadPairs(o.truth, [&](const std::string& u, const std::string& i, std::optional<double> rating) {
+  int64_t truth_rows = 0, filtered = 0, ungraded = 0;
+  std::vector<TruthRow> truth;
+  ReadPairs(o.truth, [&](const TruthRow& r) {
     ++truth_rows;
-    if (o.min_rating && (!rating || *rating < *o.min_rating)) {
+    truth.push_back(r);
+    if (o.min_rating && (!r.rating || *r.rating < *o.min_rating)) {
       ++filtered;
-      in.relevant[u];  // the user exists, but this row is not relevant
+      in.relevant[r.user];  // the user exists, but this row is not relevant
       return;
     }
-    in.relevant[u].insert(i);
+    in.relevant[r.user].insert(r.item);
   });
+  if (!o.no_graded) GradeTruth(truth, o, &in, &ungraded);
   if (!o.train.empty()) {
     std::unordered_map<std::string, std::unordered_set<std::string>> users_of;
     std::unordered_set<std::string> users;
-    ReadPairs(o.train, [&](const std::string& u, const std::string& i, std::optional<double>) {
-      users_of[i].insert(u);
-      users.insert(u);
+    ReadPairs(o.train, [&](const TruthRow& r) {
+      users_of[r.item].insert(r.user);
+      users.insert(r.user);
     });
     for (const auto& [i, us] : users_of) in.train_popularity[i] = static_cast<int64_t>(us.size());
     in.train_users = static_cast<int64_t>(users.size());
@@ -179,7 +230,7 @@ int RunEvaluate(const EvaluateCommand& o) {
 
   nlohmann::ordered_json summary;
   for (const auto& [k, v] : r.summary) {
-    if (k == "users_evaluated") {
+    if (k.rfind("users_", 0) == 0) {
       summary[k] = static_cast<int64_t>(v);
     } else {
       summary[k] = RoundDecimals(v, 6);

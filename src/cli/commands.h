@@ -87,6 +87,9 @@ struct EvaluateCommand {
   std::vector<int> ks;
   std::optional<double> min_rating;
   int64_t catalogue_size = 0;
+  std::string truth_scores;  // sentiment of held-out reviews without a rating
+  double grade_rating_min = 1, grade_rating_max = 5;
+  bool no_graded = false;
   void Describe(OptionSet* s);
 };
 int RunEvaluate(const EvaluateCommand& o);

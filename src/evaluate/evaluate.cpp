@@ -4,7 +4,10 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <functional>
+#include <map>
 #include <random>
+#include <unordered_set>
 #include <set>
 
 #include "avrec/error.h"
@@ -14,14 +17,17 @@ namespace avrec {
 
 namespace {
 const std::vector<std::pair<std::string, SplitMethod>> kSplitMethods = {
-    {"temporal", SplitMethod::kTemporal}, {"leave-last", SplitMethod::kLeaveLast}, {"random", SplitMethod::kRandom}};
+    {"temporal", SplitMethod::kTemporal},
+    {"leave-last", SplitMethod::kLeaveLast},
+    {"user-temporal", SplitMethod::kUserTemporal},
+    {"random", SplitMethod::kRandom}};
 }
 
 SplitMethod ParseSplitMethod(const std::string& s) {
   for (const auto& [n, m] : kSplitMethods) {
     if (n == s) return m;
   }
-  options_detail::BadChoice("--method", s, {"temporal", "leave-last", "random"});
+  options_detail::BadChoice("--method", s, {"temporal", "leave-last", "user-temporal", "random"});
 }
 
 const char* SplitMethodName(SplitMethod m) {
@@ -33,10 +39,12 @@ const char* SplitMethodName(SplitMethod m) {
 
 void SplitOptions::Describe(OptionSet* set) {
   set->AddChoice("--method", "", &method, kSplitMethods,
-                 "temporal (global time cut), leave-last (each user's last N), random (per user)");
+                 "temporal (global time cut), leave-last (each user's last N), user-temporal (each user's latest "
+                 "--fraction), random (a --fraction of each user's, drawn)");
   set->AddNumber("--quantile", "", &quantile, {0, 1}, "temporal: reviews up to this time quantile go to train");
   set->AddNumber("--last", "", &last, {1, 1e9}, "leave-last: each user's last N reviews go to test");
-  set->AddNumber("--fraction", "", &fraction, {0, 1}, "random: share of each user's reviews that go to test");
+  set->AddNumber("--fraction", "", &fraction, {0, 1},
+                 "random, user-temporal: share of each user's reviews that go to test");
   set->Add("--seed", "", &seed, "random: seed");
 }
 
@@ -65,7 +73,7 @@ SplitResult SplitReviews(const std::vector<Review>& reviews, const SplitOptions&
     for (size_t i = 0; i < n; ++i) by_user[reviews[i].user_id].push_back(i);
     for (auto& [user, idx] : by_user) {
       if (idx.size() < 2) continue;  // a single review stays in train
-      if (o.method == SplitMethod::kLeaveLast) {
+      if (o.method == SplitMethod::kLeaveLast || o.method == SplitMethod::kUserTemporal) {
         if (o.last < 1) Fail(ExitCode::kUsage, "--last: expected at least 1");
         // By time (untimed first), then review_id.
         std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
@@ -75,7 +83,12 @@ SplitResult SplitReviews(const std::vector<Review>& reviews, const SplitOptions&
           int64_t tb = rb.timestamp.value_or(std::numeric_limits<int64_t>::min());
           return ta != tb ? ta < tb : ra.review_id < rb.review_id;
         });
-        const size_t take = std::min(static_cast<size_t>(o.last), idx.size() - 1);
+        size_t take = static_cast<size_t>(o.last);
+        if (o.method == SplitMethod::kUserTemporal) {
+          if (!(o.fraction > 0 && o.fraction < 1)) Fail(ExitCode::kUsage, "--fraction: expected a number in (0, 1)");
+          take = static_cast<size_t>(std::floor(o.fraction * static_cast<double>(idx.size()) + 0.5));
+        }
+        take = std::clamp<size_t>(take, 1, idx.size() - 1);
         for (size_t k = idx.size() - take; k < idx.size(); ++k) out.is_test[idx[k]] = true;
       } else {
         if (!(o.fraction > 0 && o.fraction < 1)) Fail(ExitCode::kUsage, "--fraction: expected a number in (0, 1)");
@@ -155,113 +168,230 @@ double MrrAtK(const std::vector<int>& rel, int k) {
 
 double HitAtK(const std::vector<int>& rel, int k) { return Hits(rel, k) > 0 ? 1.0 : 0.0; }
 
+int GradeOfRating(double rating, double min, double max) {
+  const double stars = max > min ? 1 + 4 * (rating - min) / (max - min) : 3;
+  if (stars < 2.5) return 0;
+  if (stars < 3.5) return 1;
+  if (stars < 4.5) return 2;
+  return 3;
+}
+
+int GradeOfSentiment(double score) {
+  if (score < -0.33) return 0;
+  if (score <= 0.33) return 1;
+  if (score <= 0.8) return 2;
+  return 3;
+}
+
+double GradedNdcgAtK(const std::vector<int>& list_gains, const std::vector<int>& all_gains, int k) {
+  std::vector<int> ideal = all_gains;
+  std::sort(ideal.begin(), ideal.end(), std::greater<int>());
+  double dcg = 0, idcg = 0;
+  for (int i = 0; i < k && i < static_cast<int>(ideal.size()); ++i) {
+    idcg += std::max(0, ideal[static_cast<size_t>(i)]) / std::log2(i + 2.0);
+  }
+  if (idcg == 0) return std::numeric_limits<double>::quiet_NaN();
+  for (int i = 0; i < k && i < static_cast<int>(list_gains.size()); ++i) {
+    dcg += std::max(0, list_gains[static_cast<size_t>(i)]) / std::log2(i + 2.0);
+  }
+  return dcg / idcg;
+}
+
+double DislikedAtK(const std::vector<int>& list_gains, int k) {
+  int hits = 0;
+  for (int i = 0; i < k && i < static_cast<int>(list_gains.size()); ++i) hits += list_gains[static_cast<size_t>(i)] == 0;
+  return static_cast<double>(hits) / k;
+}
+
+double PairwiseAuc(const std::vector<std::string>& list, const std::unordered_map<std::string, int>& gains) {
+  std::unordered_map<std::string, size_t> rank;
+  for (size_t r = 0; r < list.size(); ++r) rank.emplace(list[r], r);
+  const size_t unlisted = list.size();
+  std::vector<size_t> liked, disliked;
+  for (const auto& [item, g] : gains) {
+    auto it = rank.find(item);
+    const size_t pos = it == rank.end() ? unlisted : it->second;
+    if (g >= 2) liked.push_back(pos);
+    if (g == 0) disliked.push_back(pos);
+  }
+  if (liked.empty() || disliked.empty()) return std::numeric_limits<double>::quiet_NaN();
+  double wins = 0;
+  for (size_t l : liked) {
+    for (size_t d : disliked) wins += l < d ? 1.0 : l == d ? 0.5 : 0.0;
+  }
+  return wins / static_cast<double>(liked.size() * disliked.size());
+}
+
+namespace {
+
+// The list of a user, duplicates dropped (an item counts once, at its first
+// rank); has_list false when the user has none.
+std::vector<std::string> ListOf(const EvaluationInputs& in, const std::string& user, bool* has_list) {
+  std::vector<std::string> list;
+  auto it = in.recs.find(user);
+  *has_list = it != in.recs.end();
+  if (!*has_list) return list;
+  std::unordered_set<std::string> seen;
+  for (const auto& i : it->second) {
+    if (seen.insert(i).second) list.push_back(i);
+  }
+  return list;
+}
+
+// Beyond accuracy: properties of the list (NaN when there is none).
+void ListProperties(const EvaluationInputs& in, const std::vector<std::string>& list, size_t top,
+                    std::map<std::string, double>* m) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  double nov = 0, arp = 0;
+  int nov_n = 0;
+  for (size_t p = 0; p < top; ++p) {
+    auto pop = in.train_popularity.find(list[p]);
+    const int64_t c = pop == in.train_popularity.end() ? 0 : pop->second;
+    arp += static_cast<double>(c);
+    if (c > 0 && in.train_users > 0) {
+      nov += -std::log2(static_cast<double>(c) / static_cast<double>(in.train_users));
+      ++nov_n;
+    }
+  }
+  (*m)["novelty"] = nov_n > 0 ? nov / nov_n : nan;
+  (*m)["arp"] = top > 0 ? arp / static_cast<double>(top) : nan;
+  (*m)["ild"] = nan;
+  if (in.item_vectors == nullptr || top < 2) return;
+  std::vector<Eigen::VectorXd> v;
+  for (size_t p = 0; p < top; ++p) {
+    const int row = in.item_vectors->Find(list[p]);
+    if (row < 0) continue;
+    Eigen::VectorXd x = in.item_vectors->vectors.row(row).transpose().cast<double>();
+    const double n = x.norm();
+    v.push_back(n > 0 ? Eigen::VectorXd(x / n) : x);
+  }
+  if (v.size() < 2) return;
+  double s = 0;
+  int pairs = 0;
+  for (size_t a = 0; a < v.size(); ++a) {
+    for (size_t b = a + 1; b < v.size(); ++b) {
+      s += 1.0 - v[a].dot(v[b]);
+      ++pairs;
+    }
+  }
+  (*m)["ild"] = s / pairs;
+}
+
+// Graded metrics of one list: ndcg_graded, disliked (per k) and
+// pairwise_auc (NaN where the user is not evaluated for them).
+void GradedMetrics(const std::unordered_map<std::string, int>* gains, const std::vector<std::string>& list, int k,
+                   std::map<std::string, double>* m) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (gains == nullptr) {
+    (*m)["ndcg_graded"] = (*m)["disliked"] = (*m)["pairwise_auc"] = nan;
+    return;
+  }
+  std::vector<int> list_gains, all;
+  for (const auto& i : list) {
+    auto g = gains->find(i);
+    list_gains.push_back(g == gains->end() ? -1 : g->second);
+  }
+  bool any_disliked = false;
+  for (const auto& [i, g] : *gains) {
+    all.push_back(g);
+    any_disliked |= g == 0;
+  }
+  (*m)["ndcg_graded"] = GradedNdcgAtK(list_gains, all, k);
+  (*m)["disliked"] = any_disliked ? DislikedAtK(list_gains, k) : nan;
+  (*m)["pairwise_auc"] = PairwiseAuc(list, *gains);
+}
+
+UserMetrics MetricsOf(const EvaluationInputs& in, const std::string& u, const std::vector<int>& ks,
+                      std::vector<std::set<std::string>>* covered) {
+  UserMetrics um;
+  um.user_id = u;
+  const std::vector<std::string> list = ListOf(in, u, &um.has_list);
+  auto rel_it = in.relevant.find(u);
+  const std::unordered_set<std::string> none;
+  const auto& relevant = rel_it == in.relevant.end() ? none : rel_it->second;
+  std::vector<int> rel;
+  for (const auto& i : list) rel.push_back(relevant.count(i) ? 1 : 0);
+  const int nr = static_cast<int>(relevant.size());
+  auto g = in.gains.find(u);
+  for (size_t q = 0; q < ks.size(); ++q) {
+    const int k = ks[q];
+    std::map<std::string, double> m;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    m["precision"] = nr > 0 ? PrecisionAtK(rel, k) : nan;
+    m["recall"] = nr > 0 ? RecallAtK(rel, k, nr) : nan;
+    m["ndcg"] = nr > 0 ? NdcgAtK(rel, k, nr) : nan;
+    m["map"] = nr > 0 ? MapAtK(rel, k, nr) : nan;
+    m["mrr"] = nr > 0 ? MrrAtK(rel, k) : nan;
+    m["hit"] = nr > 0 ? HitAtK(rel, k) : nan;
+    const size_t top = std::min(list.size(), static_cast<size_t>(k));
+    if (nr > 0) {
+      for (size_t p = 0; p < top; ++p) (*covered)[q].insert(list[p]);
+    }
+    ListProperties(in, list, top, &m);
+    if (!in.gains.empty()) GradedMetrics(g == in.gains.end() ? nullptr : &g->second, list, k, &m);
+    um.at_k.push_back(std::move(m));
+  }
+  return um;
+}
+
+// The mean of a metric over the users that have a value for it (or, for
+// the accuracy metrics, over every evaluated user: a user without a list
+// counts 0).
+double MeanOf(const std::vector<UserMetrics>& users, size_t q, const std::string& name, size_t* count) {
+  double sum = 0;
+  *count = 0;
+  for (const auto& um : users) {
+    const double v = um.at_k[q].at(name);
+    if (std::isnan(v)) continue;
+    sum += v;
+    ++*count;
+  }
+  return *count > 0 ? sum / static_cast<double>(*count) : 0.0;
+}
+
+}  // namespace
+
 EvaluationResult Evaluate(const EvaluationInputs& in, const std::vector<int>& ks) {
   EvaluationResult out;
   out.ks = ks;
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  std::vector<std::string> users;
+  std::set<std::string> users;
   for (const auto& [u, r] : in.relevant) {
-    if (!r.empty()) users.push_back(u);
+    if (!r.empty()) users.insert(u);
   }
-  std::sort(users.begin(), users.end());
-  const std::vector<std::string> empty;
+  size_t accuracy_users = users.size();
+  for (const auto& [u, g] : in.gains) users.insert(u);
   std::vector<std::set<std::string>> covered(ks.size());
-  for (const std::string& u : users) {
-    const auto& relevant = in.relevant.at(u);
-    auto it = in.recs.find(u);
-    // The list, duplicates dropped (an item counts once, at its first rank).
-    std::vector<std::string> list;
-    if (it != in.recs.end()) {
-      std::unordered_set<std::string> seen;
-      for (const auto& i : it->second) {
-        if (seen.insert(i).second) list.push_back(i);
-      }
-    }
-    std::vector<int> rel;
-    for (const auto& i : list) rel.push_back(relevant.count(i) ? 1 : 0);
-    const int nr = static_cast<int>(relevant.size());
-    UserMetrics um;
-    um.user_id = u;
-    um.has_list = it != in.recs.end();
-    for (size_t q = 0; q < ks.size(); ++q) {
-      const int k = ks[q];
-      std::map<std::string, double> m;
-      m["precision"] = PrecisionAtK(rel, k);
-      m["recall"] = RecallAtK(rel, k, nr);
-      m["ndcg"] = NdcgAtK(rel, k, nr);
-      m["map"] = MapAtK(rel, k, nr);
-      m["mrr"] = MrrAtK(rel, k);
-      m["hit"] = HitAtK(rel, k);
-      const size_t top = std::min(list.size(), static_cast<size_t>(k));
-      for (size_t p = 0; p < top; ++p) covered[q].insert(list[p]);
-      // Beyond accuracy: properties of the list (NaN when there is none).
-      double nov = 0, arp = 0;
-      int nov_n = 0;
-      for (size_t p = 0; p < top; ++p) {
-        auto pop = in.train_popularity.find(list[p]);
-        const int64_t c = pop == in.train_popularity.end() ? 0 : pop->second;
-        arp += static_cast<double>(c);
-        if (c > 0 && in.train_users > 0) {
-          nov += -std::log2(static_cast<double>(c) / static_cast<double>(in.train_users));
-          ++nov_n;
-        }
-      }
-      m["novelty"] = nov_n > 0 ? nov / nov_n : nan;
-      m["arp"] = top > 0 ? arp / static_cast<double>(top) : nan;
-      m["ild"] = nan;
-      if (in.item_vectors != nullptr && top >= 2) {
-        std::vector<Eigen::VectorXd> v;
-        for (size_t p = 0; p < top; ++p) {
-          int row = in.item_vectors->Find(list[p]);
-          if (row < 0) continue;
-          Eigen::VectorXd x = in.item_vectors->vectors.row(row).transpose().cast<double>();
-          double n = x.norm();
-          v.push_back(n > 0 ? Eigen::VectorXd(x / n) : x);
-        }
-        if (v.size() >= 2) {
-          double s = 0;
-          int pairs = 0;
-          for (size_t a = 0; a < v.size(); ++a) {
-            for (size_t b = a + 1; b < v.size(); ++b) {
-              s += 1.0 - v[a].dot(v[b]);
-              ++pairs;
-            }
-          }
-          m["ild"] = s / pairs;
-        }
-      }
-      um.at_k.push_back(std::move(m));
-    }
-    out.per_user.push_back(std::move(um));
-  }
-  // Averages over evaluated users (beyond-accuracy ones over users with a value).
-  const char* kNames[] = {"precision", "recall", "ndcg", "map", "mrr", "hit", "coverage", "novelty", "arp", "ild"};
+  for (const std::string& u : users) out.per_user.push_back(MetricsOf(in, u, ks, &covered));
+  const bool graded = !in.gains.empty();
+  size_t n = 0, graded_users = 0, disliked_users = 0, auc_users = 0;
   for (size_t q = 0; q < ks.size(); ++q) {
-    for (const char* name : kNames) {
-      const std::string key = std::string(name) + "@" + std::to_string(ks[q]);
-      if (std::string(name) == "coverage") {
-        if (in.catalogue_size > 0) {
-          out.summary.emplace_back(key,
-                                   static_cast<double>(covered[q].size()) / static_cast<double>(in.catalogue_size));
-        }
-        continue;
-      }
-      if (std::string(name) == "ild" && in.item_vectors == nullptr) continue;
-      if ((std::string(name) == "novelty" || std::string(name) == "arp") && in.train_users == 0) continue;
-      double sum = 0;
-      int n = 0;
-      for (const auto& um : out.per_user) {
-        double v = um.at_k[q].at(name);
-        if (std::isnan(v)) continue;
-        sum += v;
-        ++n;
-      }
-      const bool accuracy = std::string(name) != "novelty" && std::string(name) != "arp" && std::string(name) != "ild";
-      const double denom = accuracy ? static_cast<double>(users.size()) : static_cast<double>(n);
-      out.summary.emplace_back(key, denom > 0 ? sum / denom : 0.0);
+    const std::string at = "@" + std::to_string(ks[q]);
+    for (const char* name : {"precision", "recall", "ndcg", "map", "mrr", "hit"}) {
+      out.summary.emplace_back(name + at, MeanOf(out.per_user, q, name, &n));
+    }
+    if (in.catalogue_size > 0) {
+      out.summary.emplace_back("coverage" + at, static_cast<double>(covered[q].size()) /
+                                                     static_cast<double>(in.catalogue_size));
+    }
+    if (in.train_users > 0) {
+      out.summary.emplace_back("novelty" + at, MeanOf(out.per_user, q, "novelty", &n));
+      out.summary.emplace_back("arp" + at, MeanOf(out.per_user, q, "arp", &n));
+    }
+    if (in.item_vectors != nullptr) out.summary.emplace_back("ild" + at, MeanOf(out.per_user, q, "ild", &n));
+    if (graded) {
+      out.summary.emplace_back("ndcg_graded" + at, MeanOf(out.per_user, q, "ndcg_graded", &graded_users));
+      out.summary.emplace_back("disliked" + at, MeanOf(out.per_user, q, "disliked", &disliked_users));
     }
   }
-  out.summary.emplace_back("users_evaluated", static_cast<double>(users.size()));
+  if (graded && !ks.empty()) {
+    out.summary.emplace_back("pairwise_auc", MeanOf(out.per_user, 0, "pairwise_auc", &auc_users));
+  }
+  out.summary.emplace_back("users_evaluated", static_cast<double>(accuracy_users));
+  if (graded) {
+    out.summary.emplace_back("users_graded", static_cast<double>(graded_users));
+    out.summary.emplace_back("users_with_disliked", static_cast<double>(disliked_users));
+    out.summary.emplace_back("users_auc", static_cast<double>(auc_users));
+  }
   return out;
 }
 
