@@ -1,9 +1,9 @@
 // Runs the built avrec binary: exit codes, messages, and workspace behaviour
 // as a nightly shell script sees them.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -1,11 +1,12 @@
 // EASE and ALS against dense references computed here from their
 // definitions (docs/model.md), on a small matrix.
+#include "rank/collaborative.h"
+
 #include <gtest/gtest.h>
 
 #include <random>
 
 #include "avrec/error.h"
-#include "rank/collaborative.h"
 
 namespace avrec {
 namespace {

@@ -12,9 +12,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <functional>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -78,8 +78,8 @@ std::vector<std::vector<std::string>> OutputCommands(const TempDir& dir) {
   WriteFile(dir / "texts.csv", "id,text\nt1,great song\n");
   WriteFile(dir / "truth.csv", "user_id,item_id\nu001,s0001\n");
   WriteFile(dir / "recs.jsonl", "{\"user_id\":\"u001\",\"items\":[{\"item_id\":\"s0001\"}]}\n");
-  const std::vector<std::string> model = {"--reviews", kReviews, "--items", kItems, "--scores", SampleScores(),
-                                          "--text-model", "none"};
+  const std::vector<std::string> model = {"--reviews", kReviews,       "--items",      kItems,
+                                          "--scores",  SampleScores(), "--text-model", "none"};
   std::vector<std::string> recommend = {"recommend"}, profile = {"profile"};
   recommend.insert(recommend.end(), model.begin(), model.end());
   profile.insert(profile.end(), model.begin(), model.end());
@@ -241,7 +241,8 @@ TEST(Workspace, DiskFullDuringIngestIsExit74AndChangesNothing) {
   {
     std::ofstream f(dir / "big.csv");
     f << "review_id,user_id,item_id,text\n";
-    for (int i = 0; i < 30000; ++i) f << "b" << i << ",u" << i % 100 << ",s0004,a longer review text number " << i << "\n";
+    for (int i = 0; i < 30000; ++i)
+      f << "b" << i << ",u" << i % 100 << ",s0004,a longer review text number " << i << "\n";
   }
   RunResult r = RunWithDiskOf(1024, dir.path(), {"ingest", "-w", ws, "--reviews", dir / "big.csv"}, "", false);
   EXPECT_EQ(r.exit_code, 74) << r.err;
@@ -300,8 +301,8 @@ TEST(Kill, ScoreKilledAfterThreeChunksResumesWithIdenticalResults) {
   TempDir dir;
   const std::string ws = dir / "w.avrec";
   ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--reviews", kReviews, "--items", kItems}).exit_code, 0);
-  const std::vector<std::string> score = {"score", "-w", ws, "--model", kTiny, "--commit-every", "200",
-                                          "--precision", "bf16"};
+  const std::vector<std::string> score = {"score", "-w",          ws,    "--model", kTiny, "--commit-every",
+                                          "200",   "--precision", "bf16"};
   RunResult r = KillAt("score.commit", 3, score);
   EXPECT_EQ(r.exit_code, -1000 - SIGKILL) << r.err;
   EXPECT_EQ(Sql(ws, "PRAGMA integrity_check"), "ok");
@@ -337,10 +338,11 @@ TEST(Kill, KilledBeforeTheCommitLeavesTheWorkspaceAsItWas) {
 TEST(Kill, KilledRecommendLeavesTheOldOutput) {
   TempDir dir;
   WriteFile(dir / "recs.json", "old");
-  const std::vector<std::string> rec = {"recommend", "--reviews", kReviews, "--items", kItems, "--scores",
-                                        SampleScores(), "--text-model", "none", "--out", dir / "recs.json"};
-  for (const auto& [point, n] : std::vector<std::pair<std::string, int>>{{"recommend.user", 100},
-                                                                          {"output.rename", 1}}) {
+  const std::vector<std::string> rec = {"recommend", "--reviews", kReviews,         "--items",
+                                        kItems,      "--scores",  SampleScores(),   "--text-model",
+                                        "none",      "--out",     dir / "recs.json"};
+  for (const auto& [point, n] :
+       std::vector<std::pair<std::string, int>>{{"recommend.user", 100}, {"output.rename", 1}}) {
     RunResult r = KillAt(point, n, rec);
     EXPECT_EQ(r.exit_code, -1000 - SIGKILL) << point;
     EXPECT_EQ(ReadFile(dir / "recs.json"), "old") << point;
@@ -421,9 +423,9 @@ TEST(Hostile, DeeplyNestedJsonIsExit65WithPathAndLine) {
 
 TEST(Hostile, HugeKClampsToTheCatalogue) {
   TempDir dir;
-  RunResult r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--scores", SampleScores(),
-                          "--text-model", "none", "--top-n", "2147483647", "--format", "jsonl", "--out",
-                          dir / "r.jsonl"});
+  RunResult r =
+      RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--scores", SampleScores(), "--text-model",
+                "none", "--top-n", "2147483647", "--format", "jsonl", "--out", dir / "r.jsonl"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(dir / "r.jsonl");
   std::string line;
@@ -433,8 +435,8 @@ TEST(Hostile, HugeKClampsToTheCatalogue) {
   EXPECT_EQ(u["items"].size() + static_cast<size_t>(u["history"].get<int>()) >= 300u, true);
   WriteFile(dir / "u.csv", "id,a\nu1,1\n");
   WriteFile(dir / "i.csv", "id,a\ni1,1\ni2,2\n");
-  r = RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "i.csv", "--k", "2147483647", "--out",
-                dir / "t.jsonl"});
+  r = RunAvrec(
+      {"topk", "--users", dir / "u.csv", "--items", dir / "i.csv", "--k", "2147483647", "--out", dir / "t.jsonl"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(ReadFile(dir / "t.jsonl"))["items"].size(), 2u);
   r = RunAvrec({"evaluate", "--recs", dir / "r.jsonl", "--truth", kReviews, "--k", "2147483647"});
@@ -443,8 +445,8 @@ TEST(Hostile, HugeKClampsToTheCatalogue) {
 
 TEST(Hostile, AbsurdThreadCountsAreCutWithAWarning) {
   TempDir dir;
-  RunResult r = RunAvrec({"score", "--model", kTiny, "--reviews", kReviews, "--threads", "100000", "--out",
-                          dir / "s.jsonl"});
+  RunResult r =
+      RunAvrec({"score", "--model", kTiny, "--reviews", kReviews, "--threads", "100000", "--out", dir / "s.jsonl"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("--threads 100000: using"), std::string::npos) << r.err;
   r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--scores", SampleScores(), "--text-model",
@@ -510,8 +512,8 @@ TEST(Hostile, NumbersBeyondDoubleAreDataErrorsSkippedWhenLenient) {
 
 TEST(Hostile, EveryNumericOptionIsCheckedAndNamed) {
   TempDir dir;
-  const std::vector<std::string> base = {"recommend", "--reviews", kReviews, "--items", kItems, "--scores",
-                                         SampleScores(), "--text-model", "none", "--out", dir / "r.json"};
+  const std::vector<std::string> base = {"recommend",    "--reviews",    kReviews, "--items", kItems,        "--scores",
+                                         SampleScores(), "--text-model", "none",   "--out",   dir / "r.json"};
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"--knn-neighbors", "-1"}, "--knn-neighbors"},
       {{"--quality-weight", "1e308"}, "--quality-weight"},
@@ -648,8 +650,7 @@ TEST(Messages, Utf16AndBinaryInputSayHowToConvert) {
   WriteFile(dir / "r.csv", utf16);
   RunResult r = RunAvrec({"validate", "--reviews", dir / "r.csv"});
   EXPECT_EQ(r.exit_code, 65);
-  EXPECT_NE(r.err.find("looks like UTF-16LE; convert it with: iconv -f UTF-16LE -t UTF-8"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("looks like UTF-16LE; convert it with: iconv -f UTF-16LE -t UTF-8"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find('\0'), std::string::npos);
   // No BOM: told by the NUL pattern.
   WriteFile(dir / "r2.csv", utf16.substr(2));

@@ -37,14 +37,18 @@ struct ReviewReadOptions {
   // When set, a review whose item_id it rejects is reported.
   std::function<bool(const std::string&)> known_item;
   size_t max_record_bytes = kDefaultMaxRecordBytes;  // longer records: Error(kDataErr)
+  // File columns read under avrec's names: avrec name -> file column
+  // (user_id -> reviewerID).
+  std::map<std::string, std::string> columns;
 };
 
 struct ReviewStats {
-  int64_t records = 0;     // data records read (lines of JSONL, records of CSV)
-  int64_t valid = 0;       // handed to the sink
-  int64_t invalid = 0;     // reported and skipped
-  int64_t duplicates = 0;  // identical content (derived id seen before), skipped
-  int64_t quoted_numbers = 0;  // JSON ratings written as strings ("4"): read as numbers
+  int64_t records = 0;                       // data records read (lines of JSONL, records of CSV)
+  int64_t valid = 0;                         // handed to the sink
+  int64_t invalid = 0;                       // reported and skipped
+  int64_t duplicates = 0;                    // identical content (derived id seen before), skipped
+  int64_t quoted_numbers = 0;                // JSON ratings written as strings ("4"): read as numbers
+  std::vector<std::string> ignored_columns;  // present in the file, used for nothing
 };
 
 // Streams the valid reviews of `path` (CSV, TSV or JSON Lines, maybe .gz) to
@@ -75,10 +79,11 @@ TableFormat OutputFormat(const std::string& path, const std::string& format);
 // `categorical`; a column without a prefix is a feature only when `numeric` or
 // `categorical` maps it to a modality.
 struct ItemSchemaOptions {
-  std::map<std::string, std::string> numeric;      // column -> modality
-  std::map<std::string, std::string> categorical;  // column -> modality ("" = from prefix)
-  char tag_separator = '|';                        // CSV tags field: "rock|live"
+  std::map<std::string, std::string> numeric;        // column -> modality
+  std::map<std::string, std::string> categorical;    // column -> modality ("" = from prefix)
+  char tag_separator = '|';                          // CSV tags field: "rock|live"
   size_t max_record_bytes = kDefaultMaxRecordBytes;  // longer records: Error(kDataErr)
+  std::map<std::string, std::string> columns;        // avrec name -> file column (item_id -> asin)
 };
 
 struct FeatureColumn {

@@ -88,6 +88,10 @@ class OptionSet {
   // positive value.
   Option& AddNegFlag(const std::string& flags, const std::string& key, bool* field, const std::string& help,
                      Effect effect = Effect::kNone);
+  // A renaming "a=b,c=d" (several per word, and repeatable); in the config an
+  // object {"a": "b"}.
+  Option& AddMapping(const std::string& flags, const std::string& key, std::map<std::string, std::string>* field,
+                     const std::string& help, Effect effect = Effect::kNone);
   // One of named values, e.g. precision auto|fp32|bf16.
   template <typename E>
   Option& AddChoice(const std::string& flags, const std::string& key, E* field,

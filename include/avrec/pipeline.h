@@ -39,11 +39,13 @@ struct InputOptions {
   std::string reviews;  // path ("" = none)
   std::string items;    // path ("" = none)
   bool allow_empty_text = false;
-  std::map<std::string, std::string> numeric;      // column -> modality (ItemSchemaOptions)
-  std::map<std::string, std::string> categorical;  // column -> modality ("" = from prefix)
-  std::string tag_separator = "|";                 // one character
-  int max_errors = 100;                            // problems printed before only counting
+  std::map<std::string, std::string> numeric;         // column -> modality (ItemSchemaOptions)
+  std::map<std::string, std::string> categorical;     // column -> modality ("" = from prefix)
+  std::string tag_separator = "|";                    // one character
+  int max_errors = 100;                               // problems printed before only counting
   int64_t max_record_bytes = kDefaultMaxRecordBytes;  // a longer line or record is an error
+  std::map<std::string, std::string> review_columns;  // avrec name -> file column (--map user_id=reviewerID)
+  std::map<std::string, std::string> item_columns;    // the same for the items file (--items-map)
 
   // `with_items`: also the item file and its schema options (score reads only
   // reviews).

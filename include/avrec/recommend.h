@@ -38,23 +38,23 @@ struct RecommendOptions {
   double popularity_weight = 0;
   double novelty_weight = 0;
   double quality_weight = 0;
-  int knn_neighbors = 50;       // item-knn: neighbours kept per item
-  double hybrid_content = 0.5;  // hybrid: share of the content score
+  int knn_neighbors = 50;                       // item-knn: neighbours kept per item
+  double hybrid_content = 0.5;                  // hybrid: share of the content score
   Algorithm hybrid_with = Algorithm::kItemKnn;  // hybrid: the collaborative part (item-knn, ease or als)
   // Collaborative models (docs/model.md): an interaction's value is the mean
   // preference of the user's reviews of the item; a disliked item's (value
   // < 0) is multiplied by negative_weight.
   double negative_weight = 1.0;
-  double ease_lambda = 250.0;   // EASE: L2 regularisation
-  int ease_max_items = 20000;   // EASE: refuse larger catalogues (memory: 2 x items^2 doubles)
+  double ease_lambda = 250.0;  // EASE: L2 regularisation
+  int ease_max_items = 20000;  // EASE: refuse larger catalogues (memory: 2 x items^2 doubles)
   int als_factors = 64;
   int als_iterations = 15;
   double als_regularization = 0.1;
-  double als_alpha = 10.0;      // ALS: confidence c = 1 + alpha |value|
-  uint64_t seed = 42;           // ALS: initial factors
-  int shard = 0, shards = 1;    // rank the users of shard `shard` of `shards`
-  int threads = 0;              // 0: all cores; results do not depend on it
-  int block_users = 256;        // users per block: memory is block_users x candidates floats per thread
+  double als_alpha = 10.0;    // ALS: confidence c = 1 + alpha |value|
+  uint64_t seed = 42;         // ALS: initial factors
+  int shard = 0, shards = 1;  // rank the users of shard `shard` of `shards`
+  int threads = 0;            // 0: all cores; results do not depend on it
+  int block_users = 256;      // users per block: memory is block_users x candidates floats per thread
   bool explain = true;
 
   // Config section "recommend" (allow/deny lists, shards and threads are the

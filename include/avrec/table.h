@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,7 +54,10 @@ class TableReader {
   // Throws Error(kNoInput) if the file cannot be opened, Error(kUsage) for an
   // unknown extension.
   // Records longer than `max_record_bytes` are Error(kDataErr) PATH:LINE.
-  TableReader(const std::string& path, ProblemLog* problems, size_t max_record_bytes = kDefaultMaxRecordBytes);
+  // `rename` maps columns (or JSON keys) of the file to the names avrec
+  // reads, e.g. reviewerID -> user_id (--map).
+  TableReader(const std::string& path, ProblemLog* problems, size_t max_record_bytes = kDefaultMaxRecordBytes,
+              std::map<std::string, std::string> rename = {});
   ~TableReader();
 
   // Next well-formed row; false at end of input. The header of a CSV file is
@@ -84,6 +88,7 @@ class TableReader {
   std::unique_ptr<LineReader> lines_;
   std::vector<std::string> columns_;
   std::unordered_map<std::string, int> index_;
+  std::map<std::string, std::string> rename_;
   CsvRecord rec_;
   std::string line_;
   int64_t records_ = 0;

@@ -160,8 +160,7 @@ void ReadPairs(const std::string& path, const std::function<void(const TruthRow&
 // The gain of every held-out (user, item): from the rating, else from the
 // review's sentiment (--truth-scores); when a user reviewed an item more
 // than once, the latest review counts (by timestamp, then file order).
-void GradeTruth(const std::vector<TruthRow>& rows, const EvaluateCommand& o, EvaluationInputs* in,
-                int64_t* ungraded) {
+void GradeTruth(const std::vector<TruthRow>& rows, const EvaluateCommand& o, EvaluationInputs* in, int64_t* ungraded) {
   std::unordered_map<std::string, Sentiment> scores;
   if (!o.truth_scores.empty()) scores = ReadScoresFile(o.truth_scores);
   std::unordered_map<std::string, std::unordered_map<std::string, std::pair<int64_t, size_t>>> latest;

@@ -47,6 +47,7 @@ void ValidateReviews(const InputOptions& in, const std::function<bool(const std:
   spdlog::info("{}: {} valid reviews by {} users ({} with a rating, {} with a time); {} invalid", in.reviews, st.valid,
                users.size(), rated, timed, st.invalid);
   LogReviewNotes(in.reviews, st);
+  for (const auto& c : st.ignored_columns) spdlog::info("{}: column '{}' is not used", in.reviews, c);
 }
 
 }  // namespace

@@ -395,6 +395,34 @@ Option& OptionSet::AddNegFlag(const std::string& flags, const std::string& key, 
   return o;
 }
 
+Option& OptionSet::AddMapping(const std::string& flags, const std::string& key,
+                              std::map<std::string, std::string>* field, const std::string& help, Effect effect) {
+  Option& o = Add(flags, key, field, help, effect);
+  o.type_name = "NAME=COLUMN[,...]";
+  const std::string name = o.Name();
+  o.from_text = [name, field](const std::string& text) {
+    size_t start = 0;
+    while (start <= text.size()) {
+      const size_t comma = text.find(',', start);
+      const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      const size_t eq = part.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == part.size()) {
+        Fail(ExitCode::kUsage, name, ": expected NAME=COLUMN[,NAME=COLUMN...], got ", EscapeForMessage(text, 60));
+      }
+      (*field)[part.substr(0, eq)] = part.substr(eq + 1);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  };
+  o.from_json = [name, field](const nlohmann::json& v, const std::string&) {
+    if (!v.is_object()) options_detail::FromJson(name, v, field);  // names what was expected
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      (*field)[it.key()] = options_detail::JsonString(name + "." + it.key(), it.value());
+    }
+  };
+  return o;
+}
+
 void OptionSet::Merge(const OptionSet& other) {
   for (const Option& o : other.options_) options_.push_back(o);
 }

@@ -230,7 +230,9 @@ void FinishTable(int64_t records, ItemTable* out) {
 ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, ProblemLog* problems) {
   ItemTable out;
   out.path = path;
-  TableReader table(path, problems, schema.max_record_bytes);
+  std::map<std::string, std::string> rename;
+  for (const auto& [ours, theirs] : schema.columns) rename[theirs] = ours;
+  TableReader table(path, problems, schema.max_record_bytes, rename);
   if (!table.header_ok()) return out;
   if (table.format() != TableFormat::kJsonl && table.column("item_id") < 0) {
     problems->Add(path, 1, "missing required column 'item_id'");
@@ -255,7 +257,9 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
     if (!ReadItemRow(row, table.columns(), roles, schema, bad, &item)) bad("missing required field 'item_id'");
     if (problems->count() == before && !item.item_id.empty()) {
       auto [it, inserted] = seen.emplace(item.item_id, row.line);
-      if (!inserted) bad("duplicate item_id " + EscapeForMessage(item.item_id) + " (first on line " + std::to_string(it->second) + ")");
+      if (!inserted)
+        bad("duplicate item_id " + EscapeForMessage(item.item_id) + " (first on line " + std::to_string(it->second) +
+            ")");
     }
     if (problems->count() == before) out.items.push_back(std::move(item));
   }

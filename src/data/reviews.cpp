@@ -1,7 +1,9 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <iterator>
 #include <unordered_map>
 
 #include "avrec/data.h"
@@ -144,7 +146,9 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
 ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,
                         const std::function<void(Review&&)>& sink) {
   ReviewStats stats;
-  TableReader table(path, problems, options.max_record_bytes);
+  std::map<std::string, std::string> rename;
+  for (const auto& [ours, theirs] : options.columns) rename[theirs] = ours;
+  TableReader table(path, problems, options.max_record_bytes, rename);
   if (!table.header_ok() || !HasRequiredColumns(table, problems)) return stats;
   std::unordered_map<std::string, int64_t> seen;  // review_id -> line
   const bool is_json = table.format() == TableFormat::kJsonl;
@@ -169,7 +173,8 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
       if (r.derived_id) {
         ++stats.duplicates;
       } else {
-        bad("duplicate review_id " + EscapeForMessage(r.review_id) + " (first on line " + std::to_string(it->second) + ")");
+        bad("duplicate review_id " + EscapeForMessage(r.review_id) + " (first on line " + std::to_string(it->second) +
+            ")");
       }
       continue;
     }
@@ -178,6 +183,10 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
   }
   // Rows the table reader rejected (quoting, field count, UTF-8) count too.
   stats.records = table.records_read();
+  for (const auto& c : table.columns()) {
+    static const char* kUsed[] = {"review_id", "user_id", "item_id", "text", "rating", "timestamp"};
+    if (std::find(std::begin(kUsed), std::end(kUsed), c) == std::end(kUsed)) stats.ignored_columns.push_back(c);
+  }
   stats.invalid = stats.records - stats.valid - stats.duplicates;
   return stats;
 }

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "avrec/error.h"
-#include "avrec/text.h"
 #include "avrec/json.h"
 #include "avrec/table.h"
+#include "avrec/text.h"
 
 namespace avrec {
 
@@ -43,8 +43,9 @@ const char* TableFormatName(TableFormat f) {
   return "?";
 }
 
-TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t max_record_bytes)
-    : path_(path), format_(DetectTableFormat(path)), problems_(problems) {
+TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t max_record_bytes,
+                         std::map<std::string, std::string> rename)
+    : path_(path), format_(DetectTableFormat(path)), problems_(problems), rename_(std::move(rename)) {
   src_ = std::make_unique<ByteSource>(path);
   if (format_ == TableFormat::kJsonl) {
     lines_ = std::make_unique<LineReader>(src_.get(), max_record_bytes);
@@ -62,6 +63,7 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
   }
   for (size_t i = 0; i < rec_.fields.size(); ++i) {
     std::string name(Trim(rec_.fields[i]));
+    if (auto r = rename_.find(name); r != rename_.end()) name = r->second;
     size_t bad;
     if (!IsValidUtf8(name, &bad)) {
       problems_->Add(path_, rec_.line, "header: column " + std::to_string(i + 1) + " name is not valid UTF-8");
@@ -83,7 +85,9 @@ int TableReader::column(std::string_view name) const {
   return it == index_.end() ? -1 : it->second;
 }
 
-int TableReader::AddColumn(const std::string& name) {
+int TableReader::AddColumn(const std::string& key) {
+  auto r = rename_.find(key);
+  const std::string& name = r == rename_.end() ? key : r->second;
   auto it = index_.find(name);
   if (it != index_.end()) return it->second;
   int idx = static_cast<int>(columns_.size());
@@ -116,8 +120,8 @@ bool TableReader::NextCsv(Row* row) {
       if (!IsValidUtf8(rec_.fields[i], &bad)) {
         const std::string& name = columns_[i];
         problems_->Add(path_, rec_.line,
-                       "field " + (name.empty() ? std::to_string(i + 1) : EscapeForMessage(name)) + ": invalid UTF-8 at byte " +
-                           std::to_string(bad + 1) + " of the field");
+                       "field " + (name.empty() ? std::to_string(i + 1) : EscapeForMessage(name)) +
+                           ": invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the field");
         ok = false;
       }
     }

@@ -2,13 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
-#include <numeric>
 #include <functional>
+#include <limits>
 #include <map>
+#include <numeric>
 #include <random>
-#include <unordered_set>
 #include <set>
+#include <unordered_set>
 
 #include "avrec/error.h"
 #include "avrec/hash.h"
@@ -16,11 +16,10 @@
 namespace avrec {
 
 namespace {
-const std::vector<std::pair<std::string, SplitMethod>> kSplitMethods = {
-    {"temporal", SplitMethod::kTemporal},
-    {"leave-last", SplitMethod::kLeaveLast},
-    {"user-temporal", SplitMethod::kUserTemporal},
-    {"random", SplitMethod::kRandom}};
+const std::vector<std::pair<std::string, SplitMethod>> kSplitMethods = {{"temporal", SplitMethod::kTemporal},
+                                                                        {"leave-last", SplitMethod::kLeaveLast},
+                                                                        {"user-temporal", SplitMethod::kUserTemporal},
+                                                                        {"random", SplitMethod::kRandom}};
 }
 
 SplitMethod ParseSplitMethod(const std::string& s) {
@@ -199,7 +198,8 @@ double GradedNdcgAtK(const std::vector<int>& list_gains, const std::vector<int>&
 
 double DislikedAtK(const std::vector<int>& list_gains, int k) {
   int hits = 0;
-  for (int i = 0; i < k && i < static_cast<int>(list_gains.size()); ++i) hits += list_gains[static_cast<size_t>(i)] == 0;
+  for (int i = 0; i < k && i < static_cast<int>(list_gains.size()); ++i)
+    hits += list_gains[static_cast<size_t>(i)] == 0;
   return static_cast<double>(hits) / k;
 }
 
@@ -370,8 +370,8 @@ EvaluationResult Evaluate(const EvaluationInputs& in, const std::vector<int>& ks
       out.summary.emplace_back(name + at, MeanOf(out.per_user, q, name, &n));
     }
     if (in.catalogue_size > 0) {
-      out.summary.emplace_back("coverage" + at, static_cast<double>(covered[q].size()) /
-                                                     static_cast<double>(in.catalogue_size));
+      out.summary.emplace_back("coverage" + at,
+                               static_cast<double>(covered[q].size()) / static_cast<double>(in.catalogue_size));
     }
     if (in.train_users > 0) {
       out.summary.emplace_back("novelty" + at, MeanOf(out.per_user, q, "novelty", &n));

@@ -98,8 +98,8 @@ size_t ByteSource::ReadGzip() {
       }
       g.z.next_in = reinterpret_cast<Bytef*>(g.in.data());
       g.z.avail_in = static_cast<uInt>(n);
-      if (!g.started && (n < 2 || static_cast<unsigned char>(g.in[0]) != 0x1F ||
-                          static_cast<unsigned char>(g.in[1]) != 0x8B)) {
+      if (!g.started &&
+          (n < 2 || static_cast<unsigned char>(g.in[0]) != 0x1F || static_cast<unsigned char>(g.in[1]) != 0x8B)) {
         Fail(ExitCode::kDataErr, path_, ": not gzip data (the name ends in .gz); rename the file without .gz");
       }
       g.started = true;

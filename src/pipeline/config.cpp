@@ -10,10 +10,15 @@ void InputOptions::Describe(OptionSet* set, bool with_items) {
   set->AddPath("--reviews", "reviews.path", &reviews,
                "Reviews file: CSV, TSV or JSON Lines, optionally .gz (columns user_id, item_id, text; optional "
                "review_id, rating, timestamp)");
+  set->AddMapping("--map", "reviews.map", &review_columns,
+                  "Read file columns under avrec's names: user_id=reviewerID,item_id=asin,text=reviewText,...",
+                  Effect::kResults);
   if (with_items) {
     set->AddPath("--items", "items.path", &items,
                  "Items file: CSV, TSV or JSON Lines (item_id; optional title, tags, description, kind; feature "
                  "columns named modality.name)");
+    set->AddMapping("--items-map", "items.map", &item_columns,
+                    "Read item file columns under avrec's names: item_id=asin,title=name,...", Effect::kResults);
     set->AddFlag("--allow-empty-text", "reviews.allow_empty_text", &allow_empty_text,
                  "Accept reviews whose text is empty or blank (scored neutral)", r);
     set->Add("--categorical", "items.categorical", &categorical,
@@ -46,6 +51,7 @@ ItemSchemaOptions InputOptions::Schema() const {
   s.categorical = categorical;
   s.tag_separator = tag_separator[0];
   s.max_record_bytes = static_cast<size_t>(max_record_bytes);
+  s.columns = item_columns;
   return s;
 }
 
@@ -53,6 +59,7 @@ ReviewReadOptions InputOptions::Reviews(bool allow_empty) const {
   ReviewReadOptions r;
   r.allow_empty_text = allow_empty;
   r.max_record_bytes = static_cast<size_t>(max_record_bytes);
+  r.columns = review_columns;
   return r;
 }
 

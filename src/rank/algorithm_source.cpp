@@ -9,8 +9,14 @@ AlgorithmSource::AlgorithmSource(Algorithm algo, const std::vector<int>& users, 
                                  const std::vector<int>& candidates, const ItemMatrix& items,
                                  const std::vector<double>& weight, const ItemStats& stats, Collaborative collab,
                                  double hybrid_content)
-    : algo_(algo), users_(users), profiles_(profiles), candidates_(candidates), weight_(weight), stats_(stats),
-      collab_(collab), lambda_(hybrid_content) {
+    : algo_(algo),
+      users_(users),
+      profiles_(profiles),
+      candidates_(candidates),
+      weight_(weight),
+      stats_(stats),
+      collab_(collab),
+      lambda_(hybrid_content) {
   double max_pop = 0;
   for (int c : candidates) max_pop = std::max(max_pop, stats.popularity[static_cast<size_t>(c)]);
   for (size_t c = 0; c < candidates.size(); ++c) {
@@ -64,8 +70,8 @@ void AlgorithmSource::ComputeMargin(const std::vector<double>& weight) {
   const double content = cosine_ ? max_w : 0.0;
   const double largest = std::max({max_w, collab, content});
   const double cos_margin = cosine_ ? cosine_->Margin() : 0.0;
-  margin_ = (algo_ == Algorithm::kHybrid ? lambda_ * cos_margin : cos_margin) + 2 * largest * std::ldexp(1.0, -23) +
-            1e-12;
+  margin_ =
+      (algo_ == Algorithm::kHybrid ? lambda_ * cos_margin : cos_margin) + 2 * largest * std::ldexp(1.0, -23) + 1e-12;
 }
 
 const std::vector<int>& AlgorithmSource::History(int u) const {
@@ -94,7 +100,7 @@ void AlgorithmSource::Block(int begin, int end, float* out) const {
     for (size_t c = 0; c < n; ++c) {
       const double s = collab_row[c] * scale;
       row[c] = algo_ == Algorithm::kHybrid ? static_cast<float>(lambda_ * row[c] + (1 - lambda_) * s)
-                                            : static_cast<float>(s);
+                                           : static_cast<float>(s);
     }
   }
 }

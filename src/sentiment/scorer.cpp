@@ -18,7 +18,6 @@ namespace avrec {
 
 namespace {
 
-
 Sentiment FromProbs(const float* p, const ModelManifest& m, const EncodeInfo& info) {
   Sentiment s;
   const size_t n = m.labels.size();

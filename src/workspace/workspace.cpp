@@ -249,8 +249,8 @@ std::vector<std::string> Tables(sqlite3* db, const std::string& shown) {
   return out;
 }
 
-constexpr const char* kTableNames[] = {"meta",      "items",           "feature_columns", "reviews",
-                                       "sentiment_cache", "embedding_cache", "runs"};
+constexpr const char* kTableNames[] = {
+    "meta", "items", "feature_columns", "reviews", "sentiment_cache", "embedding_cache", "runs"};
 
 }  // namespace
 
