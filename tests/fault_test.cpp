@@ -229,7 +229,9 @@ TEST(Outputs, DiskFullIsExit74AndLeavesTheOldFile) {
     EXPECT_EQ(r.exit_code, 74) << r.err;
     EXPECT_NE(r.err.find("recs.json: write error"), std::string::npos) << r.err;
     // With tmpfs the mount is gone now; with ulimit the old file is there.
-    if (FileExists(out + "/recs.json")) EXPECT_EQ(ReadFile(out + "/recs.json"), "old\n");
+    if (FileExists(out + "/recs.json")) {
+      EXPECT_EQ(ReadFile(out + "/recs.json"), "old\n");
+    }
     EXPECT_FALSE(HasTempFile(out));
   }
 }
@@ -378,7 +380,9 @@ TEST(Kill, KillsAtRandomInstantsNeverLeaveHalfWrittenState) {
     EXPECT_EQ(Sql(ws, "PRAGMA integrity_check"), "ok") << job[0];
     const std::string after = Sql(ws, "SELECT count(*) FROM reviews");
     EXPECT_TRUE(after == before || after == std::to_string(2864 + 60000)) << job[0] << ": " << after;
-    if (FileExists(dir / "recs.json")) EXPECT_NO_THROW(nlohmann::json::parse(ReadFile(dir / "recs.json")));
+    if (FileExists(dir / "recs.json")) {
+      EXPECT_NO_THROW(nlohmann::json::parse(ReadFile(dir / "recs.json")));
+    }
   }
   // Whatever was killed, the next runs complete and clean up after it.
   for (const auto& job : std::vector<std::vector<std::string>>{
