@@ -4,6 +4,9 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -42,6 +45,21 @@ class RecommendationWriter {
 
 // One user as JSON; indent -1: one line.
 std::string UserJson(const UserRecommendations& u, int indent);
+
+// A recommendations file read back (JSON or JSON Lines, avrec's or a
+// peer's in the same format): per user, ranked items with their scores.
+struct RecommendationLists {
+  std::vector<std::string> users;  // file order
+  std::unordered_map<std::string, std::vector<std::pair<std::string, double>>> lists;
+  nlohmann::json header;  // {} when the file has none
+
+  // user -> item ids, best first.
+  std::unordered_map<std::string, std::vector<std::string>> Items() const;
+};
+
+// Throws Error(kDataErr) naming PATH:LINE for a malformed record, and when
+// the file holds no list at all; Error(kNoInput) when missing.
+RecommendationLists ReadRecommendationLists(const std::string& path);
 
 // ---- profiles --------------------------------------------------------------------
 

@@ -69,6 +69,9 @@ void AddVerbs(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs) {
   AddVerb<EvaluateCommand>(app, verbs, "evaluate",
                            "Top-k metrics of recommendations against held-out interactions (one flat JSON object)",
                            RunEvaluate);
+  AddVerb<DiffCommand>(app, verbs, "diff",
+                       "Compare two recommendation files (night over night): overlap, churn, coverage, drift",
+                       RunDiff);
   AddVerb<TopKCommand>(app, verbs, "topk", "Exact cosine top-k for vectors you bring (CSV in, JSON Lines out)",
                        RunTopK);
 }

@@ -74,52 +74,6 @@ void EvaluateCommand::Describe(OptionSet* s) {
 
 namespace {
 
-// user -> ranked item ids from avrec's JSON or JSON Lines output.
-std::unordered_map<std::string, std::vector<std::string>> ReadRecs(const std::string& path) {
-  std::string text = ReadFileToString(path);
-  std::unordered_map<std::string, std::vector<std::string>> recs;
-  const auto add_user = [&](const nlohmann::json& u, int64_t line) {
-    if (!u.is_object() || !u.contains("user_id") || !u["user_id"].is_string() || !u.contains("items") ||
-        !u["items"].is_array()) {
-      Fail(ExitCode::kDataErr, path, ":", line, ": expected a user object with user_id and items");
-    }
-    std::vector<std::string> items;
-    for (const auto& it : u["items"]) {
-      if (!it.is_object() || !it.contains("item_id") || !it["item_id"].is_string()) {
-        Fail(ExitCode::kDataErr, path, ":", line, ": expected items with a string item_id");
-      }
-      items.push_back(it["item_id"].get<std::string>());
-    }
-    recs[u["user_id"].get<std::string>()] = std::move(items);
-  };
-  nlohmann::json whole;
-  std::string error;
-  if (ParseJson(text, &whole, &error) && whole.is_object() && whole.contains("users")) {
-    if (!whole["users"].is_array()) Fail(ExitCode::kDataErr, path, ": field 'users': expected a list");
-    for (const auto& u : whole["users"]) add_user(u, 0);
-  } else {
-    size_t start = 0;
-    int64_t line = 0;
-    while (start < text.size()) {
-      size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      ++line;
-      std::string_view l = Trim(std::string_view(text).substr(start, end - start));
-      start = end + 1;
-      if (l.empty()) continue;
-      nlohmann::json j;
-      if (!ParseJson(l, &j, &error)) Fail(ExitCode::kDataErr, path, ":", line, ": ", error);
-      if (j.is_object() && j.contains("header")) continue;
-      add_user(j, line);
-    }
-  }
-  if (recs.empty()) {
-    Fail(ExitCode::kDataErr, path, ": no recommendation lists in the file (an empty or header-only output?)");
-  }
-  return recs;
-}
-
-// Rows of a (user_id, item_id[, rating]) table.
 // One held-out (or training) row.
 struct TruthRow {
   std::string user, item, review_id;
@@ -191,7 +145,7 @@ int RunEvaluate(const EvaluateCommand& o) {
   if (o.recs.empty() || o.truth.empty()) Fail(ExitCode::kUsage, "evaluate: give --recs and --truth");
   std::vector<int> ks = o.ks.empty() ? std::vector<int>{10} : o.ks;
   EvaluationInputs in;
-  in.recs = ReadRecs(o.recs);
+  in.recs = ReadRecommendationLists(o.recs).Items();
   int64_t truth_rows = 0, filtered = 0, ungraded = 0;
   std::vector<TruthRow> truth;
   ReadPairs(o.truth, [&](const TruthRow& r) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "avrec/diff.h"
 #include "avrec/error.h"
 #include "avrec/evaluate.h"
 #include "avrec/options.h"
@@ -93,6 +94,14 @@ struct EvaluateCommand {
   void Describe(OptionSet* s);
 };
 int RunEvaluate(const EvaluateCommand& o);
+
+struct DiffCommand {
+  std::string old_path, new_path, out;
+  DiffOptions options;
+  std::vector<std::string> fail_if;  // thresholds: exit 1 when one holds
+  void Describe(OptionSet* s);
+};
+int RunDiff(const DiffCommand& o);
 
 struct RunCommand {
   std::string config;

@@ -1,0 +1,36 @@
+// Night-over-night comparison of two recommendation files: who was added or
+// removed, how much each user's top k changed (overlap, rank-biased
+// overlap), churn, catalogue coverage, popularity drift, the items that
+// entered or left most lists and the users that moved most.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "avrec/output.h"
+
+namespace avrec {
+
+struct DiffOptions {
+  int k = 10;
+  double rbo_p = 0.9;  // persistence of rank-biased overlap
+  int top = 10;        // items and users listed in each ranking of the report
+};
+
+// Rank-biased overlap (Webber, Moffat, Zobel 2010), extrapolated, of two
+// lists cut at depth k: 1 for identical lists, 0 for disjoint ones.
+double RankBiasedOverlap(const std::vector<std::string>& a, const std::vector<std::string>& b, int k, double p);
+
+// The comparison as a JSON object (docs/nightly.md lists its fields). Item
+// popularity: in how many users' top k an item is, per file.
+nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists, const RecommendationLists& new_lists,
+                                           const DiffOptions& options);
+
+// A threshold such as "churn>0.3" or "mean_overlap<0.5" checked against the
+// diff's summary fields: true when it holds (the check fails). Throws
+// Error(kUsage) for a malformed threshold or an unknown field.
+bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& threshold, std::string* description);
+
+}  // namespace avrec

@@ -1,0 +1,51 @@
+// diff: tonight's recommendations against last night's.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "avrec/diff.h"
+#include "avrec/io.h"
+#include "cli/commands.h"
+
+namespace avrec::cli {
+
+void DiffCommand::Describe(OptionSet* s) {
+  s->AddPath("--old", "", &old_path, "Earlier recommendations (JSON or JSON Lines)");
+  s->AddPath("--new", "", &new_path, "Later recommendations");
+  s->AddNumber("--k", "", &options.k, {1, 1e6}, "Depth of the lists compared");
+  s->AddPath("--out", "", &out, "Also write the JSON report here (default: stdout only)");
+  s->Add("--fail-if", "", &fail_if, "Exit 1 when a summary field passes a threshold, e.g. churn>0.3 (repeatable)");
+}
+
+int RunDiff(const DiffCommand& o) {
+  if (o.old_path.empty() || o.new_path.empty()) Fail(ExitCode::kUsage, "diff: give --old PATH and --new PATH");
+  std::string unused;
+  for (const auto& t : o.fail_if) {  // malformed thresholds fail before any work
+    if (t.find_first_of("<>") == std::string::npos) ThresholdHolds(nlohmann::ordered_json::object(), t, &unused);
+  }
+  const RecommendationLists a = ReadRecommendationLists(o.old_path), b = ReadRecommendationLists(o.new_path);
+  const nlohmann::ordered_json report = DiffRecommendations(a, b, o.options);
+  const std::string text = report.dump(2) + "\n";
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+  if (!o.out.empty()) WriteFileAtomically(o.out, text);
+  const auto& s = report["summary"];
+  spdlog::info(
+      "diff @{}: {} users ({} added, {} removed, {} changed of {} in both); mean overlap {}, mean RBO {}, "
+      "churn {}; coverage {} -> {} items; popularity drift {:+.1f} %",
+      o.options.k, s["users_new"].get<int64_t>(), s["users_added"].get<int64_t>(), s["users_removed"].get<int64_t>(),
+      s["users_changed"].get<int64_t>(), s["users_common"].get<int64_t>(), s["mean_overlap"].dump(),
+      s["mean_rbo"].dump(), s["churn"].dump(), s["coverage_old"].get<int64_t>(), s["coverage_new"].get<int64_t>(),
+      100 * s["popularity_drift"].get<double>());
+  int failed = 0;
+  for (const auto& t : o.fail_if) {
+    std::string description;
+    if (ThresholdHolds(s, t, &description)) {
+      spdlog::error("diff: {} (--fail-if {})", description, t);
+      ++failed;
+    }
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+}  // namespace avrec::cli

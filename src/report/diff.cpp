@@ -1,0 +1,170 @@
+#include "avrec/diff.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "avrec/error.h"
+#include "avrec/numeric.h"
+#include "avrec/text.h"
+
+namespace avrec {
+
+double RankBiasedOverlap(const std::vector<std::string>& a, const std::vector<std::string>& b, int k, double p) {
+  const int depth = std::min({k, static_cast<int>(a.size()), static_cast<int>(b.size())});
+  if (depth == 0) return a.empty() && b.empty() ? 1.0 : 0.0;
+  std::unordered_set<std::string> seen_a, seen_b;
+  double overlap = 0, sum = 0, agreement = 0;
+  for (int d = 1; d <= depth; ++d) {
+    const std::string& x = a[static_cast<size_t>(d - 1)];
+    const std::string& y = b[static_cast<size_t>(d - 1)];
+    if (x == y) {
+      overlap += 1;
+    } else {
+      overlap += seen_b.count(x) + seen_a.count(y);
+    }
+    seen_a.insert(x);
+    seen_b.insert(y);
+    agreement = overlap / d;
+    sum += std::pow(p, d) * agreement;
+  }
+  // RBO_ext = A_k p^k + (1 - p) / p * sum_{d=1..k} p^d A_d
+  return agreement * std::pow(p, depth) + (1 - p) / p * sum;
+}
+
+namespace {
+
+std::vector<std::string> TopK(const std::vector<std::pair<std::string, double>>& list, int k) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < list.size() && static_cast<int>(i) < k; ++i) out.push_back(list[i].first);
+  return out;
+}
+
+std::unordered_map<std::string, int> ListCounts(const RecommendationLists& r, int k) {
+  std::unordered_map<std::string, int> n;
+  for (const auto& [u, list] : r.lists) {
+    for (const auto& i : TopK(list, k)) ++n[i];
+  }
+  return n;
+}
+
+double MeanPopularity(const RecommendationLists& r, const std::unordered_map<std::string, int>& counts, int k) {
+  double sum = 0;
+  int64_t n = 0;
+  for (const auto& [u, list] : r.lists) {
+    for (const auto& i : TopK(list, k)) {
+      sum += counts.at(i);
+      ++n;
+    }
+  }
+  return n > 0 ? sum / static_cast<double>(n) : 0.0;
+}
+
+// Items whose number of lists changed most, up and down.
+void ItemMovement(const std::unordered_map<std::string, int>& before, const std::unordered_map<std::string, int>& after,
+                  int top, nlohmann::ordered_json* out) {
+  std::set<std::string> items;
+  for (const auto& [i, n] : before) items.insert(i);
+  for (const auto& [i, n] : after) items.insert(i);
+  std::vector<std::pair<int, std::string>> delta;
+  for (const auto& i : items) {
+    const int b = before.count(i) ? before.at(i) : 0, a = after.count(i) ? after.at(i) : 0;
+    if (a != b) delta.emplace_back(a - b, i);
+  }
+  std::sort(delta.begin(), delta.end(), [](const auto& x, const auto& y) {
+    return x.first > y.first || (x.first == y.first && x.second < y.second);
+  });
+  nlohmann::ordered_json entered = nlohmann::ordered_json::array(), left = nlohmann::ordered_json::array();
+  for (size_t k = 0; k < delta.size() && static_cast<int>(entered.size()) < top && delta[k].first > 0; ++k) {
+    entered.push_back({{"item_id", delta[k].second}, {"lists", delta[k].first}});
+  }
+  for (size_t k = delta.size(); k-- > 0 && static_cast<int>(left.size()) < top && delta[k].first < 0;) {
+    left.push_back({{"item_id", delta[k].second}, {"lists", delta[k].first}});
+  }
+  (*out)["items_entering_most_lists"] = entered;
+  (*out)["items_leaving_most_lists"] = left;
+}
+
+}  // namespace
+
+nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists, const RecommendationLists& new_lists,
+                                           const DiffOptions& o) {
+  if (o.k < 1) Fail(ExitCode::kUsage, "--k: expected at least 1");
+  int64_t added = 0, removed = 0, common = 0, changed = 0;
+  double overlap_sum = 0, rbo_sum = 0;
+  std::vector<std::tuple<double, double, std::string>> moved;  // (rbo, overlap, user)
+  for (const auto& u : new_lists.users) {
+    auto it = old_lists.lists.find(u);
+    if (it == old_lists.lists.end()) {
+      ++added;
+      continue;
+    }
+    ++common;
+    const auto a = TopK(it->second, o.k), b = TopK(new_lists.lists.at(u), o.k);
+    const std::unordered_set<std::string> sa(a.begin(), a.end());
+    int both = 0;
+    for (const auto& i : b) both += sa.count(i);
+    const double overlap = static_cast<double>(both) / o.k;
+    const double rbo = RankBiasedOverlap(a, b, o.k, o.rbo_p);
+    changed += a != b;
+    overlap_sum += overlap;
+    rbo_sum += rbo;
+    moved.emplace_back(rbo, overlap, u);
+  }
+  for (const auto& u : old_lists.users) removed += new_lists.lists.count(u) == 0;
+  const auto before = ListCounts(old_lists, o.k), after = ListCounts(new_lists, o.k);
+  const double mean_overlap = common > 0 ? overlap_sum / static_cast<double>(common) : 1.0;
+  nlohmann::ordered_json s;
+  s["k"] = o.k;
+  s["users_old"] = old_lists.users.size();
+  s["users_new"] = new_lists.users.size();
+  s["users_added"] = added;
+  s["users_removed"] = removed;
+  s["users_common"] = common;
+  s["users_changed"] = changed;
+  s["mean_overlap"] = RoundDecimals(mean_overlap, 6);
+  s["mean_rbo"] = RoundDecimals(common > 0 ? rbo_sum / static_cast<double>(common) : 1.0, 6);
+  s["churn"] = RoundDecimals(1 - mean_overlap, 6);
+  s["coverage_old"] = before.size();
+  s["coverage_new"] = after.size();
+  const double pop_old = MeanPopularity(old_lists, before, o.k), pop_new = MeanPopularity(new_lists, after, o.k);
+  s["mean_popularity_old"] = RoundDecimals(pop_old, 4);
+  s["mean_popularity_new"] = RoundDecimals(pop_new, 4);
+  s["popularity_drift"] = RoundDecimals(pop_old > 0 ? pop_new / pop_old - 1 : 0.0, 6);
+  nlohmann::ordered_json out;
+  out["summary"] = s;
+  ItemMovement(before, after, o.top, &out);
+  std::sort(moved.begin(), moved.end());
+  nlohmann::ordered_json users = nlohmann::ordered_json::array();
+  for (size_t k = 0; k < moved.size() && static_cast<int>(k) < o.top; ++k) {
+    users.push_back({{"user_id", std::get<2>(moved[k])},
+                     {"rbo", RoundDecimals(std::get<0>(moved[k]), 6)},
+                     {"overlap", RoundDecimals(std::get<1>(moved[k]), 6)}});
+  }
+  out["users_moved_most"] = users;
+  return out;
+}
+
+bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& threshold, std::string* description) {
+  const size_t op = threshold.find_first_of("<>");
+  double limit = 0;
+  if (op == std::string::npos || op == 0 || !ParseFiniteDouble(threshold.substr(op + 1), &limit)) {
+    Fail(ExitCode::kUsage, "--fail-if: expected FIELD>NUMBER or FIELD<NUMBER, e.g. churn>0.3, got ",
+         EscapeForMessage(threshold, 60));
+  }
+  std::string field = threshold.substr(0, op);
+  for (char& c : field) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!summary.contains(field) || !summary[field].is_number()) {
+    Fail(ExitCode::kUsage, "--fail-if: no summary field ", EscapeForMessage(field, 40),
+         " (fields: churn, mean_overlap, mean_rbo, users_added, users_removed, popularity_drift, ...)");
+  }
+  const double value = summary[field].get<double>();
+  const bool holds = threshold[op] == '>' ? value > limit : value < limit;
+  *description = field + " = " + nlohmann::json(value).dump() + (holds ? " " : " not ") + threshold.substr(op, 1) +
+                 " " + threshold.substr(op + 1);
+  return holds;
+}
+
+}  // namespace avrec

@@ -1,0 +1,70 @@
+// avrec diff: rank-biased overlap by hand, the report's counts, thresholds.
+#include "avrec/diff.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "avrec/error.h"
+#include "test_util.h"
+
+namespace avrec {
+namespace {
+
+TEST(Diff, RankBiasedOverlapByHand) {
+  EXPECT_DOUBLE_EQ(RankBiasedOverlap({"a", "b", "c"}, {"a", "b", "c"}, 3, 0.9), 1.0);
+  EXPECT_DOUBLE_EQ(RankBiasedOverlap({"a", "b"}, {"x", "y"}, 2, 0.9), 0.0);
+  // a,b vs b,a at p = 0.5: A_1 = 0, A_2 = 1; RBO_ext = 1 * 0.25 + (0.5 / 0.5) * (0.5 * 0 + 0.25 * 1) = 0.5
+  EXPECT_DOUBLE_EQ(RankBiasedOverlap({"a", "b"}, {"b", "a"}, 2, 0.5), 0.5);
+}
+
+RecommendationLists Lists(const std::vector<std::pair<std::string, std::vector<std::string>>>& users) {
+  RecommendationLists r;
+  for (const auto& [u, items] : users) {
+    r.users.push_back(u);
+    for (const auto& i : items) r.lists[u].emplace_back(i, 0.0);
+  }
+  return r;
+}
+
+TEST(Diff, ReportCountsAndThresholds) {
+  const auto before = Lists({{"u1", {"a", "b"}}, {"u2", {"a", "c"}}, {"gone", {"a", "b"}}});
+  const auto after = Lists({{"u1", {"a", "b"}}, {"u2", {"d", "e"}}, {"new", {"d", "b"}}});
+  DiffOptions o;
+  o.k = 2;
+  const auto r = DiffRecommendations(before, after, o);
+  const auto& s = r["summary"];
+  EXPECT_EQ(s["users_added"], 1);
+  EXPECT_EQ(s["users_removed"], 1);
+  EXPECT_EQ(s["users_common"], 2);
+  EXPECT_EQ(s["users_changed"], 1);
+  EXPECT_DOUBLE_EQ(s["mean_overlap"].get<double>(), 0.5);  // u1 2/2, u2 0/2
+  EXPECT_DOUBLE_EQ(s["churn"].get<double>(), 0.5);
+  EXPECT_EQ(s["coverage_old"], 3);                               // a, b, c
+  EXPECT_EQ(s["coverage_new"], 4);                               // a, b, d, e
+  EXPECT_EQ(r["items_entering_most_lists"][0]["item_id"], "d");  // in 0, then 2 lists
+  EXPECT_EQ(r["users_moved_most"][0]["user_id"], "u2");
+  std::string why;
+  EXPECT_TRUE(ThresholdHolds(s, "churn>0.3", &why));
+  EXPECT_FALSE(ThresholdHolds(s, "mean_overlap<0.5", &why));
+  EXPECT_THROW(ThresholdHolds(s, "nonsense>1", &why), Error);
+  EXPECT_THROW(ThresholdHolds(s, "churn", &why), Error);
+}
+
+TEST(DiffCli, FailIfGivesExit1AndTheReport) {
+  test::TempDir dir;
+  test::WriteFile(dir / "a.jsonl", "{\"user_id\":\"u\",\"items\":[{\"item_id\":\"a\"},{\"item_id\":\"b\"}]}\n");
+  test::WriteFile(dir / "b.jsonl", "{\"user_id\":\"u\",\"items\":[{\"item_id\":\"c\"},{\"item_id\":\"b\"}]}\n");
+  auto r = test::RunAvrec({"diff", "--old", dir / "a.jsonl", "--new", dir / "b.jsonl", "--k", "2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"churn\": 0.5"), std::string::npos) << r.out;
+  r = test::RunAvrec(
+      {"diff", "--old", dir / "a.jsonl", "--new", dir / "b.jsonl", "--k", "2", "--fail-if", "churn>0.3"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("churn = 0.5 > 0.3"), std::string::npos) << r.err;
+  r = test::RunAvrec({"diff", "--old", dir / "a.jsonl", "--new", dir / "b.jsonl", "--fail-if", "churn"});
+  EXPECT_EQ(r.exit_code, 64);
+}
+
+}  // namespace
+}  // namespace avrec
