@@ -9,8 +9,10 @@
 
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "test_util.h"
@@ -303,6 +305,41 @@ TEST(Cli, ConfigFileAndUnknownKeys) {
   EXPECT_EQ(RunAvrec({"validate", "--config", dir / "none.json"}).exit_code, 66);
   WriteFile(dir / "notjson.json", "{");
   EXPECT_EQ(RunAvrec({"validate", "--config", dir / "notjson.json"}).exit_code, 64);
+}
+
+}  // namespace
+}  // namespace avrec
+
+namespace avrec {
+namespace {
+
+TEST(Cli, JsonLogsAreOneObjectPerLineWithEventsAndRunEnd) {
+  test::TempDir dir;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--log-format", "json", "validate", "--reviews", kReviews, "--items", kItems},
+           {"--log-format", "json", "validate", "--reviews", dir / "missing.csv"},
+           {"--log-format", "json", "validate", "--no-such-flag"},
+           {"--log-format", "json", "ingest", "-w", dir / "w.avrec", "--reviews", kReviews, "--items", kItems}}) {
+    auto r = test::RunAvrec(args);
+    std::istringstream lines(r.err);
+    std::string line, run_id;
+    bool run_end = false;
+    while (std::getline(lines, line)) {
+      const auto j = nlohmann::json::parse(line);  // every line is one JSON object
+      for (const char* key : {"ts", "level", "event", "run_id", "subcommand", "msg"}) {
+        EXPECT_TRUE(j.contains(key)) << key << " missing in " << line;
+      }
+      if (run_id.empty()) run_id = j["run_id"];
+      EXPECT_EQ(j["run_id"], run_id);  // one run id per invocation
+      EXPECT_EQ(j["subcommand"], args[2]);
+      if (j["event"] == "run_end" || j["event"] == "usage_error") {
+        EXPECT_EQ(j["exit_code"], r.exit_code);
+        run_end = true;
+      }
+      if (j["event"] == "stage_end" && j["stage"] == "ingest") EXPECT_EQ(j["reviews"], 2864);
+    }
+    EXPECT_TRUE(run_end) << r.err;
+  }
 }
 
 }  // namespace

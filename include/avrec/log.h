@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "avrec/problem.h"
@@ -17,13 +18,33 @@ enum class LogFormat { kText, kJson };
 void SetupLogging(const std::string& level, LogFormat format);
 LogFormat CurrentLogFormat();
 
+// Who is logging: a run id (unique per invocation) and the subcommand. Every
+// JSON log line carries both. Call from main before logging.
+void SetLogContext(const std::string& run_id, const std::string& subcommand);
+const std::string& RunId();
+// The current UTC time as the logs write it: 2026-11-30T01:30:00.123Z.
+std::string LogTimestamp();
+// A new run id: UTC time and process id, e.g. "20261130T013000Z-4711".
+std::string NewRunId();
+
+// A structured event: with --log-format json one line
+// {"ts", "level", "event", "run_id", "subcommand", <fields>..., "msg"};
+// in text logs just the message. `event` is a stable name (stage_end,
+// run_end, progress, ...); `fields` a JSON object of facts (counts, seconds,
+// paths, rates). Plain spdlog messages are events named "message".
+void LogEvent(int level, const std::string& event, const nlohmann::json& fields, const std::string& message);
+inline void InfoEvent(const std::string& event, const nlohmann::json& fields, const std::string& message) {
+  LogEvent(2, event, fields, message);  // spdlog::level::info
+}
+
 // Prints one input problem to stderr: "PATH:LINE: message" in text mode, a
 // JSON object with file, line and msg in JSON mode.
 void PrintProblem(const Problem& p);
 
-// A one-line progress bar on stderr (done/total, rate, ETA). It draws only when
-// stderr is a terminal, logs are text and at info level or finer, and the work
-// has run for more than half a second. Not thread-safe: tick from one thread.
+// Progress on stderr (done/total, rate, ETA). A one-line bar when stderr is a
+// terminal and logs are text; otherwise (a nightly job's log file) a
+// "progress" event every 10 s. Nothing for work done within half a second.
+// Not thread-safe: tick from one thread.
 class Progress {
  public:
   Progress(std::string label, int64_t total);
@@ -34,10 +55,11 @@ class Progress {
 
  private:
   void Draw(bool final);
+  void Report();
 
   std::string label_;
   int64_t total_, done_ = 0;
-  bool enabled_, drawn_ = false, finished_ = false;
+  bool enabled_, events_, drawn_ = false, finished_ = false;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

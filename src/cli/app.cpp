@@ -4,6 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <new>
@@ -70,10 +73,35 @@ void AddVerbs(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs) {
                            "Top-k metrics of recommendations against held-out interactions (one flat JSON object)",
                            RunEvaluate);
   AddVerb<DiffCommand>(app, verbs, "diff",
-                       "Compare two recommendation files (night over night): overlap, churn, coverage, drift",
-                       RunDiff);
+                       "Compare two recommendation files (night over night): overlap, churn, coverage, drift", RunDiff);
   AddVerb<TopKCommand>(app, verbs, "topk", "Exact cosine top-k for vectors you bring (CSV in, JSON Lines out)",
                        RunTopK);
+}
+
+// Whether JSON logs were asked for (read before parsing, so that a usage
+// error is reported in the format the caller parses).
+bool WantsJsonLogs(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--log-format") return std::string(argv[i + 1]) == "json";
+    if (std::string(argv[i]) == "--log-format=json") return true;
+  }
+  const char* env = std::getenv("AVREC_LOG_FORMAT");
+  return env != nullptr && std::string(env) == "json";
+}
+
+std::string SubcommandOf(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (!a.empty() && a[0] != '-' && (i == 1 || std::string(argv[i - 1]).rfind("--log-", 0) != 0)) return a;
+  }
+  return "";
+}
+
+void PrintUsageErrorJson(const std::string& run_id, const std::string& subcommand, const std::string& what) {
+  nlohmann::ordered_json j = {{"ts", LogTimestamp()}, {"level", "error"},         {"event", "usage_error"},
+                              {"run_id", run_id},     {"subcommand", subcommand}, {"exit_code", 64},
+                              {"msg", what}};
+  std::fprintf(stderr, "%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
 int Dispatch(const std::vector<std::unique_ptr<Verb>>& verbs, CLI::App* run_app, const RunCommand& run) {
@@ -118,32 +146,43 @@ int Main(int argc, char** argv) {
       "run", "Run the pipeline (ingest -> score -> profile -> recommend) on a workspace, as a config file says");
   RegisterRun(run_app, &run);
 
+  const std::string run_id = NewRunId(), subcommand = SubcommandOf(argc, argv);
+  const bool json = WantsJsonLogs(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    if (!json) return app.exit(e) == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
+    PrintUsageErrorJson(run_id, subcommand, e.what());
     return static_cast<int>(ExitCode::kUsage);
   } catch (const Error& e) {  // thrown by an option's own parser
-    std::fprintf(stderr, "avrec: error: %s\n", e.what());
+    if (json) {
+      PrintUsageErrorJson(run_id, subcommand, e.what());
+    } else {
+      std::fprintf(stderr, "avrec: error: %s\n", e.what());
+    }
     return static_cast<int>(e.code());
   }
-
+  SetLogContext(run_id, subcommand);
+  const auto t0 = std::chrono::steady_clock::now();
+  int code = static_cast<int>(ExitCode::kSoftware);
   try {
     SetupLogging(log_level, log_format == "json" ? LogFormat::kJson : LogFormat::kText);
     InstallSignalCleanup();
-    return Dispatch(verbs, run_app, run);
+    code = Dispatch(verbs, run_app, run);
   } catch (const Error& e) {
     spdlog::error("{}", e.what());
-    return static_cast<int>(e.code());
+    code = static_cast<int>(e.code());
   } catch (const std::bad_alloc&) {
     spdlog::error("out of memory");
-    return static_cast<int>(ExitCode::kSoftware);
   } catch (const std::exception& e) {
     spdlog::error("internal error: {}", e.what());
-    return static_cast<int>(ExitCode::kSoftware);
   }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  LogEvent(spdlog::level::info, "run_end", {{"exit_code", code}, {"seconds", std::round(secs * 1000) / 1000}},
+           "done: exit " + std::to_string(code) + " after " + std::to_string(secs).substr(0, 5) + " s");
+  return code;
 }
 
 }  // namespace avrec::cli

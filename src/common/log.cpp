@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,12 @@ namespace avrec {
 namespace {
 
 LogFormat g_format = LogFormat::kText;  // set once by SetupLogging, from main
+std::string g_run_id, g_subcommand;     // set once by SetLogContext, from main
+
+// The event and fields of the LogEvent call being formatted (spdlog formats
+// on the calling thread).
+thread_local const std::string* t_event = nullptr;
+thread_local const nlohmann::json* t_fields = nullptr;
 
 // Formats a log record as one JSON object per line, escaping the message.
 class JsonFormatter : public spdlog::formatter {
@@ -30,9 +37,15 @@ class JsonFormatter : public spdlog::formatter {
     std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                   tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
     nlohmann::ordered_json j;
-    j["time"] = ts;
+    j["ts"] = ts;
     auto level = spdlog::level::to_string_view(msg.level);
     j["level"] = std::string(level.data(), level.size());
+    j["event"] = t_event != nullptr ? *t_event : "message";
+    j["run_id"] = g_run_id;
+    j["subcommand"] = g_subcommand;
+    if (t_fields != nullptr && t_fields->is_object()) {
+      for (auto it = t_fields->begin(); it != t_fields->end(); ++it) j[it.key()] = it.value();
+    }
     j["msg"] = std::string(msg.payload.data(), msg.payload.size());
     std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     dest.append(line.data(), line.data() + line.size());
@@ -63,36 +76,92 @@ void SetupLogging(const std::string& level, LogFormat format) {
 
 LogFormat CurrentLogFormat() { return g_format; }
 
+void SetLogContext(const std::string& run_id, const std::string& subcommand) {
+  g_run_id = run_id;
+  g_subcommand = subcommand;
+}
+
+const std::string& RunId() { return g_run_id; }
+
+std::string LogTimestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const auto t = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char ts[80];
+  std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return ts;
+}
+
+std::string NewRunId() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ-%d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(::getpid()));
+  return buf;
+}
+
+void LogEvent(int level, const std::string& event, const nlohmann::json& fields, const std::string& message) {
+  t_event = &event;
+  t_fields = &fields;
+  spdlog::log(static_cast<spdlog::level::level_enum>(level), "{}", message);
+  t_event = nullptr;
+  t_fields = nullptr;
+}
+
 void PrintProblem(const Problem& p) {
-  std::string line;
   if (g_format == LogFormat::kJson) {
-    nlohmann::ordered_json j;
-    j["level"] = "error";
-    j["file"] = p.path;
-    j["line"] = p.line;
-    j["msg"] = p.message;
-    line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  } else {
-    line = p.path + ":" + std::to_string(p.line) + ": " + p.message + "\n";
+    LogEvent(spdlog::level::err, "input_problem", {{"file", p.path}, {"line", p.line}}, p.message);
+    return;
   }
+  const std::string line = p.path + ":" + std::to_string(p.line) + ": " + p.message + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 Progress::Progress(std::string label, int64_t total)
     : label_(std::move(label)), total_(total), start_(std::chrono::steady_clock::now()), last_draw_(start_) {
-  enabled_ = ::isatty(STDERR_FILENO) == 1 && g_format == LogFormat::kText &&
-             spdlog::default_logger()->level() <= spdlog::level::info;
+  const bool info = spdlog::default_logger()->level() <= spdlog::level::info;
+  enabled_ = ::isatty(STDERR_FILENO) == 1 && g_format == LogFormat::kText && info;
+  events_ = !enabled_ && info;
 }
 
 Progress::~Progress() { Finish(); }
 
 void Progress::Tick(int64_t n) {
   done_ += n;
+  if (events_) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_draw_ >= std::chrono::seconds(10)) {
+      last_draw_ = now;
+      Report();
+    }
+    return;
+  }
   if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
   if (now - start_ < std::chrono::milliseconds(500) || now - last_draw_ < std::chrono::milliseconds(100)) return;
   last_draw_ = now;
   Draw(false);
+}
+
+void Progress::Report() {
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double rate = secs > 0 ? static_cast<double>(done_) / secs : 0;
+  nlohmann::json f = {{"stage", label_}, {"done", done_}, {"rate_per_s", std::round(rate * 10) / 10}};
+  std::string msg = label_ + ": " + std::to_string(done_);
+  if (total_ > 0) {
+    f["total"] = total_;
+    msg += "/" + std::to_string(total_);
+    if (rate > 0) {
+      f["eta_s"] = std::round(static_cast<double>(total_ - done_) / rate);
+      msg += ", ETA " + std::to_string(static_cast<int64_t>(f["eta_s"].get<double>())) + " s";
+    }
+  }
+  LogEvent(2, "progress", f, msg);
 }
 
 void Progress::Finish() {

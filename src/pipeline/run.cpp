@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include "avrec/error.h"
@@ -129,9 +130,19 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in) {
   });
   progress.Finish();
   writer.Commit();
-  spdlog::info("recommend ({}): {} users ({} cold-start), top {} of {} candidate items; {:.1f} s",
-               AlgorithmName(r.algorithm), st.users, st.cold_start, r.top_n, st.candidates, SecondsSince(t0));
-  spdlog::info("recommendations written to {}", c.out);
+  const double secs = SecondsSince(t0);
+  InfoEvent("stage_end",
+            {{"stage", "recommend"},
+             {"algorithm", AlgorithmName(r.algorithm)},
+             {"users", st.users},
+             {"cold_start", st.cold_start},
+             {"top_n", r.top_n},
+             {"candidates", st.candidates},
+             {"out", c.out},
+             {"seconds", std::round(secs * 100) / 100}},
+            fmt::format("recommend ({}): {} users ({} cold-start), top {} of {} candidate items; {:.1f} s; written "
+                        "to {}",
+                        AlgorithmName(r.algorithm), st.users, st.cold_start, r.top_n, st.candidates, secs, c.out));
   return st;
 }
 
@@ -142,7 +153,9 @@ int64_t ProfileStage(const PipelineConfig& c, const ModelInputs& in) {
   WriteProfiles(c.profile_out, p, in.items.matrix.column_names);
   int64_t cold = 0;
   for (bool b : p.cold_start) cold += b;
-  spdlog::info("profile: {} users ({} cold-start) -> {}", p.users.size(), cold, c.profile_out);
+  InfoEvent("stage_end",
+            {{"stage", "profile"}, {"users", p.users.size()}, {"cold_start", cold}, {"out", c.profile_out}},
+            fmt::format("profile: {} users ({} cold-start) -> {}", p.users.size(), cold, c.profile_out));
   return static_cast<int64_t>(p.users.size());
 }
 
@@ -155,25 +168,25 @@ PipelineReport RunPipeline(const PipelineConfig& c) {
   PipelineReport rep;
   auto ws = Workspace::Open(c.workspace, /*create=*/true);
 
-  spdlog::info("stage 1/4: ingest");
+  InfoEvent("stage_start", {{"stage", "ingest"}}, "stage 1/4: ingest");
   ProblemLog problems(static_cast<size_t>(c.inputs.max_errors), PrintProblem);
   rep.ingest = Ingest(c.inputs, c.lenient, ws.get(), &problems);
 
-  spdlog::info("stage 2/4: score");
+  InfoEvent("stage_start", {{"stage", "score"}}, "stage 2/4: score");
   ModelInputs in;
   in.data = LoadDataset(ws.get());
   in.sentiment = ScoreSentiment(in.data.reviews, c.sentiment_model, EncoderFor(c), ws.get(), c.commit_every);
   in.has_sentiment = true;
   rep.sentiment = in.sentiment.stats;
 
-  spdlog::info("stage 3/4: profile");
+  InfoEvent("stage_start", {{"stage", "profile"}}, "stage 3/4: profile");
   in.items = BuildItemVectors(in.data.item_table, c.item_vectors, c.threads, ws.get());
   if (!c.profile_out.empty()) {
     MakeParentDirs(c.profile_out);
     rep.profiles = ProfileStage(c, in);
   }
 
-  spdlog::info("stage 4/4: recommend");
+  InfoEvent("stage_start", {{"stage", "recommend"}}, "stage 4/4: recommend");
   if (!AlgorithmUsesSentiment(c.recommend.algorithm) || !c.profile.use_sentiment) in.has_sentiment = false;
   rep.recommend = RecommendStage(c, in);
   return rep;

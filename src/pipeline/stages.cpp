@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
@@ -50,16 +51,32 @@ void LogItemVectors(const ItemMatrix& m) {
 
 void LogIngest(const InputOptions& in, const IngestReport& r, const std::string& workspace) {
   if (!in.items.empty()) {
-    spdlog::info("items: {} added, {} updated, {} unchanged{}", r.items.added, r.items.updated, r.items.unchanged,
-                 r.skipped_items > 0 ? fmt::format(", {} invalid skipped", r.skipped_items) : "");
+    InfoEvent(
+        "ingest_items",
+        {{"path", in.items},
+         {"added", r.items.added},
+         {"updated", r.items.updated},
+         {"unchanged", r.items.unchanged},
+         {"skipped", r.skipped_items}},
+        fmt::format("items: {} added, {} updated, {} unchanged{}", r.items.added, r.items.updated, r.items.unchanged,
+                    r.skipped_items > 0 ? fmt::format(", {} invalid skipped", r.skipped_items) : ""));
   }
   if (!in.reviews.empty()) {
-    spdlog::info("reviews: {} added, {} updated, {} unchanged{}{}", r.reviews.added, r.reviews.updated,
-                 r.reviews.unchanged,
-                 r.skipped_reviews > 0 ? fmt::format(", {} invalid skipped", r.skipped_reviews) : "",
-                 r.duplicates > 0 ? fmt::format(", {} exact duplicates ignored", r.duplicates) : "");
+    InfoEvent("ingest_reviews",
+              {{"path", in.reviews},
+               {"added", r.reviews.added},
+               {"updated", r.reviews.updated},
+               {"unchanged", r.reviews.unchanged},
+               {"skipped", r.skipped_reviews},
+               {"duplicates", r.duplicates}},
+              fmt::format("reviews: {} added, {} updated, {} unchanged{}{}", r.reviews.added, r.reviews.updated,
+                          r.reviews.unchanged,
+                          r.skipped_reviews > 0 ? fmt::format(", {} invalid skipped", r.skipped_reviews) : "",
+                          r.duplicates > 0 ? fmt::format(", {} exact duplicates ignored", r.duplicates) : ""));
   }
-  spdlog::info("workspace {}: {} items, {} reviews", workspace, r.total_items, r.total_reviews);
+  InfoEvent("stage_end",
+            {{"stage", "ingest"}, {"workspace", workspace}, {"items", r.total_items}, {"reviews", r.total_reviews}},
+            fmt::format("workspace {}: {} items, {} reviews", workspace, r.total_items, r.total_reviews));
 }
 
 }  // namespace
@@ -146,12 +163,24 @@ SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::st
   r.long_text = encoder.long_text();
   r.max_length = encoder.manifest().max_length;
   const SentimentStats& st = r.stats;
-  spdlog::info(
-      "score: {} reviews ({} distinct texts): {} scored by {} ({}), {} reused from the workspace cache, "
-      "{} empty (neutral), {} longer than {} tokens ({}); {:.1f} s",
-      reviews.size(), st.distinct, st.scored, m.name, PrecisionName(r.precision), st.cached, st.empty, st.long_texts,
-      r.max_length, LongTextPolicyName(r.long_text),
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  InfoEvent("stage_end",
+            {{"stage", "score"},
+             {"reviews", reviews.size()},
+             {"distinct_texts", st.distinct},
+             {"scored", st.scored},
+             {"reused", st.cached},
+             {"empty", st.empty},
+             {"long_texts", st.long_texts},
+             {"model", m.name},
+             {"model_sha256", m.sha256},
+             {"precision", PrecisionName(r.precision)},
+             {"seconds", std::round(secs * 100) / 100},
+             {"texts_per_second", secs > 0 ? std::round(static_cast<double>(st.scored) / secs * 10) / 10 : 0.0}},
+            fmt::format("score: {} reviews ({} distinct texts): {} scored by {} ({}), {} reused from the workspace "
+                        "cache, {} empty (neutral), {} longer than {} tokens ({}); {:.1f} s",
+                        reviews.size(), st.distinct, st.scored, m.name, PrecisionName(r.precision), st.cached, st.empty,
+                        st.long_texts, r.max_length, LongTextPolicyName(r.long_text), secs));
   return r;
 }
 
