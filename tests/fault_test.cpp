@@ -351,7 +351,8 @@ TEST(Kill, KilledRecommendLeavesTheOldOutput) {
   }
   RunResult r = RunAvrec(rec);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(Listing(dir.path()), std::vector<std::string>{"recs.json"});  // the killed runs' temporary files are gone
+  // The killed runs' temporary files are gone; the run manifest is beside the output.
+  EXPECT_EQ(Listing(dir.path()), (std::vector<std::string>{"recs.json", "recs.json.run.json"}));
   EXPECT_NO_THROW(nlohmann::json::parse(ReadFile(dir / "recs.json")));
 }
 

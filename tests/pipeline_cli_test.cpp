@@ -286,3 +286,32 @@ TEST(RecommendCli, ProfilesFromTheProfileStageRankAsBuiltHere) {
 
 }  // namespace
 }  // namespace avrec
+
+namespace avrec {
+namespace {
+
+TEST(RunManifest, BesideTheOutputWithInputsStagesAndExitCode) {
+  TempDir dir;
+  auto r =
+      RunAvrec({"run", "--config", SourcePath("data/sample/pipeline.json"), "--set", "score.model=" + kTinySentiment,
+                "--set", "features.text_model=" + kTinyEmbedding, "-w", dir / "w.avrec", "--out", dir / "recs.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto m = nlohmann::json::parse(ReadFile(dir / "recs.json.run.json"));
+  EXPECT_EQ(m["format"], "avrec-run/1");
+  EXPECT_EQ(m["exit_code"], 0);
+  EXPECT_EQ(m["config_hash"], nlohmann::json::parse(ReadFile(dir / "recs.json"))["header"]["config_hash"]);
+  EXPECT_EQ(m["models"]["sentiment"]["name"], "tiny-sentiment");
+  EXPECT_EQ(m["inputs"][0]["sha256"].get<std::string>().size(), 64u);
+  std::vector<std::string> stages;
+  for (const auto& s : m["stages"]) stages.push_back(s["stage"]);
+  EXPECT_EQ(stages, (std::vector<std::string>{"ingest", "score", "recommend"}));
+  // A failed run writes its manifest too, with the exit code.
+  r = RunAvrec({"recommend", "--reviews", dir / "missing.csv", "--items", SourcePath("data/sample/items.csv"), "--out",
+                dir / "bad.json"});
+  EXPECT_EQ(r.exit_code, 66);
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(dir / "bad.json.run.json"))["exit_code"], 66);
+  EXPECT_FALSE(test::FileExists(dir / "bad.json"));
+}
+
+}  // namespace
+}  // namespace avrec

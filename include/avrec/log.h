@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -36,6 +37,11 @@ void LogEvent(int level, const std::string& event, const nlohmann::json& fields,
 inline void InfoEvent(const std::string& event, const nlohmann::json& fields, const std::string& message) {
   LogEvent(2, event, fields, message);  // spdlog::level::info
 }
+
+// Receives every LogEvent (event name and fields), whatever the log level:
+// main uses it to collect the stages for the run manifest. Set once, from
+// main, before other threads start; empty: none.
+void SetEventObserver(std::function<void(const std::string& event, const nlohmann::json& fields)> observer);
 
 // Prints one input problem to stderr: "PATH:LINE: message" in text mode, a
 // JSON object with file, line and msg in JSON mode.

@@ -88,6 +88,7 @@ struct PipelineConfig {
   std::string out;                           // recommendations output
   std::string format = "json";               // json or jsonl
   std::string created_at;                    // recorded in the header when set
+  std::string manifest;                      // run manifest; "": <output>.run.json
 
   void DescribeWorkspace(OptionSet* set, const std::string& help);
   void DescribeThreads(OptionSet* set);
@@ -97,6 +98,7 @@ struct PipelineConfig {
   void DescribeProfileOut(OptionSet* set, const std::string& flag);
   void DescribeModelInputs(OptionSet* set);  // scores file, model, item vectors, profile options
   void DescribeRecommend(OptionSet* set);    // recommend.* and the output
+  void DescribeManifest(OptionSet* set);
   // Every option of every stage (what `run` reads from its config file).
   void Describe(OptionSet* set);
   // Throws Error(kUsage) naming the option for any value out of range.

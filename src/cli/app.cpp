@@ -29,6 +29,7 @@ struct Verb {
   std::unique_ptr<BoundOptions> bound;
   std::string config_path;
   std::function<int()> run;
+  std::function<RunFiles()> files;
 };
 
 template <typename Command>
@@ -46,6 +47,7 @@ void AddVerb(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs, const cha
     if (!v->config_path.empty()) v->bound->ApplyConfigFile(v->config_path, AllConfigKeys());
     return run(*command);
   };
+  verb->files = [command] { return FilesOf(*command); };
   verbs->push_back(std::move(verb));
 }
 
@@ -104,11 +106,14 @@ void PrintUsageErrorJson(const std::string& run_id, const std::string& subcomman
   std::fprintf(stderr, "%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
-int Dispatch(const std::vector<std::unique_ptr<Verb>>& verbs, CLI::App* run_app, const RunCommand& run) {
+int Dispatch(const std::vector<std::unique_ptr<Verb>>& verbs, CLI::App* run_app, const RunCommand& run,
+             RunFiles* files) {
   for (const auto& v : verbs) {
-    if (v->app->parsed()) return v->run();
+    if (!v->app->parsed()) continue;
+    *files = v->files();  // known before the run, written after
+    return v->run();
   }
-  if (run_app->parsed()) return RunRun(run);
+  if (run_app->parsed()) return RunRun(run, files);
   return static_cast<int>(ExitCode::kUsage);
 }
 
@@ -167,10 +172,13 @@ int Main(int argc, char** argv) {
   SetLogContext(run_id, subcommand);
   const auto t0 = std::chrono::steady_clock::now();
   int code = static_cast<int>(ExitCode::kSoftware);
+  RunManifest manifest;
+  RunFiles files;
+  SetEventObserver([&manifest](const std::string& e, const nlohmann::json& f) { manifest.Observe(e, f); });
   try {
     SetupLogging(log_level, log_format == "json" ? LogFormat::kJson : LogFormat::kText);
     InstallSignalCleanup();
-    code = Dispatch(verbs, run_app, run);
+    code = Dispatch(verbs, run_app, run, &files);
   } catch (const Error& e) {
     spdlog::error("{}", e.what());
     code = static_cast<int>(e.code());
@@ -182,6 +190,7 @@ int Main(int argc, char** argv) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   LogEvent(spdlog::level::info, "run_end", {{"exit_code", code}, {"seconds", std::round(secs * 1000) / 1000}},
            "done: exit " + std::to_string(code) + " after " + std::to_string(secs).substr(0, 5) + " s");
+  manifest.Write(files, code, secs);
   return code;
 }
 

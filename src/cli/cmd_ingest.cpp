@@ -96,6 +96,7 @@ void IngestCommand::Describe(OptionSet* s) {
   config.inputs.Describe(s);
   config.DescribeWorkspace(s, "Workspace database file (created if missing; required)");
   config.DescribeIngest(s);
+  config.DescribeManifest(s);
 }
 
 int RunIngest(const IngestCommand& o) {

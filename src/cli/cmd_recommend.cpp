@@ -11,6 +11,7 @@ void DescribeModelCommand(PipelineConfig* c, OptionSet* s) {
   c->DescribeWorkspace(s, "Workspace with ingested reviews, items and sentiment (instead of --reviews/--items files)");
   c->DescribeModelInputs(s);
   c->DescribeThreads(s);
+  c->DescribeManifest(s);
 }
 
 ModelInputs Load(const PipelineConfig& c, bool need_sentiment) {

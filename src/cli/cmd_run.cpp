@@ -17,7 +17,7 @@ void RegisterRun(CLI::App* app, RunCommand* o) {
       ->type_name("KEY=VALUE");
 }
 
-int RunRun(const RunCommand& o) {
+int RunRun(const RunCommand& o, RunFiles* files) {
   const ConfigFile file = ConfigFile::Load(o.config);
   CheckConfigKeys(file.root, o.config, AllConfigKeys());
   PipelineConfig c;
@@ -38,6 +38,10 @@ int RunRun(const RunCommand& o) {
   if (!o.out.empty()) c.out = o.out;
   if (c.workspace.empty()) Fail(ExitCode::kUsage, o.config, ": no workspace (set \"workspace\" or --workspace)");
   if (c.out.empty()) Fail(ExitCode::kUsage, o.config, ": no output (set recommend.out or --out)");
+  files->inputs = {c.inputs.reviews, c.inputs.items};
+  files->outputs = {c.workspace, c.out};
+  if (!c.profile_out.empty()) files->outputs.push_back(c.profile_out);
+  files->manifest = c.manifest.empty() ? c.out + ".run.json" : c.manifest;
   RunPipeline(c);
   // The last line on stdout: where the ranked JSON is (for shell scripts).
   std::printf("%s\n", c.out.c_str());

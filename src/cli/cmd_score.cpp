@@ -18,6 +18,7 @@ void ScoreCommand::Describe(OptionSet* s) {
   config.DescribeScoreOut(s, "--out");
   config.DescribeWorkspace(s, "Workspace: scores are cached and stored there, and read from there next time");
   config.DescribeThreads(s);
+  config.DescribeManifest(s);
 }
 
 namespace {

@@ -110,8 +110,39 @@ struct RunCommand {
   int threads = -1;              // -1: from the config
   std::vector<std::string> set;  // KEY=VALUE overrides
 };
+struct RunFiles;
 void RegisterRun(CLI::App* app, RunCommand* o);
-int RunRun(const RunCommand& o);
+int RunRun(const RunCommand& o, RunFiles* files);
+
+// What a run reads and writes, for its manifest (run_manifest.cpp).
+struct RunFiles {
+  std::vector<std::string> inputs, outputs;
+  std::string manifest;  // "": none
+};
+RunFiles FilesOf(const IngestCommand& c);
+RunFiles FilesOf(const ScoreCommand& c);
+RunFiles FilesOf(const ProfileCommand& c);
+RunFiles FilesOf(const RecommendCommand& c);
+template <typename Command>
+RunFiles FilesOf(const Command&) {
+  return {};
+}
+
+// Collects the stage events of a run and writes its manifest.
+class RunManifest {
+ public:
+  RunManifest();
+  void Observe(const std::string& event, const nlohmann::json& fields);
+  // Writes the manifest (atomically) when files.manifest is set. Never
+  // throws: a manifest that cannot be written is logged.
+  void Write(const RunFiles& files, int exit_code, double seconds) const;
+
+ private:
+  std::string started_at_;
+  nlohmann::ordered_json stages_ = nlohmann::ordered_json::array();
+  nlohmann::ordered_json models_ = nlohmann::ordered_json::object();
+  std::string config_hash_;
+};
 
 // Every config key any subcommand knows (unknown keys are errors).
 std::vector<std::string> AllConfigKeys();

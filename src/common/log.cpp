@@ -23,6 +23,7 @@ std::string g_run_id, g_subcommand;     // set once by SetLogContext, from main
 // on the calling thread).
 thread_local const std::string* t_event = nullptr;
 thread_local const nlohmann::json* t_fields = nullptr;
+std::function<void(const std::string&, const nlohmann::json&)> g_observer;
 
 // Formats a log record as one JSON object per line, escaping the message.
 class JsonFormatter : public spdlog::formatter {
@@ -105,7 +106,12 @@ std::string NewRunId() {
   return buf;
 }
 
+void SetEventObserver(std::function<void(const std::string& event, const nlohmann::json& fields)> observer) {
+  g_observer = std::move(observer);
+}
+
 void LogEvent(int level, const std::string& event, const nlohmann::json& fields, const std::string& message) {
+  if (g_observer) g_observer(event, fields);
   t_event = &event;
   t_fields = &fields;
   spdlog::log(static_cast<spdlog::level::level_enum>(level), "{}", message);

@@ -136,6 +136,12 @@ void PipelineConfig::DescribeRecommend(OptionSet* set) {
            "Creation time to record in the header (omitted by default: reproducible output)");
 }
 
+void PipelineConfig::DescribeManifest(OptionSet* set) {
+  set->AddPath("--manifest", "manifest", &manifest,
+               "Run manifest (JSON: version, config hash, models, inputs with sizes and hashes, stages, exit code); "
+               "default: the output's name + .run.json");
+}
+
 void PipelineConfig::Describe(OptionSet* set) {
   DescribeWorkspace(set, "Workspace database file");
   DescribeThreads(set);
@@ -146,6 +152,7 @@ void PipelineConfig::Describe(OptionSet* set) {
   DescribeModelInputs(set);
   DescribeProfileOut(set, "--profile-out");
   DescribeRecommend(set);
+  DescribeManifest(set);
 }
 
 void PipelineConfig::Validate() const {

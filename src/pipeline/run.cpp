@@ -134,6 +134,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in) {
   InfoEvent("stage_end",
             {{"stage", "recommend"},
              {"algorithm", AlgorithmName(r.algorithm)},
+             {"config_hash", c.RecommendConfigHash()},
              {"users", st.users},
              {"cold_start", st.cold_start},
              {"top_n", r.top_n},

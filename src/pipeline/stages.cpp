@@ -235,8 +235,10 @@ ItemVectors BuildItemVectors(const ItemTable& items, const ItemVectorOptions& o,
     text_ptr = &text;
     v.model_name = m.name;
     v.model_sha256 = m.sha256;
-    spdlog::info("text modality: {} item texts embedded by {} ({} from the workspace cache)", items.items.size(),
-                 m.name, v.reused);
+    InfoEvent("text_embedded",
+              {{"items", items.items.size()}, {"reused", v.reused}, {"model", m.name}, {"model_sha256", m.sha256}},
+              fmt::format("text modality: {} item texts embedded by {} ({} from the workspace cache)",
+                          items.items.size(), m.name, v.reused));
   } else {
     spdlog::info("text modality: skipped (--text-model none)");
   }

@@ -1,0 +1,116 @@
+// The run manifest: NAME.run.json beside a run's output (or --manifest), for
+// a nightly job to archive and CI to diff.
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include "avrec/hash.h"
+#include "avrec/io.h"
+#include "avrec/log.h"
+#include "avrec/version.h"
+#include "cli/commands.h"
+
+namespace avrec::cli {
+
+namespace {
+
+std::string ManifestBeside(const std::string& out, const std::string& given) {
+  if (!given.empty()) return given;
+  if (out.empty() || out == "-" || out.rfind("/dev/", 0) == 0) return "";
+  return out + ".run.json";
+}
+
+RunFiles ModelCommandFiles(const PipelineConfig& c) {
+  RunFiles f;
+  for (const auto& p : {c.inputs.reviews, c.inputs.items, c.scores, c.profiles_in, c.workspace}) {
+    if (!p.empty()) f.inputs.push_back(p);
+  }
+  return f;
+}
+
+nlohmann::ordered_json Describe(const std::string& path, bool hash) {
+  nlohmann::ordered_json j;
+  j["path"] = path;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    j["exists"] = false;
+    return j;
+  }
+  j["bytes"] = static_cast<int64_t>(st.st_size);
+  j["modified"] = static_cast<int64_t>(st.st_mtime);
+  if (hash && S_ISREG(st.st_mode)) j["sha256"] = Sha256File(path);
+  return j;
+}
+
+}  // namespace
+
+RunFiles FilesOf(const IngestCommand& c) {
+  RunFiles f;
+  for (const auto& p : {c.config.inputs.reviews, c.config.inputs.items}) {
+    if (!p.empty()) f.inputs.push_back(p);
+  }
+  f.outputs.push_back(c.config.workspace);
+  f.manifest = c.config.manifest;  // only when asked: the output is a database
+  return f;
+}
+
+RunFiles FilesOf(const ScoreCommand& c) {
+  RunFiles f = ModelCommandFiles(c.config);
+  if (!c.config.score_out.empty()) f.outputs.push_back(c.config.score_out);
+  f.manifest = ManifestBeside(c.config.score_out, c.config.manifest);
+  return f;
+}
+
+RunFiles FilesOf(const ProfileCommand& c) {
+  RunFiles f = ModelCommandFiles(c.config);
+  f.outputs.push_back(c.config.profile_out);
+  f.manifest = ManifestBeside(c.config.profile_out, c.config.manifest);
+  return f;
+}
+
+RunFiles FilesOf(const RecommendCommand& c) {
+  RunFiles f = ModelCommandFiles(c.config);
+  for (const auto& p : {c.config.allow_list, c.config.deny_list, c.config.users}) {
+    if (!p.empty()) f.inputs.push_back(p);
+  }
+  f.outputs.push_back(c.config.out);
+  f.manifest = ManifestBeside(c.config.out, c.config.manifest);
+  return f;
+}
+
+RunManifest::RunManifest() : started_at_(LogTimestamp()) {}
+
+void RunManifest::Observe(const std::string& event, const nlohmann::json& fields) {
+  if (event == "stage_end") stages_.push_back(nlohmann::ordered_json::parse(fields.dump()));
+  if (event == "stage_end" && fields.contains("config_hash")) config_hash_ = fields["config_hash"];
+  if (fields.contains("model_sha256")) {
+    const std::string kind = event == "text_embedded" ? "embedding" : "sentiment";
+    models_[kind] = {{"name", fields.value("model", "")}, {"sha256", fields["model_sha256"]}};
+  }
+}
+
+void RunManifest::Write(const RunFiles& files, int exit_code, double seconds) const {
+  if (files.manifest.empty()) return;
+  try {
+    nlohmann::ordered_json j;
+    j["format"] = "avrec-run/1";
+    j["run_id"] = RunId();
+    j["avrec_version"] = AVREC_VERSION;
+    j["started_at"] = started_at_;
+    j["ended_at"] = LogTimestamp();
+    j["seconds"] = std::round(seconds * 1000) / 1000;
+    j["exit_code"] = exit_code;
+    if (!config_hash_.empty()) j["config_hash"] = config_hash_;
+    j["models"] = models_;
+    nlohmann::ordered_json in = nlohmann::ordered_json::array(), out = nlohmann::ordered_json::array();
+    for (const auto& p : files.inputs) in.push_back(Describe(p, p.find(".avrec") == std::string::npos));
+    for (const auto& p : files.outputs) out.push_back(Describe(p, exit_code == 0));
+    j["inputs"] = in;
+    j["outputs"] = out;
+    j["stages"] = stages_;
+    WriteFileAtomically(files.manifest, j.dump(2) + "\n");
+  } catch (const std::exception& e) {
+    spdlog::warn("run manifest {} not written: {}", files.manifest, e.what());
+  }
+}
+
+}  // namespace avrec::cli
