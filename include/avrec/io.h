@@ -100,6 +100,11 @@ class CsvReader {
   int64_t line_ = 1;
 };
 
+// Appends one field to a CSV/TSV record (RFC 4180): quoted when it holds the
+// delimiter, a quote, a line break, or blanks at either end, with the quotes
+// inside doubled.
+void AppendCsvField(std::string* out, const std::string& field, char delimiter);
+
 // ---- lines ----------------------------------------------------------------------
 
 // Splits input into lines at LF, dropping a trailing CR (CRLF files).

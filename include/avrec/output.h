@@ -5,9 +5,9 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <unordered_map>
 #include <utility>
-#include <string>
 #include <vector>
 
 #include "avrec/profile.h"
@@ -27,13 +27,21 @@ struct OutputHeader {
   int shard = 0, shards = 1;
 };
 
-// Writes recommendations as JSON ({"header": ..., "users": [...]}) or JSON
-// Lines (a header line {"header": ...} first in shard 0 only, then one user
-// per line). Users are written as they are added (memory does not grow with
-// them); the file appears complete at Commit() or not at all.
+enum class RecommendationFormat {
+  kJson,   // {"header": ..., "users": [...]}
+  kJsonl,  // a header line {"header": ...} (shard 0 only), then one user per line
+  kCsv,    // one row per (user, rank): user_id, rank, item_id, score, cold_start, reason
+  kTsv     // the same, tab-separated
+};
+RecommendationFormat ParseRecommendationFormat(const std::string& s);  // Error(kUsage) if unknown
+
+// Writes recommendations in one of those formats (docs/recommendations.md);
+// CSV and TSV have their column header in shard 0 only, so shards
+// concatenate. Users are written as they are added (memory does not grow
+// with them); the file appears complete at Commit() or not at all.
 class RecommendationWriter {
  public:
-  RecommendationWriter(const std::string& path, bool jsonl, const OutputHeader& header);
+  RecommendationWriter(const std::string& path, RecommendationFormat format, const OutputHeader& header);
   ~RecommendationWriter();
   void Add(const UserRecommendations& u);
   void Commit();
@@ -45,6 +53,9 @@ class RecommendationWriter {
 
 // One user as JSON; indent -1: one line.
 std::string UserJson(const UserRecommendations& u, int indent);
+// The first reason of an item in words, for flat outputs:
+// "similar_to s0041 (contribution 0.1216)".
+std::string ReasonText(const RecommendedItem& item);
 
 // A recommendations file read back (JSON or JSON Lines, avrec's or a
 // peer's in the same format): per user, ranked items with their scores.

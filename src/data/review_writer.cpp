@@ -8,23 +8,6 @@ namespace avrec {
 
 namespace {
 
-// RFC 4180: quote a field holding the delimiter, a quote, a line break, or
-// blanks at either end; double the quotes inside.
-void AppendField(std::string* out, const std::string& f, char delim) {
-  bool quote = f.find_first_of(std::string("\"\r\n") + delim) != std::string::npos ||
-               (!f.empty() && (f.front() == ' ' || f.back() == ' ' || f.front() == '\t' || f.back() == '\t'));
-  if (!quote) {
-    *out += f;
-    return;
-  }
-  *out += '"';
-  for (char c : f) {
-    if (c == '"') *out += '"';
-    *out += c;
-  }
-  *out += '"';
-}
-
 std::string Number(double v) { return nlohmann::json(v).dump(); }
 
 }  // namespace
@@ -64,17 +47,17 @@ void WriteReviewsTo(AtomicFile* file, TableFormat format, const std::vector<cons
     std::string line;
     for (const Review* r : reviews) {
       line.clear();
-      AppendField(&line, r->review_id, d);
+      AppendCsvField(&line, r->review_id, d);
       line += d;
-      AppendField(&line, r->user_id, d);
+      AppendCsvField(&line, r->user_id, d);
       line += d;
-      AppendField(&line, r->item_id, d);
+      AppendCsvField(&line, r->item_id, d);
       line += d;
       if (r->rating) line += Number(*r->rating);
       line += d;
       if (r->timestamp) line += std::to_string(*r->timestamp);
       line += d;
-      AppendField(&line, r->text, d);
+      AppendCsvField(&line, r->text, d);
       line += '\n';
       out.Write(line);
     }

@@ -86,6 +86,21 @@ bool CsvReader::Next(CsvRecord* rec) {
   }
 }
 
+void AppendCsvField(std::string* out, const std::string& f, char delim) {
+  const bool quote = f.find_first_of(std::string("\"\r\n") + delim) != std::string::npos ||
+                     (!f.empty() && (f.front() == ' ' || f.back() == ' ' || f.front() == '\t' || f.back() == '\t'));
+  if (!quote) {
+    *out += f;
+    return;
+  }
+  *out += '"';
+  for (char c : f) {
+    if (c == '"') *out += '"';
+    *out += c;
+  }
+  *out += '"';
+}
+
 bool LineReader::Next(std::string* line) {
   line->clear();
   int c = src_->Get();

@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "avrec/error.h"
 #include "avrec/io.h"
 #include "avrec/output.h"
 #include "avrec/version.h"
@@ -71,17 +72,43 @@ std::string UserJson(const UserRecommendations& u, int indent) {
   return j.dump(indent);
 }
 
+RecommendationFormat ParseRecommendationFormat(const std::string& s) {
+  if (s == "json") return RecommendationFormat::kJson;
+  if (s == "jsonl") return RecommendationFormat::kJsonl;
+  if (s == "csv") return RecommendationFormat::kCsv;
+  if (s == "tsv") return RecommendationFormat::kTsv;
+  Fail(ExitCode::kUsage, "--format: expected json, jsonl, csv or tsv, got '", s, "'");
+}
+
+std::string ReasonText(const RecommendedItem& item) {
+  if (item.reasons.empty()) return "";
+  const Reason& r = item.reasons.front();
+  const nlohmann::json value = r.value;
+  if (r.kind == "modality") return "modality " + r.modality + " (contribution " + value.dump() + ")";
+  if (r.kind == "popular") return "popular (" + value.dump() + " reviewers)";
+  const char* what = r.kind == "co_reviewed_with" ? "similarity" : "contribution";
+  return r.kind + " " + r.item_id + " (" + what + " " + value.dump() + ")";
+}
+
 struct RecommendationWriter::Impl {
   AtomicFile file;
-  bool jsonl;
+  RecommendationFormat format;
   bool first = true;
-  Impl(const std::string& path, bool jsonl_) : file(path), jsonl(jsonl_) {}
+  Impl(const std::string& path, RecommendationFormat f) : file(path), format(f) {}
+  bool flat() const { return format == RecommendationFormat::kCsv || format == RecommendationFormat::kTsv; }
+  char delim() const { return format == RecommendationFormat::kTsv ? '\t' : ','; }
 };
 
-RecommendationWriter::RecommendationWriter(const std::string& path, bool jsonl, const OutputHeader& h)
-    : impl_(std::make_unique<Impl>(path, jsonl)) {
+RecommendationWriter::RecommendationWriter(const std::string& path, RecommendationFormat format, const OutputHeader& h)
+    : impl_(std::make_unique<Impl>(path, format)) {
   const nlohmann::ordered_json header = HeaderJson(h);
-  if (jsonl) {
+  if (impl_->flat()) {
+    const char d = impl_->delim();
+    if (h.shard == 0) {
+      impl_->file.Write(std::string("user_id") + d + "rank" + d + "item_id" + d + "score" + d + "cold_start" + d +
+                        "reason\n");
+    }
+  } else if (format == RecommendationFormat::kJsonl) {
     if (h.shard == 0) impl_->file.Write(nlohmann::ordered_json{{"header", header}}.dump() + "\n");
   } else {
     std::string head = nlohmann::ordered_json{{"header", header}}.dump(2);
@@ -93,7 +120,21 @@ RecommendationWriter::RecommendationWriter(const std::string& path, bool jsonl, 
 RecommendationWriter::~RecommendationWriter() = default;
 
 void RecommendationWriter::Add(const UserRecommendations& u) {
-  if (impl_->jsonl) {
+  if (impl_->flat()) {
+    const char d = impl_->delim();
+    std::string rows;
+    for (const auto& it : u.items) {
+      AppendCsvField(&rows, u.user_id, d);
+      rows += d + std::to_string(it.rank) + d;
+      AppendCsvField(&rows, it.item_id, d);
+      rows += d + nlohmann::json(it.score).dump() + d + (u.cold_start ? "true" : "false") + d;
+      AppendCsvField(&rows, ReasonText(it), d);
+      rows += '\n';
+    }
+    impl_->file.Write(rows);
+    return;
+  }
+  if (impl_->format == RecommendationFormat::kJsonl) {
     impl_->file.Write(UserJson(u, -1) + "\n");
     return;
   }
@@ -109,7 +150,7 @@ void RecommendationWriter::Add(const UserRecommendations& u) {
 }
 
 void RecommendationWriter::Commit() {
-  if (!impl_->jsonl) impl_->file.Write(impl_->first ? "]\n}\n" : "\n  ]\n}\n");
+  if (impl_->format == RecommendationFormat::kJson) impl_->file.Write(impl_->first ? "]\n}\n" : "\n  ]\n}\n");
   impl_->file.Commit();
 }
 

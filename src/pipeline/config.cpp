@@ -121,8 +121,11 @@ void PipelineConfig::DescribeModelInputs(OptionSet* set) {
 void PipelineConfig::DescribeRecommend(OptionSet* set) {
   set->AddPath("--out,-o", "recommend.out", &out,
                "Output file (JSON, or JSON Lines with --format jsonl; '-' for stdout); required");
-  set->AddChoice<std::string>("--format", "recommend.format", &format, {{"json", "json"}, {"jsonl", "jsonl"}},
-                              "json or jsonl (one user per line, for large runs)", Effect::kResults);
+  set->AddChoice<std::string>("--format", "recommend.format", &format,
+                              {{"json", "json"}, {"jsonl", "jsonl"}, {"csv", "csv"}, {"tsv", "tsv"}},
+                              "json, jsonl (one user per line, for large runs), or csv / tsv (one row per user and "
+                              "rank: user_id, rank, item_id, score, cold_start, reason)",
+                              Effect::kResults);
   recommend.Describe(set);
   const Effect c = Effect::kContent;
   set->AddPath("--allow-list", "recommend.allow_list", &allow_list, "File of item ids (one per line): only these", c);

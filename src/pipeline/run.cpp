@@ -121,7 +121,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in) {
   if (!c.profiles_in.empty()) file = ReadProfiles(c.profiles_in);
   const Profiles profiles = BuildUserProfiles(in.data.reviews, in.has_sentiment ? &in.sentiment : nullptr, in.items, po,
                                               extra, c.profiles_in.empty() ? nullptr : &file);
-  RecommendationWriter writer(c.out, c.format == "jsonl", HeaderFor(c, in, r));
+  RecommendationWriter writer(c.out, ParseRecommendationFormat(c.format), HeaderFor(c, in, r));
   Progress progress("recommend", 0);
   const RecommendStats st = Rank(in.items, profiles, r, [&](const UserRecommendations& u) {
     writer.Add(u);
