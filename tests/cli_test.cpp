@@ -20,38 +20,15 @@
 namespace avrec {
 namespace {
 
+using test::kItems;
+using test::kReviews;
+using test::QueryInt;
+using test::QueryText;
 using test::ReadFile;
 using test::RunAvrec;
 using test::SourcePath;
 using test::TempDir;
 using test::WriteFile;
-
-const std::string kReviews = SourcePath("data/sample/reviews.csv");
-const std::string kItems = SourcePath("data/sample/items.csv");
-
-int64_t QueryInt(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  int64_t v = -1;
-  if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return v;
-}
-
-std::string QueryText(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
-  std::string v;
-  if (sqlite3_step(st) == SQLITE_ROW) v = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return v;
-}
 
 // Replaces the first occurrence of `from` in the file's bytes.
 std::string Broken(const std::string& bytes, const std::string& from, const std::string& to) {

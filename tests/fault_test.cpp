@@ -25,6 +25,10 @@ namespace avrec {
 namespace {
 
 using test::FileExists;
+using test::kItems;
+using test::kReviews;
+using test::kTinyEmbedding;
+using test::kTinySentiment;
 using test::ReadFile;
 using test::RunAvrec;
 using test::RunProgram;
@@ -32,11 +36,6 @@ using test::RunResult;
 using test::SourcePath;
 using test::TempDir;
 using test::WriteFile;
-
-const std::string kReviews = SourcePath("data/sample/reviews.csv");
-const std::string kItems = SourcePath("data/sample/items.csv");
-const std::string kTiny = SourcePath("tests/data/tiny-sentiment");
-const std::string kTinyEmbedding = SourcePath("tests/data/tiny-embedding");
 
 // Files in a folder (names), sorted.
 std::vector<std::string> Listing(const std::string& dir) {
@@ -64,7 +63,8 @@ const std::string& SampleScores() {
   static TempDir dir;
   static std::string path = [] {
     const std::string p = dir / "scores.jsonl";
-    RunResult r = RunAvrec({"score", "--model", kTiny, "--reviews", kReviews, "--out", p, "--precision", "bf16"});
+    RunResult r =
+        RunAvrec({"score", "--model", kTinySentiment, "--reviews", kReviews, "--out", p, "--precision", "bf16"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return p;
   }();
@@ -85,7 +85,7 @@ std::vector<std::vector<std::string>> OutputCommands(const TempDir& dir) {
   profile.insert(profile.end(), model.begin(), model.end());
   recommend.push_back("--out");
   profile.push_back("--out");
-  return {{"score", "--model", kTiny, "--reviews", kReviews, "--out"},
+  return {{"score", "--model", kTinySentiment, "--reviews", kReviews, "--out"},
           recommend,
           profile,
           {"evaluate", "--recs", dir / "recs.jsonl", "--truth", dir / "truth.csv", "--out"},
@@ -194,7 +194,7 @@ TEST(Outputs, ReadOnlyFolderIsExit73AndLeavesNothing) {
   EXPECT_EQ(ReadFile(ro + "/existing.json"), "old");
   EXPECT_EQ(Listing(ro), std::vector<std::string>{"existing.json"});
   // An output path that is a folder.
-  r = RunAvrec({"score", "--model", kTiny, "--reviews", kReviews, "--out", dir.path()});
+  r = RunAvrec({"score", "--model", kTinySentiment, "--reviews", kReviews, "--out", dir.path()});
   EXPECT_EQ(r.exit_code, 73) << r.err;
   EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.err;
 }
@@ -287,7 +287,7 @@ TEST(Outputs, TemporaryFilesOfDeadProcessesAreRemoved) {
   WriteFile(dir / "o.jsonl.tmp.4194304", "stale");
   const std::string live = dir / ("o.jsonl.tmp." + std::to_string(::getppid()));
   WriteFile(live, "in flight");
-  RunResult r = RunAvrec({"score", "--model", kTiny, "--reviews", kReviews, "--out", dir / "o.jsonl"});
+  RunResult r = RunAvrec({"score", "--model", kTinySentiment, "--reviews", kReviews, "--out", dir / "o.jsonl"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(FileExists(dir / "o.jsonl.tmp.4194304"));
   EXPECT_TRUE(FileExists(live));  // its process still runs
@@ -303,7 +303,7 @@ TEST(Kill, ScoreKilledAfterThreeChunksResumesWithIdenticalResults) {
   TempDir dir;
   const std::string ws = dir / "w.avrec";
   ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--reviews", kReviews, "--items", kItems}).exit_code, 0);
-  const std::vector<std::string> score = {"score", "-w",          ws,    "--model", kTiny, "--commit-every",
+  const std::vector<std::string> score = {"score", "-w",          ws,    "--model", kTinySentiment, "--commit-every",
                                           "200",   "--precision", "bf16"};
   RunResult r = KillAt("score.commit", 3, score);
   EXPECT_EQ(r.exit_code, -1000 - SIGKILL) << r.err;
@@ -315,7 +315,8 @@ TEST(Kill, ScoreKilledAfterThreeChunksResumesWithIdenticalResults) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("600 reused from the workspace cache"), std::string::npos) << r.err;
   // The same bytes as one uninterrupted run.
-  r = RunAvrec({"score", "--model", kTiny, "--reviews", kReviews, "--precision", "bf16", "--out", dir / "full.jsonl"});
+  r = RunAvrec(
+      {"score", "--model", kTinySentiment, "--reviews", kReviews, "--precision", "bf16", "--out", dir / "full.jsonl"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(ReadFile(dir / "full.jsonl") == ReadFile(dir / "resumed.jsonl"));
 }
@@ -369,8 +370,8 @@ TEST(Kill, KillsAtRandomInstantsNeverLeaveHalfWrittenState) {
   for (int round = 0; round < 6; ++round) {
     const std::vector<std::vector<std::string>> jobs = {
         {"ingest", "-w", ws, "--reviews", dir / "more.csv"},
-        {"score", "-w", ws, "--model", kTiny, "--commit-every", "500"},
-        {"recommend", "-w", ws, "--text-model", "none", "--model", kTiny, "--out", dir / "recs.json"}};
+        {"score", "-w", ws, "--model", kTinySentiment, "--commit-every", "500"},
+        {"recommend", "-w", ws, "--text-model", "none", "--model", kTinySentiment, "--out", dir / "recs.json"}};
     const auto& job = jobs[static_cast<size_t>(round) % jobs.size()];
     const std::string before = Sql(ws, "SELECT count(*) FROM reviews");
     const int pid = test::SpawnAvrec(job);
@@ -388,7 +389,7 @@ TEST(Kill, KillsAtRandomInstantsNeverLeaveHalfWrittenState) {
   // Whatever was killed, the next runs complete and clean up after it.
   for (const auto& job : std::vector<std::vector<std::string>>{
            {"ingest", "-w", ws, "--reviews", dir / "more.csv"},
-           {"score", "-w", ws, "--model", kTiny},
+           {"score", "-w", ws, "--model", kTinySentiment},
            {"recommend", "-w", ws, "--text-model", "none", "--out", dir / "recs.json"}}) {
     RunResult r = RunAvrec(job);
     EXPECT_EQ(r.exit_code, 0) << job[0] << ": " << r.err;
@@ -450,8 +451,8 @@ TEST(Hostile, HugeKClampsToTheCatalogue) {
 
 TEST(Hostile, AbsurdThreadCountsAreCutWithAWarning) {
   TempDir dir;
-  RunResult r =
-      RunAvrec({"score", "--model", kTiny, "--reviews", kReviews, "--threads", "100000", "--out", dir / "s.jsonl"});
+  RunResult r = RunAvrec(
+      {"score", "--model", kTinySentiment, "--reviews", kReviews, "--threads", "100000", "--out", dir / "s.jsonl"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("--threads 100000: using"), std::string::npos) << r.err;
   r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--scores", SampleScores(), "--text-model",
@@ -590,13 +591,13 @@ TEST(Workspace, AnOpenReaderBlocksNeitherIngestNorRecommend) {
   TempDir dir;
   const std::string ws = dir / "w.avrec";
   ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems, "--reviews", kReviews}).exit_code, 0);
-  ASSERT_EQ(RunAvrec({"score", "-w", ws, "--model", kTiny}).exit_code, 0);
+  ASSERT_EQ(RunAvrec({"score", "-w", ws, "--model", kTinySentiment}).exit_code, 0);
   SqliteSession analyst(ws, "BEGIN; SELECT count(*) FROM reviews;");
   WriteFile(dir / "new.csv", "review_id,user_id,item_id,text\nn1,u001,s0005,new review\n");
   const auto t0 = std::chrono::steady_clock::now();
   RunResult r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "new.csv"}, "", {"AVREC_BUSY_TIMEOUT_MS=5000"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  r = RunAvrec({"recommend", "-w", ws, "--text-model", "none", "--model", kTiny, "--out", dir / "r.json"}, "",
+  r = RunAvrec({"recommend", "-w", ws, "--text-model", "none", "--model", kTinySentiment, "--out", dir / "r.json"}, "",
                {"AVREC_BUSY_TIMEOUT_MS=5000"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 4.0);
@@ -611,7 +612,7 @@ TEST(Workspace, AWriterHoldingTheLockGivesExit75NamingTheFile) {
   RunResult r = RunAvrec({"ingest", "-w", ws, "--reviews", kReviews}, "", {"AVREC_BUSY_TIMEOUT_MS=300"});
   EXPECT_EQ(r.exit_code, 75) << r.err;
   EXPECT_NE(r.err.find(ws + ": the workspace is locked by another process"), std::string::npos) << r.err;
-  r = RunAvrec({"score", "-w", ws, "--model", kTiny}, "", {"AVREC_BUSY_TIMEOUT_MS=300"});
+  r = RunAvrec({"score", "-w", ws, "--model", kTinySentiment}, "", {"AVREC_BUSY_TIMEOUT_MS=300"});
   EXPECT_TRUE(r.exit_code == 75 || r.exit_code == 0) << r.err;  // nothing to score needs no lock
 }
 

@@ -13,22 +13,19 @@
 namespace avrec {
 namespace {
 
+using test::kItems;
+using test::kReviews;
+using test::kTinyEmbedding;
+using test::kTinySentiment;
 using test::ReadFile;
 using test::RunAvrec;
 using test::SourcePath;
 using test::TempDir;
 using test::WriteFile;
 
-const std::string kReviews = SourcePath("data/sample/reviews.csv");
-const std::string kItems = SourcePath("data/sample/items.csv");
-const std::string kTinySentiment = SourcePath("tests/data/tiny-sentiment");
-const std::string kTinyEmbedding = SourcePath("tests/data/tiny-embedding");
-
 std::vector<nlohmann::json> JsonLines(const std::string& text) {
   std::vector<nlohmann::json> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  for (const std::string& line : test::SplitLines(text)) out.push_back(nlohmann::json::parse(line));
   return out;
 }
 

@@ -2,6 +2,7 @@
 // built avrec binary.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ class TempDir {
 };
 
 void WriteFile(const std::string& path, const std::string& bytes);
+// The lines of `text`, without their terminators.
+std::vector<std::string> SplitLines(const std::string& text);
 std::string ReadFile(const std::string& path);
 bool FileExists(const std::string& path);
 
@@ -42,9 +45,20 @@ std::string AvrecBinary();
 // /dev/null) without waiting; returns its pid.
 int SpawnAvrec(const std::vector<std::string>& args);
 
+// The first column of the first row of a query on an SQLite file (-1 / ""
+// when there is no row).
+int64_t QueryInt(const std::string& db_path, const std::string& sql);
+std::string QueryText(const std::string& db_path, const std::string& sql);
+
 // Path of a file under the source tree.
 std::string SourcePath(const std::string& rel);
 // ../shared/data, or "" when absent.
 std::string SharedData();
+
+// Inputs many tests share: the bundled sample and the tiny test models.
+inline const std::string kReviews = SourcePath("data/sample/reviews.csv");
+inline const std::string kItems = SourcePath("data/sample/items.csv");
+inline const std::string kTinySentiment = SourcePath("tests/data/tiny-sentiment");
+inline const std::string kTinyEmbedding = SourcePath("tests/data/tiny-embedding");
 
 }  // namespace avrec::test

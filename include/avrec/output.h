@@ -44,6 +44,9 @@ class RecommendationWriter {
   RecommendationWriter(const std::string& path, RecommendationFormat format, const OutputHeader& header);
   ~RecommendationWriter();
   void Add(const UserRecommendations& u);
+  // A user already serialised as UserJson(u, 2) (JSON) or UserJson(u, -1)
+  // (JSON Lines), e.g. kept from a previous run; not for CSV / TSV.
+  void AddSerialized(const std::string& user_json);
   void Commit();
 
  private:
@@ -56,6 +59,26 @@ std::string UserJson(const UserRecommendations& u, int indent);
 // The first reason of an item in words, for flat outputs:
 // "similar_to s0041 (contribution 0.1216)".
 std::string ReasonText(const RecommendedItem& item);
+
+// Streams the users of a JSON or JSON Lines recommendations file avrec
+// wrote, each as the text UserJson gave it (indent 2 for JSON, one line for
+// JSON Lines), in file order and without loading the file. Throws
+// Error(kDataErr) naming PATH:LINE where the layout is not avrec's.
+class RecommendationFileUsers {
+ public:
+  RecommendationFileUsers(const std::string& path, RecommendationFormat format);
+  ~RecommendationFileUsers();
+  // The next user; false at the end of the list.
+  bool Next(std::string* user_id, std::string* user_json, bool* cold_start = nullptr);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A user's list from its JSON (UserJson's inverse). Throws Error(kDataErr)
+// naming the field.
+UserRecommendations UserFromJson(const nlohmann::json& j);
 
 // A recommendations file read back (JSON or JSON Lines, avrec's or a
 // peer's in the same format): per user, ranked items with their scores.

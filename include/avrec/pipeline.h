@@ -89,6 +89,9 @@ struct PipelineConfig {
   std::string format = "json";               // json or jsonl
   std::string created_at;                    // recorded in the header when set
   std::string manifest;                      // run manifest; "": <output>.run.json
+  bool only_changed = false;                 // recommend: rerank only users whose inputs changed (workspace)
+  bool to_workspace = false;                 // recommend: also store the lists in the workspace
+  int keep_lists = 7;                        // --to-workspace: lists of this many latest runs are kept
 
   void DescribeWorkspace(OptionSet* set, const std::string& help);
   void DescribeThreads(OptionSet* set);
@@ -106,6 +109,9 @@ struct PipelineConfig {
   // The hash of every option that changes the recommendations (their values,
   // list files by content): header.config_hash.
   std::string RecommendConfigHash() const;
+  // The key of recommend --only-changed's saved state: the options that
+  // change the recommendations other than the input files, and the shard.
+  std::string IncrementalKey() const;
 };
 
 // ---- data passed between stages ------------------------------------------------------
@@ -113,6 +119,7 @@ struct PipelineConfig {
 struct Dataset {
   ItemTable item_table;
   std::vector<Review> reviews;  // file order, or review_id order from a workspace
+  int64_t last_run = 0;         // from a workspace: the latest run the data includes
 };
 
 struct SentimentResult {
@@ -143,7 +150,7 @@ struct IngestReport {
 // Reads and validates the input files. Problems go to `problems`; any problem
 // is fatal: Error(kDataErr).
 Dataset ReadDataset(const InputOptions& in, ProblemLog* problems);
-// Every item and review of a workspace.
+// Every item and review of a workspace, read as one snapshot.
 Dataset LoadDataset(Workspace* ws);
 
 // Upserts the input files into the workspace in one transaction. Invalid rows
@@ -178,9 +185,11 @@ Profiles BuildUserProfiles(const std::vector<Review>& reviews, const SentimentRe
                            const ItemVectors& items, const ProfileOptions& options,
                            const std::vector<std::string>& extra_users = {}, const ProfileFile* from_file = nullptr);
 
-// Ranks every user and hands each list to `sink` in output order.
+// Ranks every user (or those `only` flags) and hands each list to `sink` in
+// output order.
 RecommendStats Rank(const ItemVectors& items, const Profiles& profiles, const RecommendOptions& options,
-                    const std::function<void(const UserRecommendations&)>& sink);
+                    const std::function<void(const UserRecommendations&)>& sink,
+                    const std::vector<char>* only = nullptr);
 
 // ---- whole stages as the command line runs them ----------------------------------------
 
@@ -198,8 +207,12 @@ ModelInputs LoadModelInputs(const PipelineConfig& config, bool need_sentiment, P
 // returns the number of users.
 int64_t ProfileStage(const PipelineConfig& config, const ModelInputs& inputs);
 
-// recommend: ranks and writes config.out; returns the counts.
-RecommendStats RecommendStage(const PipelineConfig& config, const ModelInputs& inputs);
+// recommend: ranks and writes config.out; returns the counts. With
+// config.only_changed, users whose inputs did not change since the previous
+// such run on the workspace are copied from its output (docs/nightly.md);
+// with config.to_workspace the lists are also stored there. `ws`: the
+// workspace when the caller has it open (else opened here when needed).
+RecommendStats RecommendStage(const PipelineConfig& config, const ModelInputs& inputs, Workspace* ws = nullptr);
 
 struct PipelineReport {
   IngestReport ingest;

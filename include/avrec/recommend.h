@@ -94,6 +94,9 @@ struct RecommendInputs {
   // profile options (ProfileOptionsFor): content algorithms rank by their
   // vectors; every algorithm uses the histories (exclusion, popularity, kNN).
   const Profiles* profiles = nullptr;
+  // When set (one flag per profile user): rank only the users flagged; the
+  // others are skipped as if outside the shard (incremental runs).
+  const std::vector<char>* only = nullptr;
 };
 
 // The profile options an algorithm uses: sentiment off where it takes none.

@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "avrec/data.h"
@@ -61,13 +63,43 @@ class Workspace {
   // killed process leaves the database as it was before the transaction.
   void InTransaction(const std::function<void()>& body);
 
+  // Runs `body` inside a read transaction: everything it reads is one
+  // consistent snapshot, whatever other processes commit meanwhile.
+  void InSnapshot(const std::function<void()>& body);
+
+  // Starts a run (ingest, recommend) in the runs table and returns its
+  // run_id; items and reviews the upserts below add or change until
+  // FinishRun carry it in updated_run.
+  int64_t BeginRun(const std::string& kind, const std::string& source);
+  void FinishRun(int64_t run, const UpsertCounts& counts, int64_t skipped);
   // Inserts or updates items by item_id. Feature columns unknown to the
   // workspace are registered.
   UpsertCounts UpsertItems(const ItemTable& items);
   // Inserts or updates one review by review_id; `counts` is incremented.
   void UpsertReview(const Review& review, UpsertCounts* counts);
-  // Records an ingest in the runs table.
-  void LogRun(const std::string& kind, const std::string& source, const UpsertCounts& counts, int64_t skipped);
+
+  // Change tracking: the latest run id (0: none); the users with a review
+  // and the number of items added or changed by runs after `run`.
+  int64_t LastRun();
+  std::vector<std::string> UsersChangedSince(int64_t run);
+  int64_t ItemsChangedSince(int64_t run);
+
+  // recommend --only-changed: a fingerprint per user under a state key
+  // (StoreFingerprints replaces the state's set).
+  std::unordered_map<std::string, uint64_t> LoadFingerprints(const std::string& state);
+  void StoreFingerprints(const std::string& state, const std::vector<std::pair<std::string, uint64_t>>& users);
+
+  // recommend --to-workspace: one user's list under a recommend run, and the
+  // lists of all but the `keep` latest such runs removed (returns how many
+  // runs were).
+  struct ListEntry {
+    std::string item_id;
+    double score = 0;
+    std::string reason;
+  };
+  void StoreList(int64_t run, const std::string& user_id, bool cold_start, int history,
+                 const std::vector<ListEntry>& items);
+  int64_t PruneLists(int keep);
 
   std::vector<std::string> ItemIds();
   int64_t CountReviews();
@@ -105,6 +137,7 @@ class Workspace {
   std::string path_;
   std::string pending_file_;  // a new workspace's temporary file until Persist()
   int temp_slot_ = -1;        // its slot in the signal handler's list
+  int64_t current_run_ = 0;   // the run upserts are attributed to (0: none)
   sqlite3* db_;
   std::unique_ptr<Cache> cache_;
 };

@@ -37,7 +37,44 @@ void AddUser(const std::string& path, const nlohmann::json& u, int64_t line, Rec
   out->lists[user] = std::move(items);
 }
 
+// A field of `j` of the type `check` accepts; Error(kDataErr) naming it.
+const nlohmann::json& Field(const nlohmann::json& j, const char* name, bool (nlohmann::json::*check)() const) {
+  if (!j.is_object() || !j.contains(name) || !(j[name].*check)()) {
+    Fail(ExitCode::kDataErr, "recommendation: field '", name, "' missing or of the wrong type");
+  }
+  return j[name];
+}
+
 }  // namespace
+
+UserRecommendations UserFromJson(const nlohmann::json& j) {
+  using J = nlohmann::json;
+  UserRecommendations u;
+  u.user_id = Field(j, "user_id", &J::is_string).get<std::string>();
+  u.cold_start = Field(j, "cold_start", &J::is_boolean).get<bool>();
+  u.history = Field(j, "history", &J::is_number_integer).get<int>();
+  for (const J& x : Field(j, "items", &J::is_array)) {
+    RecommendedItem it;
+    it.item_id = Field(x, "item_id", &J::is_string).get<std::string>();
+    it.rank = Field(x, "rank", &J::is_number_integer).get<int>();
+    it.score = Field(x, "score", &J::is_number).get<double>();
+    for (const J& y : Field(x, "reasons", &J::is_array)) {
+      Reason r;
+      r.kind = Field(y, "kind", &J::is_string).get<std::string>();
+      for (const char* value : {"contribution", "similarity", "reviewers"}) {
+        if (y.contains(value)) r.value = Field(y, value, &J::is_number).get<double>();
+      }
+      if (y.contains("item_id")) r.item_id = Field(y, "item_id", &J::is_string).get<std::string>();
+      if (y.contains("review_id")) r.review_id = Field(y, "review_id", &J::is_string).get<std::string>();
+      if (y.contains("modality")) r.modality = Field(y, "modality", &J::is_string).get<std::string>();
+      if (y.contains("sentiment")) r.sentiment = Field(y, "sentiment", &J::is_number).get<double>();
+      if (y.contains("rating")) r.rating = Field(y, "rating", &J::is_number).get<double>();
+      it.reasons.push_back(std::move(r));
+    }
+    u.items.push_back(std::move(it));
+  }
+  return u;
+}
 
 RecommendationLists ReadRecommendationLists(const std::string& path) {
   const std::string text = ReadFileToString(path);

@@ -2,6 +2,7 @@
 
 #include "avrec/error.h"
 #include "avrec/io.h"
+#include "avrec/json.h"
 #include "avrec/output.h"
 #include "avrec/version.h"
 
@@ -134,11 +135,15 @@ void RecommendationWriter::Add(const UserRecommendations& u) {
     impl_->file.Write(rows);
     return;
   }
+  AddSerialized(UserJson(u, impl_->format == RecommendationFormat::kJsonl ? -1 : 2));
+}
+
+void RecommendationWriter::AddSerialized(const std::string& body) {
+  AVREC_CHECK(!impl_->flat(), "AddSerialized: JSON formats only");
   if (impl_->format == RecommendationFormat::kJsonl) {
-    impl_->file.Write(UserJson(u, -1) + "\n");
+    impl_->file.Write(body + "\n");
     return;
   }
-  const std::string body = UserJson(u, 2);
   // Indent the object by four spaces inside the users array.
   std::string indented = "\n    ";
   for (char c : body) {
@@ -147,6 +152,75 @@ void RecommendationWriter::Add(const UserRecommendations& u) {
   }
   impl_->file.Write((impl_->first ? "" : ",") + indented);
   impl_->first = false;
+}
+
+struct RecommendationFileUsers::Impl {
+  std::string path;
+  RecommendationFormat format;
+  ByteSource src;
+  LineReader lines;
+  bool in_users = false, done = false;
+  Impl(const std::string& p, RecommendationFormat f) : path(p), format(f), src(p), lines(&src) {}
+  [[noreturn]] void Bad(const std::string& what) const {
+    Fail(ExitCode::kDataErr, path, ":", lines.line_number(), ": ", what);
+  }
+  // The user's id and cold-start flag from its JSON.
+  void Identify(const std::string& text, std::string* user_id, bool* cold_start) const {
+    nlohmann::json j;
+    std::string error;
+    if (!ParseJson(text, &j, &error)) Bad(error);
+    if (!j.is_object() || !j.contains("user_id") || !j["user_id"].is_string() || !j.contains("cold_start") ||
+        !j["cold_start"].is_boolean()) {
+      Bad("expected a user object with 'user_id' and 'cold_start'");
+    }
+    *user_id = j["user_id"].get<std::string>();
+    if (cold_start != nullptr) *cold_start = j["cold_start"].get<bool>();
+  }
+};
+
+RecommendationFileUsers::RecommendationFileUsers(const std::string& path, RecommendationFormat format)
+    : impl_(std::make_unique<Impl>(path, format)) {
+  AVREC_CHECK(format == RecommendationFormat::kJson || format == RecommendationFormat::kJsonl, "JSON formats only");
+}
+
+RecommendationFileUsers::~RecommendationFileUsers() = default;
+
+bool RecommendationFileUsers::Next(std::string* user_id, std::string* user_json, bool* cold_start) {
+  Impl& m = *impl_;
+  std::string line;
+  if (m.format == RecommendationFormat::kJsonl) {
+    while (m.lines.Next(&line)) {
+      if (line.empty() || line.rfind("{\"header\":", 0) == 0) continue;
+      m.Identify(line, user_id, cold_start);
+      *user_json = line;
+      return true;
+    }
+    return false;
+  }
+  // JSON: the header, then `  "users": [`, then each user as UserJson(u, 2)
+  // indented by four spaces, "," after all but the last, then `  ]`.
+  while (!m.in_users && !m.done) {
+    if (!m.lines.Next(&line)) m.Bad("no \"users\" list");
+    if (line == "  \"users\": []") m.done = true;
+    if (line == "  \"users\": [") m.in_users = true;
+  }
+  if (m.done) return false;
+  if (!m.lines.Next(&line)) m.Bad("unexpected end of file in the users list");
+  if (line == "  ]") {
+    m.done = true;
+    return false;
+  }
+  if (line != "    {") m.Bad("expected a user object");
+  user_json->assign("{");
+  for (;;) {
+    if (!m.lines.Next(&line)) m.Bad("unexpected end of file in a user object");
+    if (line.rfind("    ", 0) != 0) m.Bad("unexpected indentation in the users list");
+    const bool last = line == "    }" || line == "    },";
+    user_json->append("\n").append(line, 4, last ? 1 : std::string::npos);
+    if (last) break;
+  }
+  m.Identify(*user_json, user_id, cold_start);
+  return true;
 }
 
 void RecommendationWriter::Commit() {

@@ -137,6 +137,13 @@ void PipelineConfig::DescribeRecommend(OptionSet* set) {
   set->Add("--shard", "", &shard, "K/N: only users whose stable hash falls in shard K (0-based) of N");
   set->Add("--created-at", "", &created_at,
            "Creation time to record in the header (omitted by default: reproducible output)");
+  set->AddFlag("--only-changed", "recommend.only_changed", &only_changed,
+               "Workspace only: rerank just the users whose inputs changed since the previous --only-changed run "
+               "with the same options, copying the others from its output (same bytes as a full run)");
+  set->AddFlag("--to-workspace", "recommend.to_workspace", &to_workspace,
+               "Also store the lists in the workspace (tables recommendation_lists and recommendations)");
+  set->AddNumber("--keep-lists", "recommend.keep_lists", &keep_lists, {0, 1e6},
+                 "--to-workspace: keep the lists of this many latest runs");
 }
 
 void PipelineConfig::DescribeManifest(OptionSet* set) {

@@ -16,10 +16,6 @@ namespace avrec {
 
 namespace {
 
-double SecondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 void MakeParentDirs(const std::string& path) {
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (parent.empty()) return;
@@ -32,43 +28,6 @@ EncoderOptions EncoderFor(const PipelineConfig& c) {
   EncoderOptions e = c.encoder;
   e.threads = c.threads;
   return e;
-}
-
-// The ranking options with the lists read and the shard parsed.
-RecommendOptions RankOptions(const PipelineConfig& c) {
-  RecommendOptions r = c.recommend;
-  r.threads = c.threads;
-  if (!c.allow_list.empty()) r.allow = ReadIdList(c.allow_list);
-  if (!c.deny_list.empty()) r.deny = ReadIdList(c.deny_list);
-  if (!c.shard.empty()) {
-    const size_t slash = c.shard.find('/');
-    int k = -1, n = 0;
-    if (slash == std::string::npos || !ParseInt(c.shard.substr(0, slash), &k) ||
-        !ParseInt(c.shard.substr(slash + 1), &n)) {
-      Fail(ExitCode::kUsage, "--shard: expected K/N, e.g. 0/4, got '", c.shard, "'");
-    }
-    r.shard = k;
-    r.shards = n;
-  }
-  r.Validate();
-  return r;
-}
-
-OutputHeader HeaderFor(const PipelineConfig& c, const ModelInputs& in, const RecommendOptions& r) {
-  OutputHeader h;
-  h.algorithm = AlgorithmName(r.algorithm);
-  h.top_n = r.top_n;
-  h.config_hash = c.RecommendConfigHash();
-  if (in.has_sentiment) {
-    h.sentiment_model = in.sentiment.model_name;
-    h.sentiment_sha256 = in.sentiment.model_sha256;
-  }
-  h.embedding_model = in.items.model_name;
-  h.embedding_sha256 = in.items.model_sha256;
-  h.created_at = c.created_at;
-  h.shard = r.shard;
-  h.shards = r.shards;
-  return h;
 }
 
 }  // namespace
@@ -108,43 +67,6 @@ ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, Proble
   }
   in.items = BuildItemVectors(in.data.item_table, c.item_vectors, c.threads, ws ? ws.get() : cache.get());
   return in;
-}
-
-RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in) {
-  if (c.out.empty()) Fail(ExitCode::kUsage, "recommend: --out PATH is required");
-  const auto t0 = std::chrono::steady_clock::now();
-  const RecommendOptions r = RankOptions(c);
-  const ProfileOptions po = ProfileOptionsFor(r.algorithm, c.profile);
-  std::vector<std::string> extra;
-  if (!c.users.empty()) extra = ReadIdList(c.users);
-  ProfileFile file;
-  if (!c.profiles_in.empty()) file = ReadProfiles(c.profiles_in);
-  const Profiles profiles = BuildUserProfiles(in.data.reviews, in.has_sentiment ? &in.sentiment : nullptr, in.items, po,
-                                              extra, c.profiles_in.empty() ? nullptr : &file);
-  RecommendationWriter writer(c.out, ParseRecommendationFormat(c.format), HeaderFor(c, in, r));
-  Progress progress("recommend", 0);
-  const RecommendStats st = Rank(in.items, profiles, r, [&](const UserRecommendations& u) {
-    writer.Add(u);
-    progress.Tick();
-    FaultPoint("recommend.user");
-  });
-  progress.Finish();
-  writer.Commit();
-  const double secs = SecondsSince(t0);
-  InfoEvent("stage_end",
-            {{"stage", "recommend"},
-             {"algorithm", AlgorithmName(r.algorithm)},
-             {"config_hash", c.RecommendConfigHash()},
-             {"users", st.users},
-             {"cold_start", st.cold_start},
-             {"top_n", r.top_n},
-             {"candidates", st.candidates},
-             {"out", c.out},
-             {"seconds", std::round(secs * 100) / 100}},
-            fmt::format("recommend ({}): {} users ({} cold-start), top {} of {} candidate items; {:.1f} s; written "
-                        "to {}",
-                        AlgorithmName(r.algorithm), st.users, st.cold_start, r.top_n, st.candidates, secs, c.out));
-  return st;
 }
 
 int64_t ProfileStage(const PipelineConfig& c, const ModelInputs& in) {
@@ -189,7 +111,7 @@ PipelineReport RunPipeline(const PipelineConfig& c) {
 
   InfoEvent("stage_start", {{"stage", "recommend"}}, "stage 4/4: recommend");
   if (!AlgorithmUsesSentiment(c.recommend.algorithm) || !c.profile.use_sentiment) in.has_sentiment = false;
-  rep.recommend = RecommendStage(c, in);
+  rep.recommend = RecommendStage(c, in, ws.get());
   return rep;
 }
 

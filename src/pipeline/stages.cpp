@@ -97,8 +97,11 @@ Dataset ReadDataset(const InputOptions& in, ProblemLog* problems) {
 
 Dataset LoadDataset(Workspace* ws) {
   Dataset d;
-  d.item_table = ws->LoadItems();
-  d.reviews = ws->LoadReviews();
+  ws->InSnapshot([&] {
+    d.item_table = ws->LoadItems();
+    d.reviews = ws->LoadReviews();
+    d.last_run = ws->LastRun();
+  });
   return d;
 }
 
@@ -117,13 +120,15 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
       ItemTable items = ReadItems(in.items, in.Schema(), problems);
       abort_if_invalid(in.items);
       rep.skipped_items = items.invalid;
+      const int64_t run = ws->BeginRun("items", in.items);
       rep.items = ws->UpsertItems(items);
-      ws->LogRun("items", in.items, rep.items, rep.skipped_items);
+      ws->FinishRun(run, rep.items, rep.skipped_items);
     }
     if (!in.reviews.empty()) {
       std::vector<std::string> ids = ws->ItemIds();
       std::unordered_set<std::string> known(ids.begin(), ids.end());
       ReviewReadOptions ro = in.Reviews(in.allow_empty_text);
+      const int64_t run = ws->BeginRun("reviews", in.reviews);
       ro.known_item = [&](const std::string& id) { return known.count(id) != 0; };
       Progress progress("ingest", 0);
       ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) {
@@ -135,7 +140,7 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
       rep.skipped_reviews = st.invalid;
       rep.duplicates = st.duplicates;
       LogReviewNotes(in.reviews, st);
-      ws->LogRun("reviews", in.reviews, rep.reviews, rep.skipped_reviews);
+      ws->FinishRun(run, rep.reviews, rep.skipped_reviews);
     }
   });
   ReportUnreported(*problems);
@@ -279,10 +284,11 @@ Profiles BuildUserProfiles(const std::vector<Review>& reviews, const SentimentRe
 }
 
 RecommendStats Rank(const ItemVectors& items, const Profiles& profiles, const RecommendOptions& options,
-                    const std::function<void(const UserRecommendations&)>& sink) {
+                    const std::function<void(const UserRecommendations&)>& sink, const std::vector<char>* only) {
   RecommendInputs in;
   in.items = &items.matrix;
   in.profiles = &profiles;
+  in.only = only;
   return Recommend(in, options, sink);
 }
 

@@ -104,10 +104,12 @@ void RecommendOptions::Validate() const {
 
 namespace {
 
-// The ranked users: profile rows of the shard, in output order.
-std::vector<int> ShardUsers(const Profiles& profiles, int shard, int shards) {
+// The ranked users: profile rows of the shard (and of `only`), in output
+// order.
+std::vector<int> ShardUsers(const Profiles& profiles, int shard, int shards, const std::vector<char>* only) {
   std::vector<int> users;
   for (size_t u = 0; u < profiles.users.size(); ++u) {
+    if (only != nullptr && (*only)[u] == 0) continue;
     if (InShard(profiles.users[u], shard, shards)) users.push_back(static_cast<int>(u));
   }
   return users;
@@ -155,7 +157,8 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
     default:
       break;
   }
-  const std::vector<int> users = ShardUsers(profiles, o.shard, o.shards);
+  AVREC_CHECK(in.only == nullptr || in.only->size() == profiles.users.size(), "only: one flag per user");
+  const std::vector<int> users = ShardUsers(profiles, o.shard, o.shards, in.only);
   const auto excluded = Exclusions(stats, users, candidates, n_items, o.include_seen);
 
   AlgorithmSource source(o.algorithm, users, profiles, candidates, items, weight, stats, collab, o.hybrid_content);

@@ -24,6 +24,16 @@ namespace {
 
 constexpr int kSchemaVersion = 1;
 
+// Binds a run id, or NULL for none (0).
+template <typename Statement>
+void BindRun(Statement* s, int i, int64_t run) {
+  if (run > 0) {
+    s->Bind(i, run);
+  } else {
+    s->BindNull(i);
+  }
+}
+
 // The workspace file a connection is on (for messages).
 std::string DbPath(sqlite3* db) {
   const char* f = sqlite3_db_filename(db, "main");
@@ -185,6 +195,26 @@ CREATE TABLE IF NOT EXISTS runs(
   updated INTEGER NOT NULL,
   unchanged INTEGER NOT NULL,
   skipped INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS recommend_users(
+  state TEXT NOT NULL,                      -- recommend --only-changed state key
+  user_id TEXT NOT NULL,
+  fingerprint INTEGER NOT NULL,             -- hash of everything the user's list depends on
+  PRIMARY KEY (state, user_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS recommendation_lists(
+  run_id INTEGER NOT NULL,                  -- the recommend run (runs.run_id)
+  user_id TEXT NOT NULL,
+  cold_start INTEGER NOT NULL,
+  history INTEGER NOT NULL,
+  items TEXT NOT NULL,                      -- JSON array of item ids, best first
+  PRIMARY KEY (run_id, user_id));
+CREATE TABLE IF NOT EXISTS recommendations(
+  run_id INTEGER NOT NULL,
+  user_id TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  item_id TEXT NOT NULL,
+  score REAL NOT NULL,
+  reason TEXT NOT NULL,                     -- the first reason in words
+  PRIMARY KEY (run_id, user_id, rank));
 )sql";
 
 std::string ItemFeaturesJson(const ItemTable& t, const Item& item) {
@@ -250,7 +280,8 @@ std::vector<std::string> Tables(sqlite3* db, const std::string& shown) {
 }
 
 constexpr const char* kTableNames[] = {
-    "meta", "items", "feature_columns", "reviews", "sentiment_cache", "embedding_cache", "runs"};
+    "meta", "items",           "feature_columns",      "reviews",        "sentiment_cache", "embedding_cache",
+    "runs", "recommend_users", "recommendation_lists", "recommendations"};
 
 }  // namespace
 
@@ -329,7 +360,7 @@ void Workspace::Persist() {
 }
 
 struct Workspace::Cache {
-  std::unique_ptr<Stmt> get_review, put_review, find_sentiment, store_sentiment;
+  std::unique_ptr<Stmt> get_review, put_review, find_sentiment, store_sentiment, put_list, put_item;
   Stmt& Get(std::unique_ptr<Stmt>* slot, sqlite3* db, const char* sql) {
     if (!*slot) *slot = std::make_unique<Stmt>(db, sql);
     (*slot)->Reset();
@@ -357,6 +388,17 @@ void Workspace::CreateSchema() {
     s.Bind(1, std::to_string(kSchemaVersion));
     s.Step();
   });
+}
+
+void Workspace::InSnapshot(const std::function<void()>& body) {
+  Exec(db_, "BEGIN DEFERRED");
+  try {
+    body();
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  Exec(db_, "COMMIT");
 }
 
 void Workspace::InTransaction(const std::function<void()>& body) {
@@ -396,9 +438,9 @@ UpsertCounts Workspace::UpsertItems(const ItemTable& t) {
   }
   Stmt get(db_, "SELECT content_hash FROM items WHERE item_id = ?");
   Stmt put(db_,
-           "INSERT INTO items(item_id, title, tags, description, kind, features, content_hash) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(item_id) DO UPDATE SET title = ?2, tags = ?3, "
-           "description = ?4, kind = ?5, features = ?6, content_hash = ?7");
+           "INSERT INTO items(item_id, title, tags, description, kind, features, content_hash, updated_run) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(item_id) DO UPDATE SET title = ?2, tags = ?3, "
+           "description = ?4, kind = ?5, features = ?6, content_hash = ?7, updated_run = ?8");
   for (const Item& item : t.items) {
     std::string tags = nlohmann::json(item.tags).dump();
     std::string features = ItemFeaturesJson(t, item);
@@ -415,6 +457,7 @@ UpsertCounts Workspace::UpsertItems(const ItemTable& t) {
     put.Reset();
     put.Bind(1, item.item_id).Bind(2, item.title).Bind(3, tags).Bind(4, item.description).Bind(5, item.kind);
     put.Bind(6, features).Bind(7, hash);
+    BindRun(&put, 8, current_run_);
     put.Step();
   }
   return counts;
@@ -438,9 +481,10 @@ void Workspace::UpsertReview(const Review& r, UpsertCounts* counts) {
   ++(exists ? counts->updated : counts->added);
   Stmt& put =
       cache_->Get(&cache_->put_review, db_,
-                  "INSERT INTO reviews(review_id, user_id, item_id, text, rating, timestamp, text_key, content_hash) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(review_id) DO UPDATE SET user_id = ?2, "
-                  "item_id = ?3, text = ?4, rating = ?5, timestamp = ?6, text_key = ?7, content_hash = ?8");
+                  "INSERT INTO reviews(review_id, user_id, item_id, text, rating, timestamp, text_key, content_hash, "
+                  "updated_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(review_id) DO UPDATE SET "
+                  "user_id = ?2, item_id = ?3, text = ?4, rating = ?5, timestamp = ?6, text_key = ?7, "
+                  "content_hash = ?8, updated_run = ?9");
   put.Bind(1, r.review_id).Bind(2, r.user_id).Bind(3, r.item_id).Bind(4, r.text);
   if (r.rating)
     put.BindDouble(5, *r.rating);
@@ -451,14 +495,106 @@ void Workspace::UpsertReview(const Review& r, UpsertCounts* counts) {
   else
     put.BindNull(6);
   put.Bind(7, key).Bind(8, hash);
+  BindRun(&put, 9, current_run_);
   put.Step();
   put.Reset();
 }
 
-void Workspace::LogRun(const std::string& kind, const std::string& source, const UpsertCounts& c, int64_t skipped) {
-  Stmt s(db_, "INSERT INTO runs(kind, source, added, updated, unchanged, skipped) VALUES (?, ?, ?, ?, ?, ?)");
-  s.Bind(1, kind).Bind(2, source).Bind(3, c.added).Bind(4, c.updated).Bind(5, c.unchanged).Bind(6, skipped);
+int64_t Workspace::BeginRun(const std::string& kind, const std::string& source) {
+  Stmt s(db_, "INSERT INTO runs(kind, source, added, updated, unchanged, skipped) VALUES (?, ?, 0, 0, 0, 0)");
+  s.Bind(1, kind).Bind(2, source);
   s.Step();
+  current_run_ = sqlite3_last_insert_rowid(db_);
+  return current_run_;
+}
+
+void Workspace::FinishRun(int64_t run, const UpsertCounts& c, int64_t skipped) {
+  Stmt s(db_, "UPDATE runs SET added = ?, updated = ?, unchanged = ?, skipped = ? WHERE run_id = ?");
+  s.Bind(1, c.added).Bind(2, c.updated).Bind(3, c.unchanged).Bind(4, skipped).Bind(5, run);
+  s.Step();
+  current_run_ = 0;
+}
+
+int64_t Workspace::LastRun() {
+  Stmt s(db_, "SELECT coalesce(max(run_id), 0) FROM runs");
+  s.Step();
+  return s.Int(0);
+}
+
+std::vector<std::string> Workspace::UsersChangedSince(int64_t run) {
+  std::vector<std::string> out;
+  Stmt s(db_, "SELECT DISTINCT user_id FROM reviews WHERE updated_run > ? ORDER BY user_id");
+  s.Bind(1, run);
+  while (s.Step()) out.push_back(s.Text(0));
+  return out;
+}
+
+int64_t Workspace::ItemsChangedSince(int64_t run) {
+  Stmt s(db_, "SELECT count(*) FROM items WHERE updated_run > ?");
+  s.Bind(1, run);
+  s.Step();
+  return s.Int(0);
+}
+
+std::unordered_map<std::string, uint64_t> Workspace::LoadFingerprints(const std::string& state) {
+  std::unordered_map<std::string, uint64_t> out;
+  Stmt s(db_, "SELECT user_id, fingerprint FROM recommend_users WHERE state = ?");
+  s.Bind(1, state);
+  while (s.Step()) out.emplace(s.Text(0), static_cast<uint64_t>(s.Int(1)));
+  return out;
+}
+
+void Workspace::StoreFingerprints(const std::string& state,
+                                  const std::vector<std::pair<std::string, uint64_t>>& users) {
+  Stmt del(db_, "DELETE FROM recommend_users WHERE state = ?");
+  del.Bind(1, state);
+  del.Step();
+  Stmt put(db_, "INSERT INTO recommend_users(state, user_id, fingerprint) VALUES (?, ?, ?)");
+  for (const auto& [user, fingerprint] : users) {
+    put.Reset();
+    put.Bind(1, state).Bind(2, user).Bind(3, static_cast<int64_t>(fingerprint));
+    put.Step();
+  }
+}
+
+void Workspace::StoreList(int64_t run, const std::string& user_id, bool cold_start, int history,
+                          const std::vector<ListEntry>& items) {
+  Stmt& list = cache_->Get(&cache_->put_list, db_,
+                           "INSERT OR REPLACE INTO recommendation_lists(run_id, user_id, cold_start, history, items) "
+                           "VALUES (?, ?, ?, ?, ?)");
+  nlohmann::json ids = nlohmann::json::array();
+  for (const ListEntry& e : items) ids.push_back(e.item_id);
+  list.Bind(1, run).Bind(2, user_id).Bind(3, int64_t{cold_start}).Bind(4, int64_t{history}).Bind(5, ids.dump());
+  list.Step();
+  Stmt& row = cache_->Get(&cache_->put_item, db_,
+                          "INSERT OR REPLACE INTO recommendations(run_id, user_id, rank, item_id, score, reason) "
+                          "VALUES (?, ?, ?, ?, ?, ?)");
+  for (size_t r = 0; r < items.size(); ++r) {
+    row.Reset();
+    row.Bind(1, run).Bind(2, user_id).Bind(3, static_cast<int64_t>(r + 1)).Bind(4, items[r].item_id);
+    row.BindDouble(5, items[r].score).Bind(6, items[r].reason);
+    row.Step();
+  }
+}
+
+int64_t Workspace::PruneLists(int keep) {
+  // The recommend runs that stored lists, newest first; older than `keep` go.
+  std::vector<int64_t> runs;
+  {
+    Stmt s(db_, "SELECT DISTINCT run_id FROM recommendation_lists ORDER BY run_id DESC");
+    while (s.Step()) runs.push_back(s.Int(0));
+  }
+  int64_t removed = 0;
+  for (size_t i = static_cast<size_t>(std::max(keep, 0)); i < runs.size(); ++i) {
+    for (const char* sql :
+         {"DELETE FROM recommendation_lists WHERE run_id = ?", "DELETE FROM recommendations WHERE run_id = ?"}) {
+      Stmt d(db_, sql);
+      d.Bind(1, runs[i]);
+      d.Step();
+    }
+    ++removed;
+  }
+  return removed;
 }
 
 std::vector<std::string> Workspace::ItemIds() {

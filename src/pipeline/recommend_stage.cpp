@@ -1,0 +1,374 @@
+// The recommend stage: ranking into the output file, incremental runs
+// (--only-changed) and lists stored in the workspace (--to-workspace).
+//
+// An incremental run keeps, in the workspace, a state per set of options
+// (meta "recommend.state/KEY") and a fingerprint per user (recommend_users):
+// a hash of everything the user's list depends on given the items, the
+// options and the models. The next run with the same options reranks the
+// users whose fingerprint changed (plus the cold-start ones, whose lists come
+// from popularity) and copies every other user's list, byte for byte, from
+// the previous output; when the rest of the inputs changed too (items, the
+// models, the rating scale, an algorithm that ranks each user with everyone's
+// reviews), it reranks everyone and logs why. docs/nightly.md.
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "avrec/error.h"
+#include "avrec/hash.h"
+#include "avrec/io.h"
+#include "avrec/json.h"
+#include "avrec/log.h"
+#include "avrec/pipeline.h"
+#include "avrec/text.h"
+#include "avrec/version.h"
+#include "common/fault.h"
+
+namespace avrec {
+
+namespace {
+
+constexpr const char* kStatePrefix = "recommend.state/";
+
+// The ranking options with the lists read and the shard parsed.
+RecommendOptions RankOptions(const PipelineConfig& c) {
+  RecommendOptions r = c.recommend;
+  r.threads = c.threads;
+  if (!c.allow_list.empty()) r.allow = ReadIdList(c.allow_list);
+  if (!c.deny_list.empty()) r.deny = ReadIdList(c.deny_list);
+  if (!c.shard.empty()) {
+    const size_t slash = c.shard.find('/');
+    int k = -1, n = 0;
+    if (slash == std::string::npos || !ParseInt(c.shard.substr(0, slash), &k) ||
+        !ParseInt(c.shard.substr(slash + 1), &n)) {
+      Fail(ExitCode::kUsage, "--shard: expected K/N, e.g. 0/4, got '", c.shard, "'");
+    }
+    r.shard = k;
+    r.shards = n;
+  }
+  r.Validate();
+  return r;
+}
+
+OutputHeader HeaderFor(const PipelineConfig& c, const ModelInputs& in, const RecommendOptions& r) {
+  OutputHeader h;
+  h.algorithm = AlgorithmName(r.algorithm);
+  h.top_n = r.top_n;
+  h.config_hash = c.RecommendConfigHash();
+  if (in.has_sentiment) {
+    h.sentiment_model = in.sentiment.model_name;
+    h.sentiment_sha256 = in.sentiment.model_sha256;
+  }
+  h.embedding_model = in.items.model_name;
+  h.embedding_sha256 = in.items.model_sha256;
+  h.created_at = c.created_at;
+  h.shard = r.shard;
+  h.shards = r.shards;
+  return h;
+}
+
+// Hash of everything a user's list depends on besides the items, the options
+// and the models: the history (items, reviews, weights, preferences,
+// sentiment, rating, time), the profile vector and the cold-start flag.
+uint64_t Fingerprint(const Profiles& p, const ItemMatrix& items, int u) {
+  std::string b;
+  const auto put = [&b](const void* data, size_t n) { b.append(static_cast<const char*>(data), n); };
+  const auto put_opt = [&](const auto& v) {
+    b += v ? '1' : '0';
+    if (v) put(&*v, sizeof(*v));
+  };
+  const size_t row = static_cast<size_t>(u);
+  b += p.cold_start[row] ? 'c' : 'w';
+  for (const Interaction& x : p.history[row]) {
+    b += items.ids[static_cast<size_t>(x.item)];
+    b += '\x1f';
+    b += x.review_id;
+    b += '\x1f';
+    put(&x.weight, sizeof(x.weight));
+    put(&x.preference, sizeof(x.preference));
+    put_opt(x.sentiment);
+    put_opt(x.rating);
+    put_opt(x.timestamp);
+  }
+  if (p.vectors.cols() > 0) put(p.vectors.row(u).data(), sizeof(float) * static_cast<size_t>(p.vectors.cols()));
+  return Fnv1a64(b);
+}
+
+// Whether a user's list depends only on their own reviews once the items
+// are fixed (content scores without item weights from everyone's reviews).
+bool RanksEachUserAlone(const RecommendOptions& r) {
+  return (r.algorithm == Algorithm::kSentimentContent || r.algorithm == Algorithm::kContent) &&
+         r.popularity_weight == 0 && r.novelty_weight == 0 && r.quality_weight == 0;
+}
+
+// What an incremental run does.
+struct Plan {
+  bool incremental = false;            // some users' lists are copied from `previous`
+  std::string reason;                  // why everyone is ranked, when not incremental
+  std::vector<char> rerank;            // per profile user: ranked in this run
+  std::string previous;                // the previous output
+  int64_t changed = 0;                 // users whose fingerprint changed (new users included)
+  nlohmann::json state;                // this run's state (saved when it succeeds)
+  std::vector<uint64_t> fingerprints;  // per ranked-or-copied user, in `users` order
+};
+
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path a = std::filesystem::absolute(path, ec);
+  return ec ? path : a.lexically_normal().string();
+}
+
+bool IsRegularFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// Decides which users an --only-changed run reranks. `users`: the profile
+// rows of the shard, in output order.
+Plan PlanRun(const PipelineConfig& c, const RecommendOptions& r, const OutputHeader& header, const ModelInputs& in,
+             const Profiles& profiles, const std::vector<int>& users, Workspace* ws) {
+  Plan plan;
+  plan.rerank.assign(profiles.users.size(), 1);
+  plan.fingerprints.reserve(users.size());
+  for (int u : users) plan.fingerprints.push_back(Fingerprint(profiles, in.items.matrix, u));
+  plan.state = {{"avrec_version", AVREC_VERSION},
+                {"format", c.format},
+                {"sentiment_sha256", header.sentiment_sha256},
+                {"embedding_sha256", header.embedding_sha256},
+                {"watermark", in.data.last_run},
+                {"rating_min", profiles.rating_min},
+                {"rating_max", profiles.rating_max},
+                {"reference_time", profiles.reference_time}};
+  const auto full = [&](std::string why) {
+    plan.reason = std::move(why);
+    return plan;
+  };
+  if (!c.profiles_in.empty()) return full("user vectors come from a --profiles file");
+  const std::string saved = ws->GetMeta(kStatePrefix + c.IncrementalKey());
+  if (saved.empty()) return full("no previous --only-changed run with these options on this workspace");
+  nlohmann::json prev;
+  std::string error;
+  if (!ParseJson(saved, &prev, &error) || !prev.is_object()) return full("the saved state is unreadable");
+  for (const char* key : {"avrec_version", "format", "sentiment_sha256", "embedding_sha256"}) {
+    if (prev.value(key, nlohmann::json()) != plan.state[key]) return full(std::string(key) + " changed");
+  }
+  plan.previous = prev.value("out", "");
+  if (!IsRegularFile(plan.previous)) return full("the previous output " + plan.previous + " is gone");
+  if (Sha256File(plan.previous) != prev.value("out_sha256", "")) {
+    return full("the previous output " + plan.previous + " was modified since");
+  }
+  const int64_t items = ws->ItemsChangedSince(prev.value("watermark", int64_t{0}));
+  if (items > 0) return full(std::to_string(items) + " items added or changed since");
+  if (c.profile.use_rating &&
+      (prev.value("rating_min", 0.0) != profiles.rating_min || prev.value("rating_max", 0.0) != profiles.rating_max)) {
+    return full("the rating scale changed");
+  }
+  if (c.profile.half_life_days > 0 && prev.value("reference_time", int64_t{0}) != profiles.reference_time) {
+    return full("the reference time of the time decay moved");
+  }
+  const std::unordered_map<std::string, uint64_t> before = ws->LoadFingerprints(c.IncrementalKey());
+  size_t kept = 0;
+  for (size_t i = 0; i < users.size(); ++i) {
+    const int u = users[i];
+    const auto it = before.find(profiles.users[static_cast<size_t>(u)]);
+    const bool same = it != before.end() && it->second == plan.fingerprints[i];
+    kept += it != before.end();
+    plan.rerank[static_cast<size_t>(u)] = same ? 0 : 1;
+    plan.changed += same ? 0 : 1;
+  }
+  const size_t removed = before.size() - kept;
+  if (plan.changed > 0 || removed > 0) {
+    if (!RanksEachUserAlone(r)) {
+      return full(fmt::format("{} users changed and {} ranks each user with everyone's reviews", plan.changed,
+                              AlgorithmName(r.algorithm)));
+    }
+    // Cold-start lists come from popularity, which the changed reviews moved.
+    for (int u : users) {
+      if (profiles.cold_start[static_cast<size_t>(u)]) plan.rerank[static_cast<size_t>(u)] = 1;
+    }
+  }
+  plan.incremental = true;
+  return plan;
+}
+
+std::vector<Workspace::ListEntry> ListEntries(const UserRecommendations& u) {
+  std::vector<Workspace::ListEntry> out;
+  for (const RecommendedItem& it : u.items) out.push_back({it.item_id, it.score, ReasonText(it)});
+  return out;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+std::string PipelineConfig::IncrementalKey() const {
+  PipelineConfig copy = *this;
+  copy.inputs.reviews.clear();  // the data is the workspace's, tracked there
+  copy.inputs.items.clear();
+  OptionSet set;
+  copy.inputs.Describe(&set);
+  copy.DescribeModelInputs(&set);
+  copy.DescribeRecommend(&set);
+  return set.Hash().substr(0, 16) + "/" + (shard.empty() ? "0/1" : shard);
+}
+
+RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Workspace* open_ws) {
+  if (c.out.empty()) Fail(ExitCode::kUsage, "recommend: --out PATH is required");
+  const auto t0 = std::chrono::steady_clock::now();
+  const RecommendOptions r = RankOptions(c);
+  const RecommendationFormat format = ParseRecommendationFormat(c.format);
+  const bool tracked = c.only_changed || c.to_workspace;
+  if (tracked && c.workspace.empty()) Fail(ExitCode::kUsage, "--only-changed and --to-workspace need --workspace");
+  if (c.only_changed && format != RecommendationFormat::kJson && format != RecommendationFormat::kJsonl) {
+    Fail(ExitCode::kUsage, "--only-changed needs --format json or jsonl (it copies lists from the previous output)");
+  }
+  const ProfileOptions po = ProfileOptionsFor(r.algorithm, c.profile);
+  std::vector<std::string> extra;
+  if (!c.users.empty()) extra = ReadIdList(c.users);
+  ProfileFile file;
+  if (!c.profiles_in.empty()) file = ReadProfiles(c.profiles_in);
+  const Profiles profiles = BuildUserProfiles(in.data.reviews, in.has_sentiment ? &in.sentiment : nullptr, in.items, po,
+                                              extra, c.profiles_in.empty() ? nullptr : &file);
+  const OutputHeader header = HeaderFor(c, in, r);
+
+  std::unique_ptr<Workspace> own_ws;
+  Workspace* ws = open_ws;
+  if (tracked && ws == nullptr) {
+    own_ws = Workspace::Open(c.workspace, false);
+    ws = own_ws.get();
+  }
+  std::vector<int> users;  // the shard's users in output order
+  for (size_t u = 0; u < profiles.users.size(); ++u) {
+    if (InShard(profiles.users[u], r.shard, r.shards)) users.push_back(static_cast<int>(u));
+  }
+  Plan plan;
+  if (c.only_changed) {
+    plan = PlanRun(c, r, header, in, profiles, users, ws);
+    int64_t rerank = 0;
+    for (int u : users) rerank += plan.rerank[static_cast<size_t>(u)];
+    if (plan.incremental) {
+      InfoEvent("incremental",
+                {{"mode", "incremental"},
+                 {"changed_users", plan.changed},
+                 {"reranked", rerank},
+                 {"copied", static_cast<int64_t>(users.size()) - rerank},
+                 {"previous", plan.previous}},
+                fmt::format("incremental: {} of {} users changed; reranking {}, copying {} from {}", plan.changed,
+                            users.size(), rerank, static_cast<int64_t>(users.size()) - rerank, plan.previous));
+    } else {
+      InfoEvent("incremental", {{"mode", "full"}, {"reason", plan.reason}},
+                "incremental: ranking every user (" + plan.reason + ")");
+    }
+  }
+
+  RecommendStats st;
+  int64_t copied = 0;
+  const auto body = [&] {
+    const int64_t run = tracked ? ws->BeginRun("recommend", AbsolutePath(c.out)) : 0;
+    const auto store = [&](const UserRecommendations& u) {
+      if (c.to_workspace) ws->StoreList(run, u.user_id, u.cold_start, u.history, ListEntries(u));
+    };
+    RecommendationWriter writer(c.out, format, header);
+    std::unique_ptr<RecommendationFileUsers> previous;
+    if (plan.incremental) previous = std::make_unique<RecommendationFileUsers>(plan.previous, format);
+    size_t next = 0;  // position in `users` of the next user to write
+    int64_t copied_cold = 0;
+    // Copies users from the previous output up to (not including) profile
+    // row `stop` (-1: to the end).
+    const auto copy_until = [&](int stop) {
+      std::string id, text;
+      bool cold = false;
+      for (; next < users.size() && users[next] != stop; ++next) {
+        const std::string& want = profiles.users[static_cast<size_t>(users[next])];
+        do {
+          if (!previous->Next(&id, &text, &cold)) {
+            Fail(ExitCode::kDataErr, plan.previous, ": user '", EscapeForMessage(want),
+                 "' is missing from the previous output");
+          }
+        } while (id != want);
+        writer.AddSerialized(text);
+        ++copied;
+        copied_cold += cold;
+        if (c.to_workspace) {
+          nlohmann::json j;
+          std::string error;
+          if (!ParseJson(text, &j, &error)) Fail(ExitCode::kDataErr, plan.previous, ": ", error);
+          store(UserFromJson(j));
+        }
+      }
+      if (next < users.size()) ++next;  // the user ranked now
+    };
+    Progress progress("recommend", 0);
+    st = Rank(
+        in.items, profiles, r,
+        [&](const UserRecommendations& u) {
+          if (plan.incremental) copy_until(profiles.Find(u.user_id));
+          writer.Add(u);
+          store(u);
+          progress.Tick();
+          FaultPoint("recommend.user");
+        },
+        plan.incremental ? &plan.rerank : nullptr);
+    if (plan.incremental) copy_until(-1);
+    progress.Finish();
+    writer.Commit();
+    st.users += copied;
+    st.cold_start += copied_cold;
+    if (c.only_changed) {
+      const std::string out = AbsolutePath(c.out);
+      if (IsRegularFile(out)) {
+        plan.state["out"] = out;
+        plan.state["out_sha256"] = Sha256File(out);
+        std::vector<std::pair<std::string, uint64_t>> fps;
+        fps.reserve(users.size());
+        for (size_t i = 0; i < users.size(); ++i) {
+          fps.emplace_back(profiles.users[static_cast<size_t>(users[i])], plan.fingerprints[i]);
+        }
+        ws->SetMeta(kStatePrefix + c.IncrementalKey(), plan.state.dump());
+        ws->StoreFingerprints(c.IncrementalKey(), fps);
+      } else {
+        spdlog::warn("--only-changed: {} is not a regular file; the next run cannot copy from it and ranks everyone",
+                     c.out);
+      }
+    }
+    if (tracked) {
+      UpsertCounts counts;
+      counts.added = st.users - copied;
+      counts.unchanged = copied;
+      ws->FinishRun(run, counts, 0);
+      if (c.to_workspace) ws->PruneLists(c.keep_lists);
+    }
+  };
+  if (tracked) {
+    ws->InTransaction(body);
+  } else {
+    body();
+  }
+  const double secs = SecondsSince(t0);
+  InfoEvent("stage_end",
+            {{"stage", "recommend"},
+             {"algorithm", AlgorithmName(r.algorithm)},
+             {"config_hash", header.config_hash},
+             {"users", st.users},
+             {"copied", copied},
+             {"cold_start", st.cold_start},
+             {"top_n", r.top_n},
+             {"candidates", st.candidates},
+             {"out", c.out},
+             {"seconds", std::round(secs * 100) / 100}},
+            fmt::format("recommend ({}): {} users ({} cold-start{}), top {} of {} candidate items; {:.1f} s; written "
+                        "to {}",
+                        AlgorithmName(r.algorithm), st.users, st.cold_start,
+                        copied > 0 ? fmt::format(", {} copied from the previous run", copied) : "", r.top_n,
+                        st.candidates, secs, c.out));
+  return st;
+}
+
+}  // namespace avrec

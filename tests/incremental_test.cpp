@@ -1,0 +1,212 @@
+// recommend --only-changed and --to-workspace through the built binary: an
+// incremental night equals a full recompute byte for byte, reranks exactly
+// the users whose reviews changed (and the cold-start ones), and falls back
+// to everyone, saying why, when anything else changed.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "test_util.h"
+
+namespace avrec {
+namespace {
+
+using test::kItems;
+using test::kReviews;
+using test::kTinyEmbedding;
+using test::kTinySentiment;
+using test::QueryInt;
+using test::QueryText;
+using test::ReadFile;
+using test::RunAvrec;
+using test::RunResult;
+using test::TempDir;
+using test::WriteFile;
+
+// CSV records: lines joined while a quoted field is open.
+std::vector<std::string> Records(const std::string& text) {
+  std::vector<std::string> out;
+  bool open = false;
+  for (const std::string& line : test::SplitLines(text)) {
+    if (open) {
+      out.back() += "\n" + line;
+    } else {
+      out.push_back(line);
+    }
+    for (char c : line) open ^= c == '"';
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& lines, size_t begin, size_t end) {
+  std::string out;
+  for (size_t i = begin; i < end && i < lines.size(); ++i) out += lines[i] + "\n";
+  return out;
+}
+
+// The second CSV field (user_id) of a sample review record.
+std::string UserOf(const std::string& line) {
+  const size_t a = line.find(',');
+  return line.substr(a + 1, line.find(',', a + 1) - a - 1);
+}
+
+// The JSON log event named `event` in stderr ({} when absent).
+nlohmann::json Event(const std::string& err, const std::string& event) {
+  for (const std::string& line : test::SplitLines(err)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.value("event", "") == event) return j;
+  }
+  return {};
+}
+
+class IncrementalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lines_ = Records(ReadFile(kReviews));
+    WriteFile(dir_ / "users.txt", "newcomer1\nnewcomer2\n");
+  }
+
+  RunResult Ingest(const std::string& reviews, const std::string& items = "") {
+    std::vector<std::string> args = {"ingest", "-w", ws_};
+    if (!reviews.empty()) args.insert(args.end(), {"--reviews", reviews});
+    if (!items.empty()) args.insert(args.end(), {"--items", items});
+    RunResult r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = RunAvrec({"score", "--model", kTinySentiment, "-w", ws_});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r;
+  }
+
+  RunResult Recommend(const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"recommend",        "-w",    ws_, "--text-model", kTinyEmbedding, "--users",
+                                     dir_ / "users.txt", "--out", out, "--log-format", "json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunResult r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r;
+  }
+
+  // Night 1: the first 2000 reviews; night 2: 100 more, and one earlier
+  // review rewritten. Returns the users night 2 changed.
+  std::set<std::string> TwoNights(const std::string& night1_out, const std::vector<std::string>& options) {
+    WriteFile(dir_ / "night1.csv", Join(lines_, 0, 2001));
+    Ingest(dir_ / "night1.csv", kItems);
+    RunResult r = Recommend(night1_out, options);
+    EXPECT_EQ(Event(r.err, "incremental").value("mode", ""), "full") << r.err;
+    std::vector<std::string> night2(lines_.begin(), lines_.begin() + 2101);
+    std::set<std::string> changed;
+    for (size_t i = 2001; i < night2.size(); ++i) changed.insert(UserOf(night2[i]));
+    for (size_t i = 20; i < 2001; ++i) {  // rewrite a review whose text is not quoted
+      if (night2[i].back() != '"') {
+        night2[i] += " Honestly the best thing I heard all year!";
+        changed.insert(UserOf(night2[i]));
+        break;
+      }
+    }
+    WriteFile(dir_ / "night2.csv", Join(night2, 0, night2.size()));
+    Ingest(dir_ / "night2.csv");
+    return changed;
+  }
+
+  TempDir dir_;
+  std::string ws_ = dir_ / "w.avrec";
+  std::vector<std::string> lines_;  // CSV records of the sample's reviews, header first
+};
+
+TEST_F(IncrementalTest, SecondNightReranksOnlyChangedUsersAndEqualsAFullRun) {
+  for (const std::string format : {"json", "jsonl"}) {
+    const std::vector<std::string> opts = {"--only-changed", "--format", format};
+    std::set<std::string> changed = TwoNights(dir_ / ("n1." + format), opts);
+    ASSERT_GT(changed.size(), 5u);
+    RunResult r = Recommend(dir_ / ("n2." + format), opts);
+    const nlohmann::json ev = Event(r.err, "incremental");
+    ASSERT_EQ(ev.value("mode", ""), "incremental") << r.err;
+    EXPECT_EQ(ev["changed_users"], changed.size());
+    EXPECT_EQ(ev["reranked"], changed.size() + 2);  // and the two cold-start newcomers
+    EXPECT_GT(ev["copied"].get<int>(), 100);
+    EXPECT_EQ(ev["previous"], dir_ / ("n1." + format));
+    // The same bytes as ranking everyone.
+    r = Recommend(dir_ / ("full." + format), {"--format", format});
+    EXPECT_EQ(ReadFile(dir_ / ("n2." + format)), ReadFile(dir_ / ("full." + format)));
+    // A third night with nothing new copies everyone.
+    r = Recommend(dir_ / ("n3." + format), opts);
+    EXPECT_EQ(Event(r.err, "incremental")["reranked"], 0) << r.err;
+    EXPECT_EQ(ReadFile(dir_ / ("n3." + format)), ReadFile(dir_ / ("full." + format)));
+    std::remove(ws_.c_str());
+  }
+}
+
+TEST_F(IncrementalTest, EverythingElseThatChangesListsRanksEveryone) {
+  const std::vector<std::string> opts = {"--only-changed"};
+  TwoNights(dir_ / "n1.json", opts);
+  auto reason = [&](const std::string& out, std::vector<std::string> extra) {
+    extra.insert(extra.begin(), opts.begin(), opts.end());
+    RunResult r = Recommend(dir_ / out, extra);
+    nlohmann::json ev = Event(r.err, "incremental");
+    EXPECT_EQ(ev.value("mode", ""), "full") << r.err;
+    return ev.value("reason", "");
+  };
+  // Other options: a state of their own.
+  EXPECT_NE(reason("k5.json", {"--top-n", "5"}).find("no previous"), std::string::npos);
+  // An algorithm whose lists depend on everyone's reviews.
+  EXPECT_NE(reason("knn.json", {"--algorithm", "item-knn"}).find("no previous"), std::string::npos);
+  // The previous output edited by hand.
+  WriteFile(dir_ / "n1.json", ReadFile(dir_ / "n1.json") + " ");
+  EXPECT_NE(reason("n2.json", {}).find("was modified since"), std::string::npos);
+  // A changed item.
+  std::string items = ReadFile(kItems);
+  const size_t eol = items.find('\n', items.find('\n') + 1);
+  items.insert(eol, " (remastered)");
+  WriteFile(dir_ / "items2.csv", items);
+  Ingest("", dir_ / "items2.csv");
+  EXPECT_NE(reason("n3.json", {}).find("1 items added or changed"), std::string::npos);
+  RunResult r = Recommend(dir_ / "full3.json", {});
+  EXPECT_EQ(ReadFile(dir_ / "n3.json"), ReadFile(dir_ / "full3.json"));
+  // item-knn: nothing changed since its last run, so everyone is copied; a
+  // new review means everyone is reranked.
+  r = Recommend(dir_ / "knn2.json", {"--only-changed", "--algorithm", "item-knn"});
+  EXPECT_EQ(Event(r.err, "incremental").value("mode", ""), "full");  // the item changed since knn.json
+  r = Recommend(dir_ / "knn3.json", {"--only-changed", "--algorithm", "item-knn"});
+  EXPECT_EQ(Event(r.err, "incremental")["reranked"], 0) << r.err;
+  EXPECT_EQ(ReadFile(dir_ / "knn2.json"), ReadFile(dir_ / "knn3.json"));
+  WriteFile(dir_ / "night3.csv", Join(lines_, 0, 1) + Join(lines_, 2101, 2111));
+  Ingest(dir_ / "night3.csv");
+  EXPECT_NE(reason("knn4.json", {"--algorithm", "item-knn"}).find("ranks each user with everyone's reviews"),
+            std::string::npos);
+  // Usage errors.
+  EXPECT_EQ(RunAvrec({"recommend", "-w", ws_, "--only-changed", "--format", "csv", "--out", dir_ / "x.csv"}).exit_code,
+            64);
+  EXPECT_EQ(
+      RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--only-changed", "--out", dir_ / "x.json"})
+          .exit_code,
+      64);
+}
+
+TEST_F(IncrementalTest, ListsInTheWorkspaceAnswerOneQuery) {
+  WriteFile(dir_ / "night1.csv", Join(lines_, 0, 2001));
+  Ingest(dir_ / "night1.csv", kItems);
+  for (int night = 1; night <= 3; ++night) {
+    Recommend(dir_ / ("n" + std::to_string(night) + ".json"), {"--to-workspace", "--keep-lists", "2"});
+  }
+  const nlohmann::json out = nlohmann::json::parse(ReadFile(dir_ / "n3.json"));
+  const std::string last = "(SELECT max(run_id) FROM recommendation_lists)";
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(DISTINCT run_id) FROM recommendation_lists"), 2);
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM recommendation_lists WHERE run_id = " + last), out["users"].size());
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM recommendations WHERE run_id = " + last), 10 * out["users"].size());
+  const nlohmann::json& first = out["users"][0];
+  EXPECT_EQ(QueryText(ws_, "SELECT item_id FROM recommendations WHERE rank = 1 AND run_id = " + last +
+                               " AND user_id = '" + first["user_id"].get<std::string>() + "'"),
+            first["items"][0]["item_id"]);
+  // Which users got the same list: the two cold-start newcomers.
+  EXPECT_EQ(QueryText(ws_,
+                      "SELECT group_concat(user_id, ' ') FROM (SELECT user_id, items FROM recommendation_lists "
+                      "WHERE run_id = " +
+                          last + " ORDER BY user_id) GROUP BY items HAVING count(*) > 1"),
+            "newcomer1 newcomer2");
+  EXPECT_EQ(QueryText(ws_, "SELECT kind FROM runs ORDER BY run_id DESC LIMIT 1"), "recommend");
+}
+
+}  // namespace
+}  // namespace avrec
