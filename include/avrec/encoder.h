@@ -60,12 +60,16 @@ struct EncodeInfo {
 class ModelRuntime;
 
 // A loaded model. Thread-safe for concurrent Run calls.
+// When TextEncoder loads its model: at construction, or at the first Run()
+// (a caller whose texts may all be cached then never pays for libtorch).
+enum class ModelLoad { kNow, kOnFirstRun };
+
 class TextEncoder {
  public:
   // Loads and checks the model (manifest, checksum, TorchScript, output
-  // shape). Throws Error(kDataErr) for a bad model directory, Error(kSoftware)
-  // when the runtime plugin cannot be loaded.
-  TextEncoder(const ModelManifest& manifest, const EncoderOptions& options);
+  // shape), now or at the first Run(). Throws Error(kDataErr) for a bad model
+  // directory, Error(kSoftware) when the runtime plugin cannot be loaded.
+  TextEncoder(const ModelManifest& manifest, const EncoderOptions& options, ModelLoad load = ModelLoad::kNow);
   ~TextEncoder();
 
   // Runs the model on `texts` (valid UTF-8). For each text i, writes
@@ -102,8 +106,10 @@ class TextEncoder {
   int max_batch_size_, max_batch_tokens_;
   int output_dim_ = 0;
   std::string result_key_;
-  std::unique_ptr<Tokenizer> tokenizer_;
-  std::unique_ptr<ModelRuntime> runtime_;
+  // Loaded by Load() (from the constructor or the first Run()).
+  void Load() const;
+  mutable std::unique_ptr<Tokenizer> tokenizer_;
+  mutable std::unique_ptr<ModelRuntime> runtime_;
 };
 
 }  // namespace avrec

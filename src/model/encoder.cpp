@@ -96,7 +96,8 @@ struct TextEncoder::Sequence {
   std::vector<int32_t> ids;
 };
 
-TextEncoder::TextEncoder(const ModelManifest& manifest, const EncoderOptions& options) : manifest_(manifest) {
+TextEncoder::TextEncoder(const ModelManifest& manifest, const EncoderOptions& options, ModelLoad load)
+    : manifest_(manifest) {
   options.Validate();
   if (options.max_length > 0) {
     const nlohmann::json* p = FindConfigKey(manifest.raw, "architecture.max_position_embeddings");
@@ -122,20 +123,25 @@ TextEncoder::TextEncoder(const ModelManifest& manifest, const EncoderOptions& op
   result_key_ = manifest.sha256 + ":" + PrecisionName(precision_) + ":" + LongTextPolicyName(long_text_) + ":" +
                 std::to_string(manifest_.max_length) + ":pad8";
 
-  VerifyModelChecksum(manifest);
-  tokenizer_ = MakeTokenizer(manifest.tokenizer);
-  runtime_ = std::make_unique<ModelRuntime>(manifest.torchscript, precision_ == Precision::kBFloat16);
+  if (load == ModelLoad::kNow) Load();
+}
+
+void TextEncoder::Load() const {
+  if (runtime_) return;
+  VerifyModelChecksum(manifest_);
+  tokenizer_ = MakeTokenizer(manifest_.tokenizer);
+  runtime_ = std::make_unique<ModelRuntime>(manifest_.torchscript, precision_ == Precision::kBFloat16);
   // Check the output shape on a two-token input.
   const std::vector<int64_t> ids = {tokenizer_->cls_id(), tokenizer_->sep_id()}, mask = {1, 1};
   std::vector<float> probe(static_cast<size_t>(output_dim_));
   auto shape = runtime_->Forward(ids.data(), mask.data(), 1, 2, probe.data(), probe.size());
   if (shape[0] != 1 || shape[1] != output_dim_) {
-    Fail(ExitCode::kDataErr, manifest.dir, "/avrec-model.json: the model outputs shape [", shape[0], ", ", shape[1],
-         "], the manifest ", manifest.task == "sentiment" ? "lists " : "says embedding.dim ", output_dim_,
-         manifest.task == "sentiment" ? " labels" : "");
+    Fail(ExitCode::kDataErr, manifest_.dir, "/avrec-model.json: the model outputs shape [", shape[0], ", ", shape[1],
+         "], the manifest ", manifest_.task == "sentiment" ? "lists " : "says embedding.dim ", output_dim_,
+         manifest_.task == "sentiment" ? " labels" : "");
   }
-  spdlog::debug("model {}: {} precision, {} threads, long texts {}", manifest.name, PrecisionName(precision_), threads_,
-                LongTextPolicyName(long_text_));
+  spdlog::debug("model {}: {} precision, {} threads, long texts {}", manifest_.name, PrecisionName(precision_),
+                threads_, LongTextPolicyName(long_text_));
 }
 
 TextEncoder::~TextEncoder() = default;
@@ -279,6 +285,7 @@ void TextEncoder::RunBatches(const std::vector<Sequence>& seqs, std::vector<floa
 
 void TextEncoder::Run(const std::vector<std::string>& texts, std::vector<float>* out, std::vector<EncodeInfo>* info,
                       const std::function<void(int64_t)>& progress) const {
+  Load();
   const size_t n = texts.size();
   const int dim = output_dim_;
   out->assign(n * dim, 0.0f);

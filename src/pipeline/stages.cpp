@@ -234,7 +234,7 @@ ItemVectors BuildItemVectors(const ItemTable& items, const ItemVectorOptions& o,
     const ModelManifest m = LoadTaskModel(o.text_model, "embedding");
     EncoderOptions eo;
     eo.threads = threads;
-    TextEncoder encoder(m, eo);
+    TextEncoder encoder(m, eo, ModelLoad::kOnFirstRun);  // not loaded when every text is cached
     text = EmbedItemTexts(items, encoder, cache, &v.reused);
     if (cache != nullptr) cache->Persist();
     text_ptr = &text;
