@@ -4,8 +4,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "test_util.h"
@@ -308,6 +310,66 @@ TEST(RunManifest, BesideTheOutputWithInputsStagesAndExitCode) {
   EXPECT_EQ(r.exit_code, 66);
   EXPECT_EQ(nlohmann::json::parse(ReadFile(dir / "bad.json.run.json"))["exit_code"], 66);
   EXPECT_FALSE(test::FileExists(dir / "bad.json"));
+}
+
+}  // namespace
+}  // namespace avrec
+
+namespace avrec {
+namespace {
+
+// Reasons people read, on the sample: titles, snippets from the user's own
+// review, explanations in the user's language, and reasons that differ
+// across a user's items.
+TEST(RecommendCli, ReasonsAreReadableDifferPerItemAndFollowTheUsersLanguage) {
+  TempDir dir;
+  auto r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--model", kTinySentiment, "--text-model",
+                     kTinyEmbedding, "--out", dir / "o.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto out = nlohmann::json::parse(ReadFile(dir / "o.json"));
+  int zh = 0, en = 0, varied = 0, eligible = 0;
+  for (const auto& u : out["users"]) {
+    const std::string lang = u["language"];
+    (lang == "zh" ? zh : en) += 1;
+    std::set<std::string> cited;  // per item: the reviews its reasons cite
+    for (const auto& it : u["items"]) {
+      EXPECT_FALSE(it["title"].get<std::string>().empty());
+      const std::string sentence = it["explanation"];
+      // Snippets quote the review as written; the sentence around it is in
+      // the user's language.
+      ASSERT_FALSE(sentence.empty());
+      const bool ascii_start = static_cast<unsigned char>(sentence[0]) < 0x80;
+      EXPECT_EQ(ascii_start, lang == "en") << sentence;
+      for (const auto& why : it["reasons"]) {
+        if (why["kind"] != "similar_to") continue;
+        EXPECT_FALSE(why["title"].get<std::string>().empty());
+        EXPECT_FALSE(why["snippet"].get<std::string>().empty());
+        EXPECT_TRUE(why.contains("lift"));
+      }
+      std::string reviews;
+      for (const auto& why : it["reasons"]) {
+        if (why["kind"] == "similar_to") reviews += why["review_id"].get<std::string>() + " ";
+      }
+      cited.insert(reviews);
+    }
+    if (u["history"].get<int>() >= 5) {
+      ++eligible;
+      varied += cited.size() > 1;
+    }
+  }
+  EXPECT_GT(zh, 10);
+  EXPECT_GT(en, 10);
+  EXPECT_GT(eligible, 50);
+  EXPECT_GE(varied * 10, eligible * 9) << varied << " of " << eligible;  // nine in ten users at least
+  // Forced language and plain snippets.
+  r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--model", kTinySentiment, "--text-model",
+                kTinyEmbedding, "--reason-language", "zh", "--snippets", "first", "--out", dir / "zh.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& u : nlohmann::json::parse(ReadFile(dir / "zh.json"))["users"]) EXPECT_EQ(u["language"], "zh");
+  EXPECT_EQ(RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--reason-language", "fr", "--out",
+                      dir / "x.json"})
+                .exit_code,
+            64);
 }
 
 }  // namespace

@@ -3,13 +3,16 @@
 // profiles (JSON Lines), which `recommend --profiles` reads back.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
+#include "avrec/data.h"
 #include "avrec/profile.h"
 #include "avrec/recommend.h"
 
@@ -30,7 +33,7 @@ struct OutputHeader {
 enum class RecommendationFormat {
   kJson,   // {"header": ..., "users": [...]}
   kJsonl,  // a header line {"header": ...} (shard 0 only), then one user per line
-  kCsv,    // one row per (user, rank): user_id, rank, item_id, score, cold_start, reason
+  kCsv,    // one row per (user, rank): user_id, rank, item_id, title, score, cold_start, reason, explanation
   kTsv     // the same, tab-separated
 };
 RecommendationFormat ParseRecommendationFormat(const std::string& s);  // Error(kUsage) if unknown
@@ -94,6 +97,32 @@ struct RecommendationLists {
 // Throws Error(kDataErr) naming PATH:LINE for a malformed record, and when
 // the file holds no list at all; Error(kNoInput) when missing.
 RecommendationLists ReadRecommendationLists(const std::string& path);
+
+// ---- reasons in words ------------------------------------------------------------
+
+enum class ReasonLanguage { kAuto, kEnglish, kChinese };
+ReasonLanguage ParseReasonLanguage(const std::string& s);  // Error(kUsage) if unknown
+
+// Fills what people read in a user's recommendations: item and reason titles,
+// review snippets, one sentence per item from fixed templates in the user's
+// language (auto: the language most of their reviews are written in), and
+// the low_confidence flag (every score at or below zero) with its reason.
+// Deterministic: the same inputs give the same words.
+class Narrator {
+ public:
+  // `items` and `reviews` must outlive the narrator.
+  Narrator(const ItemTable& items, const std::vector<Review>& reviews, ReasonLanguage language);
+  // `snippet` (may be empty): the text to quote for a similar_to reason
+  // (shortened here to 60 characters).
+  void Narrate(UserRecommendations* u, const std::function<std::string(const Reason&)>& snippet) const;
+  std::string Title(const std::string& item_id) const;  // the id when untitled
+
+ private:
+  std::string Sentence(const RecommendedItem& item, bool zh) const;
+  ReasonLanguage language_;
+  std::unordered_map<std::string, const Item*> items_;
+  std::unordered_set<std::string> chinese_users_;
+};
 
 // ---- profiles --------------------------------------------------------------------
 

@@ -89,6 +89,8 @@ struct PipelineConfig {
   std::string format = "json";               // json or jsonl
   std::string created_at;                    // recorded in the header when set
   std::string manifest;                      // run manifest; "": <output>.run.json
+  std::string reason_language = "auto";      // explanations: auto (the user's), en or zh
+  std::string snippets = "model";            // review snippets in reasons: model, first or none
   bool only_changed = false;                 // recommend: rerank only users whose inputs changed (workspace)
   bool to_workspace = false;                 // recommend: also store the lists in the workspace
   int keep_lists = 7;                        // --to-workspace: lists of this many latest runs are kept
@@ -109,6 +111,8 @@ struct PipelineConfig {
   // The hash of every option that changes the recommendations (their values,
   // list files by content): header.config_hash.
   std::string RecommendConfigHash() const;
+  // The encoder settings with `threads` applied.
+  EncoderOptions EncoderWithThreads() const;
   // The key of recommend --only-changed's saved state: the options that
   // change the recommendations other than the input files, and the shard.
   std::string IncrementalKey() const;
@@ -146,6 +150,11 @@ struct IngestReport {
 };
 
 // ---- stages ----------------------------------------------------------------------------
+
+// The manifest of the model in `dir_or_default` ("" or "default": the
+// bundled model for the task). Throws Error(kDataErr) when it is a model for
+// another task.
+ModelManifest LoadTaskModel(const std::string& dir_or_default, const std::string& task);
 
 // Reads and validates the input files. Problems go to `problems`; any problem
 // is fatal: Error(kDataErr).

@@ -70,7 +70,15 @@ struct Reason {
   std::string review_id;  // similar_to
   std::string modality;   // modality
   double value = 0;       // contribution, similarity or reviewer count
+  // similar_to: how much the review lifts this item above the average
+  // catalogue item (what sets it apart; reasons are chosen by it).
+  std::optional<double> lift;
   std::optional<double> sentiment, rating;
+  double preference = 0;              // similar_to: the review's preference p_k
+  std::vector<std::string> features;  // modality: the columns that agree most, best first
+  // Filled for people to read (output stage): the title of item_id and, for
+  // similar_to, the review's sentence with the strongest sentiment.
+  std::string title, snippet;
 };
 
 struct RecommendedItem {
@@ -78,6 +86,8 @@ struct RecommendedItem {
   int rank = 0;
   double score = 0;
   std::vector<Reason> reasons;
+  std::string title;        // output stage
+  std::string explanation;  // output stage: one sentence in the user's language
 };
 
 struct UserRecommendations {
@@ -85,6 +95,11 @@ struct UserRecommendations {
   bool cold_start = false;
   int history = 0;  // reviews of catalogue items
   std::vector<RecommendedItem> items;
+  std::string language;  // output stage: "en" or "zh", of the explanations
+  // Every score at or below zero: nothing the user liked resembles these
+  // items (output stage sets the reason).
+  bool low_confidence = false;
+  std::string low_confidence_reason;
 };
 
 // Inputs of one ranking run; both must outlive the call.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "avrec/data.h"
+#include "avrec/workspace.h"
 
 namespace avrec {
 
@@ -51,6 +52,9 @@ class SentimentScorer {
 // score (the manifest's label_scores), clamped to [-1, 1] and rounded to 6
 // decimals. `probs` and `label_scores` have the same length.
 double SentimentScore(const std::vector<double>& probs, const std::vector<double>& label_scores);
+
+// A result as the workspace's sentiment cache stores it.
+CachedSentiment ToCache(const Sentiment& s, const std::vector<std::string>& labels);
 
 // review_id -> score, what profiles read.
 std::unordered_map<std::string, double> SentimentScores(const std::unordered_map<std::string, Sentiment>& s);

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace avrec {
 
@@ -21,5 +22,26 @@ bool ParseInt(std::string_view s, int* out);
 // boundary, "..." appended), control bytes and invalid UTF-8 written as
 // \n, \t, \0, \xHH, so a message never carries raw NULs or escape sequences.
 std::string EscapeForMessage(std::string_view s, size_t max_chars = 80);
+
+// ---- sentences and languages (reasons people read) ---------------------------
+
+// Decodes the code point at *pos and advances past it; an invalid byte reads
+// as U+FFFD and advances by one. False at the end.
+bool NextCodePoint(std::string_view s, size_t* pos, char32_t* cp);
+
+// CJK ideographs (the unified blocks and extension A, compatibility forms).
+bool IsCjkIdeograph(char32_t cp);
+
+// The sentences of a review: split after . ! ? followed by a blank or the
+// end, after 。！？；… and at line breaks; trimmed, empty ones dropped.
+std::vector<std::string> SplitSentences(std::string_view text);
+
+// `text` cut to at most `max_chars` code points, at a word boundary where
+// there is one near the end, with "…" appended when cut.
+std::string ShortSnippet(std::string_view text, size_t max_chars);
+
+// "zh" when CJK ideographs carry the text (at least two, and at least a third
+// as many as Latin letters), "en" when Latin letters do, "" for neither.
+std::string TextLanguage(std::string_view text);
 
 }  // namespace avrec

@@ -101,4 +101,100 @@ std::string EscapeForMessage(std::string_view s, size_t max_chars) {
   return out + "'";
 }
 
+bool NextCodePoint(std::string_view s, size_t* pos, char32_t* cp) {
+  if (*pos >= s.size()) return false;
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char c = byte(*pos);
+  int n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  char32_t v = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+  for (int k = 1; k < n; ++k) {
+    if (*pos + static_cast<size_t>(k) >= s.size() || (byte(*pos + static_cast<size_t>(k)) >> 6) != 0x2) {
+      n = 0;
+      break;
+    }
+    v = (v << 6) | (byte(*pos + static_cast<size_t>(k)) & 0x3F);
+  }
+  if (n == 0) {
+    *cp = 0xFFFD;
+    *pos += 1;
+    return true;
+  }
+  *cp = v;
+  *pos += static_cast<size_t>(n);
+  return true;
+}
+
+bool IsCjkIdeograph(char32_t cp) {
+  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+         (cp >= 0x20000 && cp <= 0x2FA1F);
+}
+
+std::vector<std::string> SplitSentences(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0, pos = 0;
+  const auto cut = [&](size_t end) {
+    const std::string_view t = Trim(text.substr(start, end - start));
+    if (!t.empty()) out.emplace_back(t);
+    start = end;
+  };
+  char32_t cp = 0;
+  while (NextCodePoint(text, &pos, &cp)) {
+    const bool cjk_end = cp == 0x3002 || cp == 0xFF01 || cp == 0xFF1F || cp == 0xFF1B || cp == 0x2026;
+    const bool latin_end = (cp == '.' || cp == '!' || cp == '?') &&
+                           (pos >= text.size() || text[pos] == ' ' || text[pos] == '\n' || text[pos] == '\t');
+    if (cp == '\n' || cp == '\r') {
+      cut(pos - 1);
+    } else if (cjk_end || latin_end) {
+      // Runs of closing marks stay with their sentence ("!!", "。。。", "…").
+      size_t next = pos;
+      char32_t more = 0;
+      while (next < text.size()) {
+        size_t probe = next;
+        NextCodePoint(text, &probe, &more);
+        if (!(more == '.' || more == '!' || more == '?' || more == 0x3002 || more == 0xFF01 || more == 0xFF1F ||
+              more == 0x2026 || more == 0x201D || more == '"' || more == 0x300D)) {
+          break;
+        }
+        next = probe;
+      }
+      pos = next;
+      cut(pos);
+    }
+  }
+  cut(text.size());
+  return out;
+}
+
+std::string ShortSnippet(std::string_view text, size_t max_chars) {
+  std::vector<size_t> starts;  // byte offset of each code point
+  size_t pos = 0;
+  char32_t cp = 0;
+  while (starts.size() <= max_chars) {
+    const size_t at = pos;
+    if (!NextCodePoint(text, &pos, &cp)) break;
+    starts.push_back(at);
+  }
+  if (starts.size() <= max_chars) return std::string(text);
+  size_t end = starts[max_chars - 1];  // room for the "…"
+  // A blank in the last third: cut there, not inside a word.
+  for (size_t k = max_chars - 1; k > max_chars * 2 / 3; --k) {
+    if (text[starts[k]] == ' ') {
+      end = starts[k];
+      break;
+    }
+  }
+  return std::string(Trim(text.substr(0, end))) + "\u2026";
+}
+
+std::string TextLanguage(std::string_view text) {
+  size_t pos = 0, cjk = 0, latin = 0;
+  char32_t cp = 0;
+  while (NextCodePoint(text, &pos, &cp)) {
+    cjk += IsCjkIdeograph(cp);
+    latin += (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+  }
+  if (cjk >= 2 && cjk * 3 >= latin) return "zh";
+  return latin > 0 ? "en" : "";
+}
+
 }  // namespace avrec

@@ -53,11 +53,18 @@ UserRecommendations UserFromJson(const nlohmann::json& j) {
   u.user_id = Field(j, "user_id", &J::is_string).get<std::string>();
   u.cold_start = Field(j, "cold_start", &J::is_boolean).get<bool>();
   u.history = Field(j, "history", &J::is_number_integer).get<int>();
+  if (j.contains("language")) u.language = Field(j, "language", &J::is_string).get<std::string>();
+  if (j.contains("low_confidence")) {
+    u.low_confidence = Field(j, "low_confidence", &J::is_boolean).get<bool>();
+    u.low_confidence_reason = Field(j, "low_confidence_reason", &J::is_string).get<std::string>();
+  }
   for (const J& x : Field(j, "items", &J::is_array)) {
     RecommendedItem it;
     it.item_id = Field(x, "item_id", &J::is_string).get<std::string>();
     it.rank = Field(x, "rank", &J::is_number_integer).get<int>();
     it.score = Field(x, "score", &J::is_number).get<double>();
+    if (x.contains("title")) it.title = Field(x, "title", &J::is_string).get<std::string>();
+    if (x.contains("explanation")) it.explanation = Field(x, "explanation", &J::is_string).get<std::string>();
     for (const J& y : Field(x, "reasons", &J::is_array)) {
       Reason r;
       r.kind = Field(y, "kind", &J::is_string).get<std::string>();
@@ -69,6 +76,15 @@ UserRecommendations UserFromJson(const nlohmann::json& j) {
       if (y.contains("modality")) r.modality = Field(y, "modality", &J::is_string).get<std::string>();
       if (y.contains("sentiment")) r.sentiment = Field(y, "sentiment", &J::is_number).get<double>();
       if (y.contains("rating")) r.rating = Field(y, "rating", &J::is_number).get<double>();
+      if (y.contains("lift")) r.lift = Field(y, "lift", &J::is_number).get<double>();
+      if (y.contains("title")) r.title = Field(y, "title", &J::is_string).get<std::string>();
+      if (y.contains("snippet")) r.snippet = Field(y, "snippet", &J::is_string).get<std::string>();
+      if (y.contains("features")) {
+        for (const J& f : Field(y, "features", &J::is_array)) {
+          if (!f.is_string()) Fail(ExitCode::kDataErr, "recommendation: field 'features': expected strings");
+          r.features.push_back(f.get<std::string>());
+        }
+      }
       it.reasons.push_back(std::move(r));
     }
     u.items.push_back(std::move(it));

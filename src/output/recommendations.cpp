@@ -13,20 +13,27 @@ namespace {
 nlohmann::ordered_json ReasonJson(const Reason& r) {
   nlohmann::ordered_json y;
   y["kind"] = r.kind;
-  if (r.kind == "similar_to") {
+  const auto item = [&] {
     y["item_id"] = r.item_id;
+    if (!r.title.empty()) y["title"] = r.title;
+  };
+  if (r.kind == "similar_to") {
+    item();
     y["review_id"] = r.review_id;
+    if (!r.snippet.empty()) y["snippet"] = r.snippet;
     y["contribution"] = r.value;
+    if (r.lift) y["lift"] = *r.lift;
     if (r.sentiment) y["sentiment"] = *r.sentiment;
     if (r.rating) y["rating"] = *r.rating;
   } else if (r.kind == "modality") {
     y["modality"] = r.modality;
+    if (!r.features.empty()) y["features"] = r.features;
     y["contribution"] = r.value;
   } else if (r.kind == "co_reviewed_with") {
-    y["item_id"] = r.item_id;
+    item();
     y["similarity"] = r.value;
   } else if (r.kind == "learned_from") {
-    y["item_id"] = r.item_id;
+    item();
     y["contribution"] = r.value;
   } else if (r.kind == "popular") {
     y["reviewers"] = r.value;
@@ -58,12 +65,19 @@ std::string UserJson(const UserRecommendations& u, int indent) {
   j["user_id"] = u.user_id;
   j["cold_start"] = u.cold_start;
   j["history"] = u.history;
+  if (!u.language.empty()) j["language"] = u.language;
+  if (u.low_confidence) {
+    j["low_confidence"] = true;
+    j["low_confidence_reason"] = u.low_confidence_reason;
+  }
   nlohmann::ordered_json items = nlohmann::ordered_json::array();
   for (const auto& it : u.items) {
     nlohmann::ordered_json x;
     x["item_id"] = it.item_id;
+    if (!it.title.empty()) x["title"] = it.title;
     x["rank"] = it.rank;
     x["score"] = it.score;
+    if (!it.explanation.empty()) x["explanation"] = it.explanation;
     nlohmann::ordered_json reasons = nlohmann::ordered_json::array();
     for (const auto& r : it.reasons) reasons.push_back(ReasonJson(r));
     x["reasons"] = reasons;
@@ -106,8 +120,8 @@ RecommendationWriter::RecommendationWriter(const std::string& path, Recommendati
   if (impl_->flat()) {
     const char d = impl_->delim();
     if (h.shard == 0) {
-      impl_->file.Write(std::string("user_id") + d + "rank" + d + "item_id" + d + "score" + d + "cold_start" + d +
-                        "reason\n");
+      impl_->file.Write(std::string("user_id") + d + "rank" + d + "item_id" + d + "title" + d + "score" + d +
+                        "cold_start" + d + "reason" + d + "explanation\n");
     }
   } else if (format == RecommendationFormat::kJsonl) {
     if (h.shard == 0) impl_->file.Write(nlohmann::ordered_json{{"header", header}}.dump() + "\n");
@@ -128,8 +142,12 @@ void RecommendationWriter::Add(const UserRecommendations& u) {
       AppendCsvField(&rows, u.user_id, d);
       rows += d + std::to_string(it.rank) + d;
       AppendCsvField(&rows, it.item_id, d);
+      rows += d;
+      AppendCsvField(&rows, it.title, d);
       rows += d + nlohmann::json(it.score).dump() + d + (u.cold_start ? "true" : "false") + d;
       AppendCsvField(&rows, ReasonText(it), d);
+      rows += d;
+      AppendCsvField(&rows, it.explanation, d);
       rows += '\n';
     }
     impl_->file.Write(rows);

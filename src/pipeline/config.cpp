@@ -124,7 +124,7 @@ void PipelineConfig::DescribeRecommend(OptionSet* set) {
   set->AddChoice<std::string>("--format", "recommend.format", &format,
                               {{"json", "json"}, {"jsonl", "jsonl"}, {"csv", "csv"}, {"tsv", "tsv"}},
                               "json, jsonl (one user per line, for large runs), or csv / tsv (one row per user and "
-                              "rank: user_id, rank, item_id, score, cold_start, reason)",
+                              "rank: user_id, rank, item_id, title, score, cold_start, reason, explanation)",
                               Effect::kResults);
   recommend.Describe(set);
   const Effect c = Effect::kContent;
@@ -137,6 +137,15 @@ void PipelineConfig::DescribeRecommend(OptionSet* set) {
   set->Add("--shard", "", &shard, "K/N: only users whose stable hash falls in shard K (0-based) of N");
   set->Add("--created-at", "", &created_at,
            "Creation time to record in the header (omitted by default: reproducible output)");
+  set->AddChoice<std::string>("--reason-language", "recommend.reason_language", &reason_language,
+                              {{"auto", "auto"}, {"en", "en"}, {"zh", "zh"}},
+                              "Language of the explanations: auto (the one most of the user's reviews are in), en, zh",
+                              Effect::kResults);
+  set->AddChoice<std::string>("--snippets", "recommend.snippets", &snippets,
+                              {{"model", "model"}, {"first", "first"}, {"none", "none"}},
+                              "Review snippets quoted in reasons: model (the sentence the sentiment model finds "
+                              "strongest; cached in the workspace), first (the first sentence) or none",
+                              Effect::kResults);
   set->AddFlag("--only-changed", "recommend.only_changed", &only_changed,
                "Workspace only: rerank just the users whose inputs changed since the previous --only-changed run "
                "with the same options, copying the others from its output (same bytes as a full run)");
@@ -174,6 +183,12 @@ void PipelineConfig::Validate() const {
   RecommendOptions r = recommend;
   r.threads = threads;
   r.Validate();
+}
+
+EncoderOptions PipelineConfig::EncoderWithThreads() const {
+  EncoderOptions e = encoder;
+  e.threads = threads;
+  return e;
 }
 
 std::string PipelineConfig::RecommendConfigHash() const {

@@ -28,12 +28,15 @@
 #include "avrec/text.h"
 #include "avrec/version.h"
 #include "common/fault.h"
+#include "pipeline/snippets.h"
 
 namespace avrec {
 
 namespace {
 
 constexpr const char* kStatePrefix = "recommend.state/";
+constexpr size_t kNarrateBlock = 256;  // ranked users whose snippets are scored in one batch
+
 
 // The ranking options with the lists read and the shard parsed.
 RecommendOptions RankOptions(const PipelineConfig& c) {
@@ -72,10 +75,13 @@ OutputHeader HeaderFor(const PipelineConfig& c, const ModelInputs& in, const Rec
   return h;
 }
 
+using ReviewIndex = std::unordered_map<std::string, const Review*>;
+
 // Hash of everything a user's list depends on besides the items, the options
-// and the models: the history (items, reviews, weights, preferences,
-// sentiment, rating, time), the profile vector and the cold-start flag.
-uint64_t Fingerprint(const Profiles& p, const ItemMatrix& items, int u) {
+// and the models: the history (items, reviews and their texts, weights,
+// preferences, sentiment, rating, time), the profile vector and the
+// cold-start flag.
+uint64_t Fingerprint(const Profiles& p, const ItemMatrix& items, const ReviewIndex& reviews, int u) {
   std::string b;
   const auto put = [&b](const void* data, size_t n) { b.append(static_cast<const char*>(data), n); };
   const auto put_opt = [&](const auto& v) {
@@ -89,6 +95,10 @@ uint64_t Fingerprint(const Profiles& p, const ItemMatrix& items, int u) {
     b += '\x1f';
     b += x.review_id;
     b += '\x1f';
+    // The text: snippets and the explanations' language come from it.
+    auto text = reviews.find(x.review_id);
+    const uint64_t text_hash = text == reviews.end() ? 0 : Fnv1a64(text->second->text);
+    put(&text_hash, sizeof(text_hash));
     put(&x.weight, sizeof(x.weight));
     put(&x.preference, sizeof(x.preference));
     put_opt(x.sentiment);
@@ -131,11 +141,11 @@ bool IsRegularFile(const std::string& path) {
 // Decides which users an --only-changed run reranks. `users`: the profile
 // rows of the shard, in output order.
 Plan PlanRun(const PipelineConfig& c, const RecommendOptions& r, const OutputHeader& header, const ModelInputs& in,
-             const Profiles& profiles, const std::vector<int>& users, Workspace* ws) {
+             const Profiles& profiles, const ReviewIndex& reviews, const std::vector<int>& users, Workspace* ws) {
   Plan plan;
   plan.rerank.assign(profiles.users.size(), 1);
   plan.fingerprints.reserve(users.size());
-  for (int u : users) plan.fingerprints.push_back(Fingerprint(profiles, in.items.matrix, u));
+  for (int u : users) plan.fingerprints.push_back(Fingerprint(profiles, in.items.matrix, reviews, u));
   plan.state = {{"avrec_version", AVREC_VERSION},
                 {"format", c.format},
                 {"sentiment_sha256", header.sentiment_sha256},
@@ -238,19 +248,25 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
                                               extra, c.profiles_in.empty() ? nullptr : &file);
   const OutputHeader header = HeaderFor(c, in, r);
 
+  ReviewIndex reviews;
+  for (const Review& rv : in.data.reviews) reviews.emplace(rv.review_id, &rv);
+  const SnippetMode snippet_mode = ParseSnippetMode(c.snippets);
   std::unique_ptr<Workspace> own_ws;
   Workspace* ws = open_ws;
-  if (tracked && ws == nullptr) {
+  const bool caches_snippets = snippet_mode == SnippetMode::kModel && !c.workspace.empty();
+  if ((tracked || caches_snippets) && ws == nullptr) {
     own_ws = Workspace::Open(c.workspace, false);
     ws = own_ws.get();
   }
+  SnippetFinder snippets(reviews, snippet_mode, c.sentiment_model, c.EncoderWithThreads(), ws);
+  const Narrator narrator(in.data.item_table, in.data.reviews, ParseReasonLanguage(c.reason_language));
   std::vector<int> users;  // the shard's users in output order
   for (size_t u = 0; u < profiles.users.size(); ++u) {
     if (InShard(profiles.users[u], r.shard, r.shards)) users.push_back(static_cast<int>(u));
   }
   Plan plan;
   if (c.only_changed) {
-    plan = PlanRun(c, r, header, in, profiles, users, ws);
+    plan = PlanRun(c, r, header, in, profiles, reviews, users, ws);
     int64_t rerank = 0;
     for (int u : users) rerank += plan.rerank[static_cast<size_t>(u)];
     if (plan.incremental) {
@@ -278,30 +294,60 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
     RecommendationWriter writer(c.out, format, header);
     std::unique_ptr<RecommendationFileUsers> previous;
     if (plan.incremental) previous = std::make_unique<RecommendationFileUsers>(plan.previous, format);
+    // Users wait in `queue`, in output order, until a block of ranked ones
+    // has its snippets scored in one batch; then all are narrated and
+    // written.
+    struct Pending {
+      bool copied = false;
+      std::string text;         // copied: the user's JSON from the previous output
+      UserRecommendations rec;  // ranked now
+    };
+    std::vector<Pending> queue;
+    size_t ranked_in_queue = 0;
+    const auto flush = [&] {
+      std::vector<UserRecommendations*> ranked;
+      for (Pending& p : queue) {
+        if (!p.copied) ranked.push_back(&p.rec);
+      }
+      snippets.Prepare(ranked);
+      for (Pending& p : queue) {
+        if (p.copied) {
+          writer.AddSerialized(p.text);
+          if (c.to_workspace) {
+            nlohmann::json j;
+            std::string error;
+            if (!ParseJson(p.text, &j, &error)) Fail(ExitCode::kDataErr, plan.previous, ": ", error);
+            store(UserFromJson(j));
+          }
+        } else {
+          narrator.Narrate(&p.rec, [&](const Reason& why) { return snippets.Get(why); });
+          writer.Add(p.rec);
+          store(p.rec);
+        }
+      }
+      queue.clear();
+      ranked_in_queue = 0;
+    };
     size_t next = 0;  // position in `users` of the next user to write
     int64_t copied_cold = 0;
-    // Copies users from the previous output up to (not including) profile
+    // Queues users from the previous output up to (not including) profile
     // row `stop` (-1: to the end).
     const auto copy_until = [&](int stop) {
-      std::string id, text;
+      std::string id;
       bool cold = false;
       for (; next < users.size() && users[next] != stop; ++next) {
         const std::string& want = profiles.users[static_cast<size_t>(users[next])];
+        Pending p;
+        p.copied = true;
         do {
-          if (!previous->Next(&id, &text, &cold)) {
+          if (!previous->Next(&id, &p.text, &cold)) {
             Fail(ExitCode::kDataErr, plan.previous, ": user '", EscapeForMessage(want),
                  "' is missing from the previous output");
           }
         } while (id != want);
-        writer.AddSerialized(text);
+        queue.push_back(std::move(p));
         ++copied;
         copied_cold += cold;
-        if (c.to_workspace) {
-          nlohmann::json j;
-          std::string error;
-          if (!ParseJson(text, &j, &error)) Fail(ExitCode::kDataErr, plan.previous, ": ", error);
-          store(UserFromJson(j));
-        }
       }
       if (next < users.size()) ++next;  // the user ranked now
     };
@@ -310,13 +356,14 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
         in.items, profiles, r,
         [&](const UserRecommendations& u) {
           if (plan.incremental) copy_until(profiles.Find(u.user_id));
-          writer.Add(u);
-          store(u);
+          queue.push_back({false, "", u});
+          if (++ranked_in_queue >= kNarrateBlock) flush();
           progress.Tick();
           FaultPoint("recommend.user");
         },
         plan.incremental ? &plan.rerank : nullptr);
     if (plan.incremental) copy_until(-1);
+    flush();
     progress.Finish();
     writer.Commit();
     st.users += copied;
@@ -339,6 +386,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
       }
     }
     if (tracked) {
+      snippets.Save();
       UpsertCounts counts;
       counts.added = st.users - copied;
       counts.unchanged = copied;
@@ -350,6 +398,14 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
     ws->InTransaction(body);
   } else {
     body();
+    if (caches_snippets) {
+      try {  // only a cache: a busy workspace costs the next run a little time
+        ws->InTransaction([&] { snippets.Save(); });
+      } catch (const Error& e) {
+        if (e.code() != ExitCode::kTempFail) throw;
+        spdlog::warn("snippets not cached: {}", e.what());
+      }
+    }
   }
   const double secs = SecondsSince(t0);
   InfoEvent("stage_end",

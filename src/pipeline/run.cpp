@@ -24,11 +24,6 @@ void MakeParentDirs(const std::string& path) {
   if (ec) Fail(ExitCode::kCantCreate, parent.string(), ": cannot create folder: ", ec.message());
 }
 
-EncoderOptions EncoderFor(const PipelineConfig& c) {
-  EncoderOptions e = c.encoder;
-  e.threads = c.threads;
-  return e;
-}
 
 }  // namespace
 
@@ -58,7 +53,7 @@ ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, Proble
   }
   spdlog::info("inputs: {} items, {} reviews", in.data.item_table.items.size(), in.data.reviews.size());
   if (need_sentiment) {
-    in.sentiment = ResolveSentiment(in.data.reviews, c.scores, c.sentiment_model, EncoderFor(c), ws.get());
+    in.sentiment = ResolveSentiment(in.data.reviews, c.scores, c.sentiment_model, c.EncoderWithThreads(), ws.get());
     in.has_sentiment = true;
   }
   std::unique_ptr<Workspace> cache;
@@ -98,7 +93,7 @@ PipelineReport RunPipeline(const PipelineConfig& c) {
   InfoEvent("stage_start", {{"stage", "score"}}, "stage 2/4: score");
   ModelInputs in;
   in.data = LoadDataset(ws.get());
-  in.sentiment = ScoreSentiment(in.data.reviews, c.sentiment_model, EncoderFor(c), ws.get(), c.commit_every);
+  in.sentiment = ScoreSentiment(in.data.reviews, c.sentiment_model, c.EncoderWithThreads(), ws.get(), c.commit_every);
   in.has_sentiment = true;
   rep.sentiment = in.sentiment.stats;
 

@@ -21,17 +21,6 @@ void ReportUnreported(const ProblemLog& problems) {
   }
 }
 
-ModelManifest LoadTaskModel(const std::string& dir_or_default, const std::string& task) {
-  const std::string dir =
-      dir_or_default.empty() || dir_or_default == "default" ? DefaultModelDir(task) : dir_or_default;
-  ModelManifest m = LoadModelManifest(dir);
-  if (m.task != task) {
-    Fail(ExitCode::kDataErr, dir, "/avrec-model.json: field 'task': this is an ", m.task, " model; a ", task,
-         " model is needed here");
-  }
-  return m;
-}
-
 void LogItemVectors(const ItemMatrix& m) {
   std::string mods;
   for (const auto& b : m.modalities) {
@@ -80,6 +69,17 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
 }
 
 }  // namespace
+
+ModelManifest LoadTaskModel(const std::string& dir_or_default, const std::string& task) {
+  const std::string dir =
+      dir_or_default.empty() || dir_or_default == "default" ? DefaultModelDir(task) : dir_or_default;
+  ModelManifest m = LoadModelManifest(dir);
+  if (m.task != task) {
+    Fail(ExitCode::kDataErr, dir, "/avrec-model.json: field 'task': this is an ", m.task, " model; a ", task,
+         " model is needed here");
+  }
+  return m;
+}
 
 Dataset ReadDataset(const InputOptions& in, ProblemLog* problems) {
   if (in.reviews.empty() || in.items.empty()) Fail(ExitCode::kUsage, "give both --reviews and --items, or --workspace");

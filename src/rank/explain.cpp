@@ -12,7 +12,12 @@ constexpr size_t kMaxItemReasons = 3;
 
 Explainer::Explainer(Algorithm algorithm, const ItemMatrix& items, const Profiles& profiles, const ItemStats& stats,
                      Collaborative collab)
-    : algorithm_(algorithm), items_(items), profiles_(profiles), stats_(stats), collab_(collab) {}
+    : algorithm_(algorithm), items_(items), profiles_(profiles), stats_(stats), collab_(collab) {
+  if (!AlgorithmUsesContent(algorithm)) return;
+  mean_unit_ = Eigen::VectorXd::Zero(items.vectors.cols());
+  for (Eigen::Index i = 0; i < items.vectors.rows(); ++i) mean_unit_ += Unit(static_cast<int>(i));
+  if (items.vectors.rows() > 0) mean_unit_ /= static_cast<double>(items.vectors.rows());
+}
 
 Eigen::VectorXd Explainer::Unit(int row) const {
   Eigen::VectorXd v = items_.vectors.row(row).transpose().cast<double>();
@@ -25,8 +30,16 @@ void Explainer::StartUser(int user, bool cold) {
   cold_ = cold;
   raw_norm_ = 0;
   if (cold || !AlgorithmUsesContent(algorithm_)) return;
+  const auto& history = profiles_.history[static_cast<size_t>(user)];
   raw_ = Eigen::VectorXd::Zero(items_.vectors.cols());
-  for (const Interaction& x : profiles_.history[static_cast<size_t>(user)]) raw_ += x.weight * Unit(x.item);
+  units_.resize(static_cast<Eigen::Index>(history.size()), items_.vectors.cols());
+  base_.resize(static_cast<Eigen::Index>(history.size()));
+  for (size_t k = 0; k < history.size(); ++k) {
+    const Eigen::Index r = static_cast<Eigen::Index>(k);
+    units_.row(r) = Unit(history[k].item).transpose();
+    base_(r) = units_.row(r).dot(mean_unit_);
+    raw_ += history[k].weight * units_.row(r).transpose();
+  }
   raw_norm_ = raw_.norm();
 }
 
@@ -47,21 +60,35 @@ std::vector<Reason> Explainer::Reasons(int item) const {
 
 void Explainer::AddContent(int item, std::vector<Reason>* out) const {
   const Eigen::VectorXd target = Unit(item);
-  std::vector<std::pair<double, const Interaction*>> contrib;
-  for (const Interaction& x : profiles_.history[static_cast<size_t>(user_)]) {
-    const double c = x.weight * Unit(x.item).dot(target) / raw_norm_;
-    if (c > 0) contrib.emplace_back(c, &x);
+  const auto& history = profiles_.history[static_cast<size_t>(user_)];
+  // Per review: its contribution to the item's cosine, and its lift (the
+  // contribution minus what it gives the average catalogue item). Reasons
+  // are the reviews that lift the item most: what sets this item apart, so
+  // a user's items name different reviews.
+  struct Part {
+    double lift, contribution;
+    size_t k;
+  };
+  const Eigen::VectorXd cos = units_ * target;
+  std::vector<Part> parts;
+  for (size_t k = 0; k < history.size(); ++k) {
+    const double w = history[k].weight / raw_norm_;
+    const Eigen::Index r = static_cast<Eigen::Index>(k);
+    const double c = w * cos(r), lift = w * (cos(r) - base_(r));
+    if (c > 0 && lift > 0) parts.push_back({lift, c, k});
   }
-  std::stable_sort(contrib.begin(), contrib.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (size_t k = 0; k < contrib.size() && k < kMaxItemReasons; ++k) {
-    const Interaction& x = *contrib[k].second;
+  std::stable_sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) { return a.lift > b.lift; });
+  for (size_t i = 0; i < parts.size() && i < kMaxItemReasons; ++i) {
+    const Interaction& x = history[parts[i].k];
     Reason why;
     why.kind = "similar_to";
     why.item_id = items_.ids[static_cast<size_t>(x.item)];
     why.review_id = x.review_id;
-    why.value = RoundDecimals(contrib[k].first, 4);
+    why.value = RoundDecimals(parts[i].contribution, 4);
+    why.lift = RoundDecimals(parts[i].lift, 4);
     if (x.sentiment) why.sentiment = RoundDecimals(*x.sentiment, 4);
     why.rating = x.rating;
+    why.preference = x.preference;
     out->push_back(why);
   }
   // The modality whose part of the profile agrees most with the item.
@@ -79,6 +106,18 @@ void Explainer::AddContent(int item, std::vector<Reason>* out) const {
     why.kind = "modality";
     why.modality = best_block->name;
     why.value = RoundDecimals(best, 4);
+    // The named columns of that modality that agree most (embedding
+    // dimensions have no names worth showing).
+    std::vector<std::pair<double, int>> cols;
+    for (int j = best_block->begin; j < best_block->end; ++j) {
+      const double a = raw_(j) * target(j);
+      const std::string& name = items_.column_names[static_cast<size_t>(j)];
+      if (a > 0 && name.find('[') == std::string::npos) cols.emplace_back(a, j);
+    }
+    std::stable_sort(cols.begin(), cols.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t i = 0; i < cols.size() && i < 2; ++i) {
+      why.features.push_back(items_.column_names[static_cast<size_t>(cols[i].second)]);
+    }
     out->push_back(why);
   }
 }

@@ -22,7 +22,8 @@ class Explainer {
   // Prepares the reasons of profile row `user`; `cold`: ranked by popularity.
   void StartUser(int user, bool cold);
   // Reasons for item row `item` of the user last started. Contributions of
-  // similar_to reasons sum, over every review, to the item's cosine.
+  // similar_to reasons sum, over every review, to the item's cosine; the
+  // reviews shown are those with the largest lift over the average item.
   std::vector<Reason> Reasons(int item) const;
 
  private:
@@ -38,8 +39,11 @@ class Explainer {
   Collaborative collab_;
   int user_ = -1;
   bool cold_ = false;
-  Eigen::VectorXd raw_;  // the user's unnormalised profile: sum of w_k unit(X_k)
+  Eigen::VectorXd mean_unit_;  // mean unit item vector of the catalogue
+  Eigen::VectorXd raw_;        // the user's unnormalised profile: sum of w_k unit(X_k)
   double raw_norm_ = 0;
+  Eigen::MatrixXd units_;  // per review of the user: unit(X_k)
+  Eigen::VectorXd base_;   // per review: unit(X_k) . mean_unit_
 };
 
 }  // namespace avrec

@@ -70,13 +70,13 @@ Sentiment FromCache(const CachedSentiment& c, const std::vector<std::string>& la
   return s;
 }
 
+}  // namespace
+
 CachedSentiment ToCache(const Sentiment& s, const std::vector<std::string>& labels) {
   nlohmann::ordered_json probs;
   for (size_t j = 0; j < labels.size(); ++j) probs[labels[j]] = s.probs[j];
   return {s.label, s.score, probs.dump(), JoinFlags(s.flags)};
 }
-
-}  // namespace
 
 double SentimentScore(const std::vector<double>& probs, const std::vector<double>& label_scores) {
   AVREC_CHECK(probs.size() == label_scores.size(), "one score per label");
