@@ -40,7 +40,7 @@ PUBLIC = {
     "workspace.h": "workspace", "model.h": "model", "encoder.h": "model", "sentiment.h": "sentiment",
     "features.h": "features", "text_features.h": "features", "profile.h": "profile",
     "evaluate.h": "evaluate", "rank.h": "rank", "recommend.h": "rank", "output.h": "output",
-    "pipeline.h": "pipeline", "diff.h": "report",
+    "pipeline.h": "pipeline", "diff.h": "report", "report.h": "report",
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)

@@ -23,7 +23,7 @@ if [ "${AVREC_TEST_PACKAGES:-0}" = 1 ]; then
   # Tool-time Python (reference tokenizers, export checks), the fuzzer, the
   # schema validator and the headless browser the report test drives.
   packages+=(python3-venv python3-pip python3-torch python3-numpy clang libclang-rt-14-dev clang-format
-             python3-jsonschema chromium)
+             python3-jsonschema chromium fonts-wqy-microhei)
 fi
 
 missing=()

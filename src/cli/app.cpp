@@ -76,6 +76,10 @@ void AddVerbs(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs) {
                            RunEvaluate);
   AddVerb<DiffCommand>(app, verbs, "diff",
                        "Compare two recommendation files (night over night): overlap, churn, coverage, drift", RunDiff);
+  AddVerb<ReportCommand>(app, verbs, "report",
+                         "A self-contained HTML report for analysts: sentiment vs stars, coverage, long tail, "
+                         "per-user drill-down, night-over-night changes",
+                         RunReport);
   AddVerb<TopKCommand>(app, verbs, "topk", "Exact cosine top-k for vectors you bring (CSV in, JSON Lines out)",
                        RunTopK);
 }

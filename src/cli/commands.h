@@ -14,6 +14,7 @@
 #include "avrec/evaluate.h"
 #include "avrec/options.h"
 #include "avrec/pipeline.h"
+#include "avrec/report.h"
 
 namespace CLI {
 class App;
@@ -102,6 +103,14 @@ struct DiffCommand {
   void Describe(OptionSet* s);
 };
 int RunDiff(const DiffCommand& o);
+
+struct ReportCommand {
+  PipelineConfig config;  // workspace or files, scores file
+  std::string recs, previous, out, manifest;
+  ReportOptions options;
+  void Describe(OptionSet* s);
+};
+int RunReport(const ReportCommand& o);
 
 struct RunCommand {
   std::string config;

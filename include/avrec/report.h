@@ -1,0 +1,43 @@
+// The analyst's report: one self-contained HTML file (inline CSS, SVG drawn
+// by a small inline script, no network) with an overview, the sentiment
+// model against the stars, the recommendations' coverage, long tail,
+// diversity and warnings, a per-user drill-down with search, and optionally
+// the night-over-night changes. docs/report.md describes every figure.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "avrec/data.h"
+#include "avrec/output.h"
+
+namespace avrec {
+
+struct ReportOptions {
+  int max_users = 300;             // users in the drill-down; beyond, a stable-hash sample
+  int reviews_per_user = 12;       // latest reviews shown per user
+  int snippet_chars = 120;         // review text shown, in characters
+  int max_diversity_lists = 5000;  // lists whose diversity is measured (a stable-hash sample beyond)
+};
+
+struct ReportInputs {
+  ItemTable items;
+  std::vector<Review> reviews;
+  std::unordered_map<std::string, double> sentiment;  // review_id -> score in [-1, 1]; empty: not scored
+  std::string sentiment_model;                        // name, for the overview
+  std::string recs_path;                              // the recommendations (JSON or JSON Lines, avrec's)
+  std::string previous_path;                          // last night's, or "" for no comparison
+  nlohmann::json manifest;                            // the run manifest, or null
+};
+
+// Reads the recommendations and builds the report. Throws Error(kNoInput /
+// kDataErr) naming the file for an unreadable or malformed input.
+std::string RenderReport(const ReportInputs& in, const ReportOptions& options);
+
+// The data the page draws, as a JSON object (RenderReport embeds it).
+nlohmann::ordered_json ReportData(const ReportInputs& in, const ReportOptions& options);
+
+}  // namespace avrec

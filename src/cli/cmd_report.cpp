@@ -1,0 +1,70 @@
+// report: the analyst's HTML page for a recommendations file.
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <chrono>
+
+#include "avrec/io.h"
+#include "avrec/json.h"
+#include "avrec/log.h"
+#include "cli/commands.h"
+
+namespace avrec::cli {
+
+void ReportCommand::Describe(OptionSet* s) {
+  config.inputs.Describe(s);
+  config.DescribeWorkspace(s, "Workspace with the reviews, items and sentiment (instead of --reviews/--items)");
+  s->AddPath("--scores", "", &config.scores, "With --reviews/--items: sentiment from this `avrec score` output");
+  s->AddPath("--recs", "", &recs, "The recommendations to report on (JSON or JSON Lines, as avrec writes them)");
+  s->AddPath("--previous", "", &previous, "Earlier recommendations: adds the night-over-night changes");
+  s->AddPath("--out,-o", "", &out, "The HTML file to write");
+  s->AddPath("--manifest", "", &manifest, "The run manifest to show (default: RECS.run.json when it exists)");
+  s->AddNumber("--max-users", "", &options.max_users, {1, 1e7},
+               "Users in the drill-down; beyond, the first in output order (a stable-hash sample)");
+  s->AddNumber("--reviews-per-user", "", &options.reviews_per_user, {0, 1e6},
+               "Latest reviews shown per user in the drill-down");
+}
+
+int RunReport(const ReportCommand& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (o.recs.empty() || o.out.empty()) Fail(ExitCode::kUsage, "report: give --recs PATH and --out PATH");
+  const PipelineConfig& c = o.config;
+  const bool files = !c.inputs.reviews.empty() || !c.inputs.items.empty();
+  if (!files && c.workspace.empty()) Fail(ExitCode::kUsage, "report: give --workspace PATH, or --reviews and --items");
+  ReportInputs in;
+  SentimentResult sentiment;
+  if (files) {
+    ProblemLog problems(static_cast<size_t>(c.inputs.max_errors), PrintProblem);
+    Dataset d = ReadDataset(c.inputs, &problems);
+    in.items = std::move(d.item_table);
+    in.reviews = std::move(d.reviews);
+    if (!c.scores.empty()) sentiment = ReadSentimentFile(c.scores);
+  } else {
+    auto ws = Workspace::Open(c.workspace, false);
+    Dataset d = LoadDataset(ws.get());
+    in.items = std::move(d.item_table);
+    in.reviews = std::move(d.reviews);
+    sentiment = LoadSentiment(ws.get());
+  }
+  for (const auto& [id, s] : sentiment.by_review) in.sentiment.emplace(id, s.score);
+  in.sentiment_model = sentiment.model_name;
+  in.recs_path = o.recs;
+  in.previous_path = o.previous;
+  const std::string manifest = o.manifest.empty() ? o.recs + ".run.json" : o.manifest;
+  struct stat st;
+  if (::stat(manifest.c_str(), &st) == 0) {
+    std::string error;
+    if (!ParseJson(ReadFileToString(manifest), &in.manifest, &error)) Fail(ExitCode::kDataErr, manifest, ": ", error);
+  } else if (!o.manifest.empty()) {
+    Fail(ExitCode::kNoInput, manifest, ": no such file");
+  }
+  const std::string page = RenderReport(in, o.options);
+  WriteFileAtomically(o.out, page);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  InfoEvent("stage_end",
+            {{"stage", "report"}, {"out", o.out}, {"bytes", page.size()}, {"seconds", std::round(secs * 100) / 100}},
+            fmt::format("report: {} ({:.1f} kB) in {:.1f} s", o.out, page.size() / 1024.0, secs));
+  return 0;
+}
+
+}  // namespace avrec::cli
