@@ -20,7 +20,7 @@ import sys
 # (and from itself).
 LAYERS = [
     ["common"],
-    ["io"],
+    ["io", "cluster"],
     ["data", "tokenize"],
     ["workspace", "model"],
     ["sentiment", "features"],

@@ -17,6 +17,7 @@ packages=(
   libeigen3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev
   libsqlite3-dev sqlite3 libicu-dev zlib1g-dev libssl-dev
   libgtest-dev libgmock-dev
+  libopenmpi-dev openmpi-bin
   python3
 )
 if [ "${AVREC_TEST_PACKAGES:-0}" = 1 ]; then

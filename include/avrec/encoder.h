@@ -78,8 +78,11 @@ class TextEncoder {
   // Blank texts get zeros (the caller decides what they mean). Results do not
   // depend on the thread count. `progress` (may be empty) is called with the
   // number of texts finished so far.
+  // `across_ranks` (a run under mpirun): every rank calls Run with the same
+  // texts, runs its share of the batches, and only rank 0's `out` is filled
+  // (the same bytes as one process).
   void Run(const std::vector<std::string>& texts, std::vector<float>* out, std::vector<EncodeInfo>* info,
-           const std::function<void(int64_t)>& progress = {}) const;
+           const std::function<void(int64_t)>& progress = {}, bool across_ranks = false) const;
 
   int output_dim() const { return output_dim_; }
   const ModelManifest& manifest() const { return manifest_; }
@@ -97,7 +100,7 @@ class TextEncoder {
   size_t PaddedLength(size_t tokens) const;
   std::vector<Sequence> MakeSequences(const std::vector<std::string>& texts, std::vector<EncodeInfo>* info) const;
   void RunBatches(const std::vector<Sequence>& seqs, std::vector<float>* seq_out,
-                  const std::function<void(int64_t)>& progress) const;
+                  const std::function<void(int64_t)>& progress, bool across_ranks) const;
 
   ModelManifest manifest_;
   Precision precision_;

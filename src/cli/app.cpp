@@ -17,6 +17,7 @@
 #include "avrec/version.h"
 #include "cli/bind.h"
 #include "cli/commands.h"
+#include "common/cluster.h"
 
 namespace avrec::cli {
 
@@ -130,6 +131,12 @@ std::vector<std::string> AllConfigKeys() {
   return set.keys();
 }
 
+// "rank 2 of 4: " in messages of a distributed run.
+std::string RankPrefix() {
+  const Cluster& c = Cluster::Get();
+  return c.distributed() ? "rank " + std::to_string(c.rank()) + " of " + std::to_string(c.size()) + ": " : "";
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"avrec " AVREC_VERSION
                ": reads what people write about songs and videos and turns it into ranked recommendations.\n"
@@ -179,18 +186,28 @@ int Main(int argc, char** argv) {
   RunManifest manifest;
   RunFiles files;
   SetEventObserver([&manifest](const std::string& e, const nlohmann::json& f) { manifest.Observe(e, f); });
+  const Cluster& cluster = Cluster::Get();
   try {
     SetupLogging(log_level, log_format == "json" ? LogFormat::kJson : LogFormat::kText);
     InstallSignalCleanup();
+    Cluster::Init();  // mpirun: join the world; rank 0 reports, the others only warn
+    if (!cluster.root()) spdlog::set_level(std::max(spdlog::get_level(), spdlog::level::warn));
     code = Dispatch(verbs, run_app, run, &files);
   } catch (const Error& e) {
-    spdlog::error("{}", e.what());
+    spdlog::error("{}{}", RankPrefix(), e.what());
     code = static_cast<int>(e.code());
   } catch (const std::bad_alloc&) {
-    spdlog::error("out of memory");
+    spdlog::error("{}out of memory", RankPrefix());
   } catch (const std::exception& e) {
-    spdlog::error("internal error: {}", e.what());
+    spdlog::error("{}internal error: {}", RankPrefix(), e.what());
   }
+  if (cluster.distributed() && code != 0) {
+    // One rank failed: end them all (nothing is written: rank 0 writes last).
+    spdlog::error("{}ending all {} ranks of the run (exit {})", RankPrefix(), cluster.size(), code);
+    cluster.Abort(code);
+  }
+  Cluster::Finalize();
+  if (!cluster.root()) return code;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   LogEvent(spdlog::level::info, "run_end", {{"exit_code", code}, {"seconds", std::round(secs * 1000) / 1000}},
            "done: exit " + std::to_string(code) + " after " + std::to_string(secs).substr(0, 5) + " s");

@@ -9,6 +9,7 @@
 #include "avrec/numeric.h"
 #include "avrec/parallel.h"
 #include "cli/commands.h"
+#include "common/cluster.h"
 
 namespace avrec::cli {
 
@@ -44,12 +45,17 @@ int RunScore(const ScoreCommand& o) {
   if (c.inputs.reviews.empty() && c.workspace.empty()) {
     Fail(ExitCode::kUsage, "score: give --reviews PATH or --workspace PATH");
   }
+  // Under mpirun every rank reads the reviews and scores its share; rank 0
+  // alone writes the workspace and the output.
+  const Cluster& cluster = Cluster::Get();
   std::unique_ptr<Workspace> ws;
-  if (!c.workspace.empty()) ws = Workspace::Open(c.workspace, /*create=*/!c.inputs.reviews.empty());
+  if (!c.workspace.empty() && (cluster.root() || c.inputs.reviews.empty())) {
+    ws = Workspace::Open(c.workspace, /*create=*/cluster.root() && !c.inputs.reviews.empty());
+  }
   const std::vector<Review> reviews = ReviewsToScore(c, ws.get());
-  EncoderOptions eo = c.encoder;
-  eo.threads = c.threads;
-  const SentimentResult r = ScoreSentiment(reviews, c.sentiment_model, eo, ws.get(), c.commit_every);
+  const SentimentResult r = ScoreSentiment(reviews, c.sentiment_model, c.EncoderWithThreads(),
+                                           cluster.root() ? ws.get() : nullptr, c.commit_every);
+  if (!cluster.root()) return 0;
   if (!c.score_out.empty()) {
     AtomicFile out(c.score_out);
     for (size_t i = 0; i < reviews.size(); ++i) {

@@ -15,6 +15,7 @@
 #include "avrec/error.h"
 #include "avrec/parallel.h"
 #include "avrec/text.h"
+#include "common/cluster.h"
 #include "model/runtime.h"
 
 namespace avrec {
@@ -208,7 +209,7 @@ std::vector<TextEncoder::Sequence> TextEncoder::MakeSequences(const std::vector<
 }
 
 void TextEncoder::RunBatches(const std::vector<Sequence>& seqs, std::vector<float>* seq_out,
-                             const std::function<void(int64_t)>& progress) const {
+                             const std::function<void(int64_t)>& progress, bool across_ranks) const {
   const int dim = output_dim_;
   // Sequences sorted by length. Every sequence is padded to its canonical
   // length (PaddedLength), and a batch holds sequences of one canonical
@@ -231,7 +232,16 @@ void TextEncoder::RunBatches(const std::vector<Sequence>& seqs, std::vector<floa
     b = e;
   }
   // Worker threads take batches, the longest first, to balance the load.
+  // Across MPI ranks, rank r runs the r-th, (r + size)-th, ... of that order
+  // (the same batches a single process forms, so the same results), and
+  // rank 0 gathers every sequence's output.
   seq_out->assign(seqs.size() * static_cast<size_t>(dim), 0.0f);
+  const Cluster& cluster = Cluster::Get();
+  const bool split = across_ranks && cluster.distributed();
+  std::vector<size_t> mine;  // indices into the longest-first order
+  for (size_t k = 0; k < batches.size(); ++k) {
+    if (!split || static_cast<int>(k % static_cast<size_t>(cluster.size())) == cluster.rank()) mine.push_back(k);
+  }
   std::atomic<size_t> next{0};
   std::atomic<int64_t> done{0};
   std::mutex progress_mu;
@@ -240,8 +250,8 @@ void TextEncoder::RunBatches(const std::vector<Sequence>& seqs, std::vector<floa
     ModelRuntime::PrepareThread();
     std::vector<int64_t> ids, mask;
     std::vector<float> y;
-    for (size_t k; (k = next.fetch_add(1)) < batches.size();) {
-      auto [b, e] = batches[batches.size() - 1 - k];
+    for (size_t m; (m = next.fetch_add(1)) < mine.size();) {
+      auto [b, e] = batches[batches.size() - 1 - mine[m]];
       const size_t rows = e - b;
       const size_t cols = padded(b);
       // A one-row batch runs as two identical rows: the kernels take another
@@ -281,10 +291,28 @@ void TextEncoder::RunBatches(const std::vector<Sequence>& seqs, std::vector<floa
       }
     }
   });
+  if (!split) return;
+  std::string message;
+  for (size_t m : mine) {
+    auto [b, e] = batches[batches.size() - 1 - m];
+    for (size_t k = b; k < e; ++k) {
+      PackU64(&message, order[k]);
+      PackFloats(&message, &(*seq_out)[static_cast<size_t>(order[k]) * dim], static_cast<size_t>(dim));
+    }
+  }
+  const std::vector<std::string> parts = cluster.Gather(message);
+  for (size_t r = 1; r < parts.size(); ++r) {
+    Unpacker in(parts[r]);
+    while (!in.done()) {
+      const uint64_t s = in.U64();
+      if (s >= seqs.size()) Fail(ExitCode::kSoftware, "MPI: rank ", r, " sent an output for an unknown sequence");
+      in.Floats(&(*seq_out)[s * static_cast<size_t>(dim)], static_cast<size_t>(dim));
+    }
+  }
 }
 
 void TextEncoder::Run(const std::vector<std::string>& texts, std::vector<float>* out, std::vector<EncodeInfo>* info,
-                      const std::function<void(int64_t)>& progress) const {
+                      const std::function<void(int64_t)>& progress, bool across_ranks) const {
   Load();
   const size_t n = texts.size();
   const int dim = output_dim_;
@@ -292,7 +320,7 @@ void TextEncoder::Run(const std::vector<std::string>& texts, std::vector<float>*
   info->assign(n, EncodeInfo{});
   std::vector<Sequence> seqs = MakeSequences(texts, info);
   std::vector<float> seq_out;
-  RunBatches(seqs, &seq_out, progress);
+  RunBatches(seqs, &seq_out, progress, across_ranks);
 
   // Back to texts: weighted average of windows, in sequence order (fixed).
   const bool softmax = manifest_.task == "sentiment";

@@ -12,6 +12,7 @@
 #include "avrec/sentiment.h"
 #include "avrec/table.h"
 #include "avrec/workspace.h"
+#include "common/cluster.h"
 #include "common/fault.h"
 
 namespace avrec {
@@ -142,6 +143,17 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
     }
     todo.push_back(s);
   }
+  // Under mpirun, rank 0 (the one with the workspace) decides what to score;
+  // every rank runs its share of each chunk's batches; rank 0 keeps the
+  // results (the others' are not used).
+  const Cluster& cluster = Cluster::Get();
+  if (cluster.distributed()) {
+    std::string message;
+    for (size_t s : todo) PackU64(&message, s);
+    Unpacker in(cluster.Broadcast(message));
+    todo.clear();
+    while (!in.done()) todo.push_back(static_cast<size_t>(in.U64()));
+  }
   Progress progress("score", static_cast<int64_t>(todo.size()));
   std::vector<std::string> texts;
   std::vector<float> probs;
@@ -152,7 +164,8 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
     texts.clear();
     for (size_t k = c; k < end; ++k) texts.push_back(SanitizeUtf8(reviews[slot_review[todo[k]]].text));
     const int64_t base = static_cast<int64_t>(c);
-    encoder_->Run(texts, &probs, &info, [&](int64_t done) { progress.Set(base + done); });
+    encoder_->Run(
+        texts, &probs, &info, [&](int64_t done) { progress.Set(base + done); }, cluster.distributed());
     for (size_t k = c; k < end; ++k) {
       const size_t r = k - c;
       Sentiment s = info[r].empty ? Neutral(m.labels.size()) : FromProbs(&probs[r * m.labels.size()], m, info[r]);
