@@ -47,15 +47,20 @@ class RecommendationWriter {
   RecommendationWriter(const std::string& path, RecommendationFormat format, const OutputHeader& header);
   ~RecommendationWriter();
   void Add(const UserRecommendations& u);
-  // A user already serialised as UserJson(u, 2) (JSON) or UserJson(u, -1)
-  // (JSON Lines), e.g. kept from a previous run; not for CSV / TSV.
-  void AddSerialized(const std::string& user_json);
+  // A user already serialised by SerializeUser (or, for JSON formats, kept
+  // from a previous run's output).
+  void AddSerialized(const std::string& user_text);
   void Commit();
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// One user as the writer writes it in `format`: UserJson(u, 2) for JSON
+// (the writer indents it), UserJson(u, -1) for JSON Lines, the rows for CSV
+// and TSV.
+std::string SerializeUser(const UserRecommendations& u, RecommendationFormat format);
 
 // One user as JSON; indent -1: one line.
 std::string UserJson(const UserRecommendations& u, int indent);

@@ -34,8 +34,12 @@ class SentimentScorer {
  public:
   // `commit_every`: texts scored and committed to the workspace cache per
   // chunk; a killed run loses at most one chunk and the next run resumes.
-  explicit SentimentScorer(const TextEncoder* encoder, size_t commit_every = 2048)
-      : encoder_(encoder), commit_every_(commit_every) {}
+  // `across_ranks`: under mpirun, every rank calls Score with the same
+  // reviews; rank 0 (the only one given the workspace) decides what to
+  // score, each rank runs its share, and every rank gets every result. False:
+  // this rank scores alone.
+  explicit SentimentScorer(const TextEncoder* encoder, size_t commit_every = 2048, bool across_ranks = true)
+      : encoder_(encoder), commit_every_(commit_every), across_ranks_(across_ranks) {}
 
   // One result per review, in order. Identical texts are scored once. With a
   // workspace, cached results are reused and new ones stored (one
@@ -46,6 +50,7 @@ class SentimentScorer {
  private:
   const TextEncoder* encoder_;
   size_t commit_every_;
+  bool across_ranks_;
 };
 
 // The score of a classifier's output: sum over labels of probability x label

@@ -4,6 +4,7 @@
 #include "avrec/json.h"
 #include "cli/bind.h"
 #include "cli/commands.h"
+#include "common/cluster.h"
 
 namespace avrec::cli {
 
@@ -44,7 +45,7 @@ int RunRun(const RunCommand& o, RunFiles* files) {
   files->manifest = c.manifest.empty() ? c.out + ".run.json" : c.manifest;
   RunPipeline(c);
   // The last line on stdout: where the ranked JSON is (for shell scripts).
-  std::printf("%s\n", c.out.c_str());
+  if (Cluster::Get().root()) std::printf("%s\n", c.out.c_str());
   return 0;
 }
 

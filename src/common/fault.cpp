@@ -26,6 +26,12 @@ Plan* Armed() {
     if (colon == nullptr) return;
     plan.name.assign(env, static_cast<size_t>(colon - env));
     plan.at = std::strtol(colon + 1, nullptr, 10);
+    // AVREC_FAULT_RANK=R: only MPI rank R is killed (the others must notice).
+    if (const char* only = std::getenv("AVREC_FAULT_RANK")) {
+      const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+      if (rank == nullptr) rank = std::getenv("PMIX_RANK");
+      if (rank == nullptr || std::strcmp(rank, only) != 0) plan.at = 0;
+    }
   });
   return plan.at > 0 ? &plan : nullptr;
 }

@@ -134,30 +134,33 @@ RecommendationWriter::RecommendationWriter(const std::string& path, Recommendati
 
 RecommendationWriter::~RecommendationWriter() = default;
 
-void RecommendationWriter::Add(const UserRecommendations& u) {
-  if (impl_->flat()) {
-    const char d = impl_->delim();
-    std::string rows;
-    for (const auto& it : u.items) {
-      AppendCsvField(&rows, u.user_id, d);
-      rows += d + std::to_string(it.rank) + d;
-      AppendCsvField(&rows, it.item_id, d);
-      rows += d;
-      AppendCsvField(&rows, it.title, d);
-      rows += d + nlohmann::json(it.score).dump() + d + (u.cold_start ? "true" : "false") + d;
-      AppendCsvField(&rows, ReasonText(it), d);
-      rows += d;
-      AppendCsvField(&rows, it.explanation, d);
-      rows += '\n';
-    }
-    impl_->file.Write(rows);
-    return;
+std::string SerializeUser(const UserRecommendations& u, RecommendationFormat format) {
+  if (format == RecommendationFormat::kJson) return UserJson(u, 2);
+  if (format == RecommendationFormat::kJsonl) return UserJson(u, -1);
+  const char d = format == RecommendationFormat::kTsv ? '\t' : ',';
+  std::string rows;
+  for (const auto& it : u.items) {
+    AppendCsvField(&rows, u.user_id, d);
+    rows += d + std::to_string(it.rank) + d;
+    AppendCsvField(&rows, it.item_id, d);
+    rows += d;
+    AppendCsvField(&rows, it.title, d);
+    rows += d + nlohmann::json(it.score).dump() + d + (u.cold_start ? "true" : "false") + d;
+    AppendCsvField(&rows, ReasonText(it), d);
+    rows += d;
+    AppendCsvField(&rows, it.explanation, d);
+    rows += '\n';
   }
-  AddSerialized(UserJson(u, impl_->format == RecommendationFormat::kJsonl ? -1 : 2));
+  return rows;
 }
 
+void RecommendationWriter::Add(const UserRecommendations& u) { AddSerialized(SerializeUser(u, impl_->format)); }
+
 void RecommendationWriter::AddSerialized(const std::string& body) {
-  AVREC_CHECK(!impl_->flat(), "AddSerialized: JSON formats only");
+  if (impl_->flat()) {
+    impl_->file.Write(body);
+    return;
+  }
   if (impl_->format == RecommendationFormat::kJsonl) {
     impl_->file.Write(body + "\n");
     return;

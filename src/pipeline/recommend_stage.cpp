@@ -27,6 +27,7 @@
 #include "avrec/pipeline.h"
 #include "avrec/text.h"
 #include "avrec/version.h"
+#include "common/cluster.h"
 #include "common/fault.h"
 #include "pipeline/snippets.h"
 
@@ -36,7 +37,6 @@ namespace {
 
 constexpr const char* kStatePrefix = "recommend.state/";
 constexpr size_t kNarrateBlock = 256;  // ranked users whose snippets are scored in one batch
-
 
 // The ranking options with the lists read and the shard parsed.
 RecommendOptions RankOptions(const PipelineConfig& c) {
@@ -232,10 +232,20 @@ std::string PipelineConfig::IncrementalKey() const {
 RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Workspace* open_ws) {
   if (c.out.empty()) Fail(ExitCode::kUsage, "recommend: --out PATH is required");
   const auto t0 = std::chrono::steady_clock::now();
-  const RecommendOptions r = RankOptions(c);
+  const Cluster& cluster = Cluster::Get();
+  // Under mpirun each rank ranks a contiguous part of the shard (in output
+  // order); rank 0 writes its users, then the others' in rank order.
+  RecommendOptions r = RankOptions(c);
+  if (cluster.distributed()) {
+    r.shard = r.shard * cluster.size() + cluster.rank();
+    r.shards *= cluster.size();
+  }
   const RecommendationFormat format = ParseRecommendationFormat(c.format);
   const bool tracked = c.only_changed || c.to_workspace;
   if (tracked && c.workspace.empty()) Fail(ExitCode::kUsage, "--only-changed and --to-workspace need --workspace");
+  if (tracked && cluster.distributed()) {
+    Fail(ExitCode::kUsage, "--only-changed and --to-workspace do not run under mpirun yet (docs/scale.md)");
+  }
   if (c.only_changed && format != RecommendationFormat::kJson && format != RecommendationFormat::kJsonl) {
     Fail(ExitCode::kUsage, "--only-changed needs --format json or jsonl (it copies lists from the previous output)");
   }
@@ -291,7 +301,9 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
     const auto store = [&](const UserRecommendations& u) {
       if (c.to_workspace) ws->StoreList(run, u.user_id, u.cold_start, u.history, ListEntries(u));
     };
-    RecommendationWriter writer(c.out, format, header);
+    std::unique_ptr<RecommendationWriter> writer;
+    if (cluster.root()) writer = std::make_unique<RecommendationWriter>(c.out, format, header);
+    std::string mine;  // another rank's users, serialised for rank 0
     std::unique_ptr<RecommendationFileUsers> previous;
     if (plan.incremental) previous = std::make_unique<RecommendationFileUsers>(plan.previous, format);
     // Users wait in `queue`, in output order, until a block of ranked ones
@@ -312,7 +324,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
       snippets.Prepare(ranked);
       for (Pending& p : queue) {
         if (p.copied) {
-          writer.AddSerialized(p.text);
+          writer->AddSerialized(p.text);
           if (c.to_workspace) {
             nlohmann::json j;
             std::string error;
@@ -321,7 +333,11 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
           }
         } else {
           narrator.Narrate(&p.rec, [&](const Reason& why) { return snippets.Get(why); });
-          writer.Add(p.rec);
+          if (writer) {
+            writer->Add(p.rec);
+          } else {
+            PackString(&mine, SerializeUser(p.rec, format));
+          }
           store(p.rec);
         }
       }
@@ -365,7 +381,24 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
     if (plan.incremental) copy_until(-1);
     flush();
     progress.Finish();
-    writer.Commit();
+    if (cluster.distributed()) {
+      std::string message;
+      PackU64(&message, static_cast<uint64_t>(st.users));
+      PackU64(&message, static_cast<uint64_t>(st.cold_start));
+      PackString(&message, mine);
+      PackString(&message, cluster.root() ? std::string() : snippets.PackFresh());
+      const std::vector<std::string> parts = cluster.Gather(message);
+      for (size_t k = 1; k < parts.size(); ++k) {
+        Unpacker part(parts[k]);
+        st.users += static_cast<int64_t>(part.U64());
+        st.cold_start += static_cast<int64_t>(part.U64());
+        Unpacker users_of_rank(part.String());
+        while (!users_of_rank.done()) writer->AddSerialized(users_of_rank.String());
+        snippets.UnpackFresh(part.String());
+      }
+      if (!cluster.root()) return;
+    }
+    writer->Commit();
     st.users += copied;
     st.cold_start += copied_cold;
     if (c.only_changed) {
@@ -398,7 +431,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
     ws->InTransaction(body);
   } else {
     body();
-    if (caches_snippets) {
+    if (caches_snippets && cluster.root()) {
       try {  // only a cache: a busy workspace costs the next run a little time
         ws->InTransaction([&] { snippets.Save(); });
       } catch (const Error& e) {

@@ -10,6 +10,7 @@
 #include "avrec/log.h"
 #include "avrec/pipeline.h"
 #include "avrec/text.h"
+#include "common/cluster.h"
 #include "common/fault.h"
 
 namespace avrec {
@@ -23,7 +24,6 @@ void MakeParentDirs(const std::string& path) {
   std::filesystem::create_directories(parent, ec);
   if (ec) Fail(ExitCode::kCantCreate, parent.string(), ": cannot create folder: ", ec.message());
 }
-
 
 }  // namespace
 
@@ -57,7 +57,7 @@ ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, Proble
     in.has_sentiment = true;
   }
   std::unique_ptr<Workspace> cache;
-  if (!ws && !c.item_vectors.embedding_cache.empty() && c.item_vectors.text_model != "none") {
+  if (!ws && !c.item_vectors.embedding_cache.empty() && c.item_vectors.text_model != "none" && Cluster::Get().root()) {
     cache = Workspace::Open(c.item_vectors.embedding_cache, /*create=*/true);
   }
   in.items = BuildItemVectors(in.data.item_table, c.item_vectors, c.threads, ws ? ws.get() : cache.get());
@@ -81,14 +81,21 @@ PipelineReport RunPipeline(const PipelineConfig& c) {
   if (c.workspace.empty()) Fail(ExitCode::kUsage, "run: no workspace (set \"workspace\" or --workspace)");
   if (c.out.empty()) Fail(ExitCode::kUsage, "run: no output (set recommend.out or --out)");
   c.Validate();
-  MakeParentDirs(c.workspace);
-  MakeParentDirs(c.out);
   PipelineReport rep;
-  auto ws = Workspace::Open(c.workspace, /*create=*/true);
-
-  InfoEvent("stage_start", {{"stage", "ingest"}}, "stage 1/4: ingest");
-  ProblemLog problems(static_cast<size_t>(c.inputs.max_errors), PrintProblem);
-  rep.ingest = Ingest(c.inputs, c.lenient, ws.get(), &problems);
+  // Under mpirun rank 0 ingests and writes; the others read the workspace
+  // once it is there.
+  const Cluster& cluster = Cluster::Get();
+  std::unique_ptr<Workspace> ws;
+  if (cluster.root()) {
+    MakeParentDirs(c.workspace);
+    MakeParentDirs(c.out);
+    ws = Workspace::Open(c.workspace, /*create=*/true);
+    InfoEvent("stage_start", {{"stage", "ingest"}}, "stage 1/4: ingest");
+    ProblemLog problems(static_cast<size_t>(c.inputs.max_errors), PrintProblem);
+    rep.ingest = Ingest(c.inputs, c.lenient, ws.get(), &problems);
+  }
+  cluster.Barrier();
+  if (!cluster.root()) ws = Workspace::Open(c.workspace, /*create=*/false);
 
   InfoEvent("stage_start", {{"stage", "score"}}, "stage 2/4: score");
   ModelInputs in;
@@ -99,7 +106,7 @@ PipelineReport RunPipeline(const PipelineConfig& c) {
 
   InfoEvent("stage_start", {{"stage", "profile"}}, "stage 3/4: profile");
   in.items = BuildItemVectors(in.data.item_table, c.item_vectors, c.threads, ws.get());
-  if (!c.profile_out.empty()) {
+  if (!c.profile_out.empty() && cluster.root()) {
     MakeParentDirs(c.profile_out);
     rep.profiles = ProfileStage(c, in);
   }

@@ -2,11 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
+#include <unordered_set>
+
 #include "avrec/error.h"
 #include "avrec/io.h"
 #include "avrec/pipeline.h"
 #include "avrec/sentiment.h"
 #include "avrec/text.h"
+#include "common/cluster.h"
 
 namespace avrec {
 
@@ -23,52 +27,64 @@ SnippetFinder::SnippetFinder(const std::unordered_map<std::string, const Review*
 
 SnippetFinder::~SnippetFinder() = default;
 
+void SnippetFinder::EnsureEncoder() {
+  if (encoder_) return;
+  const ModelManifest m = LoadTaskModel(model_dir_, "sentiment");
+  encoder_ = std::make_unique<TextEncoder>(m, encoder_options_, ModelLoad::kOnFirstRun);
+  labels_ = m.labels;
+}
+
 void SnippetFinder::Prepare(const std::vector<UserRecommendations*>& users) {
   if (mode_ != SnippetMode::kModel) return;
-  // Sentences of the cited reviews whose score is not known yet.
-  std::vector<Review> todo;  // one per sentence (text only)
-  std::vector<std::string> todo_keys;
-  const auto need = [&](const std::string& sentence) {
-    const std::string key = TextKey(sentence);
-    if (score_.count(key) != 0) return;
-    if (!encoder_) {
-      const ModelManifest m = LoadTaskModel(model_dir_, "sentiment");
-      encoder_ = std::make_unique<TextEncoder>(m, encoder_options_, ModelLoad::kOnFirstRun);
-      labels_ = m.labels;
-    }
-    if (cache_ != nullptr) {
-      if (auto c = cache_->FindSentiment(encoder_->result_key(), key)) {
-        score_[key] = c->score;
-        return;
-      }
-    }
-    score_[key] = 0;  // placeholder until scored below
-    Review r;
-    r.text = sentence;
-    todo.push_back(std::move(r));
-    todo_keys.push_back(key);
-  };
+  // Per cited review, its sentences whose score is not known yet. Each
+  // review's sentences run as one batch of their own, so a sentence's score
+  // does not depend on which users or process asked for it.
+  std::vector<std::vector<Review>> groups;
+  std::vector<std::vector<std::string>> group_keys;
+  std::unordered_set<std::string> seen;
   for (UserRecommendations* u : users) {
     for (const RecommendedItem& item : u->items) {
       for (const Reason& r : item.reasons) {
-        if (r.kind != "similar_to") continue;
+        if (r.kind != "similar_to" || !seen.insert(r.review_id).second) continue;
         auto it = reviews_.find(r.review_id);
         if (it == reviews_.end()) continue;
         const std::vector<std::string> sentences = SplitSentences(it->second->text);
         if (sentences.size() < 2) continue;  // nothing to choose
-        for (const std::string& s : sentences) need(s);
+        std::vector<Review> todo;
+        std::vector<std::string> keys;
+        for (const std::string& sentence : sentences) {
+          const std::string key = TextKey(sentence);
+          if (score_.count(key) != 0) continue;
+          EnsureEncoder();
+          if (cache_ != nullptr) {
+            if (auto c = cache_->FindSentiment(encoder_->result_key(), key)) {
+              score_[key] = c->score;
+              continue;
+            }
+          }
+          score_[key] = 0;  // placeholder until scored below
+          Review one;
+          one.text = sentence;
+          todo.push_back(std::move(one));
+          keys.push_back(key);
+        }
+        if (!todo.empty()) {
+          groups.push_back(std::move(todo));
+          group_keys.push_back(std::move(keys));
+        }
       }
     }
   }
-  if (todo.empty()) return;
-  SentimentScorer scorer(encoder_.get(), todo.size());
-  SentimentStats stats;
-  const std::vector<Sentiment> results = scorer.Score(todo, nullptr, &stats);
-  for (size_t k = 0; k < results.size(); ++k) {
-    score_[todo_keys[k]] = results[k].score;
-    fresh_.emplace_back(todo_keys[k], ToCache(results[k], labels_));
+  for (size_t g = 0; g < groups.size(); ++g) {
+    SentimentScorer scorer(encoder_.get(), groups[g].size(), /*across_ranks=*/false);
+    SentimentStats stats;
+    const std::vector<Sentiment> results = scorer.Score(groups[g], nullptr, &stats);
+    for (size_t k = 0; k < results.size(); ++k) {
+      score_[group_keys[g][k]] = results[k].score;
+      fresh_.emplace_back(group_keys[g][k], ToCache(results[k], labels_));
+    }
+    scored_ += static_cast<int64_t>(results.size());
   }
-  scored_ += static_cast<int64_t>(results.size());
 }
 
 std::string SnippetFinder::Get(const Reason& r) const {
@@ -96,8 +112,32 @@ std::string SnippetFinder::Get(const Reason& r) const {
 
 void SnippetFinder::Save() {
   if (cache_ == nullptr || fresh_.empty()) return;
+  EnsureEncoder();
   for (const auto& [key, value] : fresh_) cache_->StoreSentiment(encoder_->result_key(), key, value);
   fresh_.clear();
+}
+
+std::string SnippetFinder::PackFresh() {
+  std::string out;
+  for (const auto& [key, c] : fresh_) {
+    for (const std::string* f : {&key, &c.label, &c.probs_json, &c.flags}) PackString(&out, *f);
+    PackString(&out, nlohmann::json(c.score).dump());
+  }
+  fresh_.clear();
+  return out;
+}
+
+void SnippetFinder::UnpackFresh(const std::string& packed) {
+  Unpacker in(packed);
+  while (!in.done()) {
+    std::pair<std::string, CachedSentiment> e;
+    e.first = in.String();
+    e.second.label = in.String();
+    e.second.probs_json = in.String();
+    e.second.flags = in.String();
+    e.second.score = std::stod(in.String());
+    fresh_.push_back(std::move(e));
+  }
 }
 
 }  // namespace avrec

@@ -36,6 +36,10 @@ class SnippetFinder {
   // Writes the sentences scored so far to the cache (call inside a
   // transaction).
   void Save();
+  // Under mpirun: the sentences this rank scored, packed for rank 0 (and
+  // forgotten here), and rank 0 taking another rank's for Save().
+  std::string PackFresh();
+  void UnpackFresh(const std::string& packed);
   int64_t scored() const { return scored_; }
 
  private:
@@ -44,7 +48,8 @@ class SnippetFinder {
   std::string model_dir_;
   EncoderOptions encoder_options_;
   Workspace* cache_;
-  std::unique_ptr<TextEncoder> encoder_;  // created on first need
+  void EnsureEncoder();
+  std::unique_ptr<TextEncoder> encoder_;  // created on first need (libtorch loads only when it runs)
   std::vector<std::string> labels_;
   std::unordered_map<std::string, double> score_;               // sentence text key -> sentiment score
   std::vector<std::pair<std::string, CachedSentiment>> fresh_;  // scored now, not yet saved

@@ -10,6 +10,7 @@
 #include "avrec/log.h"
 #include "avrec/pipeline.h"
 #include "avrec/text_features.h"
+#include "common/cluster.h"
 
 namespace avrec {
 
@@ -157,6 +158,8 @@ SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::st
   const ModelManifest m = LoadTaskModel(model_dir, "sentiment");
   TextEncoder encoder(m, encoder_options);
   SentimentScorer scorer(&encoder, static_cast<size_t>(std::max(1, commit_every)));
+  // Under mpirun every rank scores its share; rank 0 alone uses the cache.
+  if (!Cluster::Get().root()) cache = nullptr;
   SentimentResult r;
   r.per_review = scorer.Score(reviews, cache, &r.stats);
   if (cache != nullptr) cache->Persist();
@@ -234,9 +237,29 @@ ItemVectors BuildItemVectors(const ItemTable& items, const ItemVectorOptions& o,
     const ModelManifest m = LoadTaskModel(o.text_model, "embedding");
     EncoderOptions eo;
     eo.threads = threads;
-    TextEncoder encoder(m, eo, ModelLoad::kOnFirstRun);  // not loaded when every text is cached
-    text = EmbedItemTexts(items, encoder, cache, &v.reused);
-    if (cache != nullptr) cache->Persist();
+    // Under mpirun rank 0 embeds (and caches) and sends the vectors to the
+    // others, so every rank ranks with the same bytes.
+    const Cluster& cluster = Cluster::Get();
+    if (cluster.root()) {
+      TextEncoder encoder(m, eo, ModelLoad::kOnFirstRun);  // not loaded when every text is cached
+      text = EmbedItemTexts(items, encoder, cache, &v.reused);
+      if (cache != nullptr) cache->Persist();
+    }
+    if (cluster.distributed()) {
+      std::string message;
+      if (cluster.root()) {
+        PackU64(&message, static_cast<uint64_t>(text.cols()));
+        PackU64(&message, static_cast<uint64_t>(v.reused));
+        PackFloats(&message, text.data(), static_cast<size_t>(text.size()));
+      }
+      Unpacker in(cluster.Broadcast(message));
+      if (!cluster.root()) {
+        const auto cols = static_cast<Eigen::Index>(in.U64());
+        v.reused = static_cast<int64_t>(in.U64());
+        text.resize(static_cast<Eigen::Index>(items.items.size()), cols);
+        in.Floats(text.data(), static_cast<size_t>(text.size()));
+      }
+    }
     text_ptr = &text;
     v.model_name = m.name;
     v.model_sha256 = m.sha256;

@@ -1,6 +1,8 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "avrec/encoder.h"
@@ -69,6 +71,37 @@ Sentiment FromCache(const CachedSentiment& c, const std::vector<std::string>& la
   for (const auto& l : labels) s.probs.push_back(probs.value(l, 0.0));
   s.flags = SplitFlags(c.flags);
   return s;
+}
+
+// Rank 0's results and counts to every rank.
+void ShareResults(std::vector<Sentiment>* results, SentimentStats* stats) {
+  const Cluster& cluster = Cluster::Get();
+  const auto raw = [](const void* p, size_t n) { return std::string(static_cast<const char*>(p), n); };
+  std::string message;
+  if (cluster.root()) {
+    for (const Sentiment& s : *results) {
+      PackString(&message, s.label);
+      PackString(&message, raw(&s.score, sizeof s.score));
+      PackString(&message, raw(s.probs.data(), s.probs.size() * sizeof(double)));
+      PackString(&message, JoinFlags(s.flags));
+    }
+    for (int64_t v : {stats->distinct, stats->scored, stats->cached, stats->empty, stats->long_texts}) {
+      PackU64(&message, static_cast<uint64_t>(v));
+    }
+  }
+  Unpacker in(cluster.Broadcast(message));
+  if (cluster.root()) return;
+  for (Sentiment& s : *results) {
+    s.label = in.String();
+    const std::string score = in.String(), probs = in.String();
+    std::memcpy(&s.score, score.data(), std::min(score.size(), sizeof s.score));
+    s.probs.resize(probs.size() / sizeof(double));
+    std::memcpy(s.probs.data(), probs.data(), s.probs.size() * sizeof(double));
+    s.flags = SplitFlags(in.String());
+  }
+  for (int64_t* v : {&stats->distinct, &stats->scored, &stats->cached, &stats->empty, &stats->long_texts}) {
+    *v = static_cast<int64_t>(in.U64());
+  }
 }
 
 }  // namespace
@@ -147,7 +180,8 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
   // every rank runs its share of each chunk's batches; rank 0 keeps the
   // results (the others' are not used).
   const Cluster& cluster = Cluster::Get();
-  if (cluster.distributed()) {
+  const bool distributed = across_ranks_ && cluster.distributed();
+  if (distributed) {
     std::string message;
     for (size_t s : todo) PackU64(&message, s);
     Unpacker in(cluster.Broadcast(message));
@@ -165,7 +199,7 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
     for (size_t k = c; k < end; ++k) texts.push_back(SanitizeUtf8(reviews[slot_review[todo[k]]].text));
     const int64_t base = static_cast<int64_t>(c);
     encoder_->Run(
-        texts, &probs, &info, [&](int64_t done) { progress.Set(base + done); }, cluster.distributed());
+        texts, &probs, &info, [&](int64_t done) { progress.Set(base + done); }, distributed);
     for (size_t k = c; k < end; ++k) {
       const size_t r = k - c;
       Sentiment s = info[r].empty ? Neutral(m.labels.size()) : FromProbs(&probs[r * m.labels.size()], m, info[r]);
@@ -190,6 +224,7 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
       ws->SetMeta("sentiment.model", m.name);
     });
   }
+  if (distributed) ShareResults(&slot_result, stats);
   std::vector<Sentiment> out(reviews.size());
   for (size_t i = 0; i < reviews.size(); ++i) out[i] = slot_result[review_slot[i]];
   return out;
