@@ -313,7 +313,9 @@ TEST(Cli, JsonLogsAreOneObjectPerLineWithEventsAndRunEnd) {
         EXPECT_EQ(j["exit_code"], r.exit_code);
         run_end = true;
       }
-      if (j["event"] == "stage_end" && j["stage"] == "ingest") EXPECT_EQ(j["reviews"], 2864);
+      if (j["event"] == "stage_end" && j["stage"] == "ingest") {
+        EXPECT_EQ(j["reviews"], 2864);
+      }
     }
     EXPECT_TRUE(run_end) << r.err;
   }

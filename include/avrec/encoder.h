@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "avrec/model.h"
@@ -99,6 +100,13 @@ class TextEncoder {
   // at most max_length.
   size_t PaddedLength(size_t tokens) const;
   std::vector<Sequence> MakeSequences(const std::vector<std::string>& texts, std::vector<EncodeInfo>* info) const;
+  // Batches of sequences: `order` sorts them by length, each range is
+  // [begin, end) in that order.
+  struct Batches {
+    std::vector<uint32_t> order;
+    std::vector<std::pair<size_t, size_t>> ranges;
+  };
+  Batches FormBatches(const std::vector<Sequence>& seqs) const;
   void RunBatches(const std::vector<Sequence>& seqs, std::vector<float>* seq_out,
                   const std::function<void(int64_t)>& progress, bool across_ranks) const;
 

@@ -208,29 +208,38 @@ std::vector<TextEncoder::Sequence> TextEncoder::MakeSequences(const std::vector<
   return seqs;
 }
 
-void TextEncoder::RunBatches(const std::vector<Sequence>& seqs, std::vector<float>* seq_out,
-                             const std::function<void(int64_t)>& progress, bool across_ranks) const {
-  const int dim = output_dim_;
+TextEncoder::Batches TextEncoder::FormBatches(const std::vector<Sequence>& seqs) const {
   // Sequences sorted by length. Every sequence is padded to its canonical
   // length (PaddedLength), and a batch holds sequences of one canonical
   // length only, at most max_batch_size rows and max_batch_tokens padded
   // tokens: so a text's padding never depends on which texts share its batch
   // (in bf16 its result then does not either; docs/models.md).
-  std::vector<uint32_t> order(seqs.size());
+  Batches out;
+  std::vector<uint32_t>& order = out.order;
+  order.resize(seqs.size());
   std::iota(order.begin(), order.end(), 0u);
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t a, uint32_t b) { return seqs[a].ids.size() < seqs[b].ids.size(); });
   const auto padded = [&](size_t k) { return PaddedLength(seqs[order[k]].ids.size()); };
-  std::vector<std::pair<size_t, size_t>> batches;  // [begin, end) in order
   for (size_t b = 0; b < order.size();) {
     size_t e = b + 1;
     while (e < order.size() && static_cast<int>(e - b) < max_batch_size_ && padded(e) == padded(b) &&
            static_cast<int64_t>(e - b + 1) * static_cast<int64_t>(padded(e)) <= max_batch_tokens_) {
       ++e;
     }
-    batches.emplace_back(b, e);
+    out.ranges.emplace_back(b, e);
     b = e;
   }
+  return out;
+}
+
+void TextEncoder::RunBatches(const std::vector<Sequence>& seqs, std::vector<float>* seq_out,
+                             const std::function<void(int64_t)>& progress, bool across_ranks) const {
+  const int dim = output_dim_;
+  const Batches formed = FormBatches(seqs);
+  const std::vector<uint32_t>& order = formed.order;
+  const std::vector<std::pair<size_t, size_t>>& batches = formed.ranges;  // [begin, end) in order
+  const auto padded = [&](size_t b) { return PaddedLength(seqs[order[b]].ids.size()); };
   // Worker threads take batches, the longest first, to balance the load.
   // Across MPI ranks, rank r runs the r-th, (r + size)-th, ... of that order
   // (the same batches a single process forms, so the same results), and

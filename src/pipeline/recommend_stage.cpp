@@ -229,26 +229,256 @@ std::string PipelineConfig::IncrementalKey() const {
   return set.Hash().substr(0, 16) + "/" + (shard.empty() ? "0/1" : shard);
 }
 
-RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Workspace* open_ws) {
-  if (c.out.empty()) Fail(ExitCode::kUsage, "recommend: --out PATH is required");
-  const auto t0 = std::chrono::steady_clock::now();
-  const Cluster& cluster = Cluster::Get();
-  // Under mpirun each rank ranks a contiguous part of the shard (in output
-  // order); rank 0 writes its users, then the others' in rank order.
+namespace {
+
+// Where the shard's lists go, in output order. Users wait in a queue until a
+// block of ranked ones has its snippets scored in one batch; then every
+// queued user is narrated (ranked now) or taken as it was (copied from the
+// previous output), written by rank 0 or serialised for it by the others,
+// and stored in the workspace with --to-workspace.
+class ListSink {
+ public:
+  // `previous`: the file copied lists come from (for messages).
+  ListSink(const PipelineConfig& c, RecommendationFormat format, const OutputHeader& header, SnippetFinder* snippets,
+           const Narrator* narrator, Workspace* ws, int64_t run, std::string previous)
+      : c_(c),
+        format_(format),
+        snippets_(snippets),
+        narrator_(narrator),
+        ws_(ws),
+        run_(run),
+        previous_(std::move(previous)) {
+    if (Cluster::Get().root()) writer_ = std::make_unique<RecommendationWriter>(c.out, format, header);
+  }
+
+  void AddRanked(UserRecommendations u) {
+    queue_.push_back({false, "", std::move(u)});
+    if (++ranked_in_queue_ >= kNarrateBlock) Flush();
+  }
+  void AddCopied(std::string user_json) { queue_.push_back({true, std::move(user_json), {}}); }
+
+  void Flush() {
+    std::vector<UserRecommendations*> ranked;
+    for (Pending& p : queue_) {
+      if (!p.copied) ranked.push_back(&p.rec);
+    }
+    snippets_->Prepare(ranked);
+    for (Pending& p : queue_) {
+      if (p.copied) {
+        writer_->AddSerialized(p.text);
+        if (c_.to_workspace) Store(ParsedUser(p.text));
+        continue;
+      }
+      narrator_->Narrate(&p.rec, [&](const Reason& why) { return snippets_->Get(why); });
+      if (writer_) {
+        writer_->Add(p.rec);
+      } else {
+        PackString(&mine_, SerializeUser(p.rec, format_));
+      }
+      Store(p.rec);
+    }
+    queue_.clear();
+    ranked_in_queue_ = 0;
+  }
+
+  // Under mpirun: every rank sends rank 0 its users (as they will be
+  // written), its counts and the snippet sentences it scored; rank 0 writes
+  // them in rank order. Returns false on the other ranks (they are done).
+  bool GatherRanks(RecommendStats* st) {
+    const Cluster& cluster = Cluster::Get();
+    if (!cluster.distributed()) return true;
+    std::string message;
+    PackU64(&message, static_cast<uint64_t>(st->users));
+    PackU64(&message, static_cast<uint64_t>(st->cold_start));
+    PackString(&message, mine_);
+    PackString(&message, cluster.root() ? std::string() : snippets_->PackFresh());
+    const std::vector<std::string> parts = cluster.Gather(message);
+    for (size_t k = 1; k < parts.size(); ++k) {
+      Unpacker part(parts[k]);
+      st->users += static_cast<int64_t>(part.U64());
+      st->cold_start += static_cast<int64_t>(part.U64());
+      Unpacker users_of_rank(part.String());
+      while (!users_of_rank.done()) writer_->AddSerialized(users_of_rank.String());
+      snippets_->UnpackFresh(part.String());
+    }
+    return cluster.root();
+  }
+
+  void Commit() { writer_->Commit(); }
+
+ private:
+  struct Pending {
+    bool copied = false;
+    std::string text;         // copied: the user's JSON from the previous output
+    UserRecommendations rec;  // ranked now
+  };
+
+  UserRecommendations ParsedUser(const std::string& text) const {
+    nlohmann::json j;
+    std::string error;
+    if (!ParseJson(text, &j, &error)) Fail(ExitCode::kDataErr, previous_, ": ", error);
+    return UserFromJson(j);
+  }
+  void Store(const UserRecommendations& u) {
+    if (c_.to_workspace) ws_->StoreList(run_, u.user_id, u.cold_start, u.history, ListEntries(u));
+  }
+
+  const PipelineConfig& c_;
+  const RecommendationFormat format_;
+  SnippetFinder* snippets_;
+  const Narrator* narrator_;
+  Workspace* ws_;
+  const int64_t run_;
+  const std::string previous_;
+  std::unique_ptr<RecommendationWriter> writer_;  // rank 0 only
+  std::string mine_;                              // another rank's users, serialised for rank 0
+  std::vector<Pending> queue_;
+  size_t ranked_in_queue_ = 0;
+};
+
+// An incremental run's copies: walks the previous output alongside the
+// users in output order, queueing the lists of users not ranked now.
+class PreviousLists {
+ public:
+  PreviousLists(const Plan& plan, RecommendationFormat format, const Profiles& profiles, const std::vector<int>& users)
+      : path_(plan.previous), profiles_(profiles), users_(users) {
+    if (plan.incremental) file_ = std::make_unique<RecommendationFileUsers>(plan.previous, format);
+  }
+
+  // Queues the users before profile row `stop` (-1: all the rest) and steps
+  // over `stop` itself, which is ranked now.
+  void CopyUntil(int stop, ListSink* sink) {
+    if (!file_) return;
+    std::string id, text;
+    bool cold = false;
+    for (; next_ < users_.size() && users_[next_] != stop; ++next_) {
+      const std::string& want = profiles_.users[static_cast<size_t>(users_[next_])];
+      do {
+        if (!file_->Next(&id, &text, &cold)) {
+          Fail(ExitCode::kDataErr, path_, ": user '", EscapeForMessage(want), "' is missing from the previous output");
+        }
+      } while (id != want);
+      sink->AddCopied(std::move(text));
+      ++copied_;
+      copied_cold_ += cold;
+    }
+    if (next_ < users_.size()) ++next_;
+  }
+  int64_t copied() const { return copied_; }
+  int64_t copied_cold() const { return copied_cold_; }
+
+ private:
+  const std::string path_;
+  const Profiles& profiles_;
+  const std::vector<int>& users_;
+  std::unique_ptr<RecommendationFileUsers> file_;
+  size_t next_ = 0;  // position in `users_` of the next user to write
+  int64_t copied_ = 0;
+  int64_t copied_cold_ = 0;
+};
+
+// The ranking options of this process: under mpirun each rank ranks a
+// contiguous part of the shard (in output order).
+RecommendOptions RankOptionsOfThisRank(const PipelineConfig& c) {
   RecommendOptions r = RankOptions(c);
+  const Cluster& cluster = Cluster::Get();
   if (cluster.distributed()) {
     r.shard = r.shard * cluster.size() + cluster.rank();
     r.shards *= cluster.size();
   }
-  const RecommendationFormat format = ParseRecommendationFormat(c.format);
+  return r;
+}
+
+void CheckTrackedOptions(const PipelineConfig& c, RecommendationFormat format) {
   const bool tracked = c.only_changed || c.to_workspace;
   if (tracked && c.workspace.empty()) Fail(ExitCode::kUsage, "--only-changed and --to-workspace need --workspace");
-  if (tracked && cluster.distributed()) {
+  if (tracked && Cluster::Get().distributed()) {
     Fail(ExitCode::kUsage, "--only-changed and --to-workspace do not run under mpirun yet (docs/scale.md)");
   }
   if (c.only_changed && format != RecommendationFormat::kJson && format != RecommendationFormat::kJsonl) {
     Fail(ExitCode::kUsage, "--only-changed needs --format json or jsonl (it copies lists from the previous output)");
   }
+}
+
+void LogPlan(const Plan& plan, const std::vector<int>& users) {
+  if (!plan.incremental) {
+    InfoEvent("incremental", {{"mode", "full"}, {"reason", plan.reason}},
+              "incremental: ranking every user (" + plan.reason + ")");
+    return;
+  }
+  int64_t rerank = 0;
+  for (int u : users) rerank += plan.rerank[static_cast<size_t>(u)];
+  const int64_t copied = static_cast<int64_t>(users.size()) - rerank;
+  InfoEvent("incremental",
+            {{"mode", "incremental"},
+             {"changed_users", plan.changed},
+             {"reranked", rerank},
+             {"copied", copied},
+             {"previous", plan.previous}},
+            fmt::format("incremental: {} of {} users changed; reranking {}, copying {} from {}", plan.changed,
+                        users.size(), rerank, copied, plan.previous));
+}
+
+// After a successful --only-changed run: what the next one compares with.
+void SaveIncrementalState(const PipelineConfig& c, Plan* plan, const Profiles& profiles, const std::vector<int>& users,
+                          Workspace* ws) {
+  const std::string out = AbsolutePath(c.out);
+  if (!IsRegularFile(out)) {
+    spdlog::warn("--only-changed: {} is not a regular file; the next run cannot copy from it and ranks everyone",
+                 c.out);
+    return;
+  }
+  plan->state["out"] = out;
+  plan->state["out_sha256"] = Sha256File(out);
+  std::vector<std::pair<std::string, uint64_t>> fps;
+  fps.reserve(users.size());
+  for (size_t i = 0; i < users.size(); ++i) {
+    fps.emplace_back(profiles.users[static_cast<size_t>(users[i])], plan->fingerprints[i]);
+  }
+  ws->SetMeta(kStatePrefix + c.IncrementalKey(), plan->state.dump());
+  ws->StoreFingerprints(c.IncrementalKey(), fps);
+}
+
+// Snippet sentences are only a cache: a busy workspace costs the next run a
+// little time, not this one its result.
+void CacheSnippets(SnippetFinder* snippets, Workspace* ws) {
+  try {
+    ws->InTransaction([&] { snippets->Save(); });
+  } catch (const Error& e) {
+    if (e.code() != ExitCode::kTempFail) throw;
+    spdlog::warn("snippets not cached: {}", e.what());
+  }
+}
+
+void LogStageEnd(const PipelineConfig& c, const RecommendOptions& r, const OutputHeader& header,
+                 const RecommendStats& st, int64_t copied, double secs) {
+  InfoEvent("stage_end",
+            {{"stage", "recommend"},
+             {"algorithm", AlgorithmName(r.algorithm)},
+             {"config_hash", header.config_hash},
+             {"users", st.users},
+             {"copied", copied},
+             {"cold_start", st.cold_start},
+             {"top_n", r.top_n},
+             {"candidates", st.candidates},
+             {"out", c.out},
+             {"seconds", std::round(secs * 100) / 100}},
+            fmt::format("recommend ({}): {} users ({} cold-start{}), top {} of {} candidate items; {:.1f} s; written "
+                        "to {}",
+                        AlgorithmName(r.algorithm), st.users, st.cold_start,
+                        copied > 0 ? fmt::format(", {} copied from the previous run", copied) : "", r.top_n,
+                        st.candidates, secs, c.out));
+}
+
+}  // namespace
+
+RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Workspace* open_ws) {
+  if (c.out.empty()) Fail(ExitCode::kUsage, "recommend: --out PATH is required");
+  const auto t0 = std::chrono::steady_clock::now();
+  const RecommendOptions r = RankOptionsOfThisRank(c);
+  const RecommendationFormat format = ParseRecommendationFormat(c.format);
+  CheckTrackedOptions(c, format);
+  const bool tracked = c.only_changed || c.to_workspace;
   const ProfileOptions po = ProfileOptionsFor(r.algorithm, c.profile);
   std::vector<std::string> extra;
   if (!c.users.empty()) extra = ReadIdList(c.users);
@@ -277,147 +507,34 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
   Plan plan;
   if (c.only_changed) {
     plan = PlanRun(c, r, header, in, profiles, reviews, users, ws);
-    int64_t rerank = 0;
-    for (int u : users) rerank += plan.rerank[static_cast<size_t>(u)];
-    if (plan.incremental) {
-      InfoEvent("incremental",
-                {{"mode", "incremental"},
-                 {"changed_users", plan.changed},
-                 {"reranked", rerank},
-                 {"copied", static_cast<int64_t>(users.size()) - rerank},
-                 {"previous", plan.previous}},
-                fmt::format("incremental: {} of {} users changed; reranking {}, copying {} from {}", plan.changed,
-                            users.size(), rerank, static_cast<int64_t>(users.size()) - rerank, plan.previous));
-    } else {
-      InfoEvent("incremental", {{"mode", "full"}, {"reason", plan.reason}},
-                "incremental: ranking every user (" + plan.reason + ")");
-    }
+    LogPlan(plan, users);
   }
 
   RecommendStats st;
   int64_t copied = 0;
   const auto body = [&] {
     const int64_t run = tracked ? ws->BeginRun("recommend", AbsolutePath(c.out)) : 0;
-    const auto store = [&](const UserRecommendations& u) {
-      if (c.to_workspace) ws->StoreList(run, u.user_id, u.cold_start, u.history, ListEntries(u));
-    };
-    std::unique_ptr<RecommendationWriter> writer;
-    if (cluster.root()) writer = std::make_unique<RecommendationWriter>(c.out, format, header);
-    std::string mine;  // another rank's users, serialised for rank 0
-    std::unique_ptr<RecommendationFileUsers> previous;
-    if (plan.incremental) previous = std::make_unique<RecommendationFileUsers>(plan.previous, format);
-    // Users wait in `queue`, in output order, until a block of ranked ones
-    // has its snippets scored in one batch; then all are narrated and
-    // written.
-    struct Pending {
-      bool copied = false;
-      std::string text;         // copied: the user's JSON from the previous output
-      UserRecommendations rec;  // ranked now
-    };
-    std::vector<Pending> queue;
-    size_t ranked_in_queue = 0;
-    const auto flush = [&] {
-      std::vector<UserRecommendations*> ranked;
-      for (Pending& p : queue) {
-        if (!p.copied) ranked.push_back(&p.rec);
-      }
-      snippets.Prepare(ranked);
-      for (Pending& p : queue) {
-        if (p.copied) {
-          writer->AddSerialized(p.text);
-          if (c.to_workspace) {
-            nlohmann::json j;
-            std::string error;
-            if (!ParseJson(p.text, &j, &error)) Fail(ExitCode::kDataErr, plan.previous, ": ", error);
-            store(UserFromJson(j));
-          }
-        } else {
-          narrator.Narrate(&p.rec, [&](const Reason& why) { return snippets.Get(why); });
-          if (writer) {
-            writer->Add(p.rec);
-          } else {
-            PackString(&mine, SerializeUser(p.rec, format));
-          }
-          store(p.rec);
-        }
-      }
-      queue.clear();
-      ranked_in_queue = 0;
-    };
-    size_t next = 0;  // position in `users` of the next user to write
-    int64_t copied_cold = 0;
-    // Queues users from the previous output up to (not including) profile
-    // row `stop` (-1: to the end).
-    const auto copy_until = [&](int stop) {
-      std::string id;
-      bool cold = false;
-      for (; next < users.size() && users[next] != stop; ++next) {
-        const std::string& want = profiles.users[static_cast<size_t>(users[next])];
-        Pending p;
-        p.copied = true;
-        do {
-          if (!previous->Next(&id, &p.text, &cold)) {
-            Fail(ExitCode::kDataErr, plan.previous, ": user '", EscapeForMessage(want),
-                 "' is missing from the previous output");
-          }
-        } while (id != want);
-        queue.push_back(std::move(p));
-        ++copied;
-        copied_cold += cold;
-      }
-      if (next < users.size()) ++next;  // the user ranked now
-    };
+    ListSink sink(c, format, header, &snippets, &narrator, ws, run, plan.previous);
+    PreviousLists previous(plan, format, profiles, users);
     Progress progress("recommend", 0);
     st = Rank(
         in.items, profiles, r,
         [&](const UserRecommendations& u) {
-          if (plan.incremental) copy_until(profiles.Find(u.user_id));
-          queue.push_back({false, "", u});
-          if (++ranked_in_queue >= kNarrateBlock) flush();
+          previous.CopyUntil(profiles.Find(u.user_id), &sink);
+          sink.AddRanked(u);
           progress.Tick();
           FaultPoint("recommend.user");
         },
         plan.incremental ? &plan.rerank : nullptr);
-    if (plan.incremental) copy_until(-1);
-    flush();
+    previous.CopyUntil(-1, &sink);
+    sink.Flush();
     progress.Finish();
-    if (cluster.distributed()) {
-      std::string message;
-      PackU64(&message, static_cast<uint64_t>(st.users));
-      PackU64(&message, static_cast<uint64_t>(st.cold_start));
-      PackString(&message, mine);
-      PackString(&message, cluster.root() ? std::string() : snippets.PackFresh());
-      const std::vector<std::string> parts = cluster.Gather(message);
-      for (size_t k = 1; k < parts.size(); ++k) {
-        Unpacker part(parts[k]);
-        st.users += static_cast<int64_t>(part.U64());
-        st.cold_start += static_cast<int64_t>(part.U64());
-        Unpacker users_of_rank(part.String());
-        while (!users_of_rank.done()) writer->AddSerialized(users_of_rank.String());
-        snippets.UnpackFresh(part.String());
-      }
-      if (!cluster.root()) return;
-    }
-    writer->Commit();
+    if (!sink.GatherRanks(&st)) return;
+    sink.Commit();
+    copied = previous.copied();
     st.users += copied;
-    st.cold_start += copied_cold;
-    if (c.only_changed) {
-      const std::string out = AbsolutePath(c.out);
-      if (IsRegularFile(out)) {
-        plan.state["out"] = out;
-        plan.state["out_sha256"] = Sha256File(out);
-        std::vector<std::pair<std::string, uint64_t>> fps;
-        fps.reserve(users.size());
-        for (size_t i = 0; i < users.size(); ++i) {
-          fps.emplace_back(profiles.users[static_cast<size_t>(users[i])], plan.fingerprints[i]);
-        }
-        ws->SetMeta(kStatePrefix + c.IncrementalKey(), plan.state.dump());
-        ws->StoreFingerprints(c.IncrementalKey(), fps);
-      } else {
-        spdlog::warn("--only-changed: {} is not a regular file; the next run cannot copy from it and ranks everyone",
-                     c.out);
-      }
-    }
+    st.cold_start += previous.copied_cold();
+    if (c.only_changed) SaveIncrementalState(c, &plan, profiles, users, ws);
     if (tracked) {
       snippets.Save();
       UpsertCounts counts;
@@ -431,32 +548,9 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
     ws->InTransaction(body);
   } else {
     body();
-    if (caches_snippets && cluster.root()) {
-      try {  // only a cache: a busy workspace costs the next run a little time
-        ws->InTransaction([&] { snippets.Save(); });
-      } catch (const Error& e) {
-        if (e.code() != ExitCode::kTempFail) throw;
-        spdlog::warn("snippets not cached: {}", e.what());
-      }
-    }
+    if (caches_snippets && Cluster::Get().root()) CacheSnippets(&snippets, ws);
   }
-  const double secs = SecondsSince(t0);
-  InfoEvent("stage_end",
-            {{"stage", "recommend"},
-             {"algorithm", AlgorithmName(r.algorithm)},
-             {"config_hash", header.config_hash},
-             {"users", st.users},
-             {"copied", copied},
-             {"cold_start", st.cold_start},
-             {"top_n", r.top_n},
-             {"candidates", st.candidates},
-             {"out", c.out},
-             {"seconds", std::round(secs * 100) / 100}},
-            fmt::format("recommend ({}): {} users ({} cold-start{}), top {} of {} candidate items; {:.1f} s; written "
-                        "to {}",
-                        AlgorithmName(r.algorithm), st.users, st.cold_start,
-                        copied > 0 ? fmt::format(", {} copied from the previous run", copied) : "", r.top_n,
-                        st.candidates, secs, c.out));
+  LogStageEnd(c, r, header, st, copied, SecondsSince(t0));
   return st;
 }
 

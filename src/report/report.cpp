@@ -121,38 +121,8 @@ J Overview(const Context& c, const std::vector<UserRecommendations>& users) {
   return j;
 }
 
-J SentimentSection(const Context& c) {
-  J j;
-  std::vector<double> all;
-  double rmin = 0, rmax = 0;
-  bool any_rating = false;
-  for (const Review& r : c.in.reviews) {
-    if (const double* s = c.Sentiment(r)) all.push_back(*s);
-    if (r.rating) {
-      rmin = any_rating ? std::min(rmin, *r.rating) : *r.rating;
-      rmax = any_rating ? std::max(rmax, *r.rating) : *r.rating;
-      any_rating = true;
-    }
-  }
-  j["available"] = !all.empty();
-  if (all.empty()) return j;
-  j["histogram"] = Histogram(all, -1, 1, 20);
-  j["mean"] = Round(std::accumulate(all.begin(), all.end(), 0.0) / static_cast<double>(all.size()));
-
-  // Score by star rating.
-  std::map<double, std::vector<double>> by_rating;
-  struct Disagreement {
-    double gap;
-    const Review* r;
-    double s;
-  };
-  std::vector<Disagreement> gaps;
-  for (const Review& r : c.in.reviews) {
-    const double* s = c.Sentiment(r);
-    if (s == nullptr || !r.rating) continue;
-    by_rating[std::round(*r.rating * 2) / 2].push_back(*s);
-    gaps.push_back({std::abs(*s - RatingToUnit(*r.rating, rmin, rmax)), &r, *s});
-  }
+// One row per star level: count, mean, quartiles and share below zero.
+J SentimentByRating(const std::map<double, std::vector<double>>& by_rating) {
   J rows = J::array();
   for (const auto& [rating, v] : by_rating) {
     const int64_t negative = std::count_if(v.begin(), v.end(), [](double x) { return x < 0; });
@@ -166,10 +136,18 @@ J SentimentSection(const Context& c) {
                     {"max", Round(*std::max_element(v.begin(), v.end()))},
                     {"negative_share", Round(static_cast<double>(negative) / static_cast<double>(v.size()))}});
   }
-  j["by_rating"] = rows;
+  return rows;
+}
 
-  // Where the model and the stars disagree most (likely model errors or
-  // sarcasm): largest |sentiment - rating mapped to [-1, 1]|.
+struct Disagreement {
+  double gap;  // |sentiment - rating mapped to [-1, 1]|
+  const Review* r;
+  double s;
+};
+
+// Where the model and the stars disagree most (likely model errors or
+// sarcasm): the 15 largest gaps, ties by review id.
+J Disagreements(const Context& c, std::vector<Disagreement> gaps) {
   std::stable_sort(gaps.begin(), gaps.end(), [](const Disagreement& a, const Disagreement& b) {
     return a.gap != b.gap ? a.gap > b.gap : a.r->review_id < b.r->review_id;
   });
@@ -184,10 +162,13 @@ J SentimentSection(const Context& c) {
                    {"sentiment", Round(gaps[k].s)},
                    {"text", c.Snippet(r.text)}});
   }
-  j["disagreements"] = dis;
+  return dis;
+}
 
-  // Items by mean sentiment (at least 3 scored reviews), each with the
-  // review that says it most strongly.
+// Items by mean sentiment (at least 3 scored reviews), each with the review
+// that says it most strongly: sets most_positive_items and
+// most_negative_items (8 each) in `j`.
+void ItemsByMood(const Context& c, J* j) {
   struct ItemMood {
     double sum = 0;
     int n = 0;
@@ -223,8 +204,38 @@ J SentimentSection(const Context& c) {
     bottom.push_back(item_row(ranked[k], false));
     top.push_back(item_row(ranked[ranked.size() - 1 - k], true));
   }
-  j["most_positive_items"] = top;
-  j["most_negative_items"] = bottom;
+  (*j)["most_positive_items"] = top;
+  (*j)["most_negative_items"] = bottom;
+}
+
+J SentimentSection(const Context& c) {
+  J j;
+  std::vector<double> all;
+  double rmin = 0, rmax = 0;
+  bool any_rating = false;
+  for (const Review& r : c.in.reviews) {
+    if (const double* s = c.Sentiment(r)) all.push_back(*s);
+    if (r.rating) {
+      rmin = any_rating ? std::min(rmin, *r.rating) : *r.rating;
+      rmax = any_rating ? std::max(rmax, *r.rating) : *r.rating;
+      any_rating = true;
+    }
+  }
+  j["available"] = !all.empty();
+  if (all.empty()) return j;
+  j["histogram"] = Histogram(all, -1, 1, 20);
+  j["mean"] = Round(std::accumulate(all.begin(), all.end(), 0.0) / static_cast<double>(all.size()));
+  std::map<double, std::vector<double>> by_rating;  // half-star levels
+  std::vector<Disagreement> gaps;
+  for (const Review& r : c.in.reviews) {
+    const double* s = c.Sentiment(r);
+    if (s == nullptr || !r.rating) continue;
+    by_rating[std::round(*r.rating * 2) / 2].push_back(*s);
+    gaps.push_back({std::abs(*s - RatingToUnit(*r.rating, rmin, rmax)), &r, *s});
+  }
+  j["by_rating"] = SentimentByRating(by_rating);
+  j["disagreements"] = Disagreements(c, std::move(gaps));
+  ItemsByMood(c, &j);
   return j;
 }
 
