@@ -594,13 +594,12 @@ TEST(Workspace, AnOpenReaderBlocksNeitherIngestNorRecommend) {
   ASSERT_EQ(RunAvrec({"score", "-w", ws, "--model", kTinySentiment}).exit_code, 0);
   SqliteSession analyst(ws, "BEGIN; SELECT count(*) FROM reviews;");
   WriteFile(dir / "new.csv", "review_id,user_id,item_id,text\nn1,u001,s0005,new review\n");
-  const auto t0 = std::chrono::steady_clock::now();
-  RunResult r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "new.csv"}, "", {"AVREC_BUSY_TIMEOUT_MS=5000"});
+  // No waiting for a lock at all: a blocked writer would exit 75 at once.
+  RunResult r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "new.csv"}, "", {"AVREC_BUSY_TIMEOUT_MS=0"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   r = RunAvrec({"recommend", "-w", ws, "--text-model", "none", "--model", kTinySentiment, "--out", dir / "r.json"}, "",
-               {"AVREC_BUSY_TIMEOUT_MS=5000"});
+               {"AVREC_BUSY_TIMEOUT_MS=0"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 4.0);
 }
 
 TEST(Workspace, AWriterHoldingTheLockGivesExit75NamingTheFile) {

@@ -365,7 +365,8 @@ TEST(RecommendCli, ReasonsAreReadableDifferPerItemAndFollowTheUsersLanguage) {
   r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--model", kTinySentiment, "--text-model",
                 kTinyEmbedding, "--reason-language", "zh", "--snippets", "first", "--out", dir / "zh.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const auto& u : nlohmann::json::parse(ReadFile(dir / "zh.json"))["users"]) EXPECT_EQ(u["language"], "zh");
+  const nlohmann::json zh_out = nlohmann::json::parse(ReadFile(dir / "zh.json"));
+  for (const auto& u : zh_out["users"]) EXPECT_EQ(u["language"], "zh");
   EXPECT_EQ(RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--reason-language", "fr", "--out",
                       dir / "x.json"})
                 .exit_code,
