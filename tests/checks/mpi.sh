@@ -15,10 +15,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 mpi=(mpirun --oversubscribe --allow-run-as-root -np 3)
-# In a sanitizer build: no leak report from processes that ran Open MPI (it
-# keeps allocations for the life of the process by design, in components whose
-# stacks cannot be unwound for a suppression); every other check stays on.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 sample=$root/data/sample
 models=(--model "$root/tests/data/tiny-sentiment")
 inputs=(--reviews "$sample/reviews.csv" --items "$sample/items.csv" "${models[@]}" --text-model "$root/tests/data/tiny-embedding")

@@ -10,11 +10,6 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export AVREC="$avrec" AVREC_HOME="$tmp/home" TOP_N=10 KEEP_NIGHTS=3
-# In a sanitizer build, no leak check here: LeakSanitizer's own tracer
-# crashed (signal 11 while walking thread-local storage) at the exit of
-# night 2's recommend, intermittently, with no leak or error reported by
-# ASan before it; the same commands pass leak-checked in the unit tests.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 # docs/nightly.md shows the script as it is.
 python3 - "$root" <<'EOF'
