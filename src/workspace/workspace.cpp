@@ -228,6 +228,21 @@ std::string ItemFeaturesJson(const ItemTable& t, const Item& item) {
   return f.dump();
 }
 
+// `begin` opens a transaction around `body`: committed when it returns,
+// rolled back when it throws (rethrown). `writes`: the fault point before the
+// commit applies.
+void RunInTransaction(sqlite3* db, const char* begin, const std::function<void()>& body, bool writes) {
+  Exec(db, begin);
+  try {
+    body();
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  if (writes) FaultPoint("workspace.commit");
+  Exec(db, "COMMIT");
+}
+
 }  // namespace
 
 std::string NormalizeReviewText(const std::string& text) {
@@ -390,27 +405,10 @@ void Workspace::CreateSchema() {
   });
 }
 
-void Workspace::InSnapshot(const std::function<void()>& body) {
-  Exec(db_, "BEGIN DEFERRED");
-  try {
-    body();
-  } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
-  Exec(db_, "COMMIT");
-}
+void Workspace::InSnapshot(const std::function<void()>& body) { RunInTransaction(db_, "BEGIN DEFERRED", body, false); }
 
 void Workspace::InTransaction(const std::function<void()>& body) {
-  Exec(db_, "BEGIN IMMEDIATE");
-  try {
-    body();
-  } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
-  FaultPoint("workspace.commit");
-  Exec(db_, "COMMIT");
+  RunInTransaction(db_, "BEGIN IMMEDIATE", body, true);
 }
 
 UpsertCounts Workspace::UpsertItems(const ItemTable& t) {
