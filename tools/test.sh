@@ -15,11 +15,15 @@ build=$("$root/tools/setup.sh")
 (cd "$build" && ctest --output-on-failure -j "${AVREC_JOBS:-2}" "$@")
 
 # The core suite again under AddressSanitizer + UBSan (its own build folder;
-# AVREC_SKIP_SANITIZERS=1 skips it for a quick local run).
+# AVREC_SKIP_SANITIZERS=1 skips it for a quick local run). LeakSanitizer is
+# off: its tracer crashes (signal 11 walking thread-local storage) at the exit
+# of processes that loaded libtorch through the model plugin, now and then,
+# failing tests that have no error; and Open MPI keeps allocations for the
+# life of the process by design.
 if [ "${AVREC_SKIP_SANITIZERS:-0}" != 1 ] && [ $# -eq 0 ]; then
   asan=$(AVREC_BUILD_DIR="${AVREC_ASAN_BUILD_DIR:-$root/build-asan}" AVREC_BUILD_TYPE=RelWithDebInfo \
          AVREC_CMAKE_ARGS="-DAVREC_SANITIZE=ON -DAVREC_BUILD_BENCH=OFF" "$root/tools/setup.sh")
   cd "$asan"
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure -j "${AVREC_JOBS:-2}" -L core
 fi
