@@ -14,6 +14,12 @@ Workloads (users x items x dims, top k):
   compare  4,000 x 50,000 x 128, k = 50   all three
   large    200,000 x 50,000 x 128, k = 50 avrec and faiss (scikit-learn would
            need a 40 GB similarity matrix); the target is avrec within 2 GB.
+  d64      20,000 x 10,000 x 64, k = 50   avrec and faiss
+  d128     20,000 x 10,000 x 128, k = 50  avrec and faiss
+
+avrec picks its kernel when it starts (AVX-512 where the CPU has it); each
+workload also runs it with AVREC_ISA=avx2 (the build's Eigen GEMM) and checks
+that both write the same bytes.
 
 Usage: tools/.venv/bin/python bench/topk_bench.py [--threads 2] [--workloads compare large]
 """
@@ -30,7 +36,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, ".."))
-WORKLOADS = {"compare": (4000, 50000, 128, 50), "large": (200000, 50000, 128, 50)}
+WORKLOADS = {"compare": (4000, 50000, 128, 50), "large": (200000, 50000, 128, 50),
+             "d64": (20000, 10000, 64, 50), "d128": (20000, 10000, 128, 50)}
 
 PEER = r'''
 import os, sys, time, resource, json
@@ -114,17 +121,31 @@ def main():
         np.save(paths["i.npy"], X)
         pairs = nu * ni
         r = {"users": nu, "items": ni, "dims": d, "k": k, "threads": args.threads}
-        _, err, wall, rss = run_measured([args.avrec, "topk", "--users", paths["u.csv"], "--items", paths["i.csv"],
-                                          "--k", str(k), "--out", paths["out.jsonl"], "--threads", str(args.threads)])
-        m = re.search(r"read ([0-9.]+) s, total ([0-9.]+) s", err)
-        read_s, total_s = float(m.group(1)), float(m.group(2))
-        with open(paths["out.jsonl"]) as f:
-            first = [x["item_id"] for x in json.loads(f.readline())["items"][:5]]
-        r["avrec"] = {"pairs_per_second_scoring": round(pairs / (total_s - read_s)),
-                      "pairs_per_second_whole_command": round(pairs / wall), "seconds_scoring": round(total_s - read_s, 2),
-                      "seconds_whole_command": round(wall, 2), "peak_rss_mb": round(rss), "first_user_top5": first}
-        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
+        outputs = {}
+        for label, isa in (("avrec", None), ("avrec_avx2", "avx2")):
+            env = dict(os.environ)
+            env.pop("AVREC_ISA", None)
+            if isa:
+                env["AVREC_ISA"] = isa
+            out_path = paths["out.jsonl"] + (".avx2" if isa else "")
+            _, err, wall, rss = run_measured([args.avrec, "topk", "--users", paths["u.csv"], "--items", paths["i.csv"],
+                                              "--k", str(k), "--out", out_path, "--threads", str(args.threads)], env=env)
+            m = re.search(r"read ([0-9.]+) s, total ([0-9.]+) s", err)
+            read_s, total_s = float(m.group(1)), float(m.group(2))
+            with open(out_path, "rb") as f:
+                outputs[label] = f.read()
+            first = [x["item_id"] for x in json.loads(outputs[label].split(b"\n", 1)[0])["items"][:5]]
+            kernel = re.search(r"kernel ([a-z0-9]+)", err)
+            r[label] = {"kernel": kernel.group(1) if kernel else "?", "pairs_per_second_scoring": round(pairs / (total_s - read_s)),
+                        "pairs_per_second_whole_command": round(pairs / wall), "seconds_scoring": round(total_s - read_s, 2),
+                        "seconds_whole_command": round(wall, 2), "peak_rss_mb": round(rss), "first_user_top5": first}
+            if isa:
+                os.unlink(out_path)
+        r["same_bytes_both_kernels"] = outputs["avrec"] == outputs["avrec_avx2"]
+        r["ratio_avrec_scoring_over_avx2_kernel"] = round(r["avrec"]["pairs_per_second_scoring"] /
+                                                          r["avrec_avx2"]["pairs_per_second_scoring"], 2)
         peers = ["faiss"] + (["sklearn"] if name == "compare" else [])
+        env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
         for peer in peers:
             out, _, _, rss = run_measured([sys.executable, "-c", PEER, str(args.threads), peer, str(k),
                                            paths["u.npy"], paths["i.npy"]], env=env)

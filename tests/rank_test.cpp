@@ -11,6 +11,7 @@
 #include "avrec/features.h"
 #include "avrec/output.h"
 #include "avrec/recommend.h"
+#include "rank/dot_kernel.h"
 #include "test_util.h"
 
 namespace avrec {
@@ -80,6 +81,58 @@ TEST(TopK, MatchesNaiveReferenceOnRandomData) {
     for (size_t r = 0; r < want.size(); ++r) {
       EXPECT_EQ(got[static_cast<size_t>(u)][r].item, want[r].item) << "user " << u << " rank " << r;
       EXPECT_NEAR(got[static_cast<size_t>(u)][r].score, want[r].score, 1e-9);
+    }
+  }
+}
+
+// Few distinct item vectors in a large catalogue: long runs of exact ties,
+// which the candidate buffer must break by item index as the reference does.
+TEST(TopK, ManyTiesInALargeCatalogueMatchTheReference) {
+  std::mt19937 rng(5);
+  RowMatrix users = Random(20, 16, &rng);
+  RowMatrix shapes = Random(4, 16, &rng);
+  RowMatrix items(3001, 16);
+  for (int i = 0; i < items.rows(); ++i) items.row(i) = shapes.row((i * 7) % 4);
+  std::vector<std::vector<int>> excluded(20);
+  excluded[3] = {0, 7, 8, 1000, 3000};
+  CosineSource src(users, items);
+  for (int k : {1, 10, 100}) {
+    auto got = RunKernel(src, k, 8, 2, excluded);
+    for (int u = 0; u < 20; ++u) {
+      auto want = Naive(users, items, u, k, excluded[static_cast<size_t>(u)]);
+      ASSERT_EQ(got[static_cast<size_t>(u)].size(), want.size());
+      for (size_t r = 0; r < want.size(); ++r)
+        EXPECT_EQ(got[static_cast<size_t>(u)][r].item, want[r].item) << "k " << k << " user " << u << " rank " << r;
+    }
+  }
+}
+
+// The AVX-512 kernel (where this CPU has it) against double dot products, on
+// shapes that leave partial tiles and panels, without writing past its rows.
+TEST(DotKernel, Avx512MatchesDoubleProductsOnRaggedShapes) {
+  if (kernel::ChooseIsa() != kernel::Isa::kAvx512) GTEST_SKIP() << "no AVX-512 on this CPU (or AVREC_ISA=avx2)";
+  std::mt19937 rng(3);
+  for (int d : {0, 1, 5, 64, 130}) {
+    for (int n : {1, 15, 16, 17, 33, 100}) {
+      for (int rows : {1, 7, 8, 9, 17}) {
+        RowMatrix a = Random(rows, d, &rng), b = Random(n, d, &rng);
+        const kernel::PackedItems packed = kernel::Pack(b);
+        std::vector<float> out(static_cast<size_t>(rows) * n + 16, -7.0f);
+        kernel::DotAvx512(a.data(), rows, packed, out.data());
+        for (int r = 0; r < rows; ++r) {
+          for (int i = 0; i < n; ++i) {
+            double dot = 0, mag = 0;
+            for (int j = 0; j < d; ++j) {
+              dot += static_cast<double>(a(r, j)) * b(i, j);
+              mag += std::fabs(static_cast<double>(a(r, j)) * b(i, j));
+            }
+            EXPECT_NEAR(out[static_cast<size_t>(r) * n + i], dot, (d + 1) * mag * std::ldexp(1.0, -23) + 1e-30)
+                << "d " << d << " n " << n << " rows " << rows;
+          }
+        }
+        for (size_t t = static_cast<size_t>(rows) * n; t < out.size(); ++t)
+          ASSERT_EQ(out[t], -7.0f) << "wrote past the end";
+      }
     }
   }
 }

@@ -11,11 +11,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "avrec/features.h"
 
 namespace avrec {
+
+namespace kernel {
+struct PackedItems;
+}
 
 struct Scored {
   int item = -1;     // candidate column (see TopKOptions::candidates)
@@ -51,11 +57,17 @@ void SelectTopK(const ScoreSource& source, const TopKOptions& options,
                 const std::function<const std::vector<int>&(int user)>& excluded,
                 const std::function<void(int user, const std::vector<Scored>& best)>& sink);
 
+// The float kernel CosineSource uses on this CPU: "avx512" (chosen at run
+// time where the CPU has it) or "eigen" (the build's ISA; AVREC_ISA=avx2
+// forces it).
+std::string CosineKernelName();
+
 // Cosine similarity of user rows against item rows, times a per-item weight
 // (>= 0; empty: 1). Rows of either matrix may be zero (similarity 0).
 class CosineSource : public ScoreSource {
  public:
   CosineSource(const RowMatrix& users, const RowMatrix& items, std::vector<double> item_weight = {});
+  ~CosineSource() override;
   int users() const override { return static_cast<int>(users_.rows()); }
   int items() const override { return static_cast<int>(items_.rows()); }
   void Block(int begin, int end, float* out) const override;
@@ -66,6 +78,9 @@ class CosineSource : public ScoreSource {
   const RowMatrix& users_;
   const RowMatrix& items_;
   RowMatrix users_unit_, items_scaled_;  // unit rows; items also times weight
+  // items_scaled_ in panels where the AVX-512 kernel runs (items_scaled_ is
+  // then released); null where Eigen's GEMM runs.
+  std::unique_ptr<kernel::PackedItems> packed_;
   std::vector<double> user_inv_norm_, item_inv_norm_, weight_;
   double margin_ = 0;
 };

@@ -175,9 +175,10 @@ int RunTopK(const TopKCommand& o) {
   out.Commit();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double pairs = static_cast<double>(users.ids.size()) * static_cast<double>(items.ids.size());
-  spdlog::info("topk: {} users x {} items x {} dims, k = {}: read {:.2f} s, total {:.2f} s, {:.3g} pairs/s scoring",
-               users.ids.size(), items.ids.size(), items.m.cols(), o.k, t_read, secs,
-               pairs / std::max(1e-9, secs - t_read));
+  spdlog::info(
+      "topk: {} users x {} items x {} dims, k = {}, kernel {}: read {:.2f} s, total {:.2f} s, {:.3g} pairs/s scoring",
+      users.ids.size(), items.ids.size(), items.m.cols(), o.k, CosineKernelName(), t_read, secs,
+      pairs / std::max(1e-9, secs - t_read));
   return 0;
 }
 

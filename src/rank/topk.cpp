@@ -1,12 +1,17 @@
 #include <Eigen/Core>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "avrec/error.h"
 #include "avrec/parallel.h"
 #include "avrec/rank.h"
+#include "dot_kernel.h"
 
 namespace avrec {
 
@@ -20,51 +25,81 @@ inline bool BetterExact(const Scored& a, const Scored& b) {
   return a.score > b.score || (a.score == b.score && a.item < b.item);
 }
 
-// The `want` best (float) items of one row, skipping `excluded` (sorted).
-// A min-heap on (score, -item): heap[0] is the worst kept.
+// Bit t set where row[t] > threshold, t < 16 (NaN: not set).
+inline uint32_t AboveMask16(const float* row, float threshold) {
+#ifdef __AVX2__
+  const __m256 thr = _mm256_set1_ps(threshold);
+  const auto lo = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row), thr, _CMP_GT_OQ)));
+  const auto hi = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + 8), thr, _CMP_GT_OQ)));
+  return lo | hi << 8;
+#else
+  uint32_t mask = 0;
+  for (int t = 0; t < 16; ++t) mask |= static_cast<uint32_t>(row[t] > threshold) << t;
+  return mask;
+#endif
+}
+
+// The `want` best (float) items of one row, skipping `excluded` (sorted) and
+// NaN scores; *worst is the lowest float score kept. Items beating the worst
+// of the best `want` seen so far are appended to a buffer of twice that size;
+// a full buffer is cut back to its best `want` (nth_element), which raises
+// the bar. Once the buffer has filled, a chunk of 16 scores is looked at one
+// by one only when one of them clears the bar, so the scan runs at memory
+// speed. The kept set is exactly the best `want` by (score desc, item asc).
 void FloatCandidates(const float* row, int n, const std::vector<int>& excluded, int want,
-                     std::vector<std::pair<float, int>>* heap) {
-  heap->clear();
-  const auto worse = [](const std::pair<float, int>& a, const std::pair<float, int>& b) {
-    return Better(a.first, a.second, b.first, b.second);  // heap top = worst
+                     std::vector<std::pair<float, int>>* candidates, float* worst) {
+  auto& c = *candidates;
+  c.clear();
+  *worst = std::numeric_limits<float>::infinity();
+  if (want <= 0) return;
+  const auto better = [](const std::pair<float, int>& a, const std::pair<float, int>& b) {
+    return Better(a.first, a.second, b.first, b.second);
+  };
+  const size_t keep = static_cast<size_t>(want), capacity = 2 * keep;
+  // Items scoring no more than the bar cannot enter (ties lose: they come
+  // later, so their item index is higher).
+  float bar = -std::numeric_limits<float>::infinity();
+  bool barred = false;
+  const auto cut = [&] {
+    std::nth_element(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(keep - 1), c.end(), better);
+    c.resize(keep);
+    bar = c.back().first;
+    barred = true;
   };
   size_t ex = 0;
-  float threshold = -std::numeric_limits<float>::infinity();
-  for (int i = 0; i < n; ++i) {
+  const auto consider = [&](int i) {
     const float s = row[i];
-    if (static_cast<int>(heap->size()) == want && !(s > threshold)) {
-      // Not better than the worst kept (ties lose: higher item index).
-      continue;
-    }
+    if (barred ? !(s > bar) : s != s) return;
     while (ex < excluded.size() && excluded[ex] < i) ++ex;
-    if (ex < excluded.size() && excluded[ex] == i) continue;
-    if (static_cast<int>(heap->size()) < want) {
-      heap->emplace_back(s, i);
-      std::push_heap(heap->begin(), heap->end(), worse);
-    } else {
-      std::pop_heap(heap->begin(), heap->end(), worse);
-      heap->back() = {s, i};
-      std::push_heap(heap->begin(), heap->end(), worse);
-    }
-    if (static_cast<int>(heap->size()) == want) threshold = heap->front().first;
+    if (ex < excluded.size() && excluded[ex] == i) return;
+    c.emplace_back(s, i);
+    if (c.size() == capacity) cut();
+  };
+  int i = 0;
+  for (; i < n && !barred; ++i) consider(i);
+  for (; i + 16 <= n; i += 16) {
+    for (uint32_t m = AboveMask16(row + i, bar); m != 0; m &= m - 1) consider(i + __builtin_ctz(m));
   }
+  for (; i < n; ++i) consider(i);
+  if (c.size() > keep) cut();
+  for (const auto& [s, item] : c) *worst = std::min(*worst, s);
 }
 
 // Exact top-k of one user: float candidates, exact rescoring, and a check
 // that nothing outside the candidates can reach the top k.
 void SelectUser(const ScoreSource& src, int user, const float* row, const std::vector<int>& excluded, int k,
-                std::vector<std::pair<float, int>>* heap, std::vector<Scored>* best) {
+                std::vector<std::pair<float, int>>* candidates, std::vector<Scored>* best) {
   const int n = src.items();
   const int want = std::min(n, k + kExtraCandidates);
-  FloatCandidates(row, n, excluded, want, heap);
+  float worst = 0;
+  FloatCandidates(row, n, excluded, want, candidates, &worst);
   best->clear();
-  for (const auto& [s, i] : *heap) best->push_back({i, src.Exact(user, i)});
+  for (const auto& [s, i] : *candidates) best->push_back({i, src.Exact(user, i)});
   std::sort(best->begin(), best->end(), BetterExact);
-  const bool full = static_cast<int>(heap->size()) == want;
+  const bool full = static_cast<int>(candidates->size()) == want;
   if (full && static_cast<int>(best->size()) >= k && want < n) {
     // Items outside the candidates have float score <= the worst candidate's,
     // so exact score <= that + margin.
-    float worst = heap->front().first;
     double kth = (*best)[static_cast<size_t>(k - 1)].score;
     if (!(static_cast<double>(worst) + src.Margin() < kth)) {
       // Near-ties at the boundary: rescore every item that could qualify.
@@ -102,7 +137,7 @@ void SelectTopK(const ScoreSource& source, const TopKOptions& options,
     std::atomic<int> next{0};
     RunOnThreads(in_wave, [&] {
       std::vector<float> scores;
-      std::vector<std::pair<float, int>> heap;
+      std::vector<std::pair<float, int>> candidates;
       std::vector<Scored> best;
       for (int w; (w = next.fetch_add(1)) < in_wave;) {
         const int b = wave + w;
@@ -112,7 +147,7 @@ void SelectTopK(const ScoreSource& source, const TopKOptions& options,
         auto& out = results[static_cast<size_t>(w)];
         out.assign(static_cast<size_t>(end - begin), {});
         for (int u = begin; u < end; ++u) {
-          SelectUser(source, u, scores.data() + static_cast<size_t>(u - begin) * n, excluded(u), k, &heap, &best);
+          SelectUser(source, u, scores.data() + static_cast<size_t>(u - begin) * n, excluded(u), k, &candidates, &best);
           out[static_cast<size_t>(u - begin)] = best;
         }
       }
@@ -153,9 +188,21 @@ CosineSource::CosineSource(const RowMatrix& users, const RowMatrix& items, std::
   // units more); the margin is 4 (d + 4) * 2^-24, times the largest weight.
   const double d = static_cast<double>(items.cols());
   margin_ = 4.0 * (d + 4.0) * std::ldexp(1.0, -24) * std::max(1.0, max_w);
+  if (kernel::ChooseIsa() == kernel::Isa::kAvx512) {
+    packed_ = std::make_unique<kernel::PackedItems>(kernel::Pack(items_scaled_));
+    items_scaled_.resize(0, items_scaled_.cols());
+  }
 }
 
+CosineSource::~CosineSource() = default;
+
+std::string CosineKernelName() { return kernel::IsaName(kernel::ChooseIsa()); }
+
 void CosineSource::Block(int begin, int end, float* out) const {
+  if (packed_) {
+    kernel::DotAvx512(users_unit_.row(begin).data(), end - begin, *packed_, out);
+    return;
+  }
   Eigen::Map<RowMatrix> s(out, end - begin, items_scaled_.rows());
   s.noalias() = users_unit_.middleRows(begin, end - begin) * items_scaled_.transpose();
 }
