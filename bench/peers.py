@@ -109,8 +109,12 @@ def recommend(method, x, p, n, seed):
         return top_n_from_scores(ease(x, p), x, n)
     if method == "lightfm":
         return top_n_from_scores(lightfm_scores(x, p, seed), x, n)
-    model = implicit_model(method, x, p, seed)
-    ids, scores = model.recommend(np.arange(x.shape[0]), x, N=n, filter_already_liked_items=True)
+    # implicit runs its own threads; a BLAS thread pool under them slows it
+    # down (its own warning), so BLAS gets one thread here.
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1, "blas"):
+        model = implicit_model(method, x, p, seed)
+        ids, scores = model.recommend(np.arange(x.shape[0]), x, N=n, filter_already_liked_items=True)
     return [[(int(i), float(s)) for i, s in zip(ids[u], scores[u]) if i >= 0 and np.isfinite(s)]
             for u in range(x.shape[0])]
 

@@ -85,6 +85,37 @@ TEST(TopK, MatchesNaiveReferenceOnRandomData) {
   }
 }
 
+// Text formatted on the workers arrives in user order, the same whatever the
+// blocks and threads, and equal to the per-user sink's lists.
+TEST(TopK, FormattedTextMatchesTheSinkInUserOrder) {
+  std::mt19937 rng(13);
+  RowMatrix users = Random(101, 8, &rng);
+  RowMatrix items = Random(300, 8, &rng);
+  std::vector<std::vector<int>> excluded(101);
+  excluded[4] = {0, 1, 2};
+  CosineSource src(users, items);
+  const auto line = [](int u, const std::vector<Scored>& best) {
+    std::string s = std::to_string(u) + ":";
+    for (const Scored& x : best) s += " " + std::to_string(x.item) + "=" + std::to_string(x.score);
+    return s + "\n";
+  };
+  std::string want;
+  const auto lists = RunKernel(src, 7, 256, 1, excluded);
+  for (size_t u = 0; u < lists.size(); ++u) want += line(static_cast<int>(u), lists[u]);
+  for (auto [block, threads] : std::vector<std::pair<int, int>>{{1, 1}, {7, 2}, {16, 3}, {500, 2}}) {
+    TopKOptions o;
+    o.k = 7;
+    o.block_users = block;
+    o.threads = threads;
+    std::string got;
+    SelectTopKText(
+        src, o, [&](int u) -> const std::vector<int>& { return excluded[static_cast<size_t>(u)]; },
+        [&](int u, const std::vector<Scored>& best, std::string* out) { *out += line(u, best); },
+        [&](const std::string& text) { got += text; });
+    EXPECT_EQ(got, want) << "block " << block << " threads " << threads;
+  }
+}
+
 // Few distinct item vectors in a large catalogue: long runs of exact ties,
 // which the candidate buffer must break by item index as the reference does.
 TEST(TopK, ManyTiesInALargeCatalogueMatchTheReference) {

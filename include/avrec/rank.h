@@ -62,6 +62,15 @@ void SelectTopK(const ScoreSource& source, const TopKOptions& options,
 // forces it).
 std::string CosineKernelName();
 
+// As SelectTopK, for output text: `format` appends a user's line(s) to *out
+// on the worker thread that ranked the user (so formatting runs in parallel
+// too); `write` receives the text of a block of users at a time, in user
+// order, on the calling thread.
+void SelectTopKText(const ScoreSource& source, const TopKOptions& options,
+                    const std::function<const std::vector<int>&(int user)>& excluded,
+                    const std::function<void(int user, const std::vector<Scored>& best, std::string* out)>& format,
+                    const std::function<void(const std::string& text)>& write);
+
 // Cosine similarity of user rows against item rows, times a per-item weight
 // (>= 0; empty: 1). Rows of either matrix may be zero (similarity 0).
 class CosineSource : public ScoreSource {

@@ -151,21 +151,24 @@ int RunTopK(const TopKCommand& o) {
   AtomicFile out(o.out);
   std::string buf;
   const std::vector<int> none;
-  SelectTopK(
+  SelectTopKText(
       source, to, [&](int) -> const std::vector<int>& { return none; },
-      [&](int u, const std::vector<Scored>& best) {
-        buf += "{\"id\":";
-        buf += nlohmann::json(users.ids[static_cast<size_t>(u)]).dump();
-        buf += ",\"items\":[";
+      [&](int u, const std::vector<Scored>& best, std::string* line) {
+        *line += "{\"id\":";
+        *line += nlohmann::json(users.ids[static_cast<size_t>(u)]).dump();
+        *line += ",\"items\":[";
         for (size_t r = 0; r < best.size(); ++r) {
-          if (r > 0) buf += ',';
-          buf += "{\"item_id\":";
-          buf += escaped[static_cast<size_t>(best[r].item)];
-          buf += ",\"score\":";
-          AppendScore(&buf, best[r].score);
-          buf += '}';
+          if (r > 0) *line += ',';
+          *line += "{\"item_id\":";
+          *line += escaped[static_cast<size_t>(best[r].item)];
+          *line += ",\"score\":";
+          AppendScore(line, best[r].score);
+          *line += '}';
         }
-        buf += "]}\n";
+        *line += "]}\n";
+      },
+      [&](const std::string& text) {
+        buf += text;
         if (buf.size() > (1 << 22)) {
           out.Write(buf);
           buf.clear();

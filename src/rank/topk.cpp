@@ -41,7 +41,7 @@ inline uint32_t AboveMask16(const float* row, float threshold) {
 
 // The `want` best (float) items of one row, skipping `excluded` (sorted) and
 // NaN scores; *worst is the lowest float score kept. Items beating the worst
-// of the best `want` seen so far are appended to a buffer of twice that size;
+// of the best `want` seen so far are appended to a buffer of four times that size;
 // a full buffer is cut back to its best `want` (nth_element), which raises
 // the bar. Once the buffer has filled, a chunk of 16 scores is looked at one
 // by one only when one of them clears the bar, so the scan runs at memory
@@ -55,7 +55,7 @@ void FloatCandidates(const float* row, int n, const std::vector<int>& excluded, 
   const auto better = [](const std::pair<float, int>& a, const std::pair<float, int>& b) {
     return Better(a.first, a.second, b.first, b.second);
   };
-  const size_t keep = static_cast<size_t>(want), capacity = 2 * keep;
+  const size_t keep = static_cast<size_t>(want), capacity = 4 * keep;
   // Items scoring no more than the bar cannot enter (ties lose: they come
   // later, so their item index is higher).
   float bar = -std::numeric_limits<float>::infinity();
@@ -118,9 +118,16 @@ void SelectUser(const ScoreSource& src, int user, const float* row, const std::v
 
 }  // namespace
 
-void SelectTopK(const ScoreSource& source, const TopKOptions& options,
-                const std::function<const std::vector<int>&(int user)>& excluded,
-                const std::function<void(int user, const std::vector<Scored>& best)>& sink) {
+namespace {
+
+// Blocks of users in waves of `threads`: computed in parallel, each block's
+// users handed to `fill(slot, user, best)` on the worker that computed it,
+// then `emit(slot, first user)` on the calling thread, in block order. Score
+// buffers live per slot across waves (allocated once).
+void RunWaves(const ScoreSource& source, const TopKOptions& options,
+              const std::function<const std::vector<int>&(int user)>& excluded,
+              const std::function<void(int slot, int user, const std::vector<Scored>& best)>& fill,
+              const std::function<void(int slot, int begin, int end)>& emit) {
   const int users = source.users(), n = source.items();
   const int block = std::max(1, options.block_users);
   const int threads = std::max(1, options.threads);
@@ -130,34 +137,66 @@ void SelectTopK(const ScoreSource& source, const TopKOptions& options,
   if (users == 0) return;
   Eigen::setNbThreads(1);  // one block per thread instead
   const int blocks = (users + block - 1) / block;
-  // Waves of `threads` blocks: computed in parallel, emitted in order.
-  std::vector<std::vector<std::vector<Scored>>> results(static_cast<size_t>(threads));
+  std::vector<std::vector<float>> scores(static_cast<size_t>(std::min(threads, blocks)));
   for (int wave = 0; wave < blocks; wave += threads) {
     const int in_wave = std::min(threads, blocks - wave);
     std::atomic<int> next{0};
     RunOnThreads(in_wave, [&] {
-      std::vector<float> scores;
       std::vector<std::pair<float, int>> candidates;
       std::vector<Scored> best;
       for (int w; (w = next.fetch_add(1)) < in_wave;) {
-        const int b = wave + w;
-        const int begin = b * block, end = std::min(users, begin + block);
-        scores.resize(static_cast<size_t>(end - begin) * static_cast<size_t>(n));
-        if (n > 0) source.Block(begin, end, scores.data());
-        auto& out = results[static_cast<size_t>(w)];
-        out.assign(static_cast<size_t>(end - begin), {});
+        const int begin = (wave + w) * block, end = std::min(users, begin + block);
+        auto& buf = scores[static_cast<size_t>(w)];
+        buf.resize(static_cast<size_t>(end - begin) * static_cast<size_t>(n));
+        if (n > 0) source.Block(begin, end, buf.data());
         for (int u = begin; u < end; ++u) {
-          SelectUser(source, u, scores.data() + static_cast<size_t>(u - begin) * n, excluded(u), k, &candidates, &best);
-          out[static_cast<size_t>(u - begin)] = best;
+          SelectUser(source, u, buf.data() + static_cast<size_t>(u - begin) * n, excluded(u), k, &candidates, &best);
+          fill(w, u, best);
         }
       }
     });
     for (int w = 0; w < in_wave; ++w) {
       const int begin = (wave + w) * block;
-      auto& out = results[static_cast<size_t>(w)];
-      for (size_t r = 0; r < out.size(); ++r) sink(begin + static_cast<int>(r), out[r]);
+      emit(w, begin, std::min(users, begin + block));
     }
   }
+}
+
+}  // namespace
+
+void SelectTopK(const ScoreSource& source, const TopKOptions& options,
+                const std::function<const std::vector<int>&(int user)>& excluded,
+                const std::function<void(int user, const std::vector<Scored>& best)>& sink) {
+  std::vector<std::vector<std::vector<Scored>>> results(static_cast<size_t>(std::max(1, options.threads)));
+  RunWaves(
+      source, options, excluded,
+      [&](int slot, int user, const std::vector<Scored>& best) {
+        auto& out = results[static_cast<size_t>(slot)];
+        const size_t r = static_cast<size_t>(user % std::max(1, options.block_users));
+        if (out.size() <= r) out.resize(r + 1);
+        out[r] = best;
+      },
+      [&](int slot, int begin, int end) {
+        auto& out = results[static_cast<size_t>(slot)];
+        for (int u = begin; u < end; ++u) sink(u, out[static_cast<size_t>(u - begin)]);
+      });
+}
+
+void SelectTopKText(const ScoreSource& source, const TopKOptions& options,
+                    const std::function<const std::vector<int>&(int user)>& excluded,
+                    const std::function<void(int user, const std::vector<Scored>& best, std::string* out)>& format,
+                    const std::function<void(const std::string& text)>& write) {
+  std::vector<std::string> texts(static_cast<size_t>(std::max(1, options.threads)));
+  RunWaves(
+      source, options, excluded,
+      [&](int slot, int user, const std::vector<Scored>& best) {
+        format(user, best, &texts[static_cast<size_t>(slot)]);
+      },
+      [&](int slot, int, int) {
+        auto& text = texts[static_cast<size_t>(slot)];
+        write(text);
+        text.clear();
+      });
 }
 
 CosineSource::CosineSource(const RowMatrix& users, const RowMatrix& items, std::vector<double> item_weight)
