@@ -158,6 +158,19 @@ TEST(TopKCli, ExactAndDeterministicAndRejectsBadVectors) {
   EXPECT_NE(r.err.find("nan.csv:4: zero vector"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nan.csv:5:"), std::string::npos) << r.err;
   EXPECT_FALSE(test::FileExists(dir / "c.jsonl"));
+
+  // Both files bad (they are parsed at once): the users' problems come first,
+  // then the items', every run.
+  WriteFile(dir / "bad_items.csv", "id,a,b\nq,1,x\n");
+  for (int run = 0; run < 3; ++run) {
+    auto both = RunAvrec(
+        {"topk", "--users", dir / "nan.csv", "--items", dir / "bad_items.csv", "--k", "3", "--out", dir / "c.jsonl"});
+    EXPECT_EQ(both.exit_code, 65);
+    const size_t users_at = both.err.find("nan.csv:3:"), items_at = both.err.find("bad_items.csv:2: column 3");
+    ASSERT_NE(users_at, std::string::npos) << both.err;
+    ASSERT_NE(items_at, std::string::npos) << both.err;
+    EXPECT_LT(both.err.find("nan.csv:5:"), items_at) << both.err;
+  }
 }
 
 TEST(RunCli, SamplePipelineIsByteIdenticalAcrossThreadsAndReruns) {

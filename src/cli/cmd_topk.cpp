@@ -5,6 +5,8 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
@@ -115,8 +117,14 @@ int RunTopK(const TopKCommand& o) {
     Fail(ExitCode::kUsage, "topk: give --users, --items and --out");
   const auto t0 = std::chrono::steady_clock::now();
   ProblemLog problems(100, PrintProblem);
+  // The two files are parsed at once; the items' problems are reported after
+  // the users', as if read one after the other.
+  std::vector<Problem> item_problems;
+  ProblemLog item_log(SIZE_MAX, [&](const Problem& p) { item_problems.push_back(p); });
+  auto items_read = std::async(std::launch::async, [&] { return ReadVectors(o.items, &item_log); });
   Vectors users = ReadVectors(o.users, &problems);
-  Vectors items = ReadVectors(o.items, &problems);
+  Vectors items = items_read.get();
+  for (const Problem& p : item_problems) problems.Add(p.path, p.line, p.message);
   if (problems.count() == 0 && users.m.cols() != items.m.cols() && !users.ids.empty() && !items.ids.empty()) {
     problems.Add(o.items, 1,
                  "vectors have " + std::to_string(items.m.cols()) + " dimensions, the users' have " +
