@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <unordered_map>
 
 #include "avrec/error.h"
 #include "avrec/sentiment.h"
@@ -21,6 +23,20 @@ TEST(SentimentScore, SumOfProbabilityTimesLabelScoreClampedAndRounded) {
   // Label scores beyond [-1, 1] cannot push the score out of it.
   EXPECT_DOUBLE_EQ(SentimentScore({0, 1}, {-1, 1}), 1.0);
   EXPECT_DOUBLE_EQ(SentimentScore({0.5, 0.5}, {-1, -1}), -1.0);
+}
+
+// A blank text has no sentiment: it is left out of what profiles read, so its
+// review weighs by its rating (else 1), not as a neutral 0.
+TEST(SentimentScore, BlankTextsCarryNoScore) {
+  std::unordered_map<std::string, Sentiment> by_review;
+  by_review["r1"] = Sentiment{"positive", 0.8, {0.1, 0.9}, {}};
+  by_review["r2"] = Sentiment{"neutral", 0.0, {0.5, 0.5}, {"empty_text"}};
+  by_review["r3"] = Sentiment{"negative", -0.6, {0.8, 0.2}, {"truncated"}};
+  const auto scores = SentimentScores(by_review);
+  EXPECT_EQ(scores.size(), 2u);
+  EXPECT_DOUBLE_EQ(scores.at("r1"), 0.8);
+  EXPECT_DOUBLE_EQ(scores.at("r3"), -0.6);
+  EXPECT_EQ(scores.count("r2"), 0u);
 }
 
 TEST(ProfileFormula, PreferenceMixesSentimentAndRating) {

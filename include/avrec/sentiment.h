@@ -61,7 +61,8 @@ double SentimentScore(const std::vector<double>& probs, const std::vector<double
 // A result as the workspace's sentiment cache stores it.
 CachedSentiment ToCache(const Sentiment& s, const std::vector<std::string>& labels);
 
-// review_id -> score, what profiles read.
+// review_id -> score, what profiles read; reviews with a blank text are left
+// out (no sentiment: their weight comes from the rating, else uniform).
 std::unordered_map<std::string, double> SentimentScores(const std::unordered_map<std::string, Sentiment>& s);
 
 // {"review_id":...,"label":...,"score":...,"probs":{...}[,"flags":[...]]}

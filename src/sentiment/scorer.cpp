@@ -122,7 +122,12 @@ double SentimentScore(const std::vector<double>& probs, const std::vector<double
 std::unordered_map<std::string, double> SentimentScores(const std::unordered_map<std::string, Sentiment>& s) {
   std::unordered_map<std::string, double> out;
   out.reserve(s.size());
-  for (const auto& [id, v] : s) out.emplace(id, v.score);
+  for (const auto& [id, v] : s) {
+    // A blank text says nothing: its review weighs by its rating, else
+    // uniformly, instead of counting as a neutral 0 that drops it.
+    if (std::find(v.flags.begin(), v.flags.end(), "empty_text") != v.flags.end()) continue;
+    out.emplace(id, v.score);
+  }
   return out;
 }
 
