@@ -1,6 +1,8 @@
 #include "dot_kernel.h"
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cstdlib>
@@ -10,6 +12,7 @@ namespace avrec::kernel {
 
 namespace {
 
+#if defined(__x86_64__)
 constexpr int kTileRows = 8;
 
 bool CpuHasAvx512() {
@@ -48,6 +51,9 @@ __mmask16 ColumnMask(int remaining) {
   if (remaining <= 0) return 0;
   return remaining >= kPanel ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << remaining) - 1);
 }
+#else
+bool CpuHasAvx512() { return false; }
+#endif
 
 }  // namespace
 
@@ -75,6 +81,7 @@ PackedItems Pack(const RowMatrix& items) {
   return p;
 }
 
+#if defined(__x86_64__)
 __attribute__((target("avx512f"))) void DotAvx512(const float* rows, int count, const PackedItems& items, float* out) {
   const int n = items.items, d = items.dims;
   const int panels = (n + kPanel - 1) / kPanel;
@@ -93,5 +100,8 @@ __attribute__((target("avx512f"))) void DotAvx512(const float* rows, int count, 
     for (; r < count; ++r) Tile<1>(rows + static_cast<size_t>(r) * d, d, b0, b1, c + r * ldc, ldc, m0, m1);
   }
 }
+#else
+void DotAvx512(const float*, int, const PackedItems&, float*) { std::abort(); }  // never chosen
+#endif
 
 }  // namespace avrec::kernel
