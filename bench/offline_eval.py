@@ -132,6 +132,17 @@ def bootstrap(a, b, seed=7, n=2000):
     return sum(d) / len(d), means[int(0.025 * n)], means[int(0.975 * n) - 1]
 
 
+def paired(work, ref, row, metric):
+    """bootstrap() of `row` minus `ref` (two result rows) on a per-user metric."""
+    return bootstrap(per_user(os.path.join(work, ref["per_user"]), metric),
+                     per_user(os.path.join(work, row["per_user"]), metric))
+
+
+def uniform_of(study, row):
+    """The uniform-weights row of `row`'s algorithm in a weighting study."""
+    return next(x for x in study if x["algorithm"] == row["algorithm"] and x["weighting"] == "uniform")
+
+
 def per_user(path, metric):
     out = {}
     with open(path, encoding="utf-8") as f:
@@ -322,10 +333,9 @@ def comparison_table(res, work):
     head += " | ndcg_graded@10 | disliked@10 | pairwise_auc" if graded else ""
     head += " | train + recommend s |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
-    ref = per_user(os.path.join(work, best_peer["per_user"]), "ndcg@10")
     for r in rows:
         m = r["metrics"]
-        d, lo, hi = bootstrap(ref, per_user(os.path.join(work, r["per_user"]), "ndcg@10"))
+        d, lo, hi = paired(work, best_peer, r, "ndcg@10")
         cells = [r["label"], " ".join(r["extra"]) or "-", fmt(m["ndcg@10"]), fmt(m["recall@10"]),
                  "(reference)" if r is best_peer else f"{d:+.4f} ({lo:+.4f} .. {hi:+.4f})"]
         if graded:
@@ -340,9 +350,8 @@ def study_table(rows, work):
              " chosen on validation |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         m = r["metrics"]
-        uni = next(x for x in rows if x["algorithm"] == r["algorithm"] and x["weighting"] == "uniform")
-        d, lo, hi = bootstrap(per_user(os.path.join(work, uni["per_user"]), "ndcg_graded@10"),
-                              per_user(os.path.join(work, r["per_user"]), "ndcg_graded@10"))
+        uni = uniform_of(rows, r)
+        d, lo, hi = paired(work, uni, r, "ndcg_graded@10")
         vs = "" if r is uni else f" ({d:+.4f}, {lo:+.4f} .. {hi:+.4f})"
         graded, dis, auc = graded_cells(m)
         lines.append(f"| {r['algorithm']} | {r['weighting']} | {fmt(m['ndcg@10'])} | {graded}{vs} | {dis} | {auc} | "
@@ -372,8 +381,7 @@ def targets_section(results, work):
         best = max(rows, key=lambda r: r["validation_ndcg@10"])
         peer = max(peers, key=lambda r: r["metrics"]["ndcg@10"])
         fastest = min(peers, key=lambda r: r["seconds"])
-        d, lo, hi = bootstrap(per_user(os.path.join(wdir, peer["per_user"]), "ndcg@10"),
-                              per_user(os.path.join(wdir, best["per_user"]), "ndcg@10"))
+        d, lo, hi = paired(wdir, peer, best, "ndcg@10")
         a, p = best["metrics"]["ndcg@10"], peer["metrics"]["ndcg@10"]
         lines.append(f"| {name} | {best['label']} {' '.join(best['extra'])} ({best['validation_ndcg@10']:.4f}) | "
                      f"{a:.4f} | {peer['label']} {p:.4f} | {d:+.4f} ({lo:+.4f} .. {hi:+.4f}) | "
@@ -396,10 +404,9 @@ def targets_section(results, work):
             for r in study:
                 if r["weighting"] not in weightings:
                     continue
-                uni = next(x for x in study if x["algorithm"] == r["algorithm"] and x["weighting"] == "uniform")
+                uni = uniform_of(study, r)
                 m, u = r["metrics"], uni["metrics"]
-                d, lo, hi = bootstrap(per_user(os.path.join(wdir, uni["per_user"]), "ndcg_graded@10"),
-                                      per_user(os.path.join(wdir, r["per_user"]), "ndcg_graded@10"))
+                d, lo, hi = paired(wdir, uni, r, "ndcg_graded@10")
                 dn, dd = pct(m["ndcg@10"], u["ndcg@10"]), pct(m.get("disliked@10", 0), u.get("disliked@10", 0))
                 if key != "ratings_free":
                     met = d > 0 and dd <= -20 and dn >= -1

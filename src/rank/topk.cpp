@@ -121,8 +121,9 @@ void SelectUser(const ScoreSource& src, int user, const float* row, const std::v
 namespace {
 
 // Blocks of users in waves of `threads`: computed in parallel, each block's
-// users handed to `fill(slot, user, best)` on the worker that computed it,
-// then `emit(slot, first user)` on the calling thread, in block order. Score
+// users handed in order to `fill(slot, user, best)` on the worker that
+// computed it, then `emit(slot, begin, end)` on the calling thread, in block
+// order. Score
 // buffers live per slot across waves (allocated once).
 void RunWaves(const ScoreSource& source, const TopKOptions& options,
               const std::function<const std::vector<int>&(int user)>& excluded,
@@ -170,15 +171,11 @@ void SelectTopK(const ScoreSource& source, const TopKOptions& options,
   std::vector<std::vector<std::vector<Scored>>> results(static_cast<size_t>(std::max(1, options.threads)));
   RunWaves(
       source, options, excluded,
-      [&](int slot, int user, const std::vector<Scored>& best) {
-        auto& out = results[static_cast<size_t>(slot)];
-        const size_t r = static_cast<size_t>(user % std::max(1, options.block_users));
-        if (out.size() <= r) out.resize(r + 1);
-        out[r] = best;
-      },
+      [&](int slot, int, const std::vector<Scored>& best) { results[static_cast<size_t>(slot)].push_back(best); },
       [&](int slot, int begin, int end) {
         auto& out = results[static_cast<size_t>(slot)];
         for (int u = begin; u < end; ++u) sink(u, out[static_cast<size_t>(u - begin)]);
+        out.clear();
       });
 }
 

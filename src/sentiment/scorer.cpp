@@ -21,6 +21,9 @@ namespace avrec {
 
 namespace {
 
+// The flag of a blank text's result (scored neutral, not run).
+constexpr const char* kEmptyTextFlag = "empty_text";
+
 Sentiment FromProbs(const float* p, const ModelManifest& m, const EncodeInfo& info) {
   Sentiment s;
   const size_t n = m.labels.size();
@@ -41,7 +44,7 @@ Sentiment Neutral(size_t labels) {
   Sentiment s;
   s.label = "neutral";
   s.probs.assign(labels, RoundDecimals(1.0 / static_cast<double>(labels), 6));
-  s.flags.push_back("empty_text");
+  s.flags.push_back(kEmptyTextFlag);
   return s;
 }
 
@@ -125,7 +128,7 @@ std::unordered_map<std::string, double> SentimentScores(const std::unordered_map
   for (const auto& [id, v] : s) {
     // A blank text says nothing: its review weighs by its rating, else
     // uniformly, instead of counting as a neutral 0 that drops it.
-    if (std::find(v.flags.begin(), v.flags.end(), "empty_text") != v.flags.end()) continue;
+    if (std::find(v.flags.begin(), v.flags.end(), kEmptyTextFlag) != v.flags.end()) continue;
     out.emplace(id, v.score);
   }
   return out;
@@ -175,7 +178,7 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
       if (auto c = ws->FindSentiment(key, slot_key[s])) {
         slot_result[s] = FromCache(*c, m.labels);
         ++stats->cached;
-        if (!c->flags.empty() && c->flags != "empty_text") ++stats->long_texts;
+        if (!c->flags.empty() && c->flags != kEmptyTextFlag) ++stats->long_texts;
         continue;
       }
     }
