@@ -69,7 +69,7 @@ def avrec_methods(text, weighting_axis=True):
         ("content", "content", grid(**{"--popularity-weight": [0, 1, 3]})),
         ("sentiment-content", "sentiment-content",
          grid(**{"--interaction-weight": [0, 0.5], "--popularity-weight": [0, 1, 3]})),
-        ("ease", "ease", grid(**{"--ease-lambda": [10, 50, 200, 500, 1000]})),
+        ("ease", "ease", grid(**{"--ease-lambda": [10, 50, 200, 500, 1000], "--ease-min-support": [1, 3, 5, 10]})),
         ("als", "als", grid(**{"--als-factors": [64, 128], "--als-regularization": [0.1, 1.0],
                                "--als-alpha": [1, 10, 40]})),
     ]

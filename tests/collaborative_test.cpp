@@ -59,6 +59,78 @@ TEST(Ease, ScoresMatchTheClosedForm) {
   EXPECT_EQ(b.diagonal().cwiseAbs().maxCoeff() < 1e-12, true);
 }
 
+// Scores of the closed form on a dense matrix (reference for the tests).
+Eigen::MatrixXd EaseReference(const Eigen::MatrixXd& xm, double lambda) {
+  const Eigen::Index n = xm.cols();
+  const Eigen::MatrixXd p = (xm.transpose() * xm + lambda * Eigen::MatrixXd::Identity(n, n)).inverse();
+  const Eigen::MatrixXd b = Eigen::MatrixXd::Identity(n, n) - p * p.diagonal().cwiseInverse().asDiagonal();
+  return xm * b;
+}
+
+// Random sparse interactions, a tenth of them dislikes.
+Interactions RandomInteractions(int users, int items, int one_in, unsigned seed) {
+  std::mt19937 rng(seed);
+  Interactions x;
+  x.items = items;
+  for (int u = 0; u < users; ++u) {
+    std::vector<std::pair<int, double>> row;
+    for (int i = 0; i < items; ++i) {
+      if (rng() % static_cast<unsigned>(one_in) == 0) row.emplace_back(i, rng() % 10 == 0 ? -0.5 : 1.0 + (rng() % 3));
+    }
+    x.rows.push_back(row);
+  }
+  return x;
+}
+
+// More items than one tile of the blocked inverse (ragged last tile): the
+// same scores as the dense closed form, and the same bits for any thread
+// count.
+TEST(Ease, BlockedInverseMatchesTheClosedFormAcrossThreadCounts) {
+  const Interactions x = RandomInteractions(300, 431, 12, 3);
+  RecommendOptions o;
+  o.ease_lambda = 5.0;
+  auto e1 = TrainEase(x, o, 1), e2 = TrainEase(x, o, 2), e5 = TrainEase(x, o, 5);
+  const Eigen::MatrixXd ref = EaseReference(Dense(x), 5.0);
+  std::vector<int> all(431);
+  for (int i = 0; i < 431; ++i) all[static_cast<size_t>(i)] = i;
+  std::vector<double> row(all.size()), some(3);
+  const std::vector<int> few = {430, 0, 200};
+  for (int u = 0; u < 300; u += 13) {
+    e1->Scores(u, all, row.data());
+    e1->Scores(u, few, some.data());  // the per-candidate path
+    for (int i = 0; i < 431; ++i) {
+      ASSERT_NEAR(e1->Score(u, i), ref(u, i), 1e-9) << u << " " << i;
+      ASSERT_EQ(e1->Score(u, i), row[static_cast<size_t>(i)]);
+      ASSERT_EQ(e1->Score(u, i), e2->Score(u, i));
+      ASSERT_EQ(e1->Score(u, i), e5->Score(u, i));
+    }
+    for (size_t c = 0; c < few.size(); ++c) ASSERT_EQ(some[c], row[static_cast<size_t>(few[c])]);
+  }
+}
+
+// --ease-min-support: items fewer users reviewed are out of the model, as
+// if their column were empty: they score 0 and add nothing to others.
+TEST(Ease, MinSupportLeavesOutRareItems) {
+  const Interactions x = Toy();  // item 4 has 2 users, the others 3
+  RecommendOptions o;
+  o.ease_lambda = 2.0;
+  o.ease_min_support = 3;
+  auto model = TrainEase(x, o, 1);
+  Eigen::MatrixXd xm = Dense(x);
+  xm.col(4).setZero();
+  const Eigen::MatrixXd ref = EaseReference(xm, 2.0);
+  for (int u = 0; u < 7; ++u) {
+    for (int i = 0; i < 5; ++i) EXPECT_NEAR(model->Score(u, i), ref(u, i), 1e-12) << u << " " << i;
+    EXPECT_EQ(model->Score(u, 4), 0.0);
+    for (const auto& [j, c] : model->Contributions(u, 0)) EXPECT_NE(j, 4);
+  }
+  o.ease_min_support = 4;  // nothing left: every score 0
+  auto none = TrainEase(x, o, 1);
+  for (int u = 0; u < 7; ++u) {
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(none->Score(u, i), 0.0);
+  }
+}
+
 TEST(Ease, RefusesCataloguesBeyondTheLimit) {
   RecommendOptions o;
   o.ease_max_items = 3;

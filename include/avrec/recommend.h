@@ -47,6 +47,7 @@ struct RecommendOptions {
   double negative_weight = 1.0;
   double ease_lambda = 250.0;  // EASE: L2 regularisation
   int ease_max_items = 20000;  // EASE: refuse larger catalogues (memory: 2 x items^2 doubles)
+  int ease_min_support = 1;    // EASE: items fewer users reviewed are left out of the model (score 0)
   int als_factors = 64;
   int als_iterations = 15;
   double als_regularization = 0.1;

@@ -156,7 +156,7 @@ SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::st
                                const EncoderOptions& encoder_options, Workspace* cache, int commit_every) {
   const auto t0 = std::chrono::steady_clock::now();
   const ModelManifest m = LoadTaskModel(model_dir, "sentiment");
-  TextEncoder encoder(m, encoder_options);
+  TextEncoder encoder(m, encoder_options, ModelLoad::kOnFirstRun);  // not loaded when no text needs the model
   SentimentScorer scorer(&encoder, static_cast<size_t>(std::max(1, commit_every)));
   // Under mpirun every rank scores its share; rank 0 alone uses the cache.
   if (!Cluster::Get().root()) cache = nullptr;

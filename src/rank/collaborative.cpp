@@ -34,25 +34,129 @@ namespace {
 
 // ---- EASE -----------------------------------------------------------------------------
 
+// The inverse of a symmetric positive definite matrix, in tiles of kTile:
+// a right-looking Cholesky factorisation G = L L^T in place (lower
+// triangle), then P = L^-T L^-1 one block of kTile columns at a time: the
+// block's rows from its first column down are L_c^-T (L_c^-1 E), with L_c
+// the trailing part of L from that column and E the identity's columns, so
+// each block costs two triangular solves on the trailing part and the
+// whole inverse n^3 flops (a dense solve against the identity: 7/3 n^3).
+// Threads take whole tiles; every tile sees the same operations in the same
+// order whatever the thread count, so P is bit-identical for any count.
+// Eigen's own threading is off meanwhile (it would nest and, through its
+// blocking sizes, change the order of sums with the thread count).
+constexpr int kTile = 192;
+
+template <typename Task>
+void ForEachTask(int tasks, int threads, const Task& task) {
+  std::atomic<int> next{0};
+  RunOnThreads(std::min(std::max(1, threads), std::max(1, tasks)), [&] {
+    for (int t; (t = next.fetch_add(1)) < tasks;) task(t);
+  });
+}
+
+template <typename Out>
+void InvertSpd(Eigen::MatrixXd* g, Out* p, int threads) {
+  Eigen::MatrixXd& a = *g;
+  const int n = static_cast<int>(a.rows());
+  const int tiles = (n + kTile - 1) / kTile;
+  const auto start = [](int t) { return t * kTile; };
+  const auto size = [n](int t) { return std::min(kTile, n - t * kTile); };
+  const int saved = Eigen::nbThreads();
+  Eigen::setNbThreads(1);
+  for (int k = 0; k < tiles; ++k) {
+    const int k0 = start(k), kn = size(k);
+    Eigen::Ref<Eigen::MatrixXd> diag = a.block(k0, k0, kn, kn);
+    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(diag);
+    if (llt.info() != Eigen::Success) {
+      Eigen::setNbThreads(saved);
+      Fail(ExitCode::kDataErr, "ease: the item x item system is not positive definite (non-finite preferences?)");
+    }
+    const int below = tiles - k - 1;
+    // The panel under the diagonal tile: A_ik <- A_ik L_kk^-T.
+    ForEachTask(below, threads, [&](int t) {
+      const int i = k + 1 + t;
+      auto panel = a.block(start(i), k0, size(i), kn);
+      a.block(k0, k0, kn, kn).triangularView<Eigen::Lower>().transpose().template solveInPlace<Eigen::OnTheRight>(
+          panel);
+    });
+    // The trailing lower triangle: A_ij -= A_ik A_jk^T for k < j <= i.
+    std::vector<std::pair<int, int>> pairs;
+    for (int i = k + 1; i < tiles; ++i) {
+      for (int j = k + 1; j <= i; ++j) pairs.emplace_back(i, j);
+    }
+    ForEachTask(static_cast<int>(pairs.size()), threads, [&](int t) {
+      const auto [i, j] = pairs[static_cast<size_t>(t)];
+      a.block(start(i), start(j), size(i), size(j)).noalias() -=
+          a.block(start(i), k0, size(i), kn) * a.block(start(j), k0, size(j), kn).transpose();
+    });
+  }
+  // Column blocks of P, the widest trailing part first.
+  ForEachTask(tiles, threads, [&](int t) {
+    const int c = start(t), w = size(t), rest = n - c;
+    Eigen::MatrixXd y = Eigen::MatrixXd::Zero(rest, w);
+    y.topRows(w).setIdentity();
+    const auto l = a.bottomRightCorner(rest, rest);
+    l.triangularView<Eigen::Lower>().solveInPlace(y);
+    l.triangularView<Eigen::Lower>().transpose().solveInPlace(y);
+    for (int r = 0; r < rest; ++r) {
+      for (int q = 0; q < w && q <= r; ++q) (*p)(c + r, c + q) = y(r, q);
+    }
+  });
+  Eigen::setNbThreads(saved);
+  // The upper triangle from the lower, tile by tile.
+  ForEachTask(tiles, threads, [&](int t) {
+    for (int r = start(t); r < start(t) + size(t); ++r) {
+      for (int q = r + 1; q < n; ++q) (*p)(r, q) = (*p)(q, r);
+    }
+  });
+}
+
+
 class EaseModel final : public CollaborativeModel {
  public:
-  EaseModel(const Interactions& x, double lambda, int max_items, int threads) : rows_(x.rows) {
+  EaseModel(const Interactions& x, double lambda, int min_support, int max_items, int threads) {
+    // Items with at least min_support users, numbered in row order; the
+    // others are left out of the rows (they neither predict nor score).
+    std::vector<int> users(static_cast<size_t>(x.items), 0);
+    for (const auto& row : x.rows) {
+      for (const auto& entry : row) ++users[static_cast<size_t>(entry.first)];
+    }
     active_.assign(static_cast<size_t>(x.items), -1);
     int m = 0;
-    for (const auto& row : rows_) {
-      for (const auto& [i, v] : row) {
+    rows_.resize(x.rows.size());
+    for (size_t u = 0; u < x.rows.size(); ++u) {
+      for (const auto& [i, v] : x.rows[u]) {
+        if (users[static_cast<size_t>(i)] < min_support) continue;
         if (active_[static_cast<size_t>(i)] < 0) active_[static_cast<size_t>(i)] = m++;
+        rows_[u].emplace_back(i, v);
       }
     }
     if (m > max_items) {
-      Fail(ExitCode::kUsage, "--algorithm ease: ", m, " items have interactions; its item x item model would take ",
-           2.0 * m * m * 8 / 1e9, " GB (limit: --ease-max-items ", max_items,
-           "); use als or item-knn for this catalogue, or raise the limit");
+      Fail(ExitCode::kUsage, "--algorithm ease: ", m, " items have interactions", min_support > 1 ? " from enough users" : "",
+           "; its item x item model would take ", 2.0 * m * m * 8 / 1e9, " GB (limit: --ease-max-items ", max_items,
+           "); use als or item-knn for this catalogue, raise --ease-min-support, or raise the limit");
     }
     Fit(m, lambda, threads);
   }
 
   void Scores(int user, const std::vector<int>& items, double* out) const override {
+    const auto m = static_cast<size_t>(b_.cols());
+    if (items.size() * 4 >= m) {
+      // Many candidates: whole rows of B (contiguous), then a lookup; each
+      // entry is summed in the same order as below and in Score().
+      thread_local std::vector<double> row;
+      row.assign(m, 0.0);
+      for (const auto& [j, xv] : rows_[static_cast<size_t>(user)]) {
+        const double* b = &b_(active_[static_cast<size_t>(j)], 0);
+        for (size_t a = 0; a < m; ++a) row[a] += xv * b[a];
+      }
+      for (size_t c = 0; c < items.size(); ++c) {
+        const int a = active_[static_cast<size_t>(items[c])];
+        out[c] = a >= 0 ? row[static_cast<size_t>(a)] : 0.0;
+      }
+      return;
+    }
     std::fill(out, out + items.size(), 0.0);
     for (const auto& [j, xv] : rows_[static_cast<size_t>(user)]) {
       const double* b = &b_(active_[static_cast<size_t>(j)], 0);
@@ -87,22 +191,21 @@ class EaseModel final : public CollaborativeModel {
   using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
   void Fit(int m, double lambda, int threads) {
-    // Gram matrix G = X^T X + lambda I over the active items.
+    // Gram matrix G = X^T X + lambda I over the active items (lower triangle).
     Eigen::MatrixXd g = Eigen::MatrixXd::Zero(m, m);
     for (const auto& row : rows_) {
       for (const auto& [i, vi] : row) {
         const int a = active_[static_cast<size_t>(i)];
-        for (const auto& [j, vj] : row) g(a, active_[static_cast<size_t>(j)]) += vi * vj;
+        for (const auto& [j, vj] : row) {
+          const int c = active_[static_cast<size_t>(j)];
+          if (a >= c) g(a, c) += vi * vj;
+        }
       }
     }
     g.diagonal().array() += lambda;
-    // P = G^-1 (G is symmetric positive definite: lambda > 0), in place.
-    const int saved = Eigen::nbThreads();
-    Eigen::setNbThreads(std::max(1, threads));
-    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(g);
-    b_ = RowMajor::Identity(m, m);
-    llt.solveInPlace(b_);
-    Eigen::setNbThreads(saved);
+    // P = G^-1 (G is symmetric positive definite: lambda > 0) into b_.
+    b_ = RowMajor(m, m);
+    InvertSpd(&g, &b_, threads);
     // B_ij = -P_ij / P_jj, zero diagonal.
     const Eigen::VectorXd d = b_.diagonal();
     for (int i = 0; i < m; ++i) {
@@ -253,7 +356,7 @@ class AlsModel final : public CollaborativeModel {
 }  // namespace
 
 std::unique_ptr<CollaborativeModel> TrainEase(const Interactions& x, const RecommendOptions& o, int threads) {
-  return std::make_unique<EaseModel>(x, o.ease_lambda, o.ease_max_items, threads);
+  return std::make_unique<EaseModel>(x, o.ease_lambda, o.ease_min_support, o.ease_max_items, threads);
 }
 
 std::pair<Eigen::MatrixXd, Eigen::MatrixXd> AlsFactors(const CollaborativeModel& model) {

@@ -77,6 +77,10 @@ void RecommendOptions::Describe(OptionSet* set) {
   set->AddNumber("--negative-weight", "recommend.negative_weight", &negative_weight, {0, 100},
                  "ease, als: weight of a disliked item (preference < 0) against a liked one (0: ignore dislikes)", r);
   set->AddNumber("--ease-lambda", "recommend.ease_lambda", &ease_lambda, {1e-6, 1e9}, "ease: L2 regularisation", r);
+  set->AddNumber("--ease-min-support", "recommend.ease_min_support", &ease_min_support, {1, 1e9},
+                 "ease: leave out items fewer than this many users reviewed (they score 0 and predict nothing; "
+                 "the model costs items^3)",
+                 r);
   set->AddNumber("--ease-max-items", "recommend.ease_max_items", &ease_max_items, {1, 200000},
                  "ease: most items with interactions (memory: 16 x this^2 bytes)");
   set->AddNumber("--als-factors", "recommend.als_factors", &als_factors, {1, 4096}, "als: latent factors", r);
