@@ -118,6 +118,25 @@ TEST(ScoreCli, RefusesBadModelDirectories) {
   EXPECT_NE(r.err.find("field 'task'"), std::string::npos) << r.err;
 }
 
+// The model is loaded (and its checksum checked) only when a text needs it:
+// reviews without text (ratings or plays only) cost no model load.
+TEST(ScoreCli, LoadsTheModelOnlyWhenATextNeedsIt) {
+  TempDir dir;
+  std::filesystem::copy(kTinySentiment, dir / "m");
+  std::string bytes = ReadFile(dir / "m/model.pt");
+  bytes[bytes.size() / 2] ^= 0x5a;
+  WriteFile(dir / "m/model.pt", bytes);
+  WriteFile(dir / "blank.csv", "review_id,user_id,item_id,text,rating\nr1,u1,s1,,4\nr2,u2,s1,  ,2\n");
+  auto r = RunAvrec({"score", "--model", dir / "m", "--reviews", dir / "blank.csv", "--out", dir / "o.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(ReadFile(dir / "o.jsonl").find("empty_text"), std::string::npos);
+  WriteFile(dir / "one.csv", "review_id,user_id,item_id,text,rating\nr1,u1,s1,,4\nr2,u2,s1,loved it,5\n");
+  r = RunAvrec({"score", "--model", dir / "m", "--reviews", dir / "one.csv", "--out", dir / "p.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("field 'sha256'"), std::string::npos) << r.err;
+  EXPECT_FALSE(test::FileExists(dir / "p.jsonl"));
+}
+
 std::string WriteVectors(const std::string& path, const std::string& prefix, int n, int d, std::mt19937* rng) {
   std::normal_distribution<float> g(0, 1);
   std::ostringstream s;

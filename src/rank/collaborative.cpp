@@ -47,6 +47,20 @@ namespace {
 // blocking sizes, change the order of sums with the thread count).
 constexpr int kTile = 192;
 
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Eigen's own threads off while in scope (this code runs its own).
+class EigenThreadsOff {
+ public:
+  EigenThreadsOff() : saved_(Eigen::nbThreads()) { Eigen::setNbThreads(1); }
+  ~EigenThreadsOff() { Eigen::setNbThreads(saved_); }
+  EigenThreadsOff(const EigenThreadsOff&) = delete;
+  EigenThreadsOff& operator=(const EigenThreadsOff&) = delete;
+
+ private:
+  int saved_;
+};
+
 template <typename Task>
 void ForEachTask(int tasks, int threads, const Task& task) {
   std::atomic<int> next{0};
@@ -55,21 +69,18 @@ void ForEachTask(int tasks, int threads, const Task& task) {
   });
 }
 
-template <typename Out>
-void InvertSpd(Eigen::MatrixXd* g, Out* p, int threads) {
+void InvertSpd(Eigen::MatrixXd* g, RowMajor* p, int threads) {
   Eigen::MatrixXd& a = *g;
   const int n = static_cast<int>(a.rows());
   const int tiles = (n + kTile - 1) / kTile;
   const auto start = [](int t) { return t * kTile; };
   const auto size = [n](int t) { return std::min(kTile, n - t * kTile); };
-  const int saved = Eigen::nbThreads();
-  Eigen::setNbThreads(1);
+  const EigenThreadsOff eigen_threads_off;
   for (int k = 0; k < tiles; ++k) {
     const int k0 = start(k), kn = size(k);
     Eigen::Ref<Eigen::MatrixXd> diag = a.block(k0, k0, kn, kn);
     Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(diag);
     if (llt.info() != Eigen::Success) {
-      Eigen::setNbThreads(saved);
       Fail(ExitCode::kDataErr, "ease: the item x item system is not positive definite (non-finite preferences?)");
     }
     const int below = tiles - k - 1;
@@ -77,8 +88,10 @@ void InvertSpd(Eigen::MatrixXd* g, Out* p, int threads) {
     ForEachTask(below, threads, [&](int t) {
       const int i = k + 1 + t;
       auto panel = a.block(start(i), k0, size(i), kn);
-      a.block(k0, k0, kn, kn).triangularView<Eigen::Lower>().transpose().template solveInPlace<Eigen::OnTheRight>(
-          panel);
+      a.block(k0, k0, kn, kn)
+          .triangularView<Eigen::Lower>()
+          .transpose()
+          .template solveInPlace<Eigen::OnTheRight>(panel);
     });
     // The trailing lower triangle: A_ij -= A_ik A_jk^T for k < j <= i.
     std::vector<std::pair<int, int>> pairs;
@@ -103,7 +116,6 @@ void InvertSpd(Eigen::MatrixXd* g, Out* p, int threads) {
       for (int q = 0; q < w && q <= r; ++q) (*p)(c + r, c + q) = y(r, q);
     }
   });
-  Eigen::setNbThreads(saved);
   // The upper triangle from the lower, tile by tile.
   ForEachTask(tiles, threads, [&](int t) {
     for (int r = start(t); r < start(t) + size(t); ++r) {
@@ -111,7 +123,6 @@ void InvertSpd(Eigen::MatrixXd* g, Out* p, int threads) {
     }
   });
 }
-
 
 class EaseModel final : public CollaborativeModel {
  public:
@@ -133,8 +144,9 @@ class EaseModel final : public CollaborativeModel {
       }
     }
     if (m > max_items) {
-      Fail(ExitCode::kUsage, "--algorithm ease: ", m, " items have interactions", min_support > 1 ? " from enough users" : "",
-           "; its item x item model would take ", 2.0 * m * m * 8 / 1e9, " GB (limit: --ease-max-items ", max_items,
+      Fail(ExitCode::kUsage, "--algorithm ease: ", m, " items have interactions",
+           min_support > 1 ? " from enough users" : "", "; its item x item model would take ", 2.0 * m * m * 8 / 1e9,
+           " GB (limit: --ease-max-items ", max_items,
            "); use als or item-knn for this catalogue, raise --ease-min-support, or raise the limit");
     }
     Fit(m, lambda, threads);
@@ -188,8 +200,6 @@ class EaseModel final : public CollaborativeModel {
   }
 
  private:
-  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
   void Fit(int m, double lambda, int threads) {
     // Gram matrix G = X^T X + lambda I over the active items (lower triangle).
     Eigen::MatrixXd g = Eigen::MatrixXd::Zero(m, m);
@@ -251,7 +261,7 @@ class NormalDraws {
 };
 
 using Rows = std::vector<std::vector<std::pair<int, double>>>;
-using Factors = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Factors = RowMajor;
 
 class AlsModel final : public CollaborativeModel {
  public:
@@ -324,8 +334,7 @@ class AlsModel final : public CollaborativeModel {
   // Solves every row's factors against the fixed `other` factors: each row
   // alone (so results do not depend on the thread count).
   void Solve(const Rows& rows, const Factors& other, Factors* out, int threads) const {
-    const int saved = Eigen::nbThreads();
-    Eigen::setNbThreads(1);
+    const EigenThreadsOff eigen_threads_off;
     Eigen::MatrixXd gram = other.transpose() * other;
     gram.diagonal().array() += lambda_;
     std::atomic<size_t> next{0};
@@ -341,7 +350,6 @@ class AlsModel final : public CollaborativeModel {
         out->row(static_cast<Eigen::Index>(r)) = a.ldlt().solve(b).transpose();
       }
     });
-    Eigen::setNbThreads(saved);
   }
 
   Rows rows_;
