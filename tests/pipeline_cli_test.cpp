@@ -98,13 +98,19 @@ TEST(ScoreCli, WorkspaceCacheScoresOnlyNewTexts) {
   EXPECT_EQ(r.err.find(": 0 scored by"), std::string::npos) << r.err;
 }
 
+// A copy of the tiny sentiment model at `to` with one byte of its
+// TorchScript file flipped (its checksum no longer matches).
+void CopyWithCorruptModel(const std::string& to) {
+  std::filesystem::copy(kTinySentiment, to);
+  std::string bytes = ReadFile(to + "/model.pt");
+  bytes[bytes.size() / 2] ^= 0x5a;
+  WriteFile(to + "/model.pt", bytes);
+}
+
 TEST(ScoreCli, RefusesBadModelDirectories) {
   TempDir dir;
   // Corrupt the TorchScript file of a copy: checksum mismatch, exit 65.
-  std::filesystem::copy(kTinySentiment, dir / "m");
-  std::string bytes = ReadFile(dir / "m/model.pt");
-  bytes[bytes.size() / 2] ^= 0x5a;
-  WriteFile(dir / "m/model.pt", bytes);
+  CopyWithCorruptModel(dir / "m");
   auto r = RunAvrec({"score", "--model", dir / "m", "--reviews", kReviews, "--out", dir / "o.jsonl"});
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_NE(r.err.find("field 'sha256'"), std::string::npos) << r.err;
@@ -122,10 +128,7 @@ TEST(ScoreCli, RefusesBadModelDirectories) {
 // reviews without text (ratings or plays only) cost no model load.
 TEST(ScoreCli, LoadsTheModelOnlyWhenATextNeedsIt) {
   TempDir dir;
-  std::filesystem::copy(kTinySentiment, dir / "m");
-  std::string bytes = ReadFile(dir / "m/model.pt");
-  bytes[bytes.size() / 2] ^= 0x5a;
-  WriteFile(dir / "m/model.pt", bytes);
+  CopyWithCorruptModel(dir / "m");
   WriteFile(dir / "blank.csv", "review_id,user_id,item_id,text,rating\nr1,u1,s1,,4\nr2,u2,s1,  ,2\n");
   auto r = RunAvrec({"score", "--model", dir / "m", "--reviews", dir / "blank.csv", "--out", dir / "o.jsonl"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
