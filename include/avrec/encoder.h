@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -117,8 +118,10 @@ class TextEncoder {
   int max_batch_size_, max_batch_tokens_;
   int output_dim_ = 0;
   std::string result_key_;
-  // Loaded by Load() (from the constructor or the first Run()).
+  // Loaded by Load() (from the constructor or the first Run(); concurrent
+  // first Runs load once, under load_mutex_).
   void Load() const;
+  mutable std::mutex load_mutex_;
   mutable std::unique_ptr<Tokenizer> tokenizer_;
   mutable std::unique_ptr<ModelRuntime> runtime_;
 };

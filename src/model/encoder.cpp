@@ -128,6 +128,7 @@ TextEncoder::TextEncoder(const ModelManifest& manifest, const EncoderOptions& op
 }
 
 void TextEncoder::Load() const {
+  const std::lock_guard<std::mutex> lock(load_mutex_);
   if (runtime_) return;
   VerifyModelChecksum(manifest_);
   tokenizer_ = MakeTokenizer(manifest_.tokenizer);
