@@ -1,5 +1,7 @@
 #include "rank/collaborative.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -141,6 +143,15 @@ class EaseModel final : public CollaborativeModel {
         if (users[static_cast<size_t>(i)] < min_support) continue;
         if (active_[static_cast<size_t>(i)] < 0) active_[static_cast<size_t>(i)] = m++;
         rows_[u].emplace_back(i, v);
+      }
+    }
+    if (min_support > 1) {
+      const auto reviewed = std::count_if(users.begin(), users.end(), [](int n) { return n > 0; });
+      if (m == 0 && reviewed > 0) {
+        spdlog::warn("ease: no item has {} or more users (--ease-min-support): every EASE score is 0", min_support);
+      } else {
+        spdlog::info("ease: {} of {} reviewed items have {} or more users and are in the model", m, reviewed,
+                     min_support);
       }
     }
     if (m > max_items) {
