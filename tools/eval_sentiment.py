@@ -22,7 +22,7 @@ the binary sets.
 
 Usage:
   tools/.venv/bin/python tools/eval_sentiment.py --model models/sentiment-minilm-en-zh \\
-      --compare /tmp/old-model --report docs/sentiment_eval.md --write
+      --compare /tmp/old-model --names "previous default,new default" --report docs/sentiment_eval.md --write
   tools/.venv/bin/python tools/eval_sentiment.py --quick --min imdb_test=0.91 ...   (CI's realdata check)
   tools/.venv/bin/python tools/eval_sentiment.py --sweep-max-length 128,256,384,512  (IMDB dev: accuracy vs speed)
 """
@@ -286,6 +286,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "sentiment-minilm-en-zh"))
     ap.add_argument("--compare", action="append", default=[], help="another model directory to measure beside it")
+    ap.add_argument("--names", help="column names, comma-separated: the --compare models', then --model's "
+                                    "(default: their directory names)")
     ap.add_argument("--avrec", default=os.path.join(ROOT, "build", "avrec"))
     ap.add_argument("--data", default=sd.default_data_dir())
     ap.add_argument("--threads", type=int, default=2)
@@ -301,9 +303,12 @@ def main():
 
     sets = load_sets(args.data, args.quick)
     challenge = load_challenge()
+    models = args.compare + [args.model]
+    names = args.names.split(",") if args.names else [os.path.basename(os.path.normpath(m)) for m in models]
+    if len(names) != len(models):
+        sys.exit(f"--names: {len(names)} names for {len(models)} models")
     results = {}
-    for model in args.compare + [args.model]:
-        name = os.path.basename(os.path.normpath(model))
+    for model, name in zip(models, names):
         if name in results:
             name += "-" + str(len(results))
         results[name] = evaluate_model(args, model, sets, challenge)
