@@ -1,6 +1,7 @@
 // Running one piece of work on several threads.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 
 namespace avrec {
@@ -18,5 +19,10 @@ int ResolveThreads(int requested);
 // waits for all. `work` pulls its own tasks (e.g. from an atomic counter). If
 // any call throws, the first exception caught is rethrown once all finished.
 void RunOnThreads(int threads, const std::function<void()>& work);
+
+// Runs task(0) .. task(count - 1) on up to `threads` threads (never more
+// than there are tasks), each index once, taken in order from a shared
+// counter; waits for all and rethrows as RunOnThreads does.
+void ForEachIndex(size_t count, int threads, const std::function<void(size_t)>& task);
 
 }  // namespace avrec

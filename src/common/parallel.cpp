@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -40,6 +41,15 @@ void RunOnThreads(int threads, const std::function<void()>& work) {
   guarded();
   for (auto& th : pool) th.join();
   if (failure) std::rethrow_exception(failure);
+}
+
+void ForEachIndex(size_t count, int threads, const std::function<void(size_t)>& task) {
+  std::atomic<size_t> next{0};
+  const int workers =
+      static_cast<int>(std::min<size_t>(static_cast<size_t>(std::max(1, threads)), std::max<size_t>(1, count)));
+  RunOnThreads(workers, [&] {
+    for (size_t i; (i = next.fetch_add(1)) < count;) task(i);
+  });
 }
 
 }  // namespace avrec

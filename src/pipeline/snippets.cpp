@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
@@ -83,14 +82,11 @@ void SnippetFinder::Prepare(const std::vector<UserRecommendations*>& users) {
   // them poorly (1/8 of the Amazon users with reasons, 2 threads: 13.6 s
   // one group at a time, 12.6 s spread; the rest is the model's compute).
   std::vector<std::vector<Sentiment>> results(groups.size());
-  std::atomic<size_t> next{0};
   if (!groups.empty()) {
-    RunOnThreads(std::min(encoder_->threads(), static_cast<int>(groups.size())), [&] {
-      for (size_t g; (g = next.fetch_add(1)) < groups.size();) {
-        SentimentScorer scorer(encoder_.get(), groups[g].size(), /*across_ranks=*/false);
-        SentimentStats stats;
-        results[g] = scorer.Score(groups[g], nullptr, &stats);
-      }
+    ForEachIndex(groups.size(), encoder_->threads(), [&](size_t g) {
+      SentimentScorer scorer(encoder_.get(), groups[g].size(), /*across_ranks=*/false);
+      SentimentStats stats;
+      results[g] = scorer.Score(groups[g], nullptr, &stats);
     });
   }
   for (size_t g = 0; g < groups.size(); ++g) {

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <map>
 
@@ -63,14 +62,6 @@ class EigenThreadsOff {
   int saved_;
 };
 
-template <typename Task>
-void ForEachTask(int tasks, int threads, const Task& task) {
-  std::atomic<int> next{0};
-  RunOnThreads(std::min(std::max(1, threads), std::max(1, tasks)), [&] {
-    for (int t; (t = next.fetch_add(1)) < tasks;) task(t);
-  });
-}
-
 void InvertSpd(Eigen::MatrixXd* g, RowMajor* p, int threads) {
   Eigen::MatrixXd& a = *g;
   const int n = static_cast<int>(a.rows());
@@ -87,8 +78,8 @@ void InvertSpd(Eigen::MatrixXd* g, RowMajor* p, int threads) {
     }
     const int below = tiles - k - 1;
     // The panel under the diagonal tile: A_ik <- A_ik L_kk^-T.
-    ForEachTask(below, threads, [&](int t) {
-      const int i = k + 1 + t;
+    ForEachIndex(static_cast<size_t>(below), threads, [&](size_t t) {
+      const int i = k + 1 + static_cast<int>(t);
       auto panel = a.block(start(i), k0, size(i), kn);
       a.block(k0, k0, kn, kn)
           .triangularView<Eigen::Lower>()
@@ -100,14 +91,15 @@ void InvertSpd(Eigen::MatrixXd* g, RowMajor* p, int threads) {
     for (int i = k + 1; i < tiles; ++i) {
       for (int j = k + 1; j <= i; ++j) pairs.emplace_back(i, j);
     }
-    ForEachTask(static_cast<int>(pairs.size()), threads, [&](int t) {
-      const auto [i, j] = pairs[static_cast<size_t>(t)];
+    ForEachIndex(pairs.size(), threads, [&](size_t t) {
+      const auto [i, j] = pairs[t];
       a.block(start(i), start(j), size(i), size(j)).noalias() -=
           a.block(start(i), k0, size(i), kn) * a.block(start(j), k0, size(j), kn).transpose();
     });
   }
   // Column blocks of P, the widest trailing part first.
-  ForEachTask(tiles, threads, [&](int t) {
+  ForEachIndex(static_cast<size_t>(tiles), threads, [&](size_t tile) {
+    const int t = static_cast<int>(tile);
     const int c = start(t), w = size(t), rest = n - c;
     Eigen::MatrixXd y = Eigen::MatrixXd::Zero(rest, w);
     y.topRows(w).setIdentity();
@@ -119,7 +111,8 @@ void InvertSpd(Eigen::MatrixXd* g, RowMajor* p, int threads) {
     }
   });
   // The upper triangle from the lower, tile by tile.
-  ForEachTask(tiles, threads, [&](int t) {
+  ForEachIndex(static_cast<size_t>(tiles), threads, [&](size_t tile) {
+    const int t = static_cast<int>(tile);
     for (int r = start(t); r < start(t) + size(t); ++r) {
       for (int q = r + 1; q < n; ++q) (*p)(r, q) = (*p)(q, r);
     }
@@ -348,18 +341,15 @@ class AlsModel final : public CollaborativeModel {
     const EigenThreadsOff eigen_threads_off;
     Eigen::MatrixXd gram = other.transpose() * other;
     gram.diagonal().array() += lambda_;
-    std::atomic<size_t> next{0};
-    RunOnThreads(std::max(1, threads), [&] {
-      for (size_t r; (r = next.fetch_add(1)) < rows.size();) {
-        Eigen::MatrixXd a = gram;
-        Eigen::VectorXd b = Eigen::VectorXd::Zero(f_);
-        for (const auto& [j, v] : rows[r]) {
-          const double c = 1 + alpha_ * std::fabs(v);
-          a.noalias() += (c - 1) * other.row(j).transpose() * other.row(j);
-          if (v > 0) b.noalias() += c * other.row(j).transpose();
-        }
-        out->row(static_cast<Eigen::Index>(r)) = a.ldlt().solve(b).transpose();
+    ForEachIndex(rows.size(), threads, [&](size_t r) {
+      Eigen::MatrixXd a = gram;
+      Eigen::VectorXd b = Eigen::VectorXd::Zero(f_);
+      for (const auto& [j, v] : rows[r]) {
+        const double c = 1 + alpha_ * std::fabs(v);
+        a.noalias() += (c - 1) * other.row(j).transpose() * other.row(j);
+        if (v > 0) b.noalias() += c * other.row(j).transpose();
       }
+      out->row(static_cast<Eigen::Index>(r)) = a.ldlt().solve(b).transpose();
     });
   }
 
