@@ -71,7 +71,7 @@ def avrec_methods(text, weighting_axis=True):
          grid(**{"--interaction-weight": [0, 0.5], "--popularity-weight": [0, 1, 3]})),
         ("ease", "ease", grid(**{"--ease-lambda": [10, 50, 200, 500, 1000], "--ease-min-support": [1, 3, 5, 10]})),
         ("als", "als", grid(**{"--als-factors": [64, 128], "--als-regularization": [0.1, 1.0],
-                               "--als-alpha": [1, 10, 40]})),
+                               "--als-alpha": [1, 10, 40], "--als-cg-steps": [1, 3]})),
     ]
     if not text:
         methods = [m for m in methods if m[0] != "sentiment-content"]

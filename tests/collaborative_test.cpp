@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "avrec/error.h"
@@ -175,24 +177,49 @@ TEST(Als, UserFactorsSolveTheirNormalEquationsAndExplanationsAddUp) {
   EXPECT_EQ(model->Score(6, 0), 0.0);  // no history: no factors
 }
 
-TEST(Collaborative, IdenticalAcrossThreadCounts) {
-  std::mt19937 rng(5);
-  Interactions x;
-  x.items = 60;
-  for (int u = 0; u < 200; ++u) {
-    std::vector<std::pair<int, double>> row;
-    for (int i = 0; i < 60; ++i) {
-      if (rng() % 7 == 0) row.emplace_back(i, rng() % 5 == 0 ? -0.5 : 1.0);
-    }
-    x.rows.push_back(row);
-  }
+TEST(Als, ConjugateGradientStepsApproachTheExactSolves) {
+  // f = 4 factors: conjugate gradients solve each 4 x 4 system in 4 steps up
+  // to rounding, so 8 steps per sweep must land where exact solves do; 1
+  // step per sweep ends elsewhere, yet its users still solve their normal
+  // equations exactly (the last user solve is exact), so its explanations add
+  // up like the exact model's.
+  const Interactions x = RandomInteractions(40, 30, 4, 11);
   RecommendOptions o;
+  o.als_factors = 4;
+  o.als_iterations = 5;
+  o.als_cg_steps = 0;
+  auto exact = TrainAls(x, o, 1);
+  o.als_cg_steps = 8;
+  auto converged = TrainAls(x, o, 1);
+  o.als_cg_steps = 1;
+  auto one_step = TrainAls(x, o, 1);
+  double largest = 0, moved = 0;
+  for (int u = 0; u < 40; ++u) {
+    for (int i = 0; i < 30; ++i) {
+      largest = std::max(largest, std::fabs(exact->Score(u, i)));
+      EXPECT_NEAR(converged->Score(u, i), exact->Score(u, i), 1e-9) << u << " " << i;
+      moved = std::max(moved, std::fabs(one_step->Score(u, i) - exact->Score(u, i)));
+      double sum = 0;
+      for (const auto& [j, contribution] : one_step->Contributions(u, i)) sum += contribution;
+      EXPECT_NEAR(sum, one_step->Score(u, i), 1e-10) << u << " " << i;
+    }
+  }
+  EXPECT_GT(largest, 0.1);
+  EXPECT_GT(moved, 1e-6);  // one step is not an exact solve
+}
+
+TEST(Collaborative, IdenticalAcrossThreadCounts) {
+  const Interactions x = RandomInteractions(200, 60, 7, 5);
+  RecommendOptions o;  // ALS: conjugate-gradient sweeps (the default)
   auto a1 = TrainAls(x, o, 1), a3 = TrainAls(x, o, 3);
   auto e1 = TrainEase(x, o, 1), e3 = TrainEase(x, o, 3);
+  o.als_cg_steps = 0;  // ALS: exact solves
+  auto x1 = TrainAls(x, o, 1), x3 = TrainAls(x, o, 3);
   for (int u = 0; u < 200; u += 7) {
     for (int i = 0; i < 60; ++i) {
       EXPECT_EQ(a1->Score(u, i), a3->Score(u, i));
       EXPECT_EQ(e1->Score(u, i), e3->Score(u, i));
+      EXPECT_EQ(x1->Score(u, i), x3->Score(u, i));
     }
   }
 }

@@ -50,6 +50,7 @@ struct RecommendOptions {
   int ease_min_support = 1;    // EASE: items fewer users reviewed are left out of the model (score 0)
   int als_factors = 64;
   int als_iterations = 15;
+  int als_cg_steps = 3;  // ALS: conjugate-gradient steps per row and sweep (0: exact solves)
   double als_regularization = 0.1;
   double als_alpha = 10.0;    // ALS: confidence c = 1 + alpha |value|
   uint64_t seed = 42;         // ALS: initial factors

@@ -85,6 +85,10 @@ void RecommendOptions::Describe(OptionSet* set) {
                  "ease: most items with interactions (memory: 16 x this^2 bytes)");
   set->AddNumber("--als-factors", "recommend.als_factors", &als_factors, {1, 4096}, "als: latent factors", r);
   set->AddNumber("--als-iterations", "recommend.als_iterations", &als_iterations, {1, 1000}, "als: sweeps", r);
+  set->AddNumber("--als-cg-steps", "recommend.als_cg_steps", &als_cg_steps, {0, 1000},
+                 "als: conjugate-gradient steps per row and sweep, from the previous factors (0: exact solves; "
+                 "the last user solve is always exact)",
+                 r);
   set->AddNumber("--als-regularization", "recommend.als_regularization", &als_regularization, {0, 1e9},
                  "als: L2 regularisation", r);
   set->AddNumber("--als-alpha", "recommend.als_alpha", &als_alpha, {0, 1e9},
