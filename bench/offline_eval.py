@@ -291,7 +291,8 @@ def run_dataset(name, avrec, work):
         scores = "train.scores.jsonl"
     result["rows"] = method_rows(ds, spec["text"], scores)
     if name == "amazon":
-        studied = [m for m in avrec_methods(True, weighting_axis=False) if m[0] in ("sentiment-content", "ease", "als")]
+        studied = [m for m in avrec_methods(True, weighting_axis=False)
+                   if m[0] in ("sentiment-content", "item-knn", "ease", "als")]
         result["sentiment"] = sentiment_study(ds, studied, scores)
         # Ratings-free: no stars anywhere; graded relevance from the test
         # reviews' sentiment.

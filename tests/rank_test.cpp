@@ -365,6 +365,68 @@ TEST(Recommend, NegativeSentimentPushesAway) {
   EXPECT_EQ(recs[0].items[0].reasons[0].item_id, "a");
 }
 
+TEST(Recommend, ItemKnnWeighsReviewedItemsByPreference) {
+  // u loves a and hates b; v1 reviewed a and c, v2 b and d. Cosines on the
+  // binary matrix: sim(c, a) = sim(d, b) = 1 / sqrt(2 x 1), the rest 0. The
+  // score is the preference-weighted mean of the similarities,
+  // sum_j v_j sim(i, j) / sum_j |v_j|: c gets 0.9 sim / 1.8, d the opposite.
+  World w;
+  w.table.numeric_columns = {{"audio.x", "audio"}};
+  for (const char* id : {"a", "b", "c", "d"}) {
+    Item it;
+    it.item_id = id;
+    it.numeric = {1.0};
+    w.table.items.push_back(it);
+  }
+  w.items = BuildItemMatrix(w.table, {}, nullptr);
+  for (auto [user, item, s] : std::vector<std::tuple<std::string, std::string, double>>{
+           {"u", "a", 0.9}, {"u", "b", -0.9}, {"v1", "a", 0.5}, {"v1", "c", 0.5}, {"v2", "b", 0.5}, {"v2", "d", 0.5}}) {
+    Review r;
+    r.review_id = user + item;
+    r.user_id = user;
+    r.item_id = item;
+    w.reviews.push_back(r);
+    w.sentiment[r.review_id] = s;
+  }
+  RecommendOptions o;
+  o.algorithm = Algorithm::kItemKnn;
+  o.top_n = 2;
+  const double half_sim = 0.5 / std::sqrt(2.0);
+  const auto of_u = [](const std::vector<UserRecommendations>& all) {
+    auto it = std::find_if(all.begin(), all.end(), [](const auto& r) { return r.user_id == "u"; });
+    EXPECT_NE(it, all.end());
+    return it == all.end() ? UserRecommendations{} : *it;
+  };
+  const UserRecommendations u = of_u(RunRec(w, o));
+  ASSERT_EQ(u.items.size(), 2u);
+  EXPECT_EQ(u.items[0].item_id, "c");
+  EXPECT_NEAR(u.items[0].score, half_sim, 1e-6);
+  EXPECT_EQ(u.items[1].item_id, "d");
+  EXPECT_NEAR(u.items[1].score, -half_sim, 1e-6);
+  ASSERT_EQ(u.items[0].reasons.size(), 1u);  // a disliked item is never a reason
+  EXPECT_EQ(u.items[0].reasons[0].kind, "co_reviewed_with");
+  EXPECT_EQ(u.items[0].reasons[0].item_id, "a");
+  EXPECT_TRUE(u.items[1].reasons.empty());
+
+  // Without preferences every reviewed item weighs 1: the first model's
+  // plain mean, c and d tie and the tie goes to the catalogue order.
+  ProfileOptions uniform;
+  uniform.use_sentiment = false;
+  const Profiles profiles = BuildProfiles(w.reviews, &w.sentiment, w.items, uniform, {});
+  RecommendInputs in;
+  in.items = &w.items;
+  in.profiles = &profiles;
+  std::vector<UserRecommendations> plain;
+  Recommend(in, o, [&](const UserRecommendations& u) { plain.push_back(u); });
+  const UserRecommendations p = of_u(plain);
+  ASSERT_EQ(p.items.size(), 2u);
+  EXPECT_EQ(p.items[0].item_id, "c");
+  EXPECT_EQ(p.items[1].item_id, "d");
+  EXPECT_NEAR(p.items[0].score, half_sim, 1e-6);
+  EXPECT_NEAR(p.items[1].score, half_sim, 1e-6);
+  EXPECT_EQ(p.items[1].reasons.at(0).item_id, "b");
+}
+
 TEST(Recommend, ShardsConcatenateToTheWhole) {
   World w = MakeWorld();
   for (const char* algo : {"sentiment-content", "item-knn"}) {

@@ -52,7 +52,7 @@ void AlgorithmSource::ComputeHybridScales() {
   for (size_t u = 0; u < users_.size(); ++u) {
     CollabRow(static_cast<int>(u), &row);
     double mx = 0;
-    for (double v : row) mx = std::max(mx, collab_.knn != nullptr ? v : std::fabs(v));
+    for (double v : row) mx = std::max(mx, std::fabs(v));
     collab_scale_[u] = mx > 0 ? 1.0 / mx : 0.0;
   }
 }
@@ -64,7 +64,7 @@ void AlgorithmSource::ComputeMargin(const std::vector<double>& weight) {
   double max_w = 0;
   for (double w : weight) max_w = std::max(max_w, w);
   double collab = 0;
-  if (collab_.knn != nullptr) collab = max_w;  // knn scores lie in [0, weight]
+  if (collab_.knn != nullptr) collab = max_w;  // knn scores lie in [-weight, weight]
   if (collab_.model != nullptr) collab = collab_.model->Bound() * max_w;
   if (algo_ == Algorithm::kHybrid) collab = 1.0;  // normalised per user
   const double content = cosine_ ? max_w : 0.0;
@@ -120,15 +120,27 @@ void AlgorithmSource::CollabRow(int u, std::vector<double>* row) const {
     for (size_t c = 0; c < row->size(); ++c) (*row)[c] *= weight_[c];
     return;
   }
-  const auto& hist = History(u);
-  for (int j : hist) {
+  const auto& hist = KnnWeights(u);
+  for (const auto& [j, v] : hist) {
     for (const auto& [i, s] : collab_.knn->reverse[static_cast<size_t>(j)]) {
       const int c = cand_of_[static_cast<size_t>(i)];
-      if (c >= 0) (*row)[static_cast<size_t>(c)] += s;
+      if (c >= 0) (*row)[static_cast<size_t>(c)] += v * s;
     }
   }
-  const double inv = hist.empty() ? 0.0 : 1.0 / static_cast<double>(hist.size());
+  const double norm = KnnNorm(hist);
+  const double inv = norm > 0 ? 1.0 / norm : 0.0;
   for (size_t c = 0; c < row->size(); ++c) (*row)[c] *= inv * weight_[c];
+}
+
+const std::vector<std::pair<int, double>>& AlgorithmSource::KnnWeights(int u) const {
+  return collab_.knn->user_weights[static_cast<size_t>(users_[static_cast<size_t>(u)])];
+}
+
+// The sum of |v|: the score is a weighted mean of similarities.
+double AlgorithmSource::KnnNorm(const std::vector<std::pair<int, double>>& hist) {
+  double norm = 0;
+  for (const auto& [j, v] : hist) norm += std::fabs(v);
+  return norm;
 }
 
 double AlgorithmSource::CollabExact(int u, int c) const {
@@ -136,11 +148,12 @@ double AlgorithmSource::CollabExact(int u, int c) const {
   if (collab_.model != nullptr) {
     return collab_.model->Score(users_[static_cast<size_t>(u)], i) * weight_[static_cast<size_t>(c)];
   }
-  const auto& hist = History(u);
-  if (hist.empty()) return 0;
+  const auto& hist = KnnWeights(u);
+  const double norm = KnnNorm(hist);
+  if (!(norm > 0)) return 0;
   double s = 0;
-  for (int j : hist) s += collab_.knn->Sim(i, j);
-  return s / static_cast<double>(hist.size()) * weight_[static_cast<size_t>(c)];
+  for (const auto& [j, v] : hist) s += v * collab_.knn->Sim(i, j);
+  return s / norm * weight_[static_cast<size_t>(c)];
 }
 
 }  // namespace avrec

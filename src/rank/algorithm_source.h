@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "avrec/rank.h"
@@ -47,6 +48,9 @@ class AlgorithmSource : public ScoreSource {
   void CollabRow(int u, std::vector<double>* row) const;
   double CollabExact(int u, int c) const;
   const std::vector<int>& History(int u) const;
+  // item-knn: ranked user u's reviewed items with their weights.
+  const std::vector<std::pair<int, double>>& KnnWeights(int u) const;
+  static double KnnNorm(const std::vector<std::pair<int, double>>& hist);
   void ComputeHybridScales();
   void ComputeMargin(const std::vector<double>& weight);
 

@@ -122,20 +122,26 @@ void Explainer::AddContent(int item, std::vector<Reason>* out) const {
   }
 }
 
+// The reviewed items that raise the score most (weight x similarity > 0:
+// a disliked item is never a reason), each with its similarity.
 void Explainer::AddKnn(int item, std::vector<Reason>* out) const {
-  std::vector<std::pair<double, int>> sims;
-  for (int j : stats_.user_items[static_cast<size_t>(user_)]) {
+  struct Neighbour {
+    double contribution, sim;
+    int item;
+  };
+  std::vector<Neighbour> near;
+  for (const auto& [j, v] : collab_.knn->user_weights[static_cast<size_t>(user_)]) {
     const double s = collab_.knn->Sim(item, j);
-    if (s > 0) sims.emplace_back(s, j);
+    if (v * s > 0) near.push_back({v * s, s, j});
   }
-  std::stable_sort(sims.begin(), sims.end(), [](const auto& a, const auto& b) {
-    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  std::stable_sort(near.begin(), near.end(), [](const Neighbour& a, const Neighbour& b) {
+    return a.contribution > b.contribution || (a.contribution == b.contribution && a.item < b.item);
   });
-  for (size_t k = 0; k < sims.size() && k < kMaxItemReasons; ++k) {
+  for (size_t k = 0; k < near.size() && k < kMaxItemReasons; ++k) {
     Reason why;
     why.kind = "co_reviewed_with";
-    why.item_id = items_.ids[static_cast<size_t>(sims[k].second)];
-    why.value = RoundDecimals(sims[k].first, 4);
+    why.item_id = items_.ids[static_cast<size_t>(near[k].item)];
+    why.value = RoundDecimals(near[k].sim, 4);
     out->push_back(why);
   }
 }

@@ -47,4 +47,16 @@ KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, 
   return m;
 }
 
+void SetKnnWeights(KnnModel* m, const std::vector<std::vector<std::pair<int, double>>>& values,
+                   const std::vector<std::vector<int>>& user_items) {
+  m->user_weights.assign(user_items.size(), {});
+  for (size_t u = 0; u < user_items.size(); ++u) {
+    if (u < values.size() && !values[u].empty()) {
+      m->user_weights[u] = values[u];
+      continue;
+    }
+    for (int i : user_items[u]) m->user_weights[u].emplace_back(i, 1.0);
+  }
+}
+
 }  // namespace avrec

@@ -11,6 +11,12 @@ struct KnnModel {
   std::vector<std::vector<std::pair<int, double>>> neighbours;  // item -> (item, sim), sorted by item
   std::vector<std::vector<std::pair<int, double>>> reverse;     // j -> (i, sim) with j in N(i), sorted by i
 
+  // Per user (profile row): the reviewed items with their weight in the
+  // score, (item, v) ascending by item; v is the interaction value of the
+  // collaborative models (negative for a dislike), or 1 for every reviewed
+  // item when the user's values are all 0 (no preference signal).
+  std::vector<std::vector<std::pair<int, double>>> user_weights;
+
   // Similarity of j as a neighbour of i (0 when j is not among i's k).
   double Sim(int i, int j) const;
 };
@@ -18,5 +24,10 @@ struct KnnModel {
 // `user_items`: per user, distinct item rows ascending. Ties in similarity
 // are broken by item row. Deterministic.
 KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, int k);
+
+// Fills `user_weights` from the interaction values (`values[u]`: (item, v)
+// ascending, v != 0, as BuildInteractions makes them).
+void SetKnnWeights(KnnModel* m, const std::vector<std::vector<std::pair<int, double>>>& values,
+                   const std::vector<std::vector<int>>& user_items);
 
 }  // namespace avrec

@@ -44,7 +44,8 @@ const char* AlgorithmName(Algorithm a) {
 }
 
 bool AlgorithmUsesSentiment(Algorithm a) {
-  return a == Algorithm::kSentimentContent || a == Algorithm::kHybrid || a == Algorithm::kEase || a == Algorithm::kAls;
+  return a == Algorithm::kSentimentContent || a == Algorithm::kHybrid || a == Algorithm::kItemKnn ||
+         a == Algorithm::kEase || a == Algorithm::kAls;
 }
 bool AlgorithmUsesContent(Algorithm a) {
   return a == Algorithm::kSentimentContent || a == Algorithm::kContent || a == Algorithm::kHybrid;
@@ -152,6 +153,7 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   switch (o.algorithm == Algorithm::kHybrid ? o.hybrid_with : o.algorithm) {
     case Algorithm::kItemKnn:
       knn = std::make_unique<KnnModel>(BuildKnn(stats.user_items, n_items, o.knn_neighbors));
+      SetKnnWeights(knn.get(), BuildInteractions(profiles, n_items, o.negative_weight).rows, stats.user_items);
       collab.knn = knn.get();
       break;
     case Algorithm::kEase:
