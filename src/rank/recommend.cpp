@@ -75,8 +75,9 @@ void RecommendOptions::Describe(OptionSet* set) {
                  "hybrid: share of the sentiment-content score (the rest is --hybrid-with)", r);
   set->AddChoice("--hybrid-with", "recommend.hybrid_with", &hybrid_with, kCollaborative,
                  "hybrid: the collaborative part, item-knn, ease or als", r);
-  set->AddNumber("--negative-weight", "recommend.negative_weight", &negative_weight, {0, 100},
-                 "item-knn, ease, als: weight of a disliked item (preference < 0) against a liked one (0: ignore dislikes)", r);
+  set->AddNumber(
+      "--negative-weight", "recommend.negative_weight", &negative_weight, {0, 100},
+      "item-knn, ease, als: weight of a disliked item (preference < 0) against a liked one (0: ignore dislikes)", r);
   set->AddNumber("--ease-lambda", "recommend.ease_lambda", &ease_lambda, {1e-6, 1e9}, "ease: L2 regularisation", r);
   set->AddNumber("--ease-min-support", "recommend.ease_min_support", &ease_min_support, {1, 1e9},
                  "ease: leave out items fewer than this many users reviewed (they score 0 and predict nothing; "
