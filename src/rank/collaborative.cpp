@@ -270,11 +270,7 @@ using Factors = RowMajor;
 class AlsModel final : public CollaborativeModel {
  public:
   AlsModel(const Interactions& x, const RecommendOptions& o, int threads)
-      : rows_(x.rows),
-        f_(o.als_factors),
-        cg_steps_(o.als_cg_steps),
-        lambda_(o.als_regularization),
-        alpha_(o.als_alpha) {
+      : rows_(x.rows), f_(o.als_factors), lambda_(o.als_regularization), alpha_(o.als_alpha) {
     const int n_users = static_cast<int>(rows_.size());
     Rows by_item(static_cast<size_t>(x.items));
     for (int u = 0; u < n_users; ++u) {
@@ -291,7 +287,7 @@ class AlsModel final : public CollaborativeModel {
     // factors; the last user solve is exact either way, so the users' factors
     // are the least-squares answer to the final item factors and explanations
     // (Contributions) sum exactly to the scores.
-    const int cg = cg_steps_;
+    const int cg = o.als_cg_steps;
     Solve(rows_, y_, &x_, cg, threads);
     for (int it = 0; it < o.als_iterations; ++it) {
       Solve(by_item, x_, &y_, cg, threads);
@@ -401,7 +397,7 @@ class AlsModel final : public CollaborativeModel {
   }
 
   Rows rows_;
-  int f_, cg_steps_;
+  int f_;
   double lambda_, alpha_;
   Factors x_, y_;
   double bound_ = 0;
