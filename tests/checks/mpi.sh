@@ -14,7 +14,30 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
-mpi=(mpirun --oversubscribe --allow-run-as-root -np 3)
+# Each mpirun is bounded: once in a while (one run in several dozen here) the
+# launcher waited on ranks that had already exited and the test sat until
+# ctest's timeout. A step that times out is retried once and named; a second
+# timeout fails the test, so a real deadlock in avrec still shows.
+exec 3>&1 # the retry notes reach the log whatever a step redirects
+limit=${MPI_STEP_TIMEOUT:-240}
+mpi_once() { timeout -k 10 "$limit" mpirun --oversubscribe --allow-run-as-root -np 3 "$@"; }
+# timed out: the step ran to the limit (timeout's 124 or 137 alone cannot tell:
+# mpirun also exits 137 when a rank is killed, as the fault test below does)
+mpi_step() {
+  local rc=0 start=$SECONDS
+  mpi_once "$@" || rc=$?
+  if [ $((SECONDS - start)) -ge "$limit" ]; then
+    echo "mpirun timed out (exit $rc) on avrec $2; retrying once" >&3
+    rc=0 start=$SECONDS
+    mpi_once "$@" || rc=$?
+    if [ $((SECONDS - start)) -ge "$limit" ]; then
+      echo "mpirun timed out twice on avrec $2" >&3
+      exit 1
+    fi
+  fi
+  return "$rc"
+}
+mpi=(mpi_step)
 sample=$root/data/sample
 models=(--model "$root/tests/data/tiny-sentiment")
 inputs=(--reviews "$sample/reviews.csv" --items "$sample/items.csv" "${models[@]}" --text-model "$root/tests/data/tiny-embedding")
