@@ -12,6 +12,7 @@
 #include "avrec/output.h"
 #include "avrec/recommend.h"
 #include "rank/dot_kernel.h"
+#include "rank/knn.h"
 #include "test_util.h"
 
 namespace avrec {
@@ -444,9 +445,57 @@ TEST(Recommend, ShardsConcatenateToTheWhole) {
   }
 }
 
+// Item-item cosine on the binary matrix, brute force over every pair, each
+// item keeping its k most similar (similarity descending, then item).
+TEST(ItemKnn, NeighboursMatchBruteForceAtAnyThreadCount) {
+  std::mt19937 rng(17);
+  const int n_users = 120, n_items = 45, k = 6;
+  std::vector<std::vector<int>> user_items(n_users);
+  std::vector<std::vector<bool>> x(n_users, std::vector<bool>(n_items));
+  for (int u = 0; u < n_users; ++u) {
+    for (int i = 0; i < n_items; ++i) {
+      // few distinct counts, so many similarities tie and the item order decides
+      if (rng() % 9 == 0) {
+        x[u][i] = true;
+        user_items[u].push_back(i);
+      }
+    }
+  }
+  const KnnModel one = BuildKnn(user_items, n_items, k, 1);
+  for (int threads : {2, 3, 8}) {
+    const KnnModel many = BuildKnn(user_items, n_items, k, threads);
+    EXPECT_EQ(many.neighbours, one.neighbours) << threads;
+    EXPECT_EQ(many.reverse, one.reverse) << threads;
+  }
+  int ties = 0;
+  for (int i = 0; i < n_items; ++i) {
+    std::vector<std::pair<double, int>> all;  // (-sim, j): ascending = the rule
+    for (int j = 0; j < n_items; ++j) {
+      int co = 0, ni = 0, nj = 0;
+      for (int u = 0; u < n_users; ++u) {
+        co += x[u][i] && x[u][j];
+        ni += x[u][i];
+        nj += x[u][j];
+      }
+      if (j != i && co > 0) all.emplace_back(-co / std::sqrt(double(ni) * nj), j);
+    }
+    std::sort(all.begin(), all.end());
+    for (size_t r = 1; r < all.size(); ++r) ties += all[r].first == all[r - 1].first;
+    std::vector<std::pair<int, double>> want;
+    for (size_t r = 0; r < all.size() && r < size_t(k); ++r) want.emplace_back(all[r].second, -all[r].first);
+    std::sort(want.begin(), want.end());
+    ASSERT_EQ(one.neighbours[i].size(), want.size()) << i;
+    for (size_t r = 0; r < want.size(); ++r) {
+      EXPECT_EQ(one.neighbours[i][r].first, want[r].first) << i;
+      EXPECT_DOUBLE_EQ(one.neighbours[i][r].second, want[r].second) << i;
+    }
+  }
+  EXPECT_GT(ties, 0);  // the tie rule was exercised
+}
+
 TEST(Recommend, IdenticalAcrossThreadCounts) {
   World w = MakeWorld();
-  for (const char* algo : {"sentiment-content", "hybrid"}) {
+  for (const char* algo : {"sentiment-content", "hybrid", "item-knn"}) {
     RecommendOptions a, b;
     a.algorithm = b.algorithm = ParseAlgorithm(algo);
     a.threads = 1;

@@ -1,7 +1,10 @@
 #include "rank/knn.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+
+#include "avrec/parallel.h"
 
 namespace avrec {
 
@@ -11,38 +14,51 @@ double KnnModel::Sim(int i, int j) const {
   return it != n.end() && it->first == j ? it->second : 0.0;
 }
 
-KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, int k) {
+KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, int k, int threads) {
   std::vector<std::vector<int>> item_users(static_cast<size_t>(n_items));
   for (size_t u = 0; u < user_items.size(); ++u) {
     for (int i : user_items[u]) item_users[static_cast<size_t>(i)].push_back(static_cast<int>(u));
   }
   KnnModel m;
   m.neighbours.resize(static_cast<size_t>(n_items));
-  m.reverse.resize(static_cast<size_t>(n_items));
-  std::vector<int> co(static_cast<size_t>(n_items), 0);
-  std::vector<int> touched;
-  for (int i = 0; i < n_items; ++i) {
-    touched.clear();
-    for (int u : item_users[static_cast<size_t>(i)]) {
-      for (int j : user_items[static_cast<size_t>(u)]) {
-        if (j == i) continue;
-        if (co[static_cast<size_t>(j)]++ == 0) touched.push_back(j);
+  // Each item's list depends on nothing but the data (ties by item id), so the
+  // items are shared out among threads in any order; reverse is then filled in
+  // item order.
+  std::atomic<int> next{0};
+  RunOnThreads(std::max(1, std::min(threads, n_items)), [&] {
+    std::vector<int> co(static_cast<size_t>(n_items), 0);
+    std::vector<int> touched;
+    for (int i; (i = next.fetch_add(1)) < n_items;) {
+      touched.clear();
+      for (int u : item_users[static_cast<size_t>(i)]) {
+        for (int j : user_items[static_cast<size_t>(u)]) {
+          if (j == i) continue;
+          if (co[static_cast<size_t>(j)]++ == 0) touched.push_back(j);
+        }
       }
+      std::vector<std::pair<int, double>> sims;
+      sims.reserve(touched.size());
+      const double ni = static_cast<double>(item_users[static_cast<size_t>(i)].size());
+      for (int j : touched) {
+        const double nj = static_cast<double>(item_users[static_cast<size_t>(j)].size());
+        sims.emplace_back(j, co[static_cast<size_t>(j)] / std::sqrt(ni * nj));
+        co[static_cast<size_t>(j)] = 0;
+      }
+      if (static_cast<int>(sims.size()) > k) {
+        // the k most similar (a strict order: similarity, then item id), then by id
+        std::nth_element(sims.begin(), sims.begin() + k, sims.end(), [](const auto& a, const auto& b) {
+          return a.second > b.second || (a.second == b.second && a.first < b.first);
+        });
+        sims.resize(static_cast<size_t>(k));
+      }
+      std::sort(sims.begin(), sims.end());
+      m.neighbours[static_cast<size_t>(i)] = std::move(sims);
     }
-    std::vector<std::pair<int, double>> sims;
-    const double ni = static_cast<double>(item_users[static_cast<size_t>(i)].size());
-    for (int j : touched) {
-      const double nj = static_cast<double>(item_users[static_cast<size_t>(j)].size());
-      sims.emplace_back(j, co[static_cast<size_t>(j)] / std::sqrt(ni * nj));
-      co[static_cast<size_t>(j)] = 0;
-    }
-    std::sort(sims.begin(), sims.end(), [](const auto& a, const auto& b) {
-      return a.second > b.second || (a.second == b.second && a.first < b.first);
-    });
-    if (static_cast<int>(sims.size()) > k) sims.resize(static_cast<size_t>(k));
-    std::sort(sims.begin(), sims.end());
-    for (const auto& [j, s] : sims) m.reverse[static_cast<size_t>(j)].emplace_back(i, s);
-    m.neighbours[static_cast<size_t>(i)] = std::move(sims);
+  });
+  m.reverse.resize(static_cast<size_t>(n_items));
+  for (int i = 0; i < n_items; ++i) {
+    for (const auto& [j, s] : m.neighbours[static_cast<size_t>(i)])
+      m.reverse[static_cast<size_t>(j)].emplace_back(i, s);
   }
   return m;
 }

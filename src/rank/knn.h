@@ -22,8 +22,9 @@ struct KnnModel {
 };
 
 // `user_items`: per user, distinct item rows ascending. Ties in similarity
-// are broken by item row. Deterministic.
-KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, int k);
+// are broken by item row. Deterministic whatever `threads` (items are
+// shared out among them).
+KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, int k, int threads = 1);
 
 // Fills `user_weights` from the interaction values (`values[u]`: (item, v)
 // ascending, v != 0, as BuildInteractions makes them).

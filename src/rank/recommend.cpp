@@ -153,7 +153,7 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   const int threads = ResolveThreads(o.threads);
   switch (o.algorithm == Algorithm::kHybrid ? o.hybrid_with : o.algorithm) {
     case Algorithm::kItemKnn:
-      knn = std::make_unique<KnnModel>(BuildKnn(stats.user_items, n_items, o.knn_neighbors));
+      knn = std::make_unique<KnnModel>(BuildKnn(stats.user_items, n_items, o.knn_neighbors, threads));
       SetKnnWeights(knn.get(), BuildInteractions(profiles, n_items, o.negative_weight).rows, stats.user_items);
       collab.knn = knn.get();
       break;
