@@ -11,7 +11,8 @@ Targets calibrated to stars: the model's score is P(positive) - P(negative)
 in [-1, 1]. A review with stars s on a 1..S scale is trained towards the
 score 2 (s - 1) / (S - 1) - 1 (soft cross-entropy target P(positive) =
 (s - 1) / (S - 1)): a 10-star IMDB review towards 1, a 7-star towards 0.33, a
-4-star towards -0.33. Binary-labelled sets (no stars) are trained towards
+4-star towards -0.33 (--star-margin M trains those mild scores at least
+M away from 0). Binary-labelled sets (no stars) are trained towards
 +-`--binary-target` (0.8: what a typical 4-5 or 1-2 star review gets). The
 decision boundary stays at score 0, so binary accuracy is unchanged in kind,
 and the score between the poles rises with the stars.
@@ -124,19 +125,25 @@ class ExtendedEmbedding(torch.nn.Module):
         return emb
 
 
-def target_of(example, binary_target):
-    """Soft target P(positive) for one example (see the module comment)."""
+def target_of(example, binary_target, star_margin=0.0):
+    """Soft target P(positive) for one example (see the module comment).
+    star_margin > 0 moves mild star scores away from the boundary: a star
+    score s != 0 becomes sign(s) max(|s|, star_margin) (still rising with the
+    stars, no longer strictly)."""
     if example.stars is not None:
-        return (sd.star_score(example.stars, example.scale) + 1.0) / 2.0
+        s = sd.star_score(example.stars, example.scale)
+        if s != 0 and abs(s) < star_margin:
+            s = star_margin if s > 0 else -star_margin
+        return (s + 1.0) / 2.0
     p = (binary_target + 1.0) / 2.0
     return p if example.label == 1 else 1.0 - p
 
 
-def encode_all(tok, examples, max_len, binary_target):
+def encode_all(tok, examples, max_len, binary_target, star_margin=0.0):
     """-> list of (ids, label, target, stars or None)."""
     enc = tok([e.text for e in examples], add_special_tokens=False)["input_ids"]
     cls, sep = tok.cls_token_id, tok.sep_token_id
-    return [([cls] + head_tail(ids, max_len - 2) + [sep], e.label, target_of(e, binary_target), e.stars)
+    return [([cls] + head_tail(ids, max_len - 2) + [sep], e.label, target_of(e, binary_target, star_margin), e.stars)
             for ids, e in zip(enc, examples)]
 
 
@@ -269,6 +276,8 @@ def main():
     ap.add_argument("--warmup", type=float, default=0.06)
     ap.add_argument("--max-len", type=int, default=256)
     ap.add_argument("--binary-target", type=float, default=0.8)
+    ap.add_argument("--star-margin", type=float, default=0.0,
+                    help="train mild star scores at least this far from 0 (0: the plain star mapping)")
     ap.add_argument("--min-char-count", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--evals-per-epoch", type=int, default=3)
@@ -311,7 +320,7 @@ def main():
 
     train = []
     for name, rows in train_sets.items():
-        enc = encode_all(tok, rows, args.max_len, args.binary_target)
+        enc = encode_all(tok, rows, args.max_len, args.binary_target, args.star_margin)
         print(f"train {name}: {len(enc)} texts, {sum(len(x[0]) for x in enc)} tokens", flush=True)
         train += enc
     dev = {name: encode_all(tok, rows, args.max_len, args.binary_target) for name, rows in dev_sets.items()}
