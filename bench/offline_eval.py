@@ -138,9 +138,9 @@ def paired(work, ref, row, metric):
                      per_user(os.path.join(work, row["per_user"]), metric))
 
 
-def uniform_of(study, row):
-    """The uniform-weights row of `row`'s algorithm in a weighting study."""
-    return next(x for x in study if x["algorithm"] == row["algorithm"] and x["weighting"] == "uniform")
+def uniform_of(study, row, weighting="uniform"):
+    """The row of `row`'s algorithm with `weighting` in a weighting study."""
+    return next(x for x in study if x["algorithm"] == row["algorithm"] and x["weighting"] == weighting)
 
 
 def per_user(path, metric):
@@ -415,6 +415,27 @@ def targets_section(results, work):
                     met = d > 0
                 lines.append(f"| {run} | {r['algorithm']} | {r['weighting']} | {dn:+.1f} % | {d:+.4f} ({lo:+.4f} .. "
                              f"{hi:+.4f}) | {dd:+.1f} % | {'yes' if met else 'no'} |")
+    # Where the reviews have both stars and text: what the text's sentiment
+    # adds to the stars (sentiment + rating against rating only).
+    added = []
+    for name, res in results.items():
+        wdir = os.path.join(work, name)
+        study = res.get("sentiment", [])
+        for r in study:
+            if r["weighting"] != "sentiment + rating":
+                continue
+            base = uniform_of(study, r, "rating only")
+            m, b = r["metrics"], base["metrics"]
+            dn, lon, hin = paired(wdir, base, r, "ndcg@10")
+            d, lo, hi = paired(wdir, base, r, "ndcg_graded@10")
+            added.append(f"| {name} | {r['algorithm']} | {pct(m['ndcg@10'], b['ndcg@10']):+.1f} % ({dn:+.4f}, "
+                         f"{lon:+.4f} .. {hin:+.4f}) | {d:+.4f} ({lo:+.4f} .. {hi:+.4f}) | "
+                         f"{pct(m.get('disliked@10', 0), b.get('disliked@10', 0)):+.1f} % |")
+    if added:
+        lines += ["", "What the reviews' sentiment adds to their stars: sentiment + rating against rating only, "
+                  "same algorithm, each tuned on validation:", "",
+                  "| dataset | algorithm | ndcg@10 change (95 % CI) | ndcg_graded@10 change (95 % CI) | "
+                  "disliked@10 change |", "|---|---|---|---|---|"] + added
     return lines + [""]
 
 
