@@ -138,7 +138,7 @@ def paired(work, ref, row, metric):
                      per_user(os.path.join(work, row["per_user"]), metric))
 
 
-def uniform_of(study, row, weighting="uniform"):
+def same_algorithm(study, row, weighting="uniform"):
     """The row of `row`'s algorithm with `weighting` in a weighting study."""
     return next(x for x in study if x["algorithm"] == row["algorithm"] and x["weighting"] == weighting)
 
@@ -351,7 +351,7 @@ def study_table(rows, work):
              " chosen on validation |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         m = r["metrics"]
-        uni = uniform_of(rows, r)
+        uni = same_algorithm(rows, r)
         d, lo, hi = paired(work, uni, r, "ndcg_graded@10")
         vs = "" if r is uni else f" ({d:+.4f}, {lo:+.4f} .. {hi:+.4f})"
         graded, dis, auc = graded_cells(m)
@@ -405,7 +405,7 @@ def targets_section(results, work):
             for r in study:
                 if r["weighting"] not in weightings:
                     continue
-                uni = uniform_of(study, r)
+                uni = same_algorithm(study, r)
                 m, u = r["metrics"], uni["metrics"]
                 d, lo, hi = paired(wdir, uni, r, "ndcg_graded@10")
                 dn, dd = pct(m["ndcg@10"], u["ndcg@10"]), pct(m.get("disliked@10", 0), u.get("disliked@10", 0))
@@ -424,7 +424,7 @@ def targets_section(results, work):
         for r in study:
             if r["weighting"] != "sentiment + rating":
                 continue
-            base = uniform_of(study, r, "rating only")
+            base = same_algorithm(study, r, "rating only")
             m, b = r["metrics"], base["metrics"]
             dn, lon, hin = paired(wdir, base, r, "ndcg@10")
             d, lo, hi = paired(wdir, base, r, "ndcg_graded@10")
