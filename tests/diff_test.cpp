@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "avrec/error.h"
+#include "avrec/output.h"
 #include "test_util.h"
 
 namespace avrec {
@@ -64,6 +65,44 @@ TEST(DiffCli, FailIfGivesExit1AndTheReport) {
   EXPECT_NE(r.err.find("churn = 0.5 > 0.3"), std::string::npos) << r.err;
   r = test::RunAvrec({"diff", "--old", dir / "a.jsonl", "--new", dir / "b.jsonl", "--fail-if", "churn"});
   EXPECT_EQ(r.exit_code, 64);
+}
+
+// The message ReadRecommendationLists fails with ("" when it reads the file).
+std::string ReadError(const std::string& path) {
+  try {
+    ReadRecommendationLists(path);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kDataErr);
+    return e.what();
+  }
+  return "";
+}
+
+// A list file cut short or of the wrong kind is named with where it broke.
+TEST(ReadLists, BrokenFilesSayWhereAndWhat) {
+  test::TempDir dir;
+  const std::string doc =
+      "{\n  \"header\": {},\n  \"users\": [\n    {\"user_id\": \"u\", \"items\": [{\"item_id\": \"a\"}]},\n"
+      "    {\"user_id\": \"v\", \"items\": [{\"item_id\": \"b\"}]}\n  ]\n}\n";
+  test::WriteFile(dir / "whole.json", doc);
+  EXPECT_EQ(ReadError(dir / "whole.json"), "");
+  EXPECT_EQ(ReadRecommendationLists(dir / "whole.json").users.size(), 2u);
+  // Cut inside the second user: the document's parser names line 5.
+  test::WriteFile(dir / "cut.json", doc.substr(0, doc.find("\"b\"")));
+  EXPECT_NE(ReadError(dir / "cut.json").find("cut.json: not valid JSON: parse error at line 5"), std::string::npos)
+      << ReadError(dir / "cut.json");
+  // A wrong field in a document: which user.
+  std::string bad = doc;
+  bad.replace(bad.find("\"b\""), 3, "5");
+  test::WriteFile(dir / "bad.json", bad);
+  EXPECT_EQ(ReadError(dir / "bad.json"), dir / "bad.json: users[1]: expected items with a string item_id");
+  // Some other JSON document.
+  test::WriteFile(dir / "other.json", "{\n  \"a\": 1\n}\n");
+  EXPECT_NE(ReadError(dir / "other.json").find("a JSON document without a 'users' list"), std::string::npos);
+  // JSON Lines: the line.
+  test::WriteFile(dir / "l.jsonl",
+                  "{\"user_id\":\"u\",\"items\":[]}\n{\"user_id\":\"v\",\"items\":[{\"item_id\":\"a\"}\n");
+  EXPECT_NE(ReadError(dir / "l.jsonl").find("l.jsonl:2: not valid JSON"), std::string::npos);
 }
 
 }  // namespace

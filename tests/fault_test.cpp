@@ -464,6 +464,39 @@ TEST(Hostile, AbsurdThreadCountsAreCutWithAWarning) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// Every verb checks its options' ranges before reading anything (topk used
+// to accept --k -1 and a --block-users so large that its block count
+// overflowed).
+TEST(Hostile, OutOfRangeOptionsAreUsageErrorsInEveryVerb) {
+  TempDir dir;
+  WriteFile(dir / "u.csv", "id,a\nu1,1\nu2,2\n");
+  WriteFile(dir / "i.csv", "id,a\ni1,1\ni2,2\ni1,3\n");
+  const std::vector<std::vector<std::string>> bad = {
+      {"topk", "--users", dir / "u.csv", "--items", dir / "u.csv", "--k", "-1", "--out", dir / "t.jsonl"},
+      {"topk", "--users", dir / "u.csv", "--items", dir / "u.csv", "--k", "0", "--out", dir / "t.jsonl"},
+      {"topk", "--users", dir / "u.csv", "--items", dir / "u.csv", "--threads", "-3", "--out", dir / "t.jsonl"},
+      {"topk", "--users", dir / "u.csv", "--items", dir / "u.csv", "--block-users", "0", "--out", dir / "t.jsonl"},
+      {"diff", "--old", dir / "u.csv", "--new", dir / "u.csv", "--k", "0"},
+      {"score", "--model", kTinySentiment, "--reviews", kReviews, "--threads", "-1", "--out", dir / "t.jsonl"},
+  };
+  for (const auto& args : bad) {
+    RunResult r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 64) << args[0] << " " << args[args.size() - 3] << ": " << r.err;
+    EXPECT_NE(r.err.find("expected a number from"), std::string::npos) << r.err;
+    EXPECT_FALSE(test::FileExists(dir / "t.jsonl"));
+  }
+  // The largest block allowed is cut to the users there are.
+  RunResult r = RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "u.csv", "--block-users", "1000000",
+                          "--out", dir / "t.jsonl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::string lists = ReadFile(dir / "t.jsonl");
+  EXPECT_EQ(std::count(lists.begin(), lists.end(), '\n'), 2);
+  // A duplicate item is named with both of its lines.
+  r = RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "i.csv", "--out", dir / "d.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("i.csv:4: duplicate item id 'i1' (first on line 2)"), std::string::npos) << r.err;
+}
+
 TEST(Hostile, EndlessLinesHitTheRecordLimit) {
   TempDir dir;
   RunResult r = RunAvrec({"validate", "--reviews", "/dev/zero"});

@@ -46,6 +46,7 @@ void AddVerb(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs, const cha
   Verb* v = verb.get();
   verb->run = [v, command, run]() {
     if (!v->config_path.empty()) v->bound->ApplyConfigFile(v->config_path, AllConfigKeys());
+    v->set.Validate();  // every described range, whichever verb
     return run(*command);
   };
   verb->files = [command] { return FilesOf(*command); };

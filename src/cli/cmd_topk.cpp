@@ -24,6 +24,7 @@ namespace {
 
 struct Vectors {
   std::vector<std::string> ids;
+  std::vector<int64_t> lines;  // of each row in its file
   RowMatrix m;
 };
 
@@ -88,6 +89,7 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
       continue;
     }
     out.ids.emplace_back(Trim(rec.fields[0]));
+    out.lines.push_back(static_cast<int64_t>(rec.line));
   }
   out.m = Eigen::Map<RowMatrix>(data.data(), static_cast<Eigen::Index>(out.ids.size()), static_cast<Eigen::Index>(d));
   return out;
@@ -136,7 +138,9 @@ int RunTopK(const TopKCommand& o) {
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return items.ids[a] < items.ids[b]; });
   for (size_t k = 1; k < order.size(); ++k) {
     if (items.ids[order[k]] == items.ids[order[k - 1]]) {
-      problems.Add(o.items, 0, "duplicate item id '" + items.ids[order[k]] + "'");
+      problems.Add(o.items, items.lines[order[k]],
+                   "duplicate item id '" + items.ids[order[k]] + "' (first on line " +
+                       std::to_string(items.lines[order[k - 1]]) + ")");
     }
   }
   if (problems.count() > 0) {

@@ -19,15 +19,16 @@ std::unordered_map<std::string, std::vector<std::string>> RecommendationLists::I
 
 namespace {
 
-void AddUser(const std::string& path, const nlohmann::json& u, int64_t line, RecommendationLists* out) {
+// `where` names the user in messages: "path:line" or "path: users[i]".
+void AddUser(const std::string& where, const nlohmann::json& u, RecommendationLists* out) {
   if (!u.is_object() || !u.contains("user_id") || !u["user_id"].is_string() || !u.contains("items") ||
       !u["items"].is_array()) {
-    Fail(ExitCode::kDataErr, path, ":", line, ": expected a user object with user_id and items");
+    Fail(ExitCode::kDataErr, where, ": expected a user object with user_id and items");
   }
   std::vector<std::pair<std::string, double>> items;
   for (const auto& it : u["items"]) {
     if (!it.is_object() || !it.contains("item_id") || !it["item_id"].is_string()) {
-      Fail(ExitCode::kDataErr, path, ":", line, ": expected items with a string item_id");
+      Fail(ExitCode::kDataErr, where, ": expected items with a string item_id");
     }
     const double score = it.contains("score") && it["score"].is_number() ? it["score"].get<double>() : 0.0;
     items.emplace_back(it["item_id"].get<std::string>(), score);
@@ -96,14 +97,16 @@ RecommendationLists ReadRecommendationLists(const std::string& path) {
   const std::string text = ReadFileToString(path);
   RecommendationLists out;
   nlohmann::json whole;
-  std::string error;
-  if (ParseJson(text, &whole, &error) && whole.is_object() && whole.contains("users")) {
+  std::string whole_error, error;
+  if (ParseJson(text, &whole, &whole_error) && whole.is_object() && whole.contains("users")) {
     if (!whole["users"].is_array()) Fail(ExitCode::kDataErr, path, ": field 'users': expected a list");
     if (whole.contains("header")) out.header = whole["header"];
-    for (const auto& u : whole["users"]) AddUser(path, u, 0, &out);
+    for (size_t i = 0; i < whole["users"].size(); ++i) {
+      AddUser(path + ": users[" + std::to_string(i) + "]", whole["users"][i], &out);
+    }
   } else {
     size_t start = 0;
-    int64_t line = 0;
+    int64_t line = 0, parsed = 0;
     while (start < text.size()) {
       size_t end = text.find('\n', start);
       if (end == std::string::npos) end = text.size();
@@ -112,12 +115,23 @@ RecommendationLists ReadRecommendationLists(const std::string& path) {
       start = end + 1;
       if (l.empty()) continue;
       nlohmann::json j;
-      if (!ParseJson(l, &j, &error)) Fail(ExitCode::kDataErr, path, ":", line, ": ", error);
+      if (!ParseJson(l, &j, &error)) {
+        // A first line that is not JSON on its own: one document (a
+        // pretty-printed file, cut short?), whose parser says where it broke.
+        if (parsed == 0 && !whole_error.empty()) Fail(ExitCode::kDataErr, path, ": ", whole_error);
+        if (parsed == 0) {
+          Fail(ExitCode::kDataErr, path,
+               ": a JSON document without a 'users' list (expected avrec's recommendations: one JSON document, "
+               "or JSON Lines, one user per line)");
+        }
+        Fail(ExitCode::kDataErr, path, ":", line, ": ", error);
+      }
+      ++parsed;
       if (j.is_object() && j.contains("header")) {
         out.header = j["header"];
         continue;
       }
-      AddUser(path, j, line, &out);
+      AddUser(path + ":" + std::to_string(line), j, &out);
     }
   }
   if (out.lists.empty()) {

@@ -130,7 +130,9 @@ void RunWaves(const ScoreSource& source, const TopKOptions& options,
               const std::function<void(int slot, int user, const std::vector<Scored>& best)>& fill,
               const std::function<void(int slot, int begin, int end)>& emit) {
   const int users = source.users(), n = source.items();
-  const int block = std::max(1, options.block_users);
+  // A block never holds more than every user (a larger one would only
+  // overflow the block count).
+  const int block = std::clamp(options.block_users, 1, std::max(1, users));
   const int threads = std::max(1, options.threads);
   // More than the catalogue is all of it (and k + kExtraCandidates must not
   // overflow).
