@@ -26,6 +26,8 @@ using test::QueryInt;
 using test::QueryText;
 using test::ReadFile;
 using test::RunAvrec;
+using test::RunProgram;
+using test::RunResult;
 using test::SourcePath;
 using test::TempDir;
 using test::WriteFile;
@@ -63,6 +65,33 @@ TEST(Cli, ValidateSamplePasses) {
   auto r = RunAvrec({"validate", "--reviews", kReviews, "--items", kItems});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");  // nothing on stdout: logs go to stderr
+}
+
+// A shell user's pipes: "-" is stdin, and a name without an extension
+// (process substitution's /dev/fd/N) is read by content, gzip included.
+TEST(Cli, InputsFromStdinAndPipesAreReadByContent) {
+  TempDir dir;
+  const std::string csv = ReadFile(kReviews);
+  RunResult r = RunAvrec({"validate", "--reviews", "-", "--items", kItems}, csv);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("-: 2864 valid reviews"), std::string::npos) << r.err;
+  // The same rows as JSON Lines and as TSV, through stdin.
+  std::string jsonl = "{\"user_id\":\"u1\",\"item_id\":\"s0001\",\"text\":\"great\",\"rating\":5}\n";
+  r = RunAvrec({"validate", "--reviews", "-", "--items", kItems}, jsonl);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunAvrec({"validate", "--reviews", "-", "--items", kItems}, "user_id\titem_id\ttext\nu1\ts0001\tok, fine\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("1 valid review"), std::string::npos) << r.err;
+  // Bad rows are still named, with "-" for the file.
+  r = RunAvrec({"validate", "--reviews", "-", "--items", kItems}, "user_id,item_id,text\n,s0001,x\n");
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("-:2: field 'user_id' is empty"), std::string::npos) << r.err;
+  // gzip through a pipe.
+  r = RunProgram({"bash", "-c",
+                  "gzip -c '" + std::string(kReviews) + "' | '" + test::AvrecBinary() +
+                      "' validate --reviews - --items '" + std::string(kItems) + "'"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("-: 2864 valid reviews"), std::string::npos) << r.err;
 }
 
 TEST(Cli, MissingFileExit66WithPath) {

@@ -118,6 +118,39 @@ TEST(ByteSource, ReadsGzipAndReportsCorruptData) {
   }
 }
 
+// Names without a data extension (stdin, /dev/fd/N, a FIFO) are read by
+// content: gzip by its magic number, then the format by the first line.
+TEST(ByteSource, NamesWithoutAnExtensionAreReadByContent) {
+  TempDir dir;
+  std::string text = "a\tb\n" + std::string(200000, 'x') + "\t2\n";
+  gzFile gz = gzopen((dir / "packed").c_str(), "wb");
+  gzwrite(gz, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(gz);
+  EXPECT_EQ(ReadFileToString(dir / "packed"), text);
+  // A name that says CSV is not sniffed: gzip bytes there are not text.
+  std::filesystem::copy_file(dir / "packed", dir / "packed.csv");
+  EXPECT_THROW(ReadFileToString(dir / "packed.csv"), Error);
+  // PeekLine does not consume, and reads on past its first buffer for a long
+  // first line.
+  WriteFile(dir / "long", std::string(100000, 'y') + "\nz\n");
+  ByteSource src(dir / "long");
+  EXPECT_EQ(src.PeekLine(size_t{1} << 20).size(), 100001u);
+  EXPECT_EQ(src.PeekLine(10).size(), 100001u);  // already buffered
+  std::string all;
+  for (int c = src.Get(); c >= 0; c = src.Get()) all.push_back(static_cast<char>(c));
+  EXPECT_EQ(all, std::string(100000, 'y') + "\nz\n");
+}
+
+TEST(SniffTableFormat, FirstLineDecides) {
+  EXPECT_EQ(SniffTableFormat("{\"user_id\": \"u\"}\n"), TableFormat::kJsonl);
+  EXPECT_EQ(SniffTableFormat("  {\"a\":1}"), TableFormat::kJsonl);
+  EXPECT_EQ(SniffTableFormat("user_id,item_id,text\r\n"), TableFormat::kCsv);
+  EXPECT_EQ(SniffTableFormat("user_id\titem_id\ttext\n"), TableFormat::kTsv);
+  EXPECT_EQ(SniffTableFormat("\"a,b\"\tc\td\n"), TableFormat::kTsv);  // commas inside quotes do not count
+  EXPECT_EQ(SniffTableFormat("user_id\n"), TableFormat::kCsv);
+  EXPECT_EQ(SniffTableFormat(""), TableFormat::kCsv);
+}
+
 TEST(ByteSource, MissingFileIsNoInput) {
   try {
     ByteSource src("/nonexistent/file.csv");

@@ -13,9 +13,11 @@ namespace avrec {
 
 // ---- byte sources -------------------------------------------------------------
 
-// Reads a file sequentially; a name ending in ".gz" is decompressed with zlib
-// (concatenated members allowed; a file that is not gzip data, or bytes after
-// the last member, are Error(kDataErr)). A leading UTF-8 byte-order mark is
+// Reads a file sequentially; "-" is standard input. A name ending in ".gz" is
+// decompressed with zlib (concatenated members allowed; a file that is not
+// gzip data, or bytes after the last member, are Error(kDataErr)); so is a
+// file whose name has no data extension (stdin, /dev/fd/N, a bare FIFO) when
+// its first bytes are gzip's magic number. A leading UTF-8 byte-order mark is
 // skipped; a UTF-16/32 file (by BOM or NUL pattern) is Error(kDataErr) saying
 // how to convert it. Works on pipes and FIFOs. Not thread-safe.
 class ByteSource {
@@ -37,13 +39,19 @@ class ByteSource {
     if (pos_ == end_ && !Fill()) return -1;
     return static_cast<unsigned char>(buf_[pos_]);
   }
+  // The unread bytes up to and including the first line end (all of them at
+  // the end of input, or when no line ends within `limit` bytes), without
+  // consuming them: what a reader looks at to tell a format.
+  std::string_view PeekLine(size_t limit);
   const std::string& path() const { return path_; }
 
  private:
   struct Gzip;
   bool Fill();
+  size_t Read(char* dst, size_t size);
   size_t ReadRaw(char* dst, size_t size);
-  size_t ReadGzip();
+  size_t ReadGzip(char* dst, size_t size);
+  void StartGzip();
 
   std::string path_;
   int fd_ = -1;
@@ -51,6 +59,7 @@ class ByteSource {
   std::vector<char> buf_;
   size_t pos_ = 0, end_ = 0;
   bool first_fill_ = true;
+  bool gzip_by_content_ = false;  // no data extension: gzip when the bytes say so
 };
 
 // ---- UTF-8 --------------------------------------------------------------------
@@ -190,6 +199,9 @@ void WriteFileAtomically(const std::string& path, std::string_view bytes);
 
 // Lower-case file extension after stripping ".gz": "a/b.CSV.gz" -> "csv".
 std::string DataExtension(const std::string& path);
+// Whether an input's name says nothing of its format, so that its content
+// must: "-" (stdin) or a name without an extension (/dev/fd/N, a FIFO).
+bool FormatFromContent(const std::string& path);
 bool IsGzipPath(const std::string& path);
 
 }  // namespace avrec

@@ -23,6 +23,14 @@ enum class TableFormat { kCsv, kTsv, kJsonl };
 // Format from the file name: .csv, .tsv/.tab, .jsonl/.ndjson/.json (each
 // optionally followed by .gz). Throws Error(kUsage) for anything else.
 TableFormat DetectTableFormat(const std::string& path);
+// Format from a file's first line, for inputs whose name says nothing (stdin,
+// /dev/fd/N, a FIFO): JSON Lines when it starts with '{', TSV when it holds
+// more tabs than commas (outside quotes), else CSV.
+TableFormat SniffTableFormat(std::string_view first_line);
+// The format of an input opened as `src`: DetectTableFormat, or where
+// FormatFromContent(path), SniffTableFormat of its first line (read ahead,
+// not consumed).
+TableFormat InputTableFormat(const std::string& path, ByteSource* src);
 const char* TableFormatName(TableFormat f);
 
 // One cell. CSV/TSV cells are always kText (an empty field is kText ""); JSON
@@ -51,8 +59,10 @@ struct Row {
 // skipped.
 class TableReader {
  public:
-  // Throws Error(kNoInput) if the file cannot be opened, Error(kUsage) for an
-  // unknown extension.
+  // Throws Error(kNoInput) if the file cannot be opened. The format comes
+  // from the extension (DetectTableFormat; an unknown one is Error(kUsage))
+  // or, for a name without one ("-" for stdin, /dev/fd/N, a FIFO), from the
+  // first line (SniffTableFormat).
   // Records longer than `max_record_bytes` are Error(kDataErr) PATH:LINE.
   // `rename` maps columns (or JSON keys) of the file to the names avrec
   // reads, e.g. reviewerID -> user_id (--map).

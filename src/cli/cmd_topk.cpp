@@ -30,11 +30,13 @@ struct Vectors {
 
 // CSV: a header line, then id,v1,...,vd. Rows must be finite and non-zero.
 Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
-  if (DetectTableFormat(path) == TableFormat::kJsonl) {
+  if (!FormatFromContent(path)) DetectTableFormat(path);  // an unknown extension: a usage error, before opening
+  ByteSource src(path);
+  const TableFormat format = InputTableFormat(path, &src);
+  if (format == TableFormat::kJsonl) {
     Fail(ExitCode::kUsage, path, ": topk reads CSV (or TSV) vectors: id,v1,...,vd with a header line");
   }
-  ByteSource src(path);
-  CsvReader csv(&src, DetectTableFormat(path) == TableFormat::kTsv ? '\t' : ',');
+  CsvReader csv(&src, format == TableFormat::kTsv ? '\t' : ',');
   CsvRecord rec;
   Vectors out;
   if (!csv.Next(&rec)) {

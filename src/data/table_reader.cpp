@@ -31,6 +31,28 @@ TableFormat DetectTableFormat(const std::string& path) {
        "' (expected .csv, .tsv, .jsonl or .ndjson, optionally followed by .gz)");
 }
 
+TableFormat SniffTableFormat(std::string_view first_line) {
+  const std::string_view t = Trim(first_line);
+  if (!t.empty() && t.front() == '{') return TableFormat::kJsonl;
+  size_t tabs = 0, commas = 0;
+  bool quoted = false;
+  for (char c : t) {
+    if (c == '"') quoted = !quoted;
+    if (!quoted) {
+      tabs += c == '\t';
+      commas += c == ',';
+    }
+  }
+  return tabs > commas ? TableFormat::kTsv : TableFormat::kCsv;
+}
+
+TableFormat InputTableFormat(const std::string& path, ByteSource* src) {
+  if (!FormatFromContent(path)) return DetectTableFormat(path);
+  // A first line longer than this is no header: CSV, and the reader says so.
+  constexpr size_t kSniffBytes = size_t{1} << 20;
+  return SniffTableFormat(src->PeekLine(kSniffBytes));
+}
+
 const char* TableFormatName(TableFormat f) {
   switch (f) {
     case TableFormat::kCsv:
@@ -45,8 +67,10 @@ const char* TableFormatName(TableFormat f) {
 
 TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t max_record_bytes,
                          std::map<std::string, std::string> rename)
-    : path_(path), format_(DetectTableFormat(path)), problems_(problems), rename_(std::move(rename)) {
+    : path_(path), problems_(problems), rename_(std::move(rename)) {
+  if (!FormatFromContent(path)) DetectTableFormat(path);  // an unknown extension: a usage error, before opening
   src_ = std::make_unique<ByteSource>(path);
+  format_ = InputTableFormat(path, src_.get());
   if (format_ == TableFormat::kJsonl) {
     lines_ = std::make_unique<LineReader>(src_.get(), max_record_bytes);
     return;

@@ -51,6 +51,8 @@ std::string DataExtension(const std::string& path) {
   return ext;
 }
 
+bool FormatFromContent(const std::string& path) { return path == "-" || DataExtension(path).empty(); }
+
 struct ByteSource::Gzip {
   z_stream z{};
   std::vector<char> in = std::vector<char>(kBufferSize);
@@ -60,15 +62,27 @@ struct ByteSource::Gzip {
 };
 
 ByteSource::ByteSource(const std::string& path) : path_(path), buf_(kBufferSize) {
+  if (path == "-") {
+    fd_ = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+    if (fd_ < 0) Fail(ExitCode::kNoInput, "-: cannot read standard input: ", std::strerror(errno));
+    gzip_by_content_ = true;
+    return;
+  }
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
   if (S_ISDIR(st.st_mode)) Fail(ExitCode::kNoInput, path, ": is a directory, expected a file");
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
   if (IsGzipPath(path)) {
-    gz_ = std::make_unique<Gzip>();
-    if (inflateInit2(&gz_->z, 16 + MAX_WBITS) != Z_OK) Fail(ExitCode::kSoftware, "zlib: inflateInit2 failed");
+    StartGzip();
+  } else {
+    gzip_by_content_ = FormatFromContent(path);
   }
+}
+
+void ByteSource::StartGzip() {
+  gz_ = std::make_unique<Gzip>();
+  if (inflateInit2(&gz_->z, 16 + MAX_WBITS) != Z_OK) Fail(ExitCode::kSoftware, "zlib: inflateInit2 failed");
 }
 
 ByteSource::~ByteSource() {
@@ -84,11 +98,11 @@ size_t ByteSource::ReadRaw(char* dst, size_t size) {
   }
 }
 
-size_t ByteSource::ReadGzip() {
+size_t ByteSource::ReadGzip(char* dst, size_t size) {
   Gzip& g = *gz_;
-  g.z.next_out = reinterpret_cast<Bytef*>(buf_.data());
-  g.z.avail_out = static_cast<uInt>(buf_.size());
-  while (g.z.avail_out == buf_.size() && !g.eof) {
+  g.z.next_out = reinterpret_cast<Bytef*>(dst);
+  g.z.avail_out = static_cast<uInt>(size);
+  while (g.z.avail_out == size && !g.eof) {
     if (g.z.avail_in == 0) {
       const size_t n = ReadRaw(g.in.data(), g.in.size());
       if (n == 0) {
@@ -120,11 +134,32 @@ size_t ByteSource::ReadGzip() {
       Fail(ExitCode::kDataErr, path_, ": corrupt gzip data: ", g.z.msg != nullptr ? g.z.msg : "inflate failed");
     }
   }
-  return buf_.size() - g.z.avail_out;
+  return size - g.z.avail_out;
 }
 
+size_t ByteSource::Read(char* dst, size_t size) { return gz_ ? ReadGzip(dst, size) : ReadRaw(dst, size); }
+
 bool ByteSource::Fill() {
-  const size_t n = gz_ ? ReadGzip() : ReadRaw(buf_.data(), buf_.size());
+  size_t n = 0;
+  if (first_fill_ && gzip_by_content_) {
+    // The first raw bytes decide; if they are gzip's, they become its input.
+    Gzip sniff;
+    const size_t raw = ReadRaw(sniff.in.data(), sniff.in.size());
+    if (raw >= 2 && static_cast<unsigned char>(sniff.in[0]) == 0x1F &&
+        static_cast<unsigned char>(sniff.in[1]) == 0x8B) {
+      StartGzip();
+      gz_->in.swap(sniff.in);
+      gz_->z.next_in = reinterpret_cast<Bytef*>(gz_->in.data());
+      gz_->z.avail_in = static_cast<uInt>(raw);
+      gz_->started = true;
+      n = ReadGzip(buf_.data(), buf_.size());
+    } else {
+      std::memcpy(buf_.data(), sniff.in.data(), raw);
+      n = raw;
+    }
+  } else {
+    n = Read(buf_.data(), buf_.size());
+  }
   pos_ = 0;
   end_ = n;
   if (first_fill_) {
@@ -140,6 +175,26 @@ bool ByteSource::Fill() {
     if (pos_ == end_ && n > 0) return Fill();
   }
   return n > 0;
+}
+
+std::string_view ByteSource::PeekLine(size_t limit) {
+  if (pos_ == end_ && !Fill()) return {};
+  for (;;) {
+    const char* begin = buf_.data() + pos_;
+    const void* nl = std::memchr(begin, '\n', end_ - pos_);
+    if (nl != nullptr) return {begin, static_cast<size_t>(static_cast<const char*>(nl) - begin) + 1};
+    if (end_ - pos_ >= limit) return {begin, end_ - pos_};
+    // Move the unread bytes to the front, make room and read more.
+    if (pos_ > 0) {
+      std::memmove(buf_.data(), begin, end_ - pos_);
+      end_ -= pos_;
+      pos_ = 0;
+    }
+    if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
+    const size_t n = Read(buf_.data() + end_, buf_.size() - end_);
+    if (n == 0) return {buf_.data(), end_};
+    end_ += n;
+  }
 }
 
 std::string ReadFileToString(const std::string& path) {

@@ -116,10 +116,13 @@ RecommendationLists ReadRecommendationLists(const std::string& path) {
       if (l.empty()) continue;
       nlohmann::json j;
       if (!ParseJson(l, &j, &error)) {
-        // A first line that is not JSON on its own: one document (a
-        // pretty-printed file, cut short?), whose parser says where it broke.
-        if (parsed == 0 && !whole_error.empty()) Fail(ExitCode::kDataErr, path, ": ", whole_error);
-        if (parsed == 0) {
+        // A first line cut short that the file goes on after opens one
+        // document (pretty-printed, cut short?): its parser says where it
+        // broke.
+        const bool document =
+            parsed == 0 && start < text.size() && error.find("unexpected end of input") != std::string::npos;
+        if (document && !whole_error.empty()) Fail(ExitCode::kDataErr, path, ": ", whole_error);
+        if (document) {
           Fail(ExitCode::kDataErr, path,
                ": a JSON document without a 'users' list (expected avrec's recommendations: one JSON document, "
                "or JSON Lines, one user per line)");
