@@ -253,6 +253,53 @@ TEST(Workspace, DiskFullDuringIngestIsExit74AndChangesNothing) {
   EXPECT_EQ(Sql(ws, "SELECT count(*) FROM reviews"), "0");
 }
 
+// A mistyped output that names an input (directly, through a link, or the
+// workspace) is a usage error and the input stays as it was.
+TEST(Outputs, AnOutputNeverReplacesAnInput) {
+  TempDir dir;
+  std::filesystem::copy_file(kReviews, dir / "r.csv");
+  std::filesystem::copy_file(kItems, dir / "i.csv");
+  ::symlink((dir / "i.csv").c_str(), (dir / "link.json").c_str());
+  const std::string reviews = ReadFile(dir / "r.csv"), items = ReadFile(dir / "i.csv");
+  const std::vector<std::string> recommend = {"recommend",   "--reviews", dir / "r.csv",  "--items",
+                                              dir / "i.csv", "--scores",  SampleScores(), "--text-model",
+                                              "none",        "--format",  "jsonl"};
+  const std::vector<std::vector<std::string>> cases = {
+      {"split", "--reviews", dir / "r.csv", "--train", dir / "r.csv", "--test", dir / "t.csv"},
+      {"--out", dir / "i.csv"},
+      {"--out", dir / "link.json"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = c;
+    if (c[0] == "--out") {
+      args = recommend;
+      args.insert(args.end(), c.begin(), c.end());
+    }
+    RunResult r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_NE(r.err.find("is also an input of this command"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(ReadFile(dir / "r.csv"), reviews);
+  EXPECT_EQ(ReadFile(dir / "i.csv"), items);
+  EXPECT_FALSE(FileExists(dir / "t.csv"));  // split writes both or neither
+  // The recommendations read by evaluate, and the workspace.
+  auto args = recommend;
+  args.insert(args.end(), {"--out", dir / "recs.jsonl"});
+  ASSERT_EQ(RunAvrec(args).exit_code, 0);
+  const std::string recs = ReadFile(dir / "recs.jsonl");
+  RunResult r =
+      RunAvrec({"evaluate", "--recs", dir / "recs.jsonl", "--truth", kReviews, "--per-user", dir / "recs.jsonl"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_EQ(ReadFile(dir / "recs.jsonl"), recs);
+  ASSERT_EQ(RunAvrec({"ingest", "-w", dir / "w.avrec", "--reviews", kReviews, "--items", kItems}).exit_code, 0);
+  r = RunAvrec({"recommend", "-w", dir / "w.avrec", "--scores", SampleScores(), "--text-model", "none", "--out",
+                dir / "w.avrec"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  r = RunAvrec({"recommend", "-w", dir / "w.avrec", "--scores", SampleScores(), "--text-model", "none", "--out",
+                dir / "fine.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 TEST(Outputs, SplitWritesBothOrNeither) {
   TempDir dir;
   WriteFile(dir / "train.csv", "old train");

@@ -22,8 +22,11 @@ namespace avrec {
 // how to convert it. Works on pipes and FIFOs. Not thread-safe.
 class ByteSource {
  public:
+  // Whether this process may replace the file it reads (an incremental run's
+  // previous output); otherwise the file is noted as an input (NoteInputFile).
+  enum class Rewrite { kNo, kAllowed };
   // Throws Error(kNoInput) when the file cannot be opened.
-  explicit ByteSource(const std::string& path);
+  explicit ByteSource(const std::string& path, Rewrite rewrite = Rewrite::kNo);
   ~ByteSource();
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
@@ -150,6 +153,11 @@ class LineReader {
 // Temporary files left by processes that no longer exist are removed first.
 // Throws Error(kCantCreate) when the file cannot be created (a directory, a
 // read-only folder) and Error(kIoErr) when writing fails (disk full).
+// An AtomicFile never replaces a file this process noted as an input (by
+// device and inode, so links count): a mistyped --out that names the reviews,
+// the items or the workspace is Error(kUsage) before anything is written, or at
+// Commit() when the input was opened after the output.
+void NoteInputFile(const std::string& path);
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -10,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 #include "avrec/error.h"
 #include "avrec/io.h"
@@ -24,6 +27,32 @@ namespace {
 constexpr int kSlots = 64;
 char g_tmp_paths[kSlots][4096];
 std::atomic<bool> g_tmp_used[kSlots];
+
+// The regular files this process reads: (device, inode, name as given).
+struct InputFile {
+  dev_t dev;
+  ino_t ino;
+  std::string path;
+};
+std::mutex g_inputs_mutex;
+std::vector<InputFile> g_inputs;
+
+// Error(kUsage) when `target` (an existing file or not) is a noted input.
+void RefuseToReplaceAnInput(const std::string& path, const std::string& target) {
+  struct stat st;
+  if (::stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  std::lock_guard<std::mutex> lock(g_inputs_mutex);
+  for (const InputFile& in : g_inputs) {
+    // Still that file under its name: an input deleted since may have
+    // handed its inode on to an unrelated file.
+    struct stat now;
+    if (in.dev == st.st_dev && in.ino == st.st_ino && ::stat(in.path.c_str(), &now) == 0 && now.st_dev == in.dev &&
+        now.st_ino == in.ino) {
+      Fail(ExitCode::kUsage, path, ": is also an input of this command (", in.path,
+           "); refusing to replace it: write the output to another path");
+    }
+  }
+}
 
 int RegisterTemp(const std::string& path) {
   if (path.size() >= sizeof g_tmp_paths[0]) return -1;
@@ -125,6 +154,24 @@ int RemoveStaleTemps(const std::string& path) {
   return removed;
 }
 
+void NoteInputFile(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  std::lock_guard<std::mutex> lock(g_inputs_mutex);
+  // Forget inputs that are gone from their names (a long-lived process).
+  g_inputs.erase(std::remove_if(g_inputs.begin(), g_inputs.end(),
+                                [](const InputFile& in) {
+                                  struct stat now;
+                                  return ::stat(in.path.c_str(), &now) != 0 || now.st_dev != in.dev ||
+                                         now.st_ino != in.ino;
+                                }),
+                 g_inputs.end());
+  for (const InputFile& in : g_inputs) {
+    if (in.dev == st.st_dev && in.ino == st.st_ino) return;
+  }
+  g_inputs.push_back({st.st_dev, st.st_ino, path});
+}
+
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (path_ == "-") {
     direct_ = true;
@@ -147,6 +194,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
     }
   }
   target_ = FollowLinks(path_);
+  RefuseToReplaceAnInput(path_, target_);
   RemoveStaleTemps(target_);
   tmp_ = target_ + ".tmp." + std::to_string(::getpid());
   slot_ = RegisterTemp(tmp_);
@@ -196,6 +244,7 @@ void AtomicFile::Finish() {
 }
 
 void AtomicFile::Replace() {
+  RefuseToReplaceAnInput(path_, target_);  // an input opened after this output
   FaultPoint("output.rename");
   if (std::rename(tmp_.c_str(), target_.c_str()) != 0) {
     Fail(ExitCode::kCantCreate, path_, ": cannot rename ", tmp_, " into place: ", std::strerror(errno));

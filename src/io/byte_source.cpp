@@ -61,7 +61,7 @@ struct ByteSource::Gzip {
   bool eof = false;
 };
 
-ByteSource::ByteSource(const std::string& path) : path_(path), buf_(kBufferSize) {
+ByteSource::ByteSource(const std::string& path, Rewrite rewrite) : path_(path), buf_(kBufferSize) {
   if (path == "-") {
     fd_ = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
     if (fd_ < 0) Fail(ExitCode::kNoInput, "-: cannot read standard input: ", std::strerror(errno));
@@ -73,6 +73,7 @@ ByteSource::ByteSource(const std::string& path) : path_(path), buf_(kBufferSize)
   if (S_ISDIR(st.st_mode)) Fail(ExitCode::kNoInput, path, ": is a directory, expected a file");
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
+  if (rewrite == Rewrite::kNo) NoteInputFile(path);
   if (IsGzipPath(path)) {
     StartGzip();
   } else {

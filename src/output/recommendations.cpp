@@ -181,7 +181,9 @@ struct RecommendationFileUsers::Impl {
   ByteSource src;
   LineReader lines;
   bool in_users = false, done = false;
-  Impl(const std::string& p, RecommendationFormat f) : path(p), format(f), src(p), lines(&src) {}
+  // The previous output, which this run replaces.
+  Impl(const std::string& p, RecommendationFormat f)
+      : path(p), format(f), src(p, ByteSource::Rewrite::kAllowed), lines(&src) {}
   [[noreturn]] void Bad(const std::string& what) const {
     Fail(ExitCode::kDataErr, path, ":", lines.line_number(), ": ", what);
   }

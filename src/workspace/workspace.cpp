@@ -275,6 +275,7 @@ sqlite3* OpenDb(const std::string& file, bool create, bool existed, const std::s
     Fail(existed ? ExitCode::kNoInput : ExitCode::kCantCreate, shown, ": cannot open workspace: ", msg);
   }
   sqlite3_busy_timeout(db, BusyTimeoutMs());
+  NoteInputFile(file);  // no output of this process may replace it
   return db;
 }
 
