@@ -92,6 +92,13 @@ TEST(Cli, InputsFromStdinAndPipesAreReadByContent) {
                       "' validate --reviews - --items '" + std::string(kItems) + "'"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("-: 2864 valid reviews"), std::string::npos) << r.err;
+  // ... whose writer hands over the first byte alone.
+  r = RunProgram({"bash", "-c",
+                  "(gzip -c '" + std::string(kReviews) + "' | head -c 1; sleep 0.3; gzip -c '" + std::string(kReviews) +
+                      "' | tail -c +2) | '" + test::AvrecBinary() + "' validate --reviews - --items '" +
+                      std::string(kItems) + "'"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("-: 2864 valid reviews"), std::string::npos) << r.err;
 }
 
 TEST(Cli, MissingFileExit66WithPath) {

@@ -145,7 +145,10 @@ bool ByteSource::Fill() {
   if (first_fill_ && gzip_by_content_) {
     // The first raw bytes decide; if they are gzip's, they become its input.
     Gzip sniff;
-    const size_t raw = ReadRaw(sniff.in.data(), sniff.in.size());
+    size_t raw = 0;
+    for (size_t got = 1; raw < 2 && got > 0; raw += got) {  // a pipe may hand over one byte first
+      got = ReadRaw(sniff.in.data() + raw, sniff.in.size() - raw);
+    }
     if (raw >= 2 && static_cast<unsigned char>(sniff.in[0]) == 0x1F &&
         static_cast<unsigned char>(sniff.in[1]) == 0x8B) {
       StartGzip();
