@@ -532,6 +532,12 @@ TEST(Hostile, OutOfRangeOptionsAreUsageErrorsInEveryVerb) {
     EXPECT_NE(r.err.find("expected a number from"), std::string::npos) << r.err;
     EXPECT_FALSE(test::FileExists(dir / "t.jsonl"));
   }
+  // run's own --threads (the config's is checked like every other key).
+  RunResult run = RunAvrec({"run", "--config", SourcePath("data/sample/pipeline.json"), "--threads", "-5",
+                            "--workspace", dir / "w.avrec", "--out", dir / "t.jsonl"});
+  EXPECT_EQ(run.exit_code, 64) << run.err;
+  EXPECT_NE(run.err.find("--threads"), std::string::npos) << run.err;
+  EXPECT_FALSE(test::FileExists(dir / "w.avrec"));
   // The largest block allowed is cut to the users there are.
   RunResult r = RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "u.csv", "--block-users", "1000000",
                           "--out", dir / "t.jsonl"});

@@ -12,7 +12,8 @@ void RegisterRun(CLI::App* app, RunCommand* o) {
   app->add_option("--config", o->config, "Pipeline config file (JSON)")->required()->type_name("PATH");
   app->add_option("--workspace,-w", o->workspace, "Workspace database file (overrides the config)")->type_name("PATH");
   app->add_option("--out,-o", o->out, "Recommendations output file (overrides recommend.out)")->type_name("PATH");
-  app->add_option("--threads", o->threads, "Worker threads (overrides threads; 0: all cores)");
+  app->add_option("--threads", o->threads, "Worker threads (overrides threads; 0: all cores)")
+      ->check(CLI::Range(0, 2147483647));
   app->add_option("--set", o->set,
                   "Override any config key: --set score.batch_size=64 (value parsed as JSON, else taken as text)")
       ->type_name("KEY=VALUE");
