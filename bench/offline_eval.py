@@ -232,6 +232,9 @@ def method_rows(ds, text, scores):
     return rows
 
 
+# β of p_k <- β + (1 - β) p_k in the preference-weighted rows (0: the
+# preference alone; uniform weights are β = 1).
+INTERACTION_WEIGHTS = (0, 0.5, 0.9)
 WEIGHTINGS = [("uniform", ["--no-sentiment", "--no-rating"]), ("rating only", ["--no-sentiment"]),
               ("sentiment only", ["--no-rating"]), ("sentiment + rating", [])]
 
@@ -246,6 +249,12 @@ def sentiment_study(ds, algos, scores, prefix="", weightings=WEIGHTINGS, truth_s
         for wname, wargs in weightings:
             run = lambda e, t, o, s, rec, a=algo: ds.run_avrec(a, e, t, o, s, rec)  # noqa: E731
             cands = [c + wargs for c in candidates]
+            if wargs != WEIGHTINGS[0][1] and not any("--interaction-weight" in c for c in candidates):
+                # How much a review's preference counts against the mere
+                # interaction (docs/model.md section 2), chosen like any setting.
+                # (On MovieLens the uniform row is only --no-rating, so it gets
+                # β too; without text or ratings every β gives the same lists.)
+                cands = [c + ["--interaction-weight", str(b)] for c in cands for b in INTERACTION_WEIGHTS]
             val, extra = ds.tune(run, cands, scores.replace("train", "fit") if scores else None, truth=prefix + "val.csv",
                                  train=prefix + "fit.csv")
             tag = f"{prefix}{label}-{wname.replace(' ', '').replace('+', '-')}"
