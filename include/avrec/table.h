@@ -27,10 +27,12 @@ TableFormat DetectTableFormat(const std::string& path);
 // /dev/fd/N, a FIFO): JSON Lines when it starts with '{', TSV when it holds
 // more tabs than commas (outside quotes), else CSV.
 TableFormat SniffTableFormat(std::string_view first_line);
-// The format of an input opened as `src`: DetectTableFormat, or where
-// FormatFromContent(path), SniffTableFormat of its first line (read ahead,
-// not consumed).
-TableFormat InputTableFormat(const std::string& path, ByteSource* src);
+// The same for an opened input: its first line, read ahead, not consumed.
+TableFormat SniffTableFormat(ByteSource* src);
+// An input's format by its name: DetectTableFormat, or nothing where
+// FormatFromContent(path) (then SniffTableFormat once it is open). Called
+// before opening, so that an unknown extension is a usage error first.
+std::optional<TableFormat> TableFormatFromName(const std::string& path);
 const char* TableFormatName(TableFormat f);
 
 // One cell. CSV/TSV cells are always kText (an empty field is kText ""); JSON

@@ -9,6 +9,7 @@
 #include <future>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 
 #include "avrec/io.h"
 #include "avrec/log.h"
@@ -30,9 +31,9 @@ struct Vectors {
 
 // CSV: a header line, then id,v1,...,vd. Rows must be finite and non-zero.
 Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
-  if (!FormatFromContent(path)) DetectTableFormat(path);  // an unknown extension: a usage error, before opening
+  const std::optional<TableFormat> named = TableFormatFromName(path);
   ByteSource src(path);
-  const TableFormat format = InputTableFormat(path, &src);
+  const TableFormat format = named ? *named : SniffTableFormat(&src);
   if (format == TableFormat::kJsonl) {
     Fail(ExitCode::kUsage, path, ": topk reads CSV (or TSV) vectors: id,v1,...,vd with a header line");
   }

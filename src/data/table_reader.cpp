@@ -46,11 +46,15 @@ TableFormat SniffTableFormat(std::string_view first_line) {
   return tabs > commas ? TableFormat::kTsv : TableFormat::kCsv;
 }
 
-TableFormat InputTableFormat(const std::string& path, ByteSource* src) {
-  if (!FormatFromContent(path)) return DetectTableFormat(path);
+TableFormat SniffTableFormat(ByteSource* src) {
   // A first line longer than this is no header: CSV, and the reader says so.
   constexpr size_t kSniffBytes = size_t{1} << 20;
   return SniffTableFormat(src->PeekLine(kSniffBytes));
+}
+
+std::optional<TableFormat> TableFormatFromName(const std::string& path) {
+  if (FormatFromContent(path)) return std::nullopt;
+  return DetectTableFormat(path);
 }
 
 const char* TableFormatName(TableFormat f) {
@@ -68,9 +72,9 @@ const char* TableFormatName(TableFormat f) {
 TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t max_record_bytes,
                          std::map<std::string, std::string> rename)
     : path_(path), problems_(problems), rename_(std::move(rename)) {
-  if (!FormatFromContent(path)) DetectTableFormat(path);  // an unknown extension: a usage error, before opening
+  const std::optional<TableFormat> named = TableFormatFromName(path);
   src_ = std::make_unique<ByteSource>(path);
-  format_ = InputTableFormat(path, src_.get());
+  format_ = named ? *named : SniffTableFormat(src_.get());
   if (format_ == TableFormat::kJsonl) {
     lines_ = std::make_unique<LineReader>(src_.get(), max_record_bytes);
     return;

@@ -37,17 +37,20 @@ struct InputFile {
 std::mutex g_inputs_mutex;
 std::vector<InputFile> g_inputs;
 
+// Whether a noted input is still that file under its name: one deleted since
+// may have handed its inode on to an unrelated file.
+bool StillThere(const InputFile& in) {
+  struct stat now;
+  return ::stat(in.path.c_str(), &now) == 0 && now.st_dev == in.dev && now.st_ino == in.ino;
+}
+
 // Error(kUsage) when `target` (an existing file or not) is a noted input.
 void RefuseToReplaceAnInput(const std::string& path, const std::string& target) {
   struct stat st;
   if (::stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
   std::lock_guard<std::mutex> lock(g_inputs_mutex);
   for (const InputFile& in : g_inputs) {
-    // Still that file under its name: an input deleted since may have
-    // handed its inode on to an unrelated file.
-    struct stat now;
-    if (in.dev == st.st_dev && in.ino == st.st_ino && ::stat(in.path.c_str(), &now) == 0 && now.st_dev == in.dev &&
-        now.st_ino == in.ino) {
+    if (in.dev == st.st_dev && in.ino == st.st_ino && StillThere(in)) {
       Fail(ExitCode::kUsage, path, ": is also an input of this command (", in.path,
            "); refusing to replace it: write the output to another path");
     }
@@ -159,12 +162,7 @@ void NoteInputFile(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
   std::lock_guard<std::mutex> lock(g_inputs_mutex);
   // Forget inputs that are gone from their names (a long-lived process).
-  g_inputs.erase(std::remove_if(g_inputs.begin(), g_inputs.end(),
-                                [](const InputFile& in) {
-                                  struct stat now;
-                                  return ::stat(in.path.c_str(), &now) != 0 || now.st_dev != in.dev ||
-                                         now.st_ino != in.ino;
-                                }),
+  g_inputs.erase(std::remove_if(g_inputs.begin(), g_inputs.end(), [](const InputFile& in) { return !StillThere(in); }),
                  g_inputs.end());
   for (const InputFile& in : g_inputs) {
     if (in.dev == st.st_dev && in.ino == st.st_ino) return;

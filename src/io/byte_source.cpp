@@ -144,21 +144,20 @@ bool ByteSource::Fill() {
   size_t n = 0;
   if (first_fill_ && gzip_by_content_) {
     // The first raw bytes decide; if they are gzip's, they become its input.
-    Gzip sniff;
+    std::vector<char> first(kBufferSize);
     size_t raw = 0;
     for (size_t got = 1; raw < 2 && got > 0; raw += got) {  // a pipe may hand over one byte first
-      got = ReadRaw(sniff.in.data() + raw, sniff.in.size() - raw);
+      got = ReadRaw(first.data() + raw, first.size() - raw);
     }
-    if (raw >= 2 && static_cast<unsigned char>(sniff.in[0]) == 0x1F &&
-        static_cast<unsigned char>(sniff.in[1]) == 0x8B) {
+    if (raw >= 2 && static_cast<unsigned char>(first[0]) == 0x1F && static_cast<unsigned char>(first[1]) == 0x8B) {
       StartGzip();
-      gz_->in.swap(sniff.in);
+      gz_->in.swap(first);
       gz_->z.next_in = reinterpret_cast<Bytef*>(gz_->in.data());
       gz_->z.avail_in = static_cast<uInt>(raw);
       gz_->started = true;
       n = ReadGzip(buf_.data(), buf_.size());
     } else {
-      std::memcpy(buf_.data(), sniff.in.data(), raw);
+      std::memcpy(buf_.data(), first.data(), raw);
       n = raw;
     }
   } else {
