@@ -38,13 +38,14 @@ PEERS_PY = os.path.join(HERE, ".venv", "bin", "python")
 
 DATASETS = {
     "amazon": {"title": "Amazon Digital Music (leave-last)", "split": ["--method", "leave-last"],
-               "evaluate": [], "text": True},
+               "evaluate": [], "text": True, "times": True},
     "lastfm": {"title": "Last.fm + Spotify audio features (random 20 % per user)",
                "split": ["--method", "random", "--fraction", "0.2", "--seed", "42"], "evaluate": ["--no-graded"],
                "text": False},
     "movielens": {"title": "MovieLens latest-small (per-user temporal, latest 20 %)",
                   "split": ["--method", "user-temporal", "--fraction", "0.2"],
-                  "evaluate": ["--grade-rating-min", "0.5", "--grade-rating-max", "5"], "text": False},
+                  "evaluate": ["--grade-rating-min", "0.5", "--grade-rating-max", "5"], "text": False,
+                  "times": True},
 }
 
 
@@ -153,10 +154,18 @@ def per_user(path, metric):
     return out
 
 
+# Recency (--half-life-reviews, docs/model.md section 2), tuned as a second
+# stage on top of the grid's best setting where the reviews have times: a
+# full product with every grid would multiply the runs by four.
+RECENCY = (2, 5, 10)
+RECENCY_ALGOS = ("item-knn", "content", "sentiment-content", "ease", "als", "hybrid")
+
+
 class Dataset:
-    def __init__(self, name, runner, recommend_extra, evaluate_extra):
+    def __init__(self, name, runner, recommend_extra, evaluate_extra, times):
         self.name, self.r = name, runner
         self.rec_extra, self.eval_extra = recommend_extra, evaluate_extra
+        self.times = times
 
     def split(self, split_args, reviews="reviews.csv", prefix=""):
         self.r.avrec_cmd(["split", "--reviews", reviews, "--train", prefix + "train.csv", "--test",
@@ -191,6 +200,16 @@ class Dataset:
                 best = (m["ndcg@10"], extra)
         return best
 
+    def tune_recency(self, algo, run, candidates, scores, truth="val.csv", train="fit.csv"):
+        """tune(), then --half-life-reviews on top of its choice (kept only when validation improves):
+        (validation ndcg@10, extra, the grid's choice without recency and its validation ndcg@10)."""
+        val, extra = self.tune(run, candidates, scores, truth, train)
+        plain = (val, extra)
+        if self.times and algo in RECENCY_ALGOS and not any("--half-life-reviews" in c for c in candidates):
+            val, extra = self.tune(run, [extra] + [extra + ["--half-life-reviews", str(h)] for h in RECENCY],
+                                   scores, truth, train)
+        return val, extra, plain
+
     def final(self, label, run, extra, scores, prefix=""):
         out = f"recs.{label}.jsonl"
         secs = run(extra, prefix + "train.csv", out, scores, True)
@@ -199,28 +218,56 @@ class Dataset:
         return {"label": label, "extra": extra, "seconds": round(secs, 2), "metrics": m, "per_user": pu}
 
 
+def without_recency(extra):
+    """`extra` less a --half-life-reviews and its value."""
+    out, skip = [], False
+    for a in extra:
+        if not skip and a == "--half-life-reviews":
+            skip = True
+            continue
+        if not skip:
+            out.append(a)
+        skip = False
+    return out
+
+
+def recency_row(ds, label, run, plain, row, scores):
+    """The same method without the recency stage, when that stage changed the choice (for the page)."""
+    if plain[1] == row["extra"]:
+        return None
+    out = ds.final(label + "-no-recency", run, plain[1], scores)
+    out["validation_ndcg@10"] = plain[0]
+    out["with_recency"] = row["label"]
+    return out
+
+
 def method_rows(ds, text, scores):
-    rows = []
+    rows, recency = [], []
+    fit_scores = scores.replace("train", "fit") if scores else None
     for label, algo, candidates in avrec_methods(text):
         run = lambda e, t, o, s, rec, a=algo: ds.run_avrec(a, e, t, o, s, rec)  # noqa: E731
-        val, extra = ds.tune(run, candidates, scores.replace("train", "fit") if scores else None)
+        val, extra, plain = ds.tune_recency(algo, run, candidates, fit_scores)
         row = ds.final("avrec-" + label, run, extra, scores)
         row["validation_ndcg@10"] = val
         rows.append(row)
+        recency.append(recency_row(ds, "avrec-" + label, run, plain, row, scores))
         print(ds.name, row["label"], extra, round(row["metrics"]["ndcg@10"], 4), flush=True)
-    # hybrid: content plus the collaborative part chosen on validation.
-    best_collab = {r["label"][6:]: r["extra"] for r in rows if r["label"] in ("avrec-item-knn", "avrec-ease")}
+    # hybrid: content plus the collaborative part chosen on validation (their
+    # recency aside: the hybrid's own is tuned on top, as for every method).
+    best_collab = {r["label"][6:]: without_recency(r["extra"]) for r in rows
+                   if r["label"] in ("avrec-item-knn", "avrec-ease")}
     base = "sentiment-content" if text else "content"
-    content_extra = next(r["extra"] for r in rows if r["label"] == "avrec-" + base)
+    content_extra = without_recency(next(r["extra"] for r in rows if r["label"] == "avrec-" + base))
     candidates = [content_extra + best_collab[w] + ["--hybrid-with", w, "--hybrid-content", str(l)]
                   for w in best_collab for l in (0.1, 0.3, 0.5)]
     if not text:
         candidates = [c + ["--no-sentiment"] for c in candidates]
     run = lambda e, t, o, s, rec: ds.run_avrec("hybrid", e, t, o, s, rec)  # noqa: E731
-    val, extra = ds.tune(run, candidates, scores.replace("train", "fit") if scores else None)
+    val, extra, plain = ds.tune_recency("hybrid", run, candidates, fit_scores)
     row = ds.final("avrec-hybrid", run, extra, scores)
     row["validation_ndcg@10"] = val
     rows.append(row)
+    recency.append(recency_row(ds, "avrec-hybrid", run, plain, row, scores))
     print(ds.name, row["label"], extra, round(row["metrics"]["ndcg@10"], 4), flush=True)
     for method, candidates in PEER_GRIDS.items():
         run = lambda e, t, o, s, rec, m=method: ds.run_peer(m, e, t, o, rec)  # noqa: E731
@@ -229,7 +276,7 @@ def method_rows(ds, text, scores):
         row["validation_ndcg@10"] = val
         rows.append(row)
         print(ds.name, row["label"], extra, round(row["metrics"]["ndcg@10"], 4), flush=True)
-    return rows
+    return rows, [r for r in recency if r]
 
 
 # β of p_k <- β + (1 - β) p_k in the preference-weighted rows (0: the
@@ -255,8 +302,8 @@ def sentiment_study(ds, algos, scores, prefix="", weightings=WEIGHTINGS, truth_s
                 # (On MovieLens the uniform row is only --no-rating, so it gets
                 # β too; without text or ratings every β gives the same lists.)
                 cands = [c + ["--interaction-weight", str(b)] for c in cands for b in INTERACTION_WEIGHTS]
-            val, extra = ds.tune(run, cands, scores.replace("train", "fit") if scores else None, truth=prefix + "val.csv",
-                                 train=prefix + "fit.csv")
+            val, extra, _ = ds.tune_recency(algo, run, cands, scores.replace("train", "fit") if scores else None,
+                                            truth=prefix + "val.csv", train=prefix + "fit.csv")
             tag = f"{prefix}{label}-{wname.replace(' ', '').replace('+', '-')}"
             row = ds.final(tag, run, extra, scores, prefix=prefix)
             row.update({"algorithm": label, "weighting": wname, "validation_ndcg@10": val})
@@ -288,7 +335,7 @@ def run_dataset(name, avrec, work):
             next(f)
             top = max(float(line.rsplit(",", 2)[1]) for line in f)
         rec_extra += ["--rating-min", str(-top), "--rating-max", str(top)]
-    ds = Dataset(name, r, rec_extra, spec["evaluate"])
+    ds = Dataset(name, r, rec_extra, spec["evaluate"], spec["times"])
     ds.split(spec["split"])
     result = {"title": spec["title"]}
     scores = None
@@ -298,7 +345,7 @@ def run_dataset(name, avrec, work):
         r.avrec_cmd(["score", "--reviews", "fit.csv", "--out", "fit.scores.jsonl"])
         result["score_seconds"] = round(time.time() - t0, 1)
         scores = "train.scores.jsonl"
-    result["rows"] = method_rows(ds, spec["text"], scores)
+    result["rows"], result["recency"] = method_rows(ds, spec["text"], scores)
     if name == "amazon":
         studied = [m for m in avrec_methods(True, weighting_axis=False)
                    if m[0] in ("sentiment-content", "item-knn", "ease", "als")]
@@ -366,6 +413,21 @@ def study_table(rows, work):
         graded, dis, auc = graded_cells(m)
         lines.append(f"| {r['algorithm']} | {r['weighting']} | {fmt(m['ndcg@10'])} | {graded}{vs} | {dis} | {auc} | "
                      f"{' '.join(r['extra'])} |")
+    return "\n".join(lines)
+
+
+def recency_table(res, work):
+    """Each method whose validation chose a recency decay, against its grid choice without one."""
+    by_label = {r["label"]: r for r in res["rows"]}
+    lines = ["| method | half-life (reviews) | validation ndcg@10 without / with | test ndcg@10 without / with | "
+             "change (95 % CI) |", "|---|---|---|---|---|"]
+    for plain in res.get("recency", []):
+        row = by_label[plain["with_recency"]]
+        d, lo, hi = paired(work, plain, row, "ndcg@10")
+        h = row["extra"][row["extra"].index("--half-life-reviews") + 1]
+        lines.append(f"| {row['label']} | {h} | {plain['validation_ndcg@10']:.4f} / {row['validation_ndcg@10']:.4f} | "
+                     f"{fmt(plain['metrics']['ndcg@10'])} / {fmt(row['metrics']['ndcg@10'])} | "
+                     f"{d:+.4f} ({lo:+.4f} .. {hi:+.4f}) |")
     return "\n".join(lines)
 
 
@@ -467,6 +529,9 @@ def write_page(path, results, work):
                   "liked and a disliked one (pairwise_auc).") if "users_graded" in m0 else ""
         out += [f"## {res['title']}", "", f"{users} users evaluated; best peer by test ndcg@10: "
                 f"{best_peer['label']}.{counts}", "", table, ""]
+        if res.get("recency"):
+            out += ["### Recency (`--half-life-reviews`, tuned on validation on top of each method's choice; the "
+                    "peers do not read review times)", "", recency_table(res, wdir), ""]
         if "sentiment" in res:
             out += ["### Sentiment weighting (each row tuned on validation)", "", study_table(res["sentiment"], wdir),
                     "", "### Ratings-free run (no stars in train or test; graded relevance from the test reviews' "

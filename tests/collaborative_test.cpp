@@ -133,6 +133,51 @@ TEST(Ease, MinSupportLeavesOutRareItems) {
   }
 }
 
+// The toy's values with the decay of each entry (recency: the query a
+// user's scores start from).
+Interactions Decayed(Interactions x) {
+  x.query = x.rows;
+  for (size_t u = 0; u < x.query.size(); ++u) {
+    double d = 1.0;
+    for (auto& entry : x.query[u]) {  // each older entry half the next
+      entry.second *= d;
+      d *= 0.5;
+    }
+  }
+  return x;
+}
+
+// The model is trained on the undecayed values; a user's scores are their
+// decayed values times B. --ease-dropout adds dropout / (1 - dropout) x the
+// diagonal of X^T X to the penalty.
+TEST(Ease, TrainsOnTheValuesAndScoresTheDecayedQuery) {
+  const Interactions x = Decayed(Toy());
+  RecommendOptions o;
+  o.ease_lambda = 2.0;
+  o.ease_dropout = 0.2;
+  auto model = TrainEase(x, o, 1);
+  const Eigen::MatrixXd xm = Dense(x);
+  const Eigen::MatrixXd g = xm.transpose() * xm;
+  Eigen::MatrixXd penalty = 2.0 * Eigen::MatrixXd::Identity(5, 5);
+  penalty.diagonal() += 0.25 * g.diagonal();
+  const Eigen::MatrixXd p = (g + penalty).inverse();
+  const Eigen::MatrixXd b = Eigen::MatrixXd::Identity(5, 5) - p * p.diagonal().cwiseInverse().asDiagonal();
+  Interactions q;
+  q.items = 5;
+  q.rows = x.query;
+  const Eigen::MatrixXd scores = Dense(q) * b;
+  for (int u = 0; u < 7; ++u) {
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_NEAR(model->Score(u, i), scores(u, i), 1e-12) << u << " " << i;
+      EXPECT_LE(std::fabs(model->Score(u, i)), model->Bound() + 1e-12);
+    }
+    double sum = 0;
+    for (const auto& [j, c] : model->Contributions(u, 1)) sum += c;
+    EXPECT_NEAR(sum, scores(u, 1), 1e-12);
+  }
+  EXPECT_NE(scores(1, 1), EaseReference(xm, 2.0)(1, 1));  // the decay and the dropout change scores
+}
+
 TEST(Ease, RefusesCataloguesBeyondTheLimit) {
   RecommendOptions o;
   o.ease_max_items = 3;
@@ -142,6 +187,31 @@ TEST(Ease, RefusesCataloguesBeyondTheLimit) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kUsage);
     EXPECT_NE(std::string(e.what()).find("--ease-max-items 3"), std::string::npos) << e.what();
+  }
+}
+
+// x_u = (Y^T C_u Y + lambda I)^-1 Y^T C_u p_u for every user, with c = 1 +
+// alpha |v| and p = 1 for v > 0, else 0 (a dislike is a confident 0), over
+// all items (v: the users x items values the last user solve read); scores
+// are x_u . y_i, and explanations add up to them (Hu et al. 2008, section 5).
+void ExpectUsersSolveTheirNormalEquations(const CollaborativeModel& model, const Eigen::MatrixXd& v,
+                                          const RecommendOptions& o) {
+  const auto [users, items] = AlsFactors(model);
+  const Eigen::Index f = items.cols();
+  for (Eigen::Index u = 0; u < v.rows(); ++u) {
+    Eigen::VectorXd c = (1.0 + o.als_alpha * v.row(u).transpose().cwiseAbs().array()).matrix();
+    Eigen::VectorXd p = (v.row(u).transpose().array() > 0).cast<double>().matrix();
+    Eigen::MatrixXd a =
+        items.transpose() * c.asDiagonal() * items + o.als_regularization * Eigen::MatrixXd::Identity(f, f);
+    Eigen::VectorXd want = a.ldlt().solve(items.transpose() * c.asDiagonal() * p);
+    EXPECT_LT((want - users.row(u).transpose()).norm(), 1e-10) << "user " << u;
+    for (int i = 0; i < v.cols(); ++i) {
+      const int user = static_cast<int>(u);
+      EXPECT_NEAR(model.Score(user, i), users.row(u).dot(items.row(i)), 1e-12);
+      double sum = 0;
+      for (const auto& [j, contribution] : model.Contributions(user, i)) sum += contribution;
+      EXPECT_NEAR(sum, model.Score(user, i), 1e-10) << u << " " << i;
+    }
   }
 }
 
@@ -156,25 +226,29 @@ TEST(Als, UserFactorsSolveTheirNormalEquationsAndExplanationsAddUp) {
   const auto [users, items] = AlsFactors(*model);
   ASSERT_EQ(users.rows(), 7);
   ASSERT_EQ(items.cols(), 3);
-  // The last half-sweep solved the users against the final item factors:
-  // x_u = (Y^T C_u Y + lambda I)^-1 Y^T C_u p_u, with c = 1 + alpha |v| and
-  // p = 1 for v > 0, else 0 (a dislike is a confident 0), over all items.
-  const Eigen::MatrixXd v = Dense(x);
-  for (int u = 0; u < 7; ++u) {
-    Eigen::VectorXd c = (1.0 + o.als_alpha * v.row(u).transpose().cwiseAbs().array()).matrix();
-    Eigen::VectorXd p = (v.row(u).transpose().array() > 0).cast<double>().matrix();
-    Eigen::MatrixXd a =
-        items.transpose() * c.asDiagonal() * items + o.als_regularization * Eigen::MatrixXd::Identity(3, 3);
-    Eigen::VectorXd want = a.ldlt().solve(items.transpose() * c.asDiagonal() * p);
-    EXPECT_LT((want - users.row(u).transpose()).norm(), 1e-10) << "user " << u;
-    for (int i = 0; i < 5; ++i) {
-      EXPECT_NEAR(model->Score(u, i), users.row(u).dot(items.row(i)), 1e-12);
-      double sum = 0;
-      for (const auto& [j, contribution] : model->Contributions(u, i)) sum += contribution;
-      EXPECT_NEAR(sum, model->Score(u, i), 1e-10) << u << " " << i;  // Hu et al. (2008), section 5
-    }
-  }
+  // The last half-sweep solved the users against the final item factors.
+  ExpectUsersSolveTheirNormalEquations(*model, Dense(x), o);
   EXPECT_EQ(model->Score(6, 0), 0.0);  // no history: no factors
+}
+
+// With a decayed query, the sweeps train on the values and the last user
+// solve reads the query: each user's factors solve their normal equations
+// with the decayed confidences c = 1 + alpha |v d| (the target p unchanged).
+TEST(Als, LastUserSolveReadsTheDecayedQuery) {
+  const Interactions x = Decayed(Toy());
+  RecommendOptions o;
+  o.als_factors = 3;
+  o.als_iterations = 4;
+  o.als_alpha = 4.0;
+  auto model = TrainAls(x, o, 1);
+  Interactions q;
+  q.items = 5;
+  q.rows = x.query;
+  ExpectUsersSolveTheirNormalEquations(*model, Dense(q), o);
+  // The item factors are the undecayed model's: the same as training
+  // without a query up to the last user solve.
+  Interactions plain = Toy();
+  EXPECT_EQ((AlsFactors(*model).second - AlsFactors(*TrainAls(plain, o, 1)).second).norm(), 0.0);
 }
 
 TEST(Als, ConjugateGradientStepsApproachTheExactSolves) {

@@ -10,6 +10,7 @@
 
 #include "avrec/error.h"
 #include "avrec/sentiment.h"
+#include "rank/collaborative.h"
 
 namespace avrec {
 namespace {
@@ -126,6 +127,54 @@ TEST(BuildProfiles, HalfLifeDecayAndMinHistory) {
   o.min_history = 3;
   p = BuildProfiles(reviews, nullptr, items, o);
   EXPECT_TRUE(p.cold_start[p.Find("u")]);
+}
+
+// --half-life-reviews: a review's weight halves for each later review of the
+// same user; reviews at the same time decay alike, a review without a time
+// not at all. The collaborative models' query takes an item's largest decay.
+TEST(BuildProfiles, RecencyDecayCountsLaterReviews) {
+  const ItemMatrix items = TwoItems();
+  const std::vector<Review> reviews = {
+      MakeReview("r1", "u", "a", std::nullopt, 100), MakeReview("r2", "u", "b", std::nullopt, 200),
+      MakeReview("r3", "u", "a", std::nullopt, 300), MakeReview("r4", "u", "c", std::nullopt, 300),
+      MakeReview("r5", "u", "b", std::nullopt),      MakeReview("r6", "u", "zzz", std::nullopt, 400)};
+  ProfileOptions o;
+  o.use_sentiment = false;
+  o.half_life_reviews = 1;
+  Profiles p = BuildProfiles(reviews, nullptr, items, o);
+  const auto& h = p.history[static_cast<size_t>(p.Find("u"))];
+  ASSERT_EQ(h.size(), 5u);  // by item, then review id; r6's item is not in the catalogue and does not count
+  const std::vector<std::string> ids = {"r1", "r3", "r2", "r5", "r4"};
+  const std::vector<double> decay = {0.125, 1.0, 0.25, 1.0, 1.0};
+  for (size_t k = 0; k < h.size(); ++k) {
+    EXPECT_EQ(h[k].review_id, ids[k]);
+    EXPECT_DOUBLE_EQ(h[k].decay, decay[k]) << ids[k];
+    EXPECT_DOUBLE_EQ(h[k].weight, decay[k] * h[k].preference) << ids[k];
+  }
+  o.half_life_reviews = 2;
+  o.half_life_days = 200.0 / 86400;               // both decays multiply: r1 is 300 s older than the latest review (r6)
+  p = BuildProfiles(reviews, nullptr, items, o);  // and has three later reviews
+  EXPECT_NEAR(p.history[static_cast<size_t>(p.Find("u"))][0].decay, std::pow(0.5, 1.5) * std::pow(0.5, 1.5), 1e-12);
+
+  o.half_life_days = 0;
+  o.half_life_reviews = 1;
+  p = BuildProfiles(reviews, nullptr, items, o);
+  const Interactions x = BuildInteractions(p, 3, 1.0);
+  const auto& row = x.rows[static_cast<size_t>(p.Find("u"))];
+  const auto& query = x.query[static_cast<size_t>(p.Find("u"))];
+  ASSERT_EQ(row.size(), 3u);
+  ASSERT_EQ(query.size(), 3u);
+  const std::vector<double> largest = {1.0, 1.0, 1.0};  // a: r3; b: r5 (no time); c: r4
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(row[k].second, 1.0);
+    EXPECT_EQ(query[k].second, largest[k]);
+  }
+  const std::vector<Review> two = {MakeReview("r1", "w", "a", std::nullopt, 100),
+                                   MakeReview("r2", "w", "b", std::nullopt, 200)};
+  p = BuildProfiles(two, nullptr, items, o);
+  const Interactions y = BuildInteractions(p, 3, 1.0);
+  EXPECT_EQ(y.query[0][0].second, 0.5);
+  EXPECT_EQ(y.rows[0][0].second, 1.0);
 }
 
 TEST(BuildProfiles, OppositeReviewsCancelToColdStart) {

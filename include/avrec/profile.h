@@ -21,6 +21,9 @@ struct ProfileOptions {
   bool use_rating = true;
   double sentiment_share = 0.5;  // alpha: weight of sentiment when both are known, in [0, 1]
   double half_life_days = 0;     // time decay; 0: none
+  // Recency decay within a user's history: a review's weight halves every
+  // this many of the user's reviews that came after it; 0: none.
+  double half_life_reviews = 0;
   // beta in [0, 1]: every review also counts as an interaction:
   // p <- beta + (1 - beta) p. 0 (default): pure preference, negative reviews
   // repel; 0.5: (1 + p) / 2, negative reviews only weigh less.
@@ -44,8 +47,9 @@ using ReviewScores = std::unordered_map<std::string, double>;
 struct Interaction {
   int item = -1;  // row in the item matrix
   std::string review_id;
-  double weight = 0;      // w_k of docs/model.md
+  double weight = 0;      // w_k = d_k p_k of docs/model.md
   double preference = 0;  // p_k, before time decay
+  double decay = 1;       // d_k: time and recency decay
   std::optional<double> sentiment;
   std::optional<double> rating;
   std::optional<int64_t> timestamp;

@@ -46,6 +46,7 @@ struct RecommendOptions {
   // < 0) is multiplied by negative_weight.
   double negative_weight = 1.0;
   double ease_lambda = 250.0;  // EASE: L2 regularisation
+  double ease_dropout = 0.0;   // EASE: + dropout / (1 - dropout) x each item's own X^T X entry as its penalty
   int ease_max_items = 20000;  // EASE: refuse larger catalogues (memory: 2 x items^2 doubles)
   int ease_min_support = 1;    // EASE: items fewer users reviewed are left out of the model (score 0)
   int als_factors = 64;

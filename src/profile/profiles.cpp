@@ -21,6 +21,8 @@ void ProfileOptions::Describe(OptionSet* set) {
                  "beta in [0, 1]: a review's weight is beta + (1 - beta) x preference (0: negative reviews repel)", r);
   set->AddNumber("--half-life-days", "profile.half_life_days", &half_life_days, {0, 1e9},
                  "Time decay of review weights (0: none)", r);
+  set->AddNumber("--half-life-reviews", "profile.half_life_reviews", &half_life_reviews, {0, 1e9},
+                 "Recency decay: a review's weight halves every this many later reviews by the same user (0: none)", r);
   set->Add("--now", "profile.now", &now,
            "Reference time of the decay (Unix seconds or ISO 8601; default: the latest review)", r);
   set->AddNumber("--rating-min", "profile.rating_min", &rating_min, {-1e15, 1e15},
@@ -140,8 +142,28 @@ Interaction MakeInteraction(const Review& r, int item, const ReviewScores* senti
   if (half > 0 && r.timestamp) {
     decay = std::pow(0.5, std::max<double>(0, static_cast<double>(p.reference_time - *r.timestamp)) / half);
   }
+  x.decay = decay;
   x.weight = decay * x.preference;
   return x;
+}
+
+// d_k *= 0.5^(later_k / half_life_reviews), later_k: the user's reviews
+// (of catalogue items, with a time) strictly after review k. Reviews at
+// the same time decay alike; a review without a time is not decayed and
+// is later than none.
+void DecayByRecency(const ProfileOptions& o, std::vector<Interaction>* hist) {
+  if (o.half_life_reviews <= 0) return;
+  std::vector<int64_t> times;
+  for (const Interaction& x : *hist) {
+    if (x.timestamp) times.push_back(*x.timestamp);
+  }
+  std::sort(times.begin(), times.end());
+  for (Interaction& x : *hist) {
+    if (!x.timestamp) continue;
+    const auto later = times.end() - std::upper_bound(times.begin(), times.end(), *x.timestamp);
+    x.decay *= std::pow(0.5, static_cast<double>(later) / o.half_life_reviews);
+    x.weight = x.decay * x.preference;
+  }
 }
 
 // P_u = sum_k w_k X_k / |X_k|, normalised; cold start when fewer than
@@ -192,6 +214,7 @@ Profiles BuildProfiles(const std::vector<Review>& reviews, const ReviewScores* s
       }
       hist.push_back(MakeInteraction(*r, item, sentiment, p, o));
     }
+    DecayByRecency(o, &hist);
     std::sort(hist.begin(), hist.end(), [](const Interaction& a, const Interaction& b) {
       return a.item != b.item ? a.item < b.item : a.review_id < b.review_id;
     });

@@ -15,17 +15,26 @@ Interactions BuildInteractions(const Profiles& profiles, int n_items, double neg
   Interactions x;
   x.items = n_items;
   x.rows.resize(profiles.users.size());
+  x.query.resize(profiles.users.size());
+  struct Sum {
+    double preference = 0;
+    int reviews = 0;
+    double decay = 0;  // the largest of the reviews' (the most recent review's)
+  };
   for (size_t u = 0; u < profiles.users.size(); ++u) {
-    std::map<int, std::pair<double, int>> sums;  // item -> (sum of p, reviews)
+    std::map<int, Sum> sums;
     for (const Interaction& r : profiles.history[u]) {
       auto& s = sums[r.item];
-      s.first += r.preference;
-      s.second += 1;
+      s.preference += r.preference;
+      s.reviews += 1;
+      s.decay = std::max(s.decay, r.decay);
     }
     for (const auto& [item, s] : sums) {
-      double v = s.first / s.second;
+      double v = s.preference / s.reviews;
       if (v < 0) v *= negative_weight;
-      if (v != 0) x.rows[u].emplace_back(item, v);
+      if (v == 0) continue;
+      x.rows[u].emplace_back(item, v);
+      x.query[u].emplace_back(item, v * s.decay);
     }
   }
   return x;
@@ -119,9 +128,15 @@ void InvertSpd(Eigen::MatrixXd* g, RowMajor* p, int threads) {
   });
 }
 
+using Rows = std::vector<std::vector<std::pair<int, double>>>;
+
+// What a user's scores start from (Interactions::query, or the training
+// values when there is none).
+const Rows& Query(const Interactions& x) { return x.query.empty() ? x.rows : x.query; }
+
 class EaseModel final : public CollaborativeModel {
  public:
-  EaseModel(const Interactions& x, double lambda, int min_support, int max_items, int threads) {
+  EaseModel(const Interactions& x, double lambda, double dropout, int min_support, int max_items, int threads) {
     // Items with at least min_support users, numbered in row order; the
     // others are left out of the rows (they neither predict nor score).
     std::vector<int> users(static_cast<size_t>(x.items), 0);
@@ -130,12 +145,12 @@ class EaseModel final : public CollaborativeModel {
     }
     active_.assign(static_cast<size_t>(x.items), -1);
     int m = 0;
-    rows_.resize(x.rows.size());
-    for (size_t u = 0; u < x.rows.size(); ++u) {
-      for (const auto& [i, v] : x.rows[u]) {
-        if (users[static_cast<size_t>(i)] < min_support) continue;
-        if (active_[static_cast<size_t>(i)] < 0) active_[static_cast<size_t>(i)] = m++;
-        rows_[u].emplace_back(i, v);
+    for (const auto& row : x.rows) {
+      for (const auto& entry : row) {
+        const int i = entry.first;
+        if (users[static_cast<size_t>(i)] >= min_support && active_[static_cast<size_t>(i)] < 0) {
+          active_[static_cast<size_t>(i)] = m++;
+        }
       }
     }
     if (min_support > 1) {
@@ -153,7 +168,8 @@ class EaseModel final : public CollaborativeModel {
            " GB (limit: --ease-max-items ", max_items,
            "); use als or item-knn for this catalogue, raise --ease-min-support, or raise the limit");
     }
-    Fit(m, lambda, threads);
+    Fit(Active(x.rows), m, lambda, dropout, threads);
+    rows_ = Active(Query(x));
   }
 
   void Scores(int user, const std::vector<int>& items, double* out) const override {
@@ -204,10 +220,23 @@ class EaseModel final : public CollaborativeModel {
   }
 
  private:
-  void Fit(int m, double lambda, int threads) {
-    // Gram matrix G = X^T X + lambda I over the active items (lower triangle).
+  // The entries of the items in the model.
+  Rows Active(const Rows& rows) const {
+    Rows out(rows.size());
+    for (size_t u = 0; u < rows.size(); ++u) {
+      for (const auto& [i, v] : rows[u]) {
+        if (active_[static_cast<size_t>(i)] >= 0) out[u].emplace_back(i, v);
+      }
+    }
+    return out;
+  }
+
+  void Fit(const Rows& rows, int m, double lambda, double dropout, int threads) {
+    // Gram matrix G = X^T X + Lambda over the active items (lower triangle),
+    // Lambda = lambda I + dropout / (1 - dropout) diag(X^T X): the penalty of
+    // denoising with that dropout rate (Steck 2020), heavier on popular items.
     Eigen::MatrixXd g = Eigen::MatrixXd::Zero(m, m);
-    for (const auto& row : rows_) {
+    for (const auto& row : rows) {
       for (const auto& [i, vi] : row) {
         const int a = active_[static_cast<size_t>(i)];
         for (const auto& [j, vj] : row) {
@@ -216,7 +245,7 @@ class EaseModel final : public CollaborativeModel {
         }
       }
     }
-    g.diagonal().array() += lambda;
+    g.diagonal() = g.diagonal() * (1.0 + dropout / (1.0 - dropout)) + Eigen::VectorXd::Constant(m, lambda);
     // P = G^-1 (G is symmetric positive definite: lambda > 0) into b_.
     b_ = RowMajor(m, m);
     InvertSpd(&g, &b_, threads);
@@ -227,7 +256,7 @@ class EaseModel final : public CollaborativeModel {
     }
     double max_b = 0, max_row = 0;
     if (m > 0) max_b = b_.cwiseAbs().maxCoeff();
-    for (const auto& row : rows_) {
+    for (const auto& row : rows) {
       double s = 0;
       for (const auto& [i, v] : row) s += std::fabs(v);
       max_row = std::max(max_row, s);
@@ -235,7 +264,7 @@ class EaseModel final : public CollaborativeModel {
     bound_ = max_row * max_b;
   }
 
-  std::vector<std::vector<std::pair<int, double>>> rows_;
+  Rows rows_;                // the query values of the items in the model
   std::vector<int> active_;  // item row -> index in B, or -1 (no interactions: score 0)
   RowMajor b_;
   double bound_ = 0;
@@ -264,17 +293,16 @@ class NormalDraws {
   uint64_t s_;
 };
 
-using Rows = std::vector<std::vector<std::pair<int, double>>>;
 using Factors = RowMajor;
 
 class AlsModel final : public CollaborativeModel {
  public:
   AlsModel(const Interactions& x, const RecommendOptions& o, int threads)
-      : rows_(x.rows), f_(o.als_factors), lambda_(o.als_regularization), alpha_(o.als_alpha) {
-    const int n_users = static_cast<int>(rows_.size());
+      : rows_(Query(x)), f_(o.als_factors), lambda_(o.als_regularization), alpha_(o.als_alpha) {
+    const int n_users = static_cast<int>(x.rows.size());
     Rows by_item(static_cast<size_t>(x.items));
     for (int u = 0; u < n_users; ++u) {
-      for (const auto& [i, v] : rows_[static_cast<size_t>(u)]) by_item[static_cast<size_t>(i)].emplace_back(u, v);
+      for (const auto& [i, v] : x.rows[static_cast<size_t>(u)]) by_item[static_cast<size_t>(i)].emplace_back(u, v);
     }
     NormalDraws normal(o.seed);
     y_ = Factors(x.items, f_);
@@ -286,12 +314,15 @@ class AlsModel final : public CollaborativeModel {
     // sweeps take that many conjugate-gradient steps from each row's previous
     // factors; the last user solve is exact either way, so the users' factors
     // are the least-squares answer to the final item factors and explanations
-    // (Contributions) sum exactly to the scores.
+    // (Contributions) sum exactly to the scores. That last solve reads the
+    // users' decayed query values (the same as the training values without
+    // decay), so a user's factors lean on their recent reviews.
     const int cg = o.als_cg_steps;
-    Solve(rows_, y_, &x_, cg, threads);
+    Solve(x.rows, y_, &x_, cg, threads);
     for (int it = 0; it < o.als_iterations; ++it) {
       Solve(by_item, x_, &y_, cg, threads);
-      Solve(rows_, y_, &x_, it + 1 < o.als_iterations ? cg : 0, threads);
+      const bool last = it + 1 == o.als_iterations;
+      Solve(last ? rows_ : x.rows, y_, &x_, last ? 0 : cg, threads);
     }
     double max_x = 0, max_y = 0;
     for (int u = 0; u < n_users; ++u) max_x = std::max(max_x, x_.row(u).norm());
@@ -396,7 +427,7 @@ class AlsModel final : public CollaborativeModel {
     });
   }
 
-  Rows rows_;
+  Rows rows_;  // the users' query values
   int f_;
   double lambda_, alpha_;
   Factors x_, y_;
@@ -408,7 +439,7 @@ class AlsModel final : public CollaborativeModel {
 }  // namespace
 
 std::unique_ptr<CollaborativeModel> TrainEase(const Interactions& x, const RecommendOptions& o, int threads) {
-  return std::make_unique<EaseModel>(x, o.ease_lambda, o.ease_min_support, o.ease_max_items, threads);
+  return std::make_unique<EaseModel>(x, o.ease_lambda, o.ease_dropout, o.ease_min_support, o.ease_max_items, threads);
 }
 
 std::pair<Eigen::MatrixXd, Eigen::MatrixXd> AlsFactors(const CollaborativeModel& model) {

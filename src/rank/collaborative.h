@@ -24,15 +24,21 @@
 
 namespace avrec {
 
-// Per profile user, the distinct items reviewed with their value, by item.
+// Per profile user, the distinct items reviewed with their value, by item:
+// `rows` train the models; `query` holds the same entries with each value
+// times the largest decay d among the user's reviews of the item (its most
+// recent review's; docs/model.md section 2), and is what a user's scores start
+// from (equal to `rows` without decay; empty: the same as `rows`).
 struct Interactions {
   int items = 0;
   std::vector<std::vector<std::pair<int, double>>> rows;
+  std::vector<std::vector<std::pair<int, double>>> query;
 };
 
 // Values from the histories: mean preference per (user, item); negative
 // means are multiplied by `negative_weight` (0: a disliked item counts as
-// never seen; 1: as much as a liked one, with the opposite sign).
+// never seen; 1: as much as a liked one, with the opposite sign); and the
+// decayed query values.
 Interactions BuildInteractions(const Profiles& profiles, int n_items, double negative_weight);
 
 class CollaborativeModel {

@@ -79,6 +79,12 @@ void RecommendOptions::Describe(OptionSet* set) {
       "--negative-weight", "recommend.negative_weight", &negative_weight, {0, 100},
       "item-knn, ease, als: weight of a disliked item (preference < 0) against a liked one (0: ignore dislikes)", r);
   set->AddNumber("--ease-lambda", "recommend.ease_lambda", &ease_lambda, {1e-6, 1e9}, "ease: L2 regularisation", r);
+  set->AddNumber(
+      "--ease-dropout", "recommend.ease_dropout", &ease_dropout, {0, 0.99},
+      "ease: denoising dropout rate; adds dropout / (1 - dropout) x the item's own X^T X entry (its reviewers, "
+      "with uniform weights) to its penalty "
+      "(0: plain EASE)",
+      r);
   set->AddNumber("--ease-min-support", "recommend.ease_min_support", &ease_min_support, {1, 1e9},
                  "ease: leave out items fewer than this many users reviewed (they score 0 and predict nothing; "
                  "the model costs items^3)",
@@ -154,7 +160,7 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   switch (o.algorithm == Algorithm::kHybrid ? o.hybrid_with : o.algorithm) {
     case Algorithm::kItemKnn:
       knn = std::make_unique<KnnModel>(BuildKnn(stats.user_items, n_items, o.knn_neighbors, threads));
-      SetKnnWeights(knn.get(), BuildInteractions(profiles, n_items, o.negative_weight).rows, stats.user_items);
+      SetKnnWeights(knn.get(), BuildInteractions(profiles, n_items, o.negative_weight).query, stats.user_items);
       collab.knn = knn.get();
       break;
     case Algorithm::kEase:
