@@ -366,11 +366,10 @@ TEST(Recommend, NegativeSentimentPushesAway) {
   EXPECT_EQ(recs[0].items[0].reasons[0].item_id, "a");
 }
 
-TEST(Recommend, ItemKnnWeighsReviewedItemsByPreference) {
-  // u loves a and hates b; v1 reviewed a and c, v2 b and d. Cosines on the
-  // binary matrix: sim(c, a) = sim(d, b) = 1 / sqrt(2 x 1), the rest 0. The
-  // score is the preference-weighted mean of the similarities,
-  // sum_j v_j sim(i, j) / sum_j |v_j|: c gets 0.9 sim / 1.8, d the opposite.
+// Items a, b, c, d (alike in content); u reviewed a, then b; v1 reviewed a
+// and c, v2 b and d, in that order (one second apart), with the given
+// sentiments.
+World CoReviewWorld(const std::vector<double>& sentiment) {
   World w;
   w.table.numeric_columns = {{"audio.x", "audio"}};
   for (const char* id : {"a", "b", "c", "d"}) {
@@ -380,15 +379,26 @@ TEST(Recommend, ItemKnnWeighsReviewedItemsByPreference) {
     w.table.items.push_back(it);
   }
   w.items = BuildItemMatrix(w.table, {}, nullptr);
-  for (auto [user, item, s] : std::vector<std::tuple<std::string, std::string, double>>{
-           {"u", "a", 0.9}, {"u", "b", -0.9}, {"v1", "a", 0.5}, {"v1", "c", 0.5}, {"v2", "b", 0.5}, {"v2", "d", 0.5}}) {
+  const std::vector<std::pair<std::string, std::string>> pairs = {{"u", "a"},  {"u", "b"},  {"v1", "a"},
+                                                                  {"v1", "c"}, {"v2", "b"}, {"v2", "d"}};
+  for (size_t k = 0; k < pairs.size(); ++k) {
     Review r;
-    r.review_id = user + item;
-    r.user_id = user;
-    r.item_id = item;
+    r.review_id = pairs[k].first + pairs[k].second;
+    r.user_id = pairs[k].first;
+    r.item_id = pairs[k].second;
+    r.timestamp = 1700000000 + static_cast<int64_t>(k);
     w.reviews.push_back(r);
-    w.sentiment[r.review_id] = s;
+    w.sentiment[r.review_id] = sentiment[k];
   }
+  return w;
+}
+
+TEST(Recommend, ItemKnnWeighsReviewedItemsByPreference) {
+  // u loves a and hates b; v1 reviewed a and c, v2 b and d. Cosines on the
+  // binary matrix: sim(c, a) = sim(d, b) = 1 / sqrt(2 x 1), the rest 0. The
+  // score is the preference-weighted mean of the similarities,
+  // sum_j v_j sim(i, j) / sum_j |v_j|: c gets 0.9 sim / 1.8, d the opposite.
+  const World w = CoReviewWorld({0.9, -0.9, 0.5, 0.5, 0.5, 0.5});
   RecommendOptions o;
   o.algorithm = Algorithm::kItemKnn;
   o.top_n = 2;
@@ -428,30 +438,11 @@ TEST(Recommend, ItemKnnWeighsReviewedItemsByPreference) {
   EXPECT_EQ(p.items[1].reasons.at(0).item_id, "b");
 }
 
-// --half-life-reviews: u reviewed a, then b; v1 reviewed a and c, v2 b and
-// d. Without a decay c and d tie; with it,
-// what goes with u's latest review (d, through b) leads, in every model
+// --half-life-reviews on CoReviewWorld: without a decay c and d tie; with
+// it, what goes with u's latest review (d, through b) leads, in every model
 // that starts from the user's history, and its reason is b.
 TEST(Recommend, RecencyPutsWhatGoesWithTheLatestReviewFirst) {
-  World w;
-  w.table.numeric_columns = {{"audio.x", "audio"}};
-  for (const char* id : {"a", "b", "c", "d"}) {
-    Item it;
-    it.item_id = id;
-    it.numeric = {1.0};
-    w.table.items.push_back(it);
-  }
-  w.items = BuildItemMatrix(w.table, {}, nullptr);
-  int64_t t = 1700000000;
-  for (auto [user, item] : std::vector<std::pair<std::string, std::string>>{
-           {"u", "a"}, {"u", "b"}, {"v1", "a"}, {"v1", "c"}, {"v2", "b"}, {"v2", "d"}}) {
-    Review r;
-    r.review_id = user + item;
-    r.user_id = user;
-    r.item_id = item;
-    r.timestamp = t++;
-    w.reviews.push_back(r);
-  }
+  const World w = CoReviewWorld({0, 0, 0, 0, 0, 0});
   ProfileOptions plain;
   plain.use_sentiment = false;
   ProfileOptions recent = plain;
