@@ -112,7 +112,9 @@ TEST(OptionValidation, RangesAndFinitenessNameTheOption) {
   EXPECT_NE(message([&] { c.Validate(); }).find("--sentiment-share"), std::string::npos);
   c = PipelineConfig();
   c.recommend.popularity_weight = 1e308;
-  EXPECT_NE(message([&] { c.Validate(); }).find("--popularity-weight: expected a number from -1000 to 1000"),
+  EXPECT_NE(message([&] {
+              c.Validate();
+            }).find("--popularity-weight (config recommend.popularity_weight): expected a number from -1000 to 1000"),
             std::string::npos);
   c = PipelineConfig();
   c.profile.rating_min = 5;
@@ -120,14 +122,17 @@ TEST(OptionValidation, RangesAndFinitenessNameTheOption) {
   EXPECT_NE(message([&] { c.Validate(); }).find("--rating-min"), std::string::npos);
   c = PipelineConfig();
   c.recommend.knn_neighbors = -1;
-  EXPECT_NE(message([&] { c.Validate(); }).find("--knn-neighbors: expected a number from 1"), std::string::npos);
+  EXPECT_NE(
+      message([&] { c.Validate(); }).find("--knn-neighbors (config recommend.knn_neighbors): expected a number from 1"),
+      std::string::npos);
   c = PipelineConfig();
   c.threads = -1;
   EXPECT_NE(message([&] { c.Validate(); }).find("--threads"), std::string::npos);
   // The library checks too, without any command line.
   RecommendOptions r;
   r.top_n = 0;
-  EXPECT_NE(message([&] { r.Validate(); }).find("--top-n: expected a number from 1"), std::string::npos);
+  EXPECT_NE(message([&] { r.Validate(); }).find("--top-n (config recommend.top_n): expected a number from 1"),
+            std::string::npos);
   ProfileOptions p;
   p.now = "yesterday";
   EXPECT_NE(message([&] { p.Validate(); }).find("--now"), std::string::npos);
@@ -146,11 +151,15 @@ TEST(OptionValidation, ConfigValuesSayWhatWasExpectedAndFound) {
     return std::string("no error");
   };
   EXPECT_EQ(message("recommend.top_n", 1000000000000LL),
-            "--top-n: expected an integer from -2147483648 to 2147483647, found the number 1000000000000");
-  EXPECT_EQ(message("recommend.top_n", "ten"), "--top-n: expected an integer, found the text 'ten'");
-  EXPECT_EQ(message("profile.use_rating", 1), "--no-rating: expected true or false, found the number 1");
+            "--top-n (config recommend.top_n): expected an integer from -2147483648 to 2147483647, found the number "
+            "1000000000000");
+  EXPECT_EQ(message("recommend.top_n", "ten"),
+            "--top-n (config recommend.top_n): expected an integer, found the text 'ten'");
+  EXPECT_EQ(message("profile.use_rating", 1),
+            "--no-rating (config profile.use_rating): expected true or false, found the number 1");
   EXPECT_EQ(message("recommend.algorithm", "magic"),
-            "--algorithm: expected sentiment-content, content, popular, item-knn, hybrid, ease or als, got 'magic'");
+            "--algorithm (config recommend.algorithm): expected sentiment-content, content, popular, item-knn, "
+            "hybrid, ease or als, got 'magic'");
   try {
     CheckConfigKeys(nlohmann::json{{"reviews", "reviews.csv"}}, "p.json", set.keys());
     FAIL();

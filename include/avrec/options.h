@@ -55,6 +55,9 @@ struct Option {
 
   // The name users know it by: the long flag, else the config key.
   std::string Name() const;
+  // Name() and the config key, for messages about a value that may have come
+  // from either: "--top-n (config recommend.top_n)".
+  std::string BothNames() const;
 };
 
 // A closed interval for numeric options; NaN and infinities are never valid.
@@ -186,10 +189,10 @@ Option& OptionSet::Add(const std::string& flags, const std::string& key, T* fiel
   o.arity = options_detail::kRepeated<T> ? OptionArity::kRepeated : OptionArity::kValue;
   o.effect = effect;
   Option& added = Push(std::move(o));
-  const std::string name = added.Name();
+  const std::string name = added.Name(), both = added.BothNames();
   added.from_text = [name, field](const std::string& t) { options_detail::FromText(name, t, field); };
-  added.from_json = [name, field](const nlohmann::json& v, const std::string&) {
-    options_detail::FromJson(name, v, field);
+  added.from_json = [both, field](const nlohmann::json& v, const std::string&) {
+    options_detail::FromJson(both, v, field);
   };
   added.to_json = [field] { return options_detail::ToJson(*field); };
   return added;
@@ -199,7 +202,7 @@ template <typename T>
 Option& OptionSet::AddNumber(const std::string& flags, const std::string& key, T* field, Range range,
                              const std::string& help, Effect effect) {
   Option& o = Add(flags, key, field, help, effect);
-  const std::string name = o.Name();
+  const std::string name = o.BothNames();  // the value may have come from either
   o.check = [name, field, range] {
     if constexpr (std::is_same_v<T, std::optional<double>>) {
       if (field->has_value()) options_detail::CheckRange(name, **field, range);
@@ -224,8 +227,8 @@ Option& OptionSet::AddChoice(const std::string& flags, const std::string& key, E
   for (const auto& [n, v] : names) choices += (choices.empty() ? "" : "|") + n;
   o.type_name = choices;
   Option& added = Push(std::move(o));
-  const std::string name = added.Name();
-  auto set = [name, field, names](const std::string& t) {
+  const std::string name = added.Name(), both = added.BothNames();
+  auto set = [field, names](const std::string& name, const std::string& t) {
     for (const auto& [n, v] : names) {
       if (n == t) {
         *field = v;
@@ -236,9 +239,9 @@ Option& OptionSet::AddChoice(const std::string& flags, const std::string& key, E
     for (const auto& [n, v] : names) all.push_back(n);
     options_detail::BadChoice(name, t, all);
   };
-  added.from_text = set;
-  added.from_json = [name, set](const nlohmann::json& v, const std::string&) {
-    set(options_detail::JsonString(name, v));
+  added.from_text = [name, set](const std::string& t) { set(name, t); };
+  added.from_json = [both, set](const nlohmann::json& v, const std::string&) {
+    set(both, options_detail::JsonString(both, v));
   };
   added.to_json = [field, names] {
     for (const auto& [n, v] : names) {

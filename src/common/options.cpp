@@ -351,6 +351,11 @@ const char* TypeName<std::map<std::string, std::string>>() {
 
 }  // namespace options_detail
 
+std::string Option::BothNames() const {
+  const std::string name = Name();
+  return key.empty() || key == name ? name : name + " (config " + key + ")";
+}
+
 std::string Option::Name() const {
   // The longest "--" flag, else the config key.
   std::string best;
@@ -374,7 +379,7 @@ Option& OptionSet::AddPath(const std::string& flags, const std::string& key, std
                            const std::string& help, Effect effect) {
   Option& o = Add(flags, key, field, help, effect);
   o.type_name = "PATH";
-  const std::string name = o.Name();
+  const std::string name = o.BothNames();
   o.from_json = [name, field](const nlohmann::json& v, const std::string& base) {
     *field = ResolvePath(base, options_detail::JsonString(name, v));
   };
@@ -414,10 +419,10 @@ Option& OptionSet::AddMapping(const std::string& flags, const std::string& key,
       start = comma + 1;
     }
   };
-  o.from_json = [name, field](const nlohmann::json& v, const std::string&) {
-    if (!v.is_object()) options_detail::FromJson(name, v, field);  // names what was expected
+  o.from_json = [both = o.BothNames(), key, field](const nlohmann::json& v, const std::string&) {
+    if (!v.is_object()) options_detail::FromJson(both, v, field);  // names what was expected
     for (auto it = v.begin(); it != v.end(); ++it) {
-      (*field)[it.key()] = options_detail::JsonString(name + "." + it.key(), it.value());
+      (*field)[it.key()] = options_detail::JsonString("config " + key + "." + it.key(), it.value());
     }
   };
   return o;
