@@ -534,8 +534,10 @@ def write_page(path, results, work):
         out += [f"## {res['title']}", "", f"{users} users evaluated; best peer by test ndcg@10: "
                 f"{best_peer['label']}.{counts}", "", table, ""]
         if res.get("recency"):
-            out += ["### Recency (`--half-life-reviews`, tuned on validation on top of each method's choice; the "
-                    "peers do not read review times)", "", recency_table(res, wdir), ""]
+            out += ["### Recency (`--half-life-reviews`, tuned on validation on top of each method's three best "
+                    "settings; the peers do not read review times)", "", "Each method whose validation chose a "
+                    "decay, against the grid's choice without one (the decayed setting may build on another of the "
+                    "three).", "", recency_table(res, wdir), ""]
         if "sentiment" in res:
             out += ["### Sentiment weighting (each row tuned on validation)", "", study_table(res["sentiment"], wdir),
                     "", "### Ratings-free run (no stars in train or test; graded relevance from the test reviews' "
