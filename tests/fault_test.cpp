@@ -253,6 +253,38 @@ TEST(Workspace, DiskFullDuringIngestIsExit74AndChangesNothing) {
   EXPECT_EQ(Sql(ws, "SELECT count(*) FROM reviews"), "0");
 }
 
+// An input or output on a descriptor the shell closed (`>&-`, `<&-`) fails
+// before any work, with the exit code of an output that cannot be created
+// (73) or an input that cannot be read (66); an open one is written through.
+TEST(Outputs, ClosedDescriptorsFailBeforeAnyWork) {
+  TempDir dir;
+  const std::string avrec = "cd '" + dir.path() + "' && '" + test::AvrecBinary() + "'";
+  const std::string quick =
+      " --items '" + std::string(kItems) + "' --algorithm popular --no-sentiment --text-model none --log-level info";
+  const std::string reviews = " --reviews '" + std::string(kReviews) + "'";
+  for (const char* out : {"-", "/dev/stdout"}) {
+    RunResult r = RunProgram({"bash", "-c", avrec + " recommend" + reviews + quick + " --out " + out + " >&-"});
+    EXPECT_EQ(r.exit_code, 73) << r.err;
+    EXPECT_NE(r.err.find(std::string(out) + ": standard output is closed (was the command started with >&-?)"),
+              std::string::npos)
+        << r.err;
+  }
+  RunResult r = RunProgram({"bash", "-c", avrec + " recommend --reviews -" + quick + " --out x.json <&-"});
+  EXPECT_EQ(r.exit_code, 66) << r.err;
+  EXPECT_NE(r.err.find("-: standard input is closed"), std::string::npos) << r.err;
+  r = RunProgram(
+      {"bash", "-c",
+       avrec + " run --config '" + SourcePath("data/sample/pipeline.json") + "' -w w.avrec --out /dev/fd/7"});
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_NE(r.err.find("/dev/fd/7: descriptor 7 is closed (was the command started with 7>&-?)"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(FileExists(dir / "w.avrec"));
+  // Open, the same descriptor is written straight through.
+  r = RunProgram({"bash", "-c", avrec + " recommend" + reviews + quick + " --out /dev/fd/7 7>out.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(ReadFile(dir / "out.json").find("avrec-recommendations/1"), std::string::npos);
+}
+
 // A mistyped output that names an input (directly, through a link, or the
 // workspace) is a usage error and the input stays as it was.
 TEST(Outputs, AnOutputNeverReplacesAnInput) {

@@ -158,6 +158,13 @@ class LineReader {
 // the items or the workspace is Error(kUsage) before anything is written, or at
 // Commit() when the input was opened after the output.
 void NoteInputFile(const std::string& path);
+
+// Fails now, before any work, when an input or output names a descriptor
+// this process was started without (a shell's `<&-` or `>&-`): "-" is
+// standard input as an input and standard output as an output; /dev/stdin,
+// /dev/stdout, /dev/fd/N and /proc/self/fd/N name theirs. Exit 66 for an
+// input, 73 for an output. Other paths are left to the readers and writers.
+void CheckDescriptorsOpen(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs);
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);

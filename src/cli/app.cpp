@@ -47,6 +47,8 @@ void AddVerb(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs, const cha
   verb->run = [v, command, run]() {
     if (!v->config_path.empty()) v->bound->ApplyConfigFile(v->config_path, AllConfigKeys());
     v->set.Validate();  // every described range, whichever verb
+    const RunFiles files = FilesOf(*command);
+    CheckDescriptorsOpen(files.inputs, files.outputs);
     return run(*command);
   };
   verb->files = [command] { return FilesOf(*command); };

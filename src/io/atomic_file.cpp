@@ -110,6 +110,7 @@ std::string FollowLinks(std::string path) {
 // -1. Writing through it keeps how the caller opened it (appending, say),
 // which reopening the path would not.
 int InheritedDescriptor(const std::string& path) {
+  if (path == "/dev/stdin") return 0;
   if (path == "/dev/stdout") return 1;
   if (path == "/dev/stderr") return 2;
   for (const char* prefix : {"/dev/fd/", "/proc/self/fd/"}) {
@@ -168,6 +169,21 @@ void NoteInputFile(const std::string& path) {
     if (in.dev == st.st_dev && in.ino == st.st_ino) return;
   }
   g_inputs.push_back({st.st_dev, st.st_ino, path});
+}
+
+void CheckDescriptorsOpen(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) {
+  for (const bool output : {false, true}) {
+    for (const std::string& path : output ? outputs : inputs) {
+      const int fd = path == "-" ? (output ? 1 : 0) : InheritedDescriptor(path);
+      if (fd < 0 || ::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+      const std::string what = fd == 0   ? "standard input"
+                               : fd == 1 ? "standard output"
+                                         : "descriptor " + std::to_string(fd);
+      const std::string redirect = (fd == 0 || fd == 1 ? "" : std::to_string(fd)) + (output ? ">&-" : "<&-");
+      Fail(output ? ExitCode::kCantCreate : ExitCode::kNoInput, path, ": ", what,
+           " is closed (was the command started with ", redirect, "?)");
+    }
+  }
 }
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
