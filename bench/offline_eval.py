@@ -190,22 +190,24 @@ class Dataset:
         self.r.peer(args, record=record)
         return time.time() - t0
 
-    def tune(self, run, candidates, scores, truth="val.csv", train="fit.csv", keep=1):
-        """The candidate with the best validation ndcg@10: (ndcg@10, extra); with keep > 1, the best `keep`
-        of them, best first (ties in candidate order)."""
-        ranked = []
+    def ranked(self, run, candidates, scores, truth="val.csv", train="fit.csv"):
+        """Every candidate as (validation ndcg@10, extra), best first (ties in candidate order)."""
+        out = []
         for k, extra in enumerate(candidates):
             run(extra, train, "val.recs.jsonl", scores, False)
             m = self.r.evaluate("val.recs.jsonl", truth, train, self.eval_extra, record=False)
-            ranked.append((-m["ndcg@10"], k, extra))
-        ranked = [(-v, extra) for v, _, extra in sorted(ranked)[:keep]]
-        return ranked if keep > 1 else ranked[0]
+            out.append((-m["ndcg@10"], k, extra))
+        return [(-v, extra) for v, _, extra in sorted(out)]
+
+    def tune(self, run, candidates, scores, truth="val.csv", train="fit.csv"):
+        """The candidate with the best validation ndcg@10: (ndcg@10, extra)."""
+        return self.ranked(run, candidates, scores, truth, train)[0]
 
     def tune_recency(self, algo, run, candidates, scores, truth="val.csv", train="fit.csv"):
         """tune(), then --half-life-reviews on top of its three best choices (the best of one setting need not
         be the best with a decay: on MovieLens, uniform EASE gains more from it than star-weighted EASE);
         returns (validation ndcg@10, extra, the grid's choice without recency and its validation ndcg@10)."""
-        top = self.tune(run, candidates, scores, truth, train, keep=3)
+        top = self.ranked(run, candidates, scores, truth, train)[:3]
         plain = top[0]
         if not self.times or algo not in RECENCY_ALGOS or any("--half-life-reviews" in c for c in candidates):
             return plain[0], plain[1], plain
