@@ -11,6 +11,12 @@ py=$("$root/tools/setup_toolenv.sh")
 if [ ! -x "$root/bench/.venv/bin/python" ]; then
   python3 -m venv "$root/bench/.venv"
 fi
-"$root/bench/.venv/bin/pip" install -q -r "$root/bench/peers-requirements.txt"
+# LightFM 1.17 cannot build under PEP 517 isolation (its setup.py sets an
+# attribute on __builtins__, a dict there: lyst/lightfm#687), so it is built
+# the legacy way, after NumPy, SciPy and wheel are in place.
+grep -v '^lightfm' "$root/bench/peers-requirements.txt" >"$root/bench/.venv/peers-base.txt"
+"$root/bench/.venv/bin/pip" install -q wheel -r "$root/bench/.venv/peers-base.txt"
+"$root/bench/.venv/bin/pip" install -q --no-build-isolation --no-use-pep517 \
+  "$(grep '^lightfm' "$root/bench/peers-requirements.txt")"
 "$root/tools/setup.sh" >/dev/null
 echo "$py"
