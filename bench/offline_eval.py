@@ -158,14 +158,18 @@ def per_user(path, metric):
 # stage on top of the grid's three best settings where the reviews have
 # times: a full product with every grid would multiply the runs by four.
 RECENCY = (2, 5, 10)
-RECENCY_ALGOS = ("item-knn", "content", "sentiment-content", "ease", "als", "hybrid")
+# The quality term's weight (docs/model.md section 3): what every reviewer
+# felt about an item scales its score by 1 + q x their mean feeling.
+QUALITY = (0.5, 1, 2)
+STAGE_ALGOS = ("item-knn", "content", "sentiment-content", "ease", "als", "hybrid")
+STAGE_FLAGS = {"--half-life-reviews", "--quality-weight"}
 
 
 class Dataset:
-    def __init__(self, name, runner, recommend_extra, evaluate_extra, times):
+    def __init__(self, name, runner, recommend_extra, evaluate_extra, times, text):
         self.name, self.r = name, runner
         self.rec_extra, self.eval_extra = recommend_extra, evaluate_extra
-        self.times = times
+        self.times, self.text = times, text
 
     def split(self, split_args, reviews="reviews.csv", prefix=""):
         self.r.avrec_cmd(["split", "--reviews", reviews, "--train", prefix + "train.csv", "--test",
@@ -203,17 +207,45 @@ class Dataset:
         """The candidate with the best validation ndcg@10: (ndcg@10, extra)."""
         return self.ranked(run, candidates, scores, truth, train)[0]
 
-    def tune_recency(self, algo, run, candidates, scores, truth="val.csv", train="fit.csv"):
-        """tune(), then --half-life-reviews on top of its three best choices (the best of one setting need not
-        be the best with a decay: on MovieLens, uniform EASE gains more from it than star-weighted EASE);
-        returns (validation ndcg@10, extra, the grid's choice without recency and its validation ndcg@10)."""
-        top = self.ranked(run, candidates, scores, truth, train)[:3]
-        plain = top[0]
-        if not self.times or algo not in RECENCY_ALGOS or any("--half-life-reviews" in c for c in candidates):
+    def tune_stages(self, algo, run, candidates, scores, truth="val.csv", train="fit.csv", convert_uniform=False):
+        """tune(), then two stages on validation on top of the best settings so far (a full product with every
+        grid would multiply the runs many times): recency (--half-life-reviews) on the grid's three best, where
+        the reviews have times (the best of one setting need not be the best with a decay: on MovieLens,
+        uniform EASE gains more from it than star-weighted EASE); then the crowd's feeling (--quality-weight,
+        docs/model.md section 3) on the three best of those, for settings that read feelings, each also with
+        the user's own reviews counted uniformly (--interaction-weight 1). With `convert_uniform` (the method
+        rows, which choose the weighting too), a uniform setting is also tried with feelings read only by the
+        quality term. Returns (validation ndcg@10, extra, the grid's choice without the stages and its
+        validation ndcg@10)."""
+        pool = self.ranked(run, candidates, scores, truth, train)
+        plain = pool[0]
+        if any(STAGE_FLAGS & set(c) for c in candidates):
             return plain[0], plain[1], plain
-        decayed = [extra + ["--half-life-reviews", str(h)] for _, extra in top for h in RECENCY]
-        val, extra = self.tune(run, decayed, scores, truth, train)
-        return (val, extra, plain) if val > plain[0] else (plain[0], plain[1], plain)
+        pool = pool[:3]
+        if self.times and algo in STAGE_ALGOS:
+            pool += self.ranked(run, [e + ["--half-life-reviews", str(h)] for _, e in pool for h in RECENCY],
+                                scores, truth, train)
+        if algo in STAGE_ALGOS:
+            top = sorted(pool, key=lambda p: -p[0])[:3]
+            felt = [v for _, e in top for v in self.feeling_variants(e, convert_uniform)]
+            pool += self.ranked(run, [e + ["--quality-weight", str(q)] for e in felt for q in QUALITY], scores,
+                                truth, train)
+        best = max(pool, key=lambda p: p[0])  # the first of equals: the grid's choice wins a tie
+        return best[0], best[1], plain
+
+    def feeling_variants(self, extra, convert_uniform):
+        """`extra` as settings whose reviews carry a feeling for the quality term: itself where it reads one,
+        and with uniform interactions (--interaction-weight 1, replacing any other); a uniform setting, only
+        with `convert_uniform`, as each feeling read by the quality term alone."""
+        feelings = ("--no-sentiment", "--no-rating") if self.text else ("--no-rating",)
+        off = [f for f in feelings if f in extra]
+        if set(off) == set(feelings):
+            if not convert_uniform:
+                return []
+            rest = without_option([a for a in extra if a not in feelings], "--interaction-weight")
+            keep = [[f for f in feelings if f != on] for on in feelings] + ([[]] if self.text else [])
+            return [rest + k + ["--interaction-weight", "1"] for k in keep]
+        return [extra, without_option(extra, "--interaction-weight") + ["--interaction-weight", "1"]]
 
     def final(self, label, run, extra, scores, prefix=""):
         out = f"recs.{label}.jsonl"
@@ -223,11 +255,11 @@ class Dataset:
         return {"label": label, "extra": extra, "seconds": round(secs, 2), "metrics": m, "per_user": pu}
 
 
-def without_recency(extra):
-    """`extra` less a --half-life-reviews and its value."""
+def without_option(extra, flag):
+    """`extra` less `flag` and its value."""
     out, skip = [], False
     for a in extra:
-        if not skip and a == "--half-life-reviews":
+        if not skip and a == flag:
             skip = True
             continue
         if not skip:
@@ -236,44 +268,41 @@ def without_recency(extra):
     return out
 
 
-def recency_row(ds, label, run, plain, row, scores):
-    """The same method without the recency stage, when that stage changed the choice (for the page)."""
+def stage_row(ds, label, run, plain, row, scores):
+    """The same method without the stages, when they changed the choice (for the page)."""
     if plain[1] == row["extra"]:
         return None
-    out = ds.final(label + "-no-recency", run, plain[1], scores)
+    out = ds.final(label + "-grid", run, plain[1], scores)
     out["validation_ndcg@10"] = plain[0]
-    out["with_recency"] = row["label"]
+    out["with_stages"] = row["label"]
     return out
 
 
 def method_rows(ds, text, scores):
-    rows, recency = [], []
+    rows, stages = [], []
     fit_scores = scores.replace("train", "fit") if scores else None
-    for label, algo, candidates in avrec_methods(text):
-        run = lambda e, t, o, s, rec, a=algo: ds.run_avrec(a, e, t, o, s, rec)  # noqa: E731
-        val, extra, plain = ds.tune_recency(algo, run, candidates, fit_scores)
+
+    def method(label, algo, candidates):
+        run = lambda e, t, o, s, rec: ds.run_avrec(algo, e, t, o, s, rec)  # noqa: E731
+        val, extra, plain = ds.tune_stages(algo, run, candidates, fit_scores, convert_uniform=True)
         row = ds.final("avrec-" + label, run, extra, scores)
-        row["validation_ndcg@10"] = val
+        row["validation_ndcg@10"], row["grid_extra"] = val, plain[1]
         rows.append(row)
-        recency.append(recency_row(ds, "avrec-" + label, run, plain, row, scores))
+        stages.append(stage_row(ds, "avrec-" + label, run, plain, row, scores))
         print(ds.name, row["label"], extra, round(row["metrics"]["ndcg@10"], 4), flush=True)
-    # hybrid: content plus the collaborative part chosen on validation (their
-    # recency aside: the hybrid's own is tuned on top, as for every method).
-    best_collab = {r["label"][6:]: without_recency(r["extra"]) for r in rows
-                   if r["label"] in ("avrec-item-knn", "avrec-ease")}
+
+    for label, algo, candidates in avrec_methods(text):
+        method(label, algo, candidates)
+    # hybrid: content plus the collaborative part, as the grid chose them
+    # (the stages are tuned on top of the hybrid's own grid, as for every method).
+    best_collab = {r["label"][6:]: r["grid_extra"] for r in rows if r["label"] in ("avrec-item-knn", "avrec-ease")}
     base = "sentiment-content" if text else "content"
-    content_extra = without_recency(next(r["extra"] for r in rows if r["label"] == "avrec-" + base))
+    content_extra = next(r["grid_extra"] for r in rows if r["label"] == "avrec-" + base)
     candidates = [content_extra + best_collab[w] + ["--hybrid-with", w, "--hybrid-content", str(l)]
                   for w in best_collab for l in (0.1, 0.3, 0.5)]
     if not text:
         candidates = [c + ["--no-sentiment"] for c in candidates]
-    run = lambda e, t, o, s, rec: ds.run_avrec("hybrid", e, t, o, s, rec)  # noqa: E731
-    val, extra, plain = ds.tune_recency("hybrid", run, candidates, fit_scores)
-    row = ds.final("avrec-hybrid", run, extra, scores)
-    row["validation_ndcg@10"] = val
-    rows.append(row)
-    recency.append(recency_row(ds, "avrec-hybrid", run, plain, row, scores))
-    print(ds.name, row["label"], extra, round(row["metrics"]["ndcg@10"], 4), flush=True)
+    method("hybrid", "hybrid", candidates)
     for method, candidates in PEER_GRIDS.items():
         run = lambda e, t, o, s, rec, m=method: ds.run_peer(m, e, t, o, rec)  # noqa: E731
         val, extra = ds.tune(run, candidates, None)
@@ -281,7 +310,7 @@ def method_rows(ds, text, scores):
         row["validation_ndcg@10"] = val
         rows.append(row)
         print(ds.name, row["label"], extra, round(row["metrics"]["ndcg@10"], 4), flush=True)
-    return rows, [r for r in recency if r]
+    return rows, [r for r in stages if r]
 
 
 # β of p_k <- β + (1 - β) p_k in the preference-weighted rows (0: the
@@ -307,8 +336,8 @@ def sentiment_study(ds, algos, scores, prefix="", weightings=WEIGHTINGS, truth_s
                 # (On MovieLens the uniform row is only --no-rating, so it gets
                 # β too; without text or ratings every β gives the same lists.)
                 cands = [c + ["--interaction-weight", str(b)] for c in cands for b in INTERACTION_WEIGHTS]
-            val, extra, _ = ds.tune_recency(algo, run, cands, scores.replace("train", "fit") if scores else None,
-                                            truth=prefix + "val.csv", train=prefix + "fit.csv")
+            val, extra, _ = ds.tune_stages(algo, run, cands, scores.replace("train", "fit") if scores else None,
+                                           truth=prefix + "val.csv", train=prefix + "fit.csv")
             tag = f"{prefix}{label}-{wname.replace(' ', '').replace('+', '-')}"
             row = ds.final(tag, run, extra, scores, prefix=prefix)
             row.update({"algorithm": label, "weighting": wname, "validation_ndcg@10": val})
@@ -340,7 +369,7 @@ def run_dataset(name, avrec, work):
             next(f)
             top = max(float(line.rsplit(",", 2)[1]) for line in f)
         rec_extra += ["--rating-min", str(-top), "--rating-max", str(top)]
-    ds = Dataset(name, r, rec_extra, spec["evaluate"], spec["times"])
+    ds = Dataset(name, r, rec_extra, spec["evaluate"], spec.get("times", False), spec["text"])
     ds.split(spec["split"])
     result = {"title": spec["title"]}
     scores = None
@@ -350,7 +379,7 @@ def run_dataset(name, avrec, work):
         r.avrec_cmd(["score", "--reviews", "fit.csv", "--out", "fit.scores.jsonl"])
         result["score_seconds"] = round(time.time() - t0, 1)
         scores = "train.scores.jsonl"
-    result["rows"], result["recency"] = method_rows(ds, spec["text"], scores)
+    result["rows"], result["stages"] = method_rows(ds, spec["text"], scores)
     if name == "amazon":
         studied = [m for m in avrec_methods(True, weighting_axis=False)
                    if m[0] in ("sentiment-content", "item-knn", "ease", "als")]
@@ -421,16 +450,33 @@ def study_table(rows, work):
     return "\n".join(lines)
 
 
-def recency_table(res, work):
-    """Each method whose validation chose a recency decay, against its grid choice without one."""
+def options(extra):
+    """An argument list as {flag: value}; a flag without a value maps to None."""
+    out, k = {}, 0
+    while k < len(extra):
+        has_value = k + 1 < len(extra) and not extra[k + 1].startswith("--")
+        out[extra[k]] = extra[k + 1] if has_value else None
+        k += 2 if has_value else 1
+    return out
+
+
+def stage_change(plain, final):
+    """What the stages changed in a grid setting, as options: added or changed ones, then 'without' removed ones."""
+    a, b = options(plain), options(final)
+    added = [f if v is None else f"{f} {v}" for f, v in b.items() if f not in a or a[f] != v]
+    return " ".join(added + [f"without {f}" for f in a if f not in b])
+
+
+def stages_table(res, work):
+    """Each method whose validation chose a stage setting, against its grid choice without the stages."""
     by_label = {r["label"]: r for r in res["rows"]}
-    lines = ["| method | half-life (reviews) | validation ndcg@10 without / with | test ndcg@10 without / with | "
-             "change (95 % CI) |", "|---|---|---|---|---|"]
-    for plain in res.get("recency", []):
-        row = by_label[plain["with_recency"]]
+    lines = ["| method | the stages added | validation ndcg@10 grid / with stages | test ndcg@10 grid / with stages "
+             "| change (95 % CI) |", "|---|---|---|---|---|"]
+    for plain in res.get("stages", []):
+        row = by_label[plain["with_stages"]]
         d, lo, hi = paired(work, plain, row, "ndcg@10")
-        h = row["extra"][row["extra"].index("--half-life-reviews") + 1]
-        lines.append(f"| {row['label']} | {h} | {plain['validation_ndcg@10']:.4f} / {row['validation_ndcg@10']:.4f} | "
+        lines.append(f"| {row['label']} | {stage_change(plain['extra'], row['extra'])} | "
+                     f"{plain['validation_ndcg@10']:.4f} / {row['validation_ndcg@10']:.4f} | "
                      f"{fmt(plain['metrics']['ndcg@10'])} / {fmt(row['metrics']['ndcg@10'])} | "
                      f"{d:+.4f} ({lo:+.4f} .. {hi:+.4f}) |")
     return "\n".join(lines)
@@ -535,11 +581,15 @@ def write_page(path, results, work):
                   "liked and a disliked one (pairwise_auc).") if "users_graded" in m0 else ""
         out += [f"## {res['title']}", "", f"{users} users evaluated; best peer by test ndcg@10: "
                 f"{best_peer['label']}.{counts}", "", table, ""]
-        if res.get("recency"):
-            out += ["### Recency (`--half-life-reviews`, tuned on validation on top of each method's three best "
-                    "settings; the peers do not read review times)", "", "Each method whose validation chose a "
-                    "decay, against the grid's choice without one (the decayed setting may build on another of the "
-                    "three).", "", recency_table(res, wdir), ""]
+        if res.get("stages"):
+            out += ["### Stages tuned on top of the grid: recency and the crowd's feeling", "",
+                    "On validation, on top of each method's three best grid settings: `--half-life-reviews` "
+                    "2 / 5 / 10 where reviews have times; then, on the three best so far, `--quality-weight` "
+                    "0.5 / 1 / 2 (an item's score times 1 + q x the mean feeling of its reviews, sentiment and/or "
+                    "stars; docs/model.md section 3), each also with the user's own reviews counted alike "
+                    "(`--interaction-weight 1`). The peers read neither review times nor feelings. Each method "
+                    "whose validation chose a stage setting, against the grid's choice without one (the stage "
+                    "setting may build on another of the three):", "", stages_table(res, wdir), ""]
         if "sentiment" in res:
             out += ["### Sentiment weighting (each row tuned on validation)", "", study_table(res["sentiment"], wdir),
                     "", "### Ratings-free run (no stars in train or test; graded relevance from the test reviews' "

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 
 #include "avrec/features.h"
@@ -256,9 +257,9 @@ World MakeWorld() {
   return w;
 }
 
-std::vector<UserRecommendations> RunRec(const World& w, RecommendOptions o, std::vector<std::string> extra = {}) {
-  const Profiles profiles =
-      BuildProfiles(w.reviews, &w.sentiment, w.items, ProfileOptionsFor(o.algorithm, ProfileOptions{}), extra);
+std::vector<UserRecommendations> RunRec(const World& w, RecommendOptions o, std::vector<std::string> extra = {},
+                                        const ProfileOptions& po = ProfileOptions{}) {
+  const Profiles profiles = BuildProfiles(w.reviews, &w.sentiment, w.items, ProfileOptionsFor(o.algorithm, po), extra);
   RecommendInputs in;
   in.items = &w.items;
   in.profiles = &profiles;
@@ -643,6 +644,34 @@ TEST(Recommend, QualityWeightPrefersWhatOthersLiked) {
       if (it.item_id == "panned") panned = it.score;
     }
     EXPECT_GT(liked, panned);  // same cosine, no longer a tie
+  }
+  // The crowd's feeling is read before the interaction weight: with every
+  // review counting 1 in the profiles (beta = 1), the quality term still
+  // tells the two apart, for the content and the collaborative rankings.
+  // ("c" and "d" make both co-reviewed with "seen" alike.)
+  add("c", "seen", 0.5);
+  add("c", "liked", 0.5);
+  add("d", "seen", 0.5);
+  add("d", "panned", 0.5);
+  ProfileOptions uniform;
+  uniform.interaction_weight = 1;
+  for (const char* algo : {"sentiment-content", "item-knn", "ease"}) {
+    o.algorithm = ParseAlgorithm(algo);
+    const auto scores_for_me = [&](double quality) {
+      o.quality_weight = quality;
+      std::map<std::string, double> s;
+      for (const auto& u : RunRec(w, o, {}, uniform)) {
+        if (u.user_id != "me") continue;
+        for (const auto& it : u.items) s[it.item_id] = it.score;
+      }
+      return s;
+    };
+    auto s = scores_for_me(0);
+    ASSERT_TRUE(s.count("liked") && s.count("panned")) << algo;
+    EXPECT_NEAR(s["liked"], s["panned"], 1e-9 * std::abs(s["liked"])) << algo;
+    s = scores_for_me(0.5);
+    // Mean feelings 0.7 and -0.2: item weights 1.35 and 0.9.
+    EXPECT_NEAR(s["liked"] / s["panned"], 1.35 / 0.9, 1e-3) << algo;  // scores in float
   }
 }
 

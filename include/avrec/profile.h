@@ -49,6 +49,7 @@ struct Interaction {
   std::string review_id;
   double weight = 0;      // w_k = d_k p_k of docs/model.md
   double preference = 0;  // p_k, before time decay
+  double feeling = 1;     // p_k before the interaction weight beta: sentiment and/or rating; 1 when neither
   double decay = 1;       // d_k: time and recency decay
   std::optional<double> sentiment;
   std::optional<double> rating;
@@ -74,10 +75,13 @@ struct Profiles {
 uint64_t UserHash(const std::string& user_id);
 bool InShard(const std::string& user_id, int shard, int shards);
 
-// p_k of docs/model.md: the sentiment (in [-1, 1]) and the rating (mapped to
-// [-1, 1] by the scale) mixed by sentiment_share when both are used and
-// known, else whichever is; 1 (a plain interaction) when neither is; then
-// p <- beta + (1 - beta) p with beta = interaction_weight.
+// What a review says of its item, in [-1, 1]: the sentiment and the rating
+// (mapped to [-1, 1] by the scale) mixed by sentiment_share when both are
+// used and known, else whichever is; 1 (a plain interaction) when neither is.
+double ReviewFeeling(std::optional<double> sentiment, std::optional<double> rating_unit, const ProfileOptions& options);
+
+// p_k of docs/model.md: the feeling, then p <- beta + (1 - beta) p with
+// beta = interaction_weight.
 double ReviewPreference(std::optional<double> sentiment, std::optional<double> rating_unit,
                         const ProfileOptions& options);
 

@@ -72,7 +72,7 @@ double RatingToUnit(double rating, double min, double max) {
   return span > 0 ? std::clamp(2 * (rating - min) / span - 1, -1.0, 1.0) : 0.0;
 }
 
-double ReviewPreference(std::optional<double> sentiment, std::optional<double> rating_unit, const ProfileOptions& o) {
+double ReviewFeeling(std::optional<double> sentiment, std::optional<double> rating_unit, const ProfileOptions& o) {
   double p = 1.0;
   if (sentiment && rating_unit) {
     p = o.sentiment_share * *sentiment + (1 - o.sentiment_share) * *rating_unit;
@@ -81,7 +81,11 @@ double ReviewPreference(std::optional<double> sentiment, std::optional<double> r
   } else if (rating_unit) {
     p = *rating_unit;
   }
-  return o.interaction_weight + (1 - o.interaction_weight) * p;
+  return p;
+}
+
+double ReviewPreference(std::optional<double> sentiment, std::optional<double> rating_unit, const ProfileOptions& o) {
+  return o.interaction_weight + (1 - o.interaction_weight) * ReviewFeeling(sentiment, rating_unit, o);
 }
 
 namespace {
@@ -136,6 +140,7 @@ Interaction MakeInteraction(const Review& r, int item, const ReviewScores* senti
   std::optional<double> s = o.use_sentiment ? x.sentiment : std::nullopt;
   std::optional<double> rr;
   if (o.use_rating && r.rating) rr = RatingToUnit(*r.rating, p.rating_min, p.rating_max);
+  x.feeling = ReviewFeeling(s, rr, o);
   x.preference = ReviewPreference(s, rr, o);
   double decay = 1.0;
   const double half = o.half_life_days * 86400.0;

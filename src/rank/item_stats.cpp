@@ -23,7 +23,7 @@ ItemStats ComputeItemStats(const Profiles& profiles, int n_items, bool with_qual
     std::vector<double> reviews(n, 0.0);
     for (const auto& hist : profiles.history) {
       for (const Interaction& x : hist) {
-        s.quality[static_cast<size_t>(x.item)] += x.preference;
+        s.quality[static_cast<size_t>(x.item)] += x.feeling;
         reviews[static_cast<size_t>(x.item)] += 1;
       }
     }

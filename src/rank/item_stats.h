@@ -15,7 +15,7 @@ namespace avrec {
 struct ItemStats {
   std::vector<std::vector<int>> user_items;  // per profile user: distinct item rows, ascending
   std::vector<double> popularity;            // per item row: distinct reviewers
-  std::vector<double> quality;               // per item row: mean preference p_k of its reviews; 0 without
+  std::vector<double> quality;               // per item row: mean feeling of its reviews; 0 without
   double users = 1;                          // number of profile users, at least 1
 };
 
