@@ -219,17 +219,16 @@ class Dataset:
         validation ndcg@10)."""
         pool = self.ranked(run, candidates, scores, truth, train)
         plain = pool[0]
-        if any(STAGE_FLAGS & set(c) for c in candidates):
+        if algo not in STAGE_ALGOS or any(STAGE_FLAGS & set(c) for c in candidates):
             return plain[0], plain[1], plain
         pool = pool[:3]
-        if self.times and algo in STAGE_ALGOS:
+        if self.times:
             pool += self.ranked(run, [e + ["--half-life-reviews", str(h)] for _, e in pool for h in RECENCY],
                                 scores, truth, train)
-        if algo in STAGE_ALGOS:
-            top = sorted(pool, key=lambda p: -p[0])[:3]
-            felt = [v for _, e in top for v in self.feeling_variants(e, convert_uniform)]
-            pool += self.ranked(run, [e + ["--quality-weight", str(q)] for e in felt for q in QUALITY], scores,
-                                truth, train)
+        top = sorted(pool, key=lambda p: -p[0])[:3]
+        felt = [v for _, e in top for v in self.feeling_variants(e, convert_uniform)]
+        pool += self.ranked(run, [e + ["--quality-weight", str(q)] for e in felt for q in QUALITY], scores, truth,
+                            train)
         best = max(pool, key=lambda p: p[0])  # the first of equals: the grid's choice wins a tie
         return best[0], best[1], plain
 

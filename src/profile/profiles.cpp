@@ -84,8 +84,17 @@ double ReviewFeeling(std::optional<double> sentiment, std::optional<double> rati
   return p;
 }
 
+namespace {
+
+// p <- beta + (1 - beta) f, beta = interaction_weight.
+double PreferenceOf(double feeling, const ProfileOptions& o) {
+  return o.interaction_weight + (1 - o.interaction_weight) * feeling;
+}
+
+}  // namespace
+
 double ReviewPreference(std::optional<double> sentiment, std::optional<double> rating_unit, const ProfileOptions& o) {
-  return o.interaction_weight + (1 - o.interaction_weight) * ReviewFeeling(sentiment, rating_unit, o);
+  return PreferenceOf(ReviewFeeling(sentiment, rating_unit, o), o);
 }
 
 namespace {
@@ -141,7 +150,7 @@ Interaction MakeInteraction(const Review& r, int item, const ReviewScores* senti
   std::optional<double> rr;
   if (o.use_rating && r.rating) rr = RatingToUnit(*r.rating, p.rating_min, p.rating_max);
   x.feeling = ReviewFeeling(s, rr, o);
-  x.preference = ReviewPreference(s, rr, o);
+  x.preference = PreferenceOf(x.feeling, o);
   double decay = 1.0;
   const double half = o.half_life_days * 86400.0;
   if (half > 0 && r.timestamp) {
