@@ -285,6 +285,59 @@ TEST(Outputs, ClosedDescriptorsFailBeforeAnyWork) {
   EXPECT_NE(ReadFile(dir / "out.json").find("avrec-recommendations/1"), std::string::npos);
 }
 
+// The verbs that print their result (evaluate, diff, tokenize) or help fail
+// when standard output loses it: a full disk is 74, a closed descriptor 73
+// before any work. Exit 0 means the output arrived.
+TEST(Outputs, LostStandardOutputIsAnErrorInEveryVerb) {
+  if (!FileExists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  TempDir dir;
+  const std::string lists = dir / "recs.jsonl";
+  WriteFile(lists, "{\"user_id\":\"u\",\"items\":[{\"item_id\":\"a\"},{\"item_id\":\"b\"}]}\n");
+  WriteFile(dir / "truth.csv", "user_id,item_id\nu,a\n");
+  const std::string avrec = "'" + test::AvrecBinary() + "'";
+  const std::vector<std::string> commands = {
+      "evaluate --recs '" + lists + "' --truth '" + (dir / "truth.csv") + "' --out '" + (dir / "m.json") + "'",
+      "diff --old '" + lists + "' --new '" + lists + "'", "tokenize <<< 'a sick beat'"};
+  for (const std::string& c : commands) {
+    RunResult r = RunProgram({"bash", "-c", avrec + " " + c + " >/dev/full"});
+    EXPECT_EQ(r.exit_code, 74) << c << "\n" << r.err;
+    EXPECT_NE(r.err.find("standard output: write error: No space left on device"), std::string::npos) << r.err;
+    r = RunProgram({"bash", "-c", avrec + " " + c + " >&-"});
+    EXPECT_EQ(r.exit_code, 73) << c << "\n" << r.err;
+    EXPECT_NE(r.err.find("-: standard output is closed"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(FileExists(dir / "m.json"));  // the closed case failed before writing it
+  for (const char* flag : {"--help", "--version"}) {
+    RunResult r = RunProgram({"bash", "-c", avrec + " " + flag + " >/dev/full"});
+    EXPECT_EQ(r.exit_code, 74) << flag << "\n" << r.err;
+  }
+  // Written, the same commands succeed.
+  EXPECT_EQ(RunProgram({"bash", "-c", avrec + " " + commands[1] + " >/dev/null"}).exit_code, 0);
+}
+
+// report reads the recommendations, last night's and the run manifest
+// before the reviews: a broken one fails at once, named, with nothing written.
+TEST(Outputs, ReportFailsOnABrokenPreviousFileBeforeReadingTheReviews) {
+  TempDir dir;
+  const std::string lists = dir / "recs.jsonl";
+  WriteFile(lists,
+            "{\"user_id\":\"u\",\"cold_start\":false,\"history\":1,\"items\":[{\"item_id\":\"a\",\"rank\":1,"
+            "\"score\":0.5,\"reasons\":[]}]}\n");
+  WriteFile(dir / "previous.jsonl", "{\"user_id\":\"u\",\"items\":[{\"item_id\":\n");
+  // The reviews do not exist: an error about them would mean they were read first.
+  RunResult r = RunAvrec({"report", "--recs", lists, "--previous", dir / "previous.jsonl", "--reviews",
+                          dir / "missing.csv", "--items", dir / "missing_items.csv", "--out", dir / "page.html"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find(dir / "previous.jsonl"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("missing.csv"), std::string::npos) << r.err;
+  WriteFile(dir / "run.json", "{\"format\": ");
+  r = RunAvrec({"report", "--recs", lists, "--manifest", dir / "run.json", "--reviews", dir / "missing.csv", "--items",
+                dir / "missing_items.csv", "--out", dir / "page.html"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find(dir / "run.json"), std::string::npos) << r.err;
+  EXPECT_FALSE(FileExists(dir / "page.html"));
+}
+
 // A mistyped output that names an input (directly, through a link, or the
 // workspace) is a usage error and the input stays as it was.
 TEST(Outputs, AnOutputNeverReplacesAnInput) {

@@ -42,7 +42,7 @@ TEST(Report, FiguresOfASmallCase) {
             "\"score\":0.5,\"reasons\":[]},{\"item_id\":\"d\",\"rank\":2,\"score\":0.25,\"reasons\":[]}]}\n"
             "{\"user_id\":\"u2\",\"cold_start\":false,\"history\":2,\"low_confidence\":true,\"low_confidence_reason\":"
             "\"x\",\"items\":[{\"item_id\":\"c\",\"rank\":1,\"score\":-0.1,\"reasons\":[]}]}\n");
-  in.recs_path = dir / "recs.jsonl";
+  in.recs = ReadReportLists(dir / "recs.jsonl", "");
   ReportOptions o;
   o.max_users = 1;
   const auto d = ReportData(in, o);

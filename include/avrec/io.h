@@ -211,6 +211,13 @@ void InstallSignalCleanup();
 // Whole-file helpers.
 std::string ReadFileToString(const std::string& path);  // kNoInput / kIoErr
 void WriteFileAtomically(const std::string& path, std::string_view bytes);
+// Writes to standard output and flushes it; a full disk, a closed descriptor
+// or a reader that went away is kIoErr naming standard output, never a
+// silent exit 0.
+void WriteStdout(std::string_view bytes);
+// Flushes standard output (C and C++ streams); kIoErr when anything written
+// to it since the start was lost. Main calls it before reporting success.
+void CheckStdoutWritten();
 
 // Lower-case file extension after stripping ".gz": "a/b.CSV.gz" -> "csv".
 std::string DataExtension(const std::string& path);

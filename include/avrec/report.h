@@ -7,12 +7,14 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "avrec/data.h"
 #include "avrec/output.h"
+#include "avrec/recommend.h"
 
 namespace avrec {
 
@@ -23,18 +25,30 @@ struct ReportOptions {
   int max_diversity_lists = 5000;  // lists whose diversity is measured (a stable-hash sample beyond)
 };
 
+// The recommendations a report is about, and optionally last night's: read
+// first, so that a malformed file fails before the reviews are loaded.
+struct ReportLists {
+  std::string path;                        // the recommendations (JSON or JSON Lines, avrec's)
+  std::vector<UserRecommendations> users;  // every user with reasons, in file order
+  RecommendationLists lists;               // the same lists as item ids
+  std::string previous_path;               // last night's, or "" for no comparison
+  std::optional<RecommendationLists> previous;
+};
+
+// Throws Error(kNoInput / kDataErr) naming the file for an unreadable or
+// malformed one.
+ReportLists ReadReportLists(const std::string& path, const std::string& previous_path);
+
 struct ReportInputs {
   ItemTable items;
   std::vector<Review> reviews;
   std::unordered_map<std::string, double> sentiment;  // review_id -> score in [-1, 1]; empty: not scored
   std::string sentiment_model;                        // name, for the overview
-  std::string recs_path;                              // the recommendations (JSON or JSON Lines, avrec's)
-  std::string previous_path;                          // last night's, or "" for no comparison
-  nlohmann::json manifest;                            // the run manifest, or null
+  ReportLists recs;
+  nlohmann::json manifest;  // the run manifest, or null
 };
 
-// Reads the recommendations and builds the report. Throws Error(kNoInput /
-// kDataErr) naming the file for an unreadable or malformed input.
+// Builds the report.
 std::string RenderReport(const ReportInputs& in, const ReportOptions& options);
 
 // The data the page draws, as a JSON object (RenderReport embeds it).

@@ -169,8 +169,15 @@ int Main(int argc, char** argv) {
   const bool json = WantsJsonLogs(argc, argv);
   try {
     app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);  // --help, --version
+  } catch (const CLI::Success& e) {  // --help, --version
+    const int rc = app.exit(e);
+    try {
+      CheckStdoutWritten();
+    } catch (const Error& lost) {
+      std::fprintf(stderr, "avrec: error: %s\n", lost.what());
+      return static_cast<int>(lost.code());
+    }
+    return rc;
   } catch (const CLI::ParseError& e) {
     if (!json) return app.exit(e) == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
     PrintUsageErrorJson(run_id, subcommand, e.what());
@@ -196,6 +203,7 @@ int Main(int argc, char** argv) {
     Cluster::Init();  // mpirun: join the world; rank 0 reports, the others only warn
     if (!cluster.root()) spdlog::set_level(std::max(spdlog::get_level(), spdlog::level::warn));
     code = Dispatch(verbs, run_app, run, &files);
+    if (code == 0) CheckStdoutWritten();  // what a verb printed may not have arrived
   } catch (const Error& e) {
     spdlog::error("{}{}", RankPrefix(), e.what());
     code = static_cast<int>(e.code());

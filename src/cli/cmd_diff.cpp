@@ -26,8 +26,7 @@ int RunDiff(const DiffCommand& o) {
   const RecommendationLists a = ReadRecommendationLists(o.old_path), b = ReadRecommendationLists(o.new_path);
   const nlohmann::ordered_json report = DiffRecommendations(a, b, o.options);
   const std::string text = report.dump(2) + "\n";
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+  WriteStdout(text);
   if (!o.out.empty()) WriteFileAtomically(o.out, text);
   const auto& s = report["summary"];
   spdlog::info(

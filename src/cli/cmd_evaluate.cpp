@@ -190,8 +190,7 @@ int RunEvaluate(const EvaluateCommand& o) {
     }
   }
   const std::string text = summary.dump(2) + "\n";
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+  WriteStdout(text);
   if (!o.out.empty()) WriteFileAtomically(o.out, text);
   if (!o.per_user.empty()) {
     AtomicFile f(o.per_user);

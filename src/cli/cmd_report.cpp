@@ -32,6 +32,16 @@ int RunReport(const ReportCommand& o) {
   const bool files = !c.inputs.reviews.empty() || !c.inputs.items.empty();
   if (!files && c.workspace.empty()) Fail(ExitCode::kUsage, "report: give --workspace PATH, or --reviews and --items");
   ReportInputs in;
+  // The small inputs first, so that a broken one fails before the reviews are read.
+  in.recs = ReadReportLists(o.recs, o.previous);
+  const std::string manifest = o.manifest.empty() ? o.recs + ".run.json" : o.manifest;
+  struct stat st;
+  if (::stat(manifest.c_str(), &st) == 0) {
+    std::string error;
+    if (!ParseJson(ReadFileToString(manifest), &in.manifest, &error)) Fail(ExitCode::kDataErr, manifest, ": ", error);
+  } else if (!o.manifest.empty()) {
+    Fail(ExitCode::kNoInput, manifest, ": no such file");
+  }
   SentimentResult sentiment;
   if (files) {
     ProblemLog problems(static_cast<size_t>(c.inputs.max_errors), PrintProblem);
@@ -48,16 +58,6 @@ int RunReport(const ReportCommand& o) {
   }
   for (const auto& [id, s] : sentiment.by_review) in.sentiment.emplace(id, s.score);
   in.sentiment_model = sentiment.model_name;
-  in.recs_path = o.recs;
-  in.previous_path = o.previous;
-  const std::string manifest = o.manifest.empty() ? o.recs + ".run.json" : o.manifest;
-  struct stat st;
-  if (::stat(manifest.c_str(), &st) == 0) {
-    std::string error;
-    if (!ParseJson(ReadFileToString(manifest), &in.manifest, &error)) Fail(ExitCode::kDataErr, manifest, ": ", error);
-  } else if (!o.manifest.empty()) {
-    Fail(ExitCode::kNoInput, manifest, ": no such file");
-  }
   const std::string page = RenderReport(in, o.options);
   WriteFileAtomically(o.out, page);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -61,14 +61,12 @@ int RunTokenize(const TokenizeCommand& o) {
     }
     out.push_back('\n');
     if (out.size() > (1 << 16)) {
-      if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) Fail(ExitCode::kIoErr, "stdout: write error");
+      WriteStdout(out);
       out.clear();
     }
   }
   if (std::ferror(in)) Fail(ExitCode::kIoErr, "stdin: read error");
-  if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
-    Fail(ExitCode::kIoErr, "stdout: write error");
-  }
+  WriteStdout(out);
   if (invalid_lines > 100) spdlog::warn("{} lines in all had invalid UTF-8", invalid_lines);
   spdlog::debug("tokenize: {} lines", line_no);
   return 0;

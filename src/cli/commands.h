@@ -123,19 +123,25 @@ struct RunFiles;
 void RegisterRun(CLI::App* app, RunCommand* o);
 int RunRun(const RunCommand& o, RunFiles* files);
 
-// What a run reads and writes, for its manifest (run_manifest.cpp).
+// What a verb reads and writes ("-": standard input or output): checked for
+// closed descriptors before any work, and listed in its run manifest
+// (run_manifest.cpp) when it writes one.
 struct RunFiles {
   std::vector<std::string> inputs, outputs;
   std::string manifest;  // "": none
 };
+RunFiles FilesOf(const ValidateCommand& c);
 RunFiles FilesOf(const IngestCommand& c);
+RunFiles FilesOf(const TokenizeCommand& c);
 RunFiles FilesOf(const ScoreCommand& c);
+RunFiles FilesOf(const EmbedCommand& c);
 RunFiles FilesOf(const ProfileCommand& c);
 RunFiles FilesOf(const RecommendCommand& c);
-template <typename Command>
-RunFiles FilesOf(const Command&) {
-  return {};
-}
+RunFiles FilesOf(const TopKCommand& c);
+RunFiles FilesOf(const SplitCommand& c);
+RunFiles FilesOf(const EvaluateCommand& c);
+RunFiles FilesOf(const DiffCommand& c);
+RunFiles FilesOf(const ReportCommand& c);
 
 // Collects the stage events of a run and writes its manifest.
 class RunManifest {

@@ -19,12 +19,21 @@ std::string ManifestBeside(const std::string& out, const std::string& given) {
   return out + ".run.json";
 }
 
-RunFiles ModelCommandFiles(const PipelineConfig& c) {
+// The given paths, less the empty ones (options not given).
+RunFiles Paths(std::initializer_list<std::string> inputs, std::initializer_list<std::string> outputs) {
   RunFiles f;
-  for (const auto& p : {c.inputs.reviews, c.inputs.items, c.scores, c.profiles_in, c.workspace}) {
+  for (const auto& p : inputs) {
     if (!p.empty()) f.inputs.push_back(p);
   }
+  for (const auto& p : outputs) {
+    if (!p.empty()) f.outputs.push_back(p);
+  }
   return f;
+}
+
+// A stage that reads the reviews (from files or a workspace) and writes `outputs`.
+RunFiles ModelCommandFiles(const PipelineConfig& c, std::initializer_list<std::string> outputs) {
+  return Paths({c.inputs.reviews, c.inputs.items, c.scores, c.profiles_in, c.workspace}, outputs);
 }
 
 nlohmann::ordered_json Describe(const std::string& path, bool hash) {
@@ -43,36 +52,52 @@ nlohmann::ordered_json Describe(const std::string& path, bool hash) {
 
 }  // namespace
 
+RunFiles FilesOf(const ValidateCommand& c) {
+  return Paths({c.config.inputs.reviews, c.config.inputs.items, c.config.workspace}, {});
+}
+
+RunFiles FilesOf(const TokenizeCommand&) { return Paths({"-"}, {"-"}); }
+
+RunFiles FilesOf(const EmbedCommand& c) { return Paths({c.input}, {c.out}); }
+
+RunFiles FilesOf(const TopKCommand& c) { return Paths({c.users, c.items}, {c.out}); }
+
+RunFiles FilesOf(const SplitCommand& c) { return Paths({c.reviews}, {c.train, c.test}); }
+
+RunFiles FilesOf(const EvaluateCommand& c) {  // the metrics always go to standard output too
+  return Paths({c.recs, c.truth, c.train, c.items, c.truth_scores}, {"-", c.out, c.per_user});
+}
+
+RunFiles FilesOf(const DiffCommand& c) { return Paths({c.old_path, c.new_path}, {"-", c.out}); }
+
+RunFiles FilesOf(const ReportCommand& c) {
+  const PipelineConfig& p = c.config;
+  return Paths({p.inputs.reviews, p.inputs.items, p.scores, p.workspace, c.recs, c.previous, c.manifest}, {c.out});
+}
+
 RunFiles FilesOf(const IngestCommand& c) {
-  RunFiles f;
-  for (const auto& p : {c.config.inputs.reviews, c.config.inputs.items}) {
-    if (!p.empty()) f.inputs.push_back(p);
-  }
-  f.outputs.push_back(c.config.workspace);
+  RunFiles f = Paths({c.config.inputs.reviews, c.config.inputs.items}, {c.config.workspace});
   f.manifest = c.config.manifest;  // only when asked: the output is a database
   return f;
 }
 
 RunFiles FilesOf(const ScoreCommand& c) {
-  RunFiles f = ModelCommandFiles(c.config);
-  if (!c.config.score_out.empty()) f.outputs.push_back(c.config.score_out);
+  RunFiles f = ModelCommandFiles(c.config, {c.config.score_out});
   f.manifest = ManifestBeside(c.config.score_out, c.config.manifest);
   return f;
 }
 
 RunFiles FilesOf(const ProfileCommand& c) {
-  RunFiles f = ModelCommandFiles(c.config);
-  f.outputs.push_back(c.config.profile_out);
+  RunFiles f = ModelCommandFiles(c.config, {c.config.profile_out});
   f.manifest = ManifestBeside(c.config.profile_out, c.config.manifest);
   return f;
 }
 
 RunFiles FilesOf(const RecommendCommand& c) {
-  RunFiles f = ModelCommandFiles(c.config);
+  RunFiles f = ModelCommandFiles(c.config, {c.config.out});
   for (const auto& p : {c.config.allow_list, c.config.deny_list, c.config.users}) {
     if (!p.empty()) f.inputs.push_back(p);
   }
-  f.outputs.push_back(c.config.out);
   f.manifest = ManifestBeside(c.config.out, c.config.manifest);
   return f;
 }

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <mutex>
 #include <vector>
 
@@ -310,6 +311,20 @@ void WriteFileAtomically(const std::string& path, std::string_view bytes) {
   AtomicFile f(path);
   f.Write(bytes);
   f.Commit();
+}
+
+void WriteStdout(std::string_view bytes) {
+  errno = 0;
+  if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0) {
+    Fail(ExitCode::kIoErr, "standard output: write error: ", std::strerror(errno != 0 ? errno : EIO));
+  }
+}
+
+void CheckStdoutWritten() {
+  errno = 0;
+  std::cout.flush();
+  const bool lost = std::fflush(stdout) != 0 || std::ferror(stdout) != 0 || !std::cout;
+  if (lost) Fail(ExitCode::kIoErr, "standard output: write error: ", std::strerror(errno != 0 ? errno : EIO));
 }
 
 }  // namespace avrec

@@ -414,6 +414,16 @@ J UserCard(const Context& c, const UserRecommendations& u, const std::vector<con
 
 }  // namespace
 
+ReportLists ReadReportLists(const std::string& path, const std::string& previous_path) {
+  ReportLists r;
+  r.path = path;
+  r.users = ReadUsers(path);
+  r.lists = ReadRecommendationLists(path);
+  r.previous_path = previous_path;
+  if (!previous_path.empty()) r.previous = ReadRecommendationLists(previous_path);
+  return r;
+}
+
 nlohmann::ordered_json ReportData(const ReportInputs& in, const ReportOptions& o) {
   Context c{in, o, {}, {}};
   for (const Item& it : in.items.items) c.items.emplace(it.item_id, &it);
@@ -422,12 +432,12 @@ nlohmann::ordered_json ReportData(const ReportInputs& in, const ReportOptions& o
     ++c.reviews_of_item[r.item_id];
     by_user[r.user_id].push_back(&r);
   }
-  const std::vector<UserRecommendations> users = ReadUsers(in.recs_path);
-  const RecommendationLists lists = ReadRecommendationLists(in.recs_path);
+  const std::vector<UserRecommendations>& users = in.recs.users;
+  const RecommendationLists& lists = in.recs.lists;
 
   J data;
   data["avrec_version"] = AVREC_VERSION;
-  data["recommendations_file"] = in.recs_path;
+  data["recommendations_file"] = in.recs.path;
   data["header"] = lists.header;
   data["manifest"] = in.manifest.is_null() ? J(nullptr) : J::parse(in.manifest.dump());
   data["overview"] = Overview(c, users);
@@ -447,13 +457,13 @@ nlohmann::ordered_json ReportData(const ReportInputs& in, const ReportOptions& o
                             {"how", cards.size() < users.size() ? "the first users in output order (ordered by a "
                                                                   "stable hash of the user id: a uniform sample)"
                                                                 : "all users"}};
-  if (!in.previous_path.empty()) {
+  if (in.recs.previous) {
     DiffOptions d;
     d.k = lists.header.contains("top_n") && lists.header["top_n"].is_number_integer() ? lists.header["top_n"].get<int>()
                                                                                       : 10;
-    const nlohmann::ordered_json diff = DiffRecommendations(ReadRecommendationLists(in.previous_path), lists, d);
+    const nlohmann::ordered_json diff = DiffRecommendations(*in.recs.previous, lists, d);
     data["diff"] = J::parse(diff.dump());
-    data["previous_file"] = in.previous_path;
+    data["previous_file"] = in.recs.previous_path;
   } else {
     data["diff"] = nullptr;
   }
