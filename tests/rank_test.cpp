@@ -8,6 +8,7 @@
 #include <cmath>
 #include <map>
 #include <random>
+#include <tuple>
 
 #include "avrec/features.h"
 #include "avrec/output.h"
@@ -333,6 +334,68 @@ TEST(Recommend, ColdStartUsersGetPopularityAndAreFlagged) {
       EXPECT_FALSE(u.cold_start);
     }
   }
+}
+
+// A user whose only item nobody else reviewed gives item-knn and EASE
+// nothing to go on, nor does one who disliked all they reviewed give ALS
+// (their factors solve to 0): every score would be 0, ranking the catalogue
+// by item id. They get the cold-start ranking instead, flagged.
+TEST(Recommend, UsersWithoutCollaborativeSignalGetPopularity) {
+  World w = MakeWorld();
+  Item lonely;
+  lonely.item_id = "i999";
+  lonely.numeric = {0.5, -0.5, 0.25};
+  w.table.items.push_back(lonely);
+  w.items = BuildItemMatrix(w.table, {}, nullptr);
+  Review r;
+  r.review_id = "lonely-review";
+  r.user_id = "loner";
+  r.item_id = "i999";
+  r.rating = 5;
+  r.timestamp = 1700000000;
+  w.reviews.push_back(r);
+  w.sentiment[r.review_id] = 0.9;
+  r.review_id = "hating-review";
+  r.user_id = "hater";
+  r.item_id = "i100";
+  r.rating = 1;
+  w.reviews.push_back(r);
+  w.sentiment[r.review_id] = -0.9;
+  const auto find = [](const std::vector<UserRecommendations>& recs, const std::string& id) {
+    return *std::find_if(recs.begin(), recs.end(), [&](const auto& u) { return u.user_id == id; });
+  };
+  for (const auto& [algo, who, own] : {std::tuple{"item-knn", "loner", "i999"}, std::tuple{"ease", "loner", "i999"},
+                                       std::tuple{"als", "hater", "i100"}}) {
+    RecommendOptions o;
+    o.algorithm = ParseAlgorithm(algo);
+    o.top_n = 6;
+    const auto recs = RunRec(w, o, {"newcomer"});
+    const UserRecommendations loner = find(recs, who), newcomer = find(recs, "newcomer");
+    EXPECT_TRUE(loner.cold_start) << algo;
+    EXPECT_EQ(loner.history, 1) << algo;
+    ASSERT_EQ(loner.items.size(), 6u) << algo;
+    // The newcomer's popularity list, less the user's own item.
+    std::vector<std::string> expected;
+    for (const auto& it : newcomer.items) {
+      if (it.item_id != own) expected.push_back(it.item_id);
+    }
+    std::vector<std::string> got;
+    for (const auto& it : loner.items) {
+      got.push_back(it.item_id);
+      EXPECT_EQ(it.reasons.at(0).kind, "popular") << algo;
+      EXPECT_GT(it.score, 0) << algo;
+    }
+    got.resize(expected.size());
+    EXPECT_EQ(got, expected) << algo;
+    for (const auto& u : recs) {
+      if (u.user_id != who && u.user_id != "newcomer") EXPECT_FALSE(u.cold_start) << algo << " " << u.user_id;
+    }
+  }
+  // The hybrid still has the content part for them.
+  RecommendOptions o;
+  o.algorithm = ParseAlgorithm("hybrid");
+  o.hybrid_with = ParseAlgorithm("ease");
+  EXPECT_FALSE(find(RunRec(w, o), "loner").cold_start);
 }
 
 TEST(Recommend, NegativeSentimentPushesAway) {

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 
+#include "avrec/parallel.h"
+
 namespace avrec {
 
 AlgorithmSource::AlgorithmSource(Algorithm algo, const std::vector<int>& users, const Profiles& profiles,
                                  const std::vector<int>& candidates, const ItemMatrix& items,
                                  const std::vector<double>& weight, const ItemStats& stats, Collaborative collab,
-                                 double hybrid_content)
+                                 double hybrid_content, int threads)
     : algo_(algo),
       users_(users),
       profiles_(profiles),
@@ -39,22 +41,31 @@ AlgorithmSource::AlgorithmSource(Algorithm algo, const std::vector<int>& users, 
     for (size_t c = 0; c < candidates.size(); ++c) cand_of_[static_cast<size_t>(candidates[c])] = static_cast<int>(c);
   }
   collab_scale_.assign(users.size(), 1.0);
-  if (algo == Algorithm::kHybrid && collab_.any()) ComputeHybridScales();
+  silent_.assign(users.size(), 0);
+  if (collab_.any()) ScanCollaborative(threads);
   ComputeMargin(weight);
 }
 
 AlgorithmSource::~AlgorithmSource() = default;
 
 // Hybrid: each user's collaborative scores are divided by their largest
-// magnitude, so that both parts span comparable ranges ([-1, 1]).
-void AlgorithmSource::ComputeHybridScales() {
-  std::vector<double> row;
-  for (size_t u = 0; u < users_.size(); ++u) {
+// magnitude, so that both parts span comparable ranges ([-1, 1]); a user
+// without collaborative signal keeps the content part alone. A purely
+// collaborative algorithm ranks such a user by popularity (Cold): all-zero
+// scores would otherwise rank the catalogue by item id.
+void AlgorithmSource::ScanCollaborative(int threads) {
+  const bool hybrid = algo_ == Algorithm::kHybrid;
+  ForEachIndex(users_.size(), threads, [&](size_t u) {
+    std::vector<double> row;
     CollabRow(static_cast<int>(u), &row);
     double mx = 0;
     for (double v : row) mx = std::max(mx, std::fabs(v));
-    collab_scale_[u] = mx > 0 ? 1.0 / mx : 0.0;
-  }
+    if (hybrid) {
+      collab_scale_[u] = mx > 0 ? 1.0 / mx : 0.0;
+    } else {
+      silent_[u] = mx == 0;
+    }
+  });
 }
 
 // Float scores err from the exact ones by the cosine GEMM's bound (content)
@@ -80,7 +91,7 @@ const std::vector<int>& AlgorithmSource::History(int u) const {
 
 bool AlgorithmSource::Cold(int u) const {
   if (algo_ == Algorithm::kPopular) return true;
-  if (!AlgorithmUsesContent(algo_)) return History(u).empty();
+  if (!AlgorithmUsesContent(algo_)) return History(u).empty() || silent_[static_cast<size_t>(u)] != 0;
   return profiles_.cold_start[static_cast<size_t>(users_[static_cast<size_t>(u)])];
 }
 

@@ -1,6 +1,7 @@
 // Scores of ranked users against candidate items for every algorithm, as a
 // ScoreSource for the exact top-k kernel (rank.h). Cold-start users get the
-// popularity ranking.
+// popularity ranking, and so do the users of a collaborative algorithm whose
+// history gives it nothing to go on (every candidate scores exactly 0).
 #pragma once
 
 #include <memory>
@@ -26,10 +27,11 @@ class AlgorithmSource : public ScoreSource {
  public:
   // `users`: profile rows ranked, in output order; `candidates`: item rows;
   // `weight`: per candidate (ItemWeights). Everything referenced must outlive
-  // the source.
+  // the source. `threads`: for the collaborative pass over the users
+  // (results do not depend on it).
   AlgorithmSource(Algorithm algo, const std::vector<int>& users, const Profiles& profiles,
                   const std::vector<int>& candidates, const ItemMatrix& items, const std::vector<double>& weight,
-                  const ItemStats& stats, Collaborative collab, double hybrid_content);
+                  const ItemStats& stats, Collaborative collab, double hybrid_content, int threads);
   ~AlgorithmSource() override;
 
   int users() const override { return static_cast<int>(users_.size()); }
@@ -38,7 +40,10 @@ class AlgorithmSource : public ScoreSource {
   void Block(int begin, int end, float* out) const override;
   double Exact(int u, int c) const override;
 
-  // Whether ranked user u gets the popularity ranking.
+  // Whether ranked user u gets the popularity ranking: no history, no usable
+  // profile (content), or no collaborative signal (item-knn, ease, als: the
+  // items they reviewed have no neighbours, fell below --ease-min-support,
+  // or were all disliked so that ALS solved their factors to 0).
   bool Cold(int u) const;
 
  private:
@@ -51,7 +56,9 @@ class AlgorithmSource : public ScoreSource {
   // item-knn: ranked user u's reviewed items with their weights.
   const std::vector<std::pair<int, double>>& KnnWeights(int u) const;
   static double KnnNorm(const std::vector<std::pair<int, double>>& hist);
-  void ComputeHybridScales();
+  // One pass of collaborative rows over the users: the hybrid's per-user
+  // normalisation, or which users get no collaborative signal.
+  void ScanCollaborative(int threads);
   void ComputeMargin(const std::vector<double>& weight);
 
   Algorithm algo_;
@@ -65,6 +72,7 @@ class AlgorithmSource : public ScoreSource {
   std::vector<double> pop_score_;
   std::vector<int> cand_of_;
   std::vector<double> collab_scale_;  // per ranked user: hybrid normalisation
+  std::vector<char> silent_;          // per ranked user: every collaborative score is 0
   RowMatrix user_rows_, item_rows_;
   std::unique_ptr<CosineSource> cosine_;
   double margin_ = 0;

@@ -178,7 +178,8 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   const std::vector<int> users = ShardUsers(profiles, o.shard, o.shards, in.only);
   const auto excluded = Exclusions(stats, users, candidates, n_items, o.include_seen);
 
-  AlgorithmSource source(o.algorithm, users, profiles, candidates, items, weight, stats, collab, o.hybrid_content);
+  AlgorithmSource source(o.algorithm, users, profiles, candidates, items, weight, stats, collab, o.hybrid_content,
+                         threads);
   Explainer explainer(o.algorithm, items, profiles, stats, collab);
   RecommendStats st;
   st.items = n_items;
