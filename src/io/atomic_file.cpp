@@ -313,18 +313,26 @@ void WriteFileAtomically(const std::string& path, std::string_view bytes) {
   f.Commit();
 }
 
-void WriteStdout(std::string_view bytes) {
-  errno = 0;
-  if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0) {
-    Fail(ExitCode::kIoErr, "standard output: write error: ", std::strerror(errno != 0 ? errno : EIO));
-  }
-}
+namespace {
 
-void CheckStdoutWritten() {
+// kIoErr when standard output lost anything; `write_errno`: the error of a
+// write just made (0: none), named when the flush reports none of its own.
+void CheckStdout(int write_errno) {
   errno = 0;
   std::cout.flush();
   const bool lost = std::fflush(stdout) != 0 || std::ferror(stdout) != 0 || !std::cout;
-  if (lost) Fail(ExitCode::kIoErr, "standard output: write error: ", std::strerror(errno != 0 ? errno : EIO));
+  const int error = errno != 0 ? errno : write_errno != 0 ? write_errno : EIO;
+  if (lost) Fail(ExitCode::kIoErr, "standard output: write error: ", std::strerror(error));
 }
+
+}  // namespace
+
+void WriteStdout(std::string_view bytes) {
+  errno = 0;
+  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), stdout) == bytes.size();
+  CheckStdout(written ? 0 : errno);
+}
+
+void CheckStdoutWritten() { CheckStdout(0); }
 
 }  // namespace avrec
