@@ -817,6 +817,21 @@ TEST(Workspace, FailedRunsCreateNoWorkspace) {
   EXPECT_TRUE(Listing(dir.path()) == (std::vector<std::string>{"bad.csv"}));
 }
 
+TEST(Workspace, AMissingWorkspaceBesideFilesFailsBeforeAnyWork) {
+  // recommend opens a workspace given beside --reviews/--items (its snippet
+  // cache) only after reading and scoring: on real data, an hour later. A
+  // model directory that does not exist shows the scoring never started.
+  TempDir dir;
+  for (const std::string verb : {"recommend", "profile"}) {
+    RunResult r = RunAvrec({verb, "--reviews", kReviews, "--items", kItems, "--workspace", dir / "none.avrec",
+                            "--model", dir / "no-model", "--out", dir / "out.json"});
+    EXPECT_EQ(r.exit_code, 66) << verb << r.err;
+    EXPECT_NE(r.err.find("none.avrec: no such workspace"), std::string::npos) << verb << r.err;
+    EXPECT_EQ(r.err.find("no-model"), std::string::npos) << verb << r.err;
+    EXPECT_TRUE(Listing(dir.path()) == (std::vector<std::string>{"out.json.run.json"})) << verb;  // its exit code
+  }
+}
+
 // ---- messages --------------------------------------------------------------------------
 
 TEST(Messages, Utf16AndBinaryInputSayHowToConvert) {

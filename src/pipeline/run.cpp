@@ -45,6 +45,11 @@ ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, Proble
   c.Validate();
   ModelInputs in;
   std::unique_ptr<Workspace> ws;
+  if (files && !c.workspace.empty()) {
+    // A workspace beside files (recommend's snippet cache and tracked lists)
+    // is opened only after reading and scoring: a missing one fails now.
+    Workspace::Open(c.workspace, false);
+  }
   if (files) {
     in.data = ReadDataset(c.inputs, problems);
   } else {
