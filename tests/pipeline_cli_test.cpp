@@ -396,10 +396,15 @@ TEST(RecommendCli, ReasonsAreReadableDifferPerItemAndFollowTheUsersLanguage) {
   EXPECT_GT(en, 10);
   EXPECT_GT(eligible, 50);
   EXPECT_GE(varied * 10, eligible * 9) << varied << " of " << eligible;  // nine in ten users at least
+  // The log says what choosing snippets cost, and how to avoid paying it
+  // again.
+  EXPECT_NE(r.err.find("cited reviews scored by the sentiment model in"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--snippets first quotes without the model"), std::string::npos) << r.err;
   // Forced language and plain snippets.
   r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--model", kTinySentiment, "--text-model",
                 kTinyEmbedding, "--reason-language", "zh", "--snippets", "first", "--out", dir / "zh.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("scored by the sentiment model"), std::string::npos) << r.err;
   const nlohmann::json zh_out = nlohmann::json::parse(ReadFile(dir / "zh.json"));
   for (const auto& u : zh_out["users"]) EXPECT_EQ(u["language"], "zh");
   EXPECT_EQ(RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--reason-language", "fr", "--out",

@@ -40,7 +40,9 @@ class SnippetFinder {
   // forgotten here), and rank 0 taking another rank's for Save().
   std::string PackFresh();
   void UnpackFresh(const std::string& packed);
-  int64_t scored() const { return scored_; }
+  int64_t scored() const { return scored_; }                  // sentences scored by the model here
+  int64_t scored_reviews() const { return scored_reviews_; }  // the reviews they came from
+  double seconds() const { return seconds_; }                 // spent loading the model and scoring
 
  private:
   const std::unordered_map<std::string, const Review*>& reviews_;
@@ -54,6 +56,8 @@ class SnippetFinder {
   std::unordered_map<std::string, double> score_;               // sentence text key -> sentiment score
   std::vector<std::pair<std::string, CachedSentiment>> fresh_;  // scored now, not yet saved
   int64_t scored_ = 0;
+  int64_t scored_reviews_ = 0;
+  double seconds_ = 0;
 };
 
 }  // namespace avrec
