@@ -77,13 +77,15 @@ def main():
     ap.add_argument("--avrec", default=os.path.join(ROOT, "build", "avrec"))
     args = ap.parse_args()
     x, users, items = interactions(args.dir)
-    rows = [("EASE", f"lambda {lam:g}", ease(x, lam)) for lam in map(float, args.lambdas.split(","))]
-    rows += [("RP3beta", f"alpha {a}, beta {b}, k {k or 'all'}", rp3beta(x, a, b, k))
+    # One score matrix at a time (users x items each; a list of them all
+    # held 3.5 GB on Last.fm).
+    rows = [("EASE", f"lambda {lam:g}", lambda lam=lam: ease(x, lam)) for lam in map(float, args.lambdas.split(","))]
+    rows += [("RP3beta", f"alpha {a}, beta {b}, k {k or 'all'}", lambda a=a, b=b, k=k: rp3beta(x, a, b, k))
              for a in (0.5, 0.8, 1.0, 1.3, 1.6, 2.0) for b in (-0.2, 0.0, 0.2, 0.4) for k in (0, 20, 50)]
     print("| method | setting | validation ndcg@10 |\n|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for name, setting, scores in rows:
-            print(f"| {name} | {setting} | {ndcg10(scores, x, users, items, args.dir, args.avrec, tmp):.4f} |",
+            print(f"| {name} | {setting} | {ndcg10(scores(), x, users, items, args.dir, args.avrec, tmp):.4f} |",
                   flush=True)
 
 

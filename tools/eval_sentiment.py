@@ -42,21 +42,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sentiment_data as sd  # noqa: E402
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-CHALLENGE = os.path.join(ROOT, "tests", "data", "sentiment_challenge", "challenge.tsv")
 QUICK_IMDB = 2000  # --quick: a seeded sample of the IMDB test half
 
 
 # ---- data ----------------------------------------------------------------------------
-
-def load_challenge():
-    rows = []
-    with open(CHALLENGE, encoding="utf-8") as f:
-        next(f)
-        for line in f:
-            lang, label, kind, text = line.rstrip("\n").split("\t", 3)
-            rows.append({"lang": lang, "label": label, "kind": kind, "text": text})
-    return rows
-
 
 def load_sets(data, quick):
     imdb = sd.load_imdb(data, "test")
@@ -292,7 +281,7 @@ def main():
         return 0
 
     sets = load_sets(args.data, args.quick)
-    challenge = load_challenge()
+    challenge = sd.load_challenge()
     models = args.compare + [args.model]
     names = args.names.split(",") if args.names else [os.path.basename(os.path.normpath(m)) for m in models]
     if len(names) != len(models):

@@ -145,6 +145,22 @@ def amazon_text(r):
     return summary or body
 
 
+CHALLENGE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "sentiment_challenge",
+                         "challenge.tsv")
+
+
+def load_challenge():
+    """The challenge set we wrote (tests/data/sentiment_challenge): one dict
+    per sentence with lang, label, kind and text, in the file's order."""
+    rows = []
+    with open(CHALLENGE, encoding="utf-8") as f:
+        next(f)
+        for line in f:
+            lang, label, kind, text = line.rstrip("\n").split("\t", 3)
+            rows.append({"lang": lang, "label": label, "kind": kind, "text": text})
+    return rows
+
+
 def read_vader():
     """VADER's English lexicon (vaderSentiment, MIT): (entry, mean valence
     -4..4) in the file's order, emoticons included (a few entries twice)."""
@@ -283,11 +299,7 @@ def load_vader_snippets(data_dir):
     the challenge set are dropped, and so are duplicates.
     -> (examples in a fixed order, count dropped)."""
     held = {_letters(e.text) for s in ("train", "dev", "test") for e in load_sst2(data_dir, s)}
-    challenge = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data",
-                             "sentiment_challenge", "challenge.tsv")
-    with open(challenge, encoding="utf-8") as f:
-        next(f)
-        held |= {_letters(line.rstrip("\n").split("\t", 3)[3]) for line in f if line.strip()}
+    held |= {_letters(row["text"]) for row in load_challenge()}
     out, seen, dropped = [], set(), 0
     for name in VADER_SNIPPET_SETS:
         for text, v in read_vader_snippets(name):
