@@ -161,8 +161,11 @@ RECENCY = (2, 5, 10)
 # The quality term's weight (docs/model.md section 3): what every reviewer
 # felt about an item scales its score by 1 + q x their mean feeling.
 QUALITY = (0.5, 1, 2)
+# EASE's session term (docs/model.md section 6): pairs of items one user
+# reviewed close together in time, this much against the model's own weights.
+SESSION = (0.25, 0.5, 1)
 STAGE_ALGOS = ("item-knn", "content", "sentiment-content", "ease", "als", "hybrid")
-STAGE_FLAGS = {"--half-life-reviews", "--quality-weight"}
+STAGE_FLAGS = {"--half-life-reviews", "--quality-weight", "--ease-session-weight"}
 
 
 class Dataset:
@@ -208,10 +211,11 @@ class Dataset:
         return self.ranked(run, candidates, scores, truth, train)[0]
 
     def tune_stages(self, algo, run, candidates, scores, truth="val.csv", train="fit.csv", convert_uniform=False):
-        """tune(), then two stages on validation on top of the best settings so far (a full product with every
+        """tune(), then stages on validation on top of the best settings so far (a full product with every
         grid would multiply the runs many times): recency (--half-life-reviews) on the grid's three best, where
         the reviews have times (the best of one setting need not be the best with a decay: on MovieLens,
-        uniform EASE gains more from it than star-weighted EASE); then the crowd's feeling (--quality-weight,
+        uniform EASE gains more from it than star-weighted EASE); there too, EASE's session term
+        (--ease-session-weight) on the three best EASE settings so far; then the crowd's feeling (--quality-weight,
         docs/model.md section 3) on the three best of those, for settings that read feelings, each also with
         the user's own reviews counted uniformly (--interaction-weight 1). With `convert_uniform` (the method
         rows, which choose the weighting too), a uniform setting is also tried with feelings read only by the
@@ -224,6 +228,9 @@ class Dataset:
         pool = pool[:3]
         if self.times:
             pool += self.ranked(run, [e + ["--half-life-reviews", str(h)] for _, e in pool for h in RECENCY],
+                                scores, truth, train)
+            ease = [e for _, e in sorted(pool, key=lambda p: -p[0]) if "--ease-lambda" in e][:3]
+            pool += self.ranked(run, [e + ["--ease-session-weight", str(w)] for e in ease for w in SESSION],
                                 scores, truth, train)
         top = sorted(pool, key=lambda p: -p[0])[:3]
         felt = [v for _, e in top for v in self.feeling_variants(e, convert_uniform)]
@@ -581,9 +588,12 @@ def write_page(path, results, work):
         out += [f"## {res['title']}", "", f"{users} users evaluated; best peer by test ndcg@10: "
                 f"{best_peer['label']}.{counts}", "", table, ""]
         if res.get("stages"):
-            out += ["### Stages tuned on top of the grid: recency and the crowd's feeling", "",
+            out += ["### Stages tuned on top of the grid: recency, sessions and the crowd's feeling", "",
                     "On validation, on top of each method's three best grid settings: `--half-life-reviews` "
-                    "2 / 5 / 10 where reviews have times; then, on the three best so far, `--quality-weight` "
+                    "2 / 5 / 10 where reviews have times; there too, for EASE and the hybrid built on it, "
+                    "`--ease-session-weight` 0.25 / 0.5 / 1 on the three best EASE settings so far (pairs of "
+                    "items one user reviewed close together in time; docs/model.md section 6); then, on the "
+                    "three best so far, `--quality-weight` "
                     "0.5 / 1 / 2 (an item's score times 1 + q x the mean feeling of its reviews, sentiment and/or "
                     "stars; docs/model.md section 3), each also with the user's own reviews counted alike "
                     "(`--interaction-weight 1`). The peers read neither review times nor feelings. Each method "

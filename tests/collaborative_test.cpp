@@ -178,6 +178,95 @@ TEST(Ease, TrainsOnTheValuesAndScoresTheDecayedQuery) {
   EXPECT_NE(scores(1, 1), EaseReference(xm, 2.0)(1, 1));  // the decay and the dropout change scores
 }
 
+// --ease-session-weight w: B + w |B| / |L| L (Frobenius norms), L summing
+// over each user's pairs of reviews of two different items with times
+// v_ui v_uj 0.5^(n / half-life), n the user's reviews strictly between the
+// two in time (0 at the same time). L computed by hand below.
+TEST(Ease, SessionTermAddsPairsOfItemsReviewedCloseInTime) {
+  Interactions x = Toy();
+  x.timelines.resize(7);
+  x.timelines[0] = {{10, 0}, {20, 1}};        // (0, 1): 1 x 0.5
+  x.timelines[1] = {{5, 0}, {5, 2}, {9, 3}};  // (0, 2) same time: 1; (0, 3), (2, 3): -1 each
+  x.timelines[2] = {{1, 1}};                  // item 2 has no time: no pair
+  x.timelines[3] = {{1, 0}, {2, 1}, {3, 4}};  // (0, 1): 0.5; (1, 4): 1; (0, 4): 0.5 x 0.5^(1 / h)
+  RecommendOptions o;
+  o.ease_lambda = 2.0;
+  o.ease_session_weight = 0.7;
+  for (const double half_life : {1.0, 2.0}) {
+    o.ease_session_half_life = half_life;
+    auto model = TrainEase(x, o, 1);
+    Eigen::MatrixXd l = Eigen::MatrixXd::Zero(5, 5);
+    const auto pair = [&l](int i, int j, double w) {
+      l(i, j) += w;
+      l(j, i) += w;
+    };
+    pair(0, 1, 0.5 + 0.5);
+    pair(0, 2, 1.0);
+    pair(0, 3, -1.0);
+    pair(2, 3, -1.0);
+    pair(1, 4, 1.0);
+    pair(0, 4, 0.5 * std::pow(0.5, 1.0 / half_life));
+    const Eigen::MatrixXd xm = Dense(x);
+    const Eigen::MatrixXd p = (xm.transpose() * xm + 2.0 * Eigen::MatrixXd::Identity(5, 5)).inverse();
+    Eigen::MatrixXd b = Eigen::MatrixXd::Identity(5, 5) - p * p.diagonal().cwiseInverse().asDiagonal();
+    b.diagonal().setZero();
+    b += 0.7 * b.norm() / l.norm() * l;
+    const Eigen::MatrixXd scores = xm * b;
+    for (int u = 0; u < 7; ++u) {
+      double sum = 0;
+      for (int i = 0; i < 5; ++i) {
+        EXPECT_NEAR(model->Score(u, i), scores(u, i), 1e-12) << u << " " << i << " h " << half_life;
+        EXPECT_LE(std::fabs(model->Score(u, i)), model->Bound() + 1e-12);
+      }
+      for (const auto& [j, c] : model->Contributions(u, 4)) sum += c;
+      EXPECT_NEAR(sum, scores(u, 4), 1e-12);
+    }
+    EXPECT_GT(std::fabs(scores(1, 4) - EaseReference(xm, 2.0)(1, 4)), 1e-3);  // the term changes scores
+  }
+  // Without times (or at weight 0) the model is plain EASE.
+  x.timelines.clear();
+  auto plain = TrainEase(x, o, 1);
+  const Eigen::MatrixXd ref = EaseReference(Dense(x), 2.0);
+  for (int u = 0; u < 7; ++u) {
+    for (int i = 0; i < 5; ++i) EXPECT_NEAR(plain->Score(u, i), ref(u, i), 1e-12);
+  }
+}
+
+// A pair further apart than 10 half-lives is left out: with 10 reviews in
+// between (half-life 1) the first and last items pair (weight 2^-10), with
+// 11 they do not. The first item's contribution to the last one's score is
+// B's entry plus the session term's.
+TEST(Ease, SessionPairsEndTenHalfLivesApart) {
+  for (const int between : {10, 11}) {
+    Interactions x;
+    x.items = between + 2;
+    x.rows.resize(2);
+    x.timelines.resize(2);
+    for (int k = 0; k < between + 2; ++k) {
+      x.rows[0].emplace_back(k, 1.0);
+      x.timelines[0].emplace_back(k, k);
+    }
+    x.rows[1] = {{0, 1.0}, {1, 1.0}};
+    RecommendOptions o;
+    o.ease_lambda = 1.0;
+    o.ease_session_weight = 1.0;
+    auto with = TrainEase(x, o, 1);
+    o.ease_session_weight = 0;
+    auto without = TrainEase(x, o, 1);
+    const auto first = [last = between + 1](const CollaborativeModel& m) {
+      for (const auto& [j, v] : m.Contributions(0, last)) {
+        if (j == 0) return v;
+      }
+      return 0.0;
+    };
+    if (between == 10) {
+      EXPECT_GT(first(*with) - first(*without), 0);
+    } else {
+      EXPECT_EQ(first(*with), first(*without));
+    }
+  }
+}
+
 TEST(Ease, RefusesCataloguesBeyondTheLimit) {
   RecommendOptions o;
   o.ease_max_items = 3;

@@ -49,6 +49,11 @@ struct RecommendOptions {
   double ease_dropout = 0.0;   // EASE: + dropout / (1 - dropout) x each item's own X^T X entry as its penalty
   int ease_max_items = 20000;  // EASE: refuse larger catalogues (memory: 2 x items^2 doubles)
   int ease_min_support = 1;    // EASE: items fewer users reviewed are left out of the model (score 0)
+  // EASE: weight of the session term (pairs of items one user reviewed close
+  // together in time, relative to B's norm; 0: none), and how fast a pair's
+  // weight halves with the reviews between its two.
+  double ease_session_weight = 0.0;
+  double ease_session_half_life = 1.0;
   int als_factors = 64;
   int als_iterations = 15;
   int als_cg_steps = 3;  // ALS: conjugate-gradient steps per row and sweep (0: exact solves)

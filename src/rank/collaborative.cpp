@@ -16,6 +16,7 @@ Interactions BuildInteractions(const Profiles& profiles, int n_items, double neg
   x.items = n_items;
   x.rows.resize(profiles.users.size());
   x.query.resize(profiles.users.size());
+  x.timelines.resize(profiles.users.size());
   struct Sum {
     double preference = 0;
     int reviews = 0;
@@ -36,6 +37,10 @@ Interactions BuildInteractions(const Profiles& profiles, int n_items, double neg
       x.rows[u].emplace_back(item, v);
       x.query[u].emplace_back(item, v * s.decay);
     }
+    for (const Interaction& r : profiles.history[u]) {
+      if (r.timestamp) x.timelines[u].emplace_back(*r.timestamp, r.item);
+    }
+    std::sort(x.timelines[u].begin(), x.timelines[u].end());
   }
   return x;
 }
@@ -136,7 +141,8 @@ const Rows& Query(const Interactions& x) { return x.query.empty() ? x.rows : x.q
 
 class EaseModel final : public CollaborativeModel {
  public:
-  EaseModel(const Interactions& x, double lambda, double dropout, int min_support, int max_items, int threads) {
+  EaseModel(const Interactions& x, const RecommendOptions& o, int threads) {
+    const int min_support = o.ease_min_support, max_items = o.ease_max_items;
     // Items with at least min_support users, numbered in row order; the
     // others are left out of the rows (they neither predict nor score).
     std::vector<int> users(static_cast<size_t>(x.items), 0);
@@ -168,7 +174,9 @@ class EaseModel final : public CollaborativeModel {
            " GB (limit: --ease-max-items ", max_items,
            "); use als or item-knn for this catalogue, raise --ease-min-support, or raise the limit");
     }
-    Fit(Active(x.rows), m, lambda, dropout, threads);
+    Fit(Active(x.rows), m, o.ease_lambda, o.ease_dropout, threads);
+    if (o.ease_session_weight > 0) AddSessions(x, m, o.ease_session_weight, o.ease_session_half_life);
+    bound_ = BoundOf(Active(x.rows));
     rows_ = Active(Query(x));
   }
 
@@ -254,14 +262,68 @@ class EaseModel final : public CollaborativeModel {
     for (int i = 0; i < m; ++i) {
       for (int j = 0; j < m; ++j) b_(i, j) = i == j ? 0.0 : -b_(i, j) / d(j);
     }
+  }
+
+  // B += weight * (|B| / |L|) L (Frobenius norms), L the session term:
+  // every pair of one user's reviews with times, of two different items in
+  // the model, adds v_ui v_uj 0.5^(n / half_life) to L_ij and L_ji, n the
+  // number of the user's reviews strictly between the two in time (0 for
+  // reviews at the same time). Pairs with n > 10 half-lives (weight below
+  // 2^-10) are left out. The pairs are summed user by user, in time order:
+  // the same bits for any thread count.
+  void AddSessions(const Interactions& x, int m, double weight, double half_life) {
+    RowMajor l = RowMajor::Zero(m, m);
+    int64_t pairs = 0;
+    for (size_t u = 0; u < x.timelines.size(); ++u) {
+      const auto& t = x.timelines[u];
+      const auto& row = x.rows[u];  // by item, ascending
+      const auto value = [&row](int item) {
+        const auto it = std::lower_bound(row.begin(), row.end(), std::make_pair(item, -HUGE_VAL));
+        return it != row.end() && it->first == item ? it->second : 0.0;
+      };
+      // first[k]: the first review at t[k]'s time; end[k]: one past the last.
+      std::vector<size_t> first(t.size()), end(t.size());
+      for (size_t k = 0; k < t.size(); ++k) first[k] = k > 0 && t[k].first == t[k - 1].first ? first[k - 1] : k;
+      for (size_t k = t.size(); k-- > 0;) {
+        end[k] = k + 1 < t.size() && t[k].first == t[k + 1].first ? end[k + 1] : k + 1;
+      }
+      for (size_t j = 0; j < t.size(); ++j) {
+        const int a = active_[static_cast<size_t>(t[j].second)];
+        const double vj = value(t[j].second);
+        if (a < 0 || vj == 0) continue;
+        for (size_t k = j + 1; k < t.size(); ++k) {
+          const double between = t[k].first == t[j].first ? 0.0 : static_cast<double>(first[k] - end[j]);
+          if (between > 10 * half_life) break;
+          const int c = active_[static_cast<size_t>(t[k].second)];
+          if (c < 0 || c == a) continue;
+          const double w = vj * value(t[k].second) * std::pow(0.5, between / half_life);
+          l(a, c) += w;
+          l(c, a) += w;
+          ++pairs;
+        }
+      }
+    }
+    const double norm_l = l.norm();
+    if (norm_l == 0) {
+      spdlog::warn("ease: --ease-session-weight has no effect: no user has two reviews of model items with times");
+      return;
+    }
+    const double scale = weight * b_.norm() / norm_l;
+    spdlog::info("ease: session term from {} review pairs (weight {}, scale {:.6g})", pairs, weight, scale);
+    b_ += scale * l;
+  }
+
+  // An upper bound on |score|: the largest sum of |values| of a row times
+  // the largest |B_ij|.
+  double BoundOf(const Rows& rows) const {
     double max_b = 0, max_row = 0;
-    if (m > 0) max_b = b_.cwiseAbs().maxCoeff();
+    if (b_.size() > 0) max_b = b_.cwiseAbs().maxCoeff();
     for (const auto& row : rows) {
       double s = 0;
       for (const auto& [i, v] : row) s += std::fabs(v);
       max_row = std::max(max_row, s);
     }
-    bound_ = max_row * max_b;
+    return max_row * max_b;
   }
 
   Rows rows_;                // the query values of the items in the model
@@ -439,7 +501,7 @@ class AlsModel final : public CollaborativeModel {
 }  // namespace
 
 std::unique_ptr<CollaborativeModel> TrainEase(const Interactions& x, const RecommendOptions& o, int threads) {
-  return std::make_unique<EaseModel>(x, o.ease_lambda, o.ease_dropout, o.ease_min_support, o.ease_max_items, threads);
+  return std::make_unique<EaseModel>(x, o, threads);
 }
 
 std::pair<Eigen::MatrixXd, Eigen::MatrixXd> AlsFactors(const CollaborativeModel& model) {

@@ -2,7 +2,9 @@
 // about it (docs/model.md, "Collaborative models"):
 // - EASE (Steck 2019): an item x item linear model, B = I - P diag(1/diag P)
 //   with P = (X^T X + lambda I)^-1, zero diagonal; a user's score for item i
-//   is sum_j x_uj B_ji.
+//   is sum_j x_uj B_ji. With a session weight, B gains a symmetric term L
+//   of pairs of items one user reviewed close together in time (scaled to
+//   B's Frobenius norm).
 // - ALS (Hu, Koren, Volinsky 2008): implicit-feedback matrix factorisation;
 //   each interaction has a target p_ui in {0, 1} and a confidence
 //   c_ui = 1 + alpha |v_ui|; user and item factors are solved in turn by
@@ -15,6 +17,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <cstdint>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -29,10 +32,13 @@ namespace avrec {
 // times the largest decay d among the user's reviews of the item (its most
 // recent review's; docs/model.md section 2), and is what a user's scores start
 // from (equal to `rows` without decay; empty: the same as `rows`).
+// `timelines` holds, per user, the reviews that have a time as (time, item),
+// in time order (then item), for EASE's session term (empty: no times).
 struct Interactions {
   int items = 0;
   std::vector<std::vector<std::pair<int, double>>> rows;
   std::vector<std::vector<std::pair<int, double>>> query;
+  std::vector<std::vector<std::pair<int64_t, int>>> timelines;
 };
 
 // Values from the histories: mean preference per (user, item); negative

@@ -89,6 +89,12 @@ void RecommendOptions::Describe(OptionSet* set) {
                  "ease: leave out items fewer than this many users reviewed (they score 0 and predict nothing; "
                  "the model costs items^3)",
                  r);
+  set->AddNumber("--ease-session-weight", "recommend.ease_session_weight", &ease_session_weight, {0, 1000},
+                 "ease: add pairs of items one user reviewed close together in time to the model, this much "
+                 "against its own weights (0: none; needs review times)",
+                 r);
+  set->AddNumber("--ease-session-half-life", "recommend.ease_session_half_life", &ease_session_half_life, {0.01, 1e6},
+                 "ease: a pair's session weight halves for each this many reviews between its two", r);
   set->AddNumber("--ease-max-items", "recommend.ease_max_items", &ease_max_items, {1, 200000},
                  "ease: most items with interactions (memory: 16 x this^2 bytes)");
   set->AddNumber("--als-factors", "recommend.als_factors", &als_factors, {1, 4096}, "als: latent factors", r);
