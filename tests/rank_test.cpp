@@ -622,6 +622,38 @@ TEST(Recommend, IdenticalAcrossThreadCounts) {
   }
 }
 
+// --ease-session-weight reaches EASE through the profiles' review times:
+// the lists move with it, move again when the same reviews come in another
+// order, are plain EASE's without times, and do not depend on threads.
+TEST(Recommend, EaseSessionTermReadsTheOrderOfReviews) {
+  World w = MakeWorld();
+  RecommendOptions o;
+  o.algorithm = ParseAlgorithm("ease");
+  o.ease_lambda = 10;
+  o.top_n = 8;
+  const auto json = [](const std::vector<UserRecommendations>& recs) {
+    std::string out;
+    for (const auto& u : recs) out += UserJson(u, -1) + "\n";
+    return out;
+  };
+  const std::string plain = json(RunRec(w, o));
+  o.ease_session_weight = 1;
+  const std::string sessions = json(RunRec(w, o));
+  EXPECT_NE(sessions, plain);
+  o.threads = 3;
+  o.block_users = 7;
+  EXPECT_EQ(json(RunRec(w, o)), sessions);
+  // Each user's six reviews in the order 0, 3, 1, 4, 2, 5: other neighbours.
+  World shuffled = w;
+  for (size_t k = 0; k < shuffled.reviews.size(); ++k) {
+    shuffled.reviews[k].timestamp = 1700000000 + static_cast<int64_t>(k / 6 * 6 + (k % 6) * 2 % 6 + (k % 6) / 3);
+  }
+  EXPECT_NE(json(RunRec(shuffled, o)), sessions);
+  World timeless = w;
+  for (auto& r : timeless.reviews) r.timestamp.reset();
+  EXPECT_EQ(json(RunRec(timeless, o)), plain);
+}
+
 TEST(Features, RobustStandardisationAndModalities) {
   ItemTable t;
   t.numeric_columns = {{"audio.tempo", "audio"}, {"visual.b", "visual"}};
