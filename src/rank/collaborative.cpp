@@ -174,9 +174,10 @@ class EaseModel final : public CollaborativeModel {
            " GB (limit: --ease-max-items ", max_items,
            "); use als or item-knn for this catalogue, raise --ease-min-support, or raise the limit");
     }
-    Fit(Active(x.rows), m, o.ease_lambda, o.ease_dropout, threads);
+    const Rows active = Active(x.rows);
+    Fit(active, m, o.ease_lambda, o.ease_dropout, threads);
     if (o.ease_session_weight > 0) AddSessions(x, m, o.ease_session_weight, o.ease_session_half_life);
-    bound_ = BoundOf(Active(x.rows));
+    bound_ = BoundOf(active);
     rows_ = Active(Query(x));
   }
 
@@ -277,26 +278,31 @@ class EaseModel final : public CollaborativeModel {
     for (size_t u = 0; u < x.timelines.size(); ++u) {
       const auto& t = x.timelines[u];
       const auto& row = x.rows[u];  // by item, ascending
-      const auto value = [&row](int item) {
-        const auto it = std::lower_bound(row.begin(), row.end(), std::make_pair(item, -HUGE_VAL));
-        return it != row.end() && it->first == item ? it->second : 0.0;
-      };
-      // first[k]: the first review at t[k]'s time; end[k]: one past the last.
+      // Per review: its item's index in B (-1: not in the model) and value
+      // (0: not in the rows); first[k]: the first review at t[k]'s time,
+      // end[k]: one past the last.
+      std::vector<int> index(t.size());
+      std::vector<double> value(t.size());
       std::vector<size_t> first(t.size()), end(t.size());
-      for (size_t k = 0; k < t.size(); ++k) first[k] = k > 0 && t[k].first == t[k - 1].first ? first[k - 1] : k;
+      for (size_t k = 0; k < t.size(); ++k) {
+        const int item = t[k].second;
+        const auto it = std::lower_bound(row.begin(), row.end(), std::make_pair(item, -HUGE_VAL));
+        value[k] = it != row.end() && it->first == item ? it->second : 0.0;
+        index[k] = active_[static_cast<size_t>(item)];
+        first[k] = k > 0 && t[k].first == t[k - 1].first ? first[k - 1] : k;
+      }
       for (size_t k = t.size(); k-- > 0;) {
         end[k] = k + 1 < t.size() && t[k].first == t[k + 1].first ? end[k + 1] : k + 1;
       }
       for (size_t j = 0; j < t.size(); ++j) {
-        const int a = active_[static_cast<size_t>(t[j].second)];
-        const double vj = value(t[j].second);
-        if (a < 0 || vj == 0) continue;
+        const int a = index[j];
+        if (a < 0 || value[j] == 0) continue;
         for (size_t k = j + 1; k < t.size(); ++k) {
           const double between = t[k].first == t[j].first ? 0.0 : static_cast<double>(first[k] - end[j]);
           if (between > 10 * half_life) break;
-          const int c = active_[static_cast<size_t>(t[k].second)];
+          const int c = index[k];
           if (c < 0 || c == a) continue;
-          const double w = vj * value(t[k].second) * std::pow(0.5, between / half_life);
+          const double w = value[j] * value[k] * std::pow(0.5, between / half_life);
           l(a, c) += w;
           l(c, a) += w;
           ++pairs;
