@@ -309,6 +309,9 @@ def method_rows(ds, text, scores):
     if not text:
         candidates = [c + ["--no-sentiment"] for c in candidates]
     method("hybrid", "hybrid", candidates)
+    # The sentiment study weighs the hybrid's both parts alike: its grid without the weighting options.
+    ds.hybrid_grid = [without_option([a for a in c if a not in ("--no-sentiment", "--no-rating")],
+                                     "--interaction-weight") for c in candidates]
     for method, candidates in PEER_GRIDS.items():
         run = lambda e, t, o, s, rec, m=method: ds.run_peer(m, e, t, o, rec)  # noqa: E731
         val, extra = ds.tune(run, candidates, None)
@@ -389,6 +392,7 @@ def run_dataset(name, avrec, work):
     if name == "amazon":
         studied = [m for m in avrec_methods(True, weighting_axis=False)
                    if m[0] in ("sentiment-content", "item-knn", "ease", "als")]
+        studied.append(("hybrid", "hybrid", ds.hybrid_grid))
         result["sentiment"] = sentiment_study(ds, studied, scores)
         # Ratings-free: no stars anywhere; graded relevance from the test
         # reviews' sentiment.
