@@ -24,6 +24,7 @@ Usage:
   python3 bench/offline_eval.py [--datasets amazon lastfm movielens]
 """
 import argparse
+import csv
 import json
 import os
 import random
@@ -89,6 +90,8 @@ PEER_GRIDS = {
     "bpr": [[f"factors={f}", f"learning_rate={lr}"] for f in (64, 128) for lr in (0.01, 0.05)],
     "bm25": [[f"K={k}"] for k in (20, 50, 100, 200)],
     "lightfm": [[f"components={c}", f"epochs={e}"] for c in (32, 64) for e in (20, 50)],
+    # LightFM with the items' tags as features, where items have tags (avrec's EASE reads them too).
+    "lightfm-tags": [[f"components={c}", f"epochs={e}"] for c in (32, 64) for e in (20, 50)],
 }
 
 
@@ -164,15 +167,18 @@ QUALITY = (0.5, 1, 2)
 # EASE's session term (docs/model.md section 6): pairs of items one user
 # reviewed close together in time, this much against the model's own weights.
 SESSION = (0.25, 0.5, 1)
+# EASE's tag term (docs/model.md section 6): each tag of the items file counts
+# as this many users who reviewed every item carrying it.
+TAGS = (0.3, 1, 3)
 STAGE_ALGOS = ("item-knn", "content", "sentiment-content", "ease", "als", "hybrid")
-STAGE_FLAGS = {"--half-life-reviews", "--quality-weight", "--ease-session-weight"}
+STAGE_FLAGS = {"--half-life-reviews", "--quality-weight", "--ease-session-weight", "--ease-tag-weight"}
 
 
 class Dataset:
-    def __init__(self, name, runner, recommend_extra, evaluate_extra, times, text):
+    def __init__(self, name, runner, recommend_extra, evaluate_extra, times, text, tags):
         self.name, self.r = name, runner
         self.rec_extra, self.eval_extra = recommend_extra, evaluate_extra
-        self.times, self.text = times, text
+        self.times, self.text, self.tags = times, text, tags
 
     def split(self, split_args, reviews="reviews.csv", prefix=""):
         self.r.avrec_cmd(["split", "--reviews", reviews, "--train", prefix + "train.csv", "--test",
@@ -214,8 +220,9 @@ class Dataset:
         """tune(), then stages on validation on top of the best settings so far (a full product with every
         grid would multiply the runs many times): recency (--half-life-reviews) on the grid's three best, where
         the reviews have times (the best of one setting need not be the best with a decay: on MovieLens,
-        uniform EASE gains more from it than star-weighted EASE); there too, EASE's session term
-        (--ease-session-weight) on the three best EASE settings so far; then the crowd's feeling (--quality-weight,
+        uniform EASE gains more from it than star-weighted EASE); where items have tags, EASE's tag term
+        (--ease-tag-weight) on the three best EASE settings so far; where reviews have times, EASE's session
+        term (--ease-session-weight) on the three best EASE settings so far; then the crowd's feeling (--quality-weight,
         docs/model.md section 3) on the three best of those, for settings that read feelings, each also with
         the user's own reviews counted uniformly (--interaction-weight 1). With `convert_uniform` (the method
         rows, which choose the weighting too), a uniform setting is also tried with feelings read only by the
@@ -226,11 +233,18 @@ class Dataset:
         if algo not in STAGE_ALGOS or any(STAGE_FLAGS & set(c) for c in candidates):
             return plain[0], plain[1], plain
         pool = pool[:3]
+
+        def best_ease():
+            return [e for _, e in sorted(pool, key=lambda p: -p[0]) if "--ease-lambda" in e][:3]
+
         if self.times:
             pool += self.ranked(run, [e + ["--half-life-reviews", str(h)] for _, e in pool for h in RECENCY],
                                 scores, truth, train)
-            ease = [e for _, e in sorted(pool, key=lambda p: -p[0]) if "--ease-lambda" in e][:3]
-            pool += self.ranked(run, [e + ["--ease-session-weight", str(w)] for e in ease for w in SESSION],
+        if self.tags:
+            pool += self.ranked(run, [e + ["--ease-tag-weight", str(t)] for e in best_ease() for t in TAGS],
+                                scores, truth, train)
+        if self.times:
+            pool += self.ranked(run, [e + ["--ease-session-weight", str(w)] for e in best_ease() for w in SESSION],
                                 scores, truth, train)
         top = sorted(pool, key=lambda p: -p[0])[:3]
         felt = [v for _, e in top for v in self.feeling_variants(e, convert_uniform)]
@@ -313,6 +327,8 @@ def method_rows(ds, text, scores):
     ds.hybrid_grid = [without_option([a for a in c if a not in ("--no-sentiment", "--no-rating")],
                                      "--interaction-weight") for c in candidates]
     for method, candidates in PEER_GRIDS.items():
+        if method == "lightfm-tags" and not ds.tags:
+            continue
         run = lambda e, t, o, s, rec, m=method: ds.run_peer(m, e, t, o, rec)  # noqa: E731
         val, extra = ds.tune(run, candidates, None)
         row = ds.final("peer-" + method, run, extra, None)
@@ -359,7 +375,6 @@ def sentiment_study(ds, algos, scores, prefix="", weightings=WEIGHTINGS, truth_s
 
 
 def strip_ratings(src, dst):
-    import csv
     with open(src, encoding="utf-8", newline="") as f, open(dst, "w", encoding="utf-8", newline="") as g:
         rd = csv.DictReader(f)
         fields = [c for c in rd.fieldnames if c != "rating"]
@@ -378,7 +393,9 @@ def run_dataset(name, avrec, work):
             next(f)
             top = max(float(line.rsplit(",", 2)[1]) for line in f)
         rec_extra += ["--rating-min", str(-top), "--rating-max", str(top)]
-    ds = Dataset(name, r, rec_extra, spec["evaluate"], spec.get("times", False), spec["text"])
+    with open(os.path.join(work, name, "items.csv"), encoding="utf-8", newline="") as f:
+        tags = any(row.get("tags") for row in csv.DictReader(f))
+    ds = Dataset(name, r, rec_extra, spec["evaluate"], spec.get("times", False), spec["text"], tags)
     ds.split(spec["split"])
     result = {"title": spec["title"]}
     scores = None
@@ -592,10 +609,12 @@ def write_page(path, results, work):
         out += [f"## {res['title']}", "", f"{users} users evaluated; best peer by test ndcg@10: "
                 f"{best_peer['label']}.{counts}", "", table, ""]
         if res.get("stages"):
-            out += ["### Stages tuned on top of the grid: recency, sessions and the crowd's feeling", "",
+            out += ["### Stages tuned on top of the grid: recency, tags, sessions and the crowd's feeling", "",
                     "On validation, on top of each method's three best grid settings: `--half-life-reviews` "
-                    "2 / 5 / 10 where reviews have times; there too, for EASE and the hybrid built on it, "
-                    "`--ease-session-weight` 0.25 / 0.5 / 1 on the three best EASE settings so far (pairs of "
+                    "2 / 5 / 10 where reviews have times; for EASE and the hybrid built on it, on the three best "
+                    "EASE settings so far, `--ease-tag-weight` 0.3 / 1 / 3 where items have tags (each tag a "
+                    "pseudo-user who reviewed the items carrying it), then, where reviews have times, "
+                    "`--ease-session-weight` 0.25 / 0.5 / 1 (pairs of "
                     "items one user reviewed close together in time; docs/model.md section 6); then, on the "
                     "three best so far, `--quality-weight` "
                     "0.5 / 1 / 2 (an item's score times 1 + q x the mean feeling of its reviews, sentiment and/or "

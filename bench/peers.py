@@ -10,10 +10,15 @@ Methods:
   bpr       implicit's BayesianPersonalizedRanking
   bm25      implicit's BM25-weighted item-kNN (BM25Recommender)
   lightfm   LightFM with the WARP loss
+  lightfm-tags
+            LightFM with the WARP loss and item features (Kula 2015): each
+            item is the sum of its own embedding and those of its tags in
+            the items file (case-folded, as avrec reads them)
 
-Every method sees the same thing avrec's collaborative algorithms see: who
-reviewed what in the training file (binary; no text, ratings or features).
-Seen items are excluded; users are the training file's.
+Every method sees what avrec's collaborative algorithms see: who reviewed
+what in the training file (binary; no text, ratings or features), and
+lightfm-tags also the items' tags, as avrec's EASE does with
+--ease-tag-weight. Seen items are excluded; users are the training file's.
 
 Usage (bench/.venv, made by bench/setup.sh):
   bench/.venv/bin/python bench/peers.py --train train.csv --items items.csv \\
@@ -29,6 +34,27 @@ import numpy as np
 import scipy.sparse as sp
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
+
+
+def read_tags(items_path, item_ids):
+    """Item features for LightFM: identity columns, then one per tag (ASCII case-folded), rows in item_ids order."""
+    tags = {}
+    with open(items_path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            tags[row["item_id"]] = {t.strip().translate(ASCII_LOWER) for t in (row.get("tags") or "").split("|")
+                                    if t.strip()}
+    names = sorted(set().union(*tags.values())) if tags else []
+    col = {t: len(item_ids) + k for k, t in enumerate(names)}
+    rows, cols = list(range(len(item_ids))), list(range(len(item_ids)))
+    for r, i in enumerate(item_ids):
+        for t in sorted(tags.get(i, ())):
+            rows.append(r)
+            cols.append(col[t])
+    return sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
+                         shape=(len(item_ids), len(item_ids) + len(names)))
+
+
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def read_interactions(train, items_path):
@@ -79,15 +105,16 @@ def implicit_model(method, x, p, seed):
     return model
 
 
-def lightfm_scores(x, p, seed):
+def lightfm_scores(x, p, seed, item_features=None):
     from lightfm import LightFM
     model = LightFM(no_components=int(p.get("components", 64)), loss="warp", random_state=seed)
-    model.fit(x.tocoo(), epochs=int(p.get("epochs", 30)), num_threads=int(p.get("threads", 2)))
+    model.fit(x.tocoo(), item_features=item_features, epochs=int(p.get("epochs", 30)),
+              num_threads=int(p.get("threads", 2)))
     n_users, n_items = x.shape
     out = np.zeros((n_users, n_items), dtype=np.float64)
     items = np.arange(n_items, dtype=np.int32)
     for u in range(n_users):
-        out[u] = model.predict(u, items, num_threads=1)
+        out[u] = model.predict(u, items, item_features=item_features, num_threads=1)
     return out
 
 
@@ -104,11 +131,11 @@ def top_n_from_scores(scores, x, n):
     return lists
 
 
-def recommend(method, x, p, n, seed):
+def recommend(method, x, p, n, seed, item_features=None):
     if method == "ease":
         return top_n_from_scores(ease(x, p), x, n)
-    if method == "lightfm":
-        return top_n_from_scores(lightfm_scores(x, p, seed), x, n)
+    if method in ("lightfm", "lightfm-tags"):
+        return top_n_from_scores(lightfm_scores(x, p, seed, item_features), x, n)
     # implicit runs its own threads; a BLAS thread pool under them slows it
     # down (its own warning), so BLAS gets one thread here.
     from threadpoolctl import threadpool_limits
@@ -123,7 +150,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--train", required=True)
     ap.add_argument("--items", required=True)
-    ap.add_argument("--method", required=True, choices=["ease", "als", "bpr", "bm25", "lightfm"])
+    ap.add_argument("--method", required=True, choices=["ease", "als", "bpr", "bm25", "lightfm", "lightfm-tags"])
     ap.add_argument("--param", action="append", default=[], help="NAME=VALUE")
     ap.add_argument("--top-n", type=int, default=20)
     ap.add_argument("--seed", type=int, default=42)
@@ -132,7 +159,8 @@ def main():
     params = dict(p.split("=", 1) for p in args.param)
     x, users, items = read_interactions(args.train, args.items)
     t0 = time.time()
-    lists = recommend(args.method, x, params, args.top_n, args.seed)
+    features = read_tags(args.items, items) if args.method == "lightfm-tags" else None
+    lists = recommend(args.method, x, params, args.top_n, args.seed, features)
     secs = time.time() - t0
     with open(args.out + ".tmp", "w", encoding="utf-8") as f:
         f.write(json.dumps({"header": {"format": "avrec-recommendations/1", "algorithm": "peer:" + args.method,

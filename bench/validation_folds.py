@@ -60,7 +60,7 @@ def main():
     if args.dataset == "lastfm":
         sys.exit("lastfm: its rating range flags are set by offline_eval.run_dataset; not supported here")
     extra = ["--embedding-cache", "embeddings.avrec"]
-    ds = oe.Dataset(args.dataset, r, extra, spec["evaluate"], spec.get("times", False), spec["text"])
+    ds = oe.Dataset(args.dataset, r, extra, spec["evaluate"], spec.get("times", False), spec["text"], False)
     r.avrec_cmd(["split", "--reviews", "fit.csv", "--train", "fit2.csv", "--test", "val2.csv", "--allow-empty-text"] +
                 spec["split"])
     scores = "fit.scores.jsonl" if spec["text"] else None  # fit2 is a part of fit: its scores are there

@@ -69,6 +69,21 @@ Eigen::MatrixXd EaseReference(const Eigen::MatrixXd& xm, double lambda) {
   return xm * b;
 }
 
+// A model's scores against a dense reference (users x items): each within
+// 1e-12 and within the model's bound, and the contributions to `item`'s
+// score summing to it.
+void ExpectScoresOf(const CollaborativeModel& model, const Eigen::MatrixXd& scores, int item) {
+  for (int u = 0; u < scores.rows(); ++u) {
+    for (int i = 0; i < scores.cols(); ++i) {
+      EXPECT_NEAR(model.Score(u, i), scores(u, i), 1e-12) << u << " " << i;
+      EXPECT_LE(std::fabs(model.Score(u, i)), model.Bound() + 1e-12);
+    }
+    double sum = 0;
+    for (const auto& [j, c] : model.Contributions(u, item)) sum += c;
+    EXPECT_NEAR(sum, scores(u, item), 1e-12);
+  }
+}
+
 // Random sparse interactions, a tenth of them dislikes.
 Interactions RandomInteractions(int users, int items, int one_in, unsigned seed) {
   std::mt19937 rng(seed);
@@ -212,15 +227,8 @@ TEST(Ease, SessionTermAddsPairsOfItemsReviewedCloseInTime) {
     b.diagonal().setZero();
     b += 0.7 * b.norm() / l.norm() * l;
     const Eigen::MatrixXd scores = xm * b;
-    for (int u = 0; u < 7; ++u) {
-      double sum = 0;
-      for (int i = 0; i < 5; ++i) {
-        EXPECT_NEAR(model->Score(u, i), scores(u, i), 1e-12) << u << " " << i << " h " << half_life;
-        EXPECT_LE(std::fabs(model->Score(u, i)), model->Bound() + 1e-12);
-      }
-      for (const auto& [j, c] : model->Contributions(u, 4)) sum += c;
-      EXPECT_NEAR(sum, scores(u, 4), 1e-12);
-    }
+    SCOPED_TRACE(half_life);
+    ExpectScoresOf(*model, scores, 4);
     EXPECT_GT(std::fabs(scores(1, 4) - EaseReference(xm, 2.0)(1, 4)), 1e-3);  // the term changes scores
   }
   // Without times (or at weight 0) the model is plain EASE.
@@ -229,6 +237,79 @@ TEST(Ease, SessionTermAddsPairsOfItemsReviewedCloseInTime) {
   const Eigen::MatrixXd ref = EaseReference(Dense(x), 2.0);
   for (int u = 0; u < 7; ++u) {
     for (int i = 0; i < 5; ++i) EXPECT_NEAR(plain->Score(u, i), ref(u, i), 1e-12);
+  }
+}
+
+// --ease-tag-weight t: G = X^T X + t F^T F + lambda I, F the tags x items
+// indicator matrix (each tag a pseudo-user who reviewed its items); dropout
+// scales only X^T X's diagonal. Items without tags, and models without tags
+// or at t = 0, are plain EASE.
+TEST(Ease, TagTermCountsEachTagAsAUserOfItsItems) {
+  Interactions x = Toy();
+  const std::vector<std::vector<int>> tags = {{0}, {0, 2}, {2}, {}, {0, 1}};  // tag 1 on item 4 alone
+  x.item_tags = &tags;
+  Eigen::MatrixXd f = Eigen::MatrixXd::Zero(3, 5);
+  for (int i = 0; i < 5; ++i) {
+    for (const int t : tags[static_cast<size_t>(i)]) f(t, i) = 1;
+  }
+  const Eigen::MatrixXd xm = Dense(x);
+  RecommendOptions o;
+  o.ease_lambda = 2.0;
+  for (const double dropout : {0.0, 0.5}) {
+    o.ease_dropout = dropout;
+    o.ease_tag_weight = 0.8;
+    auto model = TrainEase(x, o, 1);
+    Eigen::MatrixXd g = xm.transpose() * xm;
+    g.diagonal() *= 1.0 + dropout / (1.0 - dropout);
+    g += 0.8 * f.transpose() * f + 2.0 * Eigen::MatrixXd::Identity(5, 5);
+    const Eigen::MatrixXd p = g.inverse();
+    const Eigen::MatrixXd b = Eigen::MatrixXd::Identity(5, 5) - p * p.diagonal().cwiseInverse().asDiagonal();
+    SCOPED_TRACE(dropout);
+    ExpectScoresOf(*model, xm * b, 1);
+    o.ease_tag_weight = 0;
+    auto plain = TrainEase(x, o, 1);
+    EXPECT_GT(std::fabs(model->Score(5, 0) - plain->Score(5, 0)), 1e-3);  // the term changes scores
+  }
+  // Weight 0, or no tags: plain EASE.
+  o.ease_dropout = 0;
+  const Eigen::MatrixXd ref = EaseReference(xm, 2.0);
+  x.item_tags = nullptr;
+  o.ease_tag_weight = 0.8;
+  auto untagged = TrainEase(x, o, 1);
+  x.item_tags = &tags;
+  o.ease_tag_weight = 0;
+  auto off = TrainEase(x, o, 1);
+  for (int u = 0; u < 7; ++u) {
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_NEAR(untagged->Score(u, i), ref(u, i), 1e-12);
+      EXPECT_EQ(off->Score(u, i), untagged->Score(u, i));
+    }
+  }
+}
+
+// Items left out by --ease-min-support bring no tags in: the model of the
+// items that stay is the one built from their columns and tags alone.
+TEST(Ease, TagTermReadsOnlyTheItemsInTheModel) {
+  Interactions x = Toy();
+  x.rows[3].pop_back();  // item 4: one user left
+  const std::vector<std::vector<int>> tags = {{0}, {1}, {0}, {1}, {0, 1}};
+  x.item_tags = &tags;
+  RecommendOptions o;
+  o.ease_lambda = 2.0;
+  o.ease_min_support = 2;
+  o.ease_tag_weight = 1.5;
+  auto model = TrainEase(x, o, 1);
+  // Reference on items 0-3.
+  const Eigen::MatrixXd xm = Dense(x).leftCols(4);
+  Eigen::MatrixXd f(2, 4);
+  f << 1, 0, 1, 0, 0, 1, 0, 1;
+  const Eigen::MatrixXd p =
+      (xm.transpose() * xm + 1.5 * f.transpose() * f + 2.0 * Eigen::MatrixXd::Identity(4, 4)).inverse();
+  const Eigen::MatrixXd b = Eigen::MatrixXd::Identity(4, 4) - p * p.diagonal().cwiseInverse().asDiagonal();
+  const Eigen::MatrixXd scores = xm * b;
+  for (int u = 0; u < 7; ++u) {
+    for (int i = 0; i < 4; ++i) EXPECT_NEAR(model->Score(u, i), scores(u, i), 1e-12) << u << " " << i;
+    EXPECT_EQ(model->Score(u, 4), 0.0);
   }
 }
 

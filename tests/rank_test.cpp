@@ -388,7 +388,9 @@ TEST(Recommend, UsersWithoutCollaborativeSignalGetPopularity) {
     got.resize(expected.size());
     EXPECT_EQ(got, expected) << algo;
     for (const auto& u : recs) {
-      if (u.user_id != who && u.user_id != "newcomer") EXPECT_FALSE(u.cold_start) << algo << " " << u.user_id;
+      if (u.user_id != who && u.user_id != "newcomer") {
+        EXPECT_FALSE(u.cold_start) << algo << " " << u.user_id;
+      }
     }
   }
   // The hybrid still has the content part for them.
@@ -622,36 +624,74 @@ TEST(Recommend, IdenticalAcrossThreadCounts) {
   }
 }
 
+// EASE on MakeWorld's catalogue, 8 items per user.
+RecommendOptions SmallEase() {
+  RecommendOptions o;
+  o.algorithm = ParseAlgorithm("ease");
+  o.ease_lambda = 10;
+  o.top_n = 8;
+  return o;
+}
+
+// Every user's list as one JSON line (no reasons).
+std::string ListsJson(const std::vector<UserRecommendations>& recs) {
+  std::string out;
+  for (const auto& u : recs) out += UserJson(u, -1) + "\n";
+  return out;
+}
+
 // --ease-session-weight reaches EASE through the profiles' review times:
 // the lists move with it, move again when the same reviews come in another
 // order, are plain EASE's without times, and do not depend on threads.
 TEST(Recommend, EaseSessionTermReadsTheOrderOfReviews) {
   World w = MakeWorld();
-  RecommendOptions o;
-  o.algorithm = ParseAlgorithm("ease");
-  o.ease_lambda = 10;
-  o.top_n = 8;
-  const auto json = [](const std::vector<UserRecommendations>& recs) {
-    std::string out;
-    for (const auto& u : recs) out += UserJson(u, -1) + "\n";
-    return out;
-  };
-  const std::string plain = json(RunRec(w, o));
+  RecommendOptions o = SmallEase();
+  const std::string plain = ListsJson(RunRec(w, o));
   o.ease_session_weight = 1;
-  const std::string sessions = json(RunRec(w, o));
+  const std::string sessions = ListsJson(RunRec(w, o));
   EXPECT_NE(sessions, plain);
   o.threads = 3;
   o.block_users = 7;
-  EXPECT_EQ(json(RunRec(w, o)), sessions);
+  EXPECT_EQ(ListsJson(RunRec(w, o)), sessions);
   // Each user's six reviews in the order 0, 3, 1, 4, 2, 5: other neighbours.
   World shuffled = w;
   for (size_t k = 0; k < shuffled.reviews.size(); ++k) {
     shuffled.reviews[k].timestamp = 1700000000 + static_cast<int64_t>(k / 6 * 6 + (k % 6) * 2 % 6 + (k % 6) / 3);
   }
-  EXPECT_NE(json(RunRec(shuffled, o)), sessions);
+  EXPECT_NE(ListsJson(RunRec(shuffled, o)), sessions);
   World timeless = w;
   for (auto& r : timeless.reviews) r.timestamp.reset();
-  EXPECT_EQ(json(RunRec(timeless, o)), plain);
+  EXPECT_EQ(ListsJson(RunRec(timeless, o)), plain);
+}
+
+// --ease-tag-weight reaches EASE through the items' tags: the lists move
+// with it, and the tags are read case-insensitively ("Rock" and "rock" are
+// one tag), once per item; without tags the option changes nothing.
+TEST(Recommend, EaseTagTermReadsTheItemsTags) {
+  World w = MakeWorld();
+  RecommendOptions o = SmallEase();
+  const std::string plain = ListsJson(RunRec(w, o));
+  o.ease_tag_weight = 2;
+  EXPECT_EQ(ListsJson(RunRec(w, o)), plain);  // no tags yet
+  World tagged = w, folded = w;
+  const std::vector<std::string> genres = {"rock", "jazz", "folk", "pop"};
+  for (size_t i = 0; i < tagged.table.items.size(); ++i) {
+    tagged.table.items[i].tags = {genres[i % 4]};
+    std::string upper = genres[i % 4];
+    upper[0] = static_cast<char>(upper[0] - 'a' + 'A');
+    folded.table.items[i].tags = {upper, genres[i % 4]};  // one tag, twice
+  }
+  tagged.items = BuildItemMatrix(tagged.table, {}, nullptr);
+  folded.items = BuildItemMatrix(folded.table, {}, nullptr);
+  EXPECT_EQ(tagged.items.tag_names, (std::vector<std::string>{"folk", "jazz", "pop", "rock"}));
+  EXPECT_EQ(folded.items.tags, tagged.items.tags);
+  const std::string with_tags = ListsJson(RunRec(tagged, o));
+  EXPECT_NE(with_tags, plain);
+  EXPECT_EQ(ListsJson(RunRec(folded, o)), with_tags);
+  o.threads = 3;
+  EXPECT_EQ(ListsJson(RunRec(tagged, o)), with_tags);
+  o.ease_tag_weight = 0;
+  EXPECT_EQ(ListsJson(RunRec(tagged, o)), plain);
 }
 
 TEST(Features, RobustStandardisationAndModalities) {

@@ -43,6 +43,12 @@ struct ItemMatrix {
   std::vector<ModalityBlock> modalities;
   std::vector<std::string> column_names;  // size d: "audio.tempo", "visual.colour=red", "text[17]"
   FeatureReport report;
+  // The items' tags, for models that read them as they are (EASE's tag
+  // term): tag_names sorted, distinct, ASCII letters lower-cased ("Pop" and
+  // "pop" are one tag); tags[row] the ids of row's tags, ascending. Empty
+  // when no item has a tag.
+  std::vector<std::string> tag_names;
+  std::vector<std::vector<int>> tags;
 
   int Find(const std::string& id) const;  // row of an item id, or -1
 };

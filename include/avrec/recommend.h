@@ -54,6 +54,9 @@ struct RecommendOptions {
   // weight halves with the reviews between its two.
   double ease_session_weight = 0.0;
   double ease_session_half_life = 1.0;
+  // EASE: each tag of the items file counts as this many users who reviewed
+  // every item carrying it (0: tags unused).
+  double ease_tag_weight = 0.0;
   int als_factors = 64;
   int als_iterations = 15;
   int als_cg_steps = 3;  // ALS: conjugate-gradient steps per row and sweep (0: exact solves)

@@ -44,6 +44,30 @@ void RobustScale(const std::vector<double>& v, double* centre, double* scale) {
   *scale = std::sqrt(ss / static_cast<double>(v.size()));
 }
 
+// ItemMatrix::tag_names and tags, rows in `order`.
+void CollectTags(const ItemTable& items, const std::vector<size_t>& order, ItemMatrix* m) {
+  const auto fold = [](std::string t) {
+    for (char& c : t) c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    return t;
+  };
+  std::set<std::string> names;
+  for (const Item& item : items.items) {
+    for (const std::string& t : item.tags) names.insert(fold(t));
+  }
+  if (names.empty()) return;
+  m->tag_names.assign(names.begin(), names.end());
+  m->tags.resize(order.size());
+  for (size_t r = 0; r < order.size(); ++r) {
+    std::vector<int>& ids = m->tags[r];
+    for (const std::string& t : items.items[order[r]].tags) {
+      const auto it = std::lower_bound(m->tag_names.begin(), m->tag_names.end(), fold(t));
+      ids.push_back(static_cast<int>(it - m->tag_names.begin()));
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  }
+}
+
 }  // namespace
 
 int ItemMatrix::Find(const std::string& id) const {
@@ -205,6 +229,7 @@ ItemMatrix BuildItemMatrix(const ItemTable& items, const FeatureOptions& options
     FillRow(items.items[order[r]], static_cast<Eigen::Index>(r), layout, options, text_embeddings,
             static_cast<Eigen::Index>(order[r]), &m);
   }
+  CollectTags(items, order, &m);
   return m;
 }
 

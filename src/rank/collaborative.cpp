@@ -175,7 +175,7 @@ class EaseModel final : public CollaborativeModel {
            "); use als or item-knn for this catalogue, raise --ease-min-support, or raise the limit");
     }
     const Rows active = Active(x.rows);
-    Fit(active, m, o.ease_lambda, o.ease_dropout, threads);
+    Fit(active, m, o.ease_lambda, o.ease_dropout, TagCarriers(x, m, o.ease_tag_weight), o.ease_tag_weight, threads);
     if (o.ease_session_weight > 0) AddSessions(x, m, o.ease_session_weight, o.ease_session_half_life);
     bound_ = BoundOf(active);
     rows_ = Active(Query(x));
@@ -240,10 +240,42 @@ class EaseModel final : public CollaborativeModel {
     return out;
   }
 
-  void Fit(const Rows& rows, int m, double lambda, double dropout, int threads) {
+  // Per tag: the active indices of the items carrying it, ascending (empty
+  // without tags, or at weight 0). Logs how many items in the model have
+  // a tag.
+  std::vector<std::vector<int>> TagCarriers(const Interactions& x, int m, double weight) const {
+    std::vector<std::vector<int>> carriers;
+    if (weight <= 0) return carriers;
+    std::vector<char> tagged(static_cast<size_t>(m), 0);
+    static const std::vector<std::vector<int>> kNone;
+    const auto& item_tags = x.item_tags != nullptr ? *x.item_tags : kNone;
+    for (size_t i = 0; i < item_tags.size(); ++i) {
+      const int a = active_[i];
+      if (a < 0) continue;
+      for (const int t : item_tags[i]) {
+        if (static_cast<size_t>(t) >= carriers.size()) carriers.resize(static_cast<size_t>(t) + 1);
+        carriers[static_cast<size_t>(t)].push_back(a);
+        tagged[static_cast<size_t>(a)] = 1;
+      }
+    }
+    for (auto& c : carriers) std::sort(c.begin(), c.end());
+    const auto n = std::count(tagged.begin(), tagged.end(), 1);
+    if (n == 0) {
+      spdlog::warn("ease: no item in the model has a tag: --ease-tag-weight changes nothing");
+    } else {
+      spdlog::info("ease: {} of {} items in the model have tags; each tag counts as {} users", n, m, weight);
+    }
+    return carriers;
+  }
+
+  void Fit(const Rows& rows, int m, double lambda, double dropout, const std::vector<std::vector<int>>& tags,
+           double tag_weight, int threads) {
     // Gram matrix G = X^T X + Lambda over the active items (lower triangle),
     // Lambda = lambda I + dropout / (1 - dropout) diag(X^T X): the penalty of
-    // denoising with that dropout rate (Steck 2020), heavier on popular items.
+    // denoising with that dropout rate (Steck 2020), heavier on popular items;
+    // then tag_weight F^T F (F: tags x items, 1 where the item carries the
+    // tag; each tag a pseudo-user who reviewed its items), unscaled by
+    // dropout.
     Eigen::MatrixXd g = Eigen::MatrixXd::Zero(m, m);
     for (const auto& row : rows) {
       for (const auto& [i, vi] : row) {
@@ -255,6 +287,11 @@ class EaseModel final : public CollaborativeModel {
       }
     }
     g.diagonal() = g.diagonal() * (1.0 + dropout / (1.0 - dropout)) + Eigen::VectorXd::Constant(m, lambda);
+    for (const auto& c : tags) {
+      for (size_t k = 0; k < c.size(); ++k) {
+        for (size_t l = 0; l <= k; ++l) g(c[k], c[l]) += tag_weight;
+      }
+    }
     // P = G^-1 (G is symmetric positive definite: lambda > 0) into b_.
     b_ = RowMajor(m, m);
     InvertSpd(&g, &b_, threads);

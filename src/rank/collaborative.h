@@ -2,7 +2,9 @@
 // about it (docs/model.md, "Collaborative models"):
 // - EASE (Steck 2019): an item x item linear model, B = I - P diag(1/diag P)
 //   with P = (X^T X + lambda I)^-1, zero diagonal; a user's score for item i
-//   is sum_j x_uj B_ji. With a session weight, B gains a symmetric term L
+//   is sum_j x_uj B_ji. With a tag weight t, X^T X gains t F^T F, F the
+//   tags x items indicator matrix (each tag a pseudo-user who reviewed the
+//   items carrying it). With a session weight, B gains a symmetric term L
 //   of pairs of items one user reviewed close together in time (scaled to
 //   B's Frobenius norm).
 // - ALS (Hu, Koren, Volinsky 2008): implicit-feedback matrix factorisation;
@@ -34,11 +36,14 @@ namespace avrec {
 // from (equal to `rows` without decay; empty: the same as `rows`).
 // `timelines` holds, per user, the reviews that have a time as (time, item),
 // in time order (then item), for EASE's session term (empty: no times).
+// `item_tags`, when set, holds per item row its tag ids, ascending and
+// distinct (ItemMatrix::tags), for EASE's tag term.
 struct Interactions {
   int items = 0;
   std::vector<std::vector<std::pair<int, double>>> rows;
   std::vector<std::vector<std::pair<int, double>>> query;
   std::vector<std::vector<std::pair<int64_t, int>>> timelines;
+  const std::vector<std::vector<int>>* item_tags = nullptr;
 };
 
 // Values from the histories: mean preference per (user, item); negative

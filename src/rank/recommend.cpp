@@ -95,6 +95,10 @@ void RecommendOptions::Describe(OptionSet* set) {
                  r);
   set->AddNumber("--ease-session-half-life", "recommend.ease_session_half_life", &ease_session_half_life, {0.01, 1e6},
                  "ease: a pair's session weight halves for each this many reviews between its two", r);
+  set->AddNumber("--ease-tag-weight", "recommend.ease_tag_weight", &ease_tag_weight, {0, 1e9},
+                 "ease: each tag of the items file counts as this many users who reviewed every item carrying it "
+                 "(0: tags unused)",
+                 r);
   set->AddNumber("--ease-max-items", "recommend.ease_max_items", &ease_max_items, {1, 200000},
                  "ease: most items with interactions (memory: 16 x this^2 bytes)");
   set->AddNumber("--als-factors", "recommend.als_factors", &als_factors, {1, 4096}, "als: latent factors", r);
@@ -169,10 +173,13 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
       SetKnnWeights(knn.get(), BuildInteractions(profiles, n_items, o.negative_weight).query, stats.user_items);
       collab.knn = knn.get();
       break;
-    case Algorithm::kEase:
-      model = TrainEase(BuildInteractions(profiles, n_items, o.negative_weight), o, threads);
+    case Algorithm::kEase: {
+      Interactions x = BuildInteractions(profiles, n_items, o.negative_weight);
+      if (!items.tags.empty()) x.item_tags = &items.tags;
+      model = TrainEase(x, o, threads);
       collab.model = model.get();
       break;
+    }
     case Algorithm::kAls:
       model = TrainAls(BuildInteractions(profiles, n_items, o.negative_weight), o, threads);
       collab.model = model.get();
