@@ -263,7 +263,8 @@ class EaseModel final : public CollaborativeModel {
     if (n == 0) {
       spdlog::warn("ease: no item in the model has a tag: --ease-tag-weight changes nothing");
     } else {
-      spdlog::info("ease: {} of {} items in the model have tags; each tag counts as {} users", n, m, weight);
+      spdlog::info("ease: {} of {} items in the model have tags; each tag counts as a user of its items, weight {}", n,
+                   m, weight);
     }
     return carriers;
   }
