@@ -67,6 +67,40 @@ TEST(DiffCli, FailIfGivesExit1AndTheReport) {
   EXPECT_EQ(r.exit_code, 64);
 }
 
+// What the writer writes of a user, the reader reads back: the same JSON
+// line again (incremental nights copy unchanged users this way).
+TEST(ReadLists, AUserReadBackWritesTheSameBytes) {
+  UserRecommendations u;
+  u.user_id = "u1";
+  u.history = 2;
+  RecommendedItem it;
+  it.item_id = "b";
+  it.rank = 1;
+  it.score = 0.25;
+  it.title = "B";
+  it.explanation =
+      "Because you liked \u201cA\u201d: people who like it tend to like this song too, and both are "
+      "tagged folk and rock.";
+  Reason learned;
+  learned.kind = "learned_from";
+  learned.item_id = "a";
+  learned.title = "A";
+  learned.value = 0.125;
+  learned.tags = {"folk", "rock"};
+  Reason modality;
+  modality.kind = "modality";
+  modality.modality = "audio";
+  modality.features = {"audio.tempo"};
+  modality.value = 0.5;
+  it.reasons = {learned, modality};
+  u.items = {it};
+  const std::string line = UserJson(u, -1);
+  EXPECT_NE(line.find("\"shared_tags\":[\"folk\",\"rock\"]"), std::string::npos) << line;
+  const UserRecommendations back = UserFromJson(nlohmann::json::parse(line));
+  EXPECT_EQ(back.items.at(0).reasons.at(0).tags, learned.tags);
+  EXPECT_EQ(UserJson(back, -1), line);
+}
+
 // The message ReadRecommendationLists fails with ("" when it reads the file).
 std::string ReadError(const std::string& path) {
   try {

@@ -131,6 +131,17 @@ TEST_F(NarratorTest, OtherReasonKindsForcedLanguageAndLowConfidence) {
             "Because you liked \u201c"
             "c\u201d: people who like it tend to like this song too.");
   EXPECT_EQ(u.items[1].explanation, "Popular: 1 person has reviewed this song.");
+  // With EASE's tag term the reason names the tags the two share.
+  UserRecommendations t = User("en", {0.4});
+  learned.tags = {"folk", "jazz", "rock"};
+  t.items[0].reasons = {learned};
+  n.Narrate(&t, {});
+  EXPECT_EQ(t.items[0].explanation,
+            "Because you liked \u201c"
+            "c\u201d: people who like it tend to like this song too, and both are tagged folk, jazz and rock.");
+  const Narrator zh_tags(items_, reviews_, ReasonLanguage::kChinese);
+  zh_tags.Narrate(&t, {});
+  EXPECT_EQ(t.items[0].explanation, "因为你喜欢《c》：喜欢它的人往往也喜欢这首歌，两者都带有标签folk、jazz、rock。");
   EXPECT_TRUE(u.low_confidence);
   EXPECT_NE(u.low_confidence_reason.find("at or below zero"), std::string::npos);
 

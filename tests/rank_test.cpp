@@ -690,7 +690,26 @@ TEST(Recommend, EaseTagTermReadsTheItemsTags) {
   EXPECT_EQ(ListsJson(RunRec(folded, o)), with_tags);
   o.threads = 3;
   EXPECT_EQ(ListsJson(RunRec(tagged, o)), with_tags);
+  // Reasons name the tags the cited item shares with the recommended one.
+  int shared = 0;
+  const auto tag_of = [&](const std::string& id) { return genres[static_cast<size_t>(tagged.items.Find(id)) % 4]; };
+  for (const auto& u : RunRec(tagged, o)) {
+    for (const auto& it : u.items) {
+      for (const auto& r : it.reasons) {
+        if (r.kind != "learned_from") continue;
+        const bool same = tag_of(r.item_id) == tag_of(it.item_id);
+        EXPECT_EQ(r.tags, same ? std::vector<std::string>{tag_of(it.item_id)} : std::vector<std::string>{});
+        shared += same;
+      }
+    }
+  }
+  EXPECT_GT(shared, 0);
   o.ease_tag_weight = 0;
+  for (const auto& u : RunRec(tagged, o)) {
+    for (const auto& it : u.items) {
+      for (const auto& r : it.reasons) EXPECT_TRUE(r.tags.empty());
+    }
+  }
   EXPECT_EQ(ListsJson(RunRec(tagged, o)), plain);
 }
 

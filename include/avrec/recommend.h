@@ -87,6 +87,9 @@ struct Reason {
   std::optional<double> sentiment, rating;
   double preference = 0;              // similar_to: the review's preference p_k
   std::vector<std::string> features;  // modality: the columns that agree most, best first
+  // learned_from, EASE with --ease-tag-weight: the tags the cited item shares
+  // with the recommended one (case-folded names, at most 3, in name order).
+  std::vector<std::string> tags;
   // Filled for people to read (output stage): the title of item_id and, for
   // similar_to, the review's sentence with the strongest sentiment.
   std::string title, snippet;

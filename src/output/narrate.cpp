@@ -161,8 +161,17 @@ std::string Narrator::Sentence(const RecommendedItem& item, bool zh) const {
   for (const Reason& r : item.reasons) {
     const std::string title = Quoted(r.title, zh);
     if (r.kind == "learned_from") {
-      if (zh) return fmt::format("因为你喜欢{}：喜欢它的人往往也喜欢{}。", title, noun_zh);
-      return fmt::format("Because you liked {}: people who like it tend to like this {} too.", title, noun);
+      std::string tags;  // English "a, b and c"; Chinese "a、b、c"
+      for (size_t i = 0; i < r.tags.size() && zh; ++i) tags += (i > 0 ? "、" : "") + r.tags[i];
+      if (!zh) tags = JoinWords(r.tags, zh);
+      if (zh) {
+        if (tags.empty()) return fmt::format("因为你喜欢{}：喜欢它的人往往也喜欢{}。", title, noun_zh);
+        return fmt::format("因为你喜欢{}：喜欢它的人往往也喜欢{}，两者都带有标签{}。", title, noun_zh, tags);
+      }
+      if (tags.empty())
+        return fmt::format("Because you liked {}: people who like it tend to like this {} too.", title, noun);
+      return fmt::format("Because you liked {}: people who like it tend to like this {} too, and both are tagged {}.",
+                         title, noun, tags);
     }
     if (r.kind == "co_reviewed_with") {
       if (zh) return fmt::format("评价过{}的人也常评价{}。", title, noun_zh);

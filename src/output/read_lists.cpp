@@ -80,10 +80,11 @@ UserRecommendations UserFromJson(const nlohmann::json& j) {
       if (y.contains("lift")) r.lift = Field(y, "lift", &J::is_number).get<double>();
       if (y.contains("title")) r.title = Field(y, "title", &J::is_string).get<std::string>();
       if (y.contains("snippet")) r.snippet = Field(y, "snippet", &J::is_string).get<std::string>();
-      if (y.contains("features")) {
-        for (const J& f : Field(y, "features", &J::is_array)) {
-          if (!f.is_string()) Fail(ExitCode::kDataErr, "recommendation: field 'features': expected strings");
-          r.features.push_back(f.get<std::string>());
+      for (const auto& [name, list] : {std::pair{"features", &r.features}, std::pair{"shared_tags", &r.tags}}) {
+        if (!y.contains(name)) continue;
+        for (const J& f : Field(y, name, &J::is_array)) {
+          if (!f.is_string()) Fail(ExitCode::kDataErr, "recommendation: field '", name, "': expected strings");
+          list->push_back(f.get<std::string>());
         }
       }
       it.reasons.push_back(std::move(r));

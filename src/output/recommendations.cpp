@@ -35,6 +35,7 @@ nlohmann::ordered_json ReasonJson(const Reason& r) {
   } else if (r.kind == "learned_from") {
     item();
     y["contribution"] = r.value;
+    if (!r.tags.empty()) y["shared_tags"] = r.tags;
   } else if (r.kind == "popular") {
     y["reviewers"] = r.value;
   }

@@ -20,6 +20,7 @@ namespace avrec {
 struct Collaborative {
   const KnnModel* knn = nullptr;
   const CollaborativeModel* model = nullptr;
+  bool reads_tags = false;  // the model learned from the items' tags (EASE's tag term)
   bool any() const { return knn != nullptr || model != nullptr; }
 };
 

@@ -1,6 +1,7 @@
 #include "rank/explain.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "avrec/numeric.h"
 
@@ -8,7 +9,8 @@ namespace avrec {
 
 namespace {
 constexpr size_t kMaxItemReasons = 3;
-}
+constexpr size_t kMaxSharedTags = 3;
+}  // namespace
 
 Explainer::Explainer(Algorithm algorithm, const ItemMatrix& items, const Profiles& profiles, const ItemStats& stats,
                      Collaborative collab)
@@ -151,7 +153,8 @@ void Explainer::AddKnn(int item, std::vector<Reason>* out) const {
 namespace avrec {
 
 // The reviewed items whose interactions contribute most to a collaborative
-// model's score for the item (their contributions sum to the score).
+// model's score for the item (their contributions sum to the score); when
+// the model read the items' tags, each with the tags the two items share.
 void Explainer::AddLearned(int item, std::vector<Reason>* out) const {
   auto contrib = collab_.model->Contributions(user_, item);
   std::sort(contrib.begin(), contrib.end(), [](const auto& a, const auto& b) {
@@ -162,6 +165,15 @@ void Explainer::AddLearned(int item, std::vector<Reason>* out) const {
     why.kind = "learned_from";
     why.item_id = items_.ids[static_cast<size_t>(contrib[k].first)];
     why.value = RoundDecimals(contrib[k].second, 4);
+    if (collab_.reads_tags) {
+      const auto& a = items_.tags[static_cast<size_t>(contrib[k].first)];
+      const auto& b = items_.tags[static_cast<size_t>(item)];
+      std::vector<int> shared;
+      std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(shared));
+      for (size_t t = 0; t < shared.size() && t < kMaxSharedTags; ++t) {
+        why.tags.push_back(items_.tag_names[static_cast<size_t>(shared[t])]);
+      }
+    }
     out->push_back(why);
   }
 }

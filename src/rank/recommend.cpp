@@ -178,6 +178,7 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
       if (!items.tags.empty()) x.item_tags = &items.tags;
       model = TrainEase(x, o, threads);
       collab.model = model.get();
+      collab.reads_tags = o.ease_tag_weight > 0 && x.item_tags != nullptr;
       break;
     }
     case Algorithm::kAls:
