@@ -83,15 +83,16 @@ def avrec_methods(text, weighting_axis=True):
     return methods
 
 
+LIGHTFM_GRID = [[f"components={c}", f"epochs={e}"] for c in (32, 64) for e in (20, 50)]
 PEER_GRIDS = {
     "ease": [["lambda=" + str(v)] for v in (10, 50, 200, 500, 1000)],
     "als": [[f"factors={f}", f"regularization={r}", f"alpha={a}"] for f in (64, 128) for r in (0.01, 0.1)
             for a in (1, 10, 40)],
     "bpr": [[f"factors={f}", f"learning_rate={lr}"] for f in (64, 128) for lr in (0.01, 0.05)],
     "bm25": [[f"K={k}"] for k in (20, 50, 100, 200)],
-    "lightfm": [[f"components={c}", f"epochs={e}"] for c in (32, 64) for e in (20, 50)],
+    "lightfm": LIGHTFM_GRID,
     # LightFM with the items' tags as features, where items have tags (avrec's EASE reads them too).
-    "lightfm-tags": [[f"components={c}", f"epochs={e}"] for c in (32, 64) for e in (20, 50)],
+    "lightfm-tags": LIGHTFM_GRID,
 }
 
 

@@ -36,6 +36,9 @@ import scipy.sparse as sp
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
 
 
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
 def read_tags(items_path, item_ids):
     """Item features for LightFM: identity columns, then one per tag (ASCII case-folded), rows in item_ids order."""
     tags = {}
@@ -52,9 +55,6 @@ def read_tags(items_path, item_ids):
             cols.append(col[t])
     return sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
                          shape=(len(item_ids), len(item_ids) + len(names)))
-
-
-ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def read_interactions(train, items_path):

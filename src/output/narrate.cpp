@@ -161,9 +161,8 @@ std::string Narrator::Sentence(const RecommendedItem& item, bool zh) const {
   for (const Reason& r : item.reasons) {
     const std::string title = Quoted(r.title, zh);
     if (r.kind == "learned_from") {
-      std::string tags;  // English "a, b and c"; Chinese "a、b、c"
-      for (size_t i = 0; i < r.tags.size() && zh; ++i) tags += (i > 0 ? "、" : "") + r.tags[i];
-      if (!zh) tags = JoinWords(r.tags, zh);
+      std::string tags = zh ? "" : JoinWords(r.tags, zh);  // "a, b and c"; Chinese "a、b、c"
+      for (size_t i = 0; zh && i < r.tags.size(); ++i) tags += (i > 0 ? "、" : "") + r.tags[i];
       if (zh) {
         if (tags.empty()) return fmt::format("因为你喜欢{}：喜欢它的人往往也喜欢{}。", title, noun_zh);
         return fmt::format("因为你喜欢{}：喜欢它的人往往也喜欢{}，两者都带有标签{}。", title, noun_zh, tags);

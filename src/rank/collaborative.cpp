@@ -247,12 +247,10 @@ class EaseModel final : public CollaborativeModel {
     std::vector<std::vector<int>> carriers;
     if (weight <= 0) return carriers;
     std::vector<char> tagged(static_cast<size_t>(m), 0);
-    static const std::vector<std::vector<int>> kNone;
-    const auto& item_tags = x.item_tags != nullptr ? *x.item_tags : kNone;
-    for (size_t i = 0; i < item_tags.size(); ++i) {
+    for (size_t i = 0; x.item_tags != nullptr && i < x.item_tags->size(); ++i) {
       const int a = active_[i];
       if (a < 0) continue;
-      for (const int t : item_tags[i]) {
+      for (const int t : (*x.item_tags)[i]) {
         if (static_cast<size_t>(t) >= carriers.size()) carriers.resize(static_cast<size_t>(t) + 1);
         carriers[static_cast<size_t>(t)].push_back(a);
         tagged[static_cast<size_t>(a)] = 1;
@@ -288,9 +286,9 @@ class EaseModel final : public CollaborativeModel {
       }
     }
     g.diagonal() = g.diagonal() * (1.0 + dropout / (1.0 - dropout)) + Eigen::VectorXd::Constant(m, lambda);
-    for (const auto& c : tags) {
-      for (size_t k = 0; k < c.size(); ++k) {
-        for (size_t l = 0; l <= k; ++l) g(c[k], c[l]) += tag_weight;
+    for (const auto& c : tags) {  // column by column (g is column-major), lower triangle
+      for (size_t l = 0; l < c.size(); ++l) {
+        for (size_t k = l; k < c.size(); ++k) g(c[k], c[l]) += tag_weight;
       }
     }
     // P = G^-1 (G is symmetric positive definite: lambda > 0) into b_.
