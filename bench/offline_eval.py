@@ -171,8 +171,12 @@ SESSION = (0.25, 0.5, 1)
 # EASE's tag term (docs/model.md section 6): each tag of the items file counts
 # as this many users who reviewed every item carrying it.
 TAGS = (0.3, 1, 3)
+# Predicted dislikes (docs/model.md section 3): candidates whose predicted
+# feeling mu + b_u + b_i is below this rank after the others.
+AVOID = (0.1, 0.2, 0.3)
 STAGE_ALGOS = ("item-knn", "content", "sentiment-content", "ease", "als", "hybrid")
-STAGE_FLAGS = {"--half-life-reviews", "--quality-weight", "--ease-session-weight", "--ease-tag-weight"}
+STAGE_FLAGS = {"--half-life-reviews", "--quality-weight", "--ease-session-weight", "--ease-tag-weight",
+               "--avoid-below"}
 
 
 class Dataset:
@@ -225,9 +229,10 @@ class Dataset:
         (--ease-tag-weight) on the three best EASE settings so far; where reviews have times, EASE's session
         term (--ease-session-weight) on the three best EASE settings so far; then the crowd's feeling (--quality-weight,
         docs/model.md section 3) on the three best of those, for settings that read feelings, each also with
-        the user's own reviews counted uniformly (--interaction-weight 1). With `convert_uniform` (the method
-        rows, which choose the weighting too), a uniform setting is also tried with feelings read only by the
-        quality term. Returns (validation ndcg@10, extra, the grid's choice without the stages and its
+        the user's own reviews counted uniformly (--interaction-weight 1); last, predicted dislikes held back
+        (--avoid-below, docs/model.md section 3) on the three best so far that read feelings. With
+        `convert_uniform` (the method rows, which choose the weighting too), a uniform setting is also tried
+        with feelings read only by the quality term or the rule. Returns (validation ndcg@10, extra, the grid's choice without the stages and its
         validation ndcg@10)."""
         pool = self.ranked(run, candidates, scores, truth, train)
         plain = pool[0]
@@ -251,16 +256,24 @@ class Dataset:
         felt = [v for _, e in top for v in self.feeling_variants(e, convert_uniform)]
         pool += self.ranked(run, [e + ["--quality-weight", str(q)] for e in felt for q in QUALITY], scores, truth,
                             train)
+        top = sorted(pool, key=lambda p: -p[0])[:3]
+        felt = [v for _, e in top for v in (self.feeling_variants(e, convert_uniform)[:1] if self.reads_feelings(e)
+                                            else self.feeling_variants(e, convert_uniform))]
+        pool += self.ranked(run, [e + ["--avoid-below", str(t)] for e in felt for t in AVOID], scores, truth, train)
         best = max(pool, key=lambda p: p[0])  # the first of equals: the grid's choice wins a tie
         return best[0], best[1], plain
+
+    def reads_feelings(self, extra):
+        """Whether the reviews of setting `extra` carry a feeling (sentiment or rating not both off)."""
+        feelings = ("--no-sentiment", "--no-rating") if self.text else ("--no-rating",)
+        return not all(f in extra for f in feelings)
 
     def feeling_variants(self, extra, convert_uniform):
         """`extra` as settings whose reviews carry a feeling for the quality term: itself where it reads one,
         and with uniform interactions (--interaction-weight 1, replacing any other); a uniform setting, only
         with `convert_uniform`, as each feeling read by the quality term alone."""
         feelings = ("--no-sentiment", "--no-rating") if self.text else ("--no-rating",)
-        off = [f for f in feelings if f in extra]
-        if set(off) == set(feelings):
+        if not self.reads_feelings(extra):
             if not convert_uniform:
                 return []
             rest = without_option([a for a in extra if a not in feelings], "--interaction-weight")
@@ -620,7 +633,10 @@ def write_page(path, results, work):
                     "three best so far, `--quality-weight` "
                     "0.5 / 1 / 2 (an item's score times 1 + q x the mean feeling of its reviews, sentiment and/or "
                     "stars; docs/model.md section 3), each also with the user's own reviews counted alike "
-                    "(`--interaction-weight 1`). The peers read neither review times nor feelings. Each method "
+                    "(`--interaction-weight 1`); last, on the three best so far that read feelings, "
+                    "`--avoid-below` 0.1 / 0.2 / 0.3 (candidates the user is predicted to feel less than that "
+                    "about, μ + b_user + b_item of the reviews' feelings, rank after the others; docs/model.md "
+                    "section 3). The peers read neither review times nor feelings. Each method "
                     "whose validation chose a stage setting, against the grid's choice without one (the stage "
                     "setting may build on another of the three):", "", stages_table(res, wdir), ""]
         if "sentiment" in res:

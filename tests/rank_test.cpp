@@ -13,6 +13,7 @@
 #include "avrec/features.h"
 #include "avrec/output.h"
 #include "avrec/recommend.h"
+#include "rank/avoid.h"
 #include "rank/dot_kernel.h"
 #include "rank/knn.h"
 #include "test_util.h"
@@ -711,6 +712,108 @@ TEST(Recommend, EaseTagTermReadsTheItemsTags) {
     }
   }
   EXPECT_EQ(ListsJson(RunRec(tagged, o)), plain);
+}
+
+// The baseline of --avoid-below by hand: one pass, shrinkage 1.
+TEST(FeelingBaseline, AlternatingShrunkMeansByHand) {
+  Profiles p;
+  p.users = {"a", "b"};
+  const auto x = [](int item, double feeling) {
+    Interaction i;
+    i.item = item;
+    i.feeling = feeling;
+    return i;
+  };
+  p.history = {{x(0, 1), x(1, -1)}, {x(0, 0.5)}};
+  const FeelingBaseline one = FitFeelingBaseline(p, 3, 1.0, 1);
+  EXPECT_NEAR(one.mean, 1.0 / 6, 1e-15);
+  // Items first, with b_u = 0: b_0 = ((1 - mu) + (0.5 - mu)) / (2 + 1).
+  EXPECT_NEAR(one.item[0], 7.0 / 18, 1e-15);
+  EXPECT_NEAR(one.item[1], -7.0 / 12, 1e-15);
+  EXPECT_EQ(one.item[2], 0.0);  // nobody reviewed it
+  // Then users, from those item biases.
+  EXPECT_NEAR(one.user[0], -5.0 / 108, 1e-15);
+  EXPECT_NEAR(one.user[1], -1.0 / 36, 1e-15);
+  // Many passes: a fixed point of both equations.
+  const FeelingBaseline b = FitFeelingBaseline(p, 3, 1.0, 200);
+  EXPECT_NEAR(b.item[0], ((1 - b.mean - b.user[0]) + (0.5 - b.mean - b.user[1])) / 3, 1e-12);
+  EXPECT_NEAR(b.item[1], (-1 - b.mean - b.user[0]) / 2, 1e-12);
+  EXPECT_NEAR(b.user[0], ((1 - b.mean - b.item[0]) + (-1 - b.mean - b.item[1])) / 3, 1e-12);
+  EXPECT_NEAR(b.user[1], (0.5 - b.mean - b.item[0]) / 2, 1e-12);
+  // No reviews: everything 0.
+  Profiles none;
+  none.users = {"c"};
+  none.history = {{}};
+  const FeelingBaseline z = FitFeelingBaseline(none, 2, 3.0);
+  EXPECT_EQ(z.mean, 0.0);
+  EXPECT_EQ(z.item, (std::vector<double>{0, 0}));
+  // Avoidance: the candidates whose mu + b_u + b_i is below the threshold,
+  // as columns of the candidate list (here rows 1 and 2 only).
+  const Avoidance avoid(b, {1, 2}, b.mean + b.user[0] + 0.5 * b.item[1]);
+  std::vector<int> cols;
+  avoid.Columns(0, &cols);
+  EXPECT_EQ(cols, (std::vector<int>{0}));  // row 1 (b_1 < 0), not row 2 (b_2 = 0)
+  EXPECT_EQ(avoid.Count(0), 1);
+}
+
+// --avoid-below: the candidates a user is predicted to dislike rank after
+// every other one, the others keep their order and scores, nothing is lost
+// when the list asks for every candidate, threads do not matter, and
+// feelings that are all 1 (no sentiment, no rating) hold nothing back.
+TEST(Recommend, AvoidBelowHoldsBackPredictedDislikes) {
+  World w = MakeWorld();
+  for (const char* algo : {"ease", "item-knn", "sentiment-content"}) {
+    SCOPED_TRACE(algo);
+    RecommendOptions o = SmallEase();
+    o.algorithm = ParseAlgorithm(algo);
+    o.top_n = 40;  // every candidate
+    const auto all = RunRec(w, o);
+    o.avoid_below = -0.1;
+    const auto held = RunRec(w, o);
+    const Profiles profiles = BuildProfiles(w.reviews, &w.sentiment, w.items, ProfileOptionsFor(o.algorithm, {}), {});
+    const FeelingBaseline b = FitFeelingBaseline(profiles, 40, o.avoid_shrinkage);
+    ASSERT_EQ(all.size(), held.size());
+    int avoided = 0, kept = 0;
+    for (size_t u = 0; u < all.size(); ++u) {
+      const int p = profiles.Find(all[u].user_id);
+      const auto below = [&](const std::string& id) {
+        return b.mean + b.user[static_cast<size_t>(p)] + b.item[static_cast<size_t>(w.items.Find(id))] < -0.1;
+      };
+      // Expected: the plain list, the predicted dislikes moved to the end.
+      std::vector<RecommendedItem> expect;
+      for (int pass = 0; pass < 2; ++pass) {
+        for (const auto& it : all[u].items) {
+          if (below(it.item_id) == (pass == 1)) expect.push_back(it);
+        }
+      }
+      ASSERT_EQ(held[u].items.size(), expect.size());
+      for (size_t r = 0; r < expect.size(); ++r) {
+        EXPECT_EQ(held[u].items[r].item_id, expect[r].item_id);
+        EXPECT_EQ(held[u].items[r].score, expect[r].score);
+        EXPECT_EQ(held[u].items[r].rank, static_cast<int>(r) + 1);
+        (below(expect[r].item_id) ? avoided : kept) += 1;
+      }
+    }
+    EXPECT_GT(avoided, 0);
+    EXPECT_GT(kept, 0);
+    // A short list: the first items of the held-back order.
+    o.top_n = 5;
+    const auto short_lists = RunRec(w, o);
+    for (size_t u = 0; u < held.size(); ++u) {
+      ASSERT_EQ(short_lists[u].items.size(), 5u);
+      for (size_t r = 0; r < 5; ++r) EXPECT_EQ(short_lists[u].items[r].item_id, held[u].items[r].item_id);
+    }
+    o.threads = 3;
+    o.block_users = 7;
+    EXPECT_EQ(ListsJson(RunRec(w, o)), ListsJson(short_lists));
+  }
+  // All feelings 1: nothing is below 0.5.
+  RecommendOptions o = SmallEase();
+  ProfileOptions po;
+  po.use_sentiment = po.use_rating = false;
+  const std::string plain = ListsJson(RunRec(w, o, {}, po));
+  o.avoid_below = 0.5;
+  EXPECT_EQ(ListsJson(RunRec(w, o, {}, po)), plain);
 }
 
 TEST(Features, RobustStandardisationAndModalities) {

@@ -38,6 +38,12 @@ struct RecommendOptions {
   double popularity_weight = 0;
   double novelty_weight = 0;
   double quality_weight = 0;
+  // Candidates the user is predicted to feel less than this about (mu + b_u
+  // + b_i over the reviews' feelings, docs/model.md section 3) rank after
+  // every other candidate; unset: none. The biases shrink towards 0 by
+  // avoid_shrinkage pseudo-reviews.
+  std::optional<double> avoid_below;
+  double avoid_shrinkage = 3;
   int knn_neighbors = 50;                       // item-knn: neighbours kept per item
   double hybrid_content = 0.5;                  // hybrid: share of the content score
   Algorithm hybrid_with = Algorithm::kItemKnn;  // hybrid: the collaborative part (item-knn, ease or als)
@@ -133,6 +139,7 @@ ProfileOptions ProfileOptionsFor(Algorithm a, ProfileOptions profile);
 
 struct RecommendStats {
   int64_t users = 0, cold_start = 0, items = 0, candidates = 0;
+  int64_t avoided = 0;  // (user, candidate) pairs predicted below --avoid-below
 };
 
 // Computes recommendations for every user of the shard, in output order

@@ -113,7 +113,7 @@ uint64_t Fingerprint(const Profiles& p, const ItemMatrix& items, const ReviewInd
 // are fixed (content scores without item weights from everyone's reviews).
 bool RanksEachUserAlone(const RecommendOptions& r) {
   return (r.algorithm == Algorithm::kSentimentContent || r.algorithm == Algorithm::kContent) &&
-         r.popularity_weight == 0 && r.novelty_weight == 0 && r.quality_weight == 0;
+         r.popularity_weight == 0 && r.novelty_weight == 0 && r.quality_weight == 0 && !r.avoid_below;
 }
 
 // What an incremental run does.
@@ -452,22 +452,27 @@ void CacheSnippets(SnippetFinder* snippets, Workspace* ws) {
 
 void LogStageEnd(const PipelineConfig& c, const RecommendOptions& r, const OutputHeader& header,
                  const RecommendStats& st, int64_t copied, double secs) {
-  InfoEvent("stage_end",
-            {{"stage", "recommend"},
-             {"algorithm", AlgorithmName(r.algorithm)},
-             {"config_hash", header.config_hash},
-             {"users", st.users},
-             {"copied", copied},
-             {"cold_start", st.cold_start},
-             {"top_n", r.top_n},
-             {"candidates", st.candidates},
-             {"out", c.out},
-             {"seconds", std::round(secs * 100) / 100}},
-            fmt::format("recommend ({}): {} users ({} cold-start{}), top {} of {} candidate items; {:.1f} s; written "
-                        "to {}",
-                        AlgorithmName(r.algorithm), st.users, st.cold_start,
-                        copied > 0 ? fmt::format(", {} copied from the previous run", copied) : "", r.top_n,
-                        st.candidates, secs, c.out));
+  InfoEvent(
+      "stage_end",
+      {{"stage", "recommend"},
+       {"algorithm", AlgorithmName(r.algorithm)},
+       {"config_hash", header.config_hash},
+       {"users", st.users},
+       {"copied", copied},
+       {"cold_start", st.cold_start},
+       {"top_n", r.top_n},
+       {"candidates", st.candidates},
+       {"avoided", st.avoided},
+       {"out", c.out},
+       {"seconds", std::round(secs * 100) / 100}},
+      fmt::format("recommend ({}): {} users ({} cold-start{}), top {} of {} candidate items{}; {:.1f} s; "
+                  "written to {}",
+                  AlgorithmName(r.algorithm), st.users, st.cold_start,
+                  copied > 0 ? fmt::format(", {} copied from the previous run", copied) : "", r.top_n, st.candidates,
+                  r.avoid_below
+                      ? fmt::format(" ({} user-item pairs predicted below {} held back)", st.avoided, *r.avoid_below)
+                      : "",
+                  secs, c.out));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "avrec/numeric.h"
 #include "avrec/parallel.h"
 #include "rank/algorithm_source.h"
+#include "rank/avoid.h"
 #include "rank/collaborative.h"
 #include "rank/explain.h"
 #include "rank/item_stats.h"
@@ -69,6 +70,12 @@ void RecommendOptions::Describe(OptionSet* set) {
                  "Item weight term: + this x novelty / largest novelty", r);
   set->AddNumber("--quality-weight", "recommend.quality_weight", &quality_weight, {-1000, 1000},
                  "Item weight term: + this x the mean preference (sentiment and/or rating) of the item's reviews", r);
+  set->AddNumber("--avoid-below", "recommend.avoid_below", &avoid_below, {-2, 2},
+                 "Candidates the user is predicted to feel less than this about (mean + user bias + item bias of the "
+                 "reviews' feelings, -1..1) rank after every other candidate (default: none)",
+                 r);
+  set->AddNumber("--avoid-shrinkage", "recommend.avoid_shrinkage", &avoid_shrinkage, {0, 1e9},
+                 "--avoid-below: the biases shrink towards 0 by this many pseudo-reviews", r);
   set->AddNumber("--knn-neighbors", "recommend.knn_neighbors", &knn_neighbors, {1, 1e7},
                  "item-knn: neighbours kept per item", r);
   set->AddNumber("--hybrid-content", "recommend.hybrid_content", &hybrid_content, {0, 1},
@@ -191,10 +198,48 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   AVREC_CHECK(in.only == nullptr || in.only->size() == profiles.users.size(), "only: one flag per user");
   const std::vector<int> users = ShardUsers(profiles, o.shard, o.shards, in.only);
   const auto excluded = Exclusions(stats, users, candidates, n_items, o.include_seen);
+  std::optional<Avoidance> avoid;
+  if (o.avoid_below) {
+    avoid.emplace(FitFeelingBaseline(profiles, n_items, o.avoid_shrinkage), candidates, *o.avoid_below);
+  }
+  // What the top k skips: seen items and, with --avoid-below, the predicted
+  // dislikes (the sink appends those when too few others are left). The
+  // merged list is per thread, valid until that thread's next call.
+  const auto skipped = [&](int u) -> const std::vector<int>& {
+    const auto& seen = excluded[static_cast<size_t>(u)];
+    if (!avoid) return seen;
+    thread_local std::vector<int> avoided, merged;
+    avoid->Columns(users[static_cast<size_t>(u)], &avoided);
+    merged.clear();
+    std::set_union(seen.begin(), seen.end(), avoided.begin(), avoided.end(), std::back_inserter(merged));
+    return merged;
+  };
 
   AlgorithmSource source(o.algorithm, users, profiles, candidates, items, weight, stats, collab, o.hybrid_content,
                          threads);
   Explainer explainer(o.algorithm, items, profiles, stats, collab);
+  // The predicted dislikes after the others, best first, up to k in all.
+  std::vector<Scored> filled;
+  std::vector<int> avoided, left;
+  const auto fill_avoided = [&](int u, const std::vector<Scored>& best) -> const std::vector<Scored>& {
+    if (!avoid || static_cast<int>(best.size()) >= o.top_n) return best;
+    const auto& seen = excluded[static_cast<size_t>(u)];
+    avoid->Columns(users[static_cast<size_t>(u)], &avoided);
+    left.clear();
+    std::set_difference(avoided.begin(), avoided.end(), seen.begin(), seen.end(), std::back_inserter(left));
+    if (left.empty()) return best;
+    std::vector<Scored> rest;
+    for (int c : left) {
+      const double s = source.Exact(u, c);
+      if (s == s) rest.push_back({c, s});
+    }
+    std::sort(rest.begin(), rest.end(), [](const Scored& a, const Scored& b) {
+      return a.score > b.score || (a.score == b.score && a.item < b.item);
+    });
+    filled = best;
+    for (size_t r = 0; r < rest.size() && static_cast<int>(filled.size()) < o.top_n; ++r) filled.push_back(rest[r]);
+    return filled;
+  };
   RecommendStats st;
   st.items = n_items;
   st.candidates = static_cast<int64_t>(candidates.size());
@@ -202,26 +247,26 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   to.k = o.top_n;
   to.threads = threads;
   to.block_users = o.block_users;
-  SelectTopK(
-      source, to, [&](int u) -> const std::vector<int>& { return excluded[static_cast<size_t>(u)]; },
-      [&](int u, const std::vector<Scored>& best) {
-        const int p = users[static_cast<size_t>(u)];
-        UserRecommendations rec;
-        rec.user_id = profiles.users[static_cast<size_t>(p)];
-        // Popular ranks everyone alike; cold start there means no history.
-        rec.cold_start =
-            o.algorithm == Algorithm::kPopular ? stats.user_items[static_cast<size_t>(p)].empty() : source.Cold(u);
-        rec.history = static_cast<int>(profiles.history[static_cast<size_t>(p)].size());
-        ++st.users;
-        st.cold_start += rec.cold_start;
-        if (o.explain) explainer.StartUser(p, source.Cold(u));
-        for (size_t r = 0; r < best.size(); ++r) {
-          const int row = candidates[static_cast<size_t>(best[r].item)];
-          rec.items.push_back(MakeItem(items, row, static_cast<int>(r) + 1, best[r].score));
-          if (o.explain) rec.items.back().reasons = explainer.Reasons(row);
-        }
-        sink(rec);
-      });
+  SelectTopK(source, to, skipped, [&](int u, const std::vector<Scored>& ranked) {
+    const int p = users[static_cast<size_t>(u)];
+    const std::vector<Scored>& best = fill_avoided(u, ranked);
+    if (avoid) st.avoided += avoid->Count(p);
+    UserRecommendations rec;
+    rec.user_id = profiles.users[static_cast<size_t>(p)];
+    // Popular ranks everyone alike; cold start there means no history.
+    rec.cold_start =
+        o.algorithm == Algorithm::kPopular ? stats.user_items[static_cast<size_t>(p)].empty() : source.Cold(u);
+    rec.history = static_cast<int>(profiles.history[static_cast<size_t>(p)].size());
+    ++st.users;
+    st.cold_start += rec.cold_start;
+    if (o.explain) explainer.StartUser(p, source.Cold(u));
+    for (size_t r = 0; r < best.size(); ++r) {
+      const int row = candidates[static_cast<size_t>(best[r].item)];
+      rec.items.push_back(MakeItem(items, row, static_cast<int>(r) + 1, best[r].score));
+      if (o.explain) rec.items.back().reasons = explainer.Reasons(row);
+    }
+    sink(rec);
+  });
   return st;
 }
 
