@@ -175,6 +175,13 @@ TEST_F(IncrementalTest, EverythingElseThatChangesListsRanksEveryone) {
   Ingest(dir_ / "night3.csv");
   EXPECT_NE(reason("knn4.json", {"--algorithm", "item-knn"}).find("ranks each user with everyone's reviews"),
             std::string::npos);
+  // --avoid-below reads everyone's feelings (the item biases), whatever the
+  // algorithm.
+  EXPECT_NE(reason("avoid.json", {"--avoid-below", "0.2"}).find("no previous"), std::string::npos);
+  WriteFile(dir_ / "night4.csv", Join(lines_, 0, 1) + Join(lines_, 2111, 2121));
+  Ingest(dir_ / "night4.csv");
+  EXPECT_NE(reason("avoid2.json", {"--avoid-below", "0.2"}).find("ranks each user with everyone's reviews"),
+            std::string::npos);
   // Usage errors.
   EXPECT_EQ(RunAvrec({"recommend", "-w", ws_, "--only-changed", "--format", "csv", "--out", dir_ / "x.csv"}).exit_code,
             64);
