@@ -28,6 +28,11 @@ struct Scored {
   double score = 0;  // exact score
 };
 
+// The ranking order: score descending, then item ascending.
+inline bool RanksBefore(const Scored& a, const Scored& b) {
+  return a.score > b.score || (a.score == b.score && a.item < b.item);
+}
+
 // Scores of users against candidate items.
 class ScoreSource {
  public:

@@ -208,10 +208,10 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   const auto skipped = [&](int u) -> const std::vector<int>& {
     const auto& seen = excluded[static_cast<size_t>(u)];
     if (!avoid) return seen;
-    thread_local std::vector<int> avoided, merged;
-    avoid->Columns(users[static_cast<size_t>(u)], &avoided);
+    thread_local std::vector<int> below, merged;
+    avoid->Columns(users[static_cast<size_t>(u)], &below);
     merged.clear();
-    std::set_union(seen.begin(), seen.end(), avoided.begin(), avoided.end(), std::back_inserter(merged));
+    std::set_union(seen.begin(), seen.end(), below.begin(), below.end(), std::back_inserter(merged));
     return merged;
   };
 
@@ -233,9 +233,7 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
       const double s = source.Exact(u, c);
       if (s == s) rest.push_back({c, s});
     }
-    std::sort(rest.begin(), rest.end(), [](const Scored& a, const Scored& b) {
-      return a.score > b.score || (a.score == b.score && a.item < b.item);
-    });
+    std::sort(rest.begin(), rest.end(), RanksBefore);
     filled = best;
     for (size_t r = 0; r < rest.size() && static_cast<int>(filled.size()) < o.top_n; ++r) filled.push_back(rest[r]);
     return filled;

@@ -21,9 +21,6 @@ constexpr int kExtraCandidates = 16;
 
 // Better-than on (score desc, item asc).
 inline bool Better(float sa, int ia, float sb, int ib) { return sa > sb || (sa == sb && ia < ib); }
-inline bool BetterExact(const Scored& a, const Scored& b) {
-  return a.score > b.score || (a.score == b.score && a.item < b.item);
-}
 
 // Bit t set where row[t] > threshold, t < 16 (NaN: not set).
 inline uint32_t AboveMask16(const float* row, float threshold) {
@@ -95,7 +92,7 @@ void SelectUser(const ScoreSource& src, int user, const float* row, const std::v
   FloatCandidates(row, n, excluded, want, candidates, &worst);
   best->clear();
   for (const auto& [s, i] : *candidates) best->push_back({i, src.Exact(user, i)});
-  std::sort(best->begin(), best->end(), BetterExact);
+  std::sort(best->begin(), best->end(), RanksBefore);
   const bool full = static_cast<int>(candidates->size()) == want;
   if (full && static_cast<int>(best->size()) >= k && want < n) {
     // Items outside the candidates have float score <= the worst candidate's,
@@ -110,7 +107,7 @@ void SelectUser(const ScoreSource& src, int user, const float* row, const std::v
         if (ex < excluded.size() && excluded[ex] == i) continue;
         if (static_cast<double>(row[i]) >= kth - src.Margin()) best->push_back({i, src.Exact(user, i)});
       }
-      std::sort(best->begin(), best->end(), BetterExact);
+      std::sort(best->begin(), best->end(), RanksBefore);
     }
   }
   if (static_cast<int>(best->size()) > k) best->resize(static_cast<size_t>(k));
