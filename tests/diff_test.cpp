@@ -92,12 +92,20 @@ TEST(ReadLists, AUserReadBackWritesTheSameBytes) {
   modality.modality = "audio";
   modality.features = {"audio.tempo"};
   modality.value = 0.5;
-  it.reasons = {learned, modality};
+  Reason held;  // --avoid-below
+  held.kind = "predicted_dislike";
+  held.value = -0.375;
+  held.below = 0.25;
+  it.reasons = {held, learned, modality};
   u.items = {it};
   const std::string line = UserJson(u, -1);
   EXPECT_NE(line.find("\"shared_tags\":[\"folk\",\"rock\"]"), std::string::npos) << line;
+  EXPECT_NE(line.find("{\"kind\":\"predicted_dislike\",\"predicted_feeling\":-0.375,\"below\":0.25}"),
+            std::string::npos)
+      << line;
   const UserRecommendations back = UserFromJson(nlohmann::json::parse(line));
-  EXPECT_EQ(back.items.at(0).reasons.at(0).tags, learned.tags);
+  EXPECT_EQ(back.items.at(0).reasons.at(1).tags, learned.tags);
+  EXPECT_EQ(back.items.at(0).reasons.at(0).below, 0.25);
   EXPECT_EQ(UserJson(back, -1), line);
 }
 

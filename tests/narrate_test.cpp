@@ -142,6 +142,17 @@ TEST_F(NarratorTest, OtherReasonKindsForcedLanguageAndLowConfidence) {
   const Narrator zh_tags(items_, reviews_, ReasonLanguage::kChinese);
   zh_tags.Narrate(&t, {});
   EXPECT_EQ(t.items[0].explanation, "因为你喜欢《c》：喜欢它的人往往也喜欢这首歌，两者都带有标签folk、jazz、rock。");
+  // An item held back by --avoid-below says so before what recommends it.
+  Reason held;
+  held.kind = "predicted_dislike";
+  held.value = -0.4;
+  held.below = 0.2;
+  t.items[0].reasons = {held, learned};
+  zh_tags.Narrate(&t, {});
+  EXPECT_EQ(t.items[0].explanation, "预计你不会喜欢这首歌，只因没有别的可推荐才列在最后。");
+  n.Narrate(&t, {});
+  EXPECT_EQ(t.items[0].explanation,
+            "Listed last: you are predicted to dislike this song, and nothing else was left to recommend.");
   EXPECT_TRUE(u.low_confidence);
   EXPECT_NE(u.low_confidence_reason.find("at or below zero"), std::string::npos);
 

@@ -788,10 +788,24 @@ TEST(Recommend, AvoidBelowHoldsBackPredictedDislikes) {
       }
       ASSERT_EQ(held[u].items.size(), expect.size());
       for (size_t r = 0; r < expect.size(); ++r) {
-        EXPECT_EQ(held[u].items[r].item_id, expect[r].item_id);
-        EXPECT_EQ(held[u].items[r].score, expect[r].score);
-        EXPECT_EQ(held[u].items[r].rank, static_cast<int>(r) + 1);
-        (below(expect[r].item_id) ? avoided : kept) += 1;
+        const RecommendedItem& it = held[u].items[r];
+        EXPECT_EQ(it.item_id, expect[r].item_id);
+        EXPECT_EQ(it.score, expect[r].score);
+        EXPECT_EQ(it.rank, static_cast<int>(r) + 1);
+        // A held-back item says so first, then the plain list's reasons.
+        const bool back = below(expect[r].item_id);
+        ASSERT_EQ(it.reasons.size(), expect[r].reasons.size() + (back ? 1 : 0));
+        if (back) {
+          EXPECT_EQ(it.reasons[0].kind, "predicted_dislike");
+          EXPECT_NEAR(it.reasons[0].value,
+                      b.mean + b.user[static_cast<size_t>(p)] + b.item[static_cast<size_t>(w.items.Find(it.item_id))],
+                      5e-5);  // rounded to 4 decimals
+          EXPECT_EQ(it.reasons[0].below, -0.1);
+        }
+        for (size_t k = 0; k < expect[r].reasons.size(); ++k) {
+          EXPECT_EQ(it.reasons[k + (back ? 1 : 0)].kind, expect[r].reasons[k].kind);
+        }
+        (back ? avoided : kept) += 1;
       }
     }
     EXPECT_GT(avoided, 0);

@@ -82,15 +82,18 @@ struct RecommendOptions {
 };
 
 struct Reason {
-  std::string kind;       // "similar_to", "modality", "co_reviewed_with", "learned_from", "popular"
+  // "similar_to", "modality", "co_reviewed_with", "learned_from", "popular",
+  // "predicted_dislike" (--avoid-below: listed only because nothing else was left)
+  std::string kind;
   std::string item_id;    // similar_to, co_reviewed_with, learned_from
   std::string review_id;  // similar_to
   std::string modality;   // modality
-  double value = 0;       // contribution, similarity or reviewer count
+  double value = 0;       // contribution, similarity, reviewer count or predicted feeling
   // similar_to: how much the review lifts this item above the average
   // catalogue item (what sets it apart; reasons are chosen by it).
   std::optional<double> lift;
   std::optional<double> sentiment, rating;
+  std::optional<double> below;        // predicted_dislike: the --avoid-below threshold
   double preference = 0;              // similar_to: the review's preference p_k
   std::vector<std::string> features;  // modality: the columns that agree most, best first
   // learned_from, EASE with --ease-tag-weight: the tags the cited item shares

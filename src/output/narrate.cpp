@@ -124,6 +124,12 @@ std::string Narrator::Title(const std::string& item_id) const {
 std::string Narrator::Sentence(const RecommendedItem& item, bool zh) const {
   auto found = items_.find(item.item_id);
   const auto [noun, noun_zh] = KindNoun(found == items_.end() ? "" : found->second->kind);
+  // Held back by --avoid-below: say so before anything that recommends it.
+  if (!item.reasons.empty() && item.reasons.front().kind == "predicted_dislike") {
+    if (zh) return fmt::format("预计你不会喜欢{}，只因没有别的可推荐才列在最后。", noun_zh);
+    return fmt::format("Listed last: you are predicted to dislike this {}, and nothing else was left to recommend.",
+                       noun);
+  }
   const Reason* similar = nullptr;
   const Reason* modality = nullptr;
   // The sentence names the liked review that lifts the item most (a

@@ -69,7 +69,7 @@ UserRecommendations UserFromJson(const nlohmann::json& j) {
     for (const J& y : Field(x, "reasons", &J::is_array)) {
       Reason r;
       r.kind = Field(y, "kind", &J::is_string).get<std::string>();
-      for (const char* value : {"contribution", "similarity", "reviewers"}) {
+      for (const char* value : {"contribution", "similarity", "reviewers", "predicted_feeling"}) {
         if (y.contains(value)) r.value = Field(y, value, &J::is_number).get<double>();
       }
       if (y.contains("item_id")) r.item_id = Field(y, "item_id", &J::is_string).get<std::string>();
@@ -78,6 +78,7 @@ UserRecommendations UserFromJson(const nlohmann::json& j) {
       if (y.contains("sentiment")) r.sentiment = Field(y, "sentiment", &J::is_number).get<double>();
       if (y.contains("rating")) r.rating = Field(y, "rating", &J::is_number).get<double>();
       if (y.contains("lift")) r.lift = Field(y, "lift", &J::is_number).get<double>();
+      if (y.contains("below")) r.below = Field(y, "below", &J::is_number).get<double>();
       if (y.contains("title")) r.title = Field(y, "title", &J::is_string).get<std::string>();
       if (y.contains("snippet")) r.snippet = Field(y, "snippet", &J::is_string).get<std::string>();
       for (const auto& [name, list] : {std::pair{"features", &r.features}, std::pair{"shared_tags", &r.tags}}) {

@@ -38,6 +38,9 @@ nlohmann::ordered_json ReasonJson(const Reason& r) {
     if (!r.tags.empty()) y["shared_tags"] = r.tags;
   } else if (r.kind == "popular") {
     y["reviewers"] = r.value;
+  } else if (r.kind == "predicted_dislike") {
+    y["predicted_feeling"] = r.value;
+    if (r.below) y["below"] = *r.below;
   }
   return y;
 }
@@ -102,6 +105,7 @@ std::string ReasonText(const RecommendedItem& item) {
   const nlohmann::json value = r.value;
   if (r.kind == "modality") return "modality " + r.modality + " (contribution " + value.dump() + ")";
   if (r.kind == "popular") return "popular (" + value.dump() + " reviewers)";
+  if (r.kind == "predicted_dislike") return "predicted_dislike (predicted feeling " + value.dump() + ")";
   const char* what = r.kind == "co_reviewed_with" ? "similarity" : "contribution";
   return r.kind + " " + r.item_id + " (" + what + " " + value.dump() + ")";
 }

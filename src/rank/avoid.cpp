@@ -63,4 +63,8 @@ void Avoidance::Columns(int p, std::vector<int>* out) const {
 
 int64_t Avoidance::Count(int p) const { return static_cast<int64_t>(Prefix(p)); }
 
+double Avoidance::Predicted(int p, int row) const {
+  return baseline_.mean + baseline_.user[static_cast<size_t>(p)] + baseline_.item[static_cast<size_t>(row)];
+}
+
 }  // namespace avrec

@@ -30,6 +30,9 @@ class Avoidance {
   void Columns(int p, std::vector<int>* out) const;
   // How many there are.
   int64_t Count(int p) const;
+  // The predicted feeling of profile user `p` about item row `row`.
+  double Predicted(int p, int row) const;
+  double below() const { return below_; }
 
  private:
   size_t Prefix(int p) const;

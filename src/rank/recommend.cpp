@@ -261,7 +261,16 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
     for (size_t r = 0; r < best.size(); ++r) {
       const int row = candidates[static_cast<size_t>(best[r].item)];
       rec.items.push_back(MakeItem(items, row, static_cast<int>(r) + 1, best[r].score));
-      if (o.explain) rec.items.back().reasons = explainer.Reasons(row);
+      if (!o.explain) continue;
+      auto& reasons = rec.items.back().reasons;
+      reasons = explainer.Reasons(row);
+      if (r >= ranked.size()) {  // held back, listed because nothing else was left
+        Reason held;
+        held.kind = "predicted_dislike";
+        held.value = RoundDecimals(avoid->Predicted(p, row), 4);
+        held.below = avoid->below();
+        reasons.insert(reasons.begin(), std::move(held));
+      }
     }
     sink(rec);
   });
