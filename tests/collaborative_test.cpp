@@ -313,6 +313,59 @@ TEST(Ease, TagTermReadsOnlyTheItemsInTheModel) {
   }
 }
 
+// With the tag term an item nobody reviewed joins the model through its tags
+// (its column of G is its tags alone) when it shares a tag with a reviewed
+// item in the model; one that shares none, and every one at weight 0 or when
+// they would take the model past --ease-max-items, scores 0.
+TEST(Ease, TagTermBringsInItemsNobodyReviewed) {
+  Interactions x = Toy();
+  x.items = 7;  // items 5 and 6: no reviews
+  const std::vector<std::vector<int>> tags = {{0}, {0, 2}, {2}, {}, {0, 1}, {0, 2}, {3}};
+  x.item_tags = &tags;
+  RecommendOptions o;
+  o.ease_lambda = 2.0;
+  o.ease_tag_weight = 0.8;
+  // Reference on items 0-5 (item 6's tag 3 is carried by no reviewed item).
+  const auto reference = [&](int n) {
+    const Eigen::MatrixXd xm = Dense(x).leftCols(n);
+    Eigen::MatrixXd f = Eigen::MatrixXd::Zero(4, n);
+    for (int i = 0; i < n; ++i) {
+      for (const int t : tags[static_cast<size_t>(i)]) f(t, i) = 1;
+    }
+    const Eigen::MatrixXd p =
+        (xm.transpose() * xm + 0.8 * f.transpose() * f + 2.0 * Eigen::MatrixXd::Identity(n, n)).inverse();
+    const Eigen::MatrixXd b = Eigen::MatrixXd::Identity(n, n) - p * p.diagonal().cwiseInverse().asDiagonal();
+    return Eigen::MatrixXd(xm * b);
+  };
+  const Eigen::MatrixXd six = reference(6);
+  auto model = TrainEase(x, o, 1);
+  ExpectScoresOf(*model, six, 5);
+  EXPECT_GT(six(0, 5), 1e-3);  // user 0 reviewed items 0 and 1, which share tags 0 and 2 with item 5
+  for (int u = 0; u < 7; ++u) EXPECT_EQ(model->Score(u, 6), 0.0);
+  // Past --ease-max-items: the reviewed items' model alone.
+  o.ease_max_items = 5;
+  auto capped = TrainEase(x, o, 1);
+  const Eigen::MatrixXd five = reference(5);
+  for (int u = 0; u < 7; ++u) {
+    for (int i = 0; i < 5; ++i) EXPECT_NEAR(capped->Score(u, i), five(u, i), 1e-12);
+    EXPECT_EQ(capped->Score(u, 5), 0.0);
+  }
+  // Weight 0: plain EASE, nothing joins.
+  o.ease_max_items = 20000;
+  o.ease_tag_weight = 0;
+  auto off = TrainEase(x, o, 1);
+  for (int u = 0; u < 7; ++u) EXPECT_EQ(off->Score(u, 5), 0.0);
+  // Reviewed, but with feelings the rows leave out (0, or dislikes at
+  // --negative-weight 0): not new, so it stays out.
+  o.ease_tag_weight = 0.8;
+  x.reviewers = {3, 3, 3, 3, 2, 1, 0};
+  auto reviewed = TrainEase(x, o, 1);
+  for (int u = 0; u < 7; ++u) {
+    for (int i = 0; i < 5; ++i) EXPECT_NEAR(reviewed->Score(u, i), five(u, i), 1e-12);
+    EXPECT_EQ(reviewed->Score(u, 5), 0.0);
+  }
+}
+
 // A pair further apart than 10 half-lives is left out: with 10 reviews in
 // between (half-life 1) the first and last items pair (weight 2^-10), with
 // 11 they do not. The first item's contribution to the last one's score is

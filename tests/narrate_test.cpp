@@ -142,6 +142,21 @@ TEST_F(NarratorTest, OtherReasonKindsForcedLanguageAndLowConfidence) {
   const Narrator zh_tags(items_, reviews_, ReasonLanguage::kChinese);
   zh_tags.Narrate(&t, {});
   EXPECT_EQ(t.items[0].explanation, "因为你喜欢《c》：喜欢它的人往往也喜欢这首歌，两者都带有标签folk、jazz、rock。");
+  // An item nobody has reviewed, brought in by its tags.
+  Reason tagged = learned;
+  tagged.kind = "tagged_like";
+  t.items[0].reasons = {tagged};
+  zh_tags.Narrate(&t, {});
+  EXPECT_EQ(t.items[0].explanation, "因为你喜欢《c》：这首歌还没有人评价过，但与它同样带有标签folk、jazz、rock。");
+  n.Narrate(&t, {});
+  EXPECT_EQ(t.items[0].explanation,
+            "Because you liked \u201c"
+            "c\u201d: nobody has reviewed this song yet, but it is tagged folk, jazz and rock too.");
+  t.items[0].reasons[0].tags.clear();
+  n.Narrate(&t, {});
+  EXPECT_EQ(t.items[0].explanation,
+            "Because you liked \u201c"
+            "c\u201d: nobody has reviewed this song yet, but it is tagged like what people who like it tend to like.");
   // An item held back by --avoid-below says so before what recommends it.
   Reason held;
   held.kind = "predicted_dislike";

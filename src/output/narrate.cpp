@@ -88,6 +88,14 @@ std::pair<std::string, std::string> KindNoun(const std::string& kind) {
   return {"item", "这个作品"};
 }
 
+// Tag names as the sentence lists them: "a, b and c"; Chinese "a、b、c".
+std::string TagWords(const std::vector<std::string>& tags, bool zh) {
+  if (!zh) return JoinWords(tags, zh);
+  std::string out;
+  for (size_t i = 0; i < tags.size(); ++i) out += (i > 0 ? "、" : "") + tags[i];
+  return out;
+}
+
 std::string Quoted(const std::string& title, bool zh) { return zh ? "《" + title + "》" : "\u201c" + title + "\u201d"; }
 
 }  // namespace
@@ -167,8 +175,7 @@ std::string Narrator::Sentence(const RecommendedItem& item, bool zh) const {
   for (const Reason& r : item.reasons) {
     const std::string title = Quoted(r.title, zh);
     if (r.kind == "learned_from") {
-      std::string tags = zh ? "" : JoinWords(r.tags, zh);  // "a, b and c"; Chinese "a、b、c"
-      for (size_t i = 0; zh && i < r.tags.size(); ++i) tags += (i > 0 ? "、" : "") + r.tags[i];
+      const std::string tags = TagWords(r.tags, zh);
       if (zh) {
         if (tags.empty()) return fmt::format("因为你喜欢{}：喜欢它的人往往也喜欢{}。", title, noun_zh);
         return fmt::format("因为你喜欢{}：喜欢它的人往往也喜欢{}，两者都带有标签{}。", title, noun_zh, tags);
@@ -177,6 +184,21 @@ std::string Narrator::Sentence(const RecommendedItem& item, bool zh) const {
         return fmt::format("Because you liked {}: people who like it tend to like this {} too.", title, noun);
       return fmt::format("Because you liked {}: people who like it tend to like this {} too, and both are tagged {}.",
                          title, noun, tags);
+    }
+    if (r.kind == "tagged_like") {  // an item nobody has reviewed yet
+      const std::string tags = TagWords(r.tags, zh);
+      if (tags.empty()) {  // the tags of what people reviewed along with it
+        if (zh)
+          return fmt::format("因为你喜欢{}：{}还没有人评价过，但它的标签与喜欢它的人常喜欢的作品相近。", title,
+                             noun_zh);
+        return fmt::format(
+            "Because you liked {}: nobody has reviewed this {} yet, but it is tagged like what people who like it "
+            "tend to like.",
+            title, noun);
+      }
+      if (zh) return fmt::format("因为你喜欢{}：{}还没有人评价过，但与它同样带有标签{}。", title, noun_zh, tags);
+      return fmt::format("Because you liked {}: nobody has reviewed this {} yet, but it is tagged {} too.", title, noun,
+                         tags);
     }
     if (r.kind == "co_reviewed_with") {
       if (zh) return fmt::format("评价过{}的人也常评价{}。", title, noun_zh);

@@ -17,6 +17,7 @@ Interactions BuildInteractions(const Profiles& profiles, int n_items, double neg
   x.rows.resize(profiles.users.size());
   x.query.resize(profiles.users.size());
   x.timelines.resize(profiles.users.size());
+  x.reviewers.assign(static_cast<size_t>(n_items), 0);
   struct Sum {
     double preference = 0;
     int reviews = 0;
@@ -31,6 +32,7 @@ Interactions BuildInteractions(const Profiles& profiles, int n_items, double neg
       s.decay = std::max(s.decay, r.decay);
     }
     for (const auto& [item, s] : sums) {
+      ++x.reviewers[static_cast<size_t>(item)];
       double v = s.preference / s.reviews;
       if (v < 0) v *= negative_weight;
       if (v == 0) continue;
@@ -174,6 +176,7 @@ class EaseModel final : public CollaborativeModel {
            " GB (limit: --ease-max-items ", max_items,
            "); use als or item-knn for this catalogue, raise --ease-min-support, or raise the limit");
     }
+    JoinUnreviewedByTags(x, users, o.ease_tag_weight, max_items, &m);
     const Rows active = Active(x.rows);
     Fit(active, m, o.ease_lambda, o.ease_dropout, TagCarriers(x, m, o.ease_tag_weight), o.ease_tag_weight, threads);
     if (o.ease_session_weight > 0) AddSessions(x, m, o.ease_session_weight, o.ease_session_half_life);
@@ -238,6 +241,45 @@ class EaseModel final : public CollaborativeModel {
       }
     }
     return out;
+  }
+
+  // With the tag term, the items nobody reviewed (not even with a feeling
+  // of 0, or a dislike --negative-weight 0 drops) that carry a tag of a
+  // reviewed item in the model join it after the reviewed ones, in row
+  // order: their column of G is their tags alone, so a new item tagged like
+  // what a user reviewed gets a score. None join when they would take the
+  // model past max_items (a warning says so).
+  void JoinUnreviewedByTags(const Interactions& x, const std::vector<int>& users, double weight, int max_items,
+                            int* m) {
+    if (weight <= 0 || x.item_tags == nullptr) return;
+    const auto& tags = *x.item_tags;
+    const size_t n = std::min(tags.size(), users.size());
+    std::vector<char> in_model;  // per tag: carried by a reviewed item in the model
+    for (size_t i = 0; i < n; ++i) {
+      if (active_[i] < 0) continue;
+      for (const int t : tags[i]) {
+        if (static_cast<size_t>(t) >= in_model.size()) in_model.resize(static_cast<size_t>(t) + 1, 0);
+        in_model[static_cast<size_t>(t)] = 1;
+      }
+    }
+    std::vector<int> join;
+    for (size_t i = 0; i < n; ++i) {
+      if (users[i] > 0 || (i < x.reviewers.size() && x.reviewers[i] > 0)) continue;
+      const auto shared = [&](int t) {
+        return static_cast<size_t>(t) < in_model.size() && in_model[static_cast<size_t>(t)];
+      };
+      if (std::any_of(tags[i].begin(), tags[i].end(), shared)) join.push_back(static_cast<int>(i));
+    }
+    if (join.empty()) return;
+    if (*m + static_cast<int64_t>(join.size()) > max_items) {
+      spdlog::warn(
+          "ease: {} items nobody reviewed share tags with the model's items, but with them it would have {} "
+          "items (--ease-max-items {}): they are left out (score 0)",
+          join.size(), *m + static_cast<int64_t>(join.size()), max_items);
+      return;
+    }
+    for (const int i : join) active_[static_cast<size_t>(i)] = (*m)++;
+    spdlog::info("ease: {} items nobody reviewed join the model through their tags", join.size());
   }
 
   // Per tag: the active indices of the items carrying it, ascending (empty

@@ -44,6 +44,9 @@ struct Interactions {
   std::vector<std::vector<std::pair<int, double>>> query;
   std::vector<std::vector<std::pair<int64_t, int>>> timelines;
   const std::vector<std::vector<int>>* item_tags = nullptr;
+  // Per item: the users who reviewed it, whatever they felt (rows leave out
+  // values of 0); empty: the rows' count.
+  std::vector<int> reviewers;
 };
 
 // Values from the histories: mean preference per (user, item); negative

@@ -155,14 +155,18 @@ namespace avrec {
 // The reviewed items whose interactions contribute most to a collaborative
 // model's score for the item (their contributions sum to the score); when
 // the model read the items' tags, each with the tags the two items share.
+// An item nobody reviewed (EASE's tag term brought it in) owes its score to
+// the tags alone (its own, or those of items people reviewed along with the
+// cited one): its reasons say "tagged_like", not "learned_from".
 void Explainer::AddLearned(int item, std::vector<Reason>* out) const {
+  const bool by_tags = collab_.reads_tags && stats_.popularity[static_cast<size_t>(item)] == 0;
   auto contrib = collab_.model->Contributions(user_, item);
   std::sort(contrib.begin(), contrib.end(), [](const auto& a, const auto& b) {
     return a.second > b.second || (a.second == b.second && a.first < b.first);
   });
   for (size_t k = 0; k < contrib.size() && k < kMaxItemReasons && contrib[k].second > 0; ++k) {
     Reason why;
-    why.kind = "learned_from";
+    why.kind = by_tags ? "tagged_like" : "learned_from";
     why.item_id = items_.ids[static_cast<size_t>(contrib[k].first)];
     why.value = RoundDecimals(contrib[k].second, 4);
     if (collab_.reads_tags) {

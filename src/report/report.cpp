@@ -398,7 +398,8 @@ J UserCard(const Context& c, const UserRecommendations& u, const std::vector<con
   for (const RecommendedItem& it : u.items) {
     std::string because;
     for (const Reason& r : it.reasons) {
-      if (r.kind == "similar_to" || r.kind == "learned_from" || r.kind == "co_reviewed_with") {
+      if (r.kind == "similar_to" || r.kind == "learned_from" || r.kind == "tagged_like" ||
+          r.kind == "co_reviewed_with") {
         because += (because.empty() ? "" : ", ") + (r.title.empty() ? c.Title(r.item_id) : r.title);
       }
     }
