@@ -82,10 +82,12 @@ struct RecommendOptions {
 };
 
 struct Reason {
-  // "similar_to", "modality", "co_reviewed_with", "learned_from", "popular",
-  // "predicted_dislike" (--avoid-below: listed only because nothing else was left)
+  // "similar_to", "modality", "co_reviewed_with", "learned_from", "tagged_like"
+  // (learned_from for an item nobody reviewed, scored through its tags),
+  // "popular", "predicted_dislike" (--avoid-below: listed only because
+  // nothing else was left)
   std::string kind;
-  std::string item_id;    // similar_to, co_reviewed_with, learned_from
+  std::string item_id;    // similar_to, co_reviewed_with, learned_from, tagged_like
   std::string review_id;  // similar_to
   std::string modality;   // modality
   double value = 0;       // contribution, similarity, reviewer count or predicted feeling
