@@ -262,12 +262,12 @@ class EaseModel final : public CollaborativeModel {
         in_model[static_cast<size_t>(t)] = 1;
       }
     }
+    const auto shared = [&](int t) {
+      return static_cast<size_t>(t) < in_model.size() && in_model[static_cast<size_t>(t)];
+    };
     std::vector<int> join;
     for (size_t i = 0; i < n; ++i) {
       if (users[i] > 0 || (i < x.reviewers.size() && x.reviewers[i] > 0)) continue;
-      const auto shared = [&](int t) {
-        return static_cast<size_t>(t) < in_model.size() && in_model[static_cast<size_t>(t)];
-      };
       if (std::any_of(tags[i].begin(), tags[i].end(), shared)) join.push_back(static_cast<int>(i));
     }
     if (join.empty()) return;
