@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
-"""Items nobody has reviewed yet, on validation splits only: what EASE's tag
-term (docs/model.md section 6) gives a catalogue's new items. A nightly job
-sees albums added since the last run, with tags but no reviews; without the
-tag term EASE scores them 0.
+"""Items nobody has reviewed yet, on validation splits only: what the tag
+terms of EASE and ALS (docs/model.md section 6) give a catalogue's new
+items. A nightly job sees albums added since the last run, with tags but no
+reviews; without a tag term both models score them 0.
 
 Simulated on a validation split: a share of the items reviewed in the
 validation file (seeded sample) lose every review in the fit file, so they
-are new to the model. avrec's EASE (the options after --) ranks fit.csv
-twice: with the items file as it is (the new items join the model through
-their tags) and with the new items' tags blanked (they cannot join: what
-EASE did before). Both lists are scored by `avrec evaluate` on the whole
-validation file and on its reviews of the new items alone. Needs
---ease-tag-weight among the options.
+are new to the model. avrec's EASE or ALS (--algorithm, the options after
+--) ranks fit.csv twice: with the items file as it is (the new items join
+the model through their tags) and with the new items' tags blanked (they
+cannot join: what the model does without the term). Both lists are scored
+by `avrec evaluate` on the whole validation file and on its reviews of the
+new items alone. Needs --ease-tag-weight or --als-tag-weight among the
+options.
 
   python3 bench/new_items_validation.py --dir bench/work/amazon --seed 11 -- \\
       --ease-lambda 50 --half-life-reviews 5 --ease-tag-weight 3 --ease-session-weight 0.5 \\
       --no-sentiment --no-rating
+  python3 bench/new_items_validation.py --dir bench/work/amazon --algorithm als --seed 11 -- \\
+      --als-factors 128 --als-tag-weight 1 --no-sentiment --no-rating
   (add --fold 2 for fit2.csv / val2.csv, which bench/validation_folds.py writes)
 """
 import argparse
@@ -49,6 +52,7 @@ def main():
     ap.add_argument("--fold", default="", help="'2' for fit2.csv / val2.csv")
     ap.add_argument("--share", type=float, default=0.1, help="share of the validation file's items made new")
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--algorithm", choices=["ease", "als"], default="ease")
     ap.add_argument("options", nargs="*", help="avrec recommend options (after --)")
     args = ap.parse_args()
     fit = read(os.path.join(args.dir, f"fit{args.fold}.csv"))
@@ -70,7 +74,7 @@ def main():
                                   ("tags of new items blanked", untagged)):
             recs = os.path.join(tmp, "recs.jsonl")
             subprocess.run([args.avrec, "recommend", "--reviews", fit_new, "--items", items_path, "--algorithm",
-                            "ease", "--top-n", "20", "--out", recs, "--no-explain", "--log-level", "warn"] +
+                            args.algorithm, "--top-n", "20", "--out", recs, "--no-explain", "--log-level", "warn"] +
                            args.options, check=True)
             cells = []
             for truth in (val_path, val_new):

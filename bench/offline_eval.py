@@ -194,15 +194,16 @@ QUALITY = (0.5, 1, 2)
 # EASE's session term (docs/model.md section 6): pairs of items one user
 # reviewed close together in time, this much against the model's own weights.
 SESSION = (0.25, 0.5, 1)
-# EASE's tag term (docs/model.md section 6): each tag of the items file counts
-# as this many users who reviewed every item carrying it.
+# The tag terms of EASE and ALS (docs/model.md section 6): each tag of the
+# items file counts as this many users who reviewed every item carrying it
+# (EASE), or as a pseudo-user who reviewed them with this value (ALS).
 TAGS = (0.3, 1, 3)
 # Predicted dislikes (docs/model.md section 3): candidates whose predicted
 # feeling mu + b_u + b_i is below this rank after the others.
 AVOID = (0.1, 0.2, 0.3)
 STAGE_ALGOS = ("item-knn", "content", "sentiment-content", "ease", "als", "hybrid")
 STAGE_FLAGS = {"--half-life-reviews", "--quality-weight", "--ease-session-weight", "--ease-tag-weight",
-               "--avoid-below"}
+               "--als-tag-weight", "--avoid-below"}
 
 
 class Dataset:
@@ -253,7 +254,8 @@ class Dataset:
         grid would multiply the runs many times): recency (--half-life-reviews) on the grid's three best, where
         the reviews have times (the best of one setting need not be the best with a decay: on MovieLens,
         uniform EASE gains more from it than star-weighted EASE); where items have tags, EASE's tag term
-        (--ease-tag-weight) on the three best EASE settings so far; where reviews have times, EASE's session
+        (--ease-tag-weight) on the three best EASE settings so far, and ALS's (--als-tag-weight) on the three
+        best ALS settings so far; where reviews have times, EASE's session
         term (--ease-session-weight) on the three best EASE settings so far; then the crowd's feeling (--quality-weight,
         docs/model.md section 3) on the three best of those, for settings that read feelings, each also with
         the user's own reviews counted uniformly (--interaction-weight 1); last, predicted dislikes held back
@@ -267,17 +269,20 @@ class Dataset:
             return plain[0], plain[1], plain
         pool = pool[:3]
 
-        def best_ease():
-            return [e for _, e in sorted(pool, key=lambda p: -p[0]) if "--ease-lambda" in e][:3]
+        def best_of(flag):
+            return [e for _, e in sorted(pool, key=lambda p: -p[0]) if flag in e][:3]
 
         if self.times:
             pool += self.ranked(run, [e + ["--half-life-reviews", str(h)] for _, e in pool for h in RECENCY],
                                 scores, truth, train)
         if self.tags:
-            pool += self.ranked(run, [e + ["--ease-tag-weight", str(t)] for e in best_ease() for t in TAGS],
+            pool += self.ranked(run, [e + ["--ease-tag-weight", str(t)] for e in best_of("--ease-lambda")
+                                      for t in TAGS] +
+                                [e + ["--als-tag-weight", str(t)] for e in best_of("--als-factors") for t in TAGS],
                                 scores, truth, train)
         if self.times:
-            pool += self.ranked(run, [e + ["--ease-session-weight", str(w)] for e in best_ease() for w in SESSION],
+            pool += self.ranked(run, [e + ["--ease-session-weight", str(w)] for e in best_of("--ease-lambda")
+                                      for w in SESSION],
                                 scores, truth, train)
         top = sorted(pool, key=lambda p: -p[0])[:3]
         felt = [v for _, e in top for v in self.feeling_variants(e, convert_uniform)]
@@ -665,7 +670,9 @@ def write_page(path, results, work):
                     "On validation, on top of each method's three best grid settings: `--half-life-reviews` "
                     "2 / 5 / 10 where reviews have times; for EASE and the hybrid built on it, on the three best "
                     "EASE settings so far, `--ease-tag-weight` 0.3 / 1 / 3 where items have tags (each tag a "
-                    "pseudo-user who reviewed the items carrying it), then, where reviews have times, "
+                    "pseudo-user who reviewed the items carrying it), and for ALS and the hybrid built on it, on "
+                    "the three best ALS settings so far, `--als-tag-weight` 0.3 / 1 / 3 (the same pseudo-users, "
+                    "with that value); then, where reviews have times, "
                     "`--ease-session-weight` 0.25 / 0.5 / 1 (pairs of "
                     "items one user reviewed close together in time; docs/model.md section 6); then, on the "
                     "three best so far, `--quality-weight` "

@@ -438,13 +438,19 @@ void ExpectUsersSolveTheirNormalEquations(const CollaborativeModel& model, const
   }
 }
 
-TEST(Als, UserFactorsSolveTheirNormalEquationsAndExplanationsAddUp) {
-  const Interactions x = Toy();
+// ALS options for the toy matrix: 3 factors, alpha 4.
+RecommendOptions ToyAls(int iterations) {
   RecommendOptions o;
   o.als_factors = 3;
-  o.als_iterations = 6;
-  o.als_regularization = 0.3;
+  o.als_iterations = iterations;
   o.als_alpha = 4.0;
+  return o;
+}
+
+TEST(Als, UserFactorsSolveTheirNormalEquationsAndExplanationsAddUp) {
+  const Interactions x = Toy();
+  RecommendOptions o = ToyAls(6);
+  o.als_regularization = 0.3;
   auto model = TrainAls(x, o, 2);
   const auto [users, items] = AlsFactors(*model);
   ASSERT_EQ(users.rows(), 7);
@@ -459,10 +465,7 @@ TEST(Als, UserFactorsSolveTheirNormalEquationsAndExplanationsAddUp) {
 // with the decayed confidences c = 1 + alpha |v d| (the target p unchanged).
 TEST(Als, LastUserSolveReadsTheDecayedQuery) {
   const Interactions x = Decayed(Toy());
-  RecommendOptions o;
-  o.als_factors = 3;
-  o.als_iterations = 4;
-  o.als_alpha = 4.0;
+  RecommendOptions o = ToyAls(4);
   auto model = TrainAls(x, o, 1);
   Interactions q;
   q.items = 5;
@@ -472,6 +475,49 @@ TEST(Als, LastUserSolveReadsTheDecayedQuery) {
   // without a query up to the last user solve.
   Interactions plain = Toy();
   EXPECT_EQ((AlsFactors(*model).second - AlsFactors(*TrainAls(plain, o, 1)).second).norm(), 0.0);
+}
+
+// --als-tag-weight t: each tag carried by an item is a pseudo-user who
+// reviewed every item carrying it with value t, after the users: the model
+// is the one trained on those rows appended to the users' (the same bits),
+// less the pseudo-users' factors. An item nobody reviewed gets factors from
+// its tags, so users are scored for it; at t = 0, or without tags, plain ALS.
+TEST(Als, TagTermAddsEachTagAsAPseudoUser) {
+  Interactions x = Toy();
+  x.items = 6;  // item 5: nobody reviewed it
+  const std::vector<std::vector<int>> tags = {{0}, {0, 2}, {1}, {}, {2}, {0, 1}};
+  x.item_tags = &tags;
+  RecommendOptions o = ToyAls(5);
+  o.als_tag_weight = 0.7;
+  auto model = TrainAls(x, o, 2);
+  Interactions augmented = Toy();
+  augmented.items = 6;
+  augmented.rows.push_back({{0, 0.7}, {1, 0.7}, {5, 0.7}});  // tag 0
+  augmented.rows.push_back({{2, 0.7}, {5, 0.7}});            // tag 1
+  augmented.rows.push_back({{1, 0.7}, {4, 0.7}});            // tag 2
+  o.als_tag_weight = 0;
+  auto reference = TrainAls(augmented, o, 1);
+  const auto [users, items] = AlsFactors(*model);
+  const auto [ref_users, ref_items] = AlsFactors(*reference);
+  ASSERT_EQ(users.rows(), 7);
+  ASSERT_EQ(ref_users.rows(), 10);
+  EXPECT_EQ((items - ref_items).norm(), 0.0);
+  EXPECT_EQ((users - ref_users.topRows(7)).norm(), 0.0);
+  Eigen::MatrixXd v = Eigen::MatrixXd::Zero(7, 6);
+  v.leftCols(5) = Dense(Toy());
+  ExpectUsersSolveTheirNormalEquations(*model, v, o);
+  // The new item is scored, above zero for a user who liked items sharing its
+  // tags (user 0: items 0 and 1, tag 0).
+  EXPECT_GT(items.row(5).norm(), 0.0);
+  EXPECT_GT(model->Score(0, 5), 0.0);
+  // Weight 0, or no tags: plain ALS, where the item nobody reviewed scores 0.
+  auto plain = TrainAls(x, o, 1);
+  x.item_tags = nullptr;
+  o.als_tag_weight = 0.7;
+  auto untagged = TrainAls(x, o, 1);
+  EXPECT_EQ((AlsFactors(*plain).second - AlsFactors(*untagged).second).norm(), 0.0);
+  EXPECT_EQ((AlsFactors(*plain).first - AlsFactors(*untagged).first).norm(), 0.0);
+  EXPECT_EQ(plain->Score(0, 5), 0.0);
 }
 
 TEST(Als, ConjugateGradientStepsApproachTheExactSolves) {

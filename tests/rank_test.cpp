@@ -756,10 +756,11 @@ TEST(FeelingBaseline, AlternatingShrunkMeansByHand) {
   EXPECT_EQ(avoid.Count(0), 1);
 }
 
-// A new item nobody has reviewed yet reaches EASE's lists through its tags
-// (--ease-tag-weight), with reasons that say so ("tagged_like": the reviewed
-// items it shares tags with); without the term it scores 0.
-TEST(Recommend, EaseTagTermRanksItemsNobodyReviewed) {
+// A new item nobody has reviewed yet reaches EASE's and ALS's lists through
+// its tags (--ease-tag-weight, --als-tag-weight), with reasons that say so
+// ("tagged_like": the reviewed items it shares tags with); without the term
+// it scores 0.
+TEST(Recommend, TagTermsRankItemsNobodyReviewed) {
   World w = MakeWorld();
   const std::vector<std::string> genres = {"rock", "jazz", "folk", "pop"};
   for (size_t i = 0; i < w.table.items.size(); ++i) w.table.items[i].tags = {genres[i % 4]};
@@ -768,34 +769,40 @@ TEST(Recommend, EaseTagTermRanksItemsNobodyReviewed) {
   fresh.tags = {"jazz"};
   w.table.items.push_back(fresh);
   w.items = BuildItemMatrix(w.table, {}, nullptr);
-  RecommendOptions o = SmallEase();
-  o.top_n = 41;
-  o.ease_tag_weight = 2;
-  int ranked = 0, shared = 0;
-  for (const auto& u : RunRec(w, o)) {
-    for (const auto& it : u.items) {
-      for (const auto& r : it.reasons) {
-        EXPECT_EQ(r.kind == "tagged_like", it.item_id == "new") << r.kind;
-        // A cited item shares the new item's tag, or none (it reaches it
-        // through items reviewed along with it).
-        if (r.kind == "tagged_like" && !r.tags.empty()) {
-          EXPECT_EQ(r.tags, std::vector<std::string>{"jazz"});
-          ++shared;
+  for (const char* algo : {"ease", "als"}) {
+    SCOPED_TRACE(algo);
+    RecommendOptions o = SmallEase();
+    o.algorithm = ParseAlgorithm(algo);
+    o.als_factors = 8;
+    o.top_n = 41;
+    double& weight = o.algorithm == Algorithm::kEase ? o.ease_tag_weight : o.als_tag_weight;
+    weight = 2;
+    int ranked = 0, shared = 0;
+    for (const auto& u : RunRec(w, o)) {
+      for (const auto& it : u.items) {
+        for (const auto& r : it.reasons) {
+          EXPECT_EQ(r.kind == "tagged_like", it.item_id == "new") << r.kind;
+          // A cited item shares the new item's tag, or none (it reaches it
+          // through items reviewed along with it).
+          if (r.kind == "tagged_like" && !r.tags.empty()) {
+            EXPECT_EQ(r.tags, std::vector<std::string>{"jazz"});
+            ++shared;
+          }
+        }
+        if (it.item_id == "new" && it.score > 0) {
+          ++ranked;
+          EXPECT_FALSE(it.reasons.empty());
         }
       }
-      if (it.item_id == "new" && it.score > 0) {
-        ++ranked;
-        EXPECT_FALSE(it.reasons.empty());
-      }
     }
-  }
-  EXPECT_GT(ranked, 0);
-  EXPECT_GT(shared, 0);
-  o.ease_tag_weight = 0;
-  for (const auto& u : RunRec(w, o)) {
-    for (const auto& it : u.items) {
-      if (it.item_id == "new") {
-        EXPECT_EQ(it.score, 0.0);
+    EXPECT_GT(ranked, 0);
+    EXPECT_GT(shared, 0);
+    weight = 0;
+    for (const auto& u : RunRec(w, o)) {
+      for (const auto& it : u.items) {
+        if (it.item_id == "new") {
+          EXPECT_EQ(it.score, 0.0);
+        }
       }
     }
   }

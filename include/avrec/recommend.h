@@ -67,7 +67,10 @@ struct RecommendOptions {
   int als_iterations = 15;
   int als_cg_steps = 3;  // ALS: conjugate-gradient steps per row and sweep (0: exact solves)
   double als_regularization = 0.1;
-  double als_alpha = 10.0;    // ALS: confidence c = 1 + alpha |value|
+  double als_alpha = 10.0;  // ALS: confidence c = 1 + alpha |value|
+  // ALS: each tag of the items file is a pseudo-user who reviewed every item
+  // carrying it with this value (0: tags unused).
+  double als_tag_weight = 0.0;
   uint64_t seed = 42;         // ALS: initial factors
   int shard = 0, shards = 1;  // rank the users of shard `shard` of `shards`
   int threads = 0;            // 0: all cores; results do not depend on it

@@ -446,16 +446,22 @@ class AlsModel final : public CollaborativeModel {
   AlsModel(const Interactions& x, const RecommendOptions& o, int threads)
       : rows_(Query(x)), f_(o.als_factors), lambda_(o.als_regularization), alpha_(o.als_alpha) {
     const int n_users = static_cast<int>(x.rows.size());
+    // With the tag term, the tags' pseudo-users follow the users: in the
+    // training rows and in the rows of the last user solve alike.
+    Rows train = x.rows;
+    const Rows tags = TagUsers(x, o.als_tag_weight);
+    train.insert(train.end(), tags.begin(), tags.end());
+    rows_.insert(rows_.end(), tags.begin(), tags.end());
     Rows by_item(static_cast<size_t>(x.items));
-    for (int u = 0; u < n_users; ++u) {
-      for (const auto& [i, v] : x.rows[static_cast<size_t>(u)]) by_item[static_cast<size_t>(i)].emplace_back(u, v);
+    for (size_t u = 0; u < train.size(); ++u) {
+      for (const auto& [i, v] : train[u]) by_item[static_cast<size_t>(i)].emplace_back(static_cast<int>(u), v);
     }
     NormalDraws normal(o.seed);
     y_ = Factors(x.items, f_);
     for (int i = 0; i < x.items; ++i) {
       for (int k = 0; k < f_; ++k) y_(i, k) = 0.01 * normal.Next();
     }
-    x_ = Factors::Zero(n_users, f_);
+    x_ = Factors::Zero(static_cast<Eigen::Index>(train.size()), f_);
     // Each sweep solves the items, then the users. With --als-cg-steps the
     // sweeps take that many conjugate-gradient steps from each row's previous
     // factors; the last user solve is exact either way, so the users' factors
@@ -464,12 +470,15 @@ class AlsModel final : public CollaborativeModel {
     // users' decayed query values (the same as the training values without
     // decay), so a user's factors lean on their recent reviews.
     const int cg = o.als_cg_steps;
-    Solve(x.rows, y_, &x_, cg, threads);
+    Solve(train, y_, &x_, cg, threads);
     for (int it = 0; it < o.als_iterations; ++it) {
       Solve(by_item, x_, &y_, cg, threads);
       const bool last = it + 1 == o.als_iterations;
-      Solve(last ? rows_ : x.rows, y_, &x_, last ? 0 : cg, threads);
+      Solve(last ? rows_ : train, y_, &x_, last ? 0 : cg, threads);
     }
+    // The pseudo-users are dropped: only the users are scored.
+    x_.conservativeResize(n_users, f_);
+    rows_.resize(static_cast<size_t>(n_users));
     double max_x = 0, max_y = 0;
     for (int u = 0; u < n_users; ++u) max_x = std::max(max_x, x_.row(u).norm());
     for (int i = 0; i < x.items; ++i) max_y = std::max(max_y, y_.row(i).norm());
@@ -505,6 +514,30 @@ class AlsModel final : public CollaborativeModel {
 
  private:
   double Confidence(double v) const { return 1 + alpha_ * std::fabs(v); }
+
+  // With --als-tag-weight t > 0: per tag carried by an item, in tag order, a
+  // row holding every item carrying it with value t. An item nobody reviewed
+  // gets its factors from its tags' pseudo-users, so a user can be scored
+  // for it. Empty without tags or at weight 0.
+  static Rows TagUsers(const Interactions& x, double weight) {
+    Rows out;
+    if (weight <= 0 || x.item_tags == nullptr) return out;
+    const auto& tags = *x.item_tags;
+    for (size_t i = 0; i < tags.size() && i < static_cast<size_t>(x.items); ++i) {
+      for (const int t : tags[i]) {
+        if (static_cast<size_t>(t) >= out.size()) out.resize(static_cast<size_t>(t) + 1);
+        out[static_cast<size_t>(t)].emplace_back(static_cast<int>(i), weight);
+      }
+    }
+    out.erase(std::remove_if(out.begin(), out.end(), [](const auto& row) { return row.empty(); }), out.end());
+    if (out.empty()) {
+      spdlog::warn("als: no item has a tag: --als-tag-weight changes nothing");
+    } else {
+      spdlog::info("als: {} tags join the users as pseudo-users of the items carrying them, value {}", out.size(),
+                   weight);
+    }
+    return out;
+  }
 
   // A = Y^T Y + lambda I + sum_j (c_j - 1) y_j y_j^T for one row's entries.
   Eigen::MatrixXd SystemMatrix(const Factors& y, const std::vector<std::pair<int, double>>& row) const {

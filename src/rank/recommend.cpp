@@ -118,6 +118,10 @@ void RecommendOptions::Describe(OptionSet* set) {
                  "als: L2 regularisation", r);
   set->AddNumber("--als-alpha", "recommend.als_alpha", &als_alpha, {0, 1e9},
                  "als: confidence of an interaction, 1 + alpha |value|", r);
+  set->AddNumber("--als-tag-weight", "recommend.als_tag_weight", &als_tag_weight, {0, 1e9},
+                 "als: each tag of the items file is a pseudo-user who reviewed every item carrying it with this "
+                 "value (confidence 1 + alpha x this; 0: tags unused)",
+                 r);
   set->Add("--seed", "recommend.seed", &seed, "als: seed of the initial factors", r);
   set->AddNumber("--block-users", "recommend.block_users", &block_users, {1, 1e6},
                  "Users scored per block (memory: this x items floats per thread)");
@@ -188,10 +192,14 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
       collab.reads_tags = o.ease_tag_weight > 0 && x.item_tags != nullptr;
       break;
     }
-    case Algorithm::kAls:
-      model = TrainAls(BuildInteractions(profiles, n_items, o.negative_weight), o, threads);
+    case Algorithm::kAls: {
+      Interactions x = BuildInteractions(profiles, n_items, o.negative_weight);
+      if (!items.tags.empty()) x.item_tags = &items.tags;
+      model = TrainAls(x, o, threads);
       collab.model = model.get();
+      collab.reads_tags = o.als_tag_weight > 0 && x.item_tags != nullptr;
       break;
+    }
     default:
       break;
   }
