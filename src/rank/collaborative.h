@@ -10,7 +10,9 @@
 // - ALS (Hu, Koren, Volinsky 2008): implicit-feedback matrix factorisation;
 //   each interaction has a target p_ui in {0, 1} and a confidence
 //   c_ui = 1 + alpha |v_ui|; user and item factors are solved in turn by
-//   regularised least squares; a score is x_u . y_i.
+//   regularised least squares; a score is x_u . y_i. With a tag weight t,
+//   each tag is a pseudo-user (after the users) who reviewed the items
+//   carrying it with value t; its factors are dropped after training.
 // Both read one value per (user, item) from the users' histories: the mean
 // preference p_k of that user's reviews of the item (sentiment and/or rating
 // per the profile options; 1 for a plain interaction). A value below zero
@@ -37,7 +39,7 @@ namespace avrec {
 // `timelines` holds, per user, the reviews that have a time as (time, item),
 // in time order (then item), for EASE's session term (empty: no times).
 // `item_tags`, when set, holds per item row its tag ids, ascending and
-// distinct (ItemMatrix::tags), for EASE's tag term.
+// distinct (ItemMatrix::tags), for the tag terms of EASE and ALS.
 struct Interactions {
   int items = 0;
   std::vector<std::vector<std::pair<int, double>>> rows;
