@@ -90,7 +90,9 @@ void InvertSpd(Eigen::MatrixXd* g, RowMajor* p, int threads) {
     Eigen::Ref<Eigen::MatrixXd> diag = a.block(k0, k0, kn, kn);
     Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(diag);
     if (llt.info() != Eigen::Success) {
-      Fail(ExitCode::kDataErr, "ease: the item x item system is not positive definite (non-finite preferences?)");
+      Fail(ExitCode::kDataErr,
+           "ease: the item x item system is not positive definite in double precision: --ease-lambda is too small "
+           "against the data and --ease-tag-weight (raise it), or a preference is not finite");
     }
     const int below = tiles - k - 1;
     // The panel under the diagonal tile: A_ik <- A_ik L_kk^-T.
