@@ -449,11 +449,16 @@ class AlsModel final : public CollaborativeModel {
       : rows_(Query(x)), f_(o.als_factors), lambda_(o.als_regularization), alpha_(o.als_alpha) {
     const int n_users = static_cast<int>(x.rows.size());
     // With the tag term, the tags' pseudo-users follow the users: in the
-    // training rows and in the rows of the last user solve alike.
-    Rows train = x.rows;
+    // training rows and in the rows of the last user solve alike (without
+    // it the training rows are the users' own, not copied).
     const Rows tags = TagUsers(x, o.als_tag_weight);
-    train.insert(train.end(), tags.begin(), tags.end());
-    rows_.insert(rows_.end(), tags.begin(), tags.end());
+    Rows augmented;
+    if (!tags.empty()) {
+      augmented = x.rows;
+      augmented.insert(augmented.end(), tags.begin(), tags.end());
+      rows_.insert(rows_.end(), tags.begin(), tags.end());
+    }
+    const Rows& train = tags.empty() ? x.rows : augmented;
     Rows by_item(static_cast<size_t>(x.items));
     for (size_t u = 0; u < train.size(); ++u) {
       for (const auto& [i, v] : train[u]) by_item[static_cast<size_t>(i)].emplace_back(static_cast<int>(u), v);
