@@ -143,6 +143,20 @@ using Rows = std::vector<std::vector<std::pair<int, double>>>;
 // values when there is none).
 const Rows& Query(const Interactions& x) { return x.query.empty() ? x.rows : x.query; }
 
+// Per tag id: the item rows carrying it, ascending (empty without tags).
+std::vector<std::vector<int>> ItemsByTag(const Interactions& x) {
+  std::vector<std::vector<int>> out;
+  if (x.item_tags == nullptr) return out;
+  const auto& tags = *x.item_tags;
+  for (size_t i = 0; i < tags.size() && i < static_cast<size_t>(x.items); ++i) {
+    for (const int t : tags[i]) {
+      if (static_cast<size_t>(t) >= out.size()) out.resize(static_cast<size_t>(t) + 1);
+      out[static_cast<size_t>(t)].push_back(static_cast<int>(i));
+    }
+  }
+  return out;
+}
+
 class EaseModel final : public CollaborativeModel {
  public:
   EaseModel(const Interactions& x, const RecommendOptions& o, int threads) {
@@ -288,19 +302,20 @@ class EaseModel final : public CollaborativeModel {
   // without tags, or at weight 0). Logs how many items in the model have
   // a tag.
   std::vector<std::vector<int>> TagCarriers(const Interactions& x, int m, double weight) const {
-    std::vector<std::vector<int>> carriers;
-    if (weight <= 0) return carriers;
+    if (weight <= 0) return {};
+    std::vector<std::vector<int>> carriers = ItemsByTag(x);
     std::vector<char> tagged(static_cast<size_t>(m), 0);
-    for (size_t i = 0; x.item_tags != nullptr && i < x.item_tags->size(); ++i) {
-      const int a = active_[i];
-      if (a < 0) continue;
-      for (const int t : (*x.item_tags)[i]) {
-        if (static_cast<size_t>(t) >= carriers.size()) carriers.resize(static_cast<size_t>(t) + 1);
-        carriers[static_cast<size_t>(t)].push_back(a);
+    for (auto& c : carriers) {
+      std::vector<int> in_model;
+      for (const int i : c) {
+        const int a = active_[static_cast<size_t>(i)];
+        if (a < 0) continue;
+        in_model.push_back(a);
         tagged[static_cast<size_t>(a)] = 1;
       }
+      std::sort(in_model.begin(), in_model.end());
+      c = std::move(in_model);
     }
-    for (auto& c : carriers) std::sort(c.begin(), c.end());
     const auto n = std::count(tagged.begin(), tagged.end(), 1);
     if (n == 0) {
       spdlog::warn("ease: no item in the model has a tag: --ease-tag-weight changes nothing");
@@ -528,15 +543,12 @@ class AlsModel final : public CollaborativeModel {
   // for it. Empty without tags or at weight 0.
   static Rows TagUsers(const Interactions& x, double weight) {
     Rows out;
-    if (weight <= 0 || x.item_tags == nullptr) return out;
-    const auto& tags = *x.item_tags;
-    for (size_t i = 0; i < tags.size() && i < static_cast<size_t>(x.items); ++i) {
-      for (const int t : tags[i]) {
-        if (static_cast<size_t>(t) >= out.size()) out.resize(static_cast<size_t>(t) + 1);
-        out[static_cast<size_t>(t)].emplace_back(static_cast<int>(i), weight);
-      }
+    if (weight <= 0) return out;
+    for (const auto& items : ItemsByTag(x)) {
+      if (items.empty()) continue;
+      out.emplace_back();
+      for (const int i : items) out.back().emplace_back(i, weight);
     }
-    out.erase(std::remove_if(out.begin(), out.end(), [](const auto& row) { return row.empty(); }), out.end());
     if (out.empty()) {
       spdlog::warn("als: no item has a tag: --als-tag-weight changes nothing");
     } else {

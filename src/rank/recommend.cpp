@@ -178,26 +178,21 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   std::unique_ptr<CollaborativeModel> model;
   Collaborative collab;
   const int threads = ResolveThreads(o.threads);
-  switch (o.algorithm == Algorithm::kHybrid ? o.hybrid_with : o.algorithm) {
+  const Algorithm collaborative = o.algorithm == Algorithm::kHybrid ? o.hybrid_with : o.algorithm;
+  switch (collaborative) {
     case Algorithm::kItemKnn:
       knn = std::make_unique<KnnModel>(BuildKnn(stats.user_items, n_items, o.knn_neighbors, threads));
       SetKnnWeights(knn.get(), BuildInteractions(profiles, n_items, o.negative_weight).query, stats.user_items);
       collab.knn = knn.get();
       break;
-    case Algorithm::kEase: {
-      Interactions x = BuildInteractions(profiles, n_items, o.negative_weight);
-      if (!items.tags.empty()) x.item_tags = &items.tags;
-      model = TrainEase(x, o, threads);
-      collab.model = model.get();
-      collab.reads_tags = o.ease_tag_weight > 0 && x.item_tags != nullptr;
-      break;
-    }
+    case Algorithm::kEase:
     case Algorithm::kAls: {
+      const bool ease = collaborative == Algorithm::kEase;
       Interactions x = BuildInteractions(profiles, n_items, o.negative_weight);
       if (!items.tags.empty()) x.item_tags = &items.tags;
-      model = TrainAls(x, o, threads);
+      model = ease ? TrainEase(x, o, threads) : TrainAls(x, o, threads);
       collab.model = model.get();
-      collab.reads_tags = o.als_tag_weight > 0 && x.item_tags != nullptr;
+      collab.reads_tags = (ease ? o.ease_tag_weight : o.als_tag_weight) > 0 && x.item_tags != nullptr;
       break;
     }
     default:
