@@ -1,18 +1,18 @@
 #!/usr/bin/env python3
 """Items nobody has reviewed yet, on validation splits only: what the tag
-terms of EASE and ALS (docs/model.md section 6) give a catalogue's new
-items. A nightly job sees albums added since the last run, with tags but no
-reviews; without a tag term both models score them 0.
+terms of EASE, ALS (docs/model.md section 6) and item-knn (section 5) give a
+catalogue's new items. A nightly job sees albums added since the last run,
+with tags but no reviews; without a tag term these models score them 0.
 
 Simulated on a validation split: a share of the items reviewed in the
 validation file (seeded sample) lose every review in the fit file, so they
-are new to the model. avrec's EASE or ALS (--algorithm, the options after
+are new to the model. avrec's EASE, ALS or item-knn (--algorithm, the options after
 --) ranks fit.csv twice: with the items file as it is (the new items join
 the model through their tags) and with the new items' tags blanked (they
 cannot join: what the model does without the term). Both lists are scored
 by `avrec evaluate` on the whole validation file and on its reviews of the
-new items alone. Needs --ease-tag-weight or --als-tag-weight among the
-options.
+new items alone. Needs --ease-tag-weight, --als-tag-weight or
+--knn-tag-weight among the options.
 
   python3 bench/new_items_validation.py --dir bench/work/amazon --seed 11 -- \\
       --ease-lambda 50 --half-life-reviews 5 --ease-tag-weight 3 --ease-session-weight 0.5 \\
@@ -52,7 +52,7 @@ def main():
     ap.add_argument("--fold", default="", help="'2' for fit2.csv / val2.csv")
     ap.add_argument("--share", type=float, default=0.1, help="share of the validation file's items made new")
     ap.add_argument("--seed", type=int, default=11)
-    ap.add_argument("--algorithm", choices=["ease", "als"], default="ease")
+    ap.add_argument("--algorithm", choices=["ease", "als", "item-knn"], default="ease")
     ap.add_argument("options", nargs="*", help="avrec recommend options (after --)")
     args = ap.parse_args()
     fit = read(os.path.join(args.dir, f"fit{args.fold}.csv"))

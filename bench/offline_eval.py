@@ -203,7 +203,7 @@ TAGS = (0.3, 1, 3)
 AVOID = (0.1, 0.2, 0.3)
 STAGE_ALGOS = ("item-knn", "content", "sentiment-content", "ease", "als", "hybrid")
 STAGE_FLAGS = {"--half-life-reviews", "--quality-weight", "--ease-session-weight", "--ease-tag-weight",
-               "--als-tag-weight", "--avoid-below"}
+               "--als-tag-weight", "--knn-tag-weight", "--avoid-below"}
 
 
 class Dataset:
@@ -254,8 +254,9 @@ class Dataset:
         grid would multiply the runs many times): recency (--half-life-reviews) on the grid's three best, where
         the reviews have times (the best of one setting need not be the best with a decay: on MovieLens,
         uniform EASE gains more from it than star-weighted EASE); where items have tags, EASE's tag term
-        (--ease-tag-weight) on the three best EASE settings so far, and ALS's (--als-tag-weight) on the three
-        best ALS settings so far; where reviews have times, EASE's session
+        (--ease-tag-weight) on the three best EASE settings so far, ALS's (--als-tag-weight) on the three
+        best ALS settings so far and item-knn's (--knn-tag-weight) on the three best item-knn settings so far;
+        where reviews have times, EASE's session
         term (--ease-session-weight) on the three best EASE settings so far; then the crowd's feeling (--quality-weight,
         docs/model.md section 3) on the three best of those, for settings that read feelings, each also with
         the user's own reviews counted uniformly (--interaction-weight 1); last, predicted dislikes held back
@@ -278,7 +279,8 @@ class Dataset:
         if self.tags:
             pool += self.ranked(run, [e + ["--ease-tag-weight", str(t)] for e in best_of("--ease-lambda")
                                       for t in TAGS] +
-                                [e + ["--als-tag-weight", str(t)] for e in best_of("--als-factors") for t in TAGS],
+                                [e + ["--als-tag-weight", str(t)] for e in best_of("--als-factors") for t in TAGS] +
+                                [e + ["--knn-tag-weight", str(t)] for e in best_of("--knn-neighbors") for t in TAGS],
                                 scores, truth, train)
         if self.times:
             pool += self.ranked(run, [e + ["--ease-session-weight", str(w)] for e in best_of("--ease-lambda")
@@ -672,7 +674,9 @@ def write_page(path, results, work):
                     "EASE settings so far, `--ease-tag-weight` 0.3 / 1 / 3 where items have tags (each tag a "
                     "pseudo-user who reviewed the items carrying it), and for ALS and the hybrid built on it, on "
                     "the three best ALS settings so far, `--als-tag-weight` 0.3 / 1 / 3 (the same pseudo-users, "
-                    "with that value); then, where reviews have times, "
+                    "with that value), and for item-knn and the hybrid built on it, on the three best item-knn "
+                    "settings so far, `--knn-tag-weight` 0.3 / 1 / 3 (the same pseudo-users in the items' "
+                    "cosine); then, where reviews have times, "
                     "`--ease-session-weight` 0.25 / 0.5 / 1 (pairs of "
                     "items one user reviewed close together in time; docs/model.md section 6); then, on the "
                     "three best so far, `--quality-weight` "

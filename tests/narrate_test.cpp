@@ -157,6 +157,24 @@ TEST_F(NarratorTest, OtherReasonKindsForcedLanguageAndLowConfidence) {
   EXPECT_EQ(t.items[0].explanation,
             "Because you liked \u201c"
             "c\u201d: nobody has reviewed this song yet, but it is tagged like what people who like it tend to like.");
+  // item-knn with its tag term: a co-reviewed item, with the tags the two
+  // share (and without, as before).
+  Reason co;
+  co.kind = "co_reviewed_with";
+  co.item_id = "c";
+  co.tags = {"folk", "jazz"};
+  t.items[0].reasons = {co};
+  n.Narrate(&t, {});
+  EXPECT_EQ(t.items[0].explanation,
+            "People who reviewed \u201c"
+            "c\u201d also reviewed this song, and both are tagged folk and jazz.");
+  zh_tags.Narrate(&t, {});
+  EXPECT_EQ(t.items[0].explanation, "评价过《c》的人也常评价这首歌，两者都带有标签folk、jazz。");
+  t.items[0].reasons[0].tags.clear();
+  n.Narrate(&t, {});
+  EXPECT_EQ(t.items[0].explanation,
+            "People who reviewed \u201c"
+            "c\u201d also reviewed this song.");
   // An item held back by --avoid-below says so before what recommends it.
   Reason held;
   held.kind = "predicted_dislike";

@@ -610,6 +610,76 @@ TEST(ItemKnn, NeighboursMatchBruteForceAtAnyThreadCount) {
   EXPECT_GT(ties, 0);  // the tie rule was exercised
 }
 
+// --knn-tag-weight t: each tag counts as t users who reviewed every item
+// carrying it. For a whole t the neighbours are, bit for bit, plain item-knn's
+// with t pseudo-users per tag appended to the users; a fractional t follows
+// the formula; an item nobody reviewed gets neighbours through its tags; at
+// t = 0, or without tags, plain item-knn.
+TEST(ItemKnn, TagTermCountsEachTagAsUsers) {
+  std::mt19937 rng(23);
+  const int n_users = 60, n_items = 20, k = 5;
+  std::vector<std::vector<int>> user_items(n_users);
+  for (auto& row : user_items) {
+    for (int i = 0; i < n_items - 1; ++i) {  // the last item: nobody reviewed it
+      if (rng() % 6 == 0) row.push_back(i);
+    }
+  }
+  std::vector<std::vector<int>> tags(n_items);
+  for (int i = 0; i < n_items; ++i) {
+    for (int g = 0; g < 4; ++g) {
+      if ((i + g) % 3 == 0) tags[i].push_back(g);
+    }
+  }
+  const KnnModel plain = BuildKnn(user_items, n_items, k, 1);
+  EXPECT_TRUE(plain.neighbours[n_items - 1].empty());
+  EXPECT_EQ(BuildKnn(user_items, n_items, k, 2, {&tags, 0.0}).neighbours, plain.neighbours);
+  EXPECT_EQ(BuildKnn(user_items, n_items, k, 2, {nullptr, 2.0}).neighbours, plain.neighbours);
+  std::vector<std::vector<int>> augmented = user_items;
+  for (int copy = 0; copy < 2; ++copy) {
+    for (int g = 0; g < 4; ++g) {
+      std::vector<int> row;
+      for (int i = 0; i < n_items; ++i) {
+        if (std::find(tags[i].begin(), tags[i].end(), g) != tags[i].end()) row.push_back(i);
+      }
+      augmented.push_back(row);
+    }
+  }
+  const KnnModel two = BuildKnn(user_items, n_items, k, 3, {&tags, 2.0});
+  const KnnModel reference = BuildKnn(augmented, n_items, k, 1);
+  EXPECT_EQ(two.neighbours, reference.neighbours);
+  EXPECT_EQ(two.reverse, reference.reverse);
+  EXPECT_NE(two.neighbours, plain.neighbours);
+  EXPECT_FALSE(two.neighbours[n_items - 1].empty());
+  // t = 0.5: (co + t shared) / sqrt((n_i + t T_i)(n_j + t T_j)) for every kept
+  // neighbour, and no item outside the list is more similar.
+  const double t = 0.5;
+  const KnnModel half = BuildKnn(user_items, n_items, k, 2, {&tags, t});
+  const auto sim = [&](int i, int j) {
+    int co = 0, ni = 0, nj = 0;
+    for (const auto& row : user_items) {
+      const bool a = std::count(row.begin(), row.end(), i) > 0, b = std::count(row.begin(), row.end(), j) > 0;
+      co += a && b;
+      ni += a;
+      nj += b;
+    }
+    std::vector<int> shared;
+    std::set_intersection(tags[i].begin(), tags[i].end(), tags[j].begin(), tags[j].end(), std::back_inserter(shared));
+    const double num = co + t * static_cast<double>(shared.size());
+    return num /
+           std::sqrt((ni + t * static_cast<double>(tags[i].size())) * (nj + t * static_cast<double>(tags[j].size())));
+  };
+  for (int i = 0; i < n_items; ++i) {
+    double weakest = 1e9;
+    for (const auto& [j, s] : half.neighbours[i]) {
+      EXPECT_NEAR(s, sim(i, j), 1e-15) << i << " " << j;
+      weakest = std::min(weakest, s);
+    }
+    for (int j = 0; j < n_items; ++j) {
+      if (j != i && half.Sim(i, j) == 0) EXPECT_LE(sim(i, j), weakest + 1e-15) << i << " " << j;
+    }
+  }
+}
+
 TEST(Recommend, IdenticalAcrossThreadCounts) {
   World w = MakeWorld();
   for (const char* algo : {"sentiment-content", "hybrid", "item-knn"}) {
@@ -756,10 +826,10 @@ TEST(FeelingBaseline, AlternatingShrunkMeansByHand) {
   EXPECT_EQ(avoid.Count(0), 1);
 }
 
-// A new item nobody has reviewed yet reaches EASE's and ALS's lists through
-// its tags (--ease-tag-weight, --als-tag-weight), with reasons that say so
-// ("tagged_like": the reviewed items it shares tags with); without the term
-// it scores 0.
+// A new item nobody has reviewed yet reaches EASE's, ALS's and item-knn's
+// lists through its tags (--ease-tag-weight, --als-tag-weight,
+// --knn-tag-weight), with reasons that say so ("tagged_like": the reviewed
+// items it shares tags with); without the term it scores 0.
 TEST(Recommend, TagTermsRankItemsNobodyReviewed) {
   World w = MakeWorld();
   const std::vector<std::string> genres = {"rock", "jazz", "folk", "pop"};
@@ -769,13 +839,15 @@ TEST(Recommend, TagTermsRankItemsNobodyReviewed) {
   fresh.tags = {"jazz"};
   w.table.items.push_back(fresh);
   w.items = BuildItemMatrix(w.table, {}, nullptr);
-  for (const char* algo : {"ease", "als"}) {
+  for (const char* algo : {"ease", "als", "item-knn"}) {
     SCOPED_TRACE(algo);
     RecommendOptions o = SmallEase();
     o.algorithm = ParseAlgorithm(algo);
     o.als_factors = 8;
     o.top_n = 41;
-    double& weight = o.algorithm == Algorithm::kEase ? o.ease_tag_weight : o.als_tag_weight;
+    double& weight = o.algorithm == Algorithm::kEase  ? o.ease_tag_weight
+                     : o.algorithm == Algorithm::kAls ? o.als_tag_weight
+                                                      : o.knn_tag_weight;
     weight = 2;
     int ranked = 0, shared = 0;
     for (const auto& u : RunRec(w, o)) {

@@ -44,7 +44,11 @@ struct RecommendOptions {
   // avoid_shrinkage pseudo-reviews.
   std::optional<double> avoid_below;
   double avoid_shrinkage = 3;
-  int knn_neighbors = 50;                       // item-knn: neighbours kept per item
+  int knn_neighbors = 50;  // item-knn: neighbours kept per item
+  // item-knn: each tag of the items file counts as this many users who
+  // reviewed every item carrying it, in the items' similarities (0: tags
+  // unused).
+  double knn_tag_weight = 0.0;
   double hybrid_content = 0.5;                  // hybrid: share of the content score
   Algorithm hybrid_with = Algorithm::kItemKnn;  // hybrid: the collaborative part (item-knn, ease or als)
   // Collaborative models (docs/model.md): an interaction's value is the mean
@@ -101,8 +105,10 @@ struct Reason {
   std::optional<double> below;        // predicted_dislike: the --avoid-below threshold
   double preference = 0;              // similar_to: the review's preference p_k
   std::vector<std::string> features;  // modality: the columns that agree most, best first
-  // learned_from, EASE with --ease-tag-weight: the tags the cited item shares
-  // with the recommended one (case-folded names, at most 3, in name order).
+  // learned_from, tagged_like and co_reviewed_with, with a tag term
+  // (--ease-tag-weight, --als-tag-weight, --knn-tag-weight): the tags the
+  // cited item shares with the recommended one (case-folded names, at most
+  // 3, in name order).
   std::vector<std::string> tags;
   // Filled for people to read (output stage): the title of item_id and, for
   // similar_to, the review's sentence with the strongest sentiment.

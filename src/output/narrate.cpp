@@ -201,8 +201,13 @@ std::string Narrator::Sentence(const RecommendedItem& item, bool zh) const {
                          tags);
     }
     if (r.kind == "co_reviewed_with") {
-      if (zh) return fmt::format("评价过{}的人也常评价{}。", title, noun_zh);
-      return fmt::format("People who reviewed {} also reviewed this {}.", title, noun);
+      const std::string tags = TagWords(r.tags, zh);
+      if (zh) {
+        if (tags.empty()) return fmt::format("评价过{}的人也常评价{}。", title, noun_zh);
+        return fmt::format("评价过{}的人也常评价{}，两者都带有标签{}。", title, noun_zh, tags);
+      }
+      if (tags.empty()) return fmt::format("People who reviewed {} also reviewed this {}.", title, noun);
+      return fmt::format("People who reviewed {} also reviewed this {}, and both are tagged {}.", title, noun, tags);
     }
     if (r.kind == "popular") {
       const int n = static_cast<int>(r.value);

@@ -32,6 +32,7 @@ nlohmann::ordered_json ReasonJson(const Reason& r) {
   } else if (r.kind == "co_reviewed_with") {
     item();
     y["similarity"] = r.value;
+    if (!r.tags.empty()) y["shared_tags"] = r.tags;
   } else if (r.kind == "learned_from" || r.kind == "tagged_like") {
     item();
     y["contribution"] = r.value;

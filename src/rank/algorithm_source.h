@@ -20,7 +20,7 @@ namespace avrec {
 struct Collaborative {
   const KnnModel* knn = nullptr;
   const CollaborativeModel* model = nullptr;
-  bool reads_tags = false;  // the model learned from the items' tags (EASE's tag term)
+  bool reads_tags = false;  // the model learned from the items' tags (a tag term of EASE, ALS or item-knn)
   bool any() const { return knn != nullptr || model != nullptr; }
 };
 

@@ -57,6 +57,10 @@ struct Interactions {
 // decayed query values.
 Interactions BuildInteractions(const Profiles& profiles, int n_items, double negative_weight);
 
+// Per tag id: the item rows (below n_items) carrying it, ascending;
+// `item_tags` per item row its tag ids (ItemMatrix::tags).
+std::vector<std::vector<int>> ItemsByTag(const std::vector<std::vector<int>>& item_tags, int n_items);
+
 class CollaborativeModel {
  public:
   virtual ~CollaborativeModel() = default;

@@ -1,6 +1,7 @@
 #include "rank/explain.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 
 #include "avrec/numeric.h"
@@ -125,32 +126,47 @@ void Explainer::AddContent(int item, std::vector<Reason>* out) const {
 }
 
 // The reviewed items that raise the score most (weight x similarity > 0:
-// a disliked item is never a reason), each with its similarity.
+// a disliked item is never a reason), each with its similarity. An item
+// nobody reviewed (the tag term gave it neighbours) owes its score to tags
+// alone: its reasons say "tagged_like", each with its contribution to the
+// score (the weighted mean of section 5: v sim / sum |v|).
 void Explainer::AddKnn(int item, std::vector<Reason>* out) const {
   struct Neighbour {
     double contribution, sim;
     int item;
   };
   std::vector<Neighbour> near;
+  double norm = 0;
   for (const auto& [j, v] : collab_.knn->user_weights[static_cast<size_t>(user_)]) {
     const double s = collab_.knn->Sim(item, j);
+    norm += std::fabs(v);
     if (v * s > 0) near.push_back({v * s, s, j});
   }
   std::stable_sort(near.begin(), near.end(), [](const Neighbour& a, const Neighbour& b) {
     return a.contribution > b.contribution || (a.contribution == b.contribution && a.item < b.item);
   });
+  const bool by_tags = collab_.reads_tags && stats_.popularity[static_cast<size_t>(item)] == 0;
   for (size_t k = 0; k < near.size() && k < kMaxItemReasons; ++k) {
     Reason why;
-    why.kind = "co_reviewed_with";
+    why.kind = by_tags ? "tagged_like" : "co_reviewed_with";
     why.item_id = items_.ids[static_cast<size_t>(near[k].item)];
-    why.value = RoundDecimals(near[k].sim, 4);
+    why.value = RoundDecimals(by_tags ? near[k].contribution / norm : near[k].sim, 4);
+    AddSharedTags(near[k].item, item, &why);
     out->push_back(why);
   }
 }
 
-}  // namespace avrec
-
-namespace avrec {
+// With a tag term, the tags the cited item shares with the recommended one.
+void Explainer::AddSharedTags(int cited, int item, Reason* why) const {
+  if (!collab_.reads_tags) return;
+  const auto& a = items_.tags[static_cast<size_t>(cited)];
+  const auto& b = items_.tags[static_cast<size_t>(item)];
+  std::vector<int> shared;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(shared));
+  for (size_t t = 0; t < shared.size() && t < kMaxSharedTags; ++t) {
+    why->tags.push_back(items_.tag_names[static_cast<size_t>(shared[t])]);
+  }
+}
 
 // The reviewed items whose interactions contribute most to a collaborative
 // model's score for the item (their contributions sum to the score); when
@@ -169,15 +185,7 @@ void Explainer::AddLearned(int item, std::vector<Reason>* out) const {
     why.kind = by_tags ? "tagged_like" : "learned_from";
     why.item_id = items_.ids[static_cast<size_t>(contrib[k].first)];
     why.value = RoundDecimals(contrib[k].second, 4);
-    if (collab_.reads_tags) {
-      const auto& a = items_.tags[static_cast<size_t>(contrib[k].first)];
-      const auto& b = items_.tags[static_cast<size_t>(item)];
-      std::vector<int> shared;
-      std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(shared));
-      for (size_t t = 0; t < shared.size() && t < kMaxSharedTags; ++t) {
-        why.tags.push_back(items_.tag_names[static_cast<size_t>(shared[t])]);
-      }
-    }
+    AddSharedTags(contrib[k].first, item, &why);
     out->push_back(why);
   }
 }

@@ -31,6 +31,7 @@ class Explainer {
   void AddContent(int item, std::vector<Reason>* out) const;
   void AddKnn(int item, std::vector<Reason>* out) const;
   void AddLearned(int item, std::vector<Reason>* out) const;
+  void AddSharedTags(int cited, int item, Reason* why) const;
 
   Algorithm algorithm_;
   const ItemMatrix& items_;

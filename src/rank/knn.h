@@ -1,5 +1,6 @@
 // Item-item kNN: cosine similarity of items on the binary user x item
-// interaction matrix, each item keeping its k most similar items.
+// interaction matrix, each item keeping its k most similar items. With tags,
+// each tag counts as `weight` users who reviewed every item carrying it.
 #pragma once
 
 #include <utility>
@@ -21,10 +22,21 @@ struct KnnModel {
   double Sim(int i, int j) const;
 };
 
+// The items' tags for the similarities: per item row its tag ids, ascending
+// and distinct (ItemMatrix::tags), each tag counting as `weight` users.
+struct KnnTags {
+  const std::vector<std::vector<int>>* item_tags = nullptr;
+  double weight = 0;
+};
+
 // `user_items`: per user, distinct item rows ascending. Ties in similarity
 // are broken by item row. Deterministic whatever `threads` (items are
-// shared out among them).
-KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, int k, int threads = 1);
+// shared out among them). With `tags`, sim(i, j) = (|U_i ∩ U_j| + t s_ij) /
+// sqrt((|U_i| + t T_i)(|U_j| + t T_j)), s_ij the tags i and j share and T_i
+// i's tag count: for a whole t, the plain cosine with t pseudo-users per tag
+// appended to `user_items`, bit for bit.
+KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, int k, int threads = 1,
+                  KnnTags tags = {});
 
 // Fills `user_weights` from the interaction values (`values[u]`: (item, v)
 // ascending, v != 0, as BuildInteractions makes them).

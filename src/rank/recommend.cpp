@@ -78,6 +78,10 @@ void RecommendOptions::Describe(OptionSet* set) {
                  "--avoid-below: the biases shrink towards 0 by this many pseudo-reviews", r);
   set->AddNumber("--knn-neighbors", "recommend.knn_neighbors", &knn_neighbors, {1, 1e7},
                  "item-knn: neighbours kept per item", r);
+  set->AddNumber("--knn-tag-weight", "recommend.knn_tag_weight", &knn_tag_weight, {0, 1e9},
+                 "item-knn: each tag of the items file counts as this many users who reviewed every item carrying "
+                 "it, in the items' similarities (0: tags unused)",
+                 r);
   set->AddNumber("--hybrid-content", "recommend.hybrid_content", &hybrid_content, {0, 1},
                  "hybrid: share of the sentiment-content score (the rest is --hybrid-with)", r);
   set->AddChoice("--hybrid-with", "recommend.hybrid_with", &hybrid_with, kCollaborative,
@@ -180,11 +184,14 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   const int threads = ResolveThreads(o.threads);
   const Algorithm collaborative = o.algorithm == Algorithm::kHybrid ? o.hybrid_with : o.algorithm;
   switch (collaborative) {
-    case Algorithm::kItemKnn:
-      knn = std::make_unique<KnnModel>(BuildKnn(stats.user_items, n_items, o.knn_neighbors, threads));
+    case Algorithm::kItemKnn: {
+      knn = std::make_unique<KnnModel>(
+          BuildKnn(stats.user_items, n_items, o.knn_neighbors, threads, {&items.tags, o.knn_tag_weight}));
       SetKnnWeights(knn.get(), BuildInteractions(profiles, n_items, o.negative_weight).query, stats.user_items);
       collab.knn = knn.get();
+      collab.reads_tags = o.knn_tag_weight > 0 && !items.tags.empty();
       break;
+    }
     case Algorithm::kEase:
     case Algorithm::kAls: {
       const bool ease = collaborative == Algorithm::kEase;
