@@ -25,11 +25,13 @@ KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, 
   const double t = tags.item_tags != nullptr ? tags.weight : 0.0;
   const std::vector<std::vector<int>> tag_items =
       t > 0 ? ItemsByTag(*tags.item_tags, n_items) : std::vector<std::vector<int>>{};
+  const auto item_tags = [&](int i) -> const std::vector<int>& {
+    static const std::vector<int> none;
+    return t > 0 && static_cast<size_t>(i) < tags.item_tags->size() ? (*tags.item_tags)[static_cast<size_t>(i)] : none;
+  };
   if (tags.weight > 0) {
     int tagged = 0;
-    for (int i = 0; i < n_items && tags.item_tags != nullptr && static_cast<size_t>(i) < tags.item_tags->size(); ++i) {
-      tagged += !(*tags.item_tags)[static_cast<size_t>(i)].empty();
-    }
+    for (int i = 0; i < n_items; ++i) tagged += !item_tags(i).empty();
     if (tagged == 0) {
       spdlog::warn("item-knn: no item has a tag: --knn-tag-weight changes nothing");
     } else {
@@ -37,10 +39,6 @@ KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, 
                    tags.weight);
     }
   }
-  const auto item_tags = [&](int i) -> const std::vector<int>& {
-    static const std::vector<int> none;
-    return t > 0 && static_cast<size_t>(i) < tags.item_tags->size() ? (*tags.item_tags)[static_cast<size_t>(i)] : none;
-  };
   // An item's weight in the cosine: its users, and t per tag.
   const auto norm = [&](int i) {
     return static_cast<double>(item_users[static_cast<size_t>(i)].size()) +
