@@ -147,13 +147,6 @@ const std::vector<std::pair<int, double>>& AlgorithmSource::KnnWeights(int u) co
   return collab_.knn->user_weights[static_cast<size_t>(users_[static_cast<size_t>(u)])];
 }
 
-// The sum of |v|: the score is a weighted mean of similarities.
-double AlgorithmSource::KnnNorm(const std::vector<std::pair<int, double>>& hist) {
-  double norm = 0;
-  for (const auto& [j, v] : hist) norm += std::fabs(v);
-  return norm;
-}
-
 double AlgorithmSource::CollabExact(int u, int c) const {
   const int i = candidates_[static_cast<size_t>(c)];
   if (collab_.model != nullptr) {

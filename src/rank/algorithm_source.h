@@ -56,7 +56,6 @@ class AlgorithmSource : public ScoreSource {
   const std::vector<int>& History(int u) const;
   // item-knn: ranked user u's reviewed items with their weights.
   const std::vector<std::pair<int, double>>& KnnWeights(int u) const;
-  static double KnnNorm(const std::vector<std::pair<int, double>>& hist);
   // One pass of collaborative rows over the users: the hybrid's per-user
   // normalisation, or which users get no collaborative signal.
   void ScanCollaborative(int threads);

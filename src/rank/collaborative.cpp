@@ -47,10 +47,10 @@ Interactions BuildInteractions(const Profiles& profiles, int n_items, double neg
   return x;
 }
 
-std::vector<std::vector<int>> ItemsByTag(const std::vector<std::vector<int>>& item_tags, int n_items) {
+std::vector<std::vector<int>> ItemsByTag(const std::vector<std::vector<int>>* item_tags, int n_items) {
   std::vector<std::vector<int>> out;
-  for (size_t i = 0; i < item_tags.size() && i < static_cast<size_t>(n_items); ++i) {
-    for (const int t : item_tags[i]) {
+  for (size_t i = 0; item_tags != nullptr && i < item_tags->size() && i < static_cast<size_t>(n_items); ++i) {
+    for (const int t : (*item_tags)[i]) {
       if (static_cast<size_t>(t) >= out.size()) out.resize(static_cast<size_t>(t) + 1);
       out[static_cast<size_t>(t)].push_back(static_cast<int>(i));
     }
@@ -153,11 +153,6 @@ using Rows = std::vector<std::vector<std::pair<int, double>>>;
 // What a user's scores start from (Interactions::query, or the training
 // values when there is none).
 const Rows& Query(const Interactions& x) { return x.query.empty() ? x.rows : x.query; }
-
-// Per tag id: the item rows carrying it (empty without tags).
-std::vector<std::vector<int>> TagsItems(const Interactions& x) {
-  return x.item_tags == nullptr ? std::vector<std::vector<int>>{} : ItemsByTag(*x.item_tags, x.items);
-}
 
 class EaseModel final : public CollaborativeModel {
  public:
@@ -305,7 +300,7 @@ class EaseModel final : public CollaborativeModel {
   // a tag.
   std::vector<std::vector<int>> TagCarriers(const Interactions& x, int m, double weight) const {
     if (weight <= 0) return {};
-    std::vector<std::vector<int>> carriers = TagsItems(x);
+    std::vector<std::vector<int>> carriers = ItemsByTag(x.item_tags, x.items);
     std::vector<char> tagged(static_cast<size_t>(m), 0);
     for (auto& c : carriers) {
       std::vector<int> in_model;
@@ -546,7 +541,7 @@ class AlsModel final : public CollaborativeModel {
   static Rows TagUsers(const Interactions& x, double weight) {
     Rows out;
     if (weight <= 0) return out;
-    for (const auto& items : TagsItems(x)) {
+    for (const auto& items : ItemsByTag(x.item_tags, x.items)) {
       if (items.empty()) continue;
       out.emplace_back();
       for (const int i : items) out.back().emplace_back(i, weight);

@@ -58,8 +58,8 @@ struct Interactions {
 Interactions BuildInteractions(const Profiles& profiles, int n_items, double negative_weight);
 
 // Per tag id: the item rows (below n_items) carrying it, ascending;
-// `item_tags` per item row its tag ids (ItemMatrix::tags).
-std::vector<std::vector<int>> ItemsByTag(const std::vector<std::vector<int>>& item_tags, int n_items);
+// `item_tags` per item row its tag ids (ItemMatrix::tags); none: empty.
+std::vector<std::vector<int>> ItemsByTag(const std::vector<std::vector<int>>* item_tags, int n_items);
 
 class CollaborativeModel {
  public:

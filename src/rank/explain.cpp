@@ -1,7 +1,6 @@
 #include "rank/explain.h"
 
 #include <algorithm>
-#include <cmath>
 #include <iterator>
 
 #include "avrec/numeric.h"
@@ -136,16 +135,16 @@ void Explainer::AddKnn(int item, std::vector<Reason>* out) const {
     int item;
   };
   std::vector<Neighbour> near;
-  double norm = 0;
-  for (const auto& [j, v] : collab_.knn->user_weights[static_cast<size_t>(user_)]) {
+  const auto& weights = collab_.knn->user_weights[static_cast<size_t>(user_)];
+  for (const auto& [j, v] : weights) {
     const double s = collab_.knn->Sim(item, j);
-    norm += std::fabs(v);
     if (v * s > 0) near.push_back({v * s, s, j});
   }
   std::stable_sort(near.begin(), near.end(), [](const Neighbour& a, const Neighbour& b) {
     return a.contribution > b.contribution || (a.contribution == b.contribution && a.item < b.item);
   });
   const bool by_tags = collab_.reads_tags && stats_.popularity[static_cast<size_t>(item)] == 0;
+  const double norm = by_tags ? KnnNorm(weights) : 0.0;
   for (size_t k = 0; k < near.size() && k < kMaxItemReasons; ++k) {
     Reason why;
     why.kind = by_tags ? "tagged_like" : "co_reviewed_with";

@@ -24,7 +24,7 @@ KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, 
   }
   const double t = tags.item_tags != nullptr ? tags.weight : 0.0;
   const std::vector<std::vector<int>> tag_items =
-      t > 0 ? ItemsByTag(*tags.item_tags, n_items) : std::vector<std::vector<int>>{};
+      t > 0 ? ItemsByTag(tags.item_tags, n_items) : std::vector<std::vector<int>>{};
   const auto item_tags = [&](int i) -> const std::vector<int>& {
     static const std::vector<int> none;
     return t > 0 && static_cast<size_t>(i) < tags.item_tags->size() ? (*tags.item_tags)[static_cast<size_t>(i)] : none;
@@ -95,6 +95,12 @@ KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, 
       m.reverse[static_cast<size_t>(j)].emplace_back(i, s);
   }
   return m;
+}
+
+double KnnNorm(const std::vector<std::pair<int, double>>& weights) {
+  double norm = 0;
+  for (const auto& [j, v] : weights) norm += std::fabs(v);
+  return norm;
 }
 
 void SetKnnWeights(KnnModel* m, const std::vector<std::vector<std::pair<int, double>>>& values,

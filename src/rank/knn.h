@@ -38,6 +38,10 @@ struct KnnTags {
 KnnModel BuildKnn(const std::vector<std::vector<int>>& user_items, int n_items, int k, int threads = 1,
                   KnnTags tags = {});
 
+// The sum of |v| over a user's weights: an item-knn score is the weighted
+// mean sum_j v_j sim(i, j) / sum_j |v_j|.
+double KnnNorm(const std::vector<std::pair<int, double>>& weights);
+
 // Fills `user_weights` from the interaction values (`values[u]`: (item, v)
 // ascending, v != 0, as BuildInteractions makes them).
 void SetKnnWeights(KnnModel* m, const std::vector<std::vector<std::pair<int, double>>>& values,
