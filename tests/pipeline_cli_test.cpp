@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "test_util.h"
 
@@ -272,6 +273,53 @@ TEST(RecommendCli, UsageAndOutputErrors) {
   EXPECT_EQ(r.exit_code, 64);
   r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--shard", "5/3", "--out", dir / "o.json"});
   EXPECT_EQ(r.exit_code, 64);
+}
+
+// The rating scale comes from the data unless given; the run says which it
+// used, and warns when it cannot carry a preference: every rating alike
+// (each maps to 0, so a user who gave five stars twice is cold-start) or
+// ratings outside a given scale (they count as its nearest end).
+TEST(RecommendCli, RatingScaleIsReportedAndAnEmptyOneWarned) {
+  TempDir dir;
+  WriteFile(dir / "r.csv",
+            "review_id,user_id,item_id,rating,timestamp,text\n"
+            "r1,u1,s0001,5,2024-01-01T00:00:00Z,x\n"
+            "r2,u1,s0002,5,2024-01-02T00:00:00Z,y\n");
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--log-format", "json",         "recommend", "--reviews",
+                                     dir / "r.csv",  "--items",      kItems,      "--algorithm",
+                                     "content",      "--text-model", "none",      "--no-sentiment",
+                                     "--format",     "jsonl",        "--out",     dir / "o.jsonl"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    nlohmann::json scale;
+    std::string warning;
+    for (const auto& e : JsonLines(r.err)) {
+      if (e.value("event", "") == "rating_scale") scale = e;
+      if (e.value("level", "") == "warning") warning = e.value("msg", "");
+    }
+    const auto lines = JsonLines(ReadFile(dir / "o.jsonl"));
+    EXPECT_EQ(lines.size(), 2u);
+    return std::make_tuple(scale, warning, lines.back().value("cold_start", false));
+  };
+  auto [scale, warning, cold] = run({});
+  EXPECT_EQ(scale["min"], 5.0);
+  EXPECT_EQ(scale["max"], 5.0);
+  EXPECT_EQ(scale["ratings"], 2);
+  EXPECT_NE(warning.find("the rating scale 5 .. 5 is empty"), std::string::npos) << warning;
+  EXPECT_TRUE(cold);
+  std::tie(scale, warning, cold) = run({"--rating-min", "1", "--rating-max", "5"});
+  EXPECT_EQ(scale["min"], 1.0);
+  EXPECT_EQ(scale["outside"], 0);
+  EXPECT_EQ(warning, "");
+  EXPECT_FALSE(cold);
+  std::tie(scale, warning, cold) = run({"--rating-min", "1", "--rating-max", "4"});
+  EXPECT_EQ(scale["outside"], 2);
+  EXPECT_NE(warning.find("2 of 2 ratings lie outside the scale 1 .. 4"), std::string::npos) << warning;
+  EXPECT_FALSE(cold);
+  std::tie(scale, warning, cold) = run({"--no-rating"});
+  EXPECT_TRUE(scale.is_null());  // ratings unused: nothing to say
 }
 
 }  // namespace

@@ -69,6 +69,35 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
             fmt::format("workspace {}: {} items, {} reviews", workspace, r.total_items, r.total_reviews));
 }
 
+// Says which rating scale the preferences used (the data's lowest and
+// highest ratings unless --rating-min / --rating-max give it), and warns
+// when it cannot carry a preference: one rating value and no scale given
+// (every rating maps to 0), or ratings outside a given scale (clamped).
+void LogRatingScale(const std::vector<Review>& reviews, const ProfileOptions& o, const Profiles& p) {
+  if (!o.use_rating) return;
+  int64_t rated = 0, outside = 0;
+  for (const Review& r : reviews) {
+    if (!r.rating) continue;
+    ++rated;
+    outside += *r.rating < p.rating_min || *r.rating > p.rating_max;
+  }
+  if (rated == 0) return;
+  const char* source = o.rating_min && o.rating_max   ? "--rating-min / --rating-max"
+                       : o.rating_min || o.rating_max ? "one end from the options, the other from the data"
+                                                      : "the data's lowest and highest ratings";
+  InfoEvent("rating_scale", {{"min", p.rating_min}, {"max", p.rating_max}, {"ratings", rated}, {"outside", outside}},
+            fmt::format("rating scale {} .. {} ({}): {} ratings", p.rating_min, p.rating_max, source, rated));
+  if (!(p.rating_max > p.rating_min)) {
+    spdlog::warn(
+        "the rating scale {} .. {} is empty: every rating counts as neutral (0) in the preferences; give "
+        "--rating-min and --rating-max (say 1 and 5), or --no-rating",
+        p.rating_min, p.rating_max);
+  } else if (outside > 0) {
+    spdlog::warn("{} of {} ratings lie outside the scale {} .. {} and count as its nearest end", outside, rated,
+                 p.rating_min, p.rating_max);
+  }
+}
+
 }  // namespace
 
 ModelManifest LoadTaskModel(const std::string& dir_or_default, const std::string& task) {
@@ -293,6 +322,7 @@ Profiles BuildUserProfiles(const std::vector<Review>& reviews, const SentimentRe
     extra.insert(extra.end(), from_file->users.begin(), from_file->users.end());
   }
   Profiles p = BuildProfiles(reviews, options.use_sentiment ? &scores : nullptr, items.matrix, options, extra);
+  LogRatingScale(reviews, options, p);
   if (from_file == nullptr) return p;
   int64_t replaced = 0;
   for (size_t k = 0; k < from_file->users.size(); ++k) {
