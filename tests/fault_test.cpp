@@ -338,6 +338,37 @@ TEST(Outputs, ReportFailsOnABrokenPreviousFileBeforeReadingTheReviews) {
   EXPECT_FALSE(FileExists(dir / "page.html"));
 }
 
+// report reads the lists once, so they may come through a pipe (stdin, a
+// process substitution) like every other input, and a recommendations file
+// in avrec's format but laid out by another writer (one compact line) is
+// read whole: every user of the lists reaches the drill-down.
+TEST(Inputs, ReportReadsItsListsFromAPipeAndAnyLayout) {
+  TempDir dir;
+  const std::string lists = dir / "recs.json";
+  RunResult r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--algorithm", "item-knn",
+                          "--no-sentiment", "--text-model", "none", "--out", lists});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json doc = nlohmann::json::parse(ReadFile(lists));
+  WriteFile(dir / "compact.json", doc.dump());
+  const std::string first = doc["users"].front()["user_id"], last = doc["users"].back()["user_id"];
+  const std::string avrec = "'" + test::AvrecBinary() + "'";
+  const std::string inputs = " --reviews '" + kReviews + "' --items '" + kItems + "' --max-users 1000 --out ";
+  const std::vector<std::string> commands = {
+      avrec + " report --recs '" + lists + "'" + inputs + "'" + dir / "file.html" + "'",
+      "cat '" + lists + "' | " + avrec + " report --recs -" + inputs + "'" + dir / "stdin.html" + "'",
+      avrec + " report --recs <(cat '" + lists + "')" + inputs + "'" + dir / "fifo.html" + "'",
+      avrec + " report --recs '" + dir / "compact.json" + "'" + inputs + "'" + dir / "compact.html" + "'"};
+  for (const std::string& c : commands) {
+    r = RunProgram({"bash", "-c", c});
+    EXPECT_EQ(r.exit_code, 0) << c << "\n" << r.err;
+  }
+  for (const char* page : {"file.html", "stdin.html", "fifo.html", "compact.html"}) {
+    const std::string html = ReadFile(dir / page);
+    EXPECT_NE(html.find("{\"id\":\"" + first + "\""), std::string::npos) << page;
+    EXPECT_NE(html.find("{\"id\":\"" + last + "\""), std::string::npos) << page;
+  }
+}
+
 // A mistyped output that names an input (directly, through a link, or the
 // workspace) is a usage error and the input stays as it was.
 TEST(Outputs, AnOutputNeverReplacesAnInput) {

@@ -675,7 +675,9 @@ TEST(ItemKnn, TagTermCountsEachTagAsUsers) {
       weakest = std::min(weakest, s);
     }
     for (int j = 0; j < n_items; ++j) {
-      if (j != i && half.Sim(i, j) == 0) EXPECT_LE(sim(i, j), weakest + 1e-15) << i << " " << j;
+      if (j != i && half.Sim(i, j) == 0) {
+        EXPECT_LE(sim(i, j), weakest + 1e-15) << i << " " << j;
+      }
     }
   }
 }

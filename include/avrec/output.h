@@ -99,9 +99,13 @@ struct RecommendationLists {
   std::unordered_map<std::string, std::vector<std::string>> Items() const;
 };
 
-// Throws Error(kDataErr) naming PATH:LINE for a malformed record, and when
-// the file holds no list at all; Error(kNoInput) when missing.
-RecommendationLists ReadRecommendationLists(const std::string& path);
+// Reads the file once, so PATH may be a pipe, a FIFO or "-" (stdin). With
+// `users`, also each user's whole list as UserFromJson reads it (reasons,
+// explanations), in the order of `users` of the result (a user listed twice:
+// the later list, as for `lists`). Throws Error(kDataErr) naming PATH:LINE
+// (or the user) for a malformed record, and when the file holds no list at
+// all; Error(kNoInput) when missing.
+RecommendationLists ReadRecommendationLists(const std::string& path, std::vector<UserRecommendations>* users = nullptr);
 
 // ---- reasons in words ------------------------------------------------------------
 

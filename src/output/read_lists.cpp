@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "avrec/error.h"
@@ -20,7 +21,9 @@ std::unordered_map<std::string, std::vector<std::string>> RecommendationLists::I
 namespace {
 
 // `where` names the user in messages: "path:line" or "path: users[i]".
-void AddUser(const std::string& where, const nlohmann::json& u, RecommendationLists* out) {
+// With `users`, the whole list too, parallel to out->users.
+void AddUser(const std::string& where, const nlohmann::json& u, RecommendationLists* out,
+             std::vector<UserRecommendations>* users) {
   if (!u.is_object() || !u.contains("user_id") || !u["user_id"].is_string() || !u.contains("items") ||
       !u["items"].is_array()) {
     Fail(ExitCode::kDataErr, where, ": expected a user object with user_id and items");
@@ -34,8 +37,22 @@ void AddUser(const std::string& where, const nlohmann::json& u, RecommendationLi
     items.emplace_back(it["item_id"].get<std::string>(), score);
   }
   const std::string user = u["user_id"].get<std::string>();
-  if (out->lists.count(user) == 0) out->users.push_back(user);
+  const bool seen = out->lists.count(user) != 0;
+  if (!seen) out->users.push_back(user);
   out->lists[user] = std::move(items);
+  if (users == nullptr) return;
+  UserRecommendations whole;
+  try {
+    whole = UserFromJson(u);
+  } catch (const Error& e) {
+    Fail(ExitCode::kDataErr, where, ": user '", EscapeForMessage(user), "': ", e.what());
+  }
+  if (!seen) {
+    users->push_back(std::move(whole));
+  } else {
+    const auto at = std::find(out->users.begin(), out->users.end(), user) - out->users.begin();
+    (*users)[static_cast<size_t>(at)] = std::move(whole);
+  }
 }
 
 // A field of `j` of the type `check` accepts; Error(kDataErr) naming it.
@@ -95,7 +112,7 @@ UserRecommendations UserFromJson(const nlohmann::json& j) {
   return u;
 }
 
-RecommendationLists ReadRecommendationLists(const std::string& path) {
+RecommendationLists ReadRecommendationLists(const std::string& path, std::vector<UserRecommendations>* users) {
   const std::string text = ReadFileToString(path);
   RecommendationLists out;
   nlohmann::json whole;
@@ -104,7 +121,7 @@ RecommendationLists ReadRecommendationLists(const std::string& path) {
     if (!whole["users"].is_array()) Fail(ExitCode::kDataErr, path, ": field 'users': expected a list");
     if (whole.contains("header")) out.header = whole["header"];
     for (size_t i = 0; i < whole["users"].size(); ++i) {
-      AddUser(path + ": users[" + std::to_string(i) + "]", whole["users"][i], &out);
+      AddUser(path + ": users[" + std::to_string(i) + "]", whole["users"][i], &out, users);
     }
   } else {
     size_t start = 0;
@@ -136,7 +153,7 @@ RecommendationLists ReadRecommendationLists(const std::string& path) {
         out.header = j["header"];
         continue;
       }
-      AddUser(path + ":" + std::to_string(line), j, &out);
+      AddUser(path + ":" + std::to_string(line), j, &out, users);
     }
   }
   if (out.lists.empty()) {

@@ -10,8 +10,6 @@
 
 #include "avrec/diff.h"
 #include "avrec/error.h"
-#include "avrec/io.h"
-#include "avrec/json.h"
 #include "avrec/numeric.h"
 #include "avrec/profile.h"
 #include "avrec/text.h"
@@ -32,31 +30,6 @@ std::string IsoDate(int64_t t) {
   char buf[16];
   std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
   return buf;
-}
-
-// Every user of an avrec recommendations file (JSON or JSON Lines), in file
-// order.
-std::vector<UserRecommendations> ReadUsers(const std::string& path) {
-  std::string first;
-  {
-    ByteSource src(path);
-    LineReader lines(&src);
-    lines.Next(&first);
-  }
-  const RecommendationFormat format = Trim(first) == "{" ? RecommendationFormat::kJson : RecommendationFormat::kJsonl;
-  RecommendationFileUsers reader(path, format);
-  std::vector<UserRecommendations> out;
-  std::string id, text, error;
-  while (reader.Next(&id, &text)) {
-    nlohmann::json j;
-    if (!ParseJson(text, &j, &error)) Fail(ExitCode::kDataErr, path, ": ", error);
-    try {
-      out.push_back(UserFromJson(j));
-    } catch (const Error& e) {
-      Fail(ExitCode::kDataErr, path, ": user '", EscapeForMessage(id), "': ", e.what());
-    }
-  }
-  return out;
 }
 
 // Counts of values in `bins` equal bins over [lo, hi].
@@ -418,8 +391,7 @@ J UserCard(const Context& c, const UserRecommendations& u, const std::vector<con
 ReportLists ReadReportLists(const std::string& path, const std::string& previous_path) {
   ReportLists r;
   r.path = path;
-  r.users = ReadUsers(path);
-  r.lists = ReadRecommendationLists(path);
+  r.lists = ReadRecommendationLists(path, &r.users);  // one read: the file may be a pipe
   r.previous_path = previous_path;
   if (!previous_path.empty()) r.previous = ReadRecommendationLists(previous_path);
   return r;
