@@ -126,6 +126,25 @@ std::string ReadFifoWhile(const std::string& fifo, const std::function<void()>& 
 
 // ---- outputs --------------------------------------------------------------------
 
+// split writes reviews in the format its outputs' names give; a name that
+// gives none (a device, a FIFO) is a usage error that says to give --format,
+// and with it the same bytes go through.
+TEST(Outputs, SplitToANameWithoutAFormatAsksForOne) {
+  TempDir dir;
+  RunResult r = RunAvrec({"split", "--reviews", kReviews, "--test", dir / "t.csv", "--train", "/dev/stdout"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("/dev/stdout: cannot tell the output format from the name (.csv, .tsv or .jsonl); give "
+                       "--format csv, tsv or jsonl"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(FileExists(dir / "t.csv"));
+  r = RunAvrec({"split", "--reviews", kReviews, "--test", dir / "t.csv", "--train", "/dev/stdout", "--format", "csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("review_id,user_id,item_id,rating,timestamp,text\n", 0), 0u) << r.out.substr(0, 80);
+  RunAvrec({"split", "--reviews", kReviews, "--test", dir / "t2.csv", "--train", dir / "train.csv"});
+  EXPECT_EQ(r.out, ReadFile(dir / "train.csv"));
+}
+
 TEST(Outputs, DevicesPipesAndLinksAreWrittenThroughNotReplaced) {
   TempDir dir;
   for (auto cmd : OutputCommands(dir)) {

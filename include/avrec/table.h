@@ -21,7 +21,9 @@ namespace avrec {
 enum class TableFormat { kCsv, kTsv, kJsonl };
 
 // Format from the file name: .csv, .tsv/.tab, .jsonl/.ndjson/.json (each
-// optionally followed by .gz). Throws Error(kUsage) for anything else.
+// optionally followed by .gz); nothing for any other name.
+std::optional<TableFormat> TableFormatOfExtension(const std::string& path);
+// The same, throwing Error(kUsage) for any other name.
 TableFormat DetectTableFormat(const std::string& path);
 // Format from a file's first line, for inputs whose name says nothing (stdin,
 // /dev/fd/N, a FIFO): JSON Lines when it starts with '{', TSV when it holds

@@ -18,7 +18,10 @@ TableFormat OutputFormat(const std::string& path, const std::string& format) {
   if (format == "jsonl") return TableFormat::kJsonl;
   if (!format.empty()) Fail(ExitCode::kUsage, "--format: expected csv, tsv or jsonl, got '", format, "'");
   if (IsGzipPath(path)) Fail(ExitCode::kUsage, path, ": compressed output is not supported; write plain and gzip it");
-  return DetectTableFormat(path);
+  if (const auto by_name = TableFormatOfExtension(path)) return *by_name;
+  // /dev/stdout, a FIFO, a name without an extension
+  Fail(ExitCode::kUsage, path, ": cannot tell the output format from the name (.csv, .tsv or .jsonl); give --format ",
+       "csv, tsv or jsonl");
 }
 
 void WriteReviews(const std::string& path, const std::vector<const Review*>& reviews) {

@@ -22,12 +22,17 @@ const Cell& Row::at(int column) const {
   return cells[column];
 }
 
-TableFormat DetectTableFormat(const std::string& path) {
-  std::string ext = DataExtension(path);
+std::optional<TableFormat> TableFormatOfExtension(const std::string& path) {
+  const std::string ext = DataExtension(path);
   if (ext == "csv") return TableFormat::kCsv;
   if (ext == "tsv" || ext == "tab") return TableFormat::kTsv;
   if (ext == "jsonl" || ext == "ndjson" || ext == "json") return TableFormat::kJsonl;
-  Fail(ExitCode::kUsage, path, ": cannot tell the format from the extension '", ext,
+  return std::nullopt;
+}
+
+TableFormat DetectTableFormat(const std::string& path) {
+  if (const auto format = TableFormatOfExtension(path)) return *format;
+  Fail(ExitCode::kUsage, path, ": cannot tell the format from the extension '", DataExtension(path),
        "' (expected .csv, .tsv, .jsonl or .ndjson, optionally followed by .gz)");
 }
 
