@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <functional>
 
 #include "avrec/error.h"
 #include "avrec/io.h"
@@ -158,6 +160,64 @@ TEST(ByteSource, MissingFileIsNoInput) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kNoInput);
     EXPECT_NE(std::string(e.what()).find("/nonexistent/file.csv"), std::string::npos);
+  }
+}
+
+// Everything a source hands out before its end is read; the error (exit 75)
+// comes where the end would be.
+std::string ReadAllOf(ByteSource* src, const std::function<void()>& after_first_byte) {
+  std::string all;
+  for (int c = src->Get(); c >= 0; c = src->Get()) {
+    if (all.empty()) after_first_byte();
+    all.push_back(static_cast<char>(c));
+  }
+  return all;
+}
+
+// A file that grows or is rewritten in place while it is read is a temporary
+// failure (a writer is still at work: retry), never a shorter or mixed read;
+// a file replaced by a rename meanwhile is read whole as it was opened.
+TEST(ByteSource, AFileThatChangesWhileReadIsATemporaryFailure) {
+  TempDir dir;
+  const std::string path = dir / "r.csv", body = "user_id,item_id,text\nu,i," + std::string(200000, 'x') + "\n";
+  for (const bool gzip : {false, true}) {
+    SCOPED_TRACE(gzip);
+    const std::string name = gzip ? path + ".gz" : path;
+    const auto write = [&](const std::string& text, const char* mode) {
+      if (gzip) {
+        gzFile f = gzopen(name.c_str(), mode[0] == 'a' ? "ab" : "wb");
+        gzwrite(f, text.data(), static_cast<unsigned>(text.size()));
+        gzclose(f);
+      } else {
+        std::FILE* f = std::fopen(name.c_str(), mode);
+        std::fwrite(text.data(), 1, text.size(), f);
+        std::fclose(f);
+      }
+    };
+    write(body, "w");
+    {  // unchanged: read whole
+      ByteSource src(name);
+      EXPECT_EQ(ReadAllOf(&src, [] {}), body);
+    }
+    try {  // a writer appends while the first bytes are being read
+      ByteSource src(name);
+      ReadAllOf(&src, [&] { write("u,i,more\n", "a"); });
+      ADD_FAILURE() << "a growing file was read without an error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kTempFail);
+      EXPECT_NE(std::string(e.what()).find(name + ": changed while it was read ("), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("is it still being written?"), std::string::npos) << e.what();
+    }
+    write(body, "w");
+    {  // replaced by a rename: the old file, whole
+      ByteSource src(name);
+      const std::string fresh = dir / "fresh";
+      const std::string read = ReadAllOf(&src, [&] {
+        WriteFile(fresh, "other\n");
+        std::filesystem::rename(fresh, name);
+      });
+      EXPECT_EQ(read, body);
+    }
   }
 }
 

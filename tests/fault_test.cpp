@@ -823,6 +823,32 @@ TEST(Workspace, AnOpenReaderBlocksNeitherIngestNorRecommend) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// A reviews file still being written (another process appends to it while
+// avrec reads) is exit 75, like a busy workspace, so the nightly wrapper
+// retries; the workspace stays as it was and no half-read file lands.
+TEST(Workspace, AnInputStillBeingWrittenIsExit75AndChangesNothing) {
+  TempDir dir;
+  const std::string ws = dir / "w.avrec", growing = dir / "growing.csv";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems}).exit_code, 0);
+  const std::string body = ReadFile(kReviews);
+  for (const char* verb : {"ingest", "validate"}) {
+    WriteFile(growing, body);
+    const std::string script =
+        "(n=0; while :; do n=$((n+1)); echo \"x$n,u001,s0001,5,2024-01-01T00:00:00Z,more\" >> '" + growing +
+        "'; done) & w=$!; sleep 0.2; timeout 60 '" + test::AvrecBinary() + "' " + verb + " -w '" + ws +
+        "' --reviews '" + growing + "'; rc=$?; kill $w; wait $w 2>/dev/null; exit $rc";
+    RunResult r = RunProgram({"bash", "-c", script});
+    EXPECT_EQ(r.exit_code, 75) << verb << "\n" << r.err.substr(r.err.size() > 2000 ? r.err.size() - 2000 : 0);
+    EXPECT_NE(r.err.find(growing + ": changed while it was read ("), std::string::npos) << verb;
+    EXPECT_NE(r.err.find("is it still being written?"), std::string::npos) << verb;
+  }
+  EXPECT_EQ(Sql(ws, "SELECT count(*) FROM reviews"), "0");  // nothing of it landed
+  // Once the writer is done, the same file goes in whole.
+  RunResult r = RunAvrec({"ingest", "-w", ws, "--reviews", growing});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(Sql(ws, "SELECT count(*) FROM reviews"), "0");
+}
+
 TEST(Workspace, AWriterHoldingTheLockGivesExit75NamingTheFile) {
   TempDir dir;
   const std::string ws = dir / "w.avrec";

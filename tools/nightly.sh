@@ -12,12 +12,13 @@
 #   AVREC         the avrec binary (default: avrec on PATH)
 #   TOP_N         items per user (default 20)
 #   KEEP_NIGHTS   nights of outputs and diffs kept (default 14; manifests and logs are kept)
-#   RETRIES       attempts of a step that exits 75 (workspace busy; default 3), RETRY_WAIT seconds apart (default 60)
+#   RETRIES       attempts of a step that exits 75 (workspace busy, or an input still being written; default 3),
+#                 RETRY_WAIT seconds apart (default 60)
 #   FAIL_IF       diff thresholds that make the job fail after writing, e.g. "churn>0.5" (default: none)
 #   NIGHT         the night's name (default: today's UTC date, YYYY-MM-DD)
 #
 # Exit status: 0 done; 75 another nightly job holds the lock, or the workspace
-# stayed busy after RETRIES attempts (run again later); 1 a FAIL_IF threshold
+# stayed busy (or an input kept changing) after RETRIES attempts (run again later); 1 a FAIL_IF threshold
 # was passed (tonight's output is in place); any other: avrec's exit code of
 # the step that failed (see the log). Tonight's output replaces
 # out/latest.json only when every step succeeded.
@@ -45,14 +46,15 @@ if ! flock -n 9; then
 fi
 
 # Runs one avrec step with JSON logs appended to tonight's log; retries a
-# step that exits 75 (the workspace is locked by someone else).
+# step that exits 75 (the workspace is locked by someone else, or an input
+# was still being written).
 step() {
   local attempt=1 rc
   while :; do
     rc=0
     "$avrec" "$@" --log-format json 2>>"$log" || rc=$?
     if [ "$rc" -ne 75 ] || [ "$attempt" -ge "$retries" ]; then break; fi
-    echo "nightly: avrec $1 exited 75 (workspace busy), retry $attempt of $((retries - 1)) in ${retry_wait}s" >&2
+    echo "nightly: avrec $1 exited 75 (workspace busy or an input still being written), retry $attempt of $((retries - 1)) in ${retry_wait}s" >&2
     attempt=$((attempt + 1))
     sleep "$retry_wait"
   done

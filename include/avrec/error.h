@@ -16,7 +16,7 @@ enum class ExitCode : int {
   kSoftware = 70,    // EX_SOFTWARE: internal error (a bug)
   kCantCreate = 73,  // EX_CANTCREAT: output cannot be created
   kIoErr = 74,       // EX_IOERR: I/O error while reading or writing
-  kTempFail = 75,    // EX_TEMPFAIL: another process holds the workspace; retry later
+  kTempFail = 75,    // EX_TEMPFAIL: another process holds the workspace, or an input changed while read; retry later
 };
 
 // The one exception type thrown by the library. what() is a complete message a

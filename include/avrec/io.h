@@ -25,14 +25,21 @@ class ByteSource {
   // Whether this process may replace the file it reads (an incremental run's
   // previous output); otherwise the file is noted as an input (NoteInputFile).
   enum class Rewrite { kNo, kAllowed };
-  // Throws Error(kNoInput) when the file cannot be opened.
+  // Throws Error(kNoInput) when the file cannot be opened. A regular file is
+  // checked again at the end of the input, or as soon as more bytes than
+  // its size at opening have been read: when its size or modification time
+  // moved since it was opened (a writer still appending, a copy still in
+  // progress), reading it fails with Error(kTempFail), so a nightly job
+  // retries instead of taking a half-written file (or reading forever). A file replaced by a
+  // rename meanwhile is read whole as it was (the descriptor keeps it).
   explicit ByteSource(const std::string& path, Rewrite rewrite = Rewrite::kNo);
   ~ByteSource();
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
 
   // Next byte, or -1 at end of input. Throws Error(kDataErr) on corrupt gzip
-  // data and Error(kIoErr) when the read itself fails.
+  // data, Error(kIoErr) when the read itself fails, Error(kTempFail) when the
+  // file changed while it was read (above).
   int Get() {
     if (pos_ == end_ && !Fill()) return -1;
     return static_cast<unsigned char>(buf_[pos_++]);
@@ -55,9 +62,15 @@ class ByteSource {
   size_t ReadRaw(char* dst, size_t size);
   size_t ReadGzip(char* dst, size_t size);
   void StartGzip();
+  void CheckUnchangedAtEnd();
 
   std::string path_;
   int fd_ = -1;
+  // A regular file's size and modification time when opened (seconds,
+  // nanoseconds); checked once, at the end of the input.
+  bool regular_ = false, checked_at_end_ = false;
+  int64_t opened_size_ = 0, opened_mtime_s_ = 0, opened_mtime_ns_ = 0;
+  int64_t read_bytes_ = 0;  // raw bytes read so far
   std::unique_ptr<Gzip> gz_;
   std::vector<char> buf_;
   size_t pos_ = 0, end_ = 0;

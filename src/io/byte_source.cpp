@@ -73,12 +73,29 @@ ByteSource::ByteSource(const std::string& path, Rewrite rewrite) : path_(path), 
   if (S_ISDIR(st.st_mode)) Fail(ExitCode::kNoInput, path, ": is a directory, expected a file");
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
+  if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {
+    regular_ = true;
+    opened_size_ = static_cast<int64_t>(st.st_size);
+    opened_mtime_s_ = static_cast<int64_t>(st.st_mtim.tv_sec);
+    opened_mtime_ns_ = static_cast<int64_t>(st.st_mtim.tv_nsec);
+  }
   if (rewrite == Rewrite::kNo) NoteInputFile(path);
   if (IsGzipPath(path)) {
     StartGzip();
   } else {
     gzip_by_content_ = FormatFromContent(path);
   }
+}
+
+void ByteSource::CheckUnchangedAtEnd() {
+  if (!regular_ || checked_at_end_) return;
+  checked_at_end_ = true;
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) Fail(ExitCode::kIoErr, path_, ": cannot stat: ", std::strerror(errno));
+  const auto size = static_cast<int64_t>(st.st_size);
+  if (size == opened_size_ && st.st_mtim.tv_sec == opened_mtime_s_ && st.st_mtim.tv_nsec == opened_mtime_ns_) return;
+  Fail(ExitCode::kTempFail, path_, ": changed while it was read (", opened_size_, " bytes when opened, ", size,
+       " at the end): is it still being written? Run again once its writer is done");
 }
 
 void ByteSource::StartGzip() {
@@ -94,6 +111,13 @@ ByteSource::~ByteSource() {
 size_t ByteSource::ReadRaw(char* dst, size_t size) {
   for (;;) {
     const ssize_t n = ::read(fd_, dst, size);
+    if (n > 0 && regular_) {
+      // Past the size it had when opened: a writer is appending (and might
+      // keep the read going forever). Pseudo-files that say 0 are let be.
+      read_bytes_ += n;
+      if (read_bytes_ > opened_size_ && opened_size_ > 0) CheckUnchangedAtEnd();
+    }
+    if (n == 0 && size > 0) CheckUnchangedAtEnd();
     if (n >= 0) return static_cast<size_t>(n);
     if (errno != EINTR) Fail(ExitCode::kIoErr, path_, ": read error: ", std::strerror(errno));
   }
