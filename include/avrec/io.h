@@ -30,8 +30,9 @@ class ByteSource {
   // its size at opening have been read: when its size or modification time
   // moved since it was opened (a writer still appending, a copy still in
   // progress), reading it fails with Error(kTempFail), so a nightly job
-  // retries instead of taking a half-written file (or reading forever). A file replaced by a
-  // rename meanwhile is read whole as it was (the descriptor keeps it).
+  // retries instead of taking a half-written file (or reading forever). A
+  // file replaced by a rename meanwhile is read whole as it was (the
+  // descriptor keeps it).
   explicit ByteSource(const std::string& path, Rewrite rewrite = Rewrite::kNo);
   ~ByteSource();
   ByteSource(const ByteSource&) = delete;
@@ -67,7 +68,8 @@ class ByteSource {
   std::string path_;
   int fd_ = -1;
   // A regular file's size and modification time when opened (seconds,
-  // nanoseconds); checked once, at the end of the input.
+  // nanoseconds); checked once: at the end of the input, or when more bytes
+  // than that size have arrived.
   bool regular_ = false, checked_at_end_ = false;
   int64_t opened_size_ = 0, opened_mtime_s_ = 0, opened_mtime_ns_ = 0;
   int64_t read_bytes_ = 0;  // raw bytes read so far

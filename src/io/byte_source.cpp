@@ -95,7 +95,7 @@ void ByteSource::CheckUnchangedAtEnd() {
   const auto size = static_cast<int64_t>(st.st_size);
   if (size == opened_size_ && st.st_mtim.tv_sec == opened_mtime_s_ && st.st_mtim.tv_nsec == opened_mtime_ns_) return;
   Fail(ExitCode::kTempFail, path_, ": changed while it was read (", opened_size_, " bytes when opened, ", size,
-       " at the end): is it still being written? Run again once its writer is done");
+       " now): is it still being written? Run again once its writer is done");
 }
 
 void ByteSource::StartGzip() {
