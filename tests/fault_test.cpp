@@ -765,6 +765,30 @@ TEST(Hostile, EveryNumericOptionIsCheckedAndNamed) {
   EXPECT_FALSE(FileExists(dir / "r.json"));
 }
 
+// A list that names an item twice (a peer's exporter with a bug) is scored
+// with each item once, at its first rank, and the run says so.
+TEST(Hostile, RepeatedItemsInAListCountOnceAndAreWarned) {
+  TempDir dir;
+  WriteFile(dir / "truth.csv", "user_id,item_id\nu1,a\nu2,b\n");
+  WriteFile(dir / "twice.jsonl",
+            "{\"user_id\":\"u1\",\"items\":[{\"item_id\":\"a\"},{\"item_id\":\"a\"},{\"item_id\":\"c\"}]}\n"
+            "{\"user_id\":\"u2\",\"items\":[{\"item_id\":\"c\"},{\"item_id\":\"b\"}]}\n");
+  WriteFile(dir / "once.jsonl",
+            "{\"user_id\":\"u1\",\"items\":[{\"item_id\":\"a\"},{\"item_id\":\"c\"}]}\n"
+            "{\"user_id\":\"u2\",\"items\":[{\"item_id\":\"c\"},{\"item_id\":\"b\"}]}\n");
+  const RunResult twice =
+      RunAvrec({"evaluate", "--recs", dir / "twice.jsonl", "--truth", dir / "truth.csv", "--k", "2"});
+  const RunResult once = RunAvrec({"evaluate", "--recs", dir / "once.jsonl", "--truth", dir / "truth.csv", "--k", "2"});
+  ASSERT_EQ(twice.exit_code, 0) << twice.err;
+  EXPECT_EQ(twice.out, once.out);
+  EXPECT_NE(twice.err.find(dir / "twice.jsonl" +
+                           ": 1 of 2 lists name an item more than once (user 'u1', for one); each item counts once, "
+                           "at its first rank"),
+            std::string::npos)
+      << twice.err;
+  EXPECT_EQ(once.err.find("more than once"), std::string::npos);
+}
+
 TEST(Hostile, EvaluatingNoRecommendationsIsAnError) {
   TempDir dir;
   WriteFile(dir / "empty.jsonl", "");

@@ -4,12 +4,15 @@
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "avrec/evaluate.h"
 #include "avrec/io.h"
 #include "avrec/json.h"
 #include "avrec/log.h"
 #include "avrec/numeric.h"
+#include "avrec/text.h"
 #include "cli/commands.h"
 
 namespace avrec::cli {
@@ -139,6 +142,29 @@ void GradeTruth(const std::vector<TruthRow>& rows, const EvaluateCommand& o, Eva
   }
 }
 
+// A list that names an item twice comes from a writer with a bug (avrec's
+// never do); each item counts once, at its first rank, and the run says so.
+void WarnOfRepeatedItems(const std::string& path,
+                         const std::unordered_map<std::string, std::vector<std::string>>& recs) {
+  int64_t lists = 0;
+  std::string example;
+  for (const auto& [user, items] : recs) {
+    std::unordered_set<std::string> seen;
+    for (const std::string& i : items) {
+      if (seen.insert(i).second) continue;
+      ++lists;
+      if (example.empty() || user < example) example = user;
+      break;
+    }
+  }
+  if (lists > 0) {
+    spdlog::warn(
+        "{}: {} of {} lists name an item more than once (user {}, for one); each item counts once, at its "
+        "first rank",
+        path, lists, recs.size(), EscapeForMessage(example));
+  }
+}
+
 }  // namespace
 
 int RunEvaluate(const EvaluateCommand& o) {
@@ -146,6 +172,7 @@ int RunEvaluate(const EvaluateCommand& o) {
   std::vector<int> ks = o.ks.empty() ? std::vector<int>{10} : o.ks;
   EvaluationInputs in;
   in.recs = ReadRecommendationLists(o.recs).Items();
+  WarnOfRepeatedItems(o.recs, in.recs);
   int64_t truth_rows = 0, filtered = 0, ungraded = 0;
   std::vector<TruthRow> truth;
   ReadPairs(o.truth, [&](const TruthRow& r) {
