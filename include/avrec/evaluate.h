@@ -93,6 +93,9 @@ struct EvaluationResult {
 
 EvaluationResult Evaluate(const EvaluationInputs& in, const std::vector<int>& ks);
 
+// A list as Evaluate scores it: each item once, at its first rank.
+std::vector<std::string> DistinctInOrder(const std::vector<std::string>& list);
+
 // Graded and preference-aware metrics of one list (docs/metrics.md), exposed
 // for tests. `list_gains[i]`: the gain of the item at rank i + 1 (-1 when the
 // user has no held-out review of it); `all_gains`: the gains of all the

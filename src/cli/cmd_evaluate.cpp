@@ -149,13 +149,9 @@ void WarnOfRepeatedItems(const std::string& path,
   int64_t lists = 0;
   std::string example;
   for (const auto& [user, items] : recs) {
-    std::unordered_set<std::string> seen;
-    for (const std::string& i : items) {
-      if (seen.insert(i).second) continue;
-      ++lists;
-      if (example.empty() || user < example) example = user;
-      break;
-    }
+    if (DistinctInOrder(items).size() == items.size()) continue;
+    ++lists;
+    if (example.empty() || user < example) example = user;
   }
   if (lists > 0) {
     spdlog::warn(

@@ -222,20 +222,23 @@ double PairwiseAuc(const std::vector<std::string>& list, const std::unordered_ma
   return wins / static_cast<double>(liked.size() * disliked.size());
 }
 
+std::vector<std::string> DistinctInOrder(const std::vector<std::string>& list) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen;
+  for (const auto& i : list) {
+    if (seen.insert(i).second) out.push_back(i);
+  }
+  return out;
+}
+
 namespace {
 
-// The list of a user, duplicates dropped (an item counts once, at its first
-// rank); has_list false when the user has none.
+// The list of a user, duplicates dropped (DistinctInOrder); has_list false
+// when the user has none.
 std::vector<std::string> ListOf(const EvaluationInputs& in, const std::string& user, bool* has_list) {
-  std::vector<std::string> list;
   auto it = in.recs.find(user);
   *has_list = it != in.recs.end();
-  if (!*has_list) return list;
-  std::unordered_set<std::string> seen;
-  for (const auto& i : it->second) {
-    if (seen.insert(i).second) list.push_back(i);
-  }
-  return list;
+  return *has_list ? DistinctInOrder(it->second) : std::vector<std::string>{};
 }
 
 // Beyond accuracy: properties of the list (NaN when there is none).
