@@ -168,6 +168,75 @@ TEST(Cli, ValidateSpecificMessages) {
   }
 }
 
+// A file in another tool's layout (its own column names, Unix milliseconds, as
+// in Amazon's 2023 reviews) reads through --map and --timestamp-unit ms into
+// the same reviews as avrec's layout in seconds: split writes the same bytes,
+// recommend with a decay in days the same lists, evaluate the same metrics.
+// Without the unit, the first millisecond count is an error that names it.
+TEST(Cli, MillisecondTimestampsUnderOtherColumnNamesReadAsSeconds) {
+  TempDir dir;
+  std::string seconds = "user_id,item_id,text,rating,timestamp\n";
+  std::string ms;
+  const char* kIds[] = {"s0010", "s0011", "v0012", "s0013", "s0014", "v0015", "s0016", "s0017", "v0018"};
+  for (int u = 0; u < 12; ++u) {
+    for (int k = 0; k < 5; ++k) {
+      const std::string user = "u" + std::to_string(u), item = kIds[(u * 3 + k * 2) % 9];
+      const int64_t t = 1700000000 + u * 86400 * 7 + k * 86400;
+      const int stars = 1 + (u + k) % 5;
+      seconds += user + "," + item + ",review " + std::to_string(k) + "," + std::to_string(stars) + "," +
+                 std::to_string(t) + "\n";
+      ms += "{\"user\":\"" + user + "\",\"asin\":\"" + item + "\",\"body\":\"review " + std::to_string(k) +
+            "\",\"stars\":" + std::to_string(stars) + ",\"time\":" + std::to_string(t * 1000 + 999) + "}\n";
+    }
+  }
+  WriteFile(dir / "s.csv", seconds);
+  WriteFile(dir / "ms.jsonl", ms);
+  const std::vector<std::string> map = {"--map", "user_id=user,item_id=asin,text=body,rating=stars,timestamp=time"};
+  auto with = [](std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  auto r = RunAvrec(with({"validate", "--reviews", dir / "ms.jsonl"}, map));
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("ms.jsonl:1: field 'timestamp': '1700000000999' read as Unix seconds is after the year 9999; "
+                       "if the column holds milliseconds, give --timestamp-unit ms"),
+            std::string::npos)
+      << r.err;
+  const std::vector<std::string> unit = {"--timestamp-unit", "ms"};
+  r = RunAvrec(with(with({"split", "--reviews", dir / "ms.jsonl", "--method", "leave-last", "--train", dir / "a.csv",
+                          "--test", dir / "b.csv"},
+                         map),
+                    unit));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunAvrec({"split", "--reviews", dir / "s.csv", "--method", "leave-last", "--train", dir / "a2.csv", "--test",
+                dir / "b2.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dir / "a.csv"), ReadFile(dir / "a2.csv"));
+  EXPECT_EQ(ReadFile(dir / "b.csv"), ReadFile(dir / "b2.csv"));
+  const std::vector<std::string> rec = {
+      "--items",    kItems,  "--algorithm",      "ease", "--no-sentiment", "--text-model", "none",
+      "--snippets", "first", "--half-life-days", "20"};
+  r = RunAvrec(
+      with(with(with({"recommend", "--reviews", dir / "ms.jsonl", "--out", dir / "r1.json"}, map), unit), rec));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunAvrec(with({"recommend", "--reviews", dir / "s.csv", "--out", dir / "r2.json"}, rec));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The same lists; only the header's config hash differs (--map and --timestamp-unit are settings).
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(dir / "r1.json"))["users"],
+            nlohmann::json::parse(ReadFile(dir / "r2.json"))["users"]);
+  r = RunAvrec(with(with({"evaluate", "--recs", dir / "r1.json", "--truth", dir / "ms.jsonl"}, map), unit));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("timestamps are neither"), std::string::npos) << r.err;
+  auto same = RunAvrec({"evaluate", "--recs", dir / "r2.json", "--truth", dir / "s.csv"});
+  EXPECT_EQ(r.out, same.out);
+  // The truth's times only order a user's repeated reviews; unread, they are said to be.
+  r = RunAvrec(with({"evaluate", "--recs", dir / "r1.json", "--truth", dir / "ms.jsonl"}, map));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("ms.jsonl: 60 timestamps are neither Unix seconds nor ISO 8601 (wrong --timestamp-unit?)"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(Cli, MaxErrorsLimitsOutputAndCountsTheRest) {
   TempDir dir;
   std::string bytes = "user_id,item_id,text\n";

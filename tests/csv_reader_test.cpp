@@ -275,6 +275,27 @@ TEST(ParseTimestamp, UnixAndIso8601) {
   EXPECT_FALSE(ParseTimestamp("", &t));
 }
 
+TEST(ParseTimestamp, UnitsAndTheYears0000To9999) {
+  int64_t t = 0;
+  EXPECT_TRUE(ParseTimestamp("1700000000999", &t, 1000));
+  EXPECT_EQ(t, 1700000000);
+  EXPECT_TRUE(ParseTimestamp("1700000000999999", &t, 1000000));
+  EXPECT_EQ(t, 1700000000);
+  EXPECT_TRUE(ParseTimestamp("-1500", &t, 1000));  // 1969-12-31T23:59:58.5Z
+  EXPECT_EQ(t, -2);
+  EXPECT_TRUE(ParseTimestamp("2023-11-14T22:13:20Z", &t, 1000));  // dates whatever the unit
+  EXPECT_EQ(t, 1700000000);
+  // A millisecond count read as seconds would be the year 55,000.
+  EXPECT_FALSE(ParseTimestamp("1700000000000", &t));
+  EXPECT_TRUE(ParseTimestamp("253402300799", &t));
+  EXPECT_EQ(t, kLatestUnixSecond);
+  EXPECT_FALSE(ParseTimestamp("253402300800", &t));
+  EXPECT_TRUE(ParseTimestamp("-62167219200", &t));
+  EXPECT_EQ(t, kEarliestUnixSecond);
+  EXPECT_FALSE(ParseTimestamp("-62167219201", &t));
+  EXPECT_FALSE(ParseTimestamp("1e300", &t, 1000000));
+}
+
 TEST(ParseFiniteDouble, RejectsNonFiniteAndGarbage) {
   double v = 0;
   EXPECT_TRUE(ParseFiniteDouble(" 4.5 ", &v));

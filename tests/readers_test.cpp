@@ -149,6 +149,35 @@ TEST(ReadReviews, BadRatingAndTimestamp) {
   EXPECT_TRUE(r.reviews.empty());
 }
 
+TEST(ReadReviews, TimestampUnitsAndTheHintWhenTheUnitIsWrong) {
+  const std::string ms =
+      "user_id,item_id,text,timestamp\n"
+      "u1,i1,a,1700000000123\n"
+      "u1,i2,b,2023-11-14T22:13:21Z\n";
+  auto as_seconds = Reviews("r.csv", ms);
+  EXPECT_TRUE(HasProblem(as_seconds.problems, 2,
+                         "field 'timestamp': '1700000000123' read as Unix seconds is after the year 9999; if the "
+                         "column holds milliseconds, give --timestamp-unit ms"));
+  ASSERT_EQ(as_seconds.reviews.size(), 1u);
+  ReviewReadOptions opt;
+  opt.timestamp_units_per_second = 1000;
+  auto as_ms = Reviews("r.csv", ms, opt);
+  EXPECT_TRUE(as_ms.problems.empty());
+  ASSERT_EQ(as_ms.reviews.size(), 2u);
+  EXPECT_EQ(as_ms.reviews[0].timestamp, 1700000000);
+  EXPECT_EQ(as_ms.reviews[1].timestamp, 1700000001);
+  EXPECT_EQ(as_ms.stats.times_in_1970, 0);
+  // Seconds read as microseconds land in January 1970: counted for a warning.
+  opt.timestamp_units_per_second = 1000000;
+  auto as_us =
+      Reviews("r.jsonl", "{\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"t\",\"timestamp\":1700000000}\n", opt);
+  ASSERT_EQ(as_us.reviews.size(), 1u);
+  EXPECT_EQ(as_us.reviews[0].timestamp, 1700);
+  EXPECT_EQ(as_us.stats.times_in_1970, 1);
+  auto far = Reviews("r.jsonl", "{\"user_id\":\"u\",\"item_id\":\"i\",\"text\":\"t\",\"timestamp\":-1e300}\n", opt);
+  EXPECT_TRUE(HasProblem(far.problems, 1, "read as Unix microseconds is before the year 0000"));
+}
+
 TEST(ReadReviews, JsonTypeErrors) {
   auto r = Reviews("r.jsonl",
                    "{\"user_id\":[1],\"item_id\":\"i1\",\"text\":\"a\"}\n"

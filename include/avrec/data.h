@@ -40,6 +40,10 @@ struct ReviewReadOptions {
   // File columns read under avrec's names: avrec name -> file column
   // (user_id -> reviewerID).
   std::map<std::string, std::string> columns;
+  // What a numeric timestamp counts: 1 seconds, 1000 milliseconds, 1000000
+  // microseconds since 1970 UTC (stored as seconds; ISO 8601 text is read
+  // whatever this is).
+  int64_t timestamp_units_per_second = 1;
 };
 
 struct ReviewStats {
@@ -48,6 +52,8 @@ struct ReviewStats {
   int64_t invalid = 0;                       // reported and skipped
   int64_t duplicates = 0;                    // identical content (derived id seen before), skipped
   int64_t quoted_numbers = 0;                // JSON ratings written as strings ("4"): read as numbers
+  int64_t times_in_1970 = 0;                 // numeric timestamps read in ms or us that fall in 1970
+  int64_t timestamp_units = 1;               // the unit they were read in (ReviewReadOptions)
   std::vector<std::string> ignored_columns;  // present in the file, used for nothing
 };
 
@@ -57,7 +63,8 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
                         const std::function<void(Review&&)>& sink);
 
 // Logs what a read accepted but a user should know (warnings): exact
-// duplicates kept once, ratings written as JSON strings read as numbers.
+// duplicates kept once, ratings written as JSON strings read as numbers,
+// timestamps that a finer --timestamp-unit than the file's put in 1970.
 // validate and ingest both call it, so they tell the same things.
 void LogReviewNotes(const std::string& path, const ReviewStats& stats);
 

@@ -34,6 +34,11 @@ namespace avrec {
 
 // ---- options -------------------------------------------------------------------------
 
+// --map and --timestamp-unit, how the columns of a reviews file are read (with
+// their config keys reviews.map and reviews.timestamp_unit when `in_config`).
+void DescribeReviewColumns(OptionSet* set, bool in_config, std::map<std::string, std::string>* columns,
+                           int64_t* timestamp_units);
+
 // Input files of validate, ingest, score, profile and recommend.
 struct InputOptions {
   std::string reviews;  // path ("" = none)
@@ -46,6 +51,7 @@ struct InputOptions {
   int64_t max_record_bytes = kDefaultMaxRecordBytes;  // a longer line or record is an error
   std::map<std::string, std::string> review_columns;  // avrec name -> file column (--map user_id=reviewerID)
   std::map<std::string, std::string> item_columns;    // the same for the items file (--items-map)
+  int64_t timestamp_units = 1;                        // what a numeric timestamp counts (--timestamp-unit)
 
   // `with_items`: also the item file and its schema options (score reads only
   // reviews).

@@ -111,10 +111,18 @@ class TableReader {
 
 // ---- typed access to cells ---------------------------------------------------
 
-// Parses a timestamp: Unix seconds (an integer, optionally with a fraction,
-// which is dropped) or ISO 8601 (YYYY-MM-DD, optionally followed by 'T' or ' '
-// and hh:mm[:ss[.fff]], then 'Z', +hh:mm, +hhmm or nothing for UTC).
-bool ParseTimestamp(std::string_view s, int64_t* unix_seconds);
+// Parses a timestamp into Unix seconds: a number of seconds since 1970 UTC
+// (`units_per_second` 1), or of milliseconds (1000) or microseconds
+// (1000000), the fraction of a second dropped; or ISO 8601, whatever the unit
+// (YYYY-MM-DD, optionally followed by 'T' or ' ' and hh:mm[:ss[.fff]], then
+// 'Z', +hh:mm, +hhmm or nothing for UTC). False for anything else, and for
+// times outside the years 0000 to 9999 (a millisecond count read as seconds
+// lands near the year 55,000).
+bool ParseTimestamp(std::string_view s, int64_t* unix_seconds, int64_t units_per_second = 1);
+inline constexpr int64_t kEarliestUnixSecond = -62167219200;  // 0000-01-01T00:00:00Z
+inline constexpr int64_t kLatestUnixSecond = 253402300799;    // 9999-12-31T23:59:59Z
+// "seconds", "milliseconds" or "microseconds", for messages.
+const char* TimestampUnitName(int64_t units_per_second);
 
 // Text of an id cell: text, or an integer JSON number written as digits.
 // Returns false for other kinds (null, lists, fractions, ...).

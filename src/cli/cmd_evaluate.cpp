@@ -23,6 +23,7 @@ void SplitCommand::Describe(OptionSet* s) {
   s->AddPath("--train", "", &train, "Train output (format from the extension)");
   s->AddPath("--test", "", &test, "Test output (format from the extension)");
   s->AddFlag("--allow-empty-text", "", &allow_empty_text, "Accept reviews with an empty text");
+  DescribeReviewColumns(s, false, &columns, &timestamp_units);
   s->Add("--format", "", &format, "Output format: csv, tsv or jsonl (default: from the extension)");
 }
 
@@ -36,7 +37,10 @@ int RunSplit(const SplitCommand& o) {
   std::vector<Review> reviews;
   ReviewReadOptions ro;
   ro.allow_empty_text = o.allow_empty_text;
-  ReadReviews(o.reviews, ro, &problems, [&](Review&& r) { reviews.push_back(std::move(r)); });
+  ro.columns = o.columns;
+  ro.timestamp_units_per_second = o.timestamp_units;
+  LogReviewNotes(o.reviews,
+                 ReadReviews(o.reviews, ro, &problems, [&](Review&& r) { reviews.push_back(std::move(r)); }));
   if (problems.count() > 0) Fail(ExitCode::kDataErr, o.reviews, ": ", problems.count(), " invalid rows");
   SplitResult s = SplitReviews(reviews, so);
   std::vector<const Review*> train, test;
@@ -73,6 +77,7 @@ void EvaluateCommand::Describe(OptionSet* s) {
                "Lowest rating of the scale the grades map from (docs/metrics.md)");
   s->AddNumber("--grade-rating-max", "", &grade_rating_max, {-1e15, 1e15}, "Highest rating of that scale");
   s->AddFlag("--no-graded", "", &no_graded, "Leave out ndcg_graded, disliked and pairwise_auc");
+  DescribeReviewColumns(s, false, &columns, &timestamp_units);
 }
 
 namespace {
@@ -84,10 +89,14 @@ struct TruthRow {
   std::optional<int64_t> timestamp;
 };
 
-// Rows of a (user_id, item_id[, rating, review_id, timestamp]) table.
-void ReadPairs(const std::string& path, const std::function<void(const TruthRow&)>& fn) {
+// Rows of a (user_id, item_id[, rating, review_id, timestamp]) table, its
+// columns renamed and its timestamps read as --map and --timestamp-unit say.
+void ReadPairs(const std::string& path, const EvaluateCommand& o, const std::function<void(const TruthRow&)>& fn) {
   ProblemLog problems(100, PrintProblem);
-  TableReader t(path, &problems);
+  std::map<std::string, std::string> rename;
+  for (const auto& [ours, theirs] : o.columns) rename[theirs] = ours;
+  TableReader t(path, &problems, kDefaultMaxRecordBytes, rename);
+  int64_t unread_times = 0;
   Row row;
   while (t.Next(&row)) {
     TruthRow r;
@@ -106,12 +115,21 @@ void ReadPairs(const std::string& path, const std::function<void(const TruthRow&
     CellAsId(row.at(t.column("review_id")), &r.review_id);
     int64_t ts;
     const Cell& tc = row.at(t.column("timestamp"));
-    if ((tc.kind == Cell::Kind::kText || tc.kind == Cell::Kind::kNumber) && ParseTimestamp(tc.text, &ts)) {
+    if ((tc.kind == Cell::Kind::kText || tc.kind == Cell::Kind::kNumber) &&
+        ParseTimestamp(tc.text, &ts, o.timestamp_units)) {
       r.timestamp = ts;
+    } else if (!CellIsBlank(tc)) {
+      ++unread_times;
     }
     fn(r);
   }
   if (problems.count() > 0) Fail(ExitCode::kDataErr, path, ": ", problems.count(), " invalid rows");
+  if (unread_times > 0) {
+    spdlog::warn(
+        "{}: {} timestamps are neither Unix {} nor ISO 8601 (wrong --timestamp-unit?); where a user reviewed "
+        "an item twice, those rows count by file order",
+        path, unread_times, TimestampUnitName(o.timestamp_units));
+  }
 }
 
 // The gain of every held-out (user, item): from the rating, else from the
@@ -171,7 +189,7 @@ int RunEvaluate(const EvaluateCommand& o) {
   WarnOfRepeatedItems(o.recs, in.recs);
   int64_t truth_rows = 0, filtered = 0, ungraded = 0;
   std::vector<TruthRow> truth;
-  ReadPairs(o.truth, [&](const TruthRow& r) {
+  ReadPairs(o.truth, o, [&](const TruthRow& r) {
     ++truth_rows;
     truth.push_back(r);
     if (o.min_rating && (!r.rating || *r.rating < *o.min_rating)) {
@@ -185,7 +203,7 @@ int RunEvaluate(const EvaluateCommand& o) {
   if (!o.train.empty()) {
     std::unordered_map<std::string, std::unordered_set<std::string>> users_of;
     std::unordered_set<std::string> users;
-    ReadPairs(o.train, [&](const TruthRow& r) {
+    ReadPairs(o.train, o, [&](const TruthRow& r) {
       users_of[r.item].insert(r.user);
       users.insert(r.user);
     });

@@ -6,6 +6,7 @@
 // to exit codes.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,8 @@ struct SplitCommand {
   std::string format;  // "": from the extensions
   SplitOptions split;
   bool allow_empty_text = false;
+  std::map<std::string, std::string> columns;  // --map
+  int64_t timestamp_units = 1;                 // --timestamp-unit
   void Describe(OptionSet* s);
 };
 int RunSplit(const SplitCommand& o);
@@ -92,6 +95,8 @@ struct EvaluateCommand {
   std::string truth_scores;  // sentiment of held-out reviews without a rating
   double grade_rating_min = 1, grade_rating_max = 5;
   bool no_graded = false;
+  std::map<std::string, std::string> columns;  // --map, for --truth and --train
+  int64_t timestamp_units = 1;                 // --timestamp-unit
   void Describe(OptionSet* s);
 };
 int RunEvaluate(const EvaluateCommand& o);

@@ -108,16 +108,40 @@ void ReadRating(const Cell& rating, const Complaint& bad, std::optional<double>*
   }
 }
 
-void ReadTime(const Cell& ts, const Complaint& bad, std::optional<int64_t>* out) {
+// The unit (units per second) a number that is no timestamp in `units` would
+// be one in, for the hint: a millisecond count read as seconds lands near the
+// year 55,000. 0 when none.
+int64_t UnitThatFits(const std::string& text, int64_t units) {
+  int64_t t;
+  for (int64_t u : {int64_t{1000}, int64_t{1000000}, int64_t{1}}) {
+    if (u != units && ParseTimestamp(text, &t, u)) return u;
+  }
+  return 0;
+}
+
+void ReadTime(const Cell& ts, int64_t units, const Complaint& bad, std::optional<int64_t>* out) {
   if (CellIsBlank(ts)) return;
   int64_t t;
-  if (ts.kind == Cell::Kind::kNumber && std::isfinite(ts.number) && std::fabs(ts.number) < 1e13) {
-    *out = static_cast<int64_t>(std::floor(ts.number));
-  } else if (ts.kind == Cell::Kind::kText && ParseTimestamp(ts.text, &t)) {
+  if ((ts.kind == Cell::Kind::kNumber || ts.kind == Cell::Kind::kText) && ParseTimestamp(ts.text, &t, units)) {
     *out = t;
-  } else {
-    bad("field 'timestamp': expected Unix seconds or an ISO 8601 date-time, got " + Shown(ts));
+    return;
   }
+  double v = 0;
+  const std::string unit = TimestampUnitName(units);
+  if (ts.kind == Cell::Kind::kNumber) v = ts.number;
+  if (ts.kind != Cell::Kind::kNumber && !(ts.kind == Cell::Kind::kText && ParseFiniteDouble(ts.text, &v))) {
+    bad("field 'timestamp': expected Unix " + unit + " or an ISO 8601 date-time, got " + Shown(ts));
+    return;
+  }
+  std::string msg = "field 'timestamp': " + Shown(ts) + " read as Unix " + unit + " is " +
+                    (v < 0 ? "before the year 0000" : "after the year 9999");
+  if (const int64_t fits = UnitThatFits(ts.text, units)) {
+    msg += std::string("; if the column holds ") + TimestampUnitName(fits) + ", give --timestamp-unit " +
+           (fits == 1000      ? "ms"
+            : fits == 1000000 ? "us"
+                              : "s");
+  }
+  bad(msg);
 }
 
 void ReadReviewRow(const Row& row, const TableReader& table, const ReviewReadOptions& options, const Complaint& bad,
@@ -126,7 +150,7 @@ void ReadReviewRow(const Row& row, const TableReader& table, const ReviewReadOpt
   ReadId(row.at(table.column("item_id")), "item_id", bad, &r->item_id);
   ReadText(row.at(table.column("text")), options.allow_empty_text, bad, &r->text);
   ReadRating(row.at(table.column("rating")), bad, &r->rating);
-  ReadTime(row.at(table.column("timestamp")), bad, &r->timestamp);
+  ReadTime(row.at(table.column("timestamp")), options.timestamp_units_per_second, bad, &r->timestamp);
   const Cell& rid = row.at(table.column("review_id"));
   if (!CellIsBlank(rid) && !CellAsId(rid, &r->review_id)) {
     bad(std::string("field 'review_id': expected a string id, found ") + KindName(rid.kind));
@@ -141,11 +165,17 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
     spdlog::warn("{}: {} ratings are JSON strings (\"4\"), read as numbers; write them as numbers (4)", path,
                  st.quoted_numbers);
   }
+  if (st.times_in_1970 > 0) {
+    spdlog::warn("{}: {} timestamps read as Unix {} fall in 1970: is the column in a coarser unit ({})?", path,
+                 st.times_in_1970, TimestampUnitName(st.timestamp_units),
+                 st.timestamp_units == 1000 ? "--timestamp-unit s" : "--timestamp-unit s or ms");
+  }
 }
 
 ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,
                         const std::function<void(Review&&)>& sink) {
   ReviewStats stats;
+  stats.timestamp_units = options.timestamp_units_per_second;
   std::map<std::string, std::string> rename;
   for (const auto& [ours, theirs] : options.columns) rename[theirs] = ours;
   TableReader table(path, problems, options.max_record_bytes, rename);
@@ -160,6 +190,11 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     const Complaint bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
     ReadReviewRow(row, table, options, bad, &r);
     if (is_json && row.at(table.column("rating")).kind == Cell::Kind::kText && r.rating) ++stats.quoted_numbers;
+    constexpr int64_t kYear1971 = 31536000;
+    if (stats.timestamp_units != 1 && r.timestamp && *r.timestamp >= 0 && *r.timestamp < kYear1971 &&
+        row.at(table.column("timestamp")).text.find('-', 1) == std::string::npos) {
+      ++stats.times_in_1970;
+    }
     if (problems->count() == before && options.known_item && !options.known_item(r.item_id)) {
       bad("item_id " + EscapeForMessage(r.item_id) + " is not among the items");
     }

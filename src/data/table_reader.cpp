@@ -308,14 +308,19 @@ bool ParseIso8601(std::string_view s, int64_t* out) {
 
 }  // namespace
 
-bool ParseTimestamp(std::string_view s, int64_t* unix_seconds) {
+const char* TimestampUnitName(int64_t units_per_second) {
+  return units_per_second == 1000 ? "milliseconds" : units_per_second == 1000000 ? "microseconds" : "seconds";
+}
+
+bool ParseTimestamp(std::string_view s, int64_t* unix_seconds, int64_t units_per_second) {
   s = Trim(s);
   if (s.empty()) return false;
   if (s.size() >= 10 && s[4] == '-' && s[7] == '-') return ParseIso8601(s, unix_seconds);
   double v;
   if (!ParseFiniteDouble(s, &v)) return false;
-  if (v < -1e13 || v > 1e13) return false;  // beyond +-300,000 years: not seconds
-  *unix_seconds = static_cast<int64_t>(std::floor(v));
+  v = std::floor(v / static_cast<double>(units_per_second));
+  if (v < static_cast<double>(kEarliestUnixSecond) || v > static_cast<double>(kLatestUnixSecond)) return false;
+  *unix_seconds = static_cast<int64_t>(v);
   return true;
 }
 

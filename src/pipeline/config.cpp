@@ -5,14 +5,24 @@
 
 namespace avrec {
 
+void DescribeReviewColumns(OptionSet* set, bool in_config, std::map<std::string, std::string>* columns,
+                           int64_t* timestamp_units) {
+  set->AddMapping("--map", in_config ? "reviews.map" : "", columns,
+                  "Read file columns under avrec's names: user_id=reviewerID,item_id=asin,text=reviewText,...",
+                  Effect::kResults);
+  set->AddChoice<int64_t>("--timestamp-unit", in_config ? "reviews.timestamp_unit" : "", timestamp_units,
+                          {{"s", 1}, {"ms", 1000}, {"us", 1000000}},
+                          "What a numeric timestamp counts since 1970 UTC: s seconds, ms milliseconds, us "
+                          "microseconds (ISO 8601 dates are read either way)",
+                          Effect::kResults);
+}
+
 void InputOptions::Describe(OptionSet* set, bool with_items) {
   const Effect r = Effect::kResults;
   set->AddPath("--reviews", "reviews.path", &reviews,
                "Reviews file: CSV, TSV or JSON Lines, optionally .gz (columns user_id, item_id, text; optional "
                "review_id, rating, timestamp)");
-  set->AddMapping("--map", "reviews.map", &review_columns,
-                  "Read file columns under avrec's names: user_id=reviewerID,item_id=asin,text=reviewText,...",
-                  Effect::kResults);
+  DescribeReviewColumns(set, true, &review_columns, &timestamp_units);
   if (with_items) {
     set->AddPath("--items", "items.path", &items,
                  "Items file: CSV, TSV or JSON Lines (item_id; optional title, tags, description, kind; feature "
@@ -60,6 +70,7 @@ ReviewReadOptions InputOptions::Reviews(bool allow_empty) const {
   r.allow_empty_text = allow_empty;
   r.max_record_bytes = static_cast<size_t>(max_record_bytes);
   r.columns = review_columns;
+  r.timestamp_units_per_second = timestamp_units;
   return r;
 }
 

@@ -117,7 +117,8 @@ Dataset ReadDataset(const InputOptions& in, ProblemLog* problems) {
   d.item_table = ReadItems(in.items, in.Schema(), problems);
   ReviewReadOptions ro = in.Reviews(true);
   ro.known_item = [&](const std::string& id) { return d.item_table.Find(id) >= 0; };
-  ReadReviews(in.reviews, ro, problems, [&](Review&& r) { d.reviews.push_back(std::move(r)); });
+  const ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) { d.reviews.push_back(std::move(r)); });
+  LogReviewNotes(in.reviews, st);
   if (problems->count() > 0) {
     ReportUnreported(*problems);
     Fail(ExitCode::kDataErr, problems->count(), " invalid input rows (run `avrec validate` for the full list)");
