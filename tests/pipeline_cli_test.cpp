@@ -275,6 +275,55 @@ TEST(RecommendCli, UsageAndOutputErrors) {
   EXPECT_EQ(r.exit_code, 64);
 }
 
+// Allow and deny lists are checked against the catalogue: unknown ids are
+// warned with an example; an allow list naming no item (empty, or only ids in
+// another form) and lists that leave nothing are exit 65 with no output, never
+// empty lists with exit 0 or "allow everything".
+TEST(RecommendCli, ItemListsThatLeaveNothingAreErrorsAndUnknownIdsWarned) {
+  TempDir dir;
+  WriteFile(dir / "some.txt", "# licensed\ns0001\n\nS0002\n");
+  WriteFile(dir / "stale.txt", "B000123\nB000456\n");
+  WriteFile(dir / "empty.txt", "");
+  const std::vector<std::string> base = {"recommend",    "--reviews",   kReviews, "--items",
+                                         kItems,         "--algorithm", "ease",   "--no-sentiment",
+                                         "--text-model", "none",        "--out",  dir / "o.json"};
+  auto run = [&](const std::vector<std::string>& more) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), more.begin(), more.end());
+    return RunAvrec(args);
+  };
+  auto r = run({"--allow-list", dir / "some.txt"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("some.txt: 1 of its 2 ids name no item of the catalogue (ignored), e.g. 'S0002'"),
+            std::string::npos)
+      << r.err;
+  for (const auto& u : nlohmann::json::parse(ReadFile(dir / "o.json"))["users"]) {
+    for (const auto& i : u["items"]) EXPECT_EQ(i["item_id"], "s0001");
+  }
+  r = run({"--deny-list", dir / "stale.txt"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("stale.txt: none of its 2 ids is an item of the catalogue, e.g. 'B000123': it holds back "
+                       "nothing"),
+            std::string::npos)
+      << r.err;
+  std::filesystem::remove(dir / "o.json");
+  r = run({"--allow-list", dir / "stale.txt"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("stale.txt: none of its 2 ids is an item of the catalogue (the first: 'B000123'), so no item "
+                       "may be recommended"),
+            std::string::npos)
+      << r.err;
+  r = run({"--allow-list", dir / "empty.txt"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("empty.txt: names no item ids, so no item may be recommended"), std::string::npos) << r.err;
+  r = run({"--allow-list", dir / "some.txt", "--deny-list", dir / "some.txt"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("some.txt: holds back every item the allow list names"), std::string::npos) << r.err;
+  EXPECT_FALSE(test::FileExists(dir / "o.json"));
+  r = run({"--deny-list", dir / "empty.txt"});  // an empty deny list holds back nothing, rightly
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 // The rating scale comes from the data unless given; the run says which it
 // used, and warns when it cannot carry a preference: every rating alike
 // (each maps to 0, so a user who gave five stars twice is cold-start) or

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -389,6 +390,57 @@ RecommendOptions RankOptionsOfThisRank(const PipelineConfig& c) {
   return r;
 }
 
+// The allow and deny lists against the catalogue. An allow list that names
+// no item of it (an empty file, a stale list, ids in another form) would
+// leave every list empty with exit 0, and an empty file is never "allow
+// everything": both are data errors, as is a deny list that leaves nothing.
+// Unknown ids in either list are counted in a warning with an example: a deny
+// list in the wrong form lets through what it was meant to hold back.
+void CheckItemLists(const PipelineConfig& c, const RecommendOptions& r, const ItemMatrix& items) {
+  const auto known = [&](const std::vector<std::string>& ids, const std::string& path, bool deny) {
+    std::vector<int> rows;
+    const std::string* first_unknown = nullptr;
+    for (const std::string& id : ids) {
+      const int row = items.Find(id);
+      if (row >= 0) {
+        rows.push_back(row);
+      } else if (first_unknown == nullptr) {
+        first_unknown = &id;
+      }
+    }
+    if (first_unknown != nullptr && !rows.empty()) {
+      spdlog::warn("{}: {} of its {} ids name no item of the catalogue (ignored), e.g. {}", path,
+                   ids.size() - rows.size(), ids.size(), EscapeForMessage(*first_unknown));
+    } else if (first_unknown != nullptr && deny) {
+      spdlog::warn("{}: none of its {} ids is an item of the catalogue, e.g. {}: it holds back nothing", path,
+                   ids.size(), EscapeForMessage(*first_unknown));
+    }
+    return std::make_pair(rows, first_unknown == nullptr ? std::string() : *first_unknown);
+  };
+  std::vector<char> candidate(items.ids.size(), c.allow_list.empty() ? 1 : 0);
+  if (!c.allow_list.empty()) {
+    if (r.allow.empty()) {
+      Fail(ExitCode::kDataErr, c.allow_list,
+           ": names no item ids, so no item may be recommended (an allow list lets through only the items it names; "
+           "leave out --allow-list to allow every item)");
+    }
+    const auto [rows, unknown] = known(r.allow, c.allow_list, false);
+    if (rows.empty()) {
+      Fail(ExitCode::kDataErr, c.allow_list, ": none of its ", r.allow.size(),
+           " ids is an item of the catalogue (the first: ", EscapeForMessage(unknown),
+           "), so no item may be recommended; are the ids in another form?");
+    }
+    for (int row : rows) candidate[static_cast<size_t>(row)] = 1;
+  }
+  if (!c.deny_list.empty()) {
+    for (int row : known(r.deny, c.deny_list, true).first) candidate[static_cast<size_t>(row)] = 0;
+  }
+  if (std::find(candidate.begin(), candidate.end(), 1) == candidate.end()) {
+    Fail(ExitCode::kDataErr, c.deny_list, ": holds back every item ",
+         c.allow_list.empty() ? "of the catalogue" : "the allow list names", ", so no item may be recommended");
+  }
+}
+
 void CheckTrackedOptions(const PipelineConfig& c, RecommendationFormat format) {
   const bool tracked = c.only_changed || c.to_workspace;
   if (tracked && c.workspace.empty()) Fail(ExitCode::kUsage, "--only-changed and --to-workspace need --workspace");
@@ -481,6 +533,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
   if (c.out.empty()) Fail(ExitCode::kUsage, "recommend: --out PATH is required");
   const auto t0 = std::chrono::steady_clock::now();
   const RecommendOptions r = RankOptionsOfThisRank(c);
+  CheckItemLists(c, r, in.items.matrix);
   const RecommendationFormat format = ParseRecommendationFormat(c.format);
   CheckTrackedOptions(c, format);
   const bool tracked = c.only_changed || c.to_workspace;
