@@ -173,6 +173,20 @@ TEST(Outputs, DevicesPipesAndLinksAreWrittenThroughNotReplaced) {
     EXPECT_EQ(r.exit_code, 0) << verb << ": " << r.err;
     EXPECT_TRUE(std::filesystem::is_symlink(dir / ("link-" + verb))) << verb;
     EXPECT_NE(ReadFile(dir / ("target-" + verb)), "old") << verb;
+    // A dangling link into a missing folder: exit 73 naming the link, its
+    // target and the folder; the link stays as it was.
+    std::filesystem::remove(dir / ("dangling-" + verb));
+    std::filesystem::create_symlink(dir / "gone/t", dir / ("dangling-" + verb));
+    args = cmd;
+    args.push_back(dir / ("dangling-" + verb));
+    r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 73) << verb << ": " << r.err;
+    EXPECT_NE(r.err.find("dangling-" + verb + " (a link to " + dir / "gone/t" +
+                         "): cannot create output: No such file or directory (the folder " + dir / "gone" +
+                         " does not exist)"),
+              std::string::npos)
+        << verb << ": " << r.err;
+    EXPECT_TRUE(std::filesystem::is_symlink(dir / ("dangling-" + verb))) << verb;
     // A FIFO: written straight through to the reader.
     const std::string fifo = dir / ("fifo-" + verb);
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);

@@ -216,7 +216,10 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   f_ = std::fopen(tmp_.c_str(), "wb");
   if (f_ == nullptr) {
     ReleaseTemp(slot_);
-    Fail(ExitCode::kCantCreate, path_, ": cannot create output: ", std::strerror(errno));
+    const int err = errno;
+    const std::string link = target_ == path_ ? "" : " (a link to " + target_ + ")";
+    Fail(ExitCode::kCantCreate, path_, link, ": cannot create output: ", std::strerror(err),
+         err == ENOENT ? " (the folder " + Dir(target_) + " does not exist)" : "");
   }
 }
 
