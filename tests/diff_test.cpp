@@ -23,7 +23,8 @@ RecommendationLists Lists(const std::vector<std::pair<std::string, std::vector<s
   RecommendationLists r;
   for (const auto& [u, items] : users) {
     r.users.push_back(u);
-    for (const auto& i : items) r.lists[u].emplace_back(i, 0.0);
+    auto& list = r.lists[u];  // as the reader: an empty list is a list
+    for (const auto& i : items) list.emplace_back(i, 0.0);
   }
   return r;
 }
@@ -50,6 +51,22 @@ TEST(Diff, ReportCountsAndThresholds) {
   EXPECT_FALSE(ThresholdHolds(s, "mean_overlap<0.5", &why));
   EXPECT_THROW(ThresholdHolds(s, "nonsense>1", &why), Error);
   EXPECT_THROW(ThresholdHolds(s, "churn", &why), Error);
+}
+
+// Lists shorter than k: overlap counts shared items over the longer of the
+// two lists, so identical short lists do not churn, and a list that grew
+// shares only what it kept.
+TEST(Diff, ListsShorterThanKOverlapOverTheLongerList) {
+  const auto before = Lists({{"same", {"a", "b", "c"}}, {"grew", {"a", "b"}}, {"none", {}}, {"emptied", {"a"}}});
+  const auto after = Lists({{"same", {"a", "b", "c"}}, {"grew", {"a", "b", "x", "y"}}, {"none", {}}, {"emptied", {}}});
+  DiffOptions o;  // k 10
+  const auto s = DiffRecommendations(before, after, o)["summary"];
+  // same 3/3, grew 2/4, none (both empty) 1, emptied 0/1
+  EXPECT_DOUBLE_EQ(s["mean_overlap"].get<double>(), (1 + 0.5 + 1 + 0) / 4);
+  EXPECT_EQ(s["users_changed"], 2);
+  const auto self = DiffRecommendations(before, before, o)["summary"];
+  EXPECT_DOUBLE_EQ(self["churn"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(self["mean_rbo"].get<double>(), 1.0);
 }
 
 TEST(DiffCli, FailIfGivesExit1AndTheReport) {

@@ -106,7 +106,11 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
     const std::unordered_set<std::string> sa(a.begin(), a.end());
     int both = 0;
     for (const auto& i : b) both += sa.count(i);
-    const double overlap = static_cast<double>(both) / o.k;
+    // Shared items over the longer list: identical lists shorter than k (a
+    // small catalogue, an allow list) overlap fully, and a list that grew
+    // from 5 to 10 items shares at most half of itself with the old one.
+    const size_t longer = std::max(a.size(), b.size());
+    const double overlap = longer == 0 ? 1.0 : static_cast<double>(both) / static_cast<double>(longer);
     const double rbo = RankBiasedOverlap(a, b, o.k, o.rbo_p);
     changed += a != b;
     overlap_sum += overlap;
