@@ -240,8 +240,8 @@ void Narrator::Narrate(UserRecommendations* u, const std::function<std::string(c
   if (u->low_confidence) {
     u->low_confidence_reason =
         u->cold_start ? "every score is at or below zero"
-                      : "every score is at or below zero: no item resembles what this user liked more than what "
-                        "they disliked";
+                      : "every score is at or below zero: what this user liked points to no candidate more than "
+                        "what they disliked points away from it";
   }
 }
 
