@@ -87,12 +87,22 @@ TEST(Report, FiguresOfASmallCase) {
   EXPECT_EQ(d["users"][0]["reviews"].size(), 2u);
   EXPECT_EQ(d["users_sampling"]["total"], 2);
   EXPECT_TRUE(d["diff"].is_null());
-  // The page embeds the data safely: a review text closing the script tag
-  // cannot end it.
-  in.reviews[0].text = "</script><script>alert(1)</script>";
+  // The page embeds the data safely: a review text that closes the script
+  // tag, or opens an HTML comment and a script (after which a parser would
+  // not see the real closing tag), cannot end or extend the data block, and
+  // reads back as written.
+  const std::string hostile = "<!--<script></script><script>alert(1)</script>";
+  in.reviews[0].text = hostile;
   const std::string page = RenderReport(in, o);
-  EXPECT_EQ(page.find("</script><script>alert"), std::string::npos);
-  EXPECT_NE(page.find("<\\/script>"), std::string::npos);
+  EXPECT_EQ(page.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(page.find("<!--"), std::string::npos);
+  const std::string open = "<script type=\"application/json\" id=\"report-data\">";
+  const size_t begin = page.find(open);
+  ASSERT_NE(begin, std::string::npos);
+  const size_t end = page.find("</script>", begin);
+  ASSERT_NE(end, std::string::npos);
+  const auto embedded = nlohmann::json::parse(page.substr(begin + open.size(), end - begin - open.size()));
+  EXPECT_NE(embedded.dump().find(hostile), std::string::npos);
 }
 
 }  // namespace

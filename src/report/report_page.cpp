@@ -280,13 +280,19 @@ renderChanges();
 
 std::string RenderReport(const ReportInputs& in, const ReportOptions& options) {
   std::string data = ReportData(in, options).dump();
-  // Inside <script>, "</" could close the element: write it as "<\/" (the
-  // same string to JSON).
+  // Inside <script>, "</script" would close the element, and "<!--" followed
+  // by "<script" would make the parser skip the real "</script>" (the script
+  // data double-escaped state of HTML), so no '<' reaches the page as is:
+  // each is written as the JSON escape \u003c (the same string to JSON.parse;
+  // '<' occurs only inside JSON strings).
   std::string safe;
   safe.reserve(data.size());
-  for (size_t i = 0; i < data.size(); ++i) {
-    safe += data[i];
-    if (data[i] == '<' && i + 1 < data.size() && data[i + 1] == '/') safe += '\\';
+  for (const char c : data) {
+    if (c == '<') {
+      safe += "\\u003c";
+    } else {
+      safe += c;
+    }
   }
   std::string page = kPage;
   const std::string marker = "DATA_JSON";
