@@ -318,6 +318,34 @@ TEST(Outputs, ClosedDescriptorsFailBeforeAnyWork) {
   EXPECT_NE(ReadFile(dir / "out.json").find("avrec-recommendations/1"), std::string::npos);
 }
 
+// Standard input can feed one input: two inputs read from it (as "-" or
+// /dev/stdin from a pipe) are a usage error before any reading, since the
+// second would see nothing; a file redirected with < is opened anew by each
+// /dev/stdin, and one "-" beside files reads as usual.
+TEST(Inputs, TwoInputsFromOnePipeAreAUsageError) {
+  TempDir dir;
+  const std::string avrec = "'" + test::AvrecBinary() + "'";
+  const std::string pipe = "cat '" + std::string(kReviews) + "' | ";
+  for (const std::string& items : {"-", "/dev/stdin"}) {
+    RunResult r = RunProgram({"bash", "-c", pipe + avrec + " validate --reviews - --items " + items});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_NE(r.err.find("two inputs read standard input ('-' and '" + items +
+                         "'), which can feed only one; give the others as files"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("duplicate item_id"), std::string::npos) << "read before refusing:\n" << r.err;
+  }
+  RunResult r = RunProgram({"bash", "-c", pipe + avrec + " evaluate --recs - --truth /dev/fd/0"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  r = RunProgram({"bash", "-c", pipe + avrec + " validate --reviews - --items '" + std::string(kItems) + "'"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  WriteFile(dir / "twice.csv", "user_id,item_id,text\nu,i,fine\n");
+  r = RunProgram(
+      {"bash", "-c", avrec + " validate --reviews /dev/stdin --items /dev/stdin < '" + (dir / "twice.csv") + "'"});
+  EXPECT_NE(r.exit_code, 64) << r.err;  // read twice from the file (and found wanting as items: no matter)
+  EXPECT_EQ(r.err.find("standard input"), std::string::npos) << r.err;
+}
+
 // The verbs that print their result (evaluate, diff, tokenize) or help fail
 // when standard output loses it: a full disk is 74, a closed descriptor 73
 // before any work. Exit 0 means the output arrived.

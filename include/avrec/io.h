@@ -178,7 +178,9 @@ void NoteInputFile(const std::string& path);
 // this process was started without (a shell's `<&-` or `>&-`): "-" is
 // standard input as an input and standard output as an output; /dev/stdin,
 // /dev/stdout, /dev/fd/N and /proc/self/fd/N name theirs. Exit 66 for an
-// input, 73 for an output. Other paths are left to the readers and writers.
+// input, 73 for an output. Two inputs that both read standard input (as a
+// pipe or terminal: "-" always) are Error(kUsage): the second would see
+// nothing. Other paths are left to the readers and writers.
 void CheckDescriptorsOpen(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs);
 class AtomicFile {
  public:

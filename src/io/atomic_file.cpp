@@ -173,6 +173,21 @@ void NoteInputFile(const std::string& path) {
 }
 
 void CheckDescriptorsOpen(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) {
+  // Standard input as a stream can feed one input only; a regular file
+  // redirected with < is opened anew by each /dev/stdin.
+  struct stat in_st;
+  const bool stdin_stream = ::fstat(0, &in_st) == 0 && !S_ISREG(in_st.st_mode);
+  const std::string* first_stdin = nullptr;
+  for (const std::string& path : inputs) {
+    if (path != "-" && InheritedDescriptor(path) != 0) continue;
+    if (path == "-" || stdin_stream) {
+      if (first_stdin != nullptr) {
+        Fail(ExitCode::kUsage, "two inputs read standard input ('", *first_stdin, "' and '", path,
+             "'), which can feed only one; give the others as files");
+      }
+      first_stdin = &path;
+    }
+  }
   for (const bool output : {false, true}) {
     for (const std::string& path : output ? outputs : inputs) {
       const int fd = path == "-" ? (output ? 1 : 0) : InheritedDescriptor(path);
