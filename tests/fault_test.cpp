@@ -318,6 +318,36 @@ TEST(Outputs, ClosedDescriptorsFailBeforeAnyWork) {
   EXPECT_NE(ReadFile(dir / "out.json").find("avrec-recommendations/1"), std::string::npos);
 }
 
+// Two outputs of one command that name the same file (as given, through a
+// link, or through another name of its folder) are a usage error before any
+// work: the manifest would replace the lists, the test half the train half.
+TEST(Outputs, TwoOutputsNamingOneFileAreAUsageError) {
+  TempDir dir;
+  WriteFile(dir / "recs.json", "last night's lists");
+  std::filesystem::create_symlink(dir / "recs.json", dir / "link.json");
+  WriteFile(dir / "recs.jsonl", "{\"user_id\":\"u\",\"items\":[{\"item_id\":\"a\"}]}\n");
+  WriteFile(dir / "truth.csv", "user_id,item_id\nu,a\n");
+  const std::vector<std::vector<std::string>> commands = {
+      {"recommend", "--reviews", kReviews, "--items", kItems, "--algorithm", "popular", "--no-sentiment",
+       "--text-model", "none", "--out", dir / "recs.json", "--manifest", dir / "link.json"},
+      {"split", "--reviews", kReviews, "--train", dir / "t.csv", "--test", dir.path() + "/./t.csv"},
+      {"evaluate", "--recs", dir / "recs.jsonl", "--truth", dir / "truth.csv", "--out", dir / "m.json", "--per-user",
+       dir / "m.json"}};
+  for (const auto& args : commands) {
+    RunResult r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 64) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("name the same file as two outputs of this command"), std::string::npos)
+        << args[0] << ": " << r.err;
+  }
+  EXPECT_EQ(ReadFile(dir / "recs.json"), "last night's lists");  // nor did the failed run's manifest replace it
+  EXPECT_FALSE(FileExists(dir / "t.csv"));
+  EXPECT_FALSE(FileExists(dir / "m.json"));
+  // Streams are not files: the metrics to standard output and --out /dev/stdout is fine.
+  RunResult r =
+      RunAvrec({"evaluate", "--recs", dir / "recs.jsonl", "--truth", dir / "truth.csv", "--out", "/dev/stdout"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 // Standard input can feed one input: two inputs read from it (as "-" or
 // /dev/stdin from a pipe) are a usage error before any reading, since the
 // second would see nothing; a file redirected with < is opened anew by each

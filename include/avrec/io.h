@@ -182,6 +182,13 @@ void NoteInputFile(const std::string& path);
 // pipe or terminal: "-" always) are Error(kUsage): the second would see
 // nothing. Other paths are left to the readers and writers.
 void CheckDescriptorsOpen(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs);
+
+// Fails now, before any work (Error(kUsage)), when two outputs of one command
+// name the same file (as given, through links, or through a folder's other
+// names): `--out x.json --manifest x.json` would replace the lists with the
+// manifest. Standard output, devices and descriptors are streams, not files,
+// and are not compared.
+void CheckOutputsDistinct(const std::vector<std::string>& outputs);
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);

@@ -48,7 +48,7 @@ void AddVerb(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs, const cha
     if (!v->config_path.empty()) v->bound->ApplyConfigFile(v->config_path, AllConfigKeys());
     v->set.Validate();  // every described range, whichever verb
     const RunFiles files = FilesOf(*command);
-    CheckDescriptorsOpen(files.inputs, files.outputs);
+    CheckFiles(files);
     return run(*command);
   };
   verb->files = [command] { return FilesOf(*command); };

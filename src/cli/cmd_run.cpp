@@ -45,7 +45,7 @@ int RunRun(const RunCommand& o, RunFiles* files) {
   files->outputs = {c.workspace, c.out};
   if (!c.profile_out.empty()) files->outputs.push_back(c.profile_out);
   files->manifest = c.manifest.empty() ? c.out + ".run.json" : c.manifest;
-  CheckDescriptorsOpen(files->inputs, files->outputs);
+  CheckFiles(*files);
   RunPipeline(c);
   // The last line on stdout: where the ranked JSON is (for shell scripts).
   if (Cluster::Get().root()) std::printf("%s\n", c.out.c_str());

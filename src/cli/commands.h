@@ -135,6 +135,9 @@ struct RunFiles {
   std::vector<std::string> inputs, outputs;
   std::string manifest;  // "": none
 };
+// Before any work: no input or output names a closed descriptor, and no two
+// outputs (the manifest included) name the same file.
+void CheckFiles(const RunFiles& files);
 RunFiles FilesOf(const ValidateCommand& c);
 RunFiles FilesOf(const IngestCommand& c);
 RunFiles FilesOf(const TokenizeCommand& c);

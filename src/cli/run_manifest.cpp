@@ -52,6 +52,21 @@ nlohmann::ordered_json Describe(const std::string& path, bool hash) {
 
 }  // namespace
 
+namespace {
+
+void CheckOutputsAndManifestDistinct(const RunFiles& files) {
+  std::vector<std::string> outputs = files.outputs;
+  outputs.push_back(files.manifest);
+  CheckOutputsDistinct(outputs);
+}
+
+}  // namespace
+
+void CheckFiles(const RunFiles& files) {
+  CheckDescriptorsOpen(files.inputs, files.outputs);
+  CheckOutputsAndManifestDistinct(files);
+}
+
 RunFiles FilesOf(const ValidateCommand& c) {
   return Paths({c.config.inputs.reviews, c.config.inputs.items, c.config.workspace}, {});
 }
@@ -132,6 +147,7 @@ void RunManifest::Write(const RunFiles& files, int exit_code, double seconds) co
     j["inputs"] = in;
     j["outputs"] = out;
     j["stages"] = stages_;
+    CheckOutputsAndManifestDistinct(files);  // named as an output, it would replace it (the run failed on that)
     WriteFileAtomically(files.manifest, j.dump(2) + "\n");
   } catch (const std::exception& e) {
     spdlog::warn("run manifest {} not written: {}", files.manifest, e.what());

@@ -202,6 +202,25 @@ void CheckDescriptorsOpen(const std::vector<std::string>& inputs, const std::vec
   }
 }
 
+void CheckOutputsDistinct(const std::vector<std::string>& outputs) {
+  std::vector<std::pair<std::string, const std::string*>> seen;  // (the file it finally names, as given)
+  for (const std::string& path : outputs) {
+    if (path.empty() || path == "-" || path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0) continue;
+    const std::string target = FollowLinks(path);
+    char dir[PATH_MAX];
+    const std::string file =
+        ::realpath(Dir(target).c_str(), dir) != nullptr ? std::string(dir) + "/" + Base(target) : target;
+    for (const auto& [other_file, other] : seen) {
+      if (other_file == file) {
+        Fail(ExitCode::kUsage, "'", *other, "' and '", path,
+             "' name the same file as two outputs of this command (the second would replace the first); give each "
+             "its own path");
+      }
+    }
+    seen.emplace_back(file, &path);
+  }
+}
+
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (path_ == "-") {
     direct_ = true;
