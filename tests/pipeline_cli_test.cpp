@@ -297,7 +297,8 @@ TEST(RecommendCli, ItemListsThatLeaveNothingAreErrorsAndUnknownIdsWarned) {
   EXPECT_NE(r.err.find("some.txt: 1 of its 2 ids name no item of the catalogue (ignored), e.g. 'S0002'"),
             std::string::npos)
       << r.err;
-  for (const auto& u : nlohmann::json::parse(ReadFile(dir / "o.json"))["users"]) {
+  const auto lists = nlohmann::json::parse(ReadFile(dir / "o.json"));
+  for (const auto& u : lists["users"]) {
     for (const auto& i : u["items"]) EXPECT_EQ(i["item_id"], "s0001");
   }
   r = run({"--deny-list", dir / "stale.txt"});
