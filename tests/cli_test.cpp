@@ -22,6 +22,7 @@ namespace {
 
 using test::kItems;
 using test::kReviews;
+using test::kTinySentiment;
 using test::QueryInt;
 using test::QueryText;
 using test::ReadFile;
@@ -235,6 +236,28 @@ TEST(Cli, MillisecondTimestampsUnderOtherColumnNamesReadAsSeconds) {
   EXPECT_NE(r.err.find("ms.jsonl: 60 timestamps are neither Unix seconds nor ISO 8601 (wrong --timestamp-unit?)"),
             std::string::npos)
       << r.err;
+}
+
+// What a reader notices but accepts (an exact duplicate, a rating written as
+// a JSON string) is said by every verb that reads the reviews, score included.
+TEST(Cli, EveryVerbThatReadsReviewsSaysWhatItAcceptedWithAWarning) {
+  TempDir dir;
+  const std::string line = "{\"user_id\":\"u1\",\"item_id\":\"s0010\",\"text\":\"fine\",\"rating\":\"4\"}\n";
+  WriteFile(dir / "r.jsonl", line + line + "{\"user_id\":\"u2\",\"item_id\":\"s0011\",\"text\":\"good\"}\n");
+  const std::vector<std::vector<std::string>> verbs = {
+      {"validate", "--reviews", dir / "r.jsonl", "--items", kItems},
+      {"score", "--model", kTinySentiment, "--reviews", dir / "r.jsonl", "--out", dir / "s.jsonl"},
+      {"split", "--reviews", dir / "r.jsonl", "--method", "random", "--train", dir / "a.csv", "--test", dir / "b.csv"},
+      {"recommend", "--reviews", dir / "r.jsonl", "--items", kItems, "--no-sentiment", "--text-model", "none", "--out",
+       dir / "l.json"},
+  };
+  for (const auto& args : verbs) {
+    const RunResult r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("r.jsonl: 1 exact duplicate reviews (kept once)"), std::string::npos)
+        << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("r.jsonl: 2 ratings are JSON strings"), std::string::npos) << args[0] << ": " << r.err;
+  }
 }
 
 TEST(Cli, MaxErrorsLimitsOutputAndCountsTheRest) {

@@ -112,10 +112,28 @@ TEST(Cli, TokenizeReportsInvalidUtf8AndGoesOn) {
   auto r = test::RunAvrec({"tokenize", "--model", test::SourcePath("models/all-minilm-l6-v2")}, input);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "101 7592 2088 102\n101 2919 24880 102\n101 102\n101 2197 2240 102\n");
-  EXPECT_NE(r.err.find("stdin:2: invalid UTF-8"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("-:2: invalid UTF-8"), std::string::npos) << r.err;
   r = test::RunAvrec({"tokenize", "--model", test::SourcePath("models/all-minilm-l6-v2"), "--max-len", "3"},
                      "hello world\n");
   EXPECT_EQ(r.out, "101 7592 102\n");
+}
+
+// Input that never ends a line (a binary file, /dev/zero) is bounded like
+// every reader's: a line over --max-record-bytes is a data error naming it.
+TEST(Cli, TokenizeBoundsTheLengthOfALine) {
+  const std::string model = test::SourcePath("models/all-minilm-l6-v2");
+  const std::string long_line = "hello\n" + std::string(5000, 'a') + "\nworld\n";
+  auto r = test::RunAvrec({"tokenize", "--model", model, "--max-record-bytes", "4096"}, long_line);
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("-:2: record longer than 4096 bytes"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("2088"), std::string::npos) << "nothing after the long line: " << r.out;
+  r = test::RunAvrec({"tokenize", "--model", model, "--max-record-bytes", "8192"}, long_line);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, 15), "101 7592 102\n10") << r.out;
+  // A byte-order mark and CRLF line ends are read as the table readers read them.
+  r = test::RunAvrec({"tokenize", "--model", model}, "\xEF\xBB\xBFhello world\r\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "101 7592 2088 102\n");
 }
 
 }  // namespace

@@ -47,6 +47,10 @@ void SetEventObserver(std::function<void(const std::string& event, const nlohman
 // JSON object with file, line and msg in JSON mode.
 void PrintProblem(const Problem& p);
 
+// Logs how many problems the log counted beyond those it printed, if any,
+// and that --max-errors shows more.
+void PrintUnreportedCount(const ProblemLog& problems);
+
 // Progress on stderr (done/total, rate, ETA). A one-line bar when stderr is a
 // terminal and logs are text; otherwise (a nightly job's log file) a
 // "progress" event every 10 s. Nothing for work done within half a second.

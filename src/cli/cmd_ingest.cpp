@@ -81,9 +81,7 @@ int RunValidate(const ValidateCommand& o) {
     }
     ValidateReviews(in, known, &problems);
   }
-  if (problems.unreported() > 0) {
-    spdlog::error("... and {} more problems not shown (raise --max-errors to see them)", problems.unreported());
-  }
+  PrintUnreportedCount(problems);
   if (problems.count() > 0) {
     spdlog::error("validation failed: {} problem{}", problems.count(), problems.count() == 1 ? "" : "s");
     return static_cast<int>(ExitCode::kDataErr);

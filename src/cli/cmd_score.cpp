@@ -29,9 +29,11 @@ std::vector<Review> ReviewsToScore(const PipelineConfig& c, Workspace* ws) {
   if (c.inputs.reviews.empty()) return ws->LoadReviews();
   ProblemLog problems(static_cast<size_t>(c.inputs.max_errors), PrintProblem);
   ReviewReadOptions ro = c.inputs.Reviews(true);
-  ReadReviews(c.inputs.reviews, ro, &problems, [&](Review&& r) { reviews.push_back(std::move(r)); });
+  const ReviewStats st =
+      ReadReviews(c.inputs.reviews, ro, &problems, [&](Review&& r) { reviews.push_back(std::move(r)); });
+  LogReviewNotes(c.inputs.reviews, st);
   if (problems.count() > 0) {
-    if (problems.unreported() > 0) spdlog::error("... and {} more problems not shown", problems.unreported());
+    PrintUnreportedCount(problems);
     Fail(ExitCode::kDataErr, c.inputs.reviews, ": ", problems.count(), " invalid row", problems.count() == 1 ? "" : "s",
          "; nothing was scored (fix them, or run `avrec ingest --lenient` and score the workspace)");
   }

@@ -14,6 +14,8 @@ void TokenizeCommand::Describe(OptionSet* s) {
   s->AddPath("--model", "score.model", &model, "Model directory (default: the bundled sentiment model)");
   s->AddNumber("--max-len", "", &max_len, {0, 1 << 20},
                "Maximum ids per line, special tokens included (0: the model's maximum)");
+  s->AddNumber("--max-record-bytes", "", &max_record_bytes, {1024, 1e12},
+               "Longest line read (bytes); longer is an error");
 }
 
 int RunTokenize(const TokenizeCommand& o) {
@@ -27,28 +29,20 @@ int RunTokenize(const TokenizeCommand& o) {
   std::string line, out, clean;
   std::vector<int32_t> ids;
   int64_t line_no = 0, invalid_lines = 0;
-  std::FILE* in = stdin;
-  const auto read_line = [&]() {
-    line.clear();
-    int c;
-    bool any = false;
-    while ((c = std::getc(in)) != EOF) {
-      any = true;
-      if (c == '\n') break;
-      line.push_back(static_cast<char>(c));
-    }
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    return any;
-  };
-  while (read_line()) {
-    ++line_no;
+  // Standard input as the table readers take it (gzip, a byte-order mark,
+  // UTF-16 told apart); a line longer than --max-record-bytes is an error, so
+  // input that never ends a line (/dev/zero) cannot take all memory.
+  ByteSource src("-");
+  LineReader lines(&src, static_cast<size_t>(o.max_record_bytes));
+  while (lines.Next(&line)) {
+    line_no = lines.line_number();
     std::string_view text = line;
     if (!IsValidUtf8(line)) {
       size_t replaced = 0;
       clean = SanitizeUtf8(line, &replaced);
       text = clean;
       if (++invalid_lines <= 100) {
-        spdlog::warn("stdin:{}: invalid UTF-8 ({} sequence{} replaced by U+FFFD)", line_no, replaced,
+        spdlog::warn("{}:{}: invalid UTF-8 ({} sequence{} replaced by U+FFFD)", src.path(), line_no, replaced,
                      replaced == 1 ? "" : "s");
       }
     }
@@ -65,7 +59,6 @@ int RunTokenize(const TokenizeCommand& o) {
       out.clear();
     }
   }
-  if (std::ferror(in)) Fail(ExitCode::kIoErr, "stdin: read error");
   WriteStdout(out);
   if (invalid_lines > 100) spdlog::warn("{} lines in all had invalid UTF-8", invalid_lines);
   spdlog::debug("tokenize: {} lines", line_no);

@@ -36,8 +36,9 @@ struct IngestCommand {
 int RunIngest(const IngestCommand& o);
 
 struct TokenizeCommand {
-  std::string model;  // model directory; empty: the bundled sentiment model
-  int max_len = 0;    // 0: the model's max_length
+  std::string model;                                  // model directory; empty: the bundled sentiment model
+  int max_len = 0;                                    // 0: the model's max_length
+  int64_t max_record_bytes = kDefaultMaxRecordBytes;  // a longer line is an error
   void Describe(OptionSet* s);
 };
 int RunTokenize(const TokenizeCommand& o);

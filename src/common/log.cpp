@@ -128,6 +128,12 @@ void PrintProblem(const Problem& p) {
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
+void PrintUnreportedCount(const ProblemLog& problems) {
+  if (problems.unreported() > 0) {
+    spdlog::error("... and {} more problems not shown (raise --max-errors to see them)", problems.unreported());
+  }
+}
+
 Progress::Progress(std::string label, int64_t total)
     : label_(std::move(label)), total_(total), start_(std::chrono::steady_clock::now()), last_draw_(start_) {
   const bool info = spdlog::default_logger()->level() <= spdlog::level::info;

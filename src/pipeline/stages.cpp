@@ -16,12 +16,6 @@ namespace avrec {
 
 namespace {
 
-void ReportUnreported(const ProblemLog& problems) {
-  if (problems.unreported() > 0) {
-    spdlog::error("... and {} more problems not shown (raise --max-errors to see them)", problems.unreported());
-  }
-}
-
 void LogItemVectors(const ItemMatrix& m) {
   std::string mods;
   for (const auto& b : m.modalities) {
@@ -120,7 +114,7 @@ Dataset ReadDataset(const InputOptions& in, ProblemLog* problems) {
   const ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) { d.reviews.push_back(std::move(r)); });
   LogReviewNotes(in.reviews, st);
   if (problems->count() > 0) {
-    ReportUnreported(*problems);
+    PrintUnreportedCount(*problems);
     Fail(ExitCode::kDataErr, problems->count(), " invalid input rows (run `avrec validate` for the full list)");
   }
   return d;
@@ -140,7 +134,7 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
   if (in.reviews.empty() && in.items.empty()) Fail(ExitCode::kUsage, "ingest: give --reviews PATH and/or --items PATH");
   const auto abort_if_invalid = [&](const std::string& path) {
     if (problems->count() > 0 && !lenient) {
-      ReportUnreported(*problems);
+      PrintUnreportedCount(*problems);
       Fail(ExitCode::kDataErr, path, ": ", problems->count(), " invalid row", problems->count() == 1 ? "" : "s",
            "; nothing was ingested and the workspace is unchanged (use --lenient to skip invalid rows)");
     }
@@ -174,7 +168,7 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
       ws->FinishRun(run, rep.reviews, rep.skipped_reviews);
     }
   });
-  ReportUnreported(*problems);
+  PrintUnreportedCount(*problems);
   rep.total_items = ws->CountItems();
   rep.total_reviews = ws->CountReviews();
   ws->Persist();
