@@ -17,6 +17,17 @@ TEST(Diff, RankBiasedOverlapByHand) {
   EXPECT_DOUBLE_EQ(RankBiasedOverlap({"a", "b"}, {"x", "y"}, 2, 0.9), 0.0);
   // a,b vs b,a at p = 0.5: A_1 = 0, A_2 = 1; RBO_ext = 1 * 0.25 + (0.5 / 0.5) * (0.5 * 0 + 0.25 * 1) = 0.5
   EXPECT_DOUBLE_EQ(RankBiasedOverlap({"a", "b"}, {"b", "a"}, 2, 0.5), 0.5);
+  // Lists of two lengths (Webber et al., eq. 32): x,y vs z,w,x,y at p = 0.9: X = 0, 0, 1, 2 and X_s = 0;
+  // (0.1 / 0.9) * (0.9^3 / 3 + 0.9^4 * 2 / 4) + (2 / 4) * 0.9^4 = 0.3915. Cut at the shorter
+  // list's depth, it would be 0: the longer list's x and y count.
+  EXPECT_NEAR(RankBiasedOverlap({"x", "y"}, {"z", "w", "x", "y"}, 10, 0.9), 0.3915, 1e-12);
+  EXPECT_NEAR(RankBiasedOverlap({"z", "w", "x", "y"}, {"x", "y"}, 10, 0.9), 0.3915, 1e-12);
+  EXPECT_DOUBLE_EQ(RankBiasedOverlap({"z", "w", "x", "y"}, {"x", "y"}, 2, 0.9), 0.0);  // cut at k first
+  // A list that grew past the same first five: the extrapolation takes the shorter one to go on agreeing.
+  EXPECT_NEAR(RankBiasedOverlap({"a", "b", "c", "d", "e"}, {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}, 10, 0.9),
+              1.0, 1e-12);
+  EXPECT_DOUBLE_EQ(RankBiasedOverlap({}, {"a"}, 10, 0.9), 0.0);
+  EXPECT_DOUBLE_EQ(RankBiasedOverlap({}, {}, 10, 0.9), 1.0);
 }
 
 RecommendationLists Lists(const std::vector<std::pair<std::string, std::vector<std::string>>>& users) {

@@ -20,7 +20,9 @@ struct DiffOptions {
 };
 
 // Rank-biased overlap (Webber, Moffat, Zobel 2010), extrapolated, of two
-// lists cut at depth k: 1 for identical lists, 0 for disjoint ones.
+// lists cut at depth k: 1 for identical lists, 0 for disjoint ones. Lists of
+// two lengths are compared to the longer one's depth (the paper's RBO_ext
+// for uneven lists: the shorter is taken to go on agreeing at its rate).
 double RankBiasedOverlap(const std::vector<std::string>& a, const std::vector<std::string>& b, int k, double p);
 
 // The comparison as a JSON object (docs/nightly.md lists its fields). Item

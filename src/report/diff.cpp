@@ -13,25 +13,34 @@
 namespace avrec {
 
 double RankBiasedOverlap(const std::vector<std::string>& a, const std::vector<std::string>& b, int k, double p) {
-  const int depth = std::min({k, static_cast<int>(a.size()), static_cast<int>(b.size())});
-  if (depth == 0) return a.empty() && b.empty() ? 1.0 : 0.0;
-  std::unordered_set<std::string> seen_a, seen_b;
-  double overlap = 0, sum = 0, agreement = 0;
-  for (int d = 1; d <= depth; ++d) {
-    const std::string& x = a[static_cast<size_t>(d - 1)];
-    const std::string& y = b[static_cast<size_t>(d - 1)];
-    if (x == y) {
-      overlap += 1;
+  // Webber, Moffat and Zobel (2010), eq. 32: RBO_ext of a shorter list S (s
+  // items) and a longer one L (l items), both cut at k. X_d is how many of
+  // L's first d items are among S's first min(d, s); past depth s, S's
+  // unseen items are taken to agree at the rate it showed (X_s / s):
+  //   (1 - p) / p * (sum_{d<=l} X_d / d p^d + sum_{s<d<=l} X_s (d - s) / (s d) p^d)
+  //   + ((X_l - X_s) / l + X_s / s) p^l
+  // For lists of one length this is A_k p^k + (1 - p) / p * sum_d A_d p^d.
+  const std::vector<std::string>& shorter = a.size() <= b.size() ? a : b;
+  const std::vector<std::string>& longer = a.size() <= b.size() ? b : a;
+  const int s = std::min(k, static_cast<int>(shorter.size())), l = std::min(k, static_cast<int>(longer.size()));
+  if (s == 0) return l == 0 ? 1.0 : 0.0;
+  std::unordered_set<std::string> seen_s, seen_l;
+  double x = 0, x_s = 0, sum = 0;
+  for (int d = 1; d <= l; ++d) {
+    const std::string& y = longer[static_cast<size_t>(d - 1)];
+    if (d <= s) {
+      const std::string& z = shorter[static_cast<size_t>(d - 1)];
+      x += z == y ? 1 : static_cast<double>(seen_l.count(z) + seen_s.count(y));
+      seen_s.insert(z);
+      if (d == s) x_s = x;
     } else {
-      overlap += seen_b.count(x) + seen_a.count(y);
+      x += static_cast<double>(seen_s.count(y));
     }
-    seen_a.insert(x);
-    seen_b.insert(y);
-    agreement = overlap / d;
-    sum += std::pow(p, d) * agreement;
+    seen_l.insert(y);
+    sum += std::pow(p, d) * x / d;
+    if (d > s) sum += std::pow(p, d) * x_s * (d - s) / (static_cast<double>(s) * d);
   }
-  // RBO_ext = A_k p^k + (1 - p) / p * sum_{d=1..k} p^d A_d
-  return agreement * std::pow(p, depth) + (1 - p) / p * sum;
+  return (1 - p) / p * sum + ((x - x_s) / l + x_s / s) * std::pow(p, l);
 }
 
 namespace {
