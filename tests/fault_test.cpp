@@ -19,6 +19,7 @@
 #include <random>
 #include <thread>
 
+#include "avrec/io.h"
 #include "test_util.h"
 
 namespace avrec {
@@ -356,7 +357,7 @@ TEST(Inputs, TwoInputsFromOnePipeAreAUsageError) {
   TempDir dir;
   const std::string avrec = "'" + test::AvrecBinary() + "'";
   const std::string pipe = "cat '" + std::string(kReviews) + "' | ";
-  for (const std::string& items : {"-", "/dev/stdin"}) {
+  for (const std::string items : {"-", "/dev/stdin"}) {
     RunResult r = RunProgram({"bash", "-c", pipe + avrec + " validate --reviews - --items " + items});
     EXPECT_EQ(r.exit_code, 64) << r.err;
     EXPECT_NE(r.err.find("two inputs read standard input ('-' and '" + items +
@@ -545,6 +546,51 @@ TEST(Outputs, TemporaryFilesOfDeadProcessesAreRemoved) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(FileExists(dir / "o.jsonl.tmp.4194304"));
   EXPECT_TRUE(FileExists(live));  // its process still runs
+}
+
+// A nightly job replacing a list someone made private must not publish it:
+// the new file has the old one's permission bits (whatever the umask), and a
+// link planted under the temporary name (a shared folder) is not followed.
+TEST(Outputs, AReplacedFileKeepsItsPermissionsAndAPlantedLinkIsNotFollowed) {
+  TempDir dir;
+  const auto mode_of = [](const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
+  };
+  WriteFile(dir / "l.json", "last night");
+  ASSERT_EQ(::chmod((dir / "l.json").c_str(), 0640), 0);
+  WriteFile(dir / "train.csv", "old");
+  WriteFile(dir / "test.csv", "old");
+  ASSERT_EQ(::chmod((dir / "train.csv").c_str(), 0600), 0);
+  ASSERT_EQ(::chmod((dir / "test.csv").c_str(), 0664), 0);  // group-writable: the umask 022 would take that away
+  RunResult r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--no-sentiment", "--text-model",
+                          "none", "--top-n", "2", "--out", dir / "l.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(ReadFile(dir / "l.json"), "last night");
+  EXPECT_EQ(mode_of(dir / "l.json"), 0640);
+  r = RunAvrec(
+      {"split", "--reviews", kReviews, "--method", "random", "--train", dir / "train.csv", "--test", dir / "test.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(mode_of(dir / "train.csv"), 0600);
+  EXPECT_EQ(mode_of(dir / "test.csv"), 0664);
+  // A new file gets what the umask allows.
+  r = RunProgram({"sh", "-c", "umask 077 && exec \"$0\" \"$@\"", test::AvrecBinary(), "split", "--reviews", kReviews,
+                  "--method", "random", "--train", dir / "new1.csv", "--test", dir / "new2.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(mode_of(dir / "new1.csv"), 0600);
+
+  // This process's temporary name, taken by a link to a file that must not change.
+  WriteFile(dir / "victim", "precious");
+  const std::string out = dir / "o.txt";
+  ASSERT_EQ(::symlink((dir / "victim").c_str(), (out + ".tmp." + std::to_string(::getpid())).c_str()), 0);
+  {
+    AtomicFile f(out);
+    f.Write("new");
+    f.Commit();
+  }
+  EXPECT_EQ(ReadFile(dir / "victim"), "precious");
+  EXPECT_EQ(ReadFile(out), "new");
+  EXPECT_FALSE(FileExists(out + ".tmp." + std::to_string(::getpid())));
 }
 
 // ---- kill -9 -------------------------------------------------------------------------

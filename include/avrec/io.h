@@ -160,6 +160,8 @@ class LineReader {
 //   same folder, which Commit() flushes, fsyncs and renames over the target
 //   (then fsyncs the folder); destroyed without Commit() (an error, an
 //   exception) the temporary file is removed and the target is untouched;
+//   a file replaced keeps its permission bits and, where this process may
+//   set it, its group; a link under the temporary name is never followed;
 // - a symbolic link: its final target is what gets replaced, the link stays;
 // - a character device, FIFO or socket (/dev/null, a named pipe), or any
 //   existing path under /dev or /proc (/dev/stdout, /dev/fd/3, whatever the

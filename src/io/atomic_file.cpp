@@ -247,10 +247,28 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   RemoveStaleTemps(target_);
   tmp_ = target_ + ".tmp." + std::to_string(::getpid());
   slot_ = RegisterTemp(tmp_);
-  f_ = std::fopen(tmp_.c_str(), "wb");
+  // The new file takes the permissions (and, where allowed, the group) of the
+  // one it replaces: a list someone made private stays private, from the
+  // first byte. O_EXCL | O_NOFOLLOW: a link planted under the temporary
+  // name (a shared folder) is never followed; the name holds this pid, so
+  // whatever is there was left by a process that is gone, and is removed.
+  struct stat old;
+  const bool replaces = ::stat(target_.c_str(), &old) == 0 && S_ISREG(old.st_mode);
+  const mode_t mode = replaces ? (old.st_mode & 0777) : 0666;
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(tmp_.c_str(), flags, mode);
+  if (fd < 0 && errno == EEXIST && ::unlink(tmp_.c_str()) == 0) fd = ::open(tmp_.c_str(), flags, mode);
+  if (fd >= 0 && replaces) {
+    if (::fchown(fd, static_cast<uid_t>(-1), old.st_gid) != 0) {
+      // not a member of that group: the file keeps this process's group
+    }
+    ::fchmod(fd, mode);  // exactly the old bits, whatever the umask took away
+  }
+  f_ = fd >= 0 ? ::fdopen(fd, "wb") : nullptr;
   if (f_ == nullptr) {
-    ReleaseTemp(slot_);
     const int err = errno;
+    if (fd >= 0) ::close(fd);
+    ReleaseTemp(slot_);
     const std::string link = target_ == path_ ? "" : " (a link to " + target_ + ")";
     Fail(ExitCode::kCantCreate, path_, link, ": cannot create output: ", std::strerror(err),
          err == ENOENT ? " (the folder " + Dir(target_) + " does not exist)" : "");
