@@ -1050,6 +1050,37 @@ TEST(Workspace, AMissingWorkspaceBesideFilesFailsBeforeAnyWork) {
   }
 }
 
+// A workspace someone else owns (a published copy, a folder of the team's)
+// is read where the user may read it, and otherwise named with what is not
+// writable, not called "not an avrec workspace".
+TEST(Workspace, WhatTheUserCannotWriteIsNamedNotCalledDamage) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string folder = dir / "team", ws = folder + "/w.avrec";
+  std::filesystem::create_directory(folder);
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems, "--reviews", kReviews}).exit_code, 0);
+  const std::string before = ReadFile(ws);
+  ::chmod(ws.c_str(), 0444);
+  ::chmod(folder.c_str(), 0555);
+  const std::vector<std::string> read = {"validate", "-w", ws, "--reviews", kReviews};
+  RunResult r = RunUnprivileged(read);
+  EXPECT_EQ(r.exit_code, 66) << r.err;
+  EXPECT_NE(r.err.find(ws + ": cannot open the workspace: its folder " + folder + " is not writable by this user"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("not an avrec workspace"), std::string::npos) << r.err;
+  // The folder writable: reading works, writing names the file.
+  ::chmod(folder.c_str(), 0777);
+  r = RunUnprivileged(read);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunUnprivileged({"ingest", "-w", ws, "--reviews", kReviews});
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_NE(r.err.find(": cannot write the workspace: the file is not writable by this user"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(ReadFile(ws), before);
+  ::chmod(folder.c_str(), 0755);
+}
+
 // ---- messages --------------------------------------------------------------------------
 
 TEST(Messages, Utf16AndBinaryInputSayHowToConvert) {

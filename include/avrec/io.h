@@ -229,6 +229,9 @@ void ReleaseTempFile(int slot);
 // killed run); returns how many.
 int RemoveStaleTemps(const std::string& path);
 
+// The folder a path is in: "." for a bare name, "/" for a file at the root.
+std::string FolderOf(const std::string& path);
+
 // Installs SIGINT/SIGTERM/SIGHUP handlers that remove the temporary files of
 // unfinished AtomicFiles, then die of the signal, and ignores SIGXFSZ (so a
 // file size limit is a write error). Call once, from main.

@@ -82,11 +82,6 @@ extern "C" void RemoveTempsAndDie(int sig) {
   std::raise(sig);
 }
 
-std::string Dir(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-}
-
 std::string Base(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -102,7 +97,7 @@ std::string FollowLinks(std::string path) {
     const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
     if (n <= 0) return path;
     const std::string target(buf, static_cast<size_t>(n));
-    path = target.front() == '/' ? target : Dir(path) + "/" + target;
+    path = target.front() == '/' ? target : FolderOf(path) + "/" + target;
   }
   Fail(ExitCode::kCantCreate, path, ": too many levels of symbolic links");
 }
@@ -140,7 +135,7 @@ int RegisterTempFile(const std::string& path) { return RegisterTemp(path); }
 void ReleaseTempFile(int slot) { ReleaseTemp(slot); }
 
 int RemoveStaleTemps(const std::string& path) {
-  const std::string dir = Dir(path), prefix = Base(path) + ".tmp.";
+  const std::string dir = FolderOf(path), prefix = Base(path) + ".tmp.";
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return 0;
   int removed = 0;
@@ -209,7 +204,7 @@ void CheckOutputsDistinct(const std::vector<std::string>& outputs) {
     const std::string target = FollowLinks(path);
     char dir[PATH_MAX];
     const std::string file =
-        ::realpath(Dir(target).c_str(), dir) != nullptr ? std::string(dir) + "/" + Base(target) : target;
+        ::realpath(FolderOf(target).c_str(), dir) != nullptr ? std::string(dir) + "/" + Base(target) : target;
     for (const auto& [other_file, other] : seen) {
       if (other_file == file) {
         Fail(ExitCode::kUsage, "'", *other, "' and '", path,
@@ -271,7 +266,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
     ReleaseTemp(slot_);
     const std::string link = target_ == path_ ? "" : " (a link to " + target_ + ")";
     Fail(ExitCode::kCantCreate, path_, link, ": cannot create output: ", std::strerror(err),
-         err == ENOENT ? " (the folder " + Dir(target_) + " does not exist)" : "");
+         err == ENOENT ? " (the folder " + FolderOf(target_) + " does not exist)" : "");
   }
 }
 
@@ -321,7 +316,7 @@ void AtomicFile::Replace() {
   }
   ReleaseTemp(slot_);
   // Make the rename itself durable.
-  const int dir = ::open(Dir(target_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int dir = ::open(FolderOf(target_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     ::fsync(dir);
     ::close(dir);
@@ -389,5 +384,10 @@ void WriteStdout(std::string_view bytes) {
 }
 
 void CheckStdoutWritten() { CheckStdout(0); }
+
+std::string FolderOf(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
 
 }  // namespace avrec

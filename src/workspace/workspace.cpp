@@ -40,6 +40,28 @@ std::string DbPath(sqlite3* db) {
   return f != nullptr && *f != '\0' ? f : "workspace";
 }
 
+// Why this process cannot use the workspace at `path`, or "" when nothing
+// says it cannot: the file itself (to write it), the write-ahead log files
+// beside it (another user's session may leave them behind), or the folder
+// SQLite makes them in (reading takes the -shm file too).
+std::string WhyNotWritable(const std::string& path, bool to_write) {
+  if (to_write && ::access(path.c_str(), W_OK) != 0) {
+    return std::string("the file is not writable by this user (") + std::strerror(errno) + ")";
+  }
+  for (const std::string& f : {path + "-wal", path + "-shm"}) {
+    if (::access(f.c_str(), F_OK) == 0 && ::access(f.c_str(), W_OK) != 0) {
+      return f + " beside it is not writable by this user (" + std::strerror(errno) +
+             "): was it left by another user's session?";
+    }
+  }
+  const std::string folder = FolderOf(path);
+  if (::access(folder.c_str(), W_OK) != 0) {
+    return "its folder " + folder + " is not writable by this user (" + std::strerror(errno) +
+           "), and SQLite keeps the write-ahead log there (-wal and -shm files)";
+  }
+  return "";
+}
+
 // Maps an SQLite failure to avrec's exit codes, naming the workspace file.
 [[noreturn]] void SqliteFail(sqlite3* db, int rc, const std::string& what) {
   const std::string path = DbPath(db);
@@ -51,10 +73,14 @@ std::string DbPath(sqlite3* db) {
            "); retry when it has finished (exit code 75)");
     case SQLITE_FULL:
       Fail(ExitCode::kIoErr, path, ": cannot write the workspace: ", msg, " (disk full?)");
-    case SQLITE_IOERR:
     case SQLITE_READONLY:
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
+      if (const std::string why = WhyNotWritable(path, /*to_write=*/true); !why.empty()) {
+        Fail(ExitCode::kCantCreate, path, ": cannot write the workspace: ", why);
+      }
+      Fail(ExitCode::kIoErr, path, ": I/O error on the workspace: ", msg);
+    case SQLITE_IOERR:
       Fail(ExitCode::kIoErr, path, ": I/O error on the workspace: ", msg);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
@@ -287,6 +313,11 @@ std::vector<std::string> Tables(sqlite3* db, const std::string& shown) {
     const std::string msg = err != nullptr ? err : "";
     sqlite3_free(err);
     if ((rc & 0xFF) == SQLITE_BUSY || (rc & 0xFF) == SQLITE_LOCKED) SqliteFail(db, rc, "opening");
+    const int code = rc & 0xFF;
+    if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN || code == SQLITE_PERM) {
+      const std::string why = WhyNotWritable(shown, /*to_write=*/false);
+      Fail(ExitCode::kNoInput, shown, ": cannot open the workspace: ", why.empty() ? msg : why);
+    }
     Fail(ExitCode::kDataErr, shown, ": not an avrec workspace (", msg, ")");
   }
   std::vector<std::string> out;
