@@ -593,6 +593,46 @@ TEST(Outputs, AReplacedFileKeepsItsPermissionsAndAPlantedLinkIsNotFollowed) {
   EXPECT_FALSE(FileExists(out + ".tmp." + std::to_string(::getpid())));
 }
 
+// Any name a folder can hold is an output: the temporary name beside it
+// (NAME.tmp.PID) is cut short where NAME itself fills the 255 bytes.
+TEST(Outputs, TheLongestFileNamesAreOutputsToo) {
+  TempDir dir;
+  std::string utf8;  // 125 two-byte characters and ".json": 255 bytes
+  for (int i = 0; i < 125; ++i) utf8 += "\xC3\xA9";
+  const std::string lists = dir / (std::string(250, 'l') + ".json"), accented = dir / (utf8 + ".json");
+  const std::string train = dir / (std::string(251, 't') + ".csv"), test = dir / (std::string(251, 'u') + ".csv");
+  // A temporary file of a dead process under the cut name is removed as any other.
+  const std::string stale = TemporaryPath(lists);
+  const std::string dead = stale.substr(0, stale.rfind('.') + 1) + "4194304";
+  WriteFile(dead, "stale");
+  RunResult r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--no-sentiment", "--text-model",
+                          "none", "--top-n", "2", "--out", lists});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(lists))["users"].size(), 200u);
+  EXPECT_FALSE(FileExists(dead));
+  r = RunAvrec({"split", "--reviews", kReviews, "--method", "random", "--train", train, "--test", test});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunAvrec({"split", "--reviews", kReviews, "--method", "random", "--train", train, "--test", accented + ".csv"});
+  EXPECT_EQ(r.exit_code, 73) << r.err;  // a name that cannot exist: said before any work
+  EXPECT_NE(r.err.find(".json.csv: a file name of 259 bytes; its folder holds names of at most 255"), std::string::npos)
+      << r.err;
+  {
+    AtomicFile f(accented);
+    f.Write("x");
+    f.Commit();
+  }
+  EXPECT_EQ(ReadFile(accented), "x");
+  // Every file in the folder is one of the outputs (or the run manifest, whose own name is too long to write).
+  std::vector<std::string> names = Listing(dir.path());
+  EXPECT_EQ(names.size(), 4u);
+  // A workspace's name leaves room for SQLite's NAME-journal.
+  r = RunAvrec({"ingest", "-w", dir / std::string(248, 'w'), "--items", kItems});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("a workspace's file name can be at most 247 bytes (this one has 248)"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(RunAvrec({"ingest", "-w", dir / std::string(247, 'w'), "--items", kItems}).exit_code, 0);
+}
+
 // ---- kill -9 -------------------------------------------------------------------------
 
 RunResult KillAt(const std::string& point, int n, const std::vector<std::string>& args) {

@@ -191,6 +191,11 @@ void CheckDescriptorsOpen(const std::vector<std::string>& inputs, const std::vec
 // manifest. Standard output, devices and descriptors are streams, not files,
 // and are not compared.
 void CheckOutputsDistinct(const std::vector<std::string>& outputs);
+
+// Fails now (Error(kCantCreate)) when an output's file name is longer than
+// its folder can hold (255 bytes on Linux's file systems), which would
+// otherwise be found only when the finished file is renamed into place.
+void CheckOutputNamesFit(const std::vector<std::string>& outputs);
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);
@@ -225,8 +230,15 @@ void CommitTogether(AtomicFile* a, AtomicFile* b);
 int RegisterTempFile(const std::string& path);
 void ReleaseTempFile(int slot);
 
-// Removes "<path>.tmp.<pid>" files whose process no longer exists (left by a
-// killed run); returns how many.
+// This process's temporary name for `path`: "<path>.tmp.<pid>" beside it,
+// `tag` in place of ".tmp." if given. A file name longer than the 255 bytes
+// a folder entry holds is cut short before the tag (at a character
+// boundary), leaving room for SQLite's "-journal" after the pid: any name
+// that can be an output has a temporary name.
+std::string TemporaryPath(const std::string& path, const std::string& tag = ".tmp.");
+
+// Removes the temporary files of `path` (TemporaryPath) whose process no
+// longer exists (left by a killed run); returns how many.
 int RemoveStaleTemps(const std::string& path);
 
 // The folder a path is in: "." for a bare name, "/" for a file at the root.

@@ -65,6 +65,7 @@ void CheckOutputsAndManifestDistinct(const RunFiles& files) {
 void CheckFiles(const RunFiles& files) {
   CheckDescriptorsOpen(files.inputs, files.outputs);
   CheckOutputsAndManifestDistinct(files);
+  CheckOutputNamesFit(files.outputs);
 }
 
 RunFiles FilesOf(const ValidateCommand& c) {

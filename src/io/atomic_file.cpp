@@ -134,8 +134,32 @@ void InstallSignalCleanup() {
 int RegisterTempFile(const std::string& path) { return RegisterTemp(path); }
 void ReleaseTempFile(int slot) { ReleaseTemp(slot); }
 
+namespace {
+
+// The part of a temporary file's name before its pid (TemporaryPath).
+std::string TemporaryPrefix(const std::string& path, const std::string& tag) {
+  // 255 bytes in a name: the tag, a pid of up to 7 digits and "-journal".
+  constexpr size_t kNameMax = 255, kAfterTag = 7 + 8;
+  std::string base = Base(path);
+  const size_t room = kNameMax - std::min(kNameMax, tag.size() + kAfterTag);
+  if (base.size() > room) {
+    size_t cut = room;
+    while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+    base.resize(cut);
+  }
+  return base + tag;
+}
+
+}  // namespace
+
+std::string TemporaryPath(const std::string& path, const std::string& tag) {
+  const size_t slash = path.find_last_of('/');
+  const std::string folder = slash == std::string::npos ? "" : path.substr(0, slash + 1);
+  return folder + TemporaryPrefix(path, tag) + std::to_string(::getpid());
+}
+
 int RemoveStaleTemps(const std::string& path) {
-  const std::string dir = FolderOf(path), prefix = Base(path) + ".tmp.";
+  const std::string dir = FolderOf(path), prefix = TemporaryPrefix(path, ".tmp.");
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return 0;
   int removed = 0;
@@ -216,6 +240,19 @@ void CheckOutputsDistinct(const std::vector<std::string>& outputs) {
   }
 }
 
+void CheckOutputNamesFit(const std::vector<std::string>& outputs) {
+  for (const std::string& path : outputs) {
+    if (path.empty() || path == "-") continue;
+    const std::string target = FollowLinks(path), name = Base(target);
+    const long max = ::pathconf(FolderOf(target).c_str(), _PC_NAME_MAX);
+    const size_t limit = max > 0 ? static_cast<size_t>(max) : 255;
+    if (name.size() > limit) {
+      Fail(ExitCode::kCantCreate, path, ": a file name of ", name.size(), " bytes; its folder holds names of at most ",
+           limit);
+    }
+  }
+}
+
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (path_ == "-") {
     direct_ = true;
@@ -240,7 +277,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   target_ = FollowLinks(path_);
   RefuseToReplaceAnInput(path_, target_);
   RemoveStaleTemps(target_);
-  tmp_ = target_ + ".tmp." + std::to_string(::getpid());
+  tmp_ = TemporaryPath(target_);
   slot_ = RegisterTemp(tmp_);
   // The new file takes the permissions (and, where allowed, the group) of the
   // one it replaces: a list someone made private stays private, from the
@@ -340,7 +377,7 @@ void CommitTogether(AtomicFile* a, AtomicFile* b) {
   }
   // Keep the current version of a's target, so that a failure to replace b
   // can put it back: then both or neither changed.
-  const std::string backup = a->target_ + ".old." + std::to_string(::getpid());
+  const std::string backup = TemporaryPath(a->target_, ".old.");
   const bool had_old = ::link(a->target_.c_str(), backup.c_str()) == 0;
   a->Replace();
   try {

@@ -339,10 +339,15 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, bool create)
     Fail(ExitCode::kNoInput, path, ": no such workspace (create it with `avrec ingest --workspace ", path, "`)");
   }
   if (exists && S_ISDIR(st.st_mode)) Fail(ExitCode::kNoInput, path, ": is a directory, expected a workspace file");
+  if (const size_t slash = path.find_last_of('/'), name = path.size() - (slash == std::string::npos ? 0 : slash + 1);
+      name > 247) {
+    Fail(ExitCode::kUsage, path, ": a workspace's file name can be at most 247 bytes (this one has ", name,
+         "): SQLite keeps its journal beside it as NAME-journal, NAME-wal and NAME-shm");
+  }
   RemoveStaleTemps(path);
   // A new workspace is built under a temporary name and appears only when
   // the run that creates it succeeds (Persist).
-  const std::string file = exists ? path : path + ".tmp." + std::to_string(::getpid());
+  const std::string file = exists ? path : TemporaryPath(path);
   sqlite3* db = OpenDb(file, !exists, exists, path);
   std::unique_ptr<Workspace> ws(new Workspace(path, db));
   if (!exists) {
