@@ -1121,6 +1121,28 @@ TEST(Workspace, WhatTheUserCannotWriteIsNamedNotCalledDamage) {
   ::chmod(folder.c_str(), 0755);
 }
 
+// The lock timeout comes from the environment, where "30s" is an easy slip:
+// anything but whole milliseconds is a usage error before any work (it was
+// read as 30 ms, and "abc" as 0).
+TEST(Workspace, AMalformedLockTimeoutIsAUsageError) {
+  TempDir dir;
+  for (const std::string value : {"30s", "abc", "-5", "1e3", "86400001", "99999999999999999999"}) {
+    RunResult r =
+        RunAvrec({"ingest", "-w", dir / "w.avrec", "--items", kItems}, "", {"AVREC_BUSY_TIMEOUT_MS=" + value});
+    EXPECT_EQ(r.exit_code, 64) << value << ": " << r.err;
+    EXPECT_NE(r.err.find("AVREC_BUSY_TIMEOUT_MS: expected a whole number of milliseconds from 0 to 86400000 (a day), "
+                         "found '" +
+                         value + "'"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(FileExists(dir / "w.avrec"));
+  }
+  EXPECT_EQ(RunAvrec({"ingest", "-w", dir / "w.avrec", "--items", kItems}, "", {"AVREC_BUSY_TIMEOUT_MS=0"}).exit_code,
+            0);
+  EXPECT_EQ(RunAvrec({"ingest", "-w", dir / "w.avrec", "--items", kItems}, "", {"AVREC_BUSY_TIMEOUT_MS="}).exit_code,
+            0);  // empty: the default
+}
+
 // ---- messages --------------------------------------------------------------------------
 
 TEST(Messages, Utf16AndBinaryInputSayHowToConvert) {

@@ -39,6 +39,11 @@ struct CachedSentiment {
 std::string NormalizeReviewText(const std::string& text);
 std::string TextKey(const std::string& text);
 
+// How long to wait for another process's lock (ms): $AVREC_BUSY_TIMEOUT_MS,
+// or 10 s when it is unset. Error(kUsage) when it is anything but a whole
+// number of milliseconds up to a day ("30s" used to be read as 30 ms).
+int BusyTimeoutMs();
+
 // Owns one connection. Not thread-safe: use from one thread.
 class Workspace {
  public:

@@ -90,17 +90,6 @@ std::string WhyNotWritable(const std::string& path, bool to_write) {
   }
 }
 
-// How long to wait for another process's lock (ms): $AVREC_BUSY_TIMEOUT_MS
-// or 10 s.
-int BusyTimeoutMs() {
-  const char* env = std::getenv("AVREC_BUSY_TIMEOUT_MS");
-  if (env != nullptr && *env != '\0') {
-    const long v = std::strtol(env, nullptr, 10);
-    if (v >= 0 && v < 86400000) return static_cast<int>(v);
-  }
-  return 10000;
-}
-
 // A prepared statement, finalised on destruction.
 class Stmt {
  public:
@@ -270,6 +259,21 @@ void RunInTransaction(sqlite3* db, const char* begin, const std::function<void()
 }
 
 }  // namespace
+
+int BusyTimeoutMs() {
+  const char* env = std::getenv("AVREC_BUSY_TIMEOUT_MS");
+  if (env == nullptr || *env == '\0') return 10000;
+  errno = 0;
+  char* end = nullptr;
+  const long v = std::strtol(env, &end, 10);
+  if (errno != 0 || end == env || *end != '\0' || v < 0 || v > 86400000) {
+    Fail(ExitCode::kUsage,
+         "AVREC_BUSY_TIMEOUT_MS: expected a whole number of milliseconds from 0 to 86400000 (a day), "
+         "found '",
+         env, "'");
+  }
+  return static_cast<int>(v);
+}
 
 std::string NormalizeReviewText(const std::string& text) {
   std::string out;
