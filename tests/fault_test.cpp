@@ -958,6 +958,49 @@ TEST(Hostile, EvaluatingNoRecommendationsIsAnError) {
   }
 }
 
+// A failed export gives an empty or header-only reviews file: lists from it
+// are empty for everyone, and must not replace last night's (exit 0 with
+// "users": [] did).
+TEST(Hostile, NoReviewsAtAllKeepsLastNightsOutput) {
+  TempDir dir;
+  WriteFile(dir / "empty.csv", "");
+  WriteFile(dir / "header.csv", "user_id,item_id,text,rating\n");
+  WriteFile(dir / "lists.json", "last night");
+  const std::vector<std::string> rest = {"--items", kItems, "--no-sentiment", "--text-model", "none", "--out"};
+  for (const std::string verb : {"recommend", "profile"}) {
+    for (const std::string file : {"empty.csv", "header.csv"}) {
+      std::vector<std::string> args = {verb, "--reviews", dir / file};
+      args.insert(args.end(), rest.begin(), rest.end());
+      args.push_back(dir / "lists.json");
+      RunResult r = RunAvrec(args);
+      EXPECT_EQ(r.exit_code, 65) << verb << " " << file << ": " << r.err;
+      const std::string said = file == "empty.csv" ? "empty.csv:1: file is empty"
+                                                   : "header.csv: no reviews, so no user to rank for (an empty or "
+                                                     "header-only file?)";
+      EXPECT_NE(r.err.find(said), std::string::npos) << r.err;
+      EXPECT_EQ(ReadFile(dir / "lists.json"), "last night");
+    }
+  }
+  // A workspace with items and no reviews, as recommend and run find it.
+  ASSERT_EQ(RunAvrec({"ingest", "-w", dir / "w.avrec", "--items", kItems}).exit_code, 0);
+  RunResult r = RunAvrec(
+      {"recommend", "-w", dir / "w.avrec", "--no-sentiment", "--text-model", "none", "--out", dir / "lists.json"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("w.avrec: no reviews"), std::string::npos) << r.err;
+  r = RunAvrec({"run", "--config", SourcePath("data/sample/pipeline.json"), "--set", "score.model=" + kTinySentiment,
+                "--set", "features.text_model=none", "--set", "reviews.path=" + dir / "header.csv", "-w",
+                dir / "w.avrec", "--out", dir / "lists.json"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("w.avrec: no reviews"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(dir / "lists.json"), "last night");
+  // A header-only day on a workspace that has reviews is a quiet night, not an error.
+  ASSERT_EQ(RunAvrec({"ingest", "-w", dir / "w.avrec", "--reviews", kReviews}).exit_code, 0);
+  r = RunAvrec({"run", "--config", SourcePath("data/sample/pipeline.json"), "--set", "score.model=" + kTinySentiment,
+                "--set", "features.text_model=none", "--set", "reviews.path=" + dir / "header.csv", "-w",
+                dir / "w.avrec", "--out", dir / "lists.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
 // ---- concurrency and the workspace -------------------------------------------------------
 
 // An sqlite3 shell kept open on `db` after running `sql` (its stdin stays

@@ -25,6 +25,15 @@ void MakeParentDirs(const std::string& path) {
   if (ec) Fail(ExitCode::kCantCreate, parent.string(), ": cannot create folder: ", ec.message());
 }
 
+// Lists or profiles from no reviews at all are empty for everyone: what a
+// failed export (an empty or header-only file) gives, which must not replace
+// last night's output with nothing.
+void RequireReviews(const Dataset& d, const std::string& source) {
+  if (!d.reviews.empty()) return;
+  Fail(ExitCode::kDataErr, source,
+       ": no reviews, so no user to rank for (an empty or header-only file?); nothing was written");
+}
+
 }  // namespace
 
 std::vector<std::string> ReadIdList(const std::string& path) {
@@ -57,6 +66,7 @@ ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, Proble
     in.data = LoadDataset(ws.get());
   }
   spdlog::info("inputs: {} items, {} reviews", in.data.item_table.items.size(), in.data.reviews.size());
+  RequireReviews(in.data, files ? c.inputs.reviews : c.workspace);
   if (need_sentiment) {
     in.sentiment = ResolveSentiment(in.data.reviews, c.scores, c.sentiment_model, c.EncoderWithThreads(), ws.get());
     in.has_sentiment = true;
@@ -105,6 +115,7 @@ PipelineReport RunPipeline(const PipelineConfig& c) {
   InfoEvent("stage_start", {{"stage", "score"}}, "stage 2/4: score");
   ModelInputs in;
   in.data = LoadDataset(ws.get());
+  RequireReviews(in.data, c.workspace);
   in.sentiment = ScoreSentiment(in.data.reviews, c.sentiment_model, c.EncoderWithThreads(), ws.get(), c.commit_every);
   in.has_sentiment = true;
   rep.sentiment = in.sentiment.stats;
