@@ -173,13 +173,18 @@ TEST(TopKCli, ExactAndDeterministicAndRejectsBadVectors) {
   EXPECT_EQ(rows[0]["id"], "u0");
   EXPECT_EQ(rows[0]["items"].size(), 7u);
 
-  WriteFile(dir / "nan.csv", "id,a,b\nx,1,2\ny,nan,1\nz,0,0\nw,1,inf\n");
+  WriteFile(dir / "nan.csv", "id,a,b\nx,1,2\ny,nan,1\nz,0,0\nw,1,inf\nv,1e308,1\nt,1e-320,1\n");
   auto r =
       RunAvrec({"topk", "--users", dir / "nan.csv", "--items", dir / "i.csv", "--k", "3", "--out", dir / "c.jsonl"});
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_NE(r.err.find("nan.csv:3: column 2: expected a finite number, got 'nan'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nan.csv:4: zero vector"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nan.csv:5:"), std::string::npos) << r.err;
+  // A double too large for a float is said to be; one too small for it is 0.
+  EXPECT_NE(r.err.find("nan.csv:6: column 2: '1e308' is beyond a 32-bit float's range (about 3.4e38)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("nan.csv:7:"), std::string::npos) << r.err;
   EXPECT_FALSE(test::FileExists(dir / "c.jsonl"));
 
   // Both files bad (they are parsed at once): the users' problems come first,

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <future>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "avrec/parallel.h"
 #include "avrec/rank.h"
 #include "avrec/table.h"
+#include "avrec/text.h"
 #include "cli/commands.h"
 
 namespace avrec::cli {
@@ -66,16 +68,20 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
     double norm = 0;
     const size_t start = data.size();
     for (size_t j = 1; j < cols && ok; ++j) {
-      std::string_view f = Trim(rec.fields[j]);
-      float v = 0;
-      auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
-      if (ec != std::errc() || p != f.data() + f.size() || !std::isfinite(v)) {
-        problems->Add(path, rec.line,
-                      "column " + std::to_string(j + 1) + ": expected a finite number, got '" +
-                          std::string(f.substr(0, 30)) + "'");
+      // Read as a double, kept as a float: a value too small for a float is
+      // 0; one too large for it is an error of its own.
+      double d = 0;
+      const bool number = ParseFiniteDouble(rec.fields[j], &d);
+      if (!number || std::fabs(d) > std::numeric_limits<float>::max()) {
+        problems->Add(
+            path, rec.line,
+            "column " + std::to_string(j + 1) + ": " +
+                (number ? EscapeForMessage(Trim(rec.fields[j]), 30) + " is beyond a 32-bit float's range (about 3.4e38)"
+                        : "expected a finite number, got " + EscapeForMessage(Trim(rec.fields[j]), 30)));
         ok = false;
         break;
       }
+      const float v = static_cast<float>(d);
       norm += static_cast<double>(v) * v;
       data.push_back(v);
     }
