@@ -239,11 +239,14 @@ TEST(Cli, MillisecondTimestampsUnderOtherColumnNamesReadAsSeconds) {
 }
 
 // What a reader notices but accepts (an exact duplicate, a rating written as
-// a JSON string) is said by every verb that reads the reviews, score included.
+// a JSON string, a date in the future) is said by every verb that reads the
+// reviews, score included.
 TEST(Cli, EveryVerbThatReadsReviewsSaysWhatItAcceptedWithAWarning) {
   TempDir dir;
   const std::string line = "{\"user_id\":\"u1\",\"item_id\":\"s0010\",\"text\":\"fine\",\"rating\":\"4\"}\n";
-  WriteFile(dir / "r.jsonl", line + line + "{\"user_id\":\"u2\",\"item_id\":\"s0011\",\"text\":\"good\"}\n");
+  WriteFile(dir / "r.jsonl",
+            line + line + "{\"user_id\":\"u2\",\"item_id\":\"s0011\",\"text\":\"good\"}\n" +
+                "{\"user_id\":\"u2\",\"item_id\":\"s0013\",\"text\":\"ok\",\"timestamp\":\"2102-01-04\"}\n");
   const std::vector<std::vector<std::string>> verbs = {
       {"validate", "--reviews", dir / "r.jsonl", "--items", kItems},
       {"score", "--model", kTinySentiment, "--reviews", dir / "r.jsonl", "--out", dir / "s.jsonl"},
@@ -257,7 +260,12 @@ TEST(Cli, EveryVerbThatReadsReviewsSaysWhatItAcceptedWithAWarning) {
     EXPECT_NE(r.err.find("r.jsonl: 1 exact duplicate reviews (kept once)"), std::string::npos)
         << args[0] << ": " << r.err;
     EXPECT_NE(r.err.find("r.jsonl: 2 ratings are JSON strings"), std::string::npos) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find("r.jsonl: 1 review is dated after today, the latest 2102-01-04: a wrong year?"),
+              std::string::npos)
+        << args[0] << ": " << r.err;
   }
+  // The sample's dates are all past.
+  EXPECT_EQ(RunAvrec({"validate", "--reviews", kReviews}).err.find("dated after today"), std::string::npos);
 }
 
 TEST(Cli, MaxErrorsLimitsOutputAndCountsTheRest) {

@@ -123,6 +123,8 @@ inline constexpr int64_t kEarliestUnixSecond = -62167219200;  // 0000-01-01T00:0
 inline constexpr int64_t kLatestUnixSecond = 253402300799;    // 9999-12-31T23:59:59Z
 // "seconds", "milliseconds" or "microseconds", for messages.
 const char* TimestampUnitName(int64_t units_per_second);
+// The UTC date of a Unix time, YYYY-MM-DD.
+std::string IsoDate(int64_t unix_seconds);
 
 // Text of an id cell: text, or an integer JSON number written as digits.
 // Returns false for other kinds (null, lists, fractions, ...).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <functional>
 #include <iterator>
 #include <unordered_map>
@@ -170,6 +171,13 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
                  st.times_in_1970, TimestampUnitName(st.timestamp_units),
                  st.timestamp_units == 1000 ? "--timestamp-unit s" : "--timestamp-unit s or ms");
   }
+  if (st.future_times > 0) {
+    spdlog::warn(
+        "{}: {} review{} dated after today, the latest {}: a wrong year? Recency decay (--half-life-days) "
+        "counts back from the latest review, so one date in the future makes every other review old; "
+        "--now sets the time it counts from",
+        path, st.future_times, st.future_times == 1 ? " is" : "s are", IsoDate(st.latest_time));
+  }
 }
 
 ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,
@@ -183,6 +191,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
   std::unordered_map<std::string, int64_t> seen;  // review_id -> line
   const bool is_json = table.format() == TableFormat::kJsonl;
   Row row;
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
   while (table.Next(&row)) {
     Review r;
     r.line = row.line;
@@ -194,6 +203,10 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     if (stats.timestamp_units != 1 && r.timestamp && *r.timestamp >= 0 && *r.timestamp < kYear1971 &&
         row.at(table.column("timestamp")).text.find('-', 1) == std::string::npos) {
       ++stats.times_in_1970;
+    }
+    if (r.timestamp && *r.timestamp > now + 2 * 86400) {  // a wrong year? (time zones are within a day)
+      ++stats.future_times;
+      stats.latest_time = std::max(stats.latest_time, *r.timestamp);
     }
     if (problems->count() == before && options.known_item && !options.known_item(r.item_id)) {
       bad("item_id " + EscapeForMessage(r.item_id) + " is not among the items");

@@ -2,6 +2,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "avrec/error.h"
@@ -307,6 +308,15 @@ bool ParseIso8601(std::string_view s, int64_t* out) {
 }
 
 }  // namespace
+
+std::string IsoDate(int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
 
 const char* TimestampUnitName(int64_t units_per_second) {
   return units_per_second == 1000 ? "milliseconds" : units_per_second == 1000000 ? "microseconds" : "seconds";

@@ -23,15 +23,6 @@ using J = nlohmann::ordered_json;
 
 double Round(double v, int decimals = 4) { return RoundDecimals(v, decimals); }
 
-std::string IsoDate(int64_t t) {
-  const std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 // Counts of values in `bins` equal bins over [lo, hi].
 J Histogram(const std::vector<double>& values, double lo, double hi, int bins) {
   std::vector<int64_t> counts(static_cast<size_t>(bins), 0);
