@@ -127,6 +127,21 @@ TEST(BuildProfiles, HalfLifeDecayAndMinHistory) {
   o.min_history = 3;
   p = BuildProfiles(reviews, nullptr, items, o);
   EXPECT_TRUE(p.cold_start[p.Find("u")]);
+  // w, whose reviews are all three years older than the latest review (x's),
+  // keeps the direction they point in at a 7-day half-life (weights near
+  // 2^-156): decay weighs a user's reviews against each other, and a tiny
+  // sum is not a sum that cancels out.
+  std::vector<Review> old = reviews;
+  old.push_back(MakeReview("r3", "w", "a", std::nullopt, 1 * day));
+  old.push_back(MakeReview("r4", "w", "b", std::nullopt, 2 * day));
+  old.push_back(MakeReview("r5", "x", "c", std::nullopt, 1096 * day));
+  o.min_history = 1;
+  o.half_life_days = 7;
+  p = BuildProfiles(old, nullptr, items, o);
+  const int w = p.Find("w");
+  EXPECT_FALSE(p.cold_start[w]);
+  EXPECT_LT(p.history[w][0].weight, 1e-40);
+  EXPECT_NEAR(p.vectors(w, 0) / p.vectors(w, 1), std::pow(0.5, 1.0 / 7), 1e-6);  // r3 one day older than r4
 }
 
 // --half-life-reviews: a review's weight halves for each later review of the

@@ -181,18 +181,23 @@ void DecayByRecency(const ProfileOptions& o, std::vector<Interaction>* hist) {
 }
 
 // P_u = sum_k w_k X_k / |X_k|, normalised; cold start when fewer than
-// min_history usable reviews or a zero sum.
+// min_history usable reviews or a sum that cancels out. "Cancels" is
+// relative to the weights' own size: decay can make every weight of a user
+// whose reviews are all old tiny (2^-52 a year back at a 7-day half-life),
+// which says nothing against their direction.
 void Accumulate(const ItemMatrix& items, const std::vector<double>& inv_norm, const ProfileOptions& o, size_t u,
                 Profiles* p) {
   Eigen::VectorXd acc = Eigen::VectorXd::Zero(items.vectors.cols());
   int usable = 0;
+  double mass = 0;
   for (const Interaction& x : p->history[u]) {
     if (x.weight == 0) continue;
     ++usable;
+    mass += std::fabs(x.weight);
     acc += (x.weight * inv_norm[x.item]) * items.vectors.row(x.item).transpose().cast<double>();
   }
   const double norm = acc.norm();
-  if (usable >= o.min_history && norm > 1e-12) {
+  if (usable >= o.min_history && norm > 1e-12 * mass) {
     p->vectors.row(static_cast<Eigen::Index>(u)) = (acc / norm).cast<float>().transpose();
     p->cold_start[u] = false;
   }
