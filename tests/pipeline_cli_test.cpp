@@ -280,6 +280,51 @@ TEST(RecommendCli, UsageAndOutputErrors) {
   EXPECT_EQ(r.exit_code, 64);
 }
 
+// The output's extension picks its format unless --format says otherwise
+// (a .csv or .jsonl name used to get indented JSON); a ".gz" name is refused
+// before any work (plain text under a gzip name used to be written).
+TEST(RecommendCli, TheOutputsExtensionPicksItsFormat) {
+  TempDir dir;
+  const std::vector<std::string> base = {"recommend",      "--reviews",    kReviews, "--items", kItems,
+                                         "--no-sentiment", "--text-model", "none",   "--top-n", "2",
+                                         "--snippets",     "first"};
+  auto run = [&](const std::string& out, std::vector<std::string> more = {}) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), more.begin(), more.end());
+    args.insert(args.end(), {"--out", out});
+    return RunAvrec(args);
+  };
+  ASSERT_EQ(run(dir / "l.json").exit_code, 0);
+  const std::string json = ReadFile(dir / "l.json");
+  const std::map<std::string, std::string> first_line = {
+      {"l.csv", "user_id,rank,item_id,title,score,cold_start,reason,explanation"},
+      {"l.tsv", "user_id\trank\titem_id\ttitle\tscore\tcold_start\treason\texplanation"},
+      {"l.jsonl", "{\"header\":{"},
+      {"l.ndjson", "{\"header\":{"},
+      {"l", "{"},
+  };
+  for (const auto& [name, line] : first_line) {
+    const auto r = run(dir / name);
+    ASSERT_EQ(r.exit_code, 0) << name << r.err;
+    const std::string got = ReadFile(dir / name);
+    EXPECT_EQ(got.substr(0, got.find('\n')).substr(0, line.size()), line) << name;
+  }
+  EXPECT_EQ(ReadFile(dir / "l"), json);  // no extension: JSON, the same bytes (the same config hash)
+  EXPECT_EQ(run("-").out, json);
+  // --format wins, and a contradiction is warned.
+  auto r = run(dir / "x.csv", {"--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dir / "x.csv"), json);
+  EXPECT_NE(r.err.find("x.csv: written as json (--format json), though its extension says csv"), std::string::npos)
+      << r.err;
+  r = run(dir / "l.csv.gz");
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("l.csv.gz: avrec writes no compressed output; write to - and pipe it through gzip"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(test::FileExists(dir / "l.csv.gz"));
+}
+
 // Allow and deny lists are checked against the catalogue: unknown ids are
 // warned with an example; an allow list naming no item (empty, or only ids in
 // another form) and lists that leave nothing are exit 65 with no output, never

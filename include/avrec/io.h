@@ -192,10 +192,13 @@ void CheckDescriptorsOpen(const std::vector<std::string>& inputs, const std::vec
 // and are not compared.
 void CheckOutputsDistinct(const std::vector<std::string>& outputs);
 
-// Fails now (Error(kCantCreate)) when an output's file name is longer than
-// its folder can hold (255 bytes on Linux's file systems), which would
-// otherwise be found only when the finished file is renamed into place.
-void CheckOutputNamesFit(const std::vector<std::string>& outputs);
+// Fails now, before any work, for output names avrec cannot honour: one
+// ending in ".gz" (Error(kUsage): avrec writes no compressed output, and
+// would put plain text under a gzip name), one longer than its folder holds
+// (Error(kCantCreate), 255 bytes on Linux's file systems; found otherwise
+// only when the finished file is renamed into place). Streams and devices
+// are not names.
+void CheckOutputNames(const std::vector<std::string>& outputs);
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);

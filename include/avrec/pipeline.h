@@ -92,7 +92,7 @@ struct PipelineConfig {
   std::string allow_list, deny_list, users;  // files of item / user ids, one per line
   std::string shard;                         // "K/N": rank only users of shard K of N
   std::string out;                           // recommendations output
-  std::string format = "json";               // json or jsonl
+  std::string format = "auto";               // auto (from the output's extension), json, jsonl, csv or tsv
   std::string created_at;                    // recorded in the header when set
   std::string manifest;                      // run manifest; "": <output>.run.json
   std::string reason_language = "auto";      // explanations: auto (the user's), en or zh
@@ -117,6 +117,11 @@ struct PipelineConfig {
   // The hash of every option that changes the recommendations (their values,
   // list files by content): header.config_hash.
   std::string RecommendConfigHash() const;
+  // The recommendations' format: `format`, or for "auto" the one the
+  // output's extension names (.jsonl or .ndjson, .csv, .tsv; json otherwise).
+  std::string RecommendFormat() const;
+  // Warns when --format names one format and the output's extension another.
+  void WarnOfFormatAgainstExtension() const;
   // The encoder settings with `threads` applied.
   EncoderOptions EncoderWithThreads() const;
   // The key of recommend --only-changed's saved state: the options that

@@ -65,7 +65,7 @@ void CheckOutputsAndManifestDistinct(const RunFiles& files) {
 void CheckFiles(const RunFiles& files) {
   CheckDescriptorsOpen(files.inputs, files.outputs);
   CheckOutputsAndManifestDistinct(files);
-  CheckOutputNamesFit(files.outputs);
+  CheckOutputNames(files.outputs);
 }
 
 RunFiles FilesOf(const ValidateCommand& c) {

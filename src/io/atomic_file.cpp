@@ -240,9 +240,15 @@ void CheckOutputsDistinct(const std::vector<std::string>& outputs) {
   }
 }
 
-void CheckOutputNamesFit(const std::vector<std::string>& outputs) {
+void CheckOutputNames(const std::vector<std::string>& outputs) {
   for (const std::string& path : outputs) {
-    if (path.empty() || path == "-") continue;
+    if (path.empty() || path == "-" || path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0) continue;
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) continue;  // a FIFO, a device
+    if (IsGzipPath(path)) {
+      Fail(ExitCode::kUsage, path,
+           ": avrec writes no compressed output; write to - and pipe it through gzip (... | gzip > ", path, ")");
+    }
     const std::string target = FollowLinks(path), name = Base(target);
     const long max = ::pathconf(FolderOf(target).c_str(), _PC_NAME_MAX);
     const size_t limit = max > 0 ? static_cast<size_t>(max) : 255;

@@ -1,5 +1,8 @@
 // PipelineConfig: the one table of the pipeline's options.
+#include <spdlog/spdlog.h>
+
 #include "avrec/error.h"
+#include "avrec/io.h"
 #include "avrec/parallel.h"
 #include "avrec/pipeline.h"
 
@@ -131,12 +134,15 @@ void PipelineConfig::DescribeModelInputs(OptionSet* set) {
 
 void PipelineConfig::DescribeRecommend(OptionSet* set) {
   set->AddPath("--out,-o", "recommend.out", &out,
-               "Output file (JSON, or JSON Lines with --format jsonl; '-' for stdout); required");
-  set->AddChoice<std::string>("--format", "recommend.format", &format,
-                              {{"json", "json"}, {"jsonl", "jsonl"}, {"csv", "csv"}, {"tsv", "tsv"}},
-                              "json, jsonl (one user per line, for large runs), or csv / tsv (one row per user and "
-                              "rank: user_id, rank, item_id, title, score, cold_start, reason, explanation)",
-                              Effect::kResults);
+               "Output file (its extension picks the format: .json, .jsonl, .csv, .tsv; '-' for stdout, JSON); "
+               "required");
+  set->AddChoice<std::string>(
+      "--format", "recommend.format", &format,
+      {{"auto", "auto"}, {"json", "json"}, {"jsonl", "jsonl"}, {"csv", "csv"}, {"tsv", "tsv"}},
+      "auto (the output's extension: .jsonl or .ndjson, .csv, .tsv; json otherwise), json, jsonl (one user per "
+      "line, for large runs), or csv / tsv (one row per user and rank: user_id, rank, item_id, title, score, "
+      "cold_start, reason, explanation)",
+      Effect::kResults);
   recommend.Describe(set);
   const Effect c = Effect::kContent;
   set->AddPath("--allow-list", "recommend.allow_list", &allow_list, "File of item ids (one per line): only these", c);
@@ -202,8 +208,33 @@ EncoderOptions PipelineConfig::EncoderWithThreads() const {
   return e;
 }
 
+namespace {
+
+// The recommendations' format an output's extension names ("" for none).
+std::string FormatOfExtension(const std::string& path) {
+  const std::string ext = DataExtension(path);
+  if (ext == "jsonl" || ext == "ndjson") return "jsonl";
+  return ext == "json" || ext == "csv" || ext == "tsv" ? ext : "";
+}
+
+}  // namespace
+
+std::string PipelineConfig::RecommendFormat() const {
+  if (format != "auto") return format;
+  const std::string named = out == "-" ? "" : FormatOfExtension(out);
+  return named.empty() ? "json" : named;
+}
+
+void PipelineConfig::WarnOfFormatAgainstExtension() const {
+  const std::string named = FormatOfExtension(out);
+  if (format != "auto" && !named.empty() && named != format) {
+    spdlog::warn("{}: written as {} (--format {}), though its extension says {}", out, format, format, named);
+  }
+}
+
 std::string PipelineConfig::RecommendConfigHash() const {
   PipelineConfig copy = *this;
+  copy.format = RecommendFormat();  // "auto" hashes as what it resolves to
   OptionSet set;
   copy.inputs.Describe(&set);
   copy.DescribeModelInputs(&set);

@@ -148,7 +148,7 @@ Plan PlanRun(const PipelineConfig& c, const RecommendOptions& r, const OutputHea
   plan.fingerprints.reserve(users.size());
   for (int u : users) plan.fingerprints.push_back(Fingerprint(profiles, in.items.matrix, reviews, u));
   plan.state = {{"avrec_version", AVREC_VERSION},
-                {"format", c.format},
+                {"format", c.RecommendFormat()},
                 {"sentiment_sha256", header.sentiment_sha256},
                 {"embedding_sha256", header.embedding_sha256},
                 {"watermark", in.data.last_run},
@@ -534,7 +534,8 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
   const auto t0 = std::chrono::steady_clock::now();
   const RecommendOptions r = RankOptionsOfThisRank(c);
   CheckItemLists(c, r, in.items.matrix);
-  const RecommendationFormat format = ParseRecommendationFormat(c.format);
+  const RecommendationFormat format = ParseRecommendationFormat(c.RecommendFormat());
+  c.WarnOfFormatAgainstExtension();
   CheckTrackedOptions(c, format);
   const bool tracked = c.only_changed || c.to_workspace;
   const ProfileOptions po = ProfileOptionsFor(r.algorithm, c.profile);
