@@ -33,6 +33,9 @@ nlohmann::json Changed(const nlohmann::json& v, const Option& o, const TempDir& 
     WriteFile(path, "x1\nx2\n");
     return path;
   }
+  // "auto" resolves to json for an output without an extension: the same
+  // bytes, the same hash; another format is another output.
+  if (o.key == "recommend.format") return "jsonl";
   if (o.type_name.find('|') != std::string::npos) {  // a choice: the first name that differs
     size_t start = 0;
     const std::string& t = o.type_name;
