@@ -323,6 +323,15 @@ TEST(RecommendCli, TheOutputsExtensionPicksItsFormat) {
             std::string::npos)
       << r.err;
   EXPECT_FALSE(test::FileExists(dir / "l.csv.gz"));
+  // Verbs with one format (JSON Lines) say so, before the work, when the name says another.
+  r = RunAvrec({"score", "--model", kTinySentiment, "--reviews", kReviews, "--out", dir / "s.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("s.csv: score writes JSON Lines (its only format), though the name says csv"), std::string::npos)
+      << r.err;
+  r = RunAvrec({"profile", "--reviews", kReviews, "--items", kItems, "--no-sentiment", "--text-model", "none", "--out",
+                dir / "p.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("JSON Lines (its only format)"), std::string::npos) << r.err;
 }
 
 // Allow and deny lists are checked against the catalogue: unknown ids are

@@ -29,6 +29,7 @@ void ProfileCommand::Describe(OptionSet* s) {
 int RunProfile(const ProfileCommand& o) {
   const PipelineConfig& c = o.config;
   if (c.profile_out.empty()) Fail(ExitCode::kUsage, "profile: --out PATH is required");
+  WarnIfNamedForAnotherFormat(c.profile_out, "profile");
   ProfileStage(c, Load(c, c.profile.use_sentiment));
   return 0;
 }

@@ -47,6 +47,7 @@ int RunScore(const ScoreCommand& o) {
   if (c.inputs.reviews.empty() && c.workspace.empty()) {
     Fail(ExitCode::kUsage, "score: give --reviews PATH or --workspace PATH");
   }
+  if (!c.score_out.empty()) WarnIfNamedForAnotherFormat(c.score_out, "score");
   // Under mpirun every rank reads the reviews and scores its share; rank 0
   // alone writes the workspace and the output.
   const Cluster& cluster = Cluster::Get();
@@ -105,6 +106,7 @@ void ReadTexts(const std::string& path, std::vector<std::string>* ids, std::vect
 
 int RunEmbed(const EmbedCommand& o) {
   if (o.input.empty() || o.out.empty()) Fail(ExitCode::kUsage, "embed: give --input PATH and --out PATH");
+  WarnIfNamedForAnotherFormat(o.out, "embed");
   const std::string dir = o.model.empty() ? DefaultModelDir("embedding") : o.model;
   const ModelManifest manifest = LoadModelManifest(dir);
   if (manifest.task != "embedding") {

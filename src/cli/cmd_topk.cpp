@@ -126,6 +126,7 @@ void TopKCommand::Describe(OptionSet* s) {
 int RunTopK(const TopKCommand& o) {
   if (o.users.empty() || o.items.empty() || o.out.empty())
     Fail(ExitCode::kUsage, "topk: give --users, --items and --out");
+  WarnIfNamedForAnotherFormat(o.out, "topk");
   const auto t0 = std::chrono::steady_clock::now();
   ProblemLog problems(100, PrintProblem);
   // The two files are parsed at once; the items' problems are reported after

@@ -139,6 +139,10 @@ struct RunFiles {
 // Before any work: no input or output names a closed descriptor, and no two
 // outputs (the manifest included) name the same file.
 void CheckFiles(const RunFiles& files);
+
+// Warns, before any work, when an output that `verb` writes as JSON Lines
+// (its only format) is named for another: .csv, .tsv or .json.
+void WarnIfNamedForAnotherFormat(const std::string& path, const std::string& verb);
 RunFiles FilesOf(const ValidateCommand& c);
 RunFiles FilesOf(const IngestCommand& c);
 RunFiles FilesOf(const TokenizeCommand& c);

@@ -68,6 +68,13 @@ void CheckFiles(const RunFiles& files) {
   CheckOutputNames(files.outputs);
 }
 
+void WarnIfNamedForAnotherFormat(const std::string& path, const std::string& verb) {
+  const std::string ext = DataExtension(path);
+  if (ext == "csv" || ext == "tsv" || ext == "json") {
+    spdlog::warn("{}: {} writes JSON Lines (its only format), though the name says {}", path, verb, ext);
+  }
+}
+
 RunFiles FilesOf(const ValidateCommand& c) {
   return Paths({c.config.inputs.reviews, c.config.inputs.items, c.config.workspace}, {});
 }
