@@ -73,11 +73,11 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
       double d = 0;
       const bool number = ParseFiniteDouble(rec.fields[j], &d);
       if (!number || std::fabs(d) > std::numeric_limits<float>::max()) {
-        problems->Add(
-            path, rec.line,
-            "column " + std::to_string(j + 1) + ": " +
-                (number ? EscapeForMessage(Trim(rec.fields[j]), 30) + " is beyond a 32-bit float's range (about 3.4e38)"
-                        : "expected a finite number, got " + EscapeForMessage(Trim(rec.fields[j]), 30)));
+        const std::string shown = EscapeForMessage(Trim(rec.fields[j]), 30);
+        problems->Add(path, rec.line,
+                      "column " + std::to_string(j + 1) + ": " +
+                          (number ? shown + " is beyond a 32-bit float's range (about 3.4e38)"
+                                  : "expected a finite number, got " + shown));
         ok = false;
         break;
       }

@@ -82,6 +82,10 @@ extern "C" void RemoveTempsAndDie(int sig) {
   std::raise(sig);
 }
 
+// A path under /dev or /proc (/dev/stdout, /dev/fd/3, /proc/self/fd/1): a
+// stream or descriptor, never a file of ours to replace or compare.
+bool UnderDevOrProc(const std::string& path) { return path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0; }
+
 std::string Base(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -224,7 +228,7 @@ void CheckDescriptorsOpen(const std::vector<std::string>& inputs, const std::vec
 void CheckOutputsDistinct(const std::vector<std::string>& outputs) {
   std::vector<std::pair<std::string, const std::string*>> seen;  // (the file it finally names, as given)
   for (const std::string& path : outputs) {
-    if (path.empty() || path == "-" || path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0) continue;
+    if (path.empty() || path == "-" || UnderDevOrProc(path)) continue;
     const std::string target = FollowLinks(path);
     char dir[PATH_MAX];
     const std::string file =
@@ -242,7 +246,7 @@ void CheckOutputsDistinct(const std::vector<std::string>& outputs) {
 
 void CheckOutputNames(const std::vector<std::string>& outputs) {
   for (const std::string& path : outputs) {
-    if (path.empty() || path == "-" || path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0) continue;
+    if (path.empty() || path == "-" || UnderDevOrProc(path)) continue;
     struct stat st;
     if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) continue;  // a FIFO, a device
     if (IsGzipPath(path)) {
@@ -268,7 +272,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   struct stat st;
   if (::stat(path_.c_str(), &st) == 0) {  // follows links, /dev/stdout -> /proc/self/fd/1 -> a pipe included
     if (S_ISDIR(st.st_mode)) Fail(ExitCode::kCantCreate, path_, ": is a directory, expected a file path");
-    const bool descriptor = path_.rfind("/dev/", 0) == 0 || path_.rfind("/proc/", 0) == 0;
+    const bool descriptor = UnderDevOrProc(path_);
     if (descriptor || S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISBLK(st.st_mode)) {
       // A device, a pipe, a socket, or an open descriptor (/dev/stdout while
       // the shell appends to a file): written straight through. There is no
