@@ -947,6 +947,33 @@ TEST(Hostile, RepeatedItemsInAListCountOnceAndAreWarned) {
   EXPECT_EQ(once.err.find("more than once"), std::string::npos);
 }
 
+// Two nights' lists concatenated (`cat a.jsonl b.jsonl`) give a user two
+// lists: evaluate, diff and report read the later one, and say so once per
+// file, with where the first such user is listed.
+TEST(Hostile, AUserListedTwiceIsReadOnceAndWarned) {
+  TempDir dir;
+  WriteFile(dir / "truth.csv", "user_id,item_id\nu1,a\nu2,b\n");
+  const std::string night1 =
+      "{\"user_id\":\"u1\",\"items\":[{\"item_id\":\"c\"}]}\n{\"user_id\":\"u2\",\"items\":[{\"item_id\":\"b\"}]}\n";
+  const std::string night2 =
+      "{\"user_id\":\"u1\",\"items\":[{\"item_id\":\"a\"}]}\n{\"user_id\":\"u2\",\"items\":[{\"item_id\":\"b\"}]}\n";
+  WriteFile(dir / "both.jsonl", night1 + night2);
+  WriteFile(dir / "night2.jsonl", night2);
+  const RunResult both = RunAvrec({"evaluate", "--recs", dir / "both.jsonl", "--truth", dir / "truth.csv"});
+  const RunResult last = RunAvrec({"evaluate", "--recs", dir / "night2.jsonl", "--truth", dir / "truth.csv"});
+  ASSERT_EQ(both.exit_code, 0) << both.err;
+  EXPECT_EQ(both.out, last.out);
+  const std::string p = dir / "both.jsonl";
+  EXPECT_NE(both.err.find(p + ": 2 users have more than one list (user 'u1' at " + p + ":1, then " + p +
+                          ":3, for one: two files concatenated?); each user's last list is the one read"),
+            std::string::npos)
+      << both.err;
+  EXPECT_EQ(last.err.find("more than one list"), std::string::npos) << last.err;
+  const RunResult diff = RunAvrec({"diff", "--old", dir / "night2.jsonl", "--new", dir / "both.jsonl"});
+  EXPECT_EQ(diff.exit_code, 0) << diff.err;
+  EXPECT_NE(diff.err.find("2 users have more than one list"), std::string::npos) << diff.err;
+}
+
 TEST(Hostile, EvaluatingNoRecommendationsIsAnError) {
   TempDir dir;
   WriteFile(dir / "empty.jsonl", "");

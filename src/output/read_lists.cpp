@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -20,10 +22,19 @@ std::unordered_map<std::string, std::vector<std::string>> RecommendationLists::I
 
 namespace {
 
+// A user given more than one list (two nights' files concatenated, or a
+// writer with a bug): the later list is read, and the file's reader says so
+// once, with the first such user.
+struct RepeatedUsers {
+  int64_t count = 0;
+  std::string example;  // "'u1' at path:1, then path:7"
+};
+
 // `where` names the user in messages: "path:line" or "path: users[i]".
 // With `users`, the whole list too, parallel to out->users.
 void AddUser(const std::string& where, const nlohmann::json& u, RecommendationLists* out,
-             std::vector<UserRecommendations>* users) {
+             std::vector<UserRecommendations>* users,
+             std::unordered_map<std::string, std::pair<std::string, bool>>* first_where, RepeatedUsers* repeated) {
   if (!u.is_object() || !u.contains("user_id") || !u["user_id"].is_string() || !u.contains("items") ||
       !u["items"].is_array()) {
     Fail(ExitCode::kDataErr, where, ": expected a user object with user_id and items");
@@ -38,7 +49,13 @@ void AddUser(const std::string& where, const nlohmann::json& u, RecommendationLi
   }
   const std::string user = u["user_id"].get<std::string>();
   const bool seen = out->lists.count(user) != 0;
-  if (!seen) out->users.push_back(user);
+  if (!seen) {
+    out->users.push_back(user);
+    first_where->emplace(user, std::pair{where, false});
+  } else if (auto& [first, counted] = first_where->at(user); !counted) {
+    counted = true;
+    if (repeated->count++ == 0) repeated->example = EscapeForMessage(user) + " at " + first + ", then " + where;
+  }
   out->lists[user] = std::move(items);
   if (users == nullptr) return;
   UserRecommendations whole;
@@ -115,13 +132,15 @@ UserRecommendations UserFromJson(const nlohmann::json& j) {
 RecommendationLists ReadRecommendationLists(const std::string& path, std::vector<UserRecommendations>* users) {
   const std::string text = ReadFileToString(path);
   RecommendationLists out;
+  std::unordered_map<std::string, std::pair<std::string, bool>> first_where;
+  RepeatedUsers repeated;
   nlohmann::json whole;
   std::string whole_error, error;
   if (ParseJson(text, &whole, &whole_error) && whole.is_object() && whole.contains("users")) {
     if (!whole["users"].is_array()) Fail(ExitCode::kDataErr, path, ": field 'users': expected a list");
     if (whole.contains("header")) out.header = whole["header"];
     for (size_t i = 0; i < whole["users"].size(); ++i) {
-      AddUser(path + ": users[" + std::to_string(i) + "]", whole["users"][i], &out, users);
+      AddUser(path + ": users[" + std::to_string(i) + "]", whole["users"][i], &out, users, &first_where, &repeated);
     }
   } else {
     size_t start = 0;
@@ -153,11 +172,17 @@ RecommendationLists ReadRecommendationLists(const std::string& path, std::vector
         out.header = j["header"];
         continue;
       }
-      AddUser(path + ":" + std::to_string(line), j, &out, users);
+      AddUser(path + ":" + std::to_string(line), j, &out, users, &first_where, &repeated);
     }
   }
   if (out.lists.empty()) {
     Fail(ExitCode::kDataErr, path, ": no recommendation lists in the file (an empty or header-only output?)");
+  }
+  if (repeated.count > 0) {
+    spdlog::warn(
+        "{}: {} user{} more than one list (user {}, for one: two files concatenated?); each user's last list is "
+        "the one read",
+        path, repeated.count, repeated.count == 1 ? " has" : "s have", repeated.example);
   }
   return out;
 }
