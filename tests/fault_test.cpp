@@ -233,6 +233,71 @@ TEST(Outputs, ReadOnlyFolderIsExit73AndLeavesNothing) {
   EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.err;
 }
 
+// What could only fail when the finished output is put in place (a missing
+// or unwritable folder, an input named as the output, another user's file
+// in a sticky folder) fails before any work: a nightly job learns of its
+// typo in a millisecond, not after an hour of scoring.
+TEST(Outputs, AnOutputThatCannotBeWrittenFailsBeforeAnyWork) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string reviews = dir / "r.csv";
+  WriteFile(reviews, ReadFile(kReviews));
+  ::chmod(reviews.c_str(), 0644);
+  auto score = [&](const std::string& out, bool unprivileged = false) {
+    const std::vector<std::string> args = {"score", "--model", kTinySentiment, "--reviews", reviews, "--out", out};
+    RunResult r = unprivileged ? RunUnprivileged(args) : RunAvrec(args);
+    EXPECT_EQ(r.err.find("scored by"), std::string::npos) << out << ": the work was done first\n" << r.err;
+    return r;
+  };
+  RunResult r = score(dir / "missing/s.jsonl");
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_NE(r.err.find(dir / "missing/s.jsonl: cannot create output: No such file or directory (the folder " +
+                       dir / "missing does not exist)"),
+            std::string::npos)
+      << r.err;
+  std::filesystem::create_hard_link(reviews, dir / "same.csv");
+  r = score(dir / "same.csv");
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find(dir / "same.csv: is also an input of this command (" + reviews + ")"), std::string::npos)
+      << r.err;
+  const std::string ro = dir / "ro";
+  std::filesystem::create_directory(ro);
+  ::chmod(ro.c_str(), 0555);
+  r = score(ro + "/s.jsonl", /*unprivileged=*/true);
+  if (::geteuid() == 0 || ::access(ro.c_str(), W_OK) != 0) {
+    EXPECT_EQ(r.exit_code, 73) << r.err;
+    EXPECT_NE(r.err.find(ro + "/s.jsonl: cannot create output: the folder " + ro + " is not writable by this user"),
+              std::string::npos)
+        << r.err;
+  }
+  EXPECT_TRUE(Listing(ro).empty());
+  // run makes missing folders, so it checks the nearest folder there is.
+  ::chmod(dir.path().c_str(), 0777);  // the workspace could be made
+  r = RunUnprivileged({"run", "--config", SourcePath("data/sample/pipeline.json"), "-w", dir / "ws.avrec", "--out",
+                       ro + "/new/l.json"});
+  if (::geteuid() == 0) {
+    EXPECT_EQ(r.exit_code, 73) << r.err;
+    EXPECT_NE(r.err.find("the folder " + ro + " is not writable by this user"), std::string::npos) << r.err;
+    EXPECT_FALSE(FileExists(dir / "ws.avrec")) << "ingested before failing";
+  }
+  // Another user's file in a sticky folder (root makes the file, nobody
+  // tries to replace it).
+  if (::geteuid() == 0) {
+    const std::string sticky = dir / "sticky";
+    std::filesystem::create_directory(sticky);
+    ::chmod(sticky.c_str(), 01777);
+    WriteFile(sticky + "/s.jsonl", "root's");
+    ::chmod((sticky + "/s.jsonl").c_str(), 0644);
+    r = score(sticky + "/s.jsonl", /*unprivileged=*/true);
+    EXPECT_EQ(r.exit_code, 73) << r.err;
+    EXPECT_NE(r.err.find(sticky + "/s.jsonl: belongs to another user (uid 0) in " + sticky +
+                         ", a folder with the sticky bit"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(ReadFile(sticky + "/s.jsonl"), "root's");
+  }
+}
+
 // Runs `args` with at most `kb` KiB of disk: a small tmpfs mounted at
 // `mount_dir` in a private mount namespace where that is allowed, else
 // RLIMIT_FSIZE (ulimit -f). Returns the result.

@@ -199,6 +199,17 @@ void CheckOutputsDistinct(const std::vector<std::string>& outputs);
 // only when the finished file is renamed into place). Streams and devices
 // are not names.
 void CheckOutputNames(const std::vector<std::string>& outputs);
+
+// Fails now, before any work, for an output the command could only fail to
+// write at the end: a folder that does not exist (unless `creates_folders`:
+// then the nearest existing one must take new names), or that this user
+// cannot write (Error(kCantCreate), naming the folder); a path that is a
+// folder; an existing file that is also one of `inputs` (Error(kUsage), as
+// AtomicFile refuses it later); a file in a sticky folder (/tmp) that belongs
+// to another user, which only its owner may replace. Streams, devices and
+// FIFOs are written straight through and not checked.
+void CheckOutputsCreatable(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
+                           bool creates_folders);
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path);

@@ -43,6 +43,8 @@ int RunRun(const RunCommand& o, RunFiles* files) {
   if (c.out.empty()) Fail(ExitCode::kUsage, o.config, ": no output (set recommend.out or --out)");
   files->inputs = {c.inputs.reviews, c.inputs.items};
   files->outputs = {c.workspace, c.out};
+  files->workspace = c.workspace;
+  files->creates_folders = true;
   if (!c.profile_out.empty()) files->outputs.push_back(c.profile_out);
   files->manifest = c.manifest.empty() ? c.out + ".run.json" : c.manifest;
   CheckFiles(*files);

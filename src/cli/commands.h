@@ -134,10 +134,13 @@ int RunRun(const RunCommand& o, RunFiles* files);
 // (run_manifest.cpp) when it writes one.
 struct RunFiles {
   std::vector<std::string> inputs, outputs;
-  std::string manifest;  // "": none
+  std::string manifest;          // "": none
+  std::string workspace;         // the output that is a workspace (SQLite checks its own), "": none
+  bool creates_folders = false;  // run makes its outputs' missing folders
 };
-// Before any work: no input or output names a closed descriptor, and no two
-// outputs (the manifest included) name the same file.
+// Before any work: no input or output names a closed descriptor, no two
+// outputs (the manifest included) name the same file, and each output file
+// can be created where it is named (CheckOutputsCreatable).
 void CheckFiles(const RunFiles& files);
 
 // Warns, before any work, when an output that `verb` writes as JSON Lines

@@ -66,6 +66,11 @@ void CheckFiles(const RunFiles& files) {
   CheckDescriptorsOpen(files.inputs, files.outputs);
   CheckOutputsAndManifestDistinct(files);
   CheckOutputNames(files.outputs);
+  std::vector<std::string> outputs;
+  for (const std::string& p : files.outputs) {
+    if (p != files.workspace) outputs.push_back(p);
+  }
+  CheckOutputsCreatable(files.inputs, outputs, files.creates_folders);
 }
 
 void WarnIfNamedForAnotherFormat(const std::string& path, const std::string& verb) {
@@ -100,6 +105,7 @@ RunFiles FilesOf(const ReportCommand& c) {
 
 RunFiles FilesOf(const IngestCommand& c) {
   RunFiles f = Paths({c.config.inputs.reviews, c.config.inputs.items}, {c.config.workspace});
+  f.workspace = c.config.workspace;
   f.manifest = c.config.manifest;  // only when asked: the output is a database
   return f;
 }

@@ -58,6 +58,20 @@ void RefuseToReplaceAnInput(const std::string& path, const std::string& target) 
   }
 }
 
+// Why `target`, an existing file, cannot be replaced by this process although
+// its folder is writable: a folder with the sticky bit (/tmp, a shared
+// drop folder) lets only the file's owner (or the folder's, or root) rename
+// over it. "" when it can.
+std::string StickyOwnerProblem(const std::string& target) {
+  struct stat folder, file;
+  const uid_t me = ::geteuid();
+  if (me == 0 || ::stat(FolderOf(target).c_str(), &folder) != 0 || (folder.st_mode & S_ISVTX) == 0) return "";
+  if (::lstat(target.c_str(), &file) != 0 || file.st_uid == me || folder.st_uid == me) return "";
+  return " belongs to another user (uid " + std::to_string(file.st_uid) + ") in " + FolderOf(target) +
+         ", a folder with the sticky bit (as /tmp has), where only a file's owner may replace it: write to another "
+         "name, or have its owner remove it";
+}
+
 int RegisterTemp(const std::string& path) {
   if (path.size() >= sizeof g_tmp_paths[0]) return -1;
   for (int i = 0; i < kSlots; ++i) {
@@ -104,6 +118,14 @@ std::string FollowLinks(std::string path) {
     path = target.front() == '/' ? target : FolderOf(path) + "/" + target;
   }
   Fail(ExitCode::kCantCreate, path, ": too many levels of symbolic links");
+}
+
+// Error(kCantCreate): `path` (finally naming `target`) cannot be created,
+// for errno `err`.
+[[noreturn]] void FailCannotCreate(const std::string& path, const std::string& target, int err) {
+  const std::string link = target == path ? "" : " (a link to " + target + ")";
+  Fail(ExitCode::kCantCreate, path, link, ": cannot create output: ", std::strerror(err),
+       err == ENOENT ? " (the folder " + FolderOf(target) + " does not exist)" : "");
 }
 
 // The descriptor a path names (/dev/stdout, /dev/fd/3, /proc/self/fd/3), or
@@ -244,6 +266,44 @@ void CheckOutputsDistinct(const std::vector<std::string>& outputs) {
   }
 }
 
+void CheckOutputsCreatable(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
+                           bool creates_folders) {
+  for (const std::string& path : outputs) {
+    if (path.empty() || path == "-" || UnderDevOrProc(path)) continue;
+    struct stat st;
+    const bool exists = ::stat(path.c_str(), &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) Fail(ExitCode::kCantCreate, path, ": is a directory, expected a file path");
+    if (exists && !S_ISREG(st.st_mode)) continue;  // a FIFO, a device: written straight through
+    const std::string target = FollowLinks(path);
+    if (exists) {
+      for (const std::string& in : inputs) {
+        struct stat is;
+        if (in != "-" && !UnderDevOrProc(in) && ::stat(in.c_str(), &is) == 0 && is.st_dev == st.st_dev &&
+            is.st_ino == st.st_ino) {
+          Fail(ExitCode::kUsage, path, ": is also an input of this command (", in,
+               "); refusing to replace it: write the output to another path");
+        }
+      }
+    }
+    // The folder the file is created in (or, where the command creates
+    // missing folders, the nearest one there is) must take a new name.
+    std::string folder = FolderOf(target);
+    struct stat fs;
+    while (::stat(folder.c_str(), &fs) != 0 && errno == ENOENT && creates_folders && folder != "/" && folder != ".") {
+      folder = FolderOf(folder);
+    }
+    if (::stat(folder.c_str(), &fs) != 0) FailCannotCreate(path, target, errno);
+    if (!S_ISDIR(fs.st_mode)) FailCannotCreate(path, target, ENOTDIR);
+    if (::faccessat(AT_FDCWD, folder.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+      const int err = errno;
+      Fail(ExitCode::kCantCreate, path, ": cannot create output: the folder ", folder,
+           " is not writable by this user (", std::strerror(err), ")");
+    }
+    const std::string sticky = exists ? StickyOwnerProblem(target) : "";
+    if (!sticky.empty()) Fail(ExitCode::kCantCreate, path, ":", sticky);
+  }
+}
+
 void CheckOutputNames(const std::vector<std::string>& outputs) {
   for (const std::string& path : outputs) {
     if (path.empty() || path == "-" || UnderDevOrProc(path)) continue;
@@ -311,9 +371,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
     const int err = errno;
     if (fd >= 0) ::close(fd);
     ReleaseTemp(slot_);
-    const std::string link = target_ == path_ ? "" : " (a link to " + target_ + ")";
-    Fail(ExitCode::kCantCreate, path_, link, ": cannot create output: ", std::strerror(err),
-         err == ENOENT ? " (the folder " + FolderOf(target_) + " does not exist)" : "");
+    FailCannotCreate(path_, target_, err);
   }
 }
 
@@ -359,7 +417,10 @@ void AtomicFile::Replace() {
   RefuseToReplaceAnInput(path_, target_);  // an input opened after this output
   FaultPoint("output.rename");
   if (std::rename(tmp_.c_str(), target_.c_str()) != 0) {
-    Fail(ExitCode::kCantCreate, path_, ": cannot rename ", tmp_, " into place: ", std::strerror(errno));
+    const int err = errno;
+    const std::string sticky = err == EPERM ? StickyOwnerProblem(target_) : "";
+    if (!sticky.empty()) Fail(ExitCode::kCantCreate, path_, ":", sticky);
+    Fail(ExitCode::kCantCreate, path_, ": cannot rename ", tmp_, " into place: ", std::strerror(err));
   }
   ReleaseTemp(slot_);
   // Make the rename itself durable.
