@@ -1039,6 +1039,32 @@ TEST(Hostile, AUserListedTwiceIsReadOnceAndWarned) {
   EXPECT_NE(diff.err.find("2 users have more than one list"), std::string::npos) << diff.err;
 }
 
+// Lists and truth whose ids are spelled differently score 0 with exit 0;
+// the run says which ids never meet, with one from each file.
+TEST(Hostile, IdsThatNeverMeetAreWarned) {
+  TempDir dir;
+  WriteFile(dir / "recs.jsonl", "{\"user_id\":\"u1\",\"items\":[{\"item_id\":\"i1\"}]}\n");
+  WriteFile(dir / "upper_users.csv", "user_id,item_id\nU1,i1\n");
+  WriteFile(dir / "upper_items.csv", "user_id,item_id\nu1,I1\n");
+  const std::string recs = dir / "recs.jsonl";
+  RunResult r = RunAvrec({"evaluate", "--recs", recs, "--truth", dir / "upper_users.csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(dir / "upper_users.csv: no user evaluated has a list in " + recs +
+                       " (user 'u1' there, 'U1' here, for example)"),
+            std::string::npos)
+      << r.err;
+  r = RunAvrec({"evaluate", "--recs", recs, "--truth", dir / "upper_items.csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(dir / "upper_items.csv: not one item listed in " + recs +
+                       " is among its items (item 'i1' there, 'I1' here, for example)"),
+            std::string::npos)
+      << r.err;
+  WriteFile(dir / "same.csv", "user_id,item_id\nu1,i2\nu2,i1\n");  // u1 missed, but the ids meet
+  r = RunAvrec({"evaluate", "--recs", recs, "--truth", dir / "same.csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+}
+
 TEST(Hostile, EvaluatingNoRecommendationsIsAnError) {
   TempDir dir;
   WriteFile(dir / "empty.jsonl", "");

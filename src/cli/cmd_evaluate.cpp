@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <unordered_set>
@@ -179,6 +180,43 @@ void WarnOfRepeatedItems(const std::string& path,
   }
 }
 
+// Scores of 0 with exit 0 are what a CI job sees when the lists and the
+// truth spell their ids differently (case, a prefix, another catalogue's
+// ids): said when not one evaluated user has a list, or when not one listed
+// item is among the truth's items, with an id from each side.
+void WarnOfIdsThatNeverMeet(const EvaluateCommand& o, const EvaluationInputs& in, const std::vector<TruthRow>& truth,
+                            size_t users_with_lists) {
+  if (truth.empty() || in.recs.empty()) return;
+  auto least = [](const auto& map) {
+    const std::string* best = nullptr;
+    for (const auto& [key, value] : map) {
+      if (best == nullptr || key < *best) best = &key;
+    }
+    return EscapeForMessage(*best);
+  };
+  if (users_with_lists == 0) {
+    spdlog::warn(
+        "{}: no user evaluated has a list in {} (user {} there, {} here, for example): are the user ids "
+        "written the same way in both?",
+        o.truth, o.recs, least(in.recs), EscapeForMessage(truth.front().user));
+    return;
+  }
+  std::unordered_set<std::string> truth_items;
+  for (const TruthRow& t : truth) truth_items.insert(t.item);
+  std::map<std::string, int> listed;  // ordered: the example is the least id
+  for (const auto& [user, items] : in.recs) {
+    for (const std::string& i : items) {
+      if (truth_items.count(i) != 0) return;
+      listed.emplace(i, 0);
+    }
+  }
+  if (listed.empty()) return;
+  spdlog::warn(
+      "{}: not one item listed in {} is among its items (item {} there, {} here, for example): are the "
+      "item ids written the same way in both?",
+      o.truth, o.recs, least(listed), EscapeForMessage(truth.front().item));
+}
+
 }  // namespace
 
 int RunEvaluate(const EvaluateCommand& o) {
@@ -255,6 +293,7 @@ int RunEvaluate(const EvaluateCommand& o) {
   }
   size_t missing = 0;
   for (const auto& um : r.per_user) missing += !um.has_list;
+  WarnOfIdsThatNeverMeet(o, in, truth, r.per_user.size() - missing);
   spdlog::info("evaluate: {} users evaluated ({} without a recommendation list, counted as 0); {} truth rows{}",
                r.per_user.size(), missing, truth_rows,
                filtered > 0 ? fmt::format(", {} below --relevant-min-rating", filtered) : "");
