@@ -1065,6 +1065,68 @@ TEST(Hostile, IdsThatNeverMeetAreWarned) {
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
 }
 
+// A text column under a modality prefix is one-hot encoded; an id-like one
+// (a URL per item) used to add a column per item, and a catalogue of 120,000
+// items was killed by the kernel after 24 GB. Values of one item get no
+// column (warned), and item vectors wider than a third of the memory avrec
+// may take are refused before they are allocated, naming the column. So is
+// a JSON Lines items file whose records each bring a key of their own (its
+// table grows by the square of its length: 20,000 such records took 17 GB).
+// $AVREC_MEMORY_MB stands in for a smaller machine.
+TEST(Hostile, InputsThatWouldOutgrowMemoryAreRefusedNotKilled) {
+  TempDir dir;
+  std::string reviews = "user_id,item_id,rating,text\n", unique = "item_id,audio.tempo,visual.url\n";
+  for (int i = 0; i < 10; ++i) {
+    reviews += "u" + std::to_string(i % 3) + ",i" + std::to_string(i) + ",4,good\n";
+    unique += "i" + std::to_string(i) + "," + std::to_string(i) + ",https://x/" + std::to_string(i) + "\n";
+  }
+  WriteFile(dir / "r.csv", reviews);
+  WriteFile(dir / "unique.csv", unique);
+  const std::vector<std::string> base = {"recommend",      "--reviews", dir / "r.csv",  "--text-model", "none",
+                                         "--no-sentiment", "--out",     dir / "l.json", "--items"};
+  auto with = [&](const std::string& items, const std::string& memory_mb) {
+    auto args = base;
+    args.push_back(items);
+    return RunAvrec(args, "", {"AVREC_MEMORY_MB=" + memory_mb});
+  };
+  RunResult r = with(dir / "unique.csv", "64");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("categorical column 'visual.url': no value is shared by two items"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("10 items x 1 dimensions"), std::string::npos) << r.err;
+  // Two items per value: 2,000 columns for 4,000 items, 32 MB of floats.
+  std::string wide = "item_id,audio.tempo,audio.artist\n";
+  for (int i = 0; i < 4000; ++i) {
+    wide += "i" + std::to_string(i) + "," + std::to_string(i % 7) + ",a" + std::to_string(i / 2) + "\n";
+  }
+  WriteFile(dir / "wide.csv", wide);
+  r = with(dir / "wide.csv", "64");
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find(dir / "wide.csv: item vectors of 4000 items x 2001 dimensions take 32.0 MB, more than a "
+                             "third of the 67.1 MB avrec may take"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("the categorical column 'audio.artist' alone has 2000 values shared by two or more items"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(with(dir / "wide.csv", "128").exit_code, 0);
+  // A key per record.
+  std::string keys;
+  for (int i = 0; i < 2000; ++i) {
+    keys += "{\"item_id\":\"i" + std::to_string(i) + "\",\"audio.k" + std::to_string(i) + "\":1}\n";
+  }
+  WriteFile(dir / "keys.jsonl", keys);
+  r = RunAvrec({"validate", "--items", dir / "keys.jsonl"}, "", {"AVREC_MEMORY_MB=16"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find(" distinct keys (the latest 'audio.k"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("do most records bring keys of their own?"), std::string::npos) << r.err;
+  r = RunAvrec({"validate", "--items", dir / "keys.jsonl"}, "", {"AVREC_MEMORY_MB=many"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("AVREC_MEMORY_MB: expected a whole number of MiB from 1 to 2^40, found 'many'"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(HasTempFile(dir.path()));
+}
+
 TEST(Hostile, EvaluatingNoRecommendationsIsAnError) {
   TempDir dir;
   WriteFile(dir / "empty.jsonl", "");

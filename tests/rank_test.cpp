@@ -983,6 +983,32 @@ TEST(Features, RobustStandardisationAndModalities) {
   }
 }
 
+// A category of one item alone gets no column: it cannot make two items
+// alike, and an id-like column (a URL) would otherwise add a column per item.
+TEST(Features, ValuesOfOneItemAloneGetNoColumn) {
+  ItemTable t;
+  t.categorical_columns = {{"visual.colour", "visual"}, {"visual.url", "visual"}};
+  const std::vector<std::string> colour = {"red", "blue", "red", "green", ""};
+  for (int i = 0; i < 5; ++i) {
+    Item it;
+    it.item_id = "i" + std::to_string(i);
+    it.categorical = {colour[static_cast<size_t>(i)], "https://x/" + std::to_string(i)};
+    t.items.push_back(it);
+  }
+  ItemMatrix m = BuildItemMatrix(t, {}, nullptr);
+  EXPECT_EQ(m.column_names, std::vector<std::string>{"visual.colour=red"});
+  ASSERT_EQ(m.report.single_item_values.size(), 2u);
+  EXPECT_EQ(m.report.single_item_values[0].column, "visual.colour");
+  EXPECT_EQ(m.report.single_item_values[0].single, 2);  // blue and green
+  EXPECT_EQ(m.report.single_item_values[0].values, 3);
+  EXPECT_EQ(m.report.single_item_values[1].column, "visual.url");
+  EXPECT_EQ(m.report.single_item_values[1].single, 5);
+  EXPECT_EQ(m.report.single_item_values[1].values, 5);
+  EXPECT_FLOAT_EQ(m.vectors(0, 0), 1.0f);  // the two red items are alike
+  EXPECT_FLOAT_EQ(m.vectors(2, 0), 1.0f);
+  EXPECT_EQ(m.report.zero_items, (std::vector<std::string>{"i1", "i3", "i4"}));
+}
+
 }  // namespace
 }  // namespace avrec
 

@@ -35,6 +35,14 @@ struct FeatureReport {
   std::vector<std::string> constant_columns;  // no spread: contribute nothing
   std::vector<std::string> zero_items;        // items whose whole vector is zero
   int text_items = 0;                         // items with text embedded
+  // Categorical columns with values that belong to one item only: such a
+  // value gets no column (it cannot make two items alike, and an id-like
+  // column would otherwise get a column per item).
+  struct SingleItemValues {
+    std::string column;
+    int64_t single = 0, values = 0;  // values held by one item; distinct values
+  };
+  std::vector<SingleItemValues> single_item_values;
 };
 
 struct ItemMatrix {

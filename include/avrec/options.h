@@ -252,4 +252,9 @@ Option& OptionSet::AddChoice(const std::string& flags, const std::string& key, E
   return added;
 }
 
+// The whole number in environment variable `name`, or `fallback` when it is
+// unset or empty. Anything else but a whole number from `lo` to `hi` is
+// Error(kUsage): "NAME: expected a whole number of <what>, found '30s'".
+int64_t WholeNumberFromEnv(const char* name, int64_t fallback, int64_t lo, int64_t hi, const std::string& what);
+
 }  // namespace avrec

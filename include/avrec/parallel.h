@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
 
 namespace avrec {
 
@@ -14,6 +15,17 @@ constexpr int kMaxThreads = 1024;
 // less); never more than 8 per core (more only adds memory and contention),
 // with a warning when the request is cut.
 int ResolveThreads(int requested);
+
+// The memory avrec may take, in bytes: $AVREC_MEMORY_MB when set (a share
+// of a machine other jobs run on), else the machine's physical memory or its
+// container's limit (cgroup memory.max), whichever is lower; 0 when unknown.
+// The guards against inputs that would outgrow it (an items table, item
+// vectors) measure against it, so that such a run stops with a message
+// instead of being killed by the kernel. A malformed $AVREC_MEMORY_MB is
+// Error(kUsage).
+double MemoryBytes();
+// Bytes for a message: "32.0 MB", "28.8 GB".
+std::string MemoryText(double bytes);
 
 // Runs `work` on `threads` threads (the calling thread is one of them) and
 // waits for all. `work` pulls its own tasks (e.g. from an atomic counter). If

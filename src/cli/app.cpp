@@ -14,6 +14,7 @@
 #include "avrec/error.h"
 #include "avrec/io.h"
 #include "avrec/log.h"
+#include "avrec/parallel.h"
 #include "avrec/version.h"
 #include "avrec/workspace.h"
 #include "cli/bind.h"
@@ -203,6 +204,7 @@ int Main(int argc, char** argv) {
     SetupLogging(log_level, log_format == "json" ? LogFormat::kJson : LogFormat::kText);
     InstallSignalCleanup();
     BusyTimeoutMs();  // a malformed $AVREC_BUSY_TIMEOUT_MS is a usage error before any work
+    MemoryBytes();    // and so is a malformed $AVREC_MEMORY_MB
     Cluster::Init();  // mpirun: join the world; rank 0 reports, the others only warn
     if (!cluster.root()) spdlog::set_level(std::max(spdlog::get_level(), spdlog::level::warn));
     code = Dispatch(verbs, run_app, run, &files);

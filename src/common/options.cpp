@@ -1,6 +1,7 @@
 #include "avrec/options.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -566,6 +567,18 @@ void CheckConfigKeys(const nlohmann::json& root, const std::string& path, const 
 std::string ResolvePath(const std::string& base_dir, const std::string& path) {
   if (path.empty() || path == "-" || path.front() == '/' || base_dir.empty()) return path;
   return base_dir + "/" + path;
+}
+
+int64_t WholeNumberFromEnv(const char* name, int64_t fallback, int64_t lo, int64_t hi, const std::string& what) {
+  const char* env = std::getenv(name);
+  if (env == nullptr || *env == '\0') return fallback;
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(env, &end, 10);
+  if (errno != 0 || end == env || *end != '\0' || v < lo || v > hi) {
+    Fail(ExitCode::kUsage, name, ": expected a whole number of ", what, ", found ", EscapeForMessage(env));
+  }
+  return v;
 }
 
 }  // namespace avrec

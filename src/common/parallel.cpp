@@ -1,13 +1,19 @@
 #include "avrec/parallel.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <exception>
+#include <fstream>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "avrec/options.h"
+#include "avrec/text.h"
 
 namespace avrec {
 
@@ -23,6 +29,37 @@ int ResolveThreads(int requested) {
     return limit;
   }
   return requested;
+}
+
+namespace {
+
+// A cgroup's memory limit from its file ("max", or a number of bytes), or 0.
+double CgroupLimit(const char* path) {
+  std::ifstream f(path);
+  std::string text;
+  if (!(f >> text)) return 0;
+  double v = 0;
+  return ParseFiniteDouble(text, &v) && v > 0 ? v : 0;
+}
+
+}  // namespace
+
+double MemoryBytes() {
+  const int64_t mb = WholeNumberFromEnv("AVREC_MEMORY_MB", 0, 1, int64_t{1} << 40, "MiB from 1 to 2^40");
+  if (mb > 0) return static_cast<double>(mb) * 1048576.0;
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  double bytes = pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0;
+  for (const char* limit : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    const double v = CgroupLimit(limit);
+    if (v > 0 && (bytes == 0 || v < bytes)) bytes = v;
+  }
+  return bytes;
+}
+
+std::string MemoryText(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %s", bytes >= 1e9 ? bytes / 1e9 : bytes / 1e6, bytes >= 1e9 ? "GB" : "MB");
+  return buf;
 }
 
 void RunOnThreads(int threads, const std::function<void()>& work) {

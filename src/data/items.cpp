@@ -6,6 +6,7 @@
 
 #include "avrec/data.h"
 #include "avrec/error.h"
+#include "avrec/parallel.h"
 #include "avrec/text.h"
 
 namespace avrec {
@@ -225,6 +226,27 @@ void FinishTable(int64_t records, ItemTable* out) {
   out->BuildIndex();
 }
 
+// Items are held as a table, items x columns: a JSON Lines file whose
+// records keep bringing new keys (a key per item) grows it by the square of
+// its length. Refused, naming the file and the last new key, before the
+// table outgrows the budget, instead of being killed by the kernel.
+void CheckTableFits(const std::string& path, const TableReader& table, int64_t line, size_t rows, double cells,
+                    double budget) {
+  const double columns = static_cast<double>(table.columns().size());
+  const double bytes =
+      cells * sizeof(Cell) + static_cast<double>(rows) * columns * (sizeof(double) + sizeof(std::string));
+  if (budget <= 0 || bytes <= budget) return;
+  const bool jsonl = table.format() == TableFormat::kJsonl;
+  Fail(ExitCode::kDataErr, path, ":", line, ": ", rows, " items with ", table.columns().size(),
+       jsonl ? " distinct keys (the latest " + EscapeForMessage(table.columns().back()) + ")" : std::string(" columns"),
+       " would take more than a third of the ", MemoryText(budget * 3),
+       " avrec may take (the machine's memory, its container's limit, or $AVREC_MEMORY_MB) as a table of items x "
+       "columns",
+       jsonl ? "; do most records bring keys of their own? Give every item the same feature keys (a key per tag "
+               "belongs in 'tags')"
+             : "");
+}
+
 }  // namespace
 
 ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, ProblemLog* problems) {
@@ -240,7 +262,13 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
   }
   // Pass 1: read every row, so that column types can be decided from all values.
   std::vector<Row> rows;
-  for (Row row; table.Next(&row);) rows.push_back(row);
+  const double budget = MemoryBytes() / 3;  // 0: unknown, no limit
+  double cells = 0;
+  for (Row row; table.Next(&row);) {
+    cells += static_cast<double>(row.cells.size());
+    rows.push_back(row);
+    CheckTableFits(path, table, rows.back().line, rows.size(), cells, budget);
+  }
   std::vector<ColumnRole> roles;
   for (size_t col = 0; col < table.columns().size(); ++col) {
     roles.push_back(AssignRole(table.columns()[col], static_cast<int>(col), rows, schema, &out));

@@ -6,6 +6,7 @@
 
 #include "avrec/error.h"
 #include "avrec/features.h"
+#include "avrec/parallel.h"
 
 namespace avrec {
 
@@ -119,13 +120,23 @@ NumCol PlanNumeric(const ItemTable& items, int c, ItemMatrix* m) {
   return col;
 }
 
+// One column per value that two or more items share: a value of one item
+// alone cannot make two items alike (it only shrinks that item's other
+// features), and an id-like column (a URL, an ISRC) would get a column per
+// item.
 CatCol PlanCategorical(const ItemTable& items, int c, ItemMatrix* m) {
-  std::set<std::string> values;
+  std::map<std::string, int64_t> count;
   for (const Item& it : items.items) {
-    if (!it.categorical[c].empty()) values.insert(it.categorical[c]);
+    if (!it.categorical[c].empty()) ++count[it.categorical[c]];
   }
-  CatCol col{c, std::vector<std::string>(values.begin(), values.end())};
-  for (const auto& v : col.values) m->column_names.push_back(items.categorical_columns[c].name + "=" + v);
+  CatCol col{c, {}};
+  for (const auto& [v, n] : count) {
+    if (n >= 2) col.values.push_back(v);
+  }
+  const int64_t single = static_cast<int64_t>(count.size() - col.values.size());
+  const std::string& name = items.categorical_columns[c].name;
+  if (single > 0) m->report.single_item_values.push_back({name, single, static_cast<int64_t>(count.size())});
+  for (const auto& v : col.values) m->column_names.push_back(name + "=" + v);
   return col;
 }
 
@@ -212,6 +223,32 @@ void FillRow(const Item& it, Eigen::Index r, const Layout& layout, const Feature
   if (m->vectors.row(r).squaredNorm() == 0) m->report.zero_items.push_back(it.item_id);
 }
 
+// Item vectors are dense: a catalogue times its columns of floats. Past a
+// third of the memory avrec may take (ranking needs more beside them) the run
+// stops with the size and the widest categorical column, instead of being
+// killed by the kernel when the memory runs out.
+void CheckMatrixFits(const ItemTable& items, size_t n, const ItemMatrix& m, const Layout& layout) {
+  const double bytes = static_cast<double>(n) * static_cast<double>(m.column_names.size()) * sizeof(float);
+  const double memory = MemoryBytes();
+  if (memory <= 0 || bytes <= memory / 3) return;
+  const CatCol* widest = nullptr;
+  for (const auto& block : layout.cat) {
+    for (const CatCol& cc : block) {
+      if (widest == nullptr || cc.values.size() > widest->values.size()) widest = &cc;
+    }
+  }
+  Fail(ExitCode::kUsage, items.path, ": item vectors of ", n, " items x ", m.column_names.size(), " dimensions take ",
+       MemoryText(bytes), ", more than a third of the ", MemoryText(memory),
+       " avrec may take (the machine's memory, its container's limit, or $AVREC_MEMORY_MB)",
+       widest == nullptr ? std::string()
+                         : "; the categorical column '" + items.categorical_columns[widest->src].name + "' alone has " +
+                               std::to_string(widest->values.size()) +
+                               " values shared by two or more items, a column each: leave it out (--items-map "
+                               "unused=" +
+                               items.categorical_columns[widest->src].name +
+                               " reads it under a name avrec does not use), or give its values as tags");
+}
+
 }  // namespace
 
 ItemMatrix BuildItemMatrix(const ItemTable& items, const FeatureOptions& options, const RowMatrix* text_embeddings) {
@@ -224,6 +261,7 @@ ItemMatrix BuildItemMatrix(const ItemTable& items, const FeatureOptions& options
             [&](size_t a, size_t b) { return items.items[a].item_id < items.items[b].item_id; });
   for (size_t r = 0; r < n; ++r) m.ids.push_back(items.items[order[r]].item_id);
   const Layout layout = PlanColumns(items, options, text_embeddings, &m);
+  CheckMatrixFits(items, n, m, layout);
   m.vectors = RowMatrix::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m.column_names.size()));
   for (size_t r = 0; r < n; ++r) {
     FillRow(items.items[order[r]], static_cast<Eigen::Index>(r), layout, options, text_embeddings,

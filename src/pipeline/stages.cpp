@@ -24,6 +24,19 @@ void LogItemVectors(const ItemMatrix& m) {
   }
   spdlog::info("item vectors: {} items x {} dimensions ({}); {} missing values imputed with the median", m.ids.size(),
                m.vectors.cols(), mods, m.report.imputed);
+  for (const auto& c : m.report.single_item_values) {
+    if (c.single == c.values) {
+      spdlog::warn(
+          "categorical column '{}': no value is shared by two items (an id, a URL or free text?), so it adds "
+          "nothing to item vectors: leave it out",
+          c.column);
+    } else {
+      spdlog::info(
+          "categorical column '{}': {} of its {} values belong to one item each and get no column (a value "
+          "of one item cannot make two items alike)",
+          c.column, c.single, c.values);
+    }
+  }
   for (const auto& c : m.report.constant_columns) {
     spdlog::warn("feature column '{}' has no spread: it contributes nothing", c);
   }

@@ -16,6 +16,7 @@
 #include "avrec/hash.h"
 #include "avrec/io.h"
 #include "avrec/json.h"
+#include "avrec/options.h"
 #include "common/fault.h"
 
 namespace avrec {
@@ -261,18 +262,8 @@ void RunInTransaction(sqlite3* db, const char* begin, const std::function<void()
 }  // namespace
 
 int BusyTimeoutMs() {
-  const char* env = std::getenv("AVREC_BUSY_TIMEOUT_MS");
-  if (env == nullptr || *env == '\0') return 10000;
-  errno = 0;
-  char* end = nullptr;
-  const long v = std::strtol(env, &end, 10);
-  if (errno != 0 || end == env || *end != '\0' || v < 0 || v > 86400000) {
-    Fail(ExitCode::kUsage,
-         "AVREC_BUSY_TIMEOUT_MS: expected a whole number of milliseconds from 0 to 86400000 (a day), "
-         "found '",
-         env, "'");
-  }
-  return static_cast<int>(v);
+  return static_cast<int>(
+      WholeNumberFromEnv("AVREC_BUSY_TIMEOUT_MS", 10000, 0, 86400000, "milliseconds from 0 to 86400000 (a day)"));
 }
 
 std::string NormalizeReviewText(const std::string& text) {
