@@ -153,6 +153,31 @@ TEST(SniffTableFormat, FirstLineDecides) {
   EXPECT_EQ(SniffTableFormat(""), TableFormat::kCsv);
 }
 
+// Each JSON Lines record is read on its own: a key of an earlier record is
+// missing in a later one that lacks it, whichever keys came between (a key
+// per record included, which the reader clears one by one, not all of them).
+TEST(TableReader, AJsonRecordHoldsOnlyItsOwnKeys) {
+  TempDir dir;
+  WriteFile(dir / "t.jsonl", "{\"a\":1,\"b\":\"x\"}\n{\"c\":2}\n{\"b\":null,\"d\":[\"p\"]}\n{\"a\":3}\n");
+  ProblemLog problems(10, [](const Problem&) {});
+  TableReader t(dir / "t.jsonl", &problems);
+  std::vector<std::vector<Cell::Kind>> kinds;  // per record: a, b, c, d
+  for (Row row; t.Next(&row);) {
+    kinds.emplace_back();
+    for (const char* key : {"a", "b", "c", "d"}) kinds.back().push_back(row.at(t.column(key)).kind);
+    if (kinds.size() == 4) {
+      EXPECT_EQ(row.at(t.column("a")).number, 3);
+    }
+  }
+  using K = Cell::Kind;
+  const std::vector<std::vector<K>> want = {{K::kNumber, K::kText, K::kMissing, K::kMissing},
+                                            {K::kMissing, K::kMissing, K::kNumber, K::kMissing},
+                                            {K::kMissing, K::kNull, K::kMissing, K::kList},
+                                            {K::kNumber, K::kMissing, K::kMissing, K::kMissing}};
+  EXPECT_EQ(kinds, want);
+  EXPECT_EQ(problems.count(), 0u);
+}
+
 TEST(ByteSource, MissingFileIsNoInput) {
   try {
     ByteSource src("/nonexistent/file.csv");

@@ -53,6 +53,10 @@ struct Cell {
 struct Row {
   int64_t line = 0;
   std::vector<Cell> cells;
+  // JSON Lines: the cells this record set, so that the next record clears
+  // only those (a file whose records each bring a key of their own is read
+  // in time linear in its length, not in the square of its keys).
+  std::vector<int> set;
   const Cell& at(int column) const;
 };
 

@@ -195,10 +195,14 @@ bool TableReader::NextJson(Row* row) {
       continue;
     }
     row->line = line;
-    for (Cell& c : row->cells) c.kind = Cell::Kind::kMissing;
+    for (int idx : row->set) {
+      if (static_cast<size_t>(idx) < row->cells.size()) row->cells[idx].kind = Cell::Kind::kMissing;
+    }
+    row->set.clear();
     for (auto it = obj.begin(); it != obj.end(); ++it) {
       int idx = AddColumn(it.key());
       if (static_cast<size_t>(idx) >= row->cells.size()) row->cells.resize(idx + 1);
+      row->set.push_back(idx);
       Cell& c = row->cells[idx];
       c.list.clear();
       const json& v = it.value();
