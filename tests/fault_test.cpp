@@ -1127,6 +1127,19 @@ TEST(Hostile, InputsThatWouldOutgrowMemoryAreRefusedNotKilled) {
   EXPECT_FALSE(HasTempFile(dir.path()));
 }
 
+// A config file is small by nature: `--config /dev/urandom` used to read
+// until memory ran out.
+TEST(Hostile, AnEndlessConfigIsRefused) {
+  TempDir dir;
+  WriteFile(dir / "big.json", "{\"threads\": 1" + std::string(17 << 20, ' ') + "}");
+  for (const std::string& config : {std::string("/dev/urandom"), dir / "big.json"}) {
+    RunResult r = RunAvrec({"recommend", "--config", config, "--reviews", kReviews, "--out", dir / "l.json"});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_NE(r.err.find(config + ": longer than 16 MiB, which no file of this kind is"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(FileExists(dir / "l.json"));
+}
+
 TEST(Hostile, EvaluatingNoRecommendationsIsAnError) {
   TempDir dir;
   WriteFile(dir / "empty.jsonl", "");

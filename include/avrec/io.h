@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "avrec/error.h"
+
 namespace avrec {
 
 // ---- byte sources -------------------------------------------------------------
@@ -264,7 +266,13 @@ std::string FolderOf(const std::string& path);
 void InstallSignalCleanup();
 
 // Whole-file helpers.
-std::string ReadFileToString(const std::string& path);  // kNoInput / kIoErr
+// Error(kNoInput) / Error(kIoErr); a file (or stream: /dev/urandom) longer
+// than `max_bytes` is Error(`too_long`) naming it and the limit, for files
+// that are small by nature (a config, a manifest).
+std::string ReadFileToString(const std::string& path, size_t max_bytes = SIZE_MAX,
+                             ExitCode too_long = ExitCode::kDataErr);
+// The longest config or manifest file read: 16 MiB.
+constexpr size_t kMaxSmallFileBytes = size_t{16} << 20;
 void WriteFileAtomically(const std::string& path, std::string_view bytes);
 // Writes to standard output and flushes it; a full disk, a closed descriptor
 // or a reader that went away is kIoErr naming standard output, never a

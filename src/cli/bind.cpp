@@ -84,7 +84,7 @@ ConfigFile ConfigFile::Load(const std::string& path) {
   ConfigFile c;
   const size_t slash = path.find_last_of('/');
   c.dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-  c.root = ParseJsonDocument(ReadFileToString(path), path, ExitCode::kUsage);
+  c.root = ParseJsonDocument(ReadFileToString(path, kMaxSmallFileBytes, ExitCode::kUsage), path, ExitCode::kUsage);
   if (!c.root.is_object()) Fail(ExitCode::kUsage, path, ": expected a JSON object at the top level");
   return c;
 }

@@ -38,7 +38,8 @@ int RunReport(const ReportCommand& o) {
   struct stat st;
   if (::stat(manifest.c_str(), &st) == 0) {
     std::string error;
-    if (!ParseJson(ReadFileToString(manifest), &in.manifest, &error)) Fail(ExitCode::kDataErr, manifest, ": ", error);
+    if (!ParseJson(ReadFileToString(manifest, kMaxSmallFileBytes), &in.manifest, &error))
+      Fail(ExitCode::kDataErr, manifest, ": ", error);
   } else if (!o.manifest.empty()) {
     Fail(ExitCode::kNoInput, manifest, ": no such file");
   }

@@ -224,10 +224,15 @@ std::string_view ByteSource::PeekLine(size_t limit) {
   }
 }
 
-std::string ReadFileToString(const std::string& path) {
+std::string ReadFileToString(const std::string& path, size_t max_bytes, ExitCode too_long) {
   ByteSource src(path);
   std::string out;
-  for (int c = src.Get(); c >= 0; c = src.Get()) out.push_back(static_cast<char>(c));
+  for (int c = src.Get(); c >= 0; c = src.Get()) {
+    if (out.size() == max_bytes) {
+      Fail(too_long, path, ": longer than ", max_bytes >> 20, " MiB, which no file of this kind is (the wrong file?)");
+    }
+    out.push_back(static_cast<char>(c));
+  }
   return out;
 }
 

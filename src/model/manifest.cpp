@@ -96,7 +96,7 @@ ModelManifest LoadModelManifest(const std::string& dir_in) {
   }
   ModelManifest m;
   m.dir = dir;
-  m.raw = ParseJsonDocument(ReadFileToString(path), path, ExitCode::kDataErr);
+  m.raw = ParseJsonDocument(ReadFileToString(path, kMaxSmallFileBytes), path, ExitCode::kDataErr);
   if (!m.raw.is_object()) Fail(ExitCode::kDataErr, path, ": expected a JSON object");
   Fields f(m.raw, path);
   std::string format = f.String("format");
