@@ -187,34 +187,29 @@ void WarnOfRepeatedItems(const std::string& path,
 void WarnOfIdsThatNeverMeet(const EvaluateCommand& o, const EvaluationInputs& in, const std::vector<TruthRow>& truth,
                             size_t users_with_lists) {
   if (truth.empty() || in.recs.empty()) return;
-  auto least = [](const auto& map) {
-    const std::string* best = nullptr;
-    for (const auto& [key, value] : map) {
-      if (best == nullptr || key < *best) best = &key;
-    }
-    return EscapeForMessage(*best);
-  };
   if (users_with_lists == 0) {
+    const std::string* least = &in.recs.begin()->first;
+    for (const auto& [user, items] : in.recs) least = std::min(least, &user, [](auto* x, auto* y) { return *x < *y; });
     spdlog::warn(
         "{}: no user evaluated has a list in {} (user {} there, {} here, for example): are the user ids "
         "written the same way in both?",
-        o.truth, o.recs, least(in.recs), EscapeForMessage(truth.front().user));
+        o.truth, o.recs, EscapeForMessage(*least), EscapeForMessage(truth.front().user));
     return;
   }
   std::unordered_set<std::string> truth_items;
   for (const TruthRow& t : truth) truth_items.insert(t.item);
-  std::map<std::string, int> listed;  // ordered: the example is the least id
+  const std::string* least = nullptr;  // the example: the least listed id
   for (const auto& [user, items] : in.recs) {
     for (const std::string& i : items) {
       if (truth_items.count(i) != 0) return;
-      listed.emplace(i, 0);
+      if (least == nullptr || i < *least) least = &i;
     }
   }
-  if (listed.empty()) return;
+  if (least == nullptr) return;
   spdlog::warn(
       "{}: not one item listed in {} is among its items (item {} there, {} here, for example): are the "
       "item ids written the same way in both?",
-      o.truth, o.recs, least(listed), EscapeForMessage(truth.front().item));
+      o.truth, o.recs, EscapeForMessage(*least), EscapeForMessage(truth.front().item));
 }
 
 }  // namespace

@@ -45,16 +45,18 @@ bool StillThere(const InputFile& in) {
   return ::stat(in.path.c_str(), &now) == 0 && now.st_dev == in.dev && now.st_ino == in.ino;
 }
 
+[[noreturn]] void FailReplacesInput(const std::string& path, const std::string& input) {
+  Fail(ExitCode::kUsage, path, ": is also an input of this command (", input,
+       "); refusing to replace it: write the output to another path");
+}
+
 // Error(kUsage) when `target` (an existing file or not) is a noted input.
 void RefuseToReplaceAnInput(const std::string& path, const std::string& target) {
   struct stat st;
   if (::stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
   std::lock_guard<std::mutex> lock(g_inputs_mutex);
   for (const InputFile& in : g_inputs) {
-    if (in.dev == st.st_dev && in.ino == st.st_ino && StillThere(in)) {
-      Fail(ExitCode::kUsage, path, ": is also an input of this command (", in.path,
-           "); refusing to replace it: write the output to another path");
-    }
+    if (in.dev == st.st_dev && in.ino == st.st_ino && StillThere(in)) FailReplacesInput(path, in.path);
   }
 }
 
@@ -280,8 +282,7 @@ void CheckOutputsCreatable(const std::vector<std::string>& inputs, const std::ve
         struct stat is;
         if (in != "-" && !UnderDevOrProc(in) && ::stat(in.c_str(), &is) == 0 && is.st_dev == st.st_dev &&
             is.st_ino == st.st_ino) {
-          Fail(ExitCode::kUsage, path, ": is also an input of this command (", in,
-               "); refusing to replace it: write the output to another path");
+          FailReplacesInput(path, in);
         }
       }
     }

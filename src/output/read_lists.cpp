@@ -1,7 +1,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 #include "avrec/error.h"
 #include "avrec/io.h"
@@ -24,17 +26,21 @@ namespace {
 
 // A user given more than one list (two nights' files concatenated, or a
 // writer with a bug): the later list is read, and the file's reader says so
-// once, with the first such user.
+// once, with the first such user and where both of its lists are.
 struct RepeatedUsers {
-  int64_t count = 0;
-  std::string example;  // "'u1' at path:1, then path:7"
+  std::unordered_set<std::string> users;  // listed more than once: usually none
+  std::string example;                    // "'u1' at path:1, then path:7"
 };
 
-// `where` names the user in messages: "path:line" or "path: users[i]".
-// With `users`, the whole list too, parallel to out->users.
-void AddUser(const std::string& where, const nlohmann::json& u, RecommendationLists* out,
-             std::vector<UserRecommendations>* users,
-             std::unordered_map<std::string, std::pair<std::string, bool>>* first_where, RepeatedUsers* repeated) {
+// A user's record in messages: "path:line" or "path: users[i]" from its
+// position (the line, or the index in the document's list).
+using WhereOf = std::function<std::string(int64_t)>;
+
+// With `users`, the whole list too, parallel to out->users; `first_at` holds
+// each user's position, parallel to out->users too.
+void AddUser(int64_t position, const WhereOf& where_of, const nlohmann::json& u, RecommendationLists* out,
+             std::vector<UserRecommendations>* users, std::vector<int64_t>* first_at, RepeatedUsers* repeated) {
+  const std::string where = where_of(position);
   if (!u.is_object() || !u.contains("user_id") || !u["user_id"].is_string() || !u.contains("items") ||
       !u["items"].is_array()) {
     Fail(ExitCode::kDataErr, where, ": expected a user object with user_id and items");
@@ -51,10 +57,11 @@ void AddUser(const std::string& where, const nlohmann::json& u, RecommendationLi
   const bool seen = out->lists.count(user) != 0;
   if (!seen) {
     out->users.push_back(user);
-    first_where->emplace(user, std::pair{where, false});
-  } else if (auto& [first, counted] = first_where->at(user); !counted) {
-    counted = true;
-    if (repeated->count++ == 0) repeated->example = EscapeForMessage(user) + " at " + first + ", then " + where;
+    first_at->push_back(position);
+  } else if (repeated->users.insert(user).second && repeated->users.size() == 1) {
+    const auto at = std::find(out->users.begin(), out->users.end(), user) - out->users.begin();
+    repeated->example =
+        EscapeForMessage(user) + " at " + where_of((*first_at)[static_cast<size_t>(at)]) + ", then " + where;
   }
   out->lists[user] = std::move(items);
   if (users == nullptr) return;
@@ -132,17 +139,19 @@ UserRecommendations UserFromJson(const nlohmann::json& j) {
 RecommendationLists ReadRecommendationLists(const std::string& path, std::vector<UserRecommendations>* users) {
   const std::string text = ReadFileToString(path);
   RecommendationLists out;
-  std::unordered_map<std::string, std::pair<std::string, bool>> first_where;
+  std::vector<int64_t> first_at;
   RepeatedUsers repeated;
   nlohmann::json whole;
   std::string whole_error, error;
   if (ParseJson(text, &whole, &whole_error) && whole.is_object() && whole.contains("users")) {
     if (!whole["users"].is_array()) Fail(ExitCode::kDataErr, path, ": field 'users': expected a list");
     if (whole.contains("header")) out.header = whole["header"];
+    const WhereOf where_of = [&](int64_t i) { return path + ": users[" + std::to_string(i) + "]"; };
     for (size_t i = 0; i < whole["users"].size(); ++i) {
-      AddUser(path + ": users[" + std::to_string(i) + "]", whole["users"][i], &out, users, &first_where, &repeated);
+      AddUser(static_cast<int64_t>(i), where_of, whole["users"][i], &out, users, &first_at, &repeated);
     }
   } else {
+    const WhereOf where_of = [&](int64_t l) { return path + ":" + std::to_string(l); };
     size_t start = 0;
     int64_t line = 0, parsed = 0;
     while (start < text.size()) {
@@ -172,17 +181,18 @@ RecommendationLists ReadRecommendationLists(const std::string& path, std::vector
         out.header = j["header"];
         continue;
       }
-      AddUser(path + ":" + std::to_string(line), j, &out, users, &first_where, &repeated);
+      AddUser(line, where_of, j, &out, users, &first_at, &repeated);
     }
   }
   if (out.lists.empty()) {
     Fail(ExitCode::kDataErr, path, ": no recommendation lists in the file (an empty or header-only output?)");
   }
-  if (repeated.count > 0) {
+  if (!repeated.users.empty()) {
+    const size_t n = repeated.users.size();
     spdlog::warn(
         "{}: {} user{} more than one list (user {}, for one: two files concatenated?); each user's last list is "
         "the one read",
-        path, repeated.count, repeated.count == 1 ? " has" : "s have", repeated.example);
+        path, n, n == 1 ? " has" : "s have", repeated.example);
   }
   return out;
 }
