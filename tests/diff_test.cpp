@@ -6,6 +6,8 @@
 #include <cmath>
 
 #include "avrec/error.h"
+#include "avrec/io.h"
+#include "avrec/json.h"
 #include "avrec/output.h"
 #include "test_util.h"
 
@@ -157,22 +159,97 @@ TEST(ReadLists, BrokenFilesSayWhereAndWhat) {
   test::WriteFile(dir / "whole.json", doc);
   EXPECT_EQ(ReadError(dir / "whole.json"), "");
   EXPECT_EQ(ReadRecommendationLists(dir / "whole.json").users.size(), 2u);
-  // Cut inside the second user: the document's parser names line 5.
+  // Cut inside the second user: line 5, where the input ends.
   test::WriteFile(dir / "cut.json", doc.substr(0, doc.find("\"b\"")));
-  EXPECT_NE(ReadError(dir / "cut.json").find("cut.json: not valid JSON: parse error at line 5"), std::string::npos)
-      << ReadError(dir / "cut.json");
+  EXPECT_EQ(ReadError(dir / "cut.json"),
+            dir /
+                "cut.json:5: not valid JSON: syntax error while parsing value - unexpected end of input; expected "
+                "'[', '{', or a literal (column 43; in the value that starts on line 1)");
   // A wrong field in a document: which user.
   std::string bad = doc;
   bad.replace(bad.find("\"b\""), 3, "5");
   test::WriteFile(dir / "bad.json", bad);
-  EXPECT_EQ(ReadError(dir / "bad.json"), dir / "bad.json: users[1]: expected items with a string item_id");
+  EXPECT_EQ(ReadError(dir / "bad.json"), dir / "bad.json:5: users[1]: expected items with a string item_id");
   // Some other JSON document.
   test::WriteFile(dir / "other.json", "{\n  \"a\": 1\n}\n");
   EXPECT_NE(ReadError(dir / "other.json").find("a JSON document without a 'users' list"), std::string::npos);
-  // JSON Lines: the line.
+  // JSON Lines: the line where the parser broke, and the line its value
+  // starts on when that is another.
   test::WriteFile(dir / "l.jsonl",
-                  "{\"user_id\":\"u\",\"items\":[]}\n{\"user_id\":\"v\",\"items\":[{\"item_id\":\"a\"}\n");
-  EXPECT_NE(ReadError(dir / "l.jsonl").find("l.jsonl:2: not valid JSON"), std::string::npos);
+                  "{\"user_id\":\"u\",\"items\":[]}\n{\"user_id\":\"v\",\"items\":[{\"item_id\":\"a\"}\n"
+                  "{\"user_id\":\"w\",\"items\":[]}\n");
+  EXPECT_EQ(ReadError(dir / "l.jsonl"),
+            dir /
+                "l.jsonl:3: not valid JSON: syntax error while parsing array - "
+                "unexpected '{'; expected ']' (column 1; in the value that starts on line 2)");
+  test::WriteFile(dir / "two.jsonl", "{\"user_id\":\"u\",\"items\":[]} {\"user_id\":\"v\",\"items\":[]}\n");
+  EXPECT_EQ(ReadError(dir / "two.jsonl"),
+            dir / "two.jsonl:1: text after the JSON value that ends on this line (column 28)");
+}
+
+// A document's list arrives an element at a time, each with the line it
+// starts on, before the parser has seen the rest of the file: the proof is
+// a document cut short, whose first elements are handed out before the
+// parser fails at its end. The other values and JSON Lines come whole.
+TEST(JsonValues, ADocumentsListArrivesOneElementAtATime) {
+  test::TempDir dir;
+  test::WriteFile(dir / "d.json",
+                  "{\"header\": {\"n\": 2},\n \"users\": [\n  {\"u\": 1},\n  7,\n  {\"u\": [3,\n 4]}\n ],\n"
+                  " \"tail\": true}\n{\"u\": 5}\n\n  [6]\n");
+  std::vector<std::string> seen;
+  const auto element = [&](int64_t i, int64_t line, nlohmann::json&& e) {
+    seen.push_back(std::to_string(i) + "@" + std::to_string(line) + "=" + e.dump());
+  };
+  const auto value = [&](JsonValueRead&& v) {
+    seen.push_back("value " + std::to_string(v.first_line) + "-" + std::to_string(v.last_line) +
+                   (v.streamed ? " streamed " : " ") + v.value.dump());
+  };
+  {
+    ByteSource src(dir / "d.json");
+    ReadJsonValues(&src, "users", element, value);
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"0@3={\"u\":1}", "1@4=7", "2@5={\"u\":[3,4]}",
+                                            "value 1-8 streamed {\"header\":{\"n\":2},\"tail\":true}",
+                                            "value 9-9 {\"u\":5}", "value 11-11 [6]"}));
+  // Without a key to stream, the list stays in its document.
+  seen.clear();
+  {
+    ByteSource src(dir / "d.json");
+    ReadJsonValues(&src, "", element, value);
+  }
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].substr(0, 34), "value 1-8 {\"header\":{\"n\":2},\"tail\"");
+  EXPECT_NE(seen[0].find("\"users\":[{\"u\":1},7,{\"u\":[3,4]}]"), std::string::npos) << seen[0];
+
+  // Cut short: the two first elements came before the error at the end.
+  const std::string whole = test::ReadFile(dir / "d.json");
+  test::WriteFile(dir / "cut.json", whole.substr(0, whole.find("{\"u\": [3")));
+  seen.clear();
+  try {
+    ByteSource src(dir / "cut.json");
+    ReadJsonValues(&src, "users", element, value);
+    ADD_FAILURE() << "read a file cut short";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kDataErr);
+    EXPECT_NE(std::string(e.what()).find("cut.json:5: not valid JSON"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"0@3={\"u\":1}", "1@4=7"}));
+
+  // ParseJson's checks hold inside the streamed list.
+  for (const auto& [text, error] : std::vector<std::pair<std::string, std::string>>{
+           {"{\"users\": [{\"a\": 1, \"a\": 2}]}", "x.json:1: key 'a' appears twice in one object"},
+           {"{\"users\": [1e999]}", "x.json:1: number out of range"},
+           {"{\"users\": " + std::string(70, '[') + std::string(70, ']') + "}", "x.json:1: JSON nested deeper than 64"},
+       }) {
+    test::WriteFile(dir / "x.json", text);
+    try {
+      ByteSource src(dir / "x.json");
+      ReadJsonValues(&src, "users", element, value);
+      ADD_FAILURE() << text;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(error), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace

@@ -99,7 +99,8 @@ struct RecommendationLists {
   std::unordered_map<std::string, std::vector<std::string>> Items() const;
 };
 
-// Reads the file once, so PATH may be a pipe, a FIFO or "-" (stdin). With
+// Reads the file once and a user at a time (memory: the lists, not the
+// file), so PATH may be a pipe, a FIFO or "-" (stdin). With
 // `users`, also each user's whole list as UserFromJson reads it (reasons,
 // explanations), in the order of `users` of the result (a user listed twice:
 // the later list, as for `lists`). Throws Error(kDataErr) naming PATH:LINE

@@ -1,7 +1,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
@@ -32,15 +31,17 @@ struct RepeatedUsers {
   std::string example;                    // "'u1' at path:1, then path:7"
 };
 
-// A user's record in messages: "path:line" or "path: users[i]" from its
-// position (the line, or the index in the document's list).
-using WhereOf = std::function<std::string(int64_t)>;
+// Where a user's record is, for messages: "path:line", and for the i-th
+// user of a document's list (i >= 0) "path:line: users[i]".
+std::string WhereAt(const std::string& path, int64_t line, int64_t i) {
+  return path + ":" + std::to_string(line) + (i >= 0 ? ": users[" + std::to_string(i) + "]" : "");
+}
 
 // With `users`, the whole list too, parallel to out->users; `first_at` holds
-// each user's position, parallel to out->users too.
-void AddUser(int64_t position, const WhereOf& where_of, const nlohmann::json& u, RecommendationLists* out,
+// the line each user's record starts on, parallel to out->users too.
+void AddUser(const std::string& path, int64_t line, int64_t index, const nlohmann::json& u, RecommendationLists* out,
              std::vector<UserRecommendations>* users, std::vector<int64_t>* first_at, RepeatedUsers* repeated) {
-  const std::string where = where_of(position);
+  const std::string where = WhereAt(path, line, index);
   if (!u.is_object() || !u.contains("user_id") || !u["user_id"].is_string() || !u.contains("items") ||
       !u["items"].is_array()) {
     Fail(ExitCode::kDataErr, where, ": expected a user object with user_id and items");
@@ -57,11 +58,11 @@ void AddUser(int64_t position, const WhereOf& where_of, const nlohmann::json& u,
   const bool seen = out->lists.count(user) != 0;
   if (!seen) {
     out->users.push_back(user);
-    first_at->push_back(position);
+    first_at->push_back(line);
   } else if (repeated->users.insert(user).second && repeated->users.size() == 1) {
     const auto at = std::find(out->users.begin(), out->users.end(), user) - out->users.begin();
-    repeated->example =
-        EscapeForMessage(user) + " at " + where_of((*first_at)[static_cast<size_t>(at)]) + ", then " + where;
+    repeated->example = EscapeForMessage(user) + " at " + WhereAt(path, (*first_at)[static_cast<size_t>(at)], -1) +
+                        ", then " + WhereAt(path, line, -1);
   }
   out->lists[user] = std::move(items);
   if (users == nullptr) return;
@@ -137,53 +138,33 @@ UserRecommendations UserFromJson(const nlohmann::json& j) {
 }
 
 RecommendationLists ReadRecommendationLists(const std::string& path, std::vector<UserRecommendations>* users) {
-  const std::string text = ReadFileToString(path);
+  // One pass over the bytes, a user at a time: a night's lists for millions
+  // of users are gigabytes, several times that as a parsed document.
+  ByteSource src(path);
   RecommendationLists out;
   std::vector<int64_t> first_at;
   RepeatedUsers repeated;
-  nlohmann::json whole;
-  std::string whole_error, error;
-  if (ParseJson(text, &whole, &whole_error) && whole.is_object() && whole.contains("users")) {
-    if (!whole["users"].is_array()) Fail(ExitCode::kDataErr, path, ": field 'users': expected a list");
-    if (whole.contains("header")) out.header = whole["header"];
-    const WhereOf where_of = [&](int64_t i) { return path + ": users[" + std::to_string(i) + "]"; };
-    for (size_t i = 0; i < whole["users"].size(); ++i) {
-      AddUser(static_cast<int64_t>(i), where_of, whole["users"][i], &out, users, &first_at, &repeated);
+  const auto listed = [&](int64_t i, int64_t line, nlohmann::json&& u) {
+    AddUser(path, line, i, u, &out, users, &first_at, &repeated);
+  };
+  const auto value = [&](JsonValueRead&& v) {
+    const nlohmann::json& j = v.value;
+    const bool object = j.is_object();
+    if (object && j.contains("users") && !v.streamed)
+      Fail(ExitCode::kDataErr, path, ": field 'users': expected a list");
+    if (object && j.contains("header") && (v.streamed || !j.contains("user_id"))) {
+      out.header = j["header"];
+      return;
     }
-  } else {
-    const WhereOf where_of = [&](int64_t l) { return path + ":" + std::to_string(l); };
-    size_t start = 0;
-    int64_t line = 0, parsed = 0;
-    while (start < text.size()) {
-      size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      ++line;
-      const std::string_view l = Trim(std::string_view(text).substr(start, end - start));
-      start = end + 1;
-      if (l.empty()) continue;
-      nlohmann::json j;
-      if (!ParseJson(l, &j, &error)) {
-        // A first line cut short that the file goes on after opens one
-        // document (pretty-printed, cut short?): its parser says where it
-        // broke.
-        const bool document =
-            parsed == 0 && start < text.size() && error.find("unexpected end of input") != std::string::npos;
-        if (document && !whole_error.empty()) Fail(ExitCode::kDataErr, path, ": ", whole_error);
-        if (document) {
-          Fail(ExitCode::kDataErr, path,
-               ": a JSON document without a 'users' list (expected avrec's recommendations: one JSON document, "
-               "or JSON Lines, one user per line)");
-        }
-        Fail(ExitCode::kDataErr, path, ":", line, ": ", error);
-      }
-      ++parsed;
-      if (j.is_object() && j.contains("header")) {
-        out.header = j["header"];
-        continue;
-      }
-      AddUser(line, where_of, j, &out, users, &first_at, &repeated);
+    if (v.streamed) return;
+    if (v.last_line > v.first_line && !(object && j.contains("user_id"))) {
+      Fail(ExitCode::kDataErr, path, ":", v.first_line,
+           ": a JSON document without a 'users' list (expected avrec's recommendations: one JSON document, or JSON "
+           "Lines, one user per line)");
     }
-  }
+    AddUser(path, v.first_line, -1, j, &out, users, &first_at, &repeated);
+  };
+  ReadJsonValues(&src, "users", listed, value);
   if (out.lists.empty()) {
     Fail(ExitCode::kDataErr, path, ": no recommendation lists in the file (an empty or header-only output?)");
   }
