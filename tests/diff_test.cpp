@@ -206,7 +206,7 @@ TEST(JsonValues, ADocumentsListArrivesOneElementAtATime) {
   };
   {
     ByteSource src(dir / "d.json");
-    ReadJsonValues(&src, "users", element, value);
+    ReadJsonValues(&src, "users", element, value, 1 << 20);
   }
   EXPECT_EQ(seen, (std::vector<std::string>{"0@3={\"u\":1}", "1@4=7", "2@5={\"u\":[3,4]}",
                                             "value 1-8 streamed {\"header\":{\"n\":2},\"tail\":true}",
@@ -215,7 +215,7 @@ TEST(JsonValues, ADocumentsListArrivesOneElementAtATime) {
   seen.clear();
   {
     ByteSource src(dir / "d.json");
-    ReadJsonValues(&src, "", element, value);
+    ReadJsonValues(&src, "", element, value, 1 << 20);
   }
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_EQ(seen[0].substr(0, 34), "value 1-8 {\"header\":{\"n\":2},\"tail\"");
@@ -227,13 +227,33 @@ TEST(JsonValues, ADocumentsListArrivesOneElementAtATime) {
   seen.clear();
   try {
     ByteSource src(dir / "cut.json");
-    ReadJsonValues(&src, "users", element, value);
+    ReadJsonValues(&src, "users", element, value, 1 << 20);
     ADD_FAILURE() << "read a file cut short";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kDataErr);
     EXPECT_NE(std::string(e.what()).find("cut.json:5: not valid JSON"), std::string::npos) << e.what();
   }
   EXPECT_EQ(seen, (std::vector<std::string>{"0@3={\"u\":1}", "1@4=7"}));
+
+  // A value is bounded, an element of the streamed list on its own: a list
+  // far longer than the bound is read, a string that never closes is not.
+  std::string list = "{\"users\": [";
+  for (int i = 0; i < 1000; ++i) list += (i > 0 ? ",\n" : "") + std::string("{\"u\": ") + std::to_string(i) + "}";
+  test::WriteFile(dir / "long.json", list + "],\n \"after\": \"" + std::string(500, 'a') + "\"}\n");
+  seen.clear();
+  {
+    ByteSource src(dir / "long.json");
+    ReadJsonValues(&src, "users", element, value, 1024);
+  }
+  EXPECT_EQ(seen.size(), 1001u);
+  test::WriteFile(dir / "open.jsonl", "{\"u\": 1}\n{\"u\": \"" + std::string(5000, 'a'));
+  try {
+    ByteSource src(dir / "open.jsonl");
+    ReadJsonValues(&src, "users", element, value, 1024);
+    ADD_FAILURE() << "read a string that never closes";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("open.jsonl:2: a JSON value longer than"), std::string::npos) << e.what();
+  }
 
   // ParseJson's checks hold inside the streamed list.
   for (const auto& [text, error] : std::vector<std::pair<std::string, std::string>>{
@@ -244,7 +264,7 @@ TEST(JsonValues, ADocumentsListArrivesOneElementAtATime) {
     test::WriteFile(dir / "x.json", text);
     try {
       ByteSource src(dir / "x.json");
-      ReadJsonValues(&src, "users", element, value);
+      ReadJsonValues(&src, "users", element, value, 1 << 20);
       ADD_FAILURE() << text;
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(error), std::string::npos) << e.what();

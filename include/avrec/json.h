@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "avrec/error.h"
+#include "avrec/io.h"
 
 namespace avrec {
 
@@ -25,8 +26,6 @@ bool ParseJson(std::string_view text, nlohmann::json* out, std::string* error);
 
 // ParseJson, throwing Error(code) "PATH: reason" on failure.
 nlohmann::json ParseJsonDocument(std::string_view text, const std::string& path, ExitCode code);
-
-class ByteSource;
 
 // A top-level value ReadJsonValues read, with the lines it spans.
 struct JsonValueRead {
@@ -45,10 +44,12 @@ struct JsonValueRead {
 // has been read, so a document
 // whose bulk is one list takes the memory of one element at a time. Each
 // top-level value then goes to `on_value`. Throws Error(kDataErr)
-// "PATH:LINE: reason" where the text is not valid JSON or a line holds text
-// after a value; whatever the callbacks throw passes through.
+// "PATH:LINE: reason" where the text is not valid JSON, a line holds text
+// after a value, or a value (an element of the streamed list, or what is
+// outside it) runs past `max_value_bytes` (a string that never closes would
+// take all memory); whatever the callbacks throw passes through.
 void ReadJsonValues(ByteSource* src, const std::string& streamed_key,
                     const std::function<void(int64_t, int64_t, nlohmann::json&&)>& on_element,
-                    const std::function<void(JsonValueRead&&)>& on_value);
+                    const std::function<void(JsonValueRead&&)>& on_value, size_t max_value_bytes);
 
 }  // namespace avrec

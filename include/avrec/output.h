@@ -95,8 +95,8 @@ struct RecommendationLists {
   std::unordered_map<std::string, std::vector<std::pair<std::string, double>>> lists;
   nlohmann::json header;  // {} when the file has none
 
-  // user -> item ids, best first.
-  std::unordered_map<std::string, std::vector<std::string>> Items() const;
+  // user -> item ids, best first, moved out of `lists`.
+  std::unordered_map<std::string, std::vector<std::string>> Items() &&;
 };
 
 // Reads the file once and a user at a time (memory: the lists, not the

@@ -87,13 +87,21 @@ nlohmann::json ParseJsonDocument(std::string_view text, const std::string& path,
 
 namespace {
 
+// Thrown by LineCursor when a value runs past its bound.
+struct ValueTooLong {};
+
 // The bytes of a ByteSource, and where the parser has got to in them.
 struct LineCursor {
   ByteSource* src;
+  int64_t max_bytes;             // of one value, or one element of the streamed list
   int64_t line = 1, column = 0;  // column: bytes of this line consumed
+  int64_t consumed = 0, limit = 0;
 
+  // The value (or element) now being read starts here.
+  void StartValue() { limit = consumed + max_bytes; }
   int Peek() const { return src->Peek(); }
   void Advance() {
+    if (++consumed > limit) throw ValueTooLong{};
     if (src->Get() == '\n') {
       ++line;
       column = 0;
@@ -132,7 +140,7 @@ class CursorIterator {
 // way, except the elements of the streamed array, which go out one by one.
 class ValueBuilder {
  public:
-  ValueBuilder(const LineCursor& cursor, const std::string& streamed_key,
+  ValueBuilder(LineCursor& cursor, const std::string& streamed_key,
                const std::function<void(int64_t, int64_t, nlohmann::json&&)>& on_element)
       : cursor_(cursor), streamed_key_(streamed_key), on_element_(on_element) {}
 
@@ -196,6 +204,7 @@ class ValueBuilder {
     nlohmann::json* slot = Slot();
     if (slot == nullptr) {
       on_element_(next_element_++, cursor_.line, std::move(v));
+      cursor_.StartValue();
     } else {
       *slot = std::move(v);
     }
@@ -208,6 +217,7 @@ class ValueBuilder {
         !streamed_key_.empty()) {
       streamed_ = true;
       next_element_ = 0;
+      cursor_.StartValue();
       frames_.push_back(Frame{nullptr, {}});
       return true;
     }
@@ -224,13 +234,15 @@ class ValueBuilder {
   }
 
   bool Close() {
-    const bool element = frames_.back().target == &element_;
+    const bool element = frames_.back().target == &element_, list = frames_.back().target == nullptr;
     frames_.pop_back();
     if (element) on_element_(next_element_++, element_line_, std::move(element_));
+    // The next element, or what follows the list, is bounded on its own.
+    if (element || list) cursor_.StartValue();
     return true;
   }
 
-  const LineCursor& cursor_;
+  LineCursor& cursor_;
   const std::string& streamed_key_;
   const std::function<void(int64_t, int64_t, nlohmann::json&&)>& on_element_;
   nlohmann::json top_, element_;
@@ -244,8 +256,8 @@ class ValueBuilder {
 
 void ReadJsonValues(ByteSource* src, const std::string& streamed_key,
                     const std::function<void(int64_t, int64_t, nlohmann::json&&)>& on_element,
-                    const std::function<void(JsonValueRead&&)>& on_value) {
-  LineCursor cursor{src};
+                    const std::function<void(JsonValueRead&&)>& on_value, size_t max_value_bytes) {
+  LineCursor cursor{src, static_cast<int64_t>(max_value_bytes)};
   ValueBuilder builder(cursor, streamed_key, on_element);
   const auto blank = [](int c) { return c == ' ' || c == '\t' || c == '\r'; };
   for (;;) {
@@ -254,8 +266,14 @@ void ReadJsonValues(ByteSource* src, const std::string& streamed_key,
     JsonValueRead read;
     read.first_line = cursor.line;
     builder.Reset(read.first_line);
-    nlohmann::json::sax_parse(CursorIterator(&cursor), CursorIterator(), &builder, nlohmann::json::input_format_t::json,
-                              /*strict=*/false);
+    cursor.StartValue();
+    try {
+      nlohmann::json::sax_parse(CursorIterator(&cursor), CursorIterator(), &builder,
+                                nlohmann::json::input_format_t::json, /*strict=*/false);
+    } catch (const ValueTooLong&) {
+      builder.Stop("a JSON value longer than " + std::to_string(max_value_bytes) +
+                   " bytes (a string or list that never closes, or binary data?)");
+    }
     read.last_line = cursor.line;
     // A number is only known to end at the byte after it, which the parser
     // has taken (a line end, say): nothing more to check on its line.

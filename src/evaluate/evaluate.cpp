@@ -305,7 +305,7 @@ void GradedMetrics(const std::unordered_map<std::string, int>* gains, const std:
 }
 
 UserMetrics MetricsOf(const EvaluationInputs& in, const std::string& u, const std::vector<int>& ks,
-                      std::vector<std::set<std::string>>* covered) {
+                      std::vector<std::unordered_set<std::string>>* covered) {
   UserMetrics um;
   um.user_id = u;
   const std::vector<std::string> list = ListOf(in, u, &um.has_list);
@@ -357,13 +357,16 @@ double MeanOf(const std::vector<UserMetrics>& users, size_t q, const std::string
 EvaluationResult Evaluate(const EvaluationInputs& in, const std::vector<int>& ks) {
   EvaluationResult out;
   out.ks = ks;
-  std::set<std::string> users;
+  // Users in id order (so is --per-user's output).
+  std::vector<std::string> users;
   for (const auto& [u, r] : in.relevant) {
-    if (!r.empty()) users.insert(u);
+    if (!r.empty()) users.push_back(u);
   }
-  size_t accuracy_users = users.size();
-  for (const auto& [u, g] : in.gains) users.insert(u);
-  std::vector<std::set<std::string>> covered(ks.size());
+  const size_t accuracy_users = users.size();
+  for (const auto& [u, g] : in.gains) users.push_back(u);
+  std::sort(users.begin(), users.end());
+  users.erase(std::unique(users.begin(), users.end()), users.end());
+  std::vector<std::unordered_set<std::string>> covered(ks.size());
   for (const std::string& u : users) out.per_user.push_back(MetricsOf(in, u, ks, &covered));
   const bool graded = !in.gains.empty();
   size_t n = 0, graded_users = 0, disliked_users = 0, auc_users = 0;

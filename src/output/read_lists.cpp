@@ -12,11 +12,15 @@
 
 namespace avrec {
 
-std::unordered_map<std::string, std::vector<std::string>> RecommendationLists::Items() const {
+std::unordered_map<std::string, std::vector<std::string>> RecommendationLists::Items() && {
+  // Moved over a user at a time: the lists of a night are not held twice.
   std::unordered_map<std::string, std::vector<std::string>> out;
-  for (const auto& [u, list] : lists) {
-    auto& items = out[u];
-    for (const auto& [i, s] : list) items.push_back(i);
+  out.reserve(lists.size());
+  while (!lists.empty()) {
+    auto node = lists.extract(lists.begin());
+    auto& items = out[std::move(node.key())];
+    items.reserve(node.mapped().size());
+    for (auto& [i, s] : node.mapped()) items.push_back(std::move(i));
   }
   return out;
 }
@@ -164,7 +168,7 @@ RecommendationLists ReadRecommendationLists(const std::string& path, std::vector
     }
     AddUser(path, v.first_line, -1, j, &out, users, &first_at, &repeated);
   };
-  ReadJsonValues(&src, "users", listed, value);
+  ReadJsonValues(&src, "users", listed, value, kDefaultMaxRecordBytes);
   if (out.lists.empty()) {
     Fail(ExitCode::kDataErr, path, ": no recommendation lists in the file (an empty or header-only output?)");
   }
