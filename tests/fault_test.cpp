@@ -493,6 +493,19 @@ TEST(Outputs, ReportFailsOnABrokenPreviousFileBeforeReadingTheReviews) {
   EXPECT_EQ(r.exit_code, 65) << r.err;
   EXPECT_NE(r.err.find(dir / "run.json"), std::string::npos) << r.err;
   EXPECT_FALSE(FileExists(dir / "page.html"));
+  // Options that cannot work fail before the lists are read (a night's lists
+  // take a while): the lists here do not exist, and that is not what is said.
+  for (const std::vector<std::string>& data : std::vector<std::vector<std::string>>{
+           {"--reviews", dir / "missing.csv"}, {"--items", dir / "missing_items.csv"}, {}}) {
+    std::vector<std::string> args = {"report", "--recs", dir / "missing_recs.jsonl", "--out", dir / "page.html"};
+    args.insert(args.end(), data.begin(), data.end());
+    r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_NE(r.err.find(data.empty() ? "give --workspace PATH, or --reviews and --items"
+                                      : "give both --reviews and --items, or --workspace"),
+              std::string::npos)
+        << r.err;
+  }
 }
 
 // report reads the lists once, so they may come through a pipe (stdin, a
@@ -906,6 +919,32 @@ TEST(Hostile, OutOfRangeOptionsAreUsageErrorsInEveryVerb) {
   r = RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "i.csv", "--out", dir / "d.jsonl"});
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_NE(r.err.find("i.csv:4: duplicate item id 'i1' (first on line 2)"), std::string::npos) << r.err;
+}
+
+// Options that cannot work together fail before anything is read (a
+// --shard past its count, and --only-changed without a workspace, used to
+// fail after the reviews were read and scored): the reviews here do not
+// exist, and that is not what is said.
+TEST(Hostile, OptionsThatCannotWorkTogetherFailBeforeAnyWork) {
+  TempDir dir;
+  const std::vector<std::string> base = {"recommend", "--reviews", dir / "missing.csv", "--items",
+                                         kItems,      "--out",     dir / "r.json"};
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--shard", "5/4"}, "--shard: expected K/N with 0 <= K < N, got 5/4"},
+      {{"--shard", "1-4"}, "--shard: expected K/N, e.g. 0/4, got '1-4'"},
+      {{"--only-changed"}, "--only-changed and --to-workspace need --workspace"},
+      {{"--to-workspace"}, "--only-changed and --to-workspace need --workspace"},
+      {{"--only-changed", "--workspace", dir / "w.avrec", "--format", "csv"}, "--only-changed needs --format json"},
+  };
+  for (const auto& [extra, message] : cases) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    const RunResult r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 64) << extra[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("missing.csv"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(test::FileExists(dir / "r.json"));
 }
 
 TEST(Hostile, EndlessLinesHitTheRecordLimit) {

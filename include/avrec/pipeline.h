@@ -112,8 +112,16 @@ struct PipelineConfig {
   void DescribeManifest(OptionSet* set);
   // Every option of every stage (what `run` reads from its config file).
   void Describe(OptionSet* set);
-  // Throws Error(kUsage) naming the option for any value out of range.
+  // Throws Error(kUsage) naming the option for any value out of range, and
+  // for options that cannot work together (--shard past its count,
+  // --only-changed without a workspace): before any work.
   void Validate() const;
+  // --shard K/N into r->shard and r->shards; Error(kUsage) when malformed.
+  void ApplyShard(RecommendOptions* r) const;
+  // Whether the data comes from --reviews and --items (true) or the
+  // workspace (false); Error(kUsage) when neither is given, or only one of
+  // the two files. Called before any work.
+  bool ReadsFiles() const;
   // The hash of every option that changes the recommendations (their values,
   // list files by content): header.config_hash.
   std::string RecommendConfigHash() const;

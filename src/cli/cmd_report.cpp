@@ -29,8 +29,7 @@ int RunReport(const ReportCommand& o) {
   const auto t0 = std::chrono::steady_clock::now();
   if (o.recs.empty() || o.out.empty()) Fail(ExitCode::kUsage, "report: give --recs PATH and --out PATH");
   const PipelineConfig& c = o.config;
-  const bool files = !c.inputs.reviews.empty() || !c.inputs.items.empty();
-  if (!files && c.workspace.empty()) Fail(ExitCode::kUsage, "report: give --workspace PATH, or --reviews and --items");
+  const bool files = c.ReadsFiles();
   ReportInputs in;
   // The small inputs first, so that a broken one fails before the reviews are read.
   in.recs = ReadReportLists(o.recs, o.previous);

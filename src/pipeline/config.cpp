@@ -3,8 +3,11 @@
 
 #include "avrec/error.h"
 #include "avrec/io.h"
+#include "avrec/output.h"
 #include "avrec/parallel.h"
 #include "avrec/pipeline.h"
+#include "avrec/text.h"
+#include "common/cluster.h"
 
 namespace avrec {
 
@@ -191,6 +194,26 @@ void PipelineConfig::Describe(OptionSet* set) {
   DescribeManifest(set);
 }
 
+bool PipelineConfig::ReadsFiles() const {
+  const bool files = !inputs.reviews.empty() || !inputs.items.empty();
+  if (!files && workspace.empty()) Fail(ExitCode::kUsage, "give --workspace PATH, or --reviews and --items");
+  if (files && (inputs.reviews.empty() || inputs.items.empty())) {
+    Fail(ExitCode::kUsage, "give both --reviews and --items, or --workspace");
+  }
+  return files;
+}
+
+void PipelineConfig::ApplyShard(RecommendOptions* r) const {
+  if (shard.empty()) return;
+  const size_t slash = shard.find('/');
+  int k = -1, n = 0;
+  if (slash == std::string::npos || !ParseInt(shard.substr(0, slash), &k) || !ParseInt(shard.substr(slash + 1), &n)) {
+    Fail(ExitCode::kUsage, "--shard: expected K/N, e.g. 0/4, got '", shard, "'");
+  }
+  r->shard = k;
+  r->shards = n;
+}
+
 void PipelineConfig::Validate() const {
   ValidateDescribed(*this);
   inputs.Validate();
@@ -199,7 +222,19 @@ void PipelineConfig::Validate() const {
   profile.Validate();
   RecommendOptions r = recommend;
   r.threads = threads;
+  ApplyShard(&r);
   r.Validate();
+  const bool tracked = only_changed || to_workspace;
+  if (tracked && workspace.empty()) Fail(ExitCode::kUsage, "--only-changed and --to-workspace need --workspace");
+  if (tracked && Cluster::Get().distributed()) {
+    Fail(ExitCode::kUsage, "--only-changed and --to-workspace do not run under mpirun yet (docs/scale.md)");
+  }
+  if (only_changed) {
+    const RecommendationFormat f = ParseRecommendationFormat(RecommendFormat());
+    if (f != RecommendationFormat::kJson && f != RecommendationFormat::kJsonl) {
+      Fail(ExitCode::kUsage, "--only-changed needs --format json or jsonl (it copies lists from the previous output)");
+    }
+  }
 }
 
 EncoderOptions PipelineConfig::EncoderWithThreads() const {

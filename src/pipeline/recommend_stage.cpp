@@ -45,16 +45,7 @@ RecommendOptions RankOptions(const PipelineConfig& c) {
   r.threads = c.threads;
   if (!c.allow_list.empty()) r.allow = ReadIdList(c.allow_list);
   if (!c.deny_list.empty()) r.deny = ReadIdList(c.deny_list);
-  if (!c.shard.empty()) {
-    const size_t slash = c.shard.find('/');
-    int k = -1, n = 0;
-    if (slash == std::string::npos || !ParseInt(c.shard.substr(0, slash), &k) ||
-        !ParseInt(c.shard.substr(slash + 1), &n)) {
-      Fail(ExitCode::kUsage, "--shard: expected K/N, e.g. 0/4, got '", c.shard, "'");
-    }
-    r.shard = k;
-    r.shards = n;
-  }
+  c.ApplyShard(&r);
   r.Validate();
   return r;
 }
@@ -441,17 +432,6 @@ void CheckItemLists(const PipelineConfig& c, const RecommendOptions& r, const It
   }
 }
 
-void CheckTrackedOptions(const PipelineConfig& c, RecommendationFormat format) {
-  const bool tracked = c.only_changed || c.to_workspace;
-  if (tracked && c.workspace.empty()) Fail(ExitCode::kUsage, "--only-changed and --to-workspace need --workspace");
-  if (tracked && Cluster::Get().distributed()) {
-    Fail(ExitCode::kUsage, "--only-changed and --to-workspace do not run under mpirun yet (docs/scale.md)");
-  }
-  if (c.only_changed && format != RecommendationFormat::kJson && format != RecommendationFormat::kJsonl) {
-    Fail(ExitCode::kUsage, "--only-changed needs --format json or jsonl (it copies lists from the previous output)");
-  }
-}
-
 void LogPlan(const Plan& plan, const std::vector<int>& users) {
   if (!plan.incremental) {
     InfoEvent("incremental", {{"mode", "full"}, {"reason", plan.reason}},
@@ -536,7 +516,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
   CheckItemLists(c, r, in.items.matrix);
   const RecommendationFormat format = ParseRecommendationFormat(c.RecommendFormat());
   c.WarnOfFormatAgainstExtension();
-  CheckTrackedOptions(c, format);
+  c.Validate();  // options together (the verbs check them before any work too)
   const bool tracked = c.only_changed || c.to_workspace;
   const ProfileOptions po = ProfileOptionsFor(r.algorithm, c.profile);
   std::vector<std::string> extra;

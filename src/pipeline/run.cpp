@@ -49,8 +49,7 @@ std::vector<std::string> ReadIdList(const std::string& path) {
 }
 
 ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, ProblemLog* problems) {
-  const bool files = !c.inputs.reviews.empty() || !c.inputs.items.empty();
-  if (!files && c.workspace.empty()) Fail(ExitCode::kUsage, "give --workspace PATH, or --reviews and --items");
+  const bool files = c.ReadsFiles();
   c.Validate();
   ModelInputs in;
   std::unique_ptr<Workspace> ws;
