@@ -481,23 +481,36 @@ TEST(Outputs, ReportFailsOnABrokenPreviousFileBeforeReadingTheReviews) {
             "{\"user_id\":\"u\",\"cold_start\":false,\"history\":1,\"items\":[{\"item_id\":\"a\",\"rank\":1,"
             "\"score\":0.5,\"reasons\":[]}]}\n");
   WriteFile(dir / "previous.jsonl", "{\"user_id\":\"u\",\"items\":[{\"item_id\":\n");
-  // The reviews do not exist: an error about them would mean they were read first.
+  // The reviews and items are no such files: an error about them would mean
+  // they were read first.
+  WriteFile(dir / "unread.csv", "not,reviews\n");
+  WriteFile(dir / "unread_items.csv", "not,items\n");
   RunResult r = RunAvrec({"report", "--recs", lists, "--previous", dir / "previous.jsonl", "--reviews",
-                          dir / "missing.csv", "--items", dir / "missing_items.csv", "--out", dir / "page.html"});
+                          dir / "unread.csv", "--items", dir / "unread_items.csv", "--out", dir / "page.html"});
   EXPECT_EQ(r.exit_code, 65) << r.err;
   EXPECT_NE(r.err.find(dir / "previous.jsonl"), std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find("missing.csv"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("unread"), std::string::npos) << r.err;
   WriteFile(dir / "run.json", "{\"format\": ");
-  r = RunAvrec({"report", "--recs", lists, "--manifest", dir / "run.json", "--reviews", dir / "missing.csv", "--items",
-                dir / "missing_items.csv", "--out", dir / "page.html"});
+  r = RunAvrec({"report", "--recs", lists, "--manifest", dir / "run.json", "--reviews", dir / "unread.csv", "--items",
+                dir / "unread_items.csv", "--out", dir / "page.html"});
   EXPECT_EQ(r.exit_code, 65) << r.err;
   EXPECT_NE(r.err.find(dir / "run.json"), std::string::npos) << r.err;
   EXPECT_FALSE(FileExists(dir / "page.html"));
-  // Options that cannot work fail before the lists are read (a night's lists
-  // take a while): the lists here do not exist, and that is not what is said.
+  // Options that cannot work, and inputs that are not there, fail before
+  // the lists are read (a night's lists take a while): the lists here are
+  // broken, and that is not what is said.
+  WriteFile(dir / "broken_recs.jsonl", "{\"user_id\": \n");
+  r = RunAvrec({"report", "--recs", dir / "broken_recs.jsonl", "--workspace", dir / "missing.avrec", "--out",
+                dir / "page.html"});
+  EXPECT_EQ(r.exit_code, 66) << r.err;
+  EXPECT_NE(r.err.find(dir / "missing.avrec: no such workspace"), std::string::npos) << r.err;
+  r = RunAvrec({"report", "--recs", dir / "broken_recs.jsonl", "--reviews", dir / "unread.csv", "--items",
+                dir / "missing_items.csv", "--out", dir / "page.html"});
+  EXPECT_EQ(r.exit_code, 66) << r.err;
+  EXPECT_NE(r.err.find(dir / "missing_items.csv: cannot open: No such file or directory"), std::string::npos) << r.err;
   for (const std::vector<std::string>& data : std::vector<std::vector<std::string>>{
-           {"--reviews", dir / "missing.csv"}, {"--items", dir / "missing_items.csv"}, {}}) {
-    std::vector<std::string> args = {"report", "--recs", dir / "missing_recs.jsonl", "--out", dir / "page.html"};
+           {"--reviews", dir / "unread.csv"}, {"--items", dir / "unread_items.csv"}, {}}) {
+    std::vector<std::string> args = {"report", "--recs", dir / "broken_recs.jsonl", "--out", dir / "page.html"};
     args.insert(args.end(), data.begin(), data.end());
     r = RunAvrec(args);
     EXPECT_EQ(r.exit_code, 64) << r.err;
@@ -923,11 +936,13 @@ TEST(Hostile, OutOfRangeOptionsAreUsageErrorsInEveryVerb) {
 
 // Options that cannot work together fail before anything is read (a
 // --shard past its count, and --only-changed without a workspace, used to
-// fail after the reviews were read and scored): the reviews here do not
-// exist, and that is not what is said.
+// fail after the reviews were read and scored): the reviews here are no
+// reviews file, and that is not what is said.
 TEST(Hostile, OptionsThatCannotWorkTogetherFailBeforeAnyWork) {
   TempDir dir;
-  const std::vector<std::string> base = {"recommend", "--reviews", dir / "missing.csv", "--items",
+  WriteFile(dir / "unread.csv", "not,reviews\n");
+  ASSERT_EQ(RunAvrec({"ingest", "--workspace", dir / "w.avrec", "--items", kItems}).exit_code, 0);
+  const std::vector<std::string> base = {"recommend", "--reviews", dir / "unread.csv", "--items",
                                          kItems,      "--out",     dir / "r.json"};
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"--shard", "5/4"}, "--shard: expected K/N with 0 <= K < N, got 5/4"},
@@ -942,9 +957,16 @@ TEST(Hostile, OptionsThatCannotWorkTogetherFailBeforeAnyWork) {
     const RunResult r = RunAvrec(args);
     EXPECT_EQ(r.exit_code, 64) << extra[0] << ": " << r.err;
     EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
-    EXPECT_EQ(r.err.find("missing.csv"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("unread.csv"), std::string::npos) << r.err;
   }
   EXPECT_FALSE(test::FileExists(dir / "r.json"));
+  // An input that is not there fails before the others are read, though
+  // it is read last (a scores file after the reviews and the items).
+  RunResult r = RunAvrec({"recommend", "--reviews", dir / "unread.csv", "--items", kItems, "--scores",
+                          dir / "missing.scores.jsonl", "--out", dir / "r.json"});
+  EXPECT_EQ(r.exit_code, 66) << r.err;
+  EXPECT_NE(r.err.find(dir / "missing.scores.jsonl: cannot open: No such file or directory"), std::string::npos)
+      << r.err;
 }
 
 TEST(Hostile, EndlessLinesHitTheRecordLimit) {

@@ -82,6 +82,11 @@ class ByteSource {
   bool gzip_by_content_ = false;  // no data extension: gzip when the bytes say so
 };
 
+// What ByteSource checks before it opens `path`, without opening it (a
+// FIFO would wait for its writer): Error(kNoInput) when it does not exist,
+// is a folder, or cannot be read by this user. "-" passes.
+void CheckInputFile(const std::string& path);
+
 // ---- UTF-8 --------------------------------------------------------------------
 
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).

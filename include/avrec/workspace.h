@@ -56,6 +56,9 @@ class Workspace {
   // not an avrec workspace, Error(kTempFail) when another process holds the
   // lock longer than $AVREC_BUSY_TIMEOUT_MS (default 10 s).
   static std::unique_ptr<Workspace> Open(const std::string& path, bool create);
+  // Open's check of a workspace to read: Error(kNoInput) saying how to
+  // create one when `path` does not exist, or when it is a folder.
+  static void CheckExists(const std::string& path);
   // A workspace this process created: moves it into place (call when the run
   // that created it has succeeded). No-op otherwise.
   void Persist();

@@ -42,6 +42,7 @@ int RunRun(const RunCommand& o, RunFiles* files) {
   if (c.workspace.empty()) Fail(ExitCode::kUsage, o.config, ": no workspace (set \"workspace\" or --workspace)");
   if (c.out.empty()) Fail(ExitCode::kUsage, o.config, ": no output (set recommend.out or --out)");
   files->inputs = {c.inputs.reviews, c.inputs.items};
+  files->tables = files->inputs;
   files->outputs = {c.workspace, c.out};
   files->workspace = c.workspace;
   files->creates_folders = true;

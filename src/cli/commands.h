@@ -134,11 +134,16 @@ int RunRun(const RunCommand& o, RunFiles* files);
 // (run_manifest.cpp) when it writes one.
 struct RunFiles {
   std::vector<std::string> inputs, outputs;
-  std::string manifest;          // "": none
-  std::string workspace;         // the output that is a workspace (SQLite checks its own), "": none
+  std::string manifest;         // "": none
+  std::string workspace;        // the output that is a workspace (SQLite checks its own), "": none
+  std::string workspace_input;  // the input that is a workspace (to read), "": none
+  // The inputs read as tables (CSV, TSV, JSON Lines): a name whose extension
+  // says no such format is a usage error, before whether the file is there.
+  std::vector<std::string> tables;
   bool creates_folders = false;  // run makes its outputs' missing folders
 };
-// Before any work: no input or output names a closed descriptor, no two
+// Before any work: no input or output names a closed descriptor, every
+// input is there to read (CheckInputFile, Workspace::CheckExists), no two
 // outputs (the manifest included) name the same file, and each output file
 // can be created where it is named (CheckOutputsCreatable).
 void CheckFiles(const RunFiles& files);

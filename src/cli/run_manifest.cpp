@@ -6,7 +6,9 @@
 #include "avrec/hash.h"
 #include "avrec/io.h"
 #include "avrec/log.h"
+#include "avrec/table.h"
 #include "avrec/version.h"
+#include "avrec/workspace.h"
 #include "cli/commands.h"
 
 namespace avrec::cli {
@@ -33,7 +35,10 @@ RunFiles Paths(std::initializer_list<std::string> inputs, std::initializer_list<
 
 // A stage that reads the reviews (from files or a workspace) and writes `outputs`.
 RunFiles ModelCommandFiles(const PipelineConfig& c, std::initializer_list<std::string> outputs) {
-  return Paths({c.inputs.reviews, c.inputs.items, c.scores, c.profiles_in, c.workspace}, outputs);
+  RunFiles f = Paths({c.inputs.reviews, c.inputs.items, c.scores, c.profiles_in, c.workspace}, outputs);
+  f.workspace_input = c.workspace;
+  f.tables = {c.inputs.reviews, c.inputs.items};
+  return f;
 }
 
 nlohmann::ordered_json Describe(const std::string& path, bool hash) {
@@ -64,6 +69,17 @@ void CheckOutputsAndManifestDistinct(const RunFiles& files) {
 
 void CheckFiles(const RunFiles& files) {
   CheckDescriptorsOpen(files.inputs, files.outputs);
+  for (const std::string& p : files.tables) {
+    if (!p.empty()) TableFormatFromName(p);
+  }
+  for (const std::string& p : files.inputs) {
+    if (p.empty()) continue;
+    if (p == files.workspace_input) {
+      Workspace::CheckExists(p);
+    } else {
+      CheckInputFile(p);
+    }
+  }
   CheckOutputsAndManifestDistinct(files);
   CheckOutputNames(files.outputs);
   std::vector<std::string> outputs;
@@ -81,7 +97,10 @@ void WarnIfNamedForAnotherFormat(const std::string& path, const std::string& ver
 }
 
 RunFiles FilesOf(const ValidateCommand& c) {
-  return Paths({c.config.inputs.reviews, c.config.inputs.items, c.config.workspace}, {});
+  RunFiles f = Paths({c.config.inputs.reviews, c.config.inputs.items, c.config.workspace}, {});
+  f.workspace_input = c.config.workspace;
+  f.tables = {c.config.inputs.reviews, c.config.inputs.items};
+  return f;
 }
 
 RunFiles FilesOf(const TokenizeCommand&) { return Paths({"-"}, {"-"}); }
@@ -90,22 +109,33 @@ RunFiles FilesOf(const EmbedCommand& c) { return Paths({c.input}, {c.out}); }
 
 RunFiles FilesOf(const TopKCommand& c) { return Paths({c.users, c.items}, {c.out}); }
 
-RunFiles FilesOf(const SplitCommand& c) { return Paths({c.reviews}, {c.train, c.test}); }
+RunFiles FilesOf(const SplitCommand& c) {
+  RunFiles f = Paths({c.reviews}, {c.train, c.test});
+  f.tables = {c.reviews};
+  return f;
+}
 
 RunFiles FilesOf(const EvaluateCommand& c) {  // the metrics always go to standard output too
-  return Paths({c.recs, c.truth, c.train, c.items, c.truth_scores}, {"-", c.out, c.per_user});
+  RunFiles f = Paths({c.recs, c.truth, c.train, c.items, c.truth_scores}, {"-", c.out, c.per_user});
+  f.tables = {c.truth, c.train, c.items};
+  return f;
 }
 
 RunFiles FilesOf(const DiffCommand& c) { return Paths({c.old_path, c.new_path}, {"-", c.out}); }
 
 RunFiles FilesOf(const ReportCommand& c) {
   const PipelineConfig& p = c.config;
-  return Paths({p.inputs.reviews, p.inputs.items, p.scores, p.workspace, c.recs, c.previous, c.manifest}, {c.out});
+  RunFiles f =
+      Paths({p.inputs.reviews, p.inputs.items, p.scores, p.workspace, c.recs, c.previous, c.manifest}, {c.out});
+  f.workspace_input = p.workspace;
+  f.tables = {p.inputs.reviews, p.inputs.items};
+  return f;
 }
 
 RunFiles FilesOf(const IngestCommand& c) {
   RunFiles f = Paths({c.config.inputs.reviews, c.config.inputs.items}, {c.config.workspace});
   f.workspace = c.config.workspace;
+  f.tables = {c.config.inputs.reviews, c.config.inputs.items};
   f.manifest = c.config.manifest;  // only when asked: the output is a database
   return f;
 }

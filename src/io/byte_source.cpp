@@ -61,6 +61,14 @@ struct ByteSource::Gzip {
   bool eof = false;
 };
 
+void CheckInputFile(const std::string& path) {
+  if (path == "-") return;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) Fail(ExitCode::kNoInput, path, ": is a directory, expected a file");
+  if (::access(path.c_str(), R_OK) != 0) Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
+}
+
 ByteSource::ByteSource(const std::string& path, Rewrite rewrite) : path_(path), buf_(kBufferSize) {
   if (path == "-") {
     fd_ = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
@@ -68,9 +76,8 @@ ByteSource::ByteSource(const std::string& path, Rewrite rewrite) : path_(path), 
     gzip_by_content_ = true;
     return;
   }
+  CheckInputFile(path);
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) Fail(ExitCode::kNoInput, path, ": is a directory, expected a file");
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) Fail(ExitCode::kNoInput, path, ": cannot open: ", std::strerror(errno));
   if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) {

@@ -327,13 +327,18 @@ constexpr const char* kTableNames[] = {
 
 }  // namespace
 
+void Workspace::CheckExists(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    Fail(ExitCode::kNoInput, path, ": no such workspace (create it with `avrec ingest --workspace ", path, "`)");
+  }
+  if (S_ISDIR(st.st_mode)) Fail(ExitCode::kNoInput, path, ": is a directory, expected a workspace file");
+}
+
 std::unique_ptr<Workspace> Workspace::Open(const std::string& path, bool create) {
   struct stat st;
   const bool exists = ::stat(path.c_str(), &st) == 0;
-  if (!exists && !create) {
-    Fail(ExitCode::kNoInput, path, ": no such workspace (create it with `avrec ingest --workspace ", path, "`)");
-  }
-  if (exists && S_ISDIR(st.st_mode)) Fail(ExitCode::kNoInput, path, ": is a directory, expected a workspace file");
+  if (!create || exists) CheckExists(path);
   if (const size_t slash = path.find_last_of('/'), name = path.size() - (slash == std::string::npos ? 0 : slash + 1);
       name > 247) {
     Fail(ExitCode::kUsage, path, ": a workspace's file name can be at most 247 bytes (this one has ", name,
