@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <functional>
@@ -69,21 +70,55 @@ std::string ModalityOf(const std::string& name, const std::string& declared) {
   return !declared.empty() ? declared : !Prefix(name).empty() ? Prefix(name) : "other";
 }
 
-// Whether every non-blank value of a column is text that is not a number
-// (then an undeclared prefixed column holds categories, e.g. a colour name).
-bool AllText(const std::vector<Row>& rows, int col) {
-  bool any = false;
-  for (const Row& r : rows) {
-    const Cell& c = r.at(col);
-    if (CellIsBlank(c)) continue;
-    double v;
-    if (c.kind != Cell::Kind::kText || ParseFiniteDouble(c.text, &v) || IsNonFiniteSpelling(c.text)) return false;
-    any = true;
+// A row as the first pass keeps it: only the cells it has, by column (a
+// JSON Lines record names a few of the columns seen so far; kept whole, a
+// file whose records each bring a key of their own would take memory in the
+// square of its length).
+struct KeptRow {
+  int64_t line = 0;
+  std::vector<std::pair<int, Cell>> cells;  // ascending column
+};
+
+KeptRow Keep(const Row& row) {
+  KeptRow k;
+  k.line = row.line;
+  const auto keep = [&](int col) {
+    if (row.at(col).kind != Cell::Kind::kMissing) k.cells.emplace_back(col, row.at(col));
+  };
+  if (row.set.empty()) {
+    for (size_t col = 0; col < row.cells.size(); ++col) keep(static_cast<int>(col));
+  } else {
+    std::vector<int> set = row.set;
+    std::sort(set.begin(), set.end());
+    for (int col : set) keep(col);
   }
-  return any;
+  return k;
 }
 
-ColumnRole AssignRole(const std::string& name, int col, const std::vector<Row>& rows, const ItemSchemaOptions& schema,
+// Per column: whether it has a non-blank value, and whether every one is
+// text that is not a number (then an undeclared prefixed column holds
+// categories, e.g. a colour name).
+struct ColumnValues {
+  bool any = false, all_text = true;
+};
+
+std::vector<ColumnValues> ValuesOfColumns(const std::vector<KeptRow>& rows, size_t columns) {
+  std::vector<ColumnValues> out(columns);
+  for (const KeptRow& r : rows) {
+    for (const auto& [col, c] : r.cells) {
+      if (CellIsBlank(c)) continue;
+      ColumnValues& v = out[static_cast<size_t>(col)];
+      double x;
+      v.any = true;
+      if (c.kind != Cell::Kind::kText || ParseFiniteDouble(c.text, &x) || IsNonFiniteSpelling(c.text)) {
+        v.all_text = false;
+      }
+    }
+  }
+  return out;
+}
+
+ColumnRole AssignRole(const std::string& name, const ColumnValues& values, const ItemSchemaOptions& schema,
                       ItemTable* out) {
   ColumnRole r;
   const auto feature = [&](std::vector<FeatureColumn>* list, Role role, const std::string& modality) {
@@ -105,7 +140,7 @@ ColumnRole AssignRole(const std::string& name, int col, const std::vector<Row>& 
     feature(&out->categorical_columns, Role::kCategorical, ModalityOf(name, c->second));
   } else if (auto n = schema.numeric.find(name); n != schema.numeric.end()) {
     feature(&out->numeric_columns, Role::kNumeric, ModalityOf(name, n->second));
-  } else if (!Prefix(name).empty() && AllText(rows, col)) {
+  } else if (!Prefix(name).empty() && values.any && values.all_text) {
     feature(&out->categorical_columns, Role::kCategorical, Prefix(name));
     out->inferred_categorical.push_back(name);
   } else if (!Prefix(name).empty()) {
@@ -169,13 +204,12 @@ void ReadCategory(const Cell& c, const std::string& name, const Complaint& bad, 
 
 // One row into *item; complaints go to `bad`. Returns whether it had an
 // item_id field.
-bool ReadItemRow(const Row& row, const std::vector<std::string>& columns, const std::vector<ColumnRole>& roles,
+bool ReadItemRow(const KeptRow& row, const std::vector<std::string>& columns, const std::vector<ColumnRole>& roles,
                  const ItemSchemaOptions& schema, const Complaint& bad, Item* item) {
   bool has_id = false;
-  for (size_t col = 0; col < row.cells.size() && col < roles.size(); ++col) {
-    const Cell& c = row.cells[col];
-    const std::string& name = columns[col];
-    const ColumnRole& role = roles[col];
+  for (const auto& [col, c] : row.cells) {
+    const std::string& name = columns[static_cast<size_t>(col)];
+    const ColumnRole& role = roles[static_cast<size_t>(col)];
     switch (role.role) {
       case Role::kId:
         if (c.kind == Cell::Kind::kMissing) break;
@@ -261,21 +295,22 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
     return out;
   }
   // Pass 1: read every row, so that column types can be decided from all values.
-  std::vector<Row> rows;
+  std::vector<KeptRow> rows;
   const double budget = MemoryBytes() / 3;  // 0: unknown, no limit
   double cells = 0;
   for (Row row; table.Next(&row);) {
-    cells += static_cast<double>(row.cells.size());
-    rows.push_back(row);
+    rows.push_back(Keep(row));
+    cells += static_cast<double>(rows.back().cells.size());
     CheckTableFits(path, table, rows.back().line, rows.size(), cells, budget);
   }
   std::vector<ColumnRole> roles;
+  const std::vector<ColumnValues> values = ValuesOfColumns(rows, table.columns().size());
   for (size_t col = 0; col < table.columns().size(); ++col) {
-    roles.push_back(AssignRole(table.columns()[col], static_cast<int>(col), rows, schema, &out));
+    roles.push_back(AssignRole(table.columns()[col], values[col], schema, &out));
   }
   // Pass 2: convert and validate.
   std::unordered_map<std::string, int64_t> seen;
-  for (const Row& row : rows) {
+  for (const KeptRow& row : rows) {
     const size_t before = problems->count();
     const Complaint bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
     Item item;
