@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -51,12 +52,29 @@ SplitResult SplitReviews(const std::vector<Review>& reviews, const SplitOptions&
 
 // ---- metrics --------------------------------------------------------------------
 
+// One user's metrics at one k, by name, in name order (as --per-user writes
+// them). A dozen entries kept flat: a map per user and k took a kilobyte, a
+// gigabyte for a million users evaluated.
+class MetricValues {
+ public:
+  // The value of `name`, added (as NaN) when new. Names are kept as views:
+  // give string literals.
+  double& operator[](std::string_view name);
+  // The value of `name`; Error(kSoftware) when it was never set.
+  double at(std::string_view name) const;
+  auto begin() const { return values_.begin(); }
+  auto end() const { return values_.end(); }
+
+ private:
+  std::vector<std::pair<std::string_view, double>> values_;  // by name
+};
+
 struct UserMetrics {
   std::string user_id;
   bool has_list = false;
   // Per k, in the order of the ks given: precision, recall, ndcg, map, mrr,
   // hit, novelty, arp, ild (NaN when undefined for this user).
-  std::vector<std::map<std::string, double>> at_k;
+  std::vector<MetricValues> at_k;
 };
 
 struct EvaluationInputs {

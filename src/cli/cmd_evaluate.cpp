@@ -274,7 +274,7 @@ int RunEvaluate(const EvaluateCommand& o) {
       j["has_list"] = um.has_list;
       for (size_t q = 0; q < ks.size(); ++q) {
         for (const auto& [name, v] : um.at_k[q]) {
-          const std::string key = name + "@" + std::to_string(ks[q]);
+          const std::string key = std::string(name) + "@" + std::to_string(ks[q]);
           if (std::isnan(v)) {
             j[key] = nullptr;
           } else {

@@ -242,8 +242,7 @@ std::vector<std::string> ListOf(const EvaluationInputs& in, const std::string& u
 }
 
 // Beyond accuracy: properties of the list (NaN when there is none).
-void ListProperties(const EvaluationInputs& in, const std::vector<std::string>& list, size_t top,
-                    std::map<std::string, double>* m) {
+void ListProperties(const EvaluationInputs& in, const std::vector<std::string>& list, size_t top, MetricValues* m) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   double nov = 0, arp = 0;
   int nov_n = 0;
@@ -283,10 +282,10 @@ void ListProperties(const EvaluationInputs& in, const std::vector<std::string>& 
 // Graded metrics of one list: ndcg_graded, disliked (per k) and
 // pairwise_auc (NaN where the user is not evaluated for them).
 void GradedMetrics(const std::unordered_map<std::string, int>* gains, const std::vector<std::string>& list, int k,
-                   std::map<std::string, double>* m) {
+                   MetricValues* m) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (gains == nullptr) {
-    (*m)["ndcg_graded"] = (*m)["disliked"] = (*m)["pairwise_auc"] = nan;
+    for (const char* name : {"ndcg_graded", "disliked", "pairwise_auc"}) (*m)[name] = nan;
     return;
   }
   std::vector<int> list_gains, all;
@@ -304,6 +303,28 @@ void GradedMetrics(const std::unordered_map<std::string, int>* gains, const std:
   (*m)["pairwise_auc"] = PairwiseAuc(list, *gains);
 }
 
+}  // namespace
+
+// What MetricsOf sets: six accuracy metrics, three of the list, three graded.
+constexpr size_t kMetricsPerUser = 12;
+
+double& MetricValues::operator[](std::string_view name) {
+  if (values_.empty()) values_.reserve(kMetricsPerUser);
+  const auto at = std::lower_bound(values_.begin(), values_.end(), name,
+                                   [](const auto& entry, std::string_view n) { return entry.first < n; });
+  if (at != values_.end() && at->first == name) return at->second;
+  return values_.insert(at, {name, std::numeric_limits<double>::quiet_NaN()})->second;
+}
+
+double MetricValues::at(std::string_view name) const {
+  for (const auto& [n, v] : values_) {
+    if (n == name) return v;
+  }
+  Fail(ExitCode::kSoftware, "evaluate: no metric '", name, "'");
+}
+
+namespace {
+
 UserMetrics MetricsOf(const EvaluationInputs& in, const std::string& u, const std::vector<int>& ks,
                       std::vector<std::unordered_set<std::string>>* covered) {
   UserMetrics um;
@@ -318,7 +339,7 @@ UserMetrics MetricsOf(const EvaluationInputs& in, const std::string& u, const st
   auto g = in.gains.find(u);
   for (size_t q = 0; q < ks.size(); ++q) {
     const int k = ks[q];
-    std::map<std::string, double> m;
+    MetricValues m;
     const double nan = std::numeric_limits<double>::quiet_NaN();
     m["precision"] = nr > 0 ? PrecisionAtK(rel, k) : nan;
     m["recall"] = nr > 0 ? RecallAtK(rel, k, nr) : nan;
@@ -340,7 +361,7 @@ UserMetrics MetricsOf(const EvaluationInputs& in, const std::string& u, const st
 // The mean of a metric over the users that have a value for it (or, for
 // the accuracy metrics, over every evaluated user: a user without a list
 // counts 0).
-double MeanOf(const std::vector<UserMetrics>& users, size_t q, const std::string& name, size_t* count) {
+double MeanOf(const std::vector<UserMetrics>& users, size_t q, std::string_view name, size_t* count) {
   double sum = 0;
   *count = 0;
   for (const auto& um : users) {
