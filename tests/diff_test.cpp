@@ -255,6 +255,19 @@ TEST(JsonValues, ADocumentsListArrivesOneElementAtATime) {
     EXPECT_NE(std::string(e.what()).find("open.jsonl:2: a JSON value longer than"), std::string::npos) << e.what();
   }
 
+  // Blanks are no value: any number of them, before, between and after the
+  // values, is read under any bound.
+  test::WriteFile(dir / "blank.jsonl", "\n" + std::string(3000, ' ') + "{\"u\": 1}\n" + std::string(3000, '\n') +
+                                           "{\"u\": 2}" + std::string(3000, ' ') + "\n\n");
+  seen.clear();
+  {
+    ByteSource src(dir / "blank.jsonl");
+    ReadJsonValues(&src, "users", element, value, 1024);
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"value 2-2 {\"u\":1}", "value 3003-3003 {\"u\":2}"}));
+  test::WriteFile(dir / "lead.jsonl", "\n\n{\"user_id\":\"u\",\"items\":[{\"item_id\":\"a\"}]}\n");
+  EXPECT_EQ(ReadRecommendationLists(dir / "lead.jsonl").users, std::vector<std::string>{"u"});
+
   // ParseJson's checks hold inside the streamed list.
   for (const auto& [text, error] : std::vector<std::pair<std::string, std::string>>{
            {"{\"users\": [{\"a\": 1, \"a\": 2}]}", "x.json:1: key 'a' appears twice in one object"},

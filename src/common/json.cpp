@@ -1,6 +1,7 @@
 #include "avrec/json.h"
 
 #include <iterator>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -95,10 +96,12 @@ struct LineCursor {
   ByteSource* src;
   int64_t max_bytes;             // of one value, or one element of the streamed list
   int64_t line = 1, column = 0;  // column: bytes of this line consumed
-  int64_t consumed = 0, limit = 0;
+  int64_t consumed = 0, limit = std::numeric_limits<int64_t>::max();
 
   // The value (or element) now being read starts here.
   void StartValue() { limit = consumed + max_bytes; }
+  // Between values: blanks are not kept, so they are not bounded.
+  void EndValue() { limit = std::numeric_limits<int64_t>::max(); }
   int Peek() const { return src->Peek(); }
   void Advance() {
     if (++consumed > limit) throw ValueTooLong{};
@@ -274,6 +277,7 @@ void ReadJsonValues(ByteSource* src, const std::string& streamed_key,
       builder.Stop("a JSON value longer than " + std::to_string(max_value_bytes) +
                    " bytes (a string or list that never closes, or binary data?)");
     }
+    cursor.EndValue();
     read.last_line = cursor.line;
     // A number is only known to end at the byte after it, which the parser
     // has taken (a line end, say): nothing more to check on its line.
