@@ -193,80 +193,73 @@ TEST(ReadLists, BrokenFilesSayWhereAndWhat) {
 // parser fails at its end. The other values and JSON Lines come whole.
 TEST(JsonValues, ADocumentsListArrivesOneElementAtATime) {
   test::TempDir dir;
-  test::WriteFile(dir / "d.json",
-                  "{\"header\": {\"n\": 2},\n \"users\": [\n  {\"u\": 1},\n  7,\n  {\"u\": [3,\n 4]}\n ],\n"
-                  " \"tail\": true}\n{\"u\": 5}\n\n  [6]\n");
   std::vector<std::string> seen;
-  const auto element = [&](int64_t i, int64_t line, nlohmann::json&& e) {
-    seen.push_back(std::to_string(i) + "@" + std::to_string(line) + "=" + e.dump());
+  // What ReadJsonValues hands out for a file of `text` (in `seen`, also
+  // when it fails), and its message ("" when it reads the file).
+  const auto read = [&](const std::string& name, const std::string& text, const std::string& key, size_t bound) {
+    test::WriteFile(dir / name, text);
+    seen.clear();
+    const auto element = [&](int64_t i, int64_t line, nlohmann::json&& e) {
+      seen.push_back(std::to_string(i) + "@" + std::to_string(line) + "=" + e.dump());
+    };
+    const auto value = [&](JsonValueRead&& v) {
+      seen.push_back("value " + std::to_string(v.first_line) + "-" + std::to_string(v.last_line) +
+                     (v.streamed ? " streamed " : " ") + v.value.dump());
+    };
+    try {
+      ByteSource src(dir / name);
+      ReadJsonValues(&src, key, element, value, bound);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kDataErr);
+      return std::string(e.what());
+    }
+    return std::string();
   };
-  const auto value = [&](JsonValueRead&& v) {
-    seen.push_back("value " + std::to_string(v.first_line) + "-" + std::to_string(v.last_line) +
-                   (v.streamed ? " streamed " : " ") + v.value.dump());
-  };
-  {
-    ByteSource src(dir / "d.json");
-    ReadJsonValues(&src, "users", element, value, 1 << 20);
-  }
+  const std::string whole =
+      "{\"header\": {\"n\": 2},\n \"users\": [\n  {\"u\": 1},\n  7,\n  {\"u\": [3,\n 4]}\n ],\n"
+      " \"tail\": true}\n{\"u\": 5}\n\n  [6]\n";
+  EXPECT_EQ(read("d.json", whole, "users", 1 << 20), "");
   EXPECT_EQ(seen, (std::vector<std::string>{"0@3={\"u\":1}", "1@4=7", "2@5={\"u\":[3,4]}",
                                             "value 1-8 streamed {\"header\":{\"n\":2},\"tail\":true}",
                                             "value 9-9 {\"u\":5}", "value 11-11 [6]"}));
   // Without a key to stream, the list stays in its document.
-  seen.clear();
-  {
-    ByteSource src(dir / "d.json");
-    ReadJsonValues(&src, "", element, value, 1 << 20);
-  }
+  EXPECT_EQ(read("d.json", whole, "", 1 << 20), "");
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_EQ(seen[0].substr(0, 34), "value 1-8 {\"header\":{\"n\":2},\"tail\"");
   EXPECT_NE(seen[0].find("\"users\":[{\"u\":1},7,{\"u\":[3,4]}]"), std::string::npos) << seen[0];
 
   // Cut short: the two first elements came before the error at the end.
-  const std::string whole = test::ReadFile(dir / "d.json");
-  test::WriteFile(dir / "cut.json", whole.substr(0, whole.find("{\"u\": [3")));
-  seen.clear();
-  try {
-    ByteSource src(dir / "cut.json");
-    ReadJsonValues(&src, "users", element, value, 1 << 20);
-    ADD_FAILURE() << "read a file cut short";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ExitCode::kDataErr);
-    EXPECT_NE(std::string(e.what()).find("cut.json:5: not valid JSON"), std::string::npos) << e.what();
-  }
+  EXPECT_NE(
+      read("cut.json", whole.substr(0, whole.find("{\"u\": [3")), "users", 1 << 20).find("cut.json:5: not valid JSON"),
+      std::string::npos);
   EXPECT_EQ(seen, (std::vector<std::string>{"0@3={\"u\":1}", "1@4=7"}));
 
   // A value is bounded, an element of the streamed list on its own: a list
   // far longer than the bound is read, a string that never closes is not.
   std::string list = "{\"users\": [";
   for (int i = 0; i < 1000; ++i) list += (i > 0 ? ",\n" : "") + std::string("{\"u\": ") + std::to_string(i) + "}";
-  test::WriteFile(dir / "long.json", list + "],\n \"after\": \"" + std::string(500, 'a') + "\"}\n");
-  seen.clear();
-  {
-    ByteSource src(dir / "long.json");
-    ReadJsonValues(&src, "users", element, value, 1024);
-  }
+  EXPECT_EQ(read("long.json", list + "],\n \"after\": \"" + std::string(500, 'a') + "\"}\n", "users", 1024), "");
   EXPECT_EQ(seen.size(), 1001u);
-  test::WriteFile(dir / "open.jsonl", "{\"u\": 1}\n{\"u\": \"" + std::string(5000, 'a'));
-  try {
-    ByteSource src(dir / "open.jsonl");
-    ReadJsonValues(&src, "users", element, value, 1024);
-    ADD_FAILURE() << "read a string that never closes";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("open.jsonl:2: a JSON value longer than"), std::string::npos) << e.what();
-  }
+  EXPECT_NE(read("open.jsonl", "{\"u\": 1}\n{\"u\": \"" + std::string(5000, 'a'), "users", 1024)
+                .find("open.jsonl:2: a JSON value longer than"),
+            std::string::npos);
 
   // Blanks are no value: any number of them, before, between and after the
   // values, is read under any bound.
-  test::WriteFile(dir / "blank.jsonl", "\n" + std::string(3000, ' ') + "{\"u\": 1}\n" + std::string(3000, '\n') +
-                                           "{\"u\": 2}" + std::string(3000, ' ') + "\n\n");
-  seen.clear();
-  {
-    ByteSource src(dir / "blank.jsonl");
-    ReadJsonValues(&src, "users", element, value, 1024);
-  }
+  EXPECT_EQ(read("blank.jsonl",
+                 "\n" + std::string(3000, ' ') + "{\"u\": 1}\n" + std::string(3000, '\n') + "{\"u\": 2}" +
+                     std::string(3000, ' ') + "\n\n",
+                 "users", 1024),
+            "");
   EXPECT_EQ(seen, (std::vector<std::string>{"value 2-2 {\"u\":1}", "value 3003-3003 {\"u\":2}"}));
   test::WriteFile(dir / "lead.jsonl", "\n\n{\"user_id\":\"u\",\"items\":[{\"item_id\":\"a\"}]}\n");
   EXPECT_EQ(ReadRecommendationLists(dir / "lead.jsonl").users, std::vector<std::string>{"u"});
+
+  // A number ends at the byte after it, which the parser takes: a line end
+  // ends its line, anything but a blank is text after it.
+  EXPECT_EQ(read("n.jsonl", "6\n7 \n8", "users", 1024), "");
+  EXPECT_EQ(seen, (std::vector<std::string>{"value 1-1 6", "value 2-2 7", "value 3-3 8"}));
+  EXPECT_NE(read("n2.jsonl", "6\\0\n", "users", 1024).find("n2.jsonl:1: text after the JSON value"), std::string::npos);
 
   // ParseJson's checks hold inside the streamed list.
   for (const auto& [text, error] : std::vector<std::pair<std::string, std::string>>{
@@ -274,14 +267,7 @@ TEST(JsonValues, ADocumentsListArrivesOneElementAtATime) {
            {"{\"users\": [1e999]}", "x.json:1: number out of range"},
            {"{\"users\": " + std::string(70, '[') + std::string(70, ']') + "}", "x.json:1: JSON nested deeper than 64"},
        }) {
-    test::WriteFile(dir / "x.json", text);
-    try {
-      ByteSource src(dir / "x.json");
-      ReadJsonValues(&src, "users", element, value, 1 << 20);
-      ADD_FAILURE() << text;
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(error), std::string::npos) << e.what();
-    }
+    EXPECT_NE(read("x.json", text, "users", 1 << 20).find(error), std::string::npos) << text;
   }
 }
 

@@ -97,6 +97,8 @@ struct LineCursor {
   int64_t max_bytes;             // of one value, or one element of the streamed list
   int64_t line = 1, column = 0;  // column: bytes of this line consumed
   int64_t consumed = 0, limit = std::numeric_limits<int64_t>::max();
+  int last = -1;         // the byte consumed last
+  bool hit_end = false;  // the parser looked past the end of the input
 
   // The value (or element) now being read starts here.
   void StartValue() { limit = consumed + max_bytes; }
@@ -105,7 +107,8 @@ struct LineCursor {
   int Peek() const { return src->Peek(); }
   void Advance() {
     if (++consumed > limit) throw ValueTooLong{};
-    if (src->Get() == '\n') {
+    last = src->Get();
+    if (last == '\n') {
       ++line;
       column = 0;
     } else {
@@ -135,7 +138,12 @@ class CursorIterator {
   bool operator!=(const CursorIterator& other) const { return !(*this == other); }
 
  private:
-  bool AtEnd() const { return cursor_ == nullptr || cursor_->Peek() < 0; }
+  bool AtEnd() const {
+    if (cursor_ == nullptr) return true;
+    if (cursor_->Peek() >= 0) return false;
+    cursor_->hit_end = true;
+    return true;
+  }
   LineCursor* cursor_ = nullptr;
 };
 
@@ -270,6 +278,7 @@ void ReadJsonValues(ByteSource* src, const std::string& streamed_key,
     read.first_line = cursor.line;
     builder.Reset(read.first_line);
     cursor.StartValue();
+    cursor.hit_end = false;
     try {
       nlohmann::json::sax_parse(CursorIterator(&cursor), CursorIterator(), &builder,
                                 nlohmann::json::input_format_t::json, /*strict=*/false);
@@ -278,10 +287,13 @@ void ReadJsonValues(ByteSource* src, const std::string& streamed_key,
                    " bytes (a string or list that never closes, or binary data?)");
     }
     cursor.EndValue();
-    read.last_line = cursor.line;
     // A number is only known to end at the byte after it, which the parser
-    // has taken (a line end, say): nothing more to check on its line.
-    if (!builder.top().is_number()) {
+    // has taken unless the input ended there: a line end ends its line, a
+    // blank is followed by the usual check, anything else is text after it.
+    const bool took_next = builder.top().is_number() && !cursor.hit_end;
+    read.last_line = took_next && cursor.last == '\n' ? cursor.line - 1 : cursor.line;
+    if (!(took_next && cursor.last == '\n')) {
+      if (took_next && !blank(cursor.last)) builder.Stop("text after the JSON value that ends on this line");
       while (blank(cursor.Peek())) cursor.Advance();
       if (cursor.Peek() >= 0 && cursor.Peek() != '\n') {
         cursor.Advance();

@@ -3,40 +3,26 @@
 // ".tsv", ".jsonl", ".csv.gz"): csv_fuzz, tsv_fuzz, jsonl_fuzz, gzip_fuzz.
 // Invariants: no crash, no sanitizer report, no exception but avrec::Error
 // with a data or input exit code, every problem naming the file and a line.
-#include <unistd.h>
-
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "avrec/data.h"
 #include "avrec/error.h"
+#include "fuzz_file.h"
 
 namespace {
 
-const std::string& Path() {
-  static const std::string path = [] {
-    const char* dir = std::getenv("TMPDIR");
-    return std::string(dir != nullptr ? dir : "/tmp") + "/avrec_fuzz_" + std::to_string(::getpid()) + AVREC_FUZZ_EXT;
-  }();
-  return path;
-}
+const std::string& Path() { return avrec::fuzz::ScratchPath(AVREC_FUZZ_EXT); }
 
 void CheckProblem(const avrec::Problem& p) {
-  if (p.path != Path() || p.line < 0 || p.message.empty()) std::abort();
-  for (char c : p.message) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) std::abort();  // messages never carry raw control bytes
-  }
+  if (p.path != Path() || p.line < 0) std::abort();
+  avrec::fuzz::RequirePrintable(p.message);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::FILE* f = std::fopen(Path().c_str(), "wb");
-  if (f == nullptr) std::abort();
-  std::fwrite(data, 1, size, f);
-  std::fclose(f);
+  avrec::fuzz::WriteScratch(Path(), data, size);
   try {
     avrec::ProblemLog problems(1000, CheckProblem);
     avrec::ReviewReadOptions ro;
