@@ -36,7 +36,8 @@ LAYERS = [
 PUBLIC = {
     "error.h": "common", "hash.h": "common", "json.h": "common", "log.h": "common", "numeric.h": "common",
     "options.h": "common", "parallel.h": "common", "problem.h": "common", "text.h": "common",
-    "version.h": "common", "io.h": "io", "data.h": "data", "table.h": "data", "tokenizer.h": "tokenize",
+    "version.h": "common", "io.h": "io", "json_values.h": "io", "data.h": "data", "table.h": "data",
+    "tokenizer.h": "tokenize",
     "workspace.h": "workspace", "model.h": "model", "encoder.h": "model", "sentiment.h": "sentiment",
     "features.h": "features", "text_features.h": "features", "profile.h": "profile",
     "evaluate.h": "evaluate", "rank.h": "rank", "recommend.h": "rank", "output.h": "output",

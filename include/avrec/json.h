@@ -3,14 +3,11 @@
 // repeated keys rejected, messages free of raw control bytes.
 #pragma once
 
-#include <cstdint>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 #include "avrec/error.h"
-#include "avrec/io.h"
 
 namespace avrec {
 
@@ -27,29 +24,12 @@ bool ParseJson(std::string_view text, nlohmann::json* out, std::string* error);
 // ParseJson, throwing Error(code) "PATH: reason" on failure.
 nlohmann::json ParseJsonDocument(std::string_view text, const std::string& path, ExitCode code);
 
-// A top-level value ReadJsonValues read, with the lines it spans.
-struct JsonValueRead {
-  nlohmann::json value;
-  int64_t first_line = 0, last_line = 0;
-  // Its member named `streamed_key` was an array, handed out element by
-  // element and left out of `value`.
-  bool streamed = false;
-};
-
-// Reads the JSON values of `src` in turn, without holding the input: one
-// document, JSON Lines, or values one after another, each ending its last
-// line. ParseJson's checks apply. The member `streamed_key` of a top-level
-// object, when it is an array, is not kept: each element goes to
-// `on_element(index, line, element)` (the line it starts on) as soon as it
-// has been read, so a document
-// whose bulk is one list takes the memory of one element at a time. Each
-// top-level value then goes to `on_value`. Throws Error(kDataErr)
-// "PATH:LINE: reason" where the text is not valid JSON, a line holds text
-// after a value, or a value (an element of the streamed list, or what is
-// outside it) runs past `max_value_bytes` (a string that never closes would
-// take all memory); whatever the callbacks throw passes through.
-void ReadJsonValues(ByteSource* src, const std::string& streamed_key,
-                    const std::function<void(int64_t, int64_t, nlohmann::json&&)>& on_element,
-                    const std::function<void(JsonValueRead&&)>& on_value, size_t max_value_bytes);
+// ParseJson's reasons, for readers that parse JSON their own way
+// (ReadJsonValues): nesting past kMaxJsonDepth, a key repeated in one
+// object, and nlohmann's parse error (or number overflow) in words, without
+// its position.
+std::string JsonDepthText();
+std::string JsonDuplicateKeyText(const std::string& key);
+std::string JsonParseErrorText(const nlohmann::detail::exception& e);
 
 }  // namespace avrec

@@ -9,6 +9,7 @@
 #include "avrec/error.h"
 #include "avrec/io.h"
 #include "avrec/json.h"
+#include "avrec/json_values.h"
 #include "avrec/output.h"
 #include "fuzz_file.h"
 
