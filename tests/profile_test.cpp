@@ -142,6 +142,19 @@ TEST(BuildProfiles, HalfLifeDecayAndMinHistory) {
   EXPECT_FALSE(p.cold_start[w]);
   EXPECT_LT(p.history[w][0].weight, 1e-40);
   EXPECT_NEAR(p.vectors(w, 0) / p.vectors(w, 1), std::pow(0.5, 1.0 / 7), 1e-6);  // r3 one day older than r4
+  // At a 1-day half-life w's reviews are 1,094 and 1,095 half-lives old, and
+  // 0.5^1094 rounds to zero in double precision. w's decays are spared the
+  // 1,094 whole half-lives of the newest: w keeps its direction and its
+  // decays keep their ratio; x's, recent, are untouched.
+  o.half_life_days = 1;
+  p = BuildProfiles(old, nullptr, items, o);
+  ASSERT_EQ(std::pow(0.5, 1094.0), 0.0);
+  EXPECT_FALSE(p.cold_start[w]);
+  EXPECT_DOUBLE_EQ(p.history[w][0].decay, 0.5);
+  EXPECT_DOUBLE_EQ(p.history[w][1].decay, 1.0);
+  EXPECT_NEAR(p.vectors(w, 0) / p.vectors(w, 1), 0.5, 1e-6);
+  EXPECT_DOUBLE_EQ(p.history[p.Find("x")][0].decay, 1.0);
+  EXPECT_DOUBLE_EQ(p.history[p.Find("u")][0].decay, std::pow(0.5, 96.0));  // 96 half-lives: not spared
 }
 
 // --half-life-reviews: a review's weight halves for each later review of the

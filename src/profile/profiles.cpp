@@ -135,8 +135,32 @@ std::map<std::string, std::vector<const Review*>> GroupByUser(const std::vector<
   return by_user;
 }
 
+// Time halvings of a review: age / half-life, 0 without a time or a half-life.
+double TimeHalvings(const Review& r, const Profiles& p, const ProfileOptions& o) {
+  const double half = o.half_life_days * 86400.0;
+  if (half <= 0 || !r.timestamp) return 0;
+  return std::max<double>(0, static_cast<double>(p.reference_time - *r.timestamp)) / half;
+}
+
+// The halvings the time decay of one user's reviews is spared: 0 unless
+// even the user's newest review is more than kMaxHalvings half-lives old,
+// then the whole number of half-lives it is old. Without it the decays of a
+// user last seen long ago (three years at a 1-day half-life) round to zero,
+// and the user would become cold-start; the decay weighs a user's reviews
+// against each other, so the same power of two on all of them changes
+// nothing a profile or a linear query depends on.
+constexpr double kMaxHalvings = 256;
+double SparedHalvings(const std::vector<const Review*>& user_reviews, const ItemMatrix& items, const Profiles& p,
+                      const ProfileOptions& o) {
+  double newest = INFINITY;
+  for (const Review* r : user_reviews) {
+    if (items.Find(r->item_id) >= 0) newest = std::min(newest, TimeHalvings(*r, p, o));
+  }
+  return std::isfinite(newest) && newest > kMaxHalvings ? std::floor(newest) : 0;
+}
+
 Interaction MakeInteraction(const Review& r, int item, const ReviewScores* sentiment, const Profiles& p,
-                            const ProfileOptions& o) {
+                            const ProfileOptions& o, double spared_halvings) {
   Interaction x;
   x.item = item;
   x.review_id = r.review_id;
@@ -151,13 +175,9 @@ Interaction MakeInteraction(const Review& r, int item, const ReviewScores* senti
   if (o.use_rating && r.rating) rr = RatingToUnit(*r.rating, p.rating_min, p.rating_max);
   x.feeling = ReviewFeeling(s, rr, o);
   x.preference = PreferenceOf(x.feeling, o);
-  double decay = 1.0;
-  const double half = o.half_life_days * 86400.0;
-  if (half > 0 && r.timestamp) {
-    decay = std::pow(0.5, std::max<double>(0, static_cast<double>(p.reference_time - *r.timestamp)) / half);
-  }
-  x.decay = decay;
-  x.weight = decay * x.preference;
+  const double halvings = TimeHalvings(r, p, o);
+  x.decay = halvings > 0 ? std::pow(0.5, halvings - spared_halvings) : 1.0;
+  x.weight = x.decay * x.preference;
   return x;
 }
 
@@ -225,13 +245,15 @@ Profiles BuildProfiles(const std::vector<Review>& reviews, const ReviewScores* s
   p.cold_start.assign(p.users.size(), true);
   for (size_t u = 0; u < p.users.size(); ++u) {
     auto& hist = p.history[u];
-    for (const Review* r : by_user[p.users[u]]) {
+    const auto& user_reviews = by_user[p.users[u]];
+    const double spared = SparedHalvings(user_reviews, items, p, o);
+    for (const Review* r : user_reviews) {
       const int item = items.Find(r->item_id);
       if (item < 0) {
         ++p.unknown_items;
         continue;
       }
-      hist.push_back(MakeInteraction(*r, item, sentiment, p, o));
+      hist.push_back(MakeInteraction(*r, item, sentiment, p, o, spared));
     }
     DecayByRecency(o, &hist);
     std::sort(hist.begin(), hist.end(), [](const Interaction& a, const Interaction& b) {
