@@ -103,6 +103,29 @@ TEST(Utf8, SanitizeReplacesMaximalSubparts) {
   EXPECT_EQ(SanitizeUtf8("ok"), "ok");
 }
 
+std::string FromHex(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return out;
+}
+
+// The bytes are those iconv writes for the text in the comment.
+TEST(Utf8, LegacyEncodingsAreGuessedForTheMessage) {
+  // 很快，好吃，味道足 in GBK; 节奏很棒 and a G clef (four bytes) in GB18030.
+  EXPECT_EQ(GuessLegacyEncoding(FromHex("badcbfeca3acbac3b3d4a3acceb6b5c0d7e3")), "GB18030");
+  EXPECT_EQ(GuessLegacyEncoding("5/5 " + FromHex("bddad7e0badcb0f4") + " " + FromHex("9432be34")), "GB18030");
+  // 這首歌的旋律很好聽，歌詞有點無聊 in Big5: second bytes 0x40-0x7E in a third of its characters.
+  EXPECT_EQ(GuessLegacyEncoding(FromHex("b36fadbaba71aabab1dbabdfabdca66ec5a5a141ba71b5fca6b3c249b54cb2e1")), "Big5");
+  // Western European letters among ASCII ones, even when one and the next
+  // letter would pass for a GBK character (0xFC 'l').
+  EXPECT_EQ(GuessLegacyEncoding("caf\xE9 cr\xE8me br\xFBl\xE9e"), "Windows-1252");
+  EXPECT_EQ(GuessLegacyEncoding("M\xFCller"), "Windows-1252");
+  // UTF-8 with a character cut, or a stray byte, is UTF-8 gone wrong: no guess.
+  EXPECT_EQ(GuessLegacyEncoding("中文很好\xE5\xA5"), "");
+  EXPECT_EQ(GuessLegacyEncoding("很好听的歌 \xFF 推荐"), "");
+  EXPECT_EQ(GuessLegacyEncoding("ascii only"), "");
+}
+
 TEST(ByteSource, ReadsGzipAndReportsCorruptData) {
   TempDir dir;
   std::string path = dir / "x.csv.gz";

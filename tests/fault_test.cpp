@@ -1455,6 +1455,19 @@ TEST(Messages, Utf16AndBinaryInputSayHowToConvert) {
   WriteFile(dir / "r2.csv", utf16.substr(2));
   r = RunAvrec({"validate", "--reviews", dir / "r2.csv"});
   EXPECT_NE(r.err.find("UTF-16LE"), std::string::npos) << r.err;
+  // Chinese from a Windows tool, in GBK (很快，好吃 and 味道足): each line
+  // is named (味 is 0xCE 0xB6, which UTF-8 reads as one character), and the
+  // first says what the file looks like and how to convert it.
+  WriteFile(dir / "gbk.csv",
+            "user_id,item_id,text\nu,i,\xBA\xDC\xBF\xEC\xA3\xAC\xBA\xC3\xB3\xD4\nu,j,\xCE\xB6\xB5\xC0\xD7\xE3\n");
+  r = RunAvrec({"validate", "--reviews", dir / "gbk.csv"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("gbk.csv:2: field 'text': invalid UTF-8 at byte 1 of the field; the file looks like GB18030 "
+                       "(GBK, Chinese): convert it with: iconv -f GB18030 -t UTF-8 " +
+                       (dir / "gbk.csv") + " > converted"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("gbk.csv:3: field 'text': invalid UTF-8 at byte 3 of the field\n"), std::string::npos) << r.err;
 }
 
 TEST(Messages, ControlBytesAreEscaped) {

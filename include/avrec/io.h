@@ -93,6 +93,15 @@ void CheckInputFile(const std::string& path);
 // On failure *bad_offset (if given) receives the offset of the first bad byte.
 bool IsValidUtf8(std::string_view s, size_t* bad_offset = nullptr);
 
+// What a text that is not UTF-8 most likely is, for the message that says
+// so: "GB18030" when its bytes above 0x7F pair up as GBK/GB18030
+// characters do and those characters come in runs (Chinese exported by
+// Windows tools), "Big5" when those pairs are also Big5's and a fifth or
+// more of their second bytes are ASCII letters, "" when most of its bytes
+// above 0x7F are well-formed UTF-8 (UTF-8 with a character cut or a stray
+// byte), else "Windows-1252" (Western European text: "caf\xE9").
+std::string GuessLegacyEncoding(std::string_view s);
+
 // Copy of `s` with every ill-formed sequence replaced by U+FFFD (the "maximal
 // subpart" rule of Unicode §3.9). *replaced counts the replacements.
 std::string SanitizeUtf8(std::string_view s, size_t* replaced = nullptr);

@@ -97,6 +97,7 @@ class TableReader {
   bool NextCsv(Row* row);
   bool NextJson(Row* row);
   int AddColumn(const std::string& name);
+  std::string EncodingHint(std::string_view text);
 
   std::string path_;
   TableFormat format_;
@@ -111,6 +112,7 @@ class TableReader {
   std::string line_;
   int64_t records_ = 0;
   bool header_ok_ = true;
+  bool encoding_hinted_ = false;
 };
 
 // ---- typed access to cells ---------------------------------------------------

@@ -155,7 +155,8 @@ bool TableReader::NextCsv(Row* row) {
         const std::string& name = columns_[i];
         problems_->Add(path_, rec_.line,
                        "field " + (name.empty() ? std::to_string(i + 1) : EscapeForMessage(name)) +
-                           ": invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the field");
+                           ": invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the field" +
+                           EncodingHint(rec_.fields[i]));
         ok = false;
       }
     }
@@ -173,6 +174,20 @@ bool TableReader::NextCsv(Row* row) {
   return false;
 }
 
+// Once per file, with its first text that is not UTF-8: what the file looks
+// like and the command that converts it.
+std::string TableReader::EncodingHint(std::string_view text) {
+  if (encoding_hinted_) return "";
+  const std::string guess = GuessLegacyEncoding(text);
+  if (guess.empty()) return "";
+  encoding_hinted_ = true;
+  return "; the file looks like " + guess +
+         (guess == "GB18030" ? " (GBK, Chinese)"
+          : guess == "Big5"  ? " (traditional Chinese)"
+                             : "") +
+         ": convert it with: iconv -f " + guess + " -t UTF-8 " + (path_ == "-" ? "" : path_ + " ") + "> converted";
+}
+
 bool TableReader::NextJson(Row* row) {
   using nlohmann::json;
   while (lines_->Next(&line_)) {
@@ -181,7 +196,8 @@ bool TableReader::NextJson(Row* row) {
     ++records_;
     size_t bad;
     if (!IsValidUtf8(line_, &bad)) {
-      problems_->Add(path_, line, "invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the line");
+      problems_->Add(path_, line,
+                     "invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the line" + EncodingHint(line_));
       continue;
     }
     json obj;

@@ -58,6 +58,66 @@ bool IsValidUtf8(std::string_view s, size_t* bad_offset) {
   return true;
 }
 
+std::string GuessLegacyEncoding(std::string_view s) {
+  // UTF-8 with a few bad bytes (a character cut, one stray byte) is not
+  // another encoding: four in five of its bytes above 0x7F still form
+  // characters. (A legacy text forms some by chance: GBK's 0xDC 0xBF.)
+  size_t in_utf8 = 0, bad = 0;
+  for (size_t i = 0, maximal; i < s.size();) {
+    const size_t n = SequenceLength(s, i, &maximal);
+    if (n > 1) in_utf8 += n;
+    if (n == 0) bad += maximal;
+    i += n > 0 ? n : maximal;
+  }
+  if (bad == 0 || bad * 4 <= in_utf8) return "";
+  const auto b = [&](size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0; };
+  const auto in = [](unsigned char c, unsigned char lo, unsigned char hi) { return c >= lo && c <= hi; };
+  // Read as GBK/GB18030: a byte above 0x7F starts a character of two bytes
+  // (the second 0x40-0x7E or 0x80-0xFE) or four (byte, digit, byte, digit).
+  size_t chars = 0, in_runs = 0;  // characters; those next to another
+  size_t low_seconds = 0;         // two-byte characters whose second byte is 0x40-0x7E
+  bool gbk = true, big5 = true;   // every character is one of GBK's; of Big5's
+  size_t last_end = SIZE_MAX;     // where the last character ended
+  bool last_counted = false;      // it was counted as next to another
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = b(i);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    if (in(c, 0x81, 0xFE) && in(b(i + 1), 0x30, 0x39) && in(b(i + 2), 0x81, 0xFE) && in(b(i + 3), 0x30, 0x39)) {
+      len = 4;
+      big5 = false;
+    } else if (in(c, 0x81, 0xFE) && (in(b(i + 1), 0x40, 0x7E) || in(b(i + 1), 0x80, 0xFE))) {
+      len = 2;
+      low_seconds += b(i + 1) <= 0x7E ? 1 : 0;
+      big5 = big5 && in(c, 0xA1, 0xF9) && (b(i + 1) <= 0x7E || b(i + 1) >= 0xA1);
+    }
+    if (len == 0) {
+      gbk = false;
+      ++i;
+      continue;
+    }
+    ++chars;
+    if (i == last_end) {
+      in_runs += last_counted ? 1 : 2;
+      last_counted = true;
+    } else {
+      last_counted = false;
+    }
+    last_end = i + len;
+    i += len;
+  }
+  // Chinese comes in runs of characters; a Western European letter stands
+  // among ASCII ones, even where it and the next letter pass for a
+  // character ("M\xFCller"). Simplified Chinese in GB2312's range never has
+  // a second byte below 0xA1; Big5 has one in 0x40-0x7E in about two
+  // characters of five.
+  if (gbk && chars > 0 && in_runs * 2 >= chars) return big5 && low_seconds * 5 >= chars ? "Big5" : "GB18030";
+  return "Windows-1252";
+}
+
 std::string SanitizeUtf8(std::string_view s, size_t* replaced) {
   std::string out;
   out.reserve(s.size());
