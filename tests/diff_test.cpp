@@ -140,6 +140,41 @@ TEST(ReadLists, AUserReadBackWritesTheSameBytes) {
   EXPECT_EQ(UserJson(back, -1), line);
 }
 
+// A report keeps the words (reasons, titles, explanations) of the users it
+// shows only; the rest keep their flags, items and scores. A user listed
+// again keeps its place, with the later list.
+TEST(ReadLists, WordsAreKeptForTheFirstUsersOnly) {
+  test::TempDir dir;
+  const auto user = [](const std::string& id, const std::string& item, double score) {
+    return "{\"user_id\":\"" + id + "\",\"cold_start\":false,\"history\":1,\"low_confidence\":true," +
+           "\"low_confidence_reason\":\"no signal\",\"items\":[{\"item_id\":\"" + item +
+           "\",\"rank\":1,\"score\":" + std::to_string(score) + ",\"title\":\"T\",\"explanation\":\"Because.\"," +
+           "\"reasons\":[{\"kind\":\"popular\",\"reviewers\":3}]}]}\n";
+  };
+  test::WriteFile(dir / "l.jsonl", user("u1", "a", 0.5) + user("u2", "b", 0.25) + user("u3", "c", 0.125) +
+                                       user("u2", "d", 0.75) + user("u1", "e", 1));
+  std::vector<UserRecommendations> users;
+  const RecommendationLists lists = ReadRecommendationLists(dir / "l.jsonl", &users, 1);
+  ASSERT_EQ(users.size(), 3u);
+  EXPECT_EQ(lists.users, (std::vector<std::string>{"u1", "u2", "u3"}));
+  EXPECT_EQ(users[0].user_id, "u1");
+  EXPECT_EQ(users[0].items.at(0).item_id, "e");  // the later list, in the first place, with its words
+  EXPECT_EQ(users[0].items.at(0).reasons.size(), 1u);
+  EXPECT_EQ(users[0].items.at(0).explanation, "Because.");
+  EXPECT_EQ(users[0].low_confidence_reason, "no signal");
+  for (size_t u : {1, 2}) {
+    EXPECT_EQ(users[u].user_id, u == 1 ? "u2" : "u3");
+    EXPECT_TRUE(users[u].low_confidence);
+    EXPECT_EQ(users[u].low_confidence_reason, "");
+    EXPECT_EQ(users[u].items.at(0).item_id, u == 1 ? "d" : "c");
+    EXPECT_EQ(users[u].items.at(0).score, u == 1 ? 0.75 : 0.125);
+    EXPECT_TRUE(users[u].items.at(0).reasons.empty());
+    EXPECT_EQ(users[u].items.at(0).title, "");
+    EXPECT_EQ(users[u].items.at(0).explanation, "");
+  }
+  EXPECT_EQ(lists.lists.at("u2").at(0).first, "d");
+}
+
 // The message ReadRecommendationLists fails with ("" when it reads the file).
 std::string ReadError(const std::string& path) {
   try {

@@ -26,10 +26,11 @@ nlohmann::json ParseJsonDocument(std::string_view text, const std::string& path,
 
 // ParseJson's reasons, for readers that parse JSON their own way
 // (ReadJsonValues): nesting past kMaxJsonDepth, a key repeated in one
-// object, and nlohmann's parse error (or number overflow) in words, without
-// its position.
+// object, and nlohmann's parse error (or number overflow) in words, with
+// its position ("parse error at line 1, column 5") only when asked: a
+// reader that names the line itself leaves it out.
 std::string JsonDepthText();
 std::string JsonDuplicateKeyText(const std::string& key);
-std::string JsonParseErrorText(const nlohmann::detail::exception& e);
+std::string JsonParseErrorText(const nlohmann::detail::exception& e, bool with_position = false);
 
 }  // namespace avrec

@@ -3,6 +3,7 @@
 // profiles (JSON Lines), which `recommend --profiles` reads back.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -103,10 +104,14 @@ struct RecommendationLists {
 // file), so PATH may be a pipe, a FIFO or "-" (stdin). With
 // `users`, also each user's whole list as UserFromJson reads it (reasons,
 // explanations), in the order of `users` of the result (a user listed twice:
-// the later list, as for `lists`). Throws Error(kDataErr) naming PATH:LINE
-// (or the user) for a malformed record, and when the file holds no list at
-// all; Error(kNoInput) when missing.
-RecommendationLists ReadRecommendationLists(const std::string& path, std::vector<UserRecommendations>* users = nullptr);
+// the later list, as for `lists`). Users after the first `whole_users` keep
+// their flags and ranked items with scores, not the words (reasons, titles,
+// explanations, the low-confidence reason): a report shows those of the
+// first few, and a night's words are most of its bytes. Throws
+// Error(kDataErr) naming PATH:LINE (or the user) for a malformed record,
+// and when the file holds no list at all; Error(kNoInput) when missing.
+RecommendationLists ReadRecommendationLists(const std::string& path, std::vector<UserRecommendations>* users = nullptr,
+                                            size_t whole_users = SIZE_MAX);
 
 // ---- reasons in words ------------------------------------------------------------
 

@@ -29,15 +29,17 @@ struct ReportOptions {
 // first, so that a malformed file fails before the reviews are loaded.
 struct ReportLists {
   std::string path;                        // the recommendations (JSON or JSON Lines, avrec's)
-  std::vector<UserRecommendations> users;  // every user with reasons, in file order
+  std::vector<UserRecommendations> users;  // every user, in file order; the words only for the first whole_users
   RecommendationLists lists;               // the same lists as item ids
   std::string previous_path;               // last night's, or "" for no comparison
   std::optional<RecommendationLists> previous;
 };
 
 // Throws Error(kNoInput / kDataErr) naming the file for an unreadable or
-// malformed one.
-ReportLists ReadReportLists(const std::string& path, const std::string& previous_path);
+// malformed one. `whole_users`: the users whose reasons and explanations
+// are kept (the drill-down's, ReportOptions::max_users); the others keep
+// their flags and ranked items (ReadRecommendationLists).
+ReportLists ReadReportLists(const std::string& path, const std::string& previous_path, size_t whole_users = SIZE_MAX);
 
 struct ReportInputs {
   ItemTable items;

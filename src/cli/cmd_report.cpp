@@ -32,7 +32,7 @@ int RunReport(const ReportCommand& o) {
   const bool files = c.ReadsFiles();
   ReportInputs in;
   // The small inputs first, so that a broken one fails before the reviews are read.
-  in.recs = ReadReportLists(o.recs, o.previous);
+  in.recs = ReadReportLists(o.recs, o.previous, static_cast<size_t>(o.options.max_users));
   const std::string manifest = o.manifest.empty() ? o.recs + ".run.json" : o.manifest;
   struct stat st;
   if (::stat(manifest.c_str(), &st) == 0) {

@@ -37,9 +37,11 @@ std::string JsonDuplicateKeyText(const std::string& key) {
   return "key " + EscapeForMessage(key, 60) + " appears twice in one object";
 }
 
-std::string JsonParseErrorText(const nlohmann::detail::exception& e) {
+std::string JsonParseErrorText(const nlohmann::detail::exception& e, bool with_position) {
   std::string m = CleanMessage(e.what());
-  if (m.rfind("parse error at line ", 0) == 0 && m.find(": ") != std::string::npos) m = m.substr(m.find(": ") + 2);
+  if (!with_position && m.rfind("parse error at line ", 0) == 0 && m.find(": ") != std::string::npos) {
+    m = m.substr(m.find(": ") + 2);
+  }
   if (e.id == 406) return "number out of range (beyond double precision): " + m;
   return "not valid JSON: " + m;
 }
@@ -65,10 +67,8 @@ bool ParseJson(std::string_view text, nlohmann::json* out, std::string* error) {
     *error = JsonDepthText();
   } catch (const DuplicateKey& d) {
     *error = JsonDuplicateKeyText(d.key);
-  } catch (const nlohmann::json::out_of_range& e) {
-    *error = "number out of range (beyond double precision): " + CleanMessage(e.what());
   } catch (const nlohmann::json::exception& e) {
-    *error = "not valid JSON: " + CleanMessage(e.what());
+    *error = JsonParseErrorText(e, /*with_position=*/true);
   }
   *out = nullptr;
   return false;

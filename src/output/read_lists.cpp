@@ -34,6 +34,9 @@ namespace {
 struct RepeatedUsers {
   std::unordered_set<std::string> users;  // listed more than once: usually none
   std::string example;                    // "'u1' at path:1, then path:7"
+  // Each user's place in the file's order, built at the first repeat (a
+  // search of the users for every repeat of a million took hours).
+  std::unordered_map<std::string, size_t> place;
 };
 
 // Where a user's record is, for messages: "path:line", and for the i-th
@@ -42,10 +45,13 @@ std::string WhereAt(const std::string& path, int64_t line, int64_t i) {
   return path + ":" + std::to_string(line) + (i >= 0 ? ": users[" + std::to_string(i) + "]" : "");
 }
 
-// With `users`, the whole list too, parallel to out->users; `first_at` holds
-// the line each user's record starts on, parallel to out->users too.
+// With `users`, the whole list too, parallel to out->users (beyond the
+// first `whole_users`, without the words: see ReadRecommendationLists);
+// `first_at` holds the line each user's record starts on, parallel to
+// out->users too.
 void AddUser(const std::string& path, int64_t line, int64_t index, const nlohmann::json& u, RecommendationLists* out,
-             std::vector<UserRecommendations>* users, std::vector<int64_t>* first_at, RepeatedUsers* repeated) {
+             std::vector<UserRecommendations>* users, size_t whole_users, std::vector<int64_t>* first_at,
+             RepeatedUsers* repeated) {
   const std::string where = WhereAt(path, line, index);
   if (!u.is_object() || !u.contains("user_id") || !u["user_id"].is_string() || !u.contains("items") ||
       !u["items"].is_array()) {
@@ -61,13 +67,20 @@ void AddUser(const std::string& path, int64_t line, int64_t index, const nlohman
   }
   const std::string user = u["user_id"].get<std::string>();
   const bool seen = out->lists.count(user) != 0;
+  size_t at = out->users.size();
   if (!seen) {
     out->users.push_back(user);
     first_at->push_back(line);
-  } else if (repeated->users.insert(user).second && repeated->users.size() == 1) {
-    const auto at = std::find(out->users.begin(), out->users.end(), user) - out->users.begin();
-    repeated->example = EscapeForMessage(user) + " at " + WhereAt(path, (*first_at)[static_cast<size_t>(at)], -1) +
-                        ", then " + WhereAt(path, line, -1);
+    if (!repeated->place.empty()) repeated->place.emplace(user, at);
+  } else {
+    if (repeated->place.empty()) {
+      for (size_t i = 0; i < out->users.size(); ++i) repeated->place.emplace(out->users[i], i);
+    }
+    at = repeated->place.at(user);
+    if (repeated->users.insert(user).second && repeated->users.size() == 1) {
+      repeated->example =
+          EscapeForMessage(user) + " at " + WhereAt(path, (*first_at)[at], -1) + ", then " + WhereAt(path, line, -1);
+    }
   }
   out->lists[user] = std::move(items);
   if (users == nullptr) return;
@@ -77,11 +90,18 @@ void AddUser(const std::string& path, int64_t line, int64_t index, const nlohman
   } catch (const Error& e) {
     Fail(ExitCode::kDataErr, where, ": user '", EscapeForMessage(user), "': ", e.what());
   }
+  if (at >= whole_users) {  // swapped out, not cleared: a cleared string keeps its buffer
+    std::string().swap(whole.low_confidence_reason);
+    for (RecommendedItem& it : whole.items) {
+      std::vector<Reason>().swap(it.reasons);
+      std::string().swap(it.title);
+      std::string().swap(it.explanation);
+    }
+  }
   if (!seen) {
     users->push_back(std::move(whole));
   } else {
-    const auto at = std::find(out->users.begin(), out->users.end(), user) - out->users.begin();
-    (*users)[static_cast<size_t>(at)] = std::move(whole);
+    (*users)[at] = std::move(whole);
   }
 }
 
@@ -142,7 +162,8 @@ UserRecommendations UserFromJson(const nlohmann::json& j) {
   return u;
 }
 
-RecommendationLists ReadRecommendationLists(const std::string& path, std::vector<UserRecommendations>* users) {
+RecommendationLists ReadRecommendationLists(const std::string& path, std::vector<UserRecommendations>* users,
+                                            size_t whole_users) {
   // One pass over the bytes, a user at a time: a night's lists for millions
   // of users are gigabytes, several times that as a parsed document.
   ByteSource src(path);
@@ -150,7 +171,7 @@ RecommendationLists ReadRecommendationLists(const std::string& path, std::vector
   std::vector<int64_t> first_at;
   RepeatedUsers repeated;
   const auto listed = [&](int64_t i, int64_t line, nlohmann::json&& u) {
-    AddUser(path, line, i, u, &out, users, &first_at, &repeated);
+    AddUser(path, line, i, u, &out, users, whole_users, &first_at, &repeated);
   };
   const auto value = [&](JsonValueRead&& v) {
     const nlohmann::json& j = v.value;
@@ -167,7 +188,7 @@ RecommendationLists ReadRecommendationLists(const std::string& path, std::vector
            ": a JSON document without a 'users' list (expected avrec's recommendations: one JSON document, or JSON "
            "Lines, one user per line)");
     }
-    AddUser(path, v.first_line, -1, j, &out, users, &first_at, &repeated);
+    AddUser(path, v.first_line, -1, j, &out, users, whole_users, &first_at, &repeated);
   };
   ReadJsonValues(&src, "users", listed, value, kDefaultMaxRecordBytes);
   if (out.lists.empty()) {

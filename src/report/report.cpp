@@ -379,10 +379,10 @@ J UserCard(const Context& c, const UserRecommendations& u, const std::vector<con
 
 }  // namespace
 
-ReportLists ReadReportLists(const std::string& path, const std::string& previous_path) {
+ReportLists ReadReportLists(const std::string& path, const std::string& previous_path, size_t whole_users) {
   ReportLists r;
   r.path = path;
-  r.lists = ReadRecommendationLists(path, &r.users);  // one read: the file may be a pipe
+  r.lists = ReadRecommendationLists(path, &r.users, whole_users);  // one read: the file may be a pipe
   r.previous_path = previous_path;
   if (!previous_path.empty()) r.previous = ReadRecommendationLists(previous_path);
   return r;
