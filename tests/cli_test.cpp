@@ -418,6 +418,10 @@ TEST(Cli, ConfigFileAndUnknownKeys) {
   EXPECT_EQ(RunAvrec({"validate", "--config", dir / "none.json"}).exit_code, 66);
   WriteFile(dir / "notjson.json", "{");
   EXPECT_EQ(RunAvrec({"validate", "--config", dir / "notjson.json"}).exit_code, 64);
+  // An empty config (/dev/null, a file truncated by a failed copy) says so.
+  r = RunAvrec({"run", "--config", "/dev/null"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("/dev/null: the file is empty (expected a JSON document)"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -21,7 +21,8 @@ constexpr int kMaxJsonDepth = 64;
 // number beyond the range of double, or repeats a key within one object.
 bool ParseJson(std::string_view text, nlohmann::json* out, std::string* error);
 
-// ParseJson, throwing Error(code) "PATH: reason" on failure.
+// ParseJson, throwing Error(code) "PATH: reason" on failure (an empty or
+// blank file is "PATH: the file is empty ...").
 nlohmann::json ParseJsonDocument(std::string_view text, const std::string& path, ExitCode code);
 
 // ParseJson's reasons, for readers that parse JSON their own way

@@ -77,6 +77,7 @@ bool ParseJson(std::string_view text, nlohmann::json* out, std::string* error) {
 nlohmann::json ParseJsonDocument(std::string_view text, const std::string& path, ExitCode code) {
   nlohmann::json j;
   std::string error;
+  if (Trim(text).empty()) Fail(code, path, ": the file is empty (expected a JSON document)");
   if (!ParseJson(text, &j, &error)) Fail(code, path, ": ", error);
   return j;
 }
