@@ -1468,6 +1468,13 @@ TEST(Messages, Utf16AndBinaryInputSayHowToConvert) {
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("gbk.csv:3: field 'text': invalid UTF-8 at byte 3 of the field\n"), std::string::npos) << r.err;
+  // A header in GBK (用户 for user_id) too.
+  WriteFile(dir / "gbk_header.csv", "\xD3\xC3\xBB\xA7,item_id,text\nu,i,ok\n");
+  r = RunAvrec({"validate", "--reviews", dir / "gbk_header.csv"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("gbk_header.csv:1: header: column 1 name is not valid UTF-8; the file looks like GB18030"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(Messages, ControlBytesAreEscaped) {

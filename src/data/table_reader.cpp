@@ -100,7 +100,8 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
     if (auto r = rename_.find(name); r != rename_.end()) name = r->second;
     size_t bad;
     if (!IsValidUtf8(name, &bad)) {
-      problems_->Add(path_, rec_.line, "header: column " + std::to_string(i + 1) + " name is not valid UTF-8");
+      problems_->Add(path_, rec_.line,
+                     "header: column " + std::to_string(i + 1) + " name is not valid UTF-8" + EncodingHint(name));
       header_ok_ = false;
     }
     if (!name.empty() && index_.count(name) != 0) {
