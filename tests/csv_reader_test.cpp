@@ -124,6 +124,9 @@ TEST(Utf8, LegacyEncodingsAreGuessedForTheMessage) {
   EXPECT_EQ(GuessLegacyEncoding("中文很好\xE5\xA5"), "");
   EXPECT_EQ(GuessLegacyEncoding("很好听的歌 \xFF 推荐"), "");
   EXPECT_EQ(GuessLegacyEncoding("ascii only"), "");
+  // Binary data is no encoding's: control bytes, or a byte Windows-1252 leaves undefined.
+  EXPECT_EQ(GuessLegacyEncoding("caf\xE9\x01\x02"), "");
+  EXPECT_EQ(GuessLegacyEncoding("caf\xE9 \x81"), "");
 }
 
 TEST(ByteSource, ReadsGzipAndReportsCorruptData) {

@@ -1442,6 +1442,20 @@ TEST(Workspace, AMalformedLockTimeoutIsAUsageError) {
 
 // ---- messages --------------------------------------------------------------------------
 
+std::string Gzip(const std::string& text) {
+  std::string out(compressBound(static_cast<uLong>(text.size())) + 64, '\0');
+  z_stream z{};
+  deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
 TEST(Messages, Utf16AndBinaryInputSayHowToConvert) {
   TempDir dir;
   std::string utf16 = "\xFF\xFE";
@@ -1468,6 +1482,18 @@ TEST(Messages, Utf16AndBinaryInputSayHowToConvert) {
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("gbk.csv:3: field 'text': invalid UTF-8 at byte 3 of the field\n"), std::string::npos) << r.err;
+  // Files that are not text say what they are and what to do.
+  WriteFile(dir / "zipped.csv", Gzip("user_id,item_id,text\nu,i,hi\n"));
+  WriteFile(dir / "book.csv", std::string("PK\x03\x04\x14\0\x06\0", 8) + std::string(64, 'x'));
+  WriteFile(dir / "ws", std::string("SQLite format 3\0", 16) + std::string(64, '\0'));
+  for (const auto& [name, what] : std::vector<std::pair<std::string, std::string>>{
+           {"zipped.csv", "gzip-compressed data (name it with .gz at the end, or decompress it with gunzip)"},
+           {"book.csv", "a ZIP archive (an Excel workbook? save it as CSV UTF-8)"},
+           {"ws", "an SQLite database (an avrec workspace? give it as --workspace)"}}) {
+    r = RunAvrec({"validate", "--reviews", dir / name});
+    EXPECT_EQ(r.exit_code, 65) << name;
+    EXPECT_NE(r.err.find(name + ":1: not UTF-8: the file looks like " + what), std::string::npos) << r.err;
+  }
   // A header in GBK (用户 for user_id) too.
   WriteFile(dir / "gbk_header.csv", "\xD3\xC3\xBB\xA7,item_id,text\nu,i,ok\n");
   r = RunAvrec({"validate", "--reviews", dir / "gbk_header.csv"});
@@ -1484,20 +1510,6 @@ TEST(Messages, ControlBytesAreEscaped) {
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_NE(r.err.find("'\\x01\\x1B[31mred'"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find('\x1b'), std::string::npos);
-}
-
-std::string Gzip(const std::string& text) {
-  std::string out(compressBound(static_cast<uLong>(text.size())) + 64, '\0');
-  z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
 }
 
 TEST(Messages, GzipIsReadStrictly) {

@@ -99,7 +99,9 @@ bool IsValidUtf8(std::string_view s, size_t* bad_offset = nullptr);
 // Windows tools), "Big5" when those pairs are also Big5's and a fifth or
 // more of their second bytes are ASCII letters, "" when most of its bytes
 // above 0x7F are well-formed UTF-8 (UTF-8 with a character cut or a stray
-// byte), else "Windows-1252" (Western European text: "caf\xE9").
+// byte) or when it holds control bytes (binary data), else "Windows-1252"
+// (Western European text: "caf\xE9") unless it holds a byte Windows-1252
+// leaves undefined.
 std::string GuessLegacyEncoding(std::string_view s);
 
 // Copy of `s` with every ill-formed sequence replaced by U+FFFD (the "maximal

@@ -21,6 +21,26 @@ constexpr size_t kBufferSize = 1 << 16;
 // Returns "" for anything that may be UTF-8.
 std::string ForeignEncoding(const char* p, size_t n) {
   const auto starts = [&](const char* bom, size_t len) { return n >= len && std::memcmp(p, bom, len) == 0; };
+  // Files that are not text at all, by their magic numbers, with what to do.
+  static const struct {
+    const char* magic;
+    size_t len;
+    const char* what;
+  } kMagic[] = {
+      {"\x1F\x8B", 2, "gzip-compressed data (name it with .gz at the end, or decompress it with gunzip)"},
+      {"PK\x03\x04", 4, "a ZIP archive (an Excel workbook? save it as CSV UTF-8)"},
+      {"SQLite format 3", 16, "an SQLite database (an avrec workspace? give it as --workspace)"},
+      {"\xFD"
+       "7zXZ",
+       6, "xz-compressed data (decompress it with unxz)"},
+      {"\x28\xB5\x2F\xFD", 4, "zstd-compressed data (decompress it with unzstd)"},
+      {"%PDF-", 5, "a PDF document"},
+      {"\x89PNG", 4, "a PNG image"},
+      {"\xFF\xD8\xFF", 3, "a JPEG image"},
+  };
+  for (const auto& m : kMagic) {
+    if (starts(m.magic, m.len)) return m.what;
+  }
   if (starts("\xFF\xFE\x00\x00", 4)) return "UTF-32LE";
   if (starts("\x00\x00\xFE\xFF", 4)) return "UTF-32BE";
   if (starts("\xFF\xFE", 2)) return "UTF-16LE";

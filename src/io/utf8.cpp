@@ -59,6 +59,14 @@ bool IsValidUtf8(std::string_view s, size_t* bad_offset) {
 }
 
 std::string GuessLegacyEncoding(std::string_view s) {
+  // Text has no control bytes but tab and line ends: binary data is no
+  // encoding's. Nor has Windows-1252 text the five bytes it leaves undefined.
+  bool cp1252 = true;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) return "";
+    cp1252 = cp1252 && c != 0x81 && c != 0x8D && c != 0x8F && c != 0x90 && c != 0x9D;
+  }
   // UTF-8 with a few bad bytes (a character cut, one stray byte) is not
   // another encoding: four in five of its bytes above 0x7F still form
   // characters. (A legacy text forms some by chance: GBK's 0xDC 0xBF.)
@@ -115,7 +123,7 @@ std::string GuessLegacyEncoding(std::string_view s) {
   // a second byte below 0xA1; Big5 has one in 0x40-0x7E in about two
   // characters of five.
   if (gbk && chars > 0 && in_runs * 2 >= chars) return big5 && low_seconds * 5 >= chars ? "Big5" : "GB18030";
-  return "Windows-1252";
+  return cp1252 ? "Windows-1252" : "";
 }
 
 std::string SanitizeUtf8(std::string_view s, size_t* replaced) {
