@@ -104,6 +104,10 @@ bool IsValidUtf8(std::string_view s, size_t* bad_offset = nullptr);
 // leaves undefined.
 std::string GuessLegacyEncoding(std::string_view s);
 
+// The command that converts `path` from `encoding` to UTF-8, for messages:
+// "iconv -f ENCODING -t UTF-8 PATH > converted".
+std::string ConvertCommand(const std::string& encoding, const std::string& path);
+
 // Copy of `s` with every ill-formed sequence replaced by U+FFFD (the "maximal
 // subpart" rule of Unicode §3.9). *replaced counts the replacements.
 std::string SanitizeUtf8(std::string_view s, size_t* replaced = nullptr);

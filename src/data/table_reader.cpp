@@ -186,7 +186,7 @@ std::string TableReader::EncodingHint(std::string_view text) {
          (guess == "GB18030" ? " (GBK, Chinese)"
           : guess == "Big5"  ? " (traditional Chinese)"
                              : "") +
-         ": convert it with: iconv -f " + guess + " -t UTF-8 " + (path_ == "-" ? "" : path_ + " ") + "> converted";
+         ": convert it with: " + ConvertCommand(guess, path_);
 }
 
 bool TableReader::NextJson(Row* row) {

@@ -221,9 +221,9 @@ bool ByteSource::Fill() {
     const std::string foreign = ForeignEncoding(buf_.data(), n);
     if (!foreign.empty()) {
       Fail(ExitCode::kDataErr, path_, ":1: not UTF-8: the file looks like ", foreign,
-           foreign.rfind("UTF", 0) == 0 ? "; convert it with: iconv -f " + foreign.substr(0, foreign.find(' ')) +
-                                              " -t UTF-8 " + path_ + " > converted"
-                                        : "");
+           foreign.rfind("UTF", 0) == 0
+               ? "; convert it with: " + ConvertCommand(foreign.substr(0, foreign.find(' ')), path_)
+               : "");
     }
     if (n >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) pos_ = 3;
     if (pos_ == end_ && n > 0) return Fill();

@@ -126,6 +126,10 @@ std::string GuessLegacyEncoding(std::string_view s) {
   return cp1252 ? "Windows-1252" : "";
 }
 
+std::string ConvertCommand(const std::string& encoding, const std::string& path) {
+  return "iconv -f " + encoding + " -t UTF-8 " + path + " > converted";
+}
+
 std::string SanitizeUtf8(std::string_view s, size_t* replaced) {
   std::string out;
   out.reserve(s.size());
