@@ -222,6 +222,26 @@ TEST(TopK, KLargerThanTheCatalogue) {
   EXPECT_EQ(got[2].size(), 0u);
 }
 
+TEST(TopK, TinyAndHugeVectorsKeepTheirDirection) {
+  // 1e-40 is a subnormal float: 1 / its norm (1e40) is beyond a float's
+  // range, and scaling by it in float turned the row into inf and NaN, which
+  // ranked nothing. Cosine is the same at every length.
+  RowMatrix users(3, 2), items(3, 2);
+  users << 1e-40f, 0.0f, 3e38f, 3e38f, 0.0f, 1.0f;
+  items << 1.0f, 0.0f, 1e-40f, 1e-40f, 1e38f, 3e38f;  // no ties
+  CosineSource src(users, items);
+  auto got = RunKernel(src, 3, 2, 1, std::vector<std::vector<int>>(3));
+  for (int u = 0; u < 3; ++u) {
+    auto want = Naive(users, items, u, 3, {});
+    ASSERT_EQ(got[static_cast<size_t>(u)].size(), 3u) << "user " << u;
+    for (size_t r = 0; r < 3; ++r) {
+      EXPECT_EQ(got[static_cast<size_t>(u)][r].item, want[r].item) << "user " << u << " rank " << r;
+      EXPECT_NEAR(got[static_cast<size_t>(u)][r].score, want[r].score, 1e-6) << "user " << u << " rank " << r;
+    }
+  }
+  EXPECT_NEAR(got[0][0].score, 1.0, 1e-6);  // (1e-40, 0) against (1, 0)
+}
+
 // ---- recommendation rules on a small catalogue ----------------------------------
 
 struct World {

@@ -218,7 +218,8 @@ void FillRow(const Item& it, Eigen::Index r, const Layout& layout, const Feature
     }
     auto seg = m->vectors.row(r).segment(block.begin, block.end - block.begin);
     const double norm = seg.cast<double>().norm();
-    if (norm > 0) seg *= static_cast<float>(block.weight / norm);
+    // In double: 1 / norm of subnormal floats is beyond a float's range.
+    if (norm > 0) seg = (seg.cast<double>() * (block.weight / norm)).cast<float>();
   }
   if (m->vectors.row(r).squaredNorm() == 0) m->report.zero_items.push_back(it.item_id);
 }

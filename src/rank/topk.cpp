@@ -208,15 +208,21 @@ CosineSource::CosineSource(const RowMatrix& users, const RowMatrix& items, std::
   };
   inv_norms(users, &user_inv_norm_);
   inv_norms(items, &item_inv_norm_);
-  users_unit_ = users;
+  // Scaled in double: the inverse norm of a row of subnormal floats (1e-40)
+  // is beyond a float's range, and a float factor of infinity would turn the
+  // row into infinities and NaNs.
+  const auto scaled = [](const RowMatrix& m, Eigen::Index r, double factor) {
+    return (m.row(r).cast<double>() * factor).cast<float>();
+  };
+  users_unit_.resize(users.rows(), users.cols());
   for (Eigen::Index r = 0; r < users.rows(); ++r)
-    users_unit_.row(r) *= static_cast<float>(user_inv_norm_[static_cast<size_t>(r)]);
-  items_scaled_ = items;
+    users_unit_.row(r) = scaled(users, r, user_inv_norm_[static_cast<size_t>(r)]);
+  items_scaled_.resize(items.rows(), items.cols());
   double max_w = 0;
   for (Eigen::Index r = 0; r < items.rows(); ++r) {
     const double w = weight_[static_cast<size_t>(r)];
     max_w = std::max(max_w, std::fabs(w));
-    items_scaled_.row(r) *= static_cast<float>(item_inv_norm_[static_cast<size_t>(r)] * w);
+    items_scaled_.row(r) = scaled(items, r, item_inv_norm_[static_cast<size_t>(r)] * w);
   }
   // A float dot product of two unit vectors of length d errs by at most
   // about d * 2^-24 (plus the rounding of the unit vectors themselves, a few
