@@ -59,7 +59,9 @@ TEST(Diff, ReportCountsAndThresholds) {
   EXPECT_EQ(s["coverage_old"], 3);                               // a, b, c
   EXPECT_EQ(s["coverage_new"], 4);                               // a, b, d, e
   EXPECT_EQ(r["items_entering_most_lists"][0]["item_id"], "d");  // in 0, then 2 lists
+  ASSERT_EQ(r["users_moved_most"].size(), 1u);                   // u1's list did not move
   EXPECT_EQ(r["users_moved_most"][0]["user_id"], "u2");
+  EXPECT_TRUE(DiffRecommendations(before, before, o)["users_moved_most"].empty());
   std::string why;
   EXPECT_TRUE(ThresholdHolds(s, "churn>0.3", &why));
   EXPECT_FALSE(ThresholdHolds(s, "mean_overlap<0.5", &why));

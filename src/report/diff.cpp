@@ -121,9 +121,10 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
     const size_t longer = std::max(a.size(), b.size());
     const double overlap = longer == 0 ? 1.0 : static_cast<double>(both) / static_cast<double>(longer);
     const double rbo = RankBiasedOverlap(a, b, o.k, o.rbo_p);
-    changed += a != b;
     overlap_sum += overlap;
     rbo_sum += rbo;
+    if (a == b) continue;  // like the items, only users whose list moved
+    ++changed;
     moved.emplace_back(rbo, overlap, u);
   }
   for (const auto& u : old_lists.users) removed += new_lists.lists.count(u) == 0;
