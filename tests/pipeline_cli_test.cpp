@@ -81,6 +81,29 @@ TEST(ScoreCli, EmptyTextIsNeutralAndFlaggedAndLongTextIsCounted) {
   }
 }
 
+TEST(EmbedCli, BlankTextsAreZeroAndRepeatedIdsAreErrors) {
+  TempDir dir;
+  WriteFile(dir / "t.csv", "id,text\na,a fine song\nb,\"  \"\nc,\"two\nlines\"\n");
+  auto r = RunAvrec({"embed", "--model", kTinyEmbedding, "--input", dir / "t.csv", "--out", dir / "e.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = JsonLines(ReadFile(dir / "e.jsonl"));
+  ASSERT_EQ(rows.size(), 3u);
+  double norm_a = 0, norm_b = 0;
+  for (double x : rows[0]["embedding"]) norm_a += x * x;
+  for (double x : rows[1]["embedding"]) norm_b += x * x;
+  EXPECT_NEAR(norm_a, 1.0, 1e-4);  // unit length
+  EXPECT_EQ(norm_b, 0.0);          // blank: not run through the model
+  EXPECT_NE(r.err.find("1 blank texts written as zero vectors"), std::string::npos) << r.err;
+
+  // Two embeddings under one id: an error naming both lines, nothing written.
+  WriteFile(dir / "dup.csv", "id,text\na,one\nb,two\na,three\n");
+  r = RunAvrec({"embed", "--model", kTinyEmbedding, "--input", dir / "dup.csv", "--out", dir / "d.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("dup.csv:4: field 'id': duplicate id 'a' (first on line 2)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 invalid row"), std::string::npos) << r.err;
+  EXPECT_FALSE(test::FileExists(dir / "d.jsonl"));
+}
+
 TEST(ScoreCli, WorkspaceCacheScoresOnlyNewTexts) {
   TempDir dir;
   std::string ws = dir / "w.avrec";

@@ -1,13 +1,16 @@
 // score (sentiment of reviews) and embed (text embeddings).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "avrec/io.h"
 #include "avrec/log.h"
 #include "avrec/numeric.h"
 #include "avrec/parallel.h"
+#include "avrec/text.h"
 #include "cli/commands.h"
 #include "common/cluster.h"
 
@@ -84,6 +87,7 @@ namespace {
 void ReadTexts(const std::string& path, std::vector<std::string>* ids, std::vector<std::string>* texts) {
   ProblemLog problems(100, PrintProblem);
   TableReader table(path, &problems);
+  std::unordered_map<std::string, int64_t> first_line;  // of each id
   Row row;
   while (table.Next(&row)) {
     std::string id;
@@ -96,10 +100,22 @@ void ReadTexts(const std::string& path, std::vector<std::string>* ids, std::vect
       problems.Add(path, row.line, "field 'text': expected text");
       continue;
     }
+    // Two embeddings under one id: whoever reads the output by id would keep
+    // one of them, unsaid.
+    const auto [seen, added] = first_line.emplace(id, static_cast<int64_t>(row.line));
+    if (!added) {
+      problems.Add(path, row.line,
+                   "field 'id': duplicate id " + EscapeForMessage(id, 40) + " (first on line " +
+                       std::to_string(seen->second) + ")");
+      continue;
+    }
     ids->push_back(id);
     texts->push_back(t.text);
   }
-  if (problems.count() > 0) Fail(ExitCode::kDataErr, path, ": ", problems.count(), " invalid rows");
+  if (problems.count() > 0) {
+    if (problems.unreported() > 0) spdlog::error("... and {} more problems not shown", problems.unreported());
+    Fail(ExitCode::kDataErr, path, ": ", problems.count(), " invalid row", problems.count() == 1 ? "" : "s");
+  }
 }
 
 }  // namespace
@@ -131,7 +147,9 @@ int RunEmbed(const EmbedCommand& o) {
     file.Write(j.dump() + "\n");
   }
   file.Commit();
+  const auto blank = std::count_if(info.begin(), info.end(), [](const EncodeInfo& e) { return e.empty; });
   spdlog::info("embed: {} texts -> {}", ids.size(), o.out);
+  if (blank > 0) spdlog::info("embed: {} blank texts written as zero vectors (not run through the model)", blank);
   return 0;
 }
 
