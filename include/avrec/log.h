@@ -48,8 +48,13 @@ void SetEventObserver(std::function<void(const std::string& event, const nlohman
 void PrintProblem(const Problem& p);
 
 // Logs how many problems the log counted beyond those it printed, if any,
-// and that --max-errors shows more.
-void PrintUnreportedCount(const ProblemLog& problems);
+// and, where the command has the option, that --max-errors shows more.
+void PrintUnreportedCount(const ProblemLog& problems, bool max_errors_option = true);
+
+// When `problems` holds any: PrintUnreportedCount, then Error(kDataErr)
+// "WHAT: N invalid row(s)" followed by `then` (no "WHAT: " when empty). Returns when it holds none.
+void FailOnInvalidRows(const ProblemLog& problems, const std::string& what, const std::string& then = "",
+                       bool max_errors_option = true);
 
 // Progress on stderr (done/total, rate, ETA). A one-line bar when stderr is a
 // terminal and logs are text; otherwise (a nightly job's log file) a

@@ -35,11 +35,8 @@ std::vector<Review> ReviewsToScore(const PipelineConfig& c, Workspace* ws) {
   const ReviewStats st =
       ReadReviews(c.inputs.reviews, ro, &problems, [&](Review&& r) { reviews.push_back(std::move(r)); });
   LogReviewNotes(c.inputs.reviews, st);
-  if (problems.count() > 0) {
-    PrintUnreportedCount(problems);
-    Fail(ExitCode::kDataErr, c.inputs.reviews, ": ", problems.count(), " invalid row", problems.count() == 1 ? "" : "s",
-         "; nothing was scored (fix them, or run `avrec ingest --lenient` and score the workspace)");
-  }
+  FailOnInvalidRows(problems, c.inputs.reviews,
+                    "; nothing was scored (fix them, or run `avrec ingest --lenient` and score the workspace)");
   return reviews;
 }
 
@@ -112,10 +109,7 @@ void ReadTexts(const std::string& path, std::vector<std::string>* ids, std::vect
     ids->push_back(id);
     texts->push_back(t.text);
   }
-  if (problems.count() > 0) {
-    if (problems.unreported() > 0) spdlog::error("... and {} more problems not shown", problems.unreported());
-    Fail(ExitCode::kDataErr, path, ": ", problems.count(), " invalid row", problems.count() == 1 ? "" : "s");
-  }
+  FailOnInvalidRows(problems, path, "", /*max_errors_option=*/false);
 }
 
 }  // namespace

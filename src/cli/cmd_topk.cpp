@@ -153,10 +153,7 @@ int RunTopK(const TopKCommand& o) {
                        std::to_string(items.lines[order[k - 1]]) + ")");
     }
   }
-  if (problems.count() > 0) {
-    if (problems.unreported() > 0) spdlog::error("... and {} more problems not shown", problems.unreported());
-    Fail(ExitCode::kDataErr, "topk: ", problems.count(), " invalid input row", problems.count() == 1 ? "" : "s");
-  }
+  FailOnInvalidRows(problems, "topk", "", /*max_errors_option=*/false);
   RowMatrix sorted(items.m.rows(), items.m.cols());
   std::vector<std::string> escaped(order.size());
   for (size_t k = 0; k < order.size(); ++k) {

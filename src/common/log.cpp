@@ -128,10 +128,18 @@ void PrintProblem(const Problem& p) {
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
-void PrintUnreportedCount(const ProblemLog& problems) {
-  if (problems.unreported() > 0) {
-    spdlog::error("... and {} more problems not shown (raise --max-errors to see them)", problems.unreported());
-  }
+void PrintUnreportedCount(const ProblemLog& problems, bool max_errors_option) {
+  if (problems.unreported() == 0) return;
+  spdlog::error("... and {} more problems not shown{}", problems.unreported(),
+                max_errors_option ? " (raise --max-errors to see them)" : "");
+}
+
+void FailOnInvalidRows(const ProblemLog& problems, const std::string& what, const std::string& then,
+                       bool max_errors_option) {
+  if (problems.count() == 0) return;
+  PrintUnreportedCount(problems, max_errors_option);
+  Fail(ExitCode::kDataErr, what, what.empty() ? "" : ": ", problems.count(), " invalid row",
+       problems.count() == 1 ? "" : "s", then);
 }
 
 Progress::Progress(std::string label, int64_t total)

@@ -126,10 +126,7 @@ Dataset ReadDataset(const InputOptions& in, ProblemLog* problems) {
   ro.known_item = [&](const std::string& id) { return d.item_table.Find(id) >= 0; };
   const ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) { d.reviews.push_back(std::move(r)); });
   LogReviewNotes(in.reviews, st);
-  if (problems->count() > 0) {
-    PrintUnreportedCount(*problems);
-    Fail(ExitCode::kDataErr, problems->count(), " invalid input rows (run `avrec validate` for the full list)");
-  }
+  FailOnInvalidRows(*problems, "", " (run `avrec validate` for the full list)");
   return d;
 }
 
@@ -146,10 +143,9 @@ Dataset LoadDataset(Workspace* ws) {
 IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, ProblemLog* problems) {
   if (in.reviews.empty() && in.items.empty()) Fail(ExitCode::kUsage, "ingest: give --reviews PATH and/or --items PATH");
   const auto abort_if_invalid = [&](const std::string& path) {
-    if (problems->count() > 0 && !lenient) {
-      PrintUnreportedCount(*problems);
-      Fail(ExitCode::kDataErr, path, ": ", problems->count(), " invalid row", problems->count() == 1 ? "" : "s",
-           "; nothing was ingested and the workspace is unchanged (use --lenient to skip invalid rows)");
+    if (!lenient) {
+      FailOnInvalidRows(*problems, path,
+                        "; nothing was ingested and the workspace is unchanged (use --lenient to skip invalid rows)");
     }
   };
   IngestReport rep;
