@@ -418,8 +418,8 @@ def sentiment_study(ds, algos, scores, prefix="", weightings=WEIGHTINGS, truth_s
             row.update({"algorithm": name, "weighting": wname, "validation_" + metric: val})
             out.append(row)
             m = row["metrics"]
-            print(ds.name, tag, round(m["ndcg@10"], 4), round(m.get("ndcg_graded@10", 0), 4),
-                  round(m.get("disliked@10", 0), 4), flush=True)
+            print(ds.name, tag, round(m["ndcg@10"], 4), round(m.get("ndcg_graded@10") or 0, 4),
+                  round(m.get("disliked@10") or 0, 4), flush=True)
     ds.eval_extra = eval_extra
     ds.metric = "ndcg@10"
     return out
@@ -615,7 +615,7 @@ def targets_section(results, work):
                 uni = same_algorithm(study, r)
                 m, u = r["metrics"], uni["metrics"]
                 d, lo, hi = paired(wdir, uni, r, "ndcg_graded@10")
-                dn, dd = pct(m["ndcg@10"], u["ndcg@10"]), pct(m.get("disliked@10", 0), u.get("disliked@10", 0))
+                dn, dd = pct(m["ndcg@10"], u["ndcg@10"]), pct(m.get("disliked@10") or 0, u.get("disliked@10") or 0)
                 _, dlo, dhi = paired_relative(wdir, uni, r, "disliked@10")
                 if key != "ratings_free":
                     met = d > 0 and dd <= -20 and dn >= -1

@@ -236,6 +236,18 @@ TEST(Cli, MillisecondTimestampsUnderOtherColumnNamesReadAsSeconds) {
   EXPECT_NE(r.err.find("ms.jsonl: 60 timestamps are neither Unix seconds nor ISO 8601 (wrong --timestamp-unit?)"),
             std::string::npos)
       << r.err;
+  // A filter no truth row passes: no user is evaluated, and the accuracy
+  // metrics are null (0 would read as a result), with a warning.
+  r = RunAvrec({"evaluate", "--recs", dir / "r2.json", "--truth", dir / "s.csv", "--relevant-min-rating", "6"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto m = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(m.at("ndcg@10").is_null()) << r.out;
+  EXPECT_EQ(m.at("users_evaluated"), 0);
+  EXPECT_NE(r.err.find("evaluate: 0 users evaluated"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no user has a relevant held-out item (every truth row is below --relevant-min-rating): "
+                       "the accuracy metrics are null"),
+            std::string::npos)
+      << r.err;
 }
 
 // What a reader notices but accepts (an exact duplicate, a rating written as

@@ -231,5 +231,25 @@ TEST(GradedMetrics, EvaluateAveragesOverTheUsersEachMetricConcerns) {
   EXPECT_EQ(s.at("users_auc"), 1);
 }
 
+// A metric no user has a value for is NaN (null in the output), not 0,
+// which would read as a result: a perfect disliked@k, an AUC always wrong.
+TEST(GradedMetrics, AMetricNoUserQualifiesForIsNaN) {
+  EvaluationInputs in;
+  in.recs = {{"u1", {"a", "b"}}};
+  in.relevant = {{"u1", {}}};                 // nothing relevant (a rating filter)
+  in.gains = {{"u1", {{"a", 3}, {"b", 2}}}};  // liked only: no dislike, no AUC
+  const EvaluationResult r = Evaluate(in, {2});
+  std::map<std::string, double> s(r.summary.begin(), r.summary.end());
+  EXPECT_EQ(s.at("users_evaluated"), 0);
+  for (const char* name :
+       {"precision@2", "recall@2", "ndcg@2", "map@2", "mrr@2", "hit@2", "disliked@2", "pairwise_auc"}) {
+    EXPECT_TRUE(std::isnan(s.at(name))) << name << " = " << s.at(name);
+  }
+  EXPECT_DOUBLE_EQ(s.at("ndcg_graded@2"), 1.0);
+  EXPECT_EQ(s.at("users_graded"), 1);
+  EXPECT_EQ(s.at("users_with_disliked"), 0);
+  EXPECT_EQ(s.at("users_auc"), 0);
+}
+
 }  // namespace
 }  // namespace avrec

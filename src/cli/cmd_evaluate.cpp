@@ -42,7 +42,7 @@ int RunSplit(const SplitCommand& o) {
   ro.timestamp_units_per_second = o.timestamp_units;
   LogReviewNotes(o.reviews,
                  ReadReviews(o.reviews, ro, &problems, [&](Review&& r) { reviews.push_back(std::move(r)); }));
-  if (problems.count() > 0) Fail(ExitCode::kDataErr, o.reviews, ": ", problems.count(), " invalid rows");
+  FailOnInvalidRows(problems, o.reviews, "", /*max_errors_option=*/false);
   SplitResult s = SplitReviews(reviews, so);
   std::vector<const Review*> train, test;
   for (size_t i = 0; i < reviews.size(); ++i) (s.is_test[i] ? test : train).push_back(&reviews[i]);
@@ -124,7 +124,7 @@ void ReadPairs(const std::string& path, const EvaluateCommand& o, const std::fun
     }
     fn(r);
   }
-  if (problems.count() > 0) Fail(ExitCode::kDataErr, path, ": ", problems.count(), " invalid rows");
+  FailOnInvalidRows(problems, path, "", /*max_errors_option=*/false);
   if (unread_times > 0) {
     spdlog::warn(
         "{}: {} timestamps are neither Unix {} nor ISO 8601 (wrong --timestamp-unit?); where a user reviewed "
@@ -247,7 +247,7 @@ int RunEvaluate(const EvaluateCommand& o) {
   if (!o.items.empty()) {
     ProblemLog problems(100, PrintProblem);
     ItemTable t = ReadItems(o.items, {}, &problems);
-    if (problems.count() > 0) Fail(ExitCode::kDataErr, o.items, ": ", problems.count(), " invalid rows");
+    FailOnInvalidRows(problems, o.items, "", /*max_errors_option=*/false);
     vectors = BuildItemMatrix(t, {}, nullptr);
     in.catalogue_size = static_cast<int64_t>(t.items.size());
     if (vectors.vectors.cols() > 0) in.item_vectors = &vectors;
@@ -259,6 +259,8 @@ int RunEvaluate(const EvaluateCommand& o) {
   for (const auto& [k, v] : r.summary) {
     if (k.rfind("users_", 0) == 0) {
       summary[k] = static_cast<int64_t>(v);
+    } else if (std::isnan(v)) {
+      summary[k] = nullptr;  // no user has a value for it
     } else {
       summary[k] = RoundDecimals(v, 6);
     }
@@ -286,12 +288,25 @@ int RunEvaluate(const EvaluateCommand& o) {
     }
     f.Commit();
   }
-  size_t missing = 0;
-  for (const auto& um : r.per_user) missing += !um.has_list;
+  size_t missing = 0, relevant_users = 0, relevant_missing = 0;
+  for (const auto& um : r.per_user) {
+    missing += !um.has_list;
+    // As users_evaluated: the users with a relevant item (precision defined).
+    const bool relevant = !um.at_k.empty() && !std::isnan(um.at_k[0].at("precision"));
+    relevant_users += relevant;
+    relevant_missing += relevant && !um.has_list;
+  }
   WarnOfIdsThatNeverMeet(o, in, truth, r.per_user.size() - missing);
-  spdlog::info("evaluate: {} users evaluated ({} without a recommendation list, counted as 0); {} truth rows{}",
-               r.per_user.size(), missing, truth_rows,
-               filtered > 0 ? fmt::format(", {} below --relevant-min-rating", filtered) : "");
+  spdlog::info("evaluate: {} users evaluated ({} without a recommendation list, counted as 0){}; {} truth rows{}",
+               relevant_users, relevant_missing,
+               r.per_user.size() > relevant_users
+                   ? fmt::format(", {} more with only graded reviews", r.per_user.size() - relevant_users)
+                   : "",
+               truth_rows, filtered > 0 ? fmt::format(", {} below --relevant-min-rating", filtered) : "");
+  if (relevant_users == 0) {
+    spdlog::warn("evaluate: no user has a relevant held-out item{}: the accuracy metrics are null",
+                 filtered > 0 ? " (every truth row is below --relevant-min-rating)" : "");
+  }
   return 0;
 }
 

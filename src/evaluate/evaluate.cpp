@@ -360,7 +360,8 @@ UserMetrics MetricsOf(const EvaluationInputs& in, const std::string& u, const st
 
 // The mean of a metric over the users that have a value for it (or, for
 // the accuracy metrics, over every evaluated user: a user without a list
-// counts 0).
+// counts 0); NaN when no user has one (0 would read as a result: a perfect
+// disliked@k, an AUC that is always wrong).
 double MeanOf(const std::vector<UserMetrics>& users, size_t q, std::string_view name, size_t* count) {
   double sum = 0;
   *count = 0;
@@ -370,7 +371,7 @@ double MeanOf(const std::vector<UserMetrics>& users, size_t q, std::string_view 
     sum += v;
     ++*count;
   }
-  return *count > 0 ? sum / static_cast<double>(*count) : 0.0;
+  return *count > 0 ? sum / static_cast<double>(*count) : std::numeric_limits<double>::quiet_NaN();
 }
 
 }  // namespace
