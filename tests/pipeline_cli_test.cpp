@@ -452,6 +452,14 @@ TEST(RecommendCli, RatingScaleIsReportedAndAnEmptyOneWarned) {
   EXPECT_FALSE(cold);
   std::tie(scale, warning, cold) = run({"--no-rating"});
   EXPECT_TRUE(scale.is_null());  // ratings unused: nothing to say
+  // A --now before the reviews (a mistyped year): they count as written at
+  // --now, and the log says how many.
+  std::tie(scale, warning, cold) = run({"--rating-min", "1", "--half-life-days", "7", "--now", "2023-01-01"});
+  EXPECT_NE(warning.find("2 of 2 reviews with a time are later than --now 2023-01-01"), std::string::npos) << warning;
+  std::tie(scale, warning, cold) = run({"--rating-min", "1", "--half-life-days", "7", "--now", "2024-01-01T12:00:00Z"});
+  EXPECT_NE(warning.find("1 of 2 reviews with a time are later than --now"), std::string::npos) << warning;
+  std::tie(scale, warning, cold) = run({"--rating-min", "1", "--half-life-days", "7", "--now", "2024-01-02"});
+  EXPECT_EQ(warning, "");
 }
 
 }  // namespace

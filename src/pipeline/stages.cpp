@@ -105,6 +105,24 @@ void LogRatingScale(const std::vector<Review>& reviews, const ProfileOptions& o,
   }
 }
 
+// With --now and a time decay: reviews later than --now get the weight of a
+// review written at --now (their age counts as 0). That is right for a
+// replay of a date in the past, and a sign of a mistyped --now otherwise.
+void WarnOfReviewsAfterNow(const std::vector<Review>& reviews, const ProfileOptions& o, const Profiles& p) {
+  if (o.half_life_days <= 0 || o.now.empty()) return;
+  int64_t later = 0, timed = 0;
+  for (const Review& r : reviews) {
+    if (!r.timestamp) continue;
+    ++timed;
+    later += *r.timestamp > p.reference_time;
+  }
+  if (later == 0) return;
+  spdlog::warn(
+      "{} of {} reviews with a time are later than --now {}: their time decay counts them as written at --now "
+      "(weight 1){}",
+      later, timed, o.now, later == timed ? "; is --now the date meant?" : "");
+}
+
 }  // namespace
 
 ModelManifest LoadTaskModel(const std::string& dir_or_default, const std::string& task) {
@@ -327,6 +345,7 @@ Profiles BuildUserProfiles(const std::vector<Review>& reviews, const SentimentRe
   }
   Profiles p = BuildProfiles(reviews, options.use_sentiment ? &scores : nullptr, items.matrix, options, extra);
   LogRatingScale(reviews, options, p);
+  WarnOfReviewsAfterNow(reviews, options, p);
   if (from_file == nullptr) return p;
   int64_t replaced = 0;
   for (size_t k = 0; k < from_file->users.size(); ++k) {
