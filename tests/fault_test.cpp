@@ -490,12 +490,18 @@ TEST(Outputs, ReportFailsOnABrokenPreviousFileBeforeReadingTheReviews) {
   EXPECT_EQ(r.exit_code, 65) << r.err;
   EXPECT_NE(r.err.find(dir / "previous.jsonl"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("unread"), std::string::npos) << r.err;
+  // A broken manifest; JSON that is not a run manifest (a recommendations
+  // document given as --manifest).
   WriteFile(dir / "run.json", "{\"format\": ");
-  r = RunAvrec({"report", "--recs", lists, "--manifest", dir / "run.json", "--reviews", dir / "unread.csv", "--items",
-                dir / "unread_items.csv", "--out", dir / "page.html"});
-  EXPECT_EQ(r.exit_code, 65) << r.err;
-  EXPECT_NE(r.err.find(dir / "run.json"), std::string::npos) << r.err;
-  EXPECT_FALSE(FileExists(dir / "page.html"));
+  WriteFile(dir / "recs.json", "{\"avrec_version\": \"0.1.0\", \"users\": []}\n");
+  for (const std::string& said : {dir / "run.json", dir / "recs.json: not an avrec run manifest"}) {
+    const std::string manifest = said.substr(0, said.find(':'));
+    r = RunAvrec({"report", "--recs", lists, "--manifest", manifest, "--reviews", dir / "unread.csv", "--items",
+                  dir / "unread_items.csv", "--out", dir / "page.html"});
+    EXPECT_EQ(r.exit_code, 65) << r.err;
+    EXPECT_NE(r.err.find(said), std::string::npos) << r.err;
+    EXPECT_FALSE(FileExists(dir / "page.html"));
+  }
   // Options that cannot work, and inputs that are not there, fail before
   // the lists are read (a night's lists take a while): the lists here are
   // broken, and that is not what is said.
@@ -550,6 +556,18 @@ TEST(Inputs, ReportReadsItsListsFromAPipeAndAnyLayout) {
     EXPECT_NE(html.find("{\"id\":\"" + first + "\""), std::string::npos) << page;
     EXPECT_NE(html.find("{\"id\":\"" + last + "\""), std::string::npos) << page;
   }
+  // The manifest recommend wrote is found beside the lists and is theirs;
+  // given with other lists (the same users, other bytes) it is shown marked
+  // as another run's, with a warning.
+  EXPECT_NE(ReadFile(dir / "file.html").find("\"manifest_matches\":true"), std::string::npos);
+  r = RunProgram({"bash", "-c",
+                  avrec + " report --recs '" + dir / "compact.json" + "' --manifest '" + lists + ".run.json'" + inputs +
+                      "'" + dir / "other.html" + "'"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("none of this manifest's outputs is " + dir / "compact.json" + " as it is now"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(ReadFile(dir / "other.html").find("\"manifest_matches\":false"), std::string::npos);
 }
 
 // A mistyped output that names an input (directly, through a link, or the

@@ -48,6 +48,9 @@ struct ReportInputs {
   std::string sentiment_model;                        // name, for the overview
   ReportLists recs;
   nlohmann::json manifest;  // the run manifest, or null
+  // False when the manifest's outputs do not include the recommendations
+  // file as it is now (another run's manifest): the page says so.
+  bool manifest_matches = true;
 };
 
 // Builds the report.

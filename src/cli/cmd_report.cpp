@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 
+#include "avrec/hash.h"
 #include "avrec/io.h"
 #include "avrec/json.h"
 #include "avrec/log.h"
@@ -25,6 +27,39 @@ void ReportCommand::Describe(OptionSet* s) {
                "Latest reviews shown per user in the drill-down");
 }
 
+namespace {
+
+// The page shows the manifest as the run that wrote the lists: it must be a
+// run manifest (exit 65 otherwise), and is said to be another run's (false,
+// with a warning) when none of its outputs has the bytes the recommendations
+// file has now. A recommendations stream (FIFO, stdin) is not checked.
+bool CheckManifest(const std::string& path, const nlohmann::json& m, const std::string& recs) {
+  const auto format = m.is_object() ? m.find("format") : m.end();
+  if (format == m.end() || !format->is_string() || format->get<std::string>().rfind("avrec-run/", 0) != 0) {
+    Fail(ExitCode::kDataErr, path,
+         ": not an avrec run manifest (no \"format\": \"avrec-run/1\"); --manifest takes the RECS.run.json that "
+         "`recommend` writes beside its output");
+  }
+  struct stat st;
+  if (::stat(recs.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return true;
+  std::string sha;  // computed only when an output has the file's size
+  const auto outputs = m.find("outputs");
+  if (outputs != m.end() && outputs->is_array()) {
+    for (const auto& out : *outputs) {
+      if (!out.is_object() || out.value("bytes", int64_t{-1}) != static_cast<int64_t>(st.st_size)) continue;
+      if (sha.empty()) sha = Sha256File(recs);
+      if (out.value("sha256", std::string()) == sha) return true;
+    }
+  }
+  spdlog::warn(
+      "{}: none of this manifest's outputs is {} as it is now (size or SHA-256 differ): the page shows it, "
+      "marked as another run's",
+      path, recs);
+  return false;
+}
+
+}  // namespace
+
 int RunReport(const ReportCommand& o) {
   const auto t0 = std::chrono::steady_clock::now();
   if (o.recs.empty() || o.out.empty()) Fail(ExitCode::kUsage, "report: give --recs PATH and --out PATH");
@@ -39,6 +74,7 @@ int RunReport(const ReportCommand& o) {
     std::string error;
     if (!ParseJson(ReadFileToString(manifest, kMaxSmallFileBytes), &in.manifest, &error))
       Fail(ExitCode::kDataErr, manifest, ": ", error);
+    in.manifest_matches = CheckManifest(manifest, in.manifest, o.recs);
   } else if (!o.manifest.empty()) {
     Fail(ExitCode::kNoInput, manifest, ": no such file");
   }

@@ -404,6 +404,7 @@ nlohmann::ordered_json ReportData(const ReportInputs& in, const ReportOptions& o
   data["recommendations_file"] = in.recs.path;
   data["header"] = lists.header;
   data["manifest"] = in.manifest.is_null() ? J(nullptr) : J::parse(in.manifest.dump());
+  data["manifest_matches"] = in.manifest_matches;
   data["overview"] = Overview(c, users);
   data["sentiment"] = SentimentSection(c);
   data["recommendations"] = RecommendationSection(c, users);

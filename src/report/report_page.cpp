@@ -161,6 +161,7 @@ function renderOverview() {
     if (m.ended_at) facts.push(["run ended", m.ended_at]);
     if (m.exit_code !== undefined) facts.push(["exit code", m.exit_code]);
     if (m.run_id) facts.push(["run id", m.run_id]);
+    if (D.manifest_matches === false) facts.push(["run manifest", "of another output: none of its outputs has these recommendations' SHA-256"]);
   } else {
     facts.push(["run manifest", "not found"]);
   }
