@@ -309,6 +309,30 @@ TEST(Cli, JsonLogFormat) {
   EXPECT_NE(r.err.find("\"line\":2"), std::string::npos) << r.err;
 }
 
+// $AVREC_LOG_LEVEL and $AVREC_LOG_FORMAT stand in for the options; a value
+// that is none of the choices names the variable (the command line does not
+// hold the option), and the command line wins over the environment.
+TEST(Cli, LogOptionsFromTheEnvironment) {
+  TempDir dir;
+  WriteFile(dir / "r.csv", "user_id,item_id,text\nu1,i1\n");
+  const std::vector<std::string> validate = {"validate", "--reviews", dir / "r.csv"};
+  auto r = RunAvrec(validate, "", {"AVREC_LOG_FORMAT=json"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_EQ(r.err.front(), '{') << r.err;
+  r = RunAvrec(validate, "", {"AVREC_LOG_LEVEL=off"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_EQ(r.err.find("avrec: "), std::string::npos) << r.err;  // the problems only
+  r = RunAvrec(validate, "", {"AVREC_LOG_LEVEL=verbose"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("avrec: error: AVREC_LOG_LEVEL (environment): expected one of trace, debug, info, warn, "
+                       "error, critical, off, found 'verbose'"),
+            std::string::npos)
+      << r.err;
+  r = RunAvrec({"--log-format", "text", "validate", "--reviews", dir / "r.csv"}, "", {"AVREC_LOG_FORMAT=xml"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("avrec: error: "), std::string::npos) << r.err;
+}
+
 TEST(Cli, NeverCrashesOnArbitraryBytes) {
   TempDir dir;
   std::mt19937 rng(42);

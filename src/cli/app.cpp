@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -142,6 +143,22 @@ std::string RankPrefix() {
   return c.distributed() ? "rank " + std::to_string(c.rank()) + " of " + std::to_string(c.size()) + ": " : "";
 }
 
+// An option's value from the environment when the command line does not
+// give it. CLI11's envname would name the option in an error, which the
+// command line did not hold; at 3 a.m. the variable set in a crontab is what
+// needs to be named.
+void FromEnvironment(const CLI::Option* option, const char* name, const std::vector<std::string>& choices,
+                     std::string* value) {
+  const char* env = std::getenv(name);
+  if (option->count() > 0 || env == nullptr || *env == '\0') return;
+  if (std::find(choices.begin(), choices.end(), env) == choices.end()) {
+    std::string list;
+    for (const auto& c : choices) list += (list.empty() ? "" : ", ") + c;
+    Fail(ExitCode::kUsage, name, " (environment): expected one of ", list, ", found '", env, "'");
+  }
+  *value = env;
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"avrec " AVREC_VERSION
                ": reads what people write about songs and videos and turns it into ranked recommendations.\n"
@@ -152,14 +169,17 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1, 1);
   app.fallthrough();
   std::string log_level = "info", log_format = "text";
-  app.add_option("--log-level", log_level, "Log level: trace, debug, info, warn, error, off")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
-      ->envname("AVREC_LOG_LEVEL")
-      ->capture_default_str();
-  app.add_option("--log-format", log_format, "Log format on stderr: text, or json (one object per line)")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->envname("AVREC_LOG_FORMAT")
-      ->capture_default_str();
+  const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"},
+                                 formats = {"text", "json"};
+  const CLI::Option* level_option =
+      app.add_option("--log-level", log_level, "Log level: trace, debug, info, warn, error, off (env: AVREC_LOG_LEVEL)")
+          ->check(CLI::IsMember(levels))
+          ->capture_default_str();
+  const CLI::Option* format_option =
+      app.add_option("--log-format", log_format,
+                     "Log format on stderr: text, or json (one object per line) (env: AVREC_LOG_FORMAT)")
+          ->check(CLI::IsMember(formats))
+          ->capture_default_str();
 
   std::vector<std::unique_ptr<Verb>> verbs;
   AddVerbs(&app, &verbs);
@@ -172,6 +192,8 @@ int Main(int argc, char** argv) {
   const bool json = WantsJsonLogs(argc, argv);
   try {
     app.parse(argc, argv);
+    FromEnvironment(level_option, "AVREC_LOG_LEVEL", levels, &log_level);
+    FromEnvironment(format_option, "AVREC_LOG_FORMAT", formats, &log_format);
   } catch (const CLI::Success& e) {  // --help, --version
     const int rc = app.exit(e);
     try {
