@@ -60,6 +60,21 @@ TEST(Cli, UsageErrorsExit64) {
   EXPECT_EQ(RunAvrec({"validate"}).exit_code, 64);
   EXPECT_EQ(RunAvrec({"validate", "--reviews", "x.xlsx"}).exit_code, 64);
   EXPECT_EQ(RunAvrec({"--log-level", "loud", "validate", "--items", kItems}).exit_code, 64);
+  // Every usage error reads as avrec's own: prefixed, naming what is wrong
+  // and the help to read.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> said = {
+      {{}, "avrec: error: a subcommand is required (subcommands: validate, ingest, "},
+      {{"no-such-command"}, "avrec: error: unknown subcommand 'no-such-command' (subcommands: validate, "},
+      {{"validate", "--no-such-flag"},
+       "avrec: error: The following argument was not expected: --no-such-flag; see "
+       "`avrec validate --help`"},
+      {{"--log-level", "loud", "validate"}, "avrec: error: --log-level: loud not in {"},
+  };
+  for (const auto& [args, message] : said) {
+    const auto r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 64);
+    EXPECT_EQ(r.err.rfind(message, 0), 0u) << r.err;
+  }
 }
 
 TEST(Cli, ValidateSamplePasses) {

@@ -16,6 +16,7 @@
 #include "avrec/io.h"
 #include "avrec/log.h"
 #include "avrec/parallel.h"
+#include "avrec/text.h"
 #include "avrec/version.h"
 #include "avrec/workspace.h"
 #include "cli/bind.h"
@@ -159,6 +160,26 @@ void FromEnvironment(const CLI::Option* option, const char* name, const std::vec
   *value = env;
 }
 
+// CLI11's parse error, as avrec words its own: a subcommand that does not
+// exist is named as such (CLI11 said "A subcommand is required"), and the
+// help to read is the subcommand's.
+std::string UsageErrorText(CLI::App& app, const std::string& subcommand, const CLI::ParseError& e) {
+  std::string names;
+  bool known = false;
+  for (const CLI::App* s : app.get_subcommands([](CLI::App*) { return true; })) {
+    names += (names.empty() ? "" : ", ") + s->get_name();
+    known = known || s->get_name() == subcommand;
+  }
+  const std::string what = e.what();
+  const bool global = what.rfind("--log-", 0) == 0;  // --log-level, --log-format: avrec's own options
+  if (!global && !known) {
+    return (subcommand.empty() ? std::string("a subcommand is required ")
+                               : "unknown subcommand " + EscapeForMessage(subcommand, 40) + " ") +
+           "(subcommands: " + names + "); see `avrec --help`";
+  }
+  return what + "; see `avrec " + (global || !known ? "" : subcommand + " ") + "--help`";
+}
+
 int Main(int argc, char** argv) {
   CLI::App app{"avrec " AVREC_VERSION
                ": reads what people write about songs and videos and turns it into ranked recommendations.\n"
@@ -204,8 +225,12 @@ int Main(int argc, char** argv) {
     }
     return rc;
   } catch (const CLI::ParseError& e) {
-    if (!json) return app.exit(e) == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
-    PrintUsageErrorJson(run_id, subcommand, e.what());
+    const std::string what = UsageErrorText(app, subcommand, e);
+    if (json) {
+      PrintUsageErrorJson(run_id, subcommand, what);
+    } else {
+      std::fprintf(stderr, "avrec: error: %s\n", what.c_str());
+    }
     return static_cast<int>(ExitCode::kUsage);
   } catch (const Error& e) {  // thrown by an option's own parser
     if (json) {
