@@ -133,19 +133,27 @@ TEST(Workspace, NewWorkspaceAppearsOnlyWhenPersisted) {
 
 TEST(Workspace, OpenRules) {
   TempDir dir;
-  try {
-    Workspace::Open(dir / "missing.avrec", false);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ExitCode::kNoInput);
-  }
+  // The error Open throws (its code and message), or kOk when it opens.
+  const auto failure = [](const std::string& path, bool create) -> std::pair<ExitCode, std::string> {
+    try {
+      Workspace::Open(path, create);
+    } catch (const Error& e) {
+      return {e.code(), e.what()};
+    }
+    return {ExitCode::kOk, ""};
+  };
+  EXPECT_EQ(failure(dir / "missing.avrec", false).first, ExitCode::kNoInput);
   test::WriteFile(dir / "junk.avrec", "this is not sqlite at all, just some bytes that go on for a while.........");
-  try {
-    Workspace::Open(dir / "junk.avrec", true);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ExitCode::kDataErr);
-  }
+  EXPECT_EQ(failure(dir / "junk.avrec", true).first, ExitCode::kDataErr);
+  // An empty file (touch, mktemp) is not yet a workspace for a reader, which
+  // leaves it empty; a command that creates one makes it one.
+  test::WriteFile(dir / "empty.avrec", "");
+  const auto [code, message] = failure(dir / "empty.avrec", false);
+  EXPECT_EQ(code, ExitCode::kNoInput);
+  EXPECT_NE(message.find("empty.avrec: an empty file, not yet a workspace"), std::string::npos) << message;
+  EXPECT_EQ(test::ReadFile(dir / "empty.avrec"), "");
+  Workspace::Open(dir / "empty.avrec", true)->Persist();
+  EXPECT_EQ(Workspace::Open(dir / "empty.avrec", false)->ItemIds().size(), 0u);
 }
 
 TEST(NormalizeReviewText, CollapsesWhitespace) {

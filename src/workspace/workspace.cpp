@@ -359,6 +359,13 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, bool create)
   if (!tables.empty() && !has_meta) Fail(ExitCode::kDataErr, path, ": not an avrec workspace (no meta table)");
   Exec(db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
   if (tables.empty()) {
+    // An empty file (touch, mktemp) becomes a workspace only for a command
+    // that creates one: a reader would write the schema into it and then
+    // find nothing there.
+    if (!create) {
+      Fail(ExitCode::kNoInput, path, ": an empty file, not yet a workspace (`avrec ingest -w ", path,
+           " --reviews ... --items ...` makes one)");
+    }
     ws->CreateSchema();
     return ws;
   }
