@@ -83,9 +83,17 @@ TEST(Workspace, UpsertIsIdempotentAndUpdatesChangedReviews) {
   EXPECT_EQ(c2.unchanged, 2);
   ws->InTransaction([&] { ws->UpsertReview(MakeReview("r2", "u1", "b", "actually great"), &c3); });
   EXPECT_EQ(c3.updated, 1);
+  EXPECT_EQ(c3.reassigned, 0);  // an edit
   auto reviews = ws->LoadReviews();
   ASSERT_EQ(reviews.size(), 2u);
   EXPECT_EQ(reviews[1].text, "actually great");
+  // The same id for another user's review: updated as given, and counted.
+  UpsertCounts c4;
+  ws->InTransaction([&] { ws->UpsertReview(MakeReview("r1", "u9", "c", "someone else"), &c4); });
+  EXPECT_EQ(c4.updated, 1);
+  EXPECT_EQ(c4.reassigned, 1);
+  EXPECT_EQ(c4.first_reassigned, "review r1 was user u1's of item a, now user u9's of item c");
+  EXPECT_EQ(ws->LoadReviews()[0].user_id, "u9");
 }
 
 TEST(Workspace, FailedTransactionLeavesNothing) {

@@ -23,6 +23,11 @@ struct UpsertCounts {
   int64_t added = 0;
   int64_t updated = 0;    // same id, different content
   int64_t unchanged = 0;  // same id, same content
+  // Reviews updated to another user or item: an edit changes a review's
+  // text, rating or time, so this is more likely one id used for two reviews
+  // (two sources numbered alike). The first is described for the log.
+  int64_t reassigned = 0;
+  std::string first_reassigned;
 };
 
 // A cached sentiment result, keyed by (model checksum, text key).

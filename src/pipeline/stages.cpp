@@ -70,6 +70,12 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
                           r.reviews.unchanged,
                           r.skipped_reviews > 0 ? fmt::format(", {} invalid skipped", r.skipped_reviews) : "",
                           r.duplicates > 0 ? fmt::format(", {} exact duplicates ignored", r.duplicates) : ""));
+    if (r.reviews.reassigned > 0) {
+      spdlog::warn(
+          "{}: {} of the updated reviews now belong to another user or item ({}; the workspace keeps the new "
+          "one): is one review_id used for two reviews, as when two sources number their reviews alike?",
+          in.reviews, r.reviews.reassigned, r.reviews.first_reassigned);
+    }
   }
   InfoEvent("stage_end",
             {{"stage", "ingest"}, {"workspace", workspace}, {"items", r.total_items}, {"reviews", r.total_reviews}},

@@ -511,10 +511,17 @@ void Workspace::UpsertReview(const Review& r, UpsertCounts* counts) {
                         (r.rating ? nlohmann::json(*r.rating).dump() : "") + '\x1f' +
                         (r.timestamp ? std::to_string(*r.timestamp) : "");
   std::string hash = Sha256Hex(content);
-  Stmt& get = cache_->Get(&cache_->get_review, db_, "SELECT content_hash FROM reviews WHERE review_id = ?");
+  Stmt& get =
+      cache_->Get(&cache_->get_review, db_, "SELECT content_hash, user_id, item_id FROM reviews WHERE review_id = ?");
   get.Bind(1, r.review_id);
   bool exists = get.Step();
   bool same = exists && get.Text(0) == hash;
+  if (exists && !same && (get.Text(1) != r.user_id || get.Text(2) != r.item_id)) {
+    if (counts->reassigned++ == 0) {
+      counts->first_reassigned = "review " + r.review_id + " was user " + get.Text(1) + "'s of item " + get.Text(2) +
+                                 ", now user " + r.user_id + "'s of item " + r.item_id;
+    }
+  }
   get.Reset();
   if (same) {
     ++counts->unchanged;
