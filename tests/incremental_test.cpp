@@ -88,8 +88,9 @@ class IncrementalTest : public ::testing::Test {
     return r;
   }
 
-  // Night 1: the first 2000 reviews; night 2: 100 more, and one earlier
-  // review rewritten. Returns the users night 2 changed.
+  // Night 1: the first 2000 reviews; night 2: 100 more, one earlier review
+  // rewritten, and one given to another user (its id reused: the user who
+  // wrote it has one review fewer). Returns the users night 2 changed.
   std::set<std::string> TwoNights(const std::string& night1_out, const std::vector<std::string>& options) {
     WriteFile(dir_ / "night1.csv", Join(lines_, 0, 2001));
     Ingest(dir_ / "night1.csv", kItems);
@@ -105,6 +106,12 @@ class IncrementalTest : public ::testing::Test {
         break;
       }
     }
+    std::string& moved = night2[1000];
+    const std::string from = UserOf(moved), to = from == "u001" ? "u002" : "u001";
+    const size_t a = moved.find(',');
+    moved.replace(a + 1, from.size(), to);
+    changed.insert(from);
+    changed.insert(to);
     WriteFile(dir_ / "night2.csv", Join(night2, 0, night2.size()));
     Ingest(dir_ / "night2.csv");
     return changed;

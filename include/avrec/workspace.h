@@ -91,10 +91,10 @@ class Workspace {
   // Inserts or updates one review by review_id; `counts` is incremented.
   void UpsertReview(const Review& review, UpsertCounts* counts);
 
-  // Change tracking: the latest run id (0: none); the users with a review
-  // and the number of items added or changed by runs after `run`.
+  // Change tracking: the latest run id (0: none); the number of items added
+  // or changed by runs after `run` (recommend --only-changed compares each
+  // user's fingerprint, which also sees a review that moved to another user).
   int64_t LastRun();
-  std::vector<std::string> UsersChangedSince(int64_t run);
   int64_t ItemsChangedSince(int64_t run);
 
   // recommend --only-changed: a fingerprint per user under a state key

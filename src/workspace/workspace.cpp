@@ -570,14 +570,6 @@ int64_t Workspace::LastRun() {
   return s.Int(0);
 }
 
-std::vector<std::string> Workspace::UsersChangedSince(int64_t run) {
-  std::vector<std::string> out;
-  Stmt s(db_, "SELECT DISTINCT user_id FROM reviews WHERE updated_run > ? ORDER BY user_id");
-  s.Bind(1, run);
-  while (s.Step()) out.push_back(s.Text(0));
-  return out;
-}
-
 int64_t Workspace::ItemsChangedSince(int64_t run) {
   Stmt s(db_, "SELECT count(*) FROM items WHERE updated_run > ?");
   s.Bind(1, run);
