@@ -149,6 +149,37 @@ TEST(ReadReviews, BadRatingAndTimestamp) {
   EXPECT_TRUE(r.reviews.empty());
 }
 
+// CSV as Excel writes it where the decimal mark is a comma: ';' between
+// fields (told by the header, or by a "sep=;" first line), "4,5" a number.
+// Text and ids keep their commas; a comma file has no decimal comma.
+TEST(ReadReviews, SemicolonSeparatedCsvWithDecimalCommas) {
+  const std::string body =
+      "review_id;user_id;item_id;rating;text\n"
+      "r1;u1;i1;4,5;great, really\n"
+      "r2;u1;i,2;\"3,5\";3,5\n";
+  for (const std::string& bytes : {body, "sep=;\n" + body}) {
+    auto r = Reviews("r.csv", bytes);
+    ASSERT_TRUE(r.problems.empty()) << r.problems.front().message;
+    ASSERT_EQ(r.reviews.size(), 2u);
+    EXPECT_EQ(*r.reviews[0].rating, 4.5);
+    EXPECT_EQ(r.reviews[0].text, "great, really");
+    EXPECT_EQ(*r.reviews[1].rating, 3.5);
+    EXPECT_EQ(r.reviews[1].item_id, "i,2");
+    EXPECT_EQ(r.reviews[1].text, "3,5");
+    EXPECT_EQ(r.reviews[1].line, bytes == body ? 3 : 4);
+  }
+  auto tab = Reviews("r.csv", "sep=\t\r\nuser_id\titem_id\ttext\nu1\ti1\ta, b\n");
+  ASSERT_EQ(tab.reviews.size(), 1u);
+  EXPECT_EQ(tab.reviews[0].text, "a, b");
+  auto r = Reviews("r.csv", "sep=;\n");
+  EXPECT_TRUE(HasProblem(r.problems, 2, "expected a header line naming the columns after the \"sep=\" line"));
+  r = Reviews("r.csv", "user_id;item_id;text;rating\nu1;i1;a;4,5,1\nu1;i2;b;,5\n");
+  EXPECT_TRUE(HasProblem(r.problems, 2, "field 'rating': expected a finite number, got '4,5,1'"));
+  EXPECT_TRUE(HasProblem(r.problems, 3, "field 'rating': expected a finite number, got ',5'"));
+  r = Reviews("r.csv", "user_id,item_id,text,rating\nu1,i1,a,\"4,5\"\n");
+  EXPECT_TRUE(HasProblem(r.problems, 2, "field 'rating': expected a finite number, got '4,5'"));
+}
+
 TEST(ReadReviews, TimestampUnitsAndTheHintWhenTheUnitIsWrong) {
   const std::string ms =
       "user_id,item_id,text,timestamp\n"
@@ -265,6 +296,16 @@ TEST(ReadItems, ModalitiesFromPrefixesAndCategoricalColumns) {
   EXPECT_EQ(t.ignored_columns, (std::vector<std::string>{"notes"}));
   EXPECT_EQ(t.Find("b"), 1);
   EXPECT_EQ(t.Find("zz"), -1);
+}
+
+TEST(ReadItems, SemicolonSeparatedFeaturesWithDecimalCommas) {
+  auto r = Items("i.csv", "item_id;title;audio.tempo;visual.colour\na;Song, live;98,5;red\nb;B;-0,25;blue\n");
+  ASSERT_TRUE(r.problems.empty()) << r.problems.front().message;
+  ASSERT_EQ(r.table.numeric_columns.size(), 1u);  // audio.tempo: numbers, not categories
+  EXPECT_EQ(r.table.items[0].numeric[0], 98.5);
+  EXPECT_EQ(r.table.items[1].numeric[0], -0.25);
+  EXPECT_EQ(r.table.items[0].title, "Song, live");
+  EXPECT_EQ(r.table.items[0].categorical[0], "red");
 }
 
 TEST(ReadItems, JsonlFeaturesAppearingLateAreMissingEarlier) {

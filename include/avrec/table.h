@@ -46,6 +46,9 @@ struct Cell {
   std::string text;
   double number = 0;              // kNumber
   std::vector<std::string> list;  // kList: a JSON array of strings
+  // kText of a file whose decimal mark is a comma (semicolon-separated CSV,
+  // as Excel writes it in much of Europe): "4,5" reads as the number 4.5.
+  bool decimal_comma = false;
 };
 
 // A row: cells aligned with TableReader::columns(); cells past the end of the
@@ -113,6 +116,7 @@ class TableReader {
   int64_t records_ = 0;
   bool header_ok_ = true;
   bool encoding_hinted_ = false;
+  bool decimal_comma_ = false;  // semicolon-separated CSV
 };
 
 // ---- typed access to cells ---------------------------------------------------
@@ -138,5 +142,10 @@ bool CellAsId(const Cell& c, std::string* out);
 
 // Cell is absent, null or (after trimming blanks) empty text.
 bool CellIsBlank(const Cell& c);
+
+// A cell's number: a JSON number, or text that reads as a finite one
+// (ParseFiniteDouble; with Cell::decimal_comma also digits, a comma and
+// digits, as "4,5"). False otherwise.
+bool CellAsNumber(const Cell& c, double* out);
 
 }  // namespace avrec

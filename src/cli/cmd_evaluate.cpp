@@ -108,11 +108,7 @@ void ReadPairs(const std::string& path, const EvaluateCommand& o, const std::fun
     }
     const Cell& c = row.at(t.column("rating"));
     double v;
-    if (c.kind == Cell::Kind::kNumber) {
-      r.rating = c.number;
-    } else if (c.kind == Cell::Kind::kText && ParseFiniteDouble(c.text, &v)) {
-      r.rating = v;
-    }
+    if (CellAsNumber(c, &v)) r.rating = v;
     CellAsId(row.at(t.column("review_id")), &r.review_id);
     int64_t ts;
     const Cell& tc = row.at(t.column("timestamp"));

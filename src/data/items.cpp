@@ -110,7 +110,7 @@ std::vector<ColumnValues> ValuesOfColumns(const std::vector<KeptRow>& rows, size
       ColumnValues& v = out[static_cast<size_t>(col)];
       double x;
       v.any = true;
-      if (c.kind != Cell::Kind::kText || ParseFiniteDouble(c.text, &x) || IsNonFiniteSpelling(c.text)) {
+      if (c.kind != Cell::Kind::kText || CellAsNumber(c, &x) || IsNonFiniteSpelling(c.text)) {
         v.all_text = false;
       }
     }
@@ -180,9 +180,7 @@ void ReadTags(const Cell& c, char separator, const Complaint& bad, std::vector<s
 void ReadNumber(const Cell& c, const std::string& name, const Complaint& bad, double* dst) {
   double v;
   if (CellIsBlank(c)) return;  // missing: stays NaN, imputed by the feature stage
-  if (c.kind == Cell::Kind::kNumber) {
-    *dst = c.number;
-  } else if (c.kind == Cell::Kind::kText && ParseFiniteDouble(c.text, &v)) {
+  if (CellAsNumber(c, &v)) {
     *dst = v;
   } else {
     std::string msg = "field " + EscapeForMessage(name) + ": expected a finite number, got " + Shown(c.text);

@@ -100,9 +100,7 @@ void ReadText(const Cell& text, bool allow_empty, const Complaint& bad, std::str
 void ReadRating(const Cell& rating, const Complaint& bad, std::optional<double>* out) {
   if (CellIsBlank(rating)) return;
   double v;
-  if (rating.kind == Cell::Kind::kNumber) {
-    *out = rating.number;
-  } else if (rating.kind == Cell::Kind::kText && ParseFiniteDouble(rating.text, &v)) {
+  if (CellAsNumber(rating, &v)) {
     *out = v;
   } else {
     bad("field 'rating': expected a finite number, got " + Shown(rating));

@@ -16,6 +16,24 @@ namespace {
 
 const Cell kMissingCell{};
 
+// The separators of a line outside double quotes.
+struct Separators {
+  size_t tabs = 0, commas = 0, semicolons = 0;
+};
+Separators CountSeparators(std::string_view line) {
+  Separators n;
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') quoted = !quoted;
+    if (!quoted) {
+      n.tabs += c == '\t';
+      n.commas += c == ',';
+      n.semicolons += c == ';';
+    }
+  }
+  return n;
+}
+
 }  // namespace
 
 const Cell& Row::at(int column) const {
@@ -40,16 +58,8 @@ TableFormat DetectTableFormat(const std::string& path) {
 TableFormat SniffTableFormat(std::string_view first_line) {
   const std::string_view t = Trim(first_line);
   if (!t.empty() && t.front() == '{') return TableFormat::kJsonl;
-  size_t tabs = 0, commas = 0;
-  bool quoted = false;
-  for (char c : t) {
-    if (c == '"') quoted = !quoted;
-    if (!quoted) {
-      tabs += c == '\t';
-      commas += c == ',';
-    }
-  }
-  return tabs > commas ? TableFormat::kTsv : TableFormat::kCsv;
+  const Separators n = CountSeparators(t);
+  return n.tabs > n.commas ? TableFormat::kTsv : TableFormat::kCsv;
 }
 
 TableFormat SniffTableFormat(ByteSource* src) {
@@ -85,9 +95,29 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
     lines_ = std::make_unique<LineReader>(src_.get(), max_record_bytes);
     return;
   }
-  csv_ = std::make_unique<CsvReader>(src_.get(), format_ == TableFormat::kTsv ? '\t' : ',', max_record_bytes);
+  // CSV as Excel writes it where the decimal mark is a comma: fields
+  // separated by semicolons, sometimes after a "sep=;" line saying so.
+  char separator = format_ == TableFormat::kTsv ? '\t' : ',';
+  bool separator_line = false;
+  if (format_ == TableFormat::kCsv) {
+    std::string_view first = src_->PeekLine(size_t{1} << 20);
+    while (!first.empty() && (first.back() == '\n' || first.back() == '\r')) first.remove_suffix(1);
+    const Separators n = CountSeparators(first);
+    if (first.size() == 5 && first.substr(0, 4) == "sep=" && first[4] != '"') {  // "sep=\t" too
+      separator = first[4];
+      separator_line = true;
+    } else if (n.commas == 0 && n.tabs == 0 && n.semicolons > 0) {
+      separator = ';';
+    }
+    // Where ';' separates fields, ',' is the decimal mark.
+    decimal_comma_ = separator == ';';
+  }
+  csv_ = std::make_unique<CsvReader>(src_.get(), separator, max_record_bytes);
+  if (separator_line) csv_->Next(&rec_);
   if (!csv_->Next(&rec_)) {
-    problems_->Add(path_, 1, "file is empty: expected a header line naming the columns");
+    problems_->Add(path_, separator_line ? 2 : 1,
+                   separator_line ? "expected a header line naming the columns after the \"sep=\" line"
+                                  : "file is empty: expected a header line naming the columns");
     header_ok_ = false;
     return;
   }
@@ -169,6 +199,7 @@ bool TableReader::NextCsv(Row* row) {
       c.kind = Cell::Kind::kText;
       c.text.swap(rec_.fields[i]);
       c.list.clear();
+      c.decimal_comma = decimal_comma_;
     }
     return true;
   }
@@ -366,6 +397,26 @@ bool CellAsId(const Cell& c, std::string* out) {
     return true;
   }
   return false;
+}
+
+bool CellAsNumber(const Cell& c, double* out) {
+  if (c.kind == Cell::Kind::kNumber) {
+    *out = c.number;
+    return true;
+  }
+  if (c.kind != Cell::Kind::kText) return false;
+  if (ParseFiniteDouble(c.text, out)) return true;
+  if (!c.decimal_comma) return false;
+  std::string s(Trim(c.text));
+  const size_t comma = s.find(',');
+  if (comma == std::string::npos || comma == 0 || comma + 1 == s.size() ||
+      !std::isdigit(static_cast<unsigned char>(s[comma - 1])) ||
+      !std::isdigit(static_cast<unsigned char>(s[comma + 1])) ||
+      s.find_first_of(",.", comma + 1) != std::string::npos || s.find('.') != std::string::npos) {
+    return false;
+  }
+  s[comma] = '.';
+  return ParseFiniteDouble(s, out);
 }
 
 bool CellIsBlank(const Cell& c) {
