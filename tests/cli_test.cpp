@@ -77,6 +77,27 @@ TEST(Cli, UsageErrorsExit64) {
   }
 }
 
+// One spelling for the output everywhere: every subcommand that writes a
+// file takes -o as well as --out (a shell user types -o after using it once).
+TEST(Cli, EverySubcommandWithAnOutputTakesDashO) {
+  const std::string top = RunAvrec({"--help"}).out;
+  const size_t list = top.find("Subcommands:");
+  ASSERT_NE(list, std::string::npos) << top;
+  std::istringstream lines(top.substr(list));
+  std::string line;
+  int with_out = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string name;
+    if (line.rfind("  ", 0) != 0 || !(words >> name)) continue;
+    const std::string help = RunAvrec({name, "--help"}).out;
+    if (help.find("--out ") == std::string::npos) continue;
+    ++with_out;
+    EXPECT_NE(help.find("-o,--out "), std::string::npos) << name << ":\n" << help;
+  }
+  EXPECT_GE(with_out, 9);  // score, embed, profile, recommend, evaluate, diff, report, topk, run
+}
+
 TEST(Cli, ValidateSamplePasses) {
   auto r = RunAvrec({"validate", "--reviews", kReviews, "--items", kItems});
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -473,6 +494,23 @@ TEST(Cli, ConfigFileAndUnknownKeys) {
   r = RunAvrec({"run", "--config", "/dev/null"});
   EXPECT_EQ(r.exit_code, 64);
   EXPECT_NE(r.err.find("/dev/null: the file is empty (expected a JSON document)"), std::string::npos) << r.err;
+  // `run --set` checks its key as the config file's are: a section named
+  // alone, or a mistyped key, is told apart, with what it may mean.
+  const std::string pipeline = SourcePath("data/sample/pipeline.json");
+  const std::vector<std::pair<std::string, std::string>> set = {
+      {"profile=3", "--set: config key 'profile': expected an object (keys half_life_days, "},
+      {"profile.use_sentimnt=true",
+       "--set: unknown config key 'profile.use_sentimnt' (did you mean "
+       "'profile.use_sentiment'?)"},
+      {"=1", "--set: unknown config key ''"},
+  };
+  for (const auto& [kv, message] : set) {
+    r = RunAvrec({"run", "--config", pipeline, "--set", kv, "-w", dir / "w.avrec", "-o", dir / "r.json"});
+    EXPECT_EQ(r.exit_code, 64) << kv;
+    EXPECT_NE(r.err.find("avrec: error: " + message), std::string::npos) << r.err;
+  }
+  struct stat st;
+  EXPECT_NE(stat((dir / "w.avrec").c_str(), &st), 0);  // nothing made before the keys are checked
 }
 
 }  // namespace

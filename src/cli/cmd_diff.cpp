@@ -13,7 +13,7 @@ void DiffCommand::Describe(OptionSet* s) {
   s->AddPath("--old", "", &old_path, "Earlier recommendations (JSON or JSON Lines)");
   s->AddPath("--new", "", &new_path, "Later recommendations");
   s->AddNumber("--k", "", &options.k, {1, 1e6}, "Depth of the lists compared");
-  s->AddPath("--out", "", &out, "Also write the JSON report here (default: stdout only)");
+  s->AddPath("--out,-o", "", &out, "Also write the JSON report here (default: stdout only)");
   s->Add("--fail-if", "", &fail_if, "Exit 1 when a summary field passes a threshold, e.g. churn>0.3 (repeatable)");
 }
 

@@ -70,7 +70,7 @@ void EvaluateCommand::Describe(OptionSet* s) {
   s->AddPath("--items", "", &items, "Items file: catalogue size (coverage) and item vectors (ild)");
   s->AddNumber("--catalogue-size", "", &catalogue_size, {0, 9e18},
                "Catalogue size for coverage (default: the items file's)");
-  s->AddPath("--out", "", &out, "Also write the metrics object here");
+  s->AddPath("--out,-o", "", &out, "Also write the metrics object here");
   s->AddPath("--per-user", "", &per_user, "Write the metrics of every evaluated user here (JSON Lines)");
   s->AddPath("--truth-scores", "", &truth_scores,
              "Sentiment of the held-out reviews (`avrec score` output): grades reviews without a rating");

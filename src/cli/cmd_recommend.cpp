@@ -23,7 +23,7 @@ ModelInputs Load(const PipelineConfig& c, bool need_sentiment) {
 
 void ProfileCommand::Describe(OptionSet* s) {
   DescribeModelCommand(&config, s);
-  config.DescribeProfileOut(s, "--out");
+  config.DescribeProfileOut(s, "--out,-o");
 }
 
 int RunProfile(const ProfileCommand& o) {

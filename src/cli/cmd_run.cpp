@@ -34,6 +34,16 @@ int RunRun(const RunCommand& o, RunFiles* files) {
     nlohmann::json value;
     std::string error;
     if (!ParseJson(text, &value, &error)) value = text;
+    // Checked as the config file's keys are: a section named alone, or a
+    // mistyped key, is told apart and answered with the keys it may mean.
+    nlohmann::json as_config = nlohmann::json::object();
+    nlohmann::json* at = &as_config;
+    for (size_t start = 0, dot = 0; dot != std::string::npos; start = dot + 1) {
+      dot = key.find('.', start);
+      at = &(*at)[key.substr(start, dot == std::string::npos ? dot : dot - start)];
+    }
+    *at = value;
+    CheckConfigKeys(as_config, "--set", AllConfigKeys());
     if (!set.Set(key, value, ".")) Fail(ExitCode::kUsage, "--set ", key, ": unknown config key");
   }
   if (!o.workspace.empty()) c.workspace = o.workspace;

@@ -19,7 +19,7 @@ namespace avrec::cli {
 void ScoreCommand::Describe(OptionSet* s) {
   config.DescribeScore(s);
   config.inputs.Describe(s, /*with_items=*/false);
-  config.DescribeScoreOut(s, "--out");
+  config.DescribeScoreOut(s, "--out,-o");
   config.DescribeWorkspace(s, "Workspace: scores are cached and stored there, and read from there next time");
   config.DescribeThreads(s);
   config.DescribeManifest(s);
@@ -73,7 +73,7 @@ int RunScore(const ScoreCommand& o) {
 void EmbedCommand::Describe(OptionSet* s) {
   s->AddPath("--model", "", &model, "Embedding model directory (default: the bundled all-MiniLM-L6-v2)");
   s->AddPath("--input", "", &input, "Table (CSV, TSV, JSON Lines) with columns id and text");
-  s->AddPath("--out", "", &out, "JSON Lines output: {\"id\": ..., \"embedding\": [...]}");
+  s->AddPath("--out,-o", "", &out, "JSON Lines output: {\"id\": ..., \"embedding\": [...]}");
   encoder.Describe(s, "");
   s->AddNumber("--threads", "", &encoder.threads, {0, 2147483647},
                "Worker threads (0: all cores); results do not depend on it");

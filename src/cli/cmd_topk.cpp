@@ -116,7 +116,7 @@ void AppendScore(std::string* out, double x) {
 void TopKCommand::Describe(OptionSet* s) {
   s->AddPath("--users", "", &users, "CSV: header, then id,v1,...,vd per user");
   s->AddPath("--items", "", &items, "CSV: header, then id,v1,...,vd per item");
-  s->AddPath("--out", "", &out, "JSON Lines output: {\"id\": ..., \"items\": [{\"item_id\": ..., \"score\": ...}]}");
+  s->AddPath("--out,-o", "", &out, "JSON Lines output: {\"id\": ..., \"items\": [{\"item_id\": ..., \"score\": ...}]}");
   s->AddNumber("--k", "", &k, {1, 2147483647}, "Items per user (more than the items: all of them)");
   s->AddNumber("--threads", "", &threads, {0, 2147483647},
                "Worker threads (0: all cores); output does not depend on it");
