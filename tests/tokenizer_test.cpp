@@ -113,9 +113,12 @@ TEST(Cli, TokenizeReportsInvalidUtf8AndGoesOn) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "101 7592 2088 102\n101 2919 24880 102\n101 102\n101 2197 2240 102\n");
   EXPECT_NE(r.err.find("-:2: invalid UTF-8"), std::string::npos) << r.err;
-  r = test::RunAvrec({"tokenize", "--model", test::SourcePath("models/all-minilm-l6-v2"), "--max-len", "3"},
-                     "hello world\n");
-  EXPECT_EQ(r.out, "101 7592 102\n");
+  // --max-length as score and embed spell it; --max-len, the old name, still works.
+  for (const char* flag : {"--max-length", "--max-len"}) {
+    r = test::RunAvrec({"tokenize", "--model", test::SourcePath("models/all-minilm-l6-v2"), flag, "3"},
+                       "hello world\n");
+    EXPECT_EQ(r.out, "101 7592 102\n") << flag;
+  }
 }
 
 // Input that never ends a line (a binary file, /dev/zero) is bounded like

@@ -60,7 +60,7 @@ def main():
         ref = BertTokenizerFast(vocab_file=os.path.join(mdir, m["vocab"]), do_lower_case=m["lowercase"],
                                 tokenize_chinese_chars=m["handle_chinese_chars"], strip_accents=m["strip_accents"])
         want = ref(all_texts)["input_ids"]
-        res = subprocess.run([args.avrec, "tokenize", "--model", mdir, "--max-len", "1048576", "--log-level", "warn"],
+        res = subprocess.run([args.avrec, "tokenize", "--model", mdir, "--max-length", "1048576", "--log-level", "warn"],
                              input="\n".join(all_texts) + "\n", capture_output=True, text=True)
         if res.returncode != 0:
             print(f"avrec tokenize failed ({res.returncode}): {res.stderr[-500:]}")

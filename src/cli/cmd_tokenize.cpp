@@ -12,7 +12,7 @@ namespace avrec::cli {
 
 void TokenizeCommand::Describe(OptionSet* s) {
   s->AddPath("--model", "score.model", &model, "Model directory (default: the bundled sentiment model)");
-  s->AddNumber("--max-len", "", &max_len, {0, 1 << 20},
+  s->AddNumber("--max-length,--max-len", "", &max_len, {0, 1 << 20},
                "Maximum ids per line, special tokens included (0: the model's maximum)");
   s->AddNumber("--max-record-bytes", "", &max_record_bytes, {1024, 1e12},
                "Longest line read (bytes); longer is an error");
@@ -23,7 +23,7 @@ int RunTokenize(const TokenizeCommand& o) {
   ModelManifest m = LoadModelManifest(dir);
   std::unique_ptr<Tokenizer> tok = MakeTokenizer(m.tokenizer);
   const int max_len = o.max_len > 0 ? o.max_len : m.max_length;
-  if (o.max_len == 1) Fail(ExitCode::kUsage, "--max-len: expected 0 or at least 2");
+  if (o.max_len == 1) Fail(ExitCode::kUsage, "--max-length: expected 0 or at least 2");
   spdlog::debug("tokenize: model {}, {} tokenizer, max {} ids per line", dir, m.tokenizer.kind, max_len);
 
   std::string line, out, clean;
