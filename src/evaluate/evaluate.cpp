@@ -308,19 +308,28 @@ void GradedMetrics(const std::unordered_map<std::string, int>* gains, const std:
 // What MetricsOf sets: six accuracy metrics, three of the list, three graded.
 constexpr size_t kMetricsPerUser = 12;
 
+namespace {
+
+// Where `name` is or would go in `values`, kept sorted by name.
+template <typename Values>
+auto PlaceOf(Values& values, std::string_view name) {
+  return std::lower_bound(values.begin(), values.end(), name,
+                          [](const auto& entry, std::string_view n) { return entry.first < n; });
+}
+
+}  // namespace
+
 double& MetricValues::operator[](std::string_view name) {
   if (values_.empty()) values_.reserve(kMetricsPerUser);
-  const auto at = std::lower_bound(values_.begin(), values_.end(), name,
-                                   [](const auto& entry, std::string_view n) { return entry.first < n; });
+  const auto at = PlaceOf(values_, name);
   if (at != values_.end() && at->first == name) return at->second;
   return values_.insert(at, {name, std::numeric_limits<double>::quiet_NaN()})->second;
 }
 
 double MetricValues::at(std::string_view name) const {
-  for (const auto& [n, v] : values_) {
-    if (n == name) return v;
-  }
-  Fail(ExitCode::kSoftware, "evaluate: no metric '", name, "'");
+  const auto found = PlaceOf(values_, name);
+  if (found == values_.end() || found->first != name) Fail(ExitCode::kSoftware, "evaluate: no metric '", name, "'");
+  return found->second;
 }
 
 namespace {
