@@ -286,6 +286,78 @@ TEST(Cli, MillisecondTimestampsUnderOtherColumnNamesReadAsSeconds) {
       << r.err;
 }
 
+// Tonight's lists against a baseline's, on one truth: each metric's
+// baseline value and change with its interval, the same bytes on a rerun,
+// and --fail-if gates on any field (a gate nothing can check does not pass).
+TEST(Cli, EvaluateAgainstABaselineGivesChangesAndGates) {
+  TempDir dir;
+  ASSERT_EQ(RunAvrec({"split", "--reviews", kReviews, "--method", "leave-last", "--train", dir / "train.csv", "--test",
+                      dir / "test.csv"})
+                .exit_code,
+            0);
+  for (const char* algorithm : {"ease", "popular"}) {
+    const auto r =
+        RunAvrec({"recommend", "--reviews", dir / "train.csv", "--items", kItems, "--no-sentiment", "--text-model",
+                  "none", "--algorithm", algorithm, "-o", dir / (std::string(algorithm) + ".json")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  const std::vector<std::string> evaluate = {"evaluate", "--recs", dir / "ease.json", "--truth", dir / "test.csv"};
+  auto with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), evaluate.begin(), evaluate.end());
+    return more;
+  };
+  const auto alone = nlohmann::json::parse(RunAvrec(with({})).out);
+  const auto popular =
+      nlohmann::json::parse(RunAvrec({"evaluate", "--recs", dir / "popular.json", "--truth", dir / "test.csv"}).out);
+  auto r = RunAvrec(with({"--baseline", dir / "popular.json", "--out", dir / "m.json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(RunAvrec(with({"--baseline", dir / "popular.json"})).out, r.out);  // the same resamples
+  const auto m = nlohmann::json::parse(r.out);
+  for (const char* name : {"precision@10", "recall@10", "ndcg@10", "hit@10", "ndcg_graded@10", "disliked@10"}) {
+    const std::string n = name;
+    ASSERT_TRUE(m.contains(n + ".change_high")) << n << " in " << r.out;
+    EXPECT_EQ(m[n], alone[n]) << n;  // this run's values are as without a baseline
+    EXPECT_EQ(m[n + ".baseline"], popular[n]) << n;
+    EXPECT_NEAR(m[n + ".change"].get<double>(), alone[n].get<double>() - popular[n].get<double>(), 2e-6) << n;
+    EXPECT_LE(m[n + ".change_low"].get<double>(), m[n + ".change"].get<double>()) << n;
+    EXPECT_GE(m[n + ".change_high"].get<double>(), m[n + ".change"].get<double>()) << n;
+  }
+  EXPECT_NE(r.err.find("evaluate: against " + dir / "popular.json" + ": ndcg@10 "), std::string::npos) << r.err;
+  // Against itself: every change and interval is 0.
+  const auto self = nlohmann::json::parse(RunAvrec(with({"--baseline", dir / "ease.json"})).out);
+  EXPECT_EQ(self["ndcg@10.change"], 0.0);
+  EXPECT_EQ(self["ndcg@10.change_low"], 0.0);
+  EXPECT_EQ(self["ndcg@10.change_high"], 0.0);
+  // A gate that holds: exit 1, the object still printed and written.
+  const double high = m["ndcg@10.change_high"].get<double>();
+  r = RunAvrec(with({"--baseline", dir / "popular.json", "--fail-if",
+                     "ndcg@10.change_high<" + std::to_string(high + 0.5), "--fail-if", "ndcg@10>2"}));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("\"ndcg@10.change_high\""), std::string::npos);
+  EXPECT_NE(r.err.find("evaluate: ndcg@10.change_high = "), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("ndcg@10 = "), std::string::npos) << r.err;  // the gate that does not hold is quiet
+  EXPECT_EQ(RunAvrec(with({"--fail-if", "ndcg@10>2"})).exit_code, 0);
+  // pairwise_auc: no test user has both a liked and a disliked item here.
+  r = RunAvrec(with({"--baseline", dir / "popular.json", "--fail-if", "pairwise_auc.change<0"}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("pairwise_auc.change is null (nothing to measure)"), std::string::npos) << r.err;
+  // A gate naming no field: a usage error, and nothing printed or written.
+  r = RunAvrec(with({"--fail-if", "ndcg@10.change<0", "--out", dir / "m2.json"}));
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("--fail-if: no field 'ndcg@10.change' (fields: precision@10, "), std::string::npos) << r.err;
+  struct stat st;
+  EXPECT_NE(stat((dir / "m2.json").c_str(), &st), 0);
+  // A malformed gate fails before anything is read.
+  r = RunAvrec(with({"--baseline", dir / "missing.json", "--fail-if", "ndcg@10"}));
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_EQ(RunAvrec(with({"--baseline", dir / "missing.json"})).exit_code, 66);
+  EXPECT_EQ(RunAvrec(with({"--baseline", dir / "popular.json", "--bootstrap", "-1"})).exit_code, 64);
+  const auto bare = nlohmann::json::parse(RunAvrec(with({"--baseline", dir / "popular.json", "--bootstrap", "0"})).out);
+  EXPECT_EQ(bare["ndcg@10.change"], m["ndcg@10.change"]);
+  EXPECT_FALSE(bare.contains("ndcg@10.change_low"));
+}
+
 // What a reader notices but accepts (an exact duplicate, a rating written as
 // a JSON string, a date in the future) is said by every verb that reads the
 // reviews, score included.

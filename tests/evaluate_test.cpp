@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 namespace avrec {
@@ -249,6 +250,85 @@ TEST(GradedMetrics, AMetricNoUserQualifiesForIsNaN) {
   EXPECT_EQ(s.at("users_graded"), 1);
   EXPECT_EQ(s.at("users_with_disliked"), 0);
   EXPECT_EQ(s.at("users_auc"), 0);
+}
+
+// Two runs against one truth: the change of a per-user metric is the mean
+// of the users' differences, its interval the percentiles of that mean over
+// users drawn with replacement; a run-wide metric gets its difference only.
+TEST(Compare, ChangeAndIntervalByHand) {
+  EvaluationInputs in;
+  in.relevant = {{"A", {"x"}}, {"B", {"y"}}, {"C", {"z"}}};
+  in.catalogue_size = 10;
+  in.recs = {{"A", {"x"}}, {"B", {"y"}}, {"C", {"q"}}};  // hit@1: 1, 1, 0; top 1 covers x, y, q
+  const EvaluationResult now = Evaluate(in, {1});
+  in.recs = {{"A", {"q"}}, {"B", {"y"}}, {"C", {"q"}}};  // hit@1: 0, 1, 0; covers q, y
+  const EvaluationResult base = Evaluate(in, {1});
+  const std::vector<MetricChange> changes = CompareEvaluations(now, base, 2000, 7);
+  std::map<std::string, MetricChange> by_name;
+  for (const MetricChange& c : changes) by_name[c.name] = c;
+  const MetricChange& hit = by_name.at("hit@1");
+  EXPECT_DOUBLE_EQ(hit.baseline, 1.0 / 3);
+  EXPECT_DOUBLE_EQ(hit.change, 1.0 / 3);  // differences 1, 0, 0
+  EXPECT_EQ(hit.users, 3);
+  // A resample's mean is 0, 1/3, 2/3 or 1; it is 0 (A never drawn) with
+  // probability (2/3)^3 = 0.30 and 1 (A thrice) with 1/27 = 0.037, both
+  // beyond 2.5 %, so the interval is [0, 1].
+  EXPECT_DOUBLE_EQ(hit.low, 0.0);
+  EXPECT_DOUBLE_EQ(hit.high, 1.0);
+  const MetricChange& coverage = by_name.at("coverage@1");
+  EXPECT_DOUBLE_EQ(coverage.baseline, 0.2);
+  EXPECT_NEAR(coverage.change, 0.1, 1e-12);
+  EXPECT_EQ(coverage.users, 0);
+  EXPECT_TRUE(std::isnan(coverage.low) && std::isnan(coverage.high));
+  EXPECT_EQ(by_name.count("users_evaluated"), 0u);
+  // The same seed gives the same interval; no resamples, no interval.
+  const std::vector<MetricChange> again = CompareEvaluations(now, base, 2000, 7);
+  EXPECT_EQ(again[0].low, changes[0].low);
+  EXPECT_EQ(again[0].high, changes[0].high);
+  const std::vector<MetricChange> bare = CompareEvaluations(now, base, 0, 7);
+  EXPECT_DOUBLE_EQ(bare[0].change, changes[0].change);
+  EXPECT_TRUE(std::isnan(bare[0].low));
+}
+
+// Per-user results built by hand: the interval of a mean of 0/1 differences
+// is close to the normal one, mean +- 1.96 sd / sqrt(n); constant
+// differences give a point; users are matched by id, and a metric a user
+// has no value for (NaN) leaves that user out of its change.
+TEST(Compare, IntervalMatchesTheNormalOneAndUsersAreMatchedById) {
+  const auto user = [](const std::string& id, double hit, double disliked) {
+    UserMetrics u;
+    u.user_id = id;
+    u.has_list = true;
+    MetricValues m;
+    m["hit"] = hit;
+    m["disliked"] = disliked;
+    u.at_k.push_back(m);
+    return u;
+  };
+  EvaluationResult now, base;
+  now.ks = base.ks = {10};
+  const int n = 400;
+  for (int i = 0; i < n; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "u%03d", i);
+    now.per_user.push_back(user(id, i % 2, i < 100 ? 0.5 : NAN));
+    base.per_user.push_back(user(id, 0, i < 100 ? 0.2 : NAN));
+  }
+  base.per_user.insert(base.per_user.begin(), user("a-only-in-base", 1, 1));
+  now.per_user.push_back(user("z-only-now", 1, 1));
+  now.summary = {{"hit@10", 0}, {"disliked@10", 0}};
+  base.summary = {{"hit@10", 0}, {"disliked@10", 0}};
+  const std::vector<MetricChange> c = CompareEvaluations(now, base, 4000, 42);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].users, n);
+  EXPECT_DOUBLE_EQ(c[0].change, 0.5);
+  const double half_width = 1.96 * 0.5 / std::sqrt(static_cast<double>(n));  // 0.049
+  EXPECT_NEAR(c[0].low, 0.5 - half_width, 0.006);
+  EXPECT_NEAR(c[0].high, 0.5 + half_width, 0.006);
+  EXPECT_EQ(c[1].users, 100);
+  EXPECT_NEAR(c[1].change, 0.3, 1e-12);
+  EXPECT_NEAR(c[1].low, 0.3, 1e-12);
+  EXPECT_NEAR(c[1].high, 0.3, 1e-12);
 }
 
 }  // namespace

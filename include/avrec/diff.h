@@ -30,9 +30,24 @@ double RankBiasedOverlap(const std::vector<std::string>& a, const std::vector<st
 nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists, const RecommendationLists& new_lists,
                                            const DiffOptions& options);
 
-// A threshold such as "churn>0.3" or "mean_overlap<0.5" checked against the
-// diff's summary fields: true when it holds (the check fails). Throws
-// Error(kUsage) for a malformed threshold or an unknown field.
+// A threshold such as "churn>0.3" or "ndcg@10<0.2": FIELD, then > or <,
+// then a number. `diff --fail-if` and `evaluate --fail-if` check theirs
+// against the fields of the object they print.
+struct Threshold {
+  std::string field;  // lower case
+  char op = '>';      // '>' or '<'
+  double limit = 0;
+};
+// Error(kUsage) for a malformed threshold.
+Threshold ParseThreshold(const std::string& text);
+// True when `threshold` holds against `summary` (the check fails), with
+// what was compared in `description`. A field that is null (nothing to
+// measure) holds too: a gate that cannot be checked does not pass.
+// Error(kUsage) for a malformed threshold or a field `summary` lacks.
 bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& threshold, std::string* description);
+// Checks every threshold, logs each that holds as "<command>: <description>
+// (--fail-if <threshold>)", and returns how many held.
+int FailedThresholds(const std::string& command, const nlohmann::ordered_json& summary,
+                     const std::vector<std::string>& thresholds);
 
 }  // namespace avrec

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -62,6 +63,8 @@ class MetricValues {
   double& operator[](std::string_view name);
   // The value of `name`; Error(kSoftware) when it was never set.
   double at(std::string_view name) const;
+  // The value of `name`, or null when it was never set.
+  const double* find(std::string_view name) const;
   auto begin() const { return values_.begin(); }
   auto end() const { return values_.end(); }
 
@@ -110,6 +113,28 @@ struct EvaluationResult {
 };
 
 EvaluationResult Evaluate(const EvaluationInputs& in, const std::vector<int>& ks);
+
+// One metric of two evaluations against the same truth (this run and a
+// baseline: last night's lists, another algorithm's).
+struct MetricChange {
+  std::string name;  // as in the summary: "ndcg@10", "pairwise_auc", "coverage@10"
+  double baseline = std::numeric_limits<double>::quiet_NaN();  // the baseline's summary value
+  // This run minus the baseline: for a per-user metric, the mean of the
+  // users' differences over the users both give a value (NaN when none);
+  // for a run-wide one (coverage), the difference of the two values.
+  double change = std::numeric_limits<double>::quiet_NaN();
+  // The 95 % paired bootstrap interval of the change (percentiles of the
+  // mean difference over users drawn with replacement); NaN for a run-wide
+  // metric, without resamples, or with no user.
+  double low = std::numeric_limits<double>::quiet_NaN(), high = std::numeric_limits<double>::quiet_NaN();
+  int64_t users = 0;  // users with a value in both (0 for a run-wide metric)
+};
+
+// Each summary metric of `current` against `baseline` (both from Evaluate,
+// with the same ks; users are matched by id). Deterministic for a seed: the
+// same resamples serve every metric, drawn from a 64-bit Mersenne Twister.
+std::vector<MetricChange> CompareEvaluations(const EvaluationResult& current, const EvaluationResult& baseline,
+                                             int resamples, uint64_t seed);
 
 // A list as Evaluate scores it: each item once, at its first rank.
 std::vector<std::string> DistinctInOrder(const std::vector<std::string>& list);

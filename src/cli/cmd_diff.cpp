@@ -19,15 +19,9 @@ void DiffCommand::Describe(OptionSet* s) {
 
 int RunDiff(const DiffCommand& o) {
   if (o.old_path.empty() || o.new_path.empty()) Fail(ExitCode::kUsage, "diff: give --old PATH and --new PATH");
-  std::string unused;
-  for (const auto& t : o.fail_if) {  // malformed thresholds fail before any work
-    if (t.find_first_of("<>") == std::string::npos) ThresholdHolds(nlohmann::ordered_json::object(), t, &unused);
-  }
+  for (const auto& t : o.fail_if) ParseThreshold(t);  // a malformed one fails before any work
   const RecommendationLists a = ReadRecommendationLists(o.old_path), b = ReadRecommendationLists(o.new_path);
   const nlohmann::ordered_json report = DiffRecommendations(a, b, o.options);
-  const std::string text = report.dump(2) + "\n";
-  WriteStdout(text);
-  if (!o.out.empty()) WriteFileAtomically(o.out, text);
   const auto& s = report["summary"];
   spdlog::info(
       "diff @{}: {} users ({} added, {} removed, {} changed of {} in both); mean overlap {}, mean RBO {}, "
@@ -36,14 +30,12 @@ int RunDiff(const DiffCommand& o) {
       s["users_changed"].get<int64_t>(), s["users_common"].get<int64_t>(), s["mean_overlap"].dump(),
       s["mean_rbo"].dump(), s["churn"].dump(), s["coverage_old"].get<int64_t>(), s["coverage_new"].get<int64_t>(),
       100 * s["popularity_drift"].get<double>());
-  int failed = 0;
-  for (const auto& t : o.fail_if) {
-    std::string description;
-    if (ThresholdHolds(s, t, &description)) {
-      spdlog::error("diff: {} (--fail-if {})", description, t);
-      ++failed;
-    }
-  }
+  // Checked before anything is written: a gate naming no field of the
+  // summary is a usage error, and leaves no output.
+  const int failed = FailedThresholds("diff", s, o.fail_if);
+  const std::string text = report.dump(2) + "\n";
+  WriteStdout(text);
+  if (!o.out.empty()) WriteFileAtomically(o.out, text);
   return failed > 0 ? 1 : 0;
 }
 

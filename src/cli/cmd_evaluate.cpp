@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "avrec/diff.h"
 #include "avrec/evaluate.h"
 #include "avrec/io.h"
 #include "avrec/json.h"
@@ -78,6 +79,13 @@ void EvaluateCommand::Describe(OptionSet* s) {
                "Lowest rating of the scale the grades map from (docs/metrics.md)");
   s->AddNumber("--grade-rating-max", "", &grade_rating_max, {-1e15, 1e15}, "Highest rating of that scale");
   s->AddFlag("--no-graded", "", &no_graded, "Leave out ndcg_graded, disliked and pairwise_auc");
+  s->AddPath("--baseline", "", &baseline,
+             "Recommendations to compare with (last night's, another algorithm's): each metric's baseline value "
+             "and change, with a 95 % paired bootstrap interval over users");
+  s->AddNumber("--bootstrap", "", &bootstrap, {0, 1000000}, "Resamples of the change's interval (0: no interval)");
+  s->Add("--fail-if", "", &fail_if,
+         "Exit 1 when a field of the printed object passes a threshold, e.g. ndcg@10<0.2 or "
+         "ndcg@10.change_high<0 (repeatable)");
   DescribeReviewColumns(s, false, &columns, &timestamp_units);
 }
 
@@ -208,12 +216,40 @@ void WarnOfIdsThatNeverMeet(const EvaluateCommand& o, const EvaluationInputs& in
       o.truth, o.recs, EscapeForMessage(*least), EscapeForMessage(truth.front().item));
 }
 
+// The seed of --baseline's resamples: fixed, so a night's intervals are
+// the same bytes on every rerun.
+constexpr uint64_t kBootstrapSeed = 42;
+
+// The change of the first k's ndcg (or of the first metric) in a line of
+// the log, the rest being in the printed object.
+void LogChanges(const EvaluateCommand& o, const std::vector<MetricChange>& changes) {
+  const MetricChange* shown = nullptr;
+  for (const MetricChange& c : changes) {
+    if (shown == nullptr || (c.name.rfind("ndcg@", 0) == 0 && shown->name.rfind("ndcg@", 0) != 0)) shown = &c;
+  }
+  if (shown == nullptr) return;
+  const auto number = [](double v) { return std::isnan(v) ? std::string("null") : fmt::format("{:+.4f}", v); };
+  spdlog::info("evaluate: against {}: {} {}{} ({} users in both){}", o.baseline, shown->name, number(shown->change),
+               std::isnan(shown->low)
+                   ? std::string()
+                   : fmt::format(", 95 % interval {} .. {}", number(shown->low), number(shown->high)),
+               shown->users, changes.size() > 1 ? "; every metric's change is in the printed object" : "");
+}
+
 }  // namespace
 
 int RunEvaluate(const EvaluateCommand& o) {
   if (o.recs.empty() || o.truth.empty()) Fail(ExitCode::kUsage, "evaluate: give --recs and --truth");
+  for (const auto& t : o.fail_if) ParseThreshold(t);  // a malformed one fails before any work
   std::vector<int> ks = o.ks.empty() ? std::vector<int>{10} : o.ks;
   EvaluationInputs in;
+  // The baseline's lists are read first, so that a broken file fails
+  // before the work; they wait in `baseline_recs` for their turn.
+  std::unordered_map<std::string, std::vector<std::string>> baseline_recs;
+  if (!o.baseline.empty()) {
+    baseline_recs = ReadRecommendationLists(o.baseline).Items();
+    WarnOfRepeatedItems(o.baseline, baseline_recs);
+  }
   in.recs = ReadRecommendationLists(o.recs).Items();
   WarnOfRepeatedItems(o.recs, in.recs);
   int64_t truth_rows = 0, filtered = 0, ungraded = 0;
@@ -252,15 +288,38 @@ int RunEvaluate(const EvaluateCommand& o) {
   EvaluationResult r = Evaluate(in, ks);
 
   nlohmann::ordered_json summary;
+  const auto put = [&summary](const std::string& key, double v) {
+    if (std::isnan(v)) {
+      summary[key] = nullptr;  // no user has a value for it
+    } else {
+      summary[key] = RoundDecimals(v, 6);
+    }
+  };
   for (const auto& [k, v] : r.summary) {
     if (k.rfind("users_", 0) == 0) {
       summary[k] = static_cast<int64_t>(v);
-    } else if (std::isnan(v)) {
-      summary[k] = nullptr;  // no user has a value for it
     } else {
-      summary[k] = RoundDecimals(v, 6);
+      put(k, v);
     }
   }
+  if (!o.baseline.empty()) {
+    std::swap(in.recs, baseline_recs);
+    const EvaluationResult base = Evaluate(in, ks);
+    std::swap(in.recs, baseline_recs);
+    const std::vector<MetricChange> changes = CompareEvaluations(r, base, o.bootstrap, kBootstrapSeed);
+    for (const MetricChange& c : changes) {
+      put(c.name + ".baseline", c.baseline);
+      put(c.name + ".change", c.change);
+      if (c.users > 0 && o.bootstrap > 0) {
+        put(c.name + ".change_low", c.low);
+        put(c.name + ".change_high", c.high);
+      }
+    }
+    LogChanges(o, changes);
+  }
+  // Checked before anything is written: a gate naming no field of the
+  // object is a usage error, and leaves no output.
+  const int failed = FailedThresholds("evaluate", summary, o.fail_if);
   const std::string text = summary.dump(2) + "\n";
   WriteStdout(text);
   if (!o.out.empty()) WriteFileAtomically(o.out, text);
@@ -303,7 +362,7 @@ int RunEvaluate(const EvaluateCommand& o) {
     spdlog::warn("evaluate: no user has a relevant held-out item{}: the accuracy metrics are null",
                  filtered > 0 ? " (every truth row is below --relevant-min-rating)" : "");
   }
-  return 0;
+  return failed > 0 ? 1 : 0;
 }
 
 }  // namespace avrec::cli

@@ -90,6 +90,9 @@ int RunSplit(const SplitCommand& o);
 
 struct EvaluateCommand {
   std::string recs, truth, train, items, out, per_user;
+  std::string baseline;              // lists to compare against
+  int bootstrap = 1000;              // resamples of the change's interval
+  std::vector<std::string> fail_if;  // thresholds: exit 1 when one holds
   std::vector<int> ks;
   std::optional<double> min_rating;
   int64_t catalogue_size = 0;

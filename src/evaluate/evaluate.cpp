@@ -326,6 +326,11 @@ double& MetricValues::operator[](std::string_view name) {
   return values_.insert(at, {name, std::numeric_limits<double>::quiet_NaN()})->second;
 }
 
+const double* MetricValues::find(std::string_view name) const {
+  const auto found = PlaceOf(values_, name);
+  return found == values_.end() || found->first != name ? nullptr : &found->second;
+}
+
 double MetricValues::at(std::string_view name) const {
   const auto found = PlaceOf(values_, name);
   if (found == values_.end() || found->first != name) Fail(ExitCode::kSoftware, "evaluate: no metric '", name, "'");
@@ -428,6 +433,134 @@ EvaluationResult Evaluate(const EvaluationInputs& in, const std::vector<int>& ks
     out.summary.emplace_back("users_graded", static_cast<double>(graded_users));
     out.summary.emplace_back("users_with_disliked", static_cast<double>(disliked_users));
     out.summary.emplace_back("users_auc", static_cast<double>(auc_users));
+  }
+  return out;
+}
+
+namespace {
+
+// The p-quantile (0..1) of sorted values, interpolated between the two
+// nearest order statistics.
+double QuantileOfSorted(const std::vector<double>& sorted, double p) {
+  const double at = p * static_cast<double>(sorted.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(at));
+  const size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (at - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+// Where a summary name's per-user values are: the metric's name and the
+// index of its k ("ndcg@10" -> "ndcg", the index of 10; "pairwise_auc" ->
+// itself, 0). False for a name no k of the run has.
+bool PerUserPlace(const std::string& summary_name, const std::vector<int>& ks, std::string* metric, size_t* q) {
+  const size_t at = summary_name.rfind('@');
+  *metric = summary_name.substr(0, at);
+  if (at == std::string::npos) {
+    *q = 0;
+    return !ks.empty();
+  }
+  const std::string k = summary_name.substr(at + 1);
+  for (size_t i = 0; i < ks.size(); ++i) {
+    if (std::to_string(ks[i]) == k) {
+      *q = i;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<MetricChange> CompareEvaluations(const EvaluationResult& current, const EvaluationResult& baseline,
+                                             int resamples, uint64_t seed) {
+  if (current.ks != baseline.ks) Fail(ExitCode::kSoftware, "CompareEvaluations: the two evaluations' ks differ");
+  // The users both evaluated, matched by id (per_user is sorted by id).
+  std::vector<std::pair<const UserMetrics*, const UserMetrics*>> both;
+  for (size_t i = 0, j = 0; i < current.per_user.size() && j < baseline.per_user.size();) {
+    const int order = current.per_user[i].user_id.compare(baseline.per_user[j].user_id);
+    if (order == 0) both.emplace_back(&current.per_user[i++], &baseline.per_user[j++]);
+    if (order < 0) ++i;
+    if (order > 0) ++j;
+  }
+  std::map<std::string, double> base_value(baseline.summary.begin(), baseline.summary.end());
+  std::vector<MetricChange> out;
+  // The per-user differences of the paired metrics, user-major: diff[u * m + c]
+  // and whether user u has a value of metric c in both runs.
+  std::vector<size_t> paired;  // indices into out
+  std::vector<double> diff, has;
+  std::vector<std::pair<std::string, size_t>> places;
+  for (const auto& [name, value] : current.summary) {
+    if (name.rfind("users_", 0) == 0) continue;
+    MetricChange c;
+    c.name = name;
+    auto b = base_value.find(name);
+    if (b != base_value.end()) c.baseline = b->second;
+    std::string metric;
+    size_t q = 0;
+    const bool per_user = PerUserPlace(name, current.ks, &metric, &q) && !both.empty() &&
+                          both.front().first->at_k[q].find(metric) != nullptr;
+    if (!per_user) {
+      c.change = value - c.baseline;
+    } else {
+      paired.push_back(out.size());
+      places.emplace_back(metric, q);
+    }
+    out.push_back(std::move(c));
+  }
+  const size_t m = paired.size(), n = both.size();
+  diff.assign(n * m, 0.0);
+  has.assign(n * m, 0.0);
+  for (size_t u = 0; u < n; ++u) {
+    for (size_t c = 0; c < m; ++c) {
+      const auto& [metric, q] = places[c];
+      const double* x = both[u].first->at_k[q].find(metric);
+      const double* y = both[u].second->at_k[q].find(metric);
+      if (x == nullptr || y == nullptr || std::isnan(*x) || std::isnan(*y)) continue;
+      diff[u * m + c] = *x - *y;
+      has[u * m + c] = 1;
+    }
+  }
+  // The change itself: the mean over every user with a value in both.
+  std::vector<double> sum(m, 0.0), count(m, 0.0);
+  for (size_t u = 0; u < n; ++u) {
+    for (size_t c = 0; c < m; ++c) {
+      sum[c] += diff[u * m + c];
+      count[c] += has[u * m + c];
+    }
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (size_t c = 0; c < m; ++c) {
+    MetricChange& mc = out[paired[c]];
+    mc.users = static_cast<int64_t>(count[c]);
+    mc.change = count[c] > 0 ? sum[c] / count[c] : nan;
+  }
+  if (resamples <= 0 || n == 0 || m == 0) return out;
+  // Resamples: n users drawn with replacement, the same draws for every
+  // metric; a user is drawn by the high half of a 64 x 64-bit product
+  // (exact and the same on every platform, unlike a library distribution).
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<double>> means(m);
+  for (auto& v : means) v.reserve(static_cast<size_t>(resamples));
+  for (int r = 0; r < resamples; ++r) {
+    std::fill(sum.begin(), sum.end(), 0.0);
+    std::fill(count.begin(), count.end(), 0.0);
+    for (size_t draw = 0; draw < n; ++draw) {
+      const size_t u = static_cast<size_t>((static_cast<unsigned __int128>(rng()) * n) >> 64);
+      const double* d = &diff[u * m];
+      const double* h = &has[u * m];
+      for (size_t c = 0; c < m; ++c) {
+        sum[c] += d[c];
+        count[c] += h[c];
+      }
+    }
+    for (size_t c = 0; c < m; ++c) {
+      if (count[c] > 0) means[c].push_back(sum[c] / count[c]);
+    }
+  }
+  for (size_t c = 0; c < m; ++c) {
+    if (means[c].empty()) continue;
+    std::sort(means[c].begin(), means[c].end());
+    out[paired[c]].low = QuantileOfSorted(means[c], 0.025);
+    out[paired[c]].high = QuantileOfSorted(means[c], 0.975);
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include "avrec/diff.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -161,24 +163,53 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
   return out;
 }
 
-bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& threshold, std::string* description) {
-  const size_t op = threshold.find_first_of("<>");
-  double limit = 0;
-  if (op == std::string::npos || op == 0 || !ParseFiniteDouble(threshold.substr(op + 1), &limit)) {
+Threshold ParseThreshold(const std::string& text) {
+  Threshold t;
+  const size_t op = text.find_first_of("<>");
+  if (op == std::string::npos || op == 0 || !ParseFiniteDouble(text.substr(op + 1), &t.limit)) {
     Fail(ExitCode::kUsage, "--fail-if: expected FIELD>NUMBER or FIELD<NUMBER, e.g. churn>0.3, got ",
-         EscapeForMessage(threshold, 60));
+         EscapeForMessage(text, 60));
   }
-  std::string field = threshold.substr(0, op);
-  for (char& c : field) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!summary.contains(field) || !summary[field].is_number()) {
-    Fail(ExitCode::kUsage, "--fail-if: no summary field ", EscapeForMessage(field, 40),
-         " (fields: churn, mean_overlap, mean_rbo, users_added, users_removed, popularity_drift, ...)");
+  t.op = text[op];
+  t.field = text.substr(0, op);
+  for (char& c : t.field) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return t;
+}
+
+bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& threshold, std::string* description) {
+  const Threshold t = ParseThreshold(threshold);
+  const std::string rest = std::string(1, t.op) + " " + threshold.substr(threshold.find(t.op) + 1);
+  if (!summary.contains(t.field) || !(summary[t.field].is_number() || summary[t.field].is_null())) {
+    std::string fields;
+    int listed = 0;
+    for (auto it = summary.begin(); it != summary.end() && listed < 8; ++it) {
+      if (!it.value().is_number() && !it.value().is_null()) continue;
+      fields += (listed++ > 0 ? ", " : "") + it.key();
+    }
+    Fail(ExitCode::kUsage, "--fail-if: no field ", EscapeForMessage(t.field, 40), " (fields: ", fields,
+         fields.empty() ? "none" : ", ...", ")");
   }
-  const double value = summary[field].get<double>();
-  const bool holds = threshold[op] == '>' ? value > limit : value < limit;
-  *description = field + " = " + nlohmann::json(value).dump() + (holds ? " " : " not ") + threshold.substr(op, 1) +
-                 " " + threshold.substr(op + 1);
+  if (summary[t.field].is_null()) {
+    *description = t.field + " is null (nothing to measure), so " + t.field + " " + rest + " cannot be ruled out";
+    return true;
+  }
+  const double value = summary[t.field].get<double>();
+  const bool holds = t.op == '>' ? value > t.limit : value < t.limit;
+  *description = t.field + " = " + nlohmann::json(value).dump() + (holds ? " " : " not ") + rest;
   return holds;
+}
+
+int FailedThresholds(const std::string& command, const nlohmann::ordered_json& summary,
+                     const std::vector<std::string>& thresholds) {
+  int failed = 0;
+  for (const auto& t : thresholds) {
+    std::string description;
+    if (ThresholdHolds(summary, t, &description)) {
+      spdlog::error("{}: {} (--fail-if {})", command, description, t);
+      ++failed;
+    }
+  }
+  return failed;
 }
 
 }  // namespace avrec
