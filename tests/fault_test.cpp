@@ -17,7 +17,10 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
+#include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "avrec/io.h"
 #include "test_util.h"
@@ -787,12 +790,16 @@ TEST(Kill, KilledBeforeTheCommitLeavesTheWorkspaceAsItWas) {
   EXPECT_EQ(Listing(dir.path()), (std::vector<std::string>{"new.avrec", "w.avrec"}));
 }
 
+// The sample's recommendations, with its cached scores and no text model.
+std::vector<std::string> RecommendSampleTo(const std::string& out) {
+  return {"recommend",    "--reviews",    kReviews, "--items", kItems, "--scores",
+          SampleScores(), "--text-model", "none",   "--out",   out};
+}
+
 TEST(Kill, KilledRecommendLeavesTheOldOutput) {
   TempDir dir;
   WriteFile(dir / "recs.json", "old");
-  const std::vector<std::string> rec = {"recommend", "--reviews", kReviews,         "--items",
-                                        kItems,      "--scores",  SampleScores(),   "--text-model",
-                                        "none",      "--out",     dir / "recs.json"};
+  const std::vector<std::string> rec = RecommendSampleTo(dir / "recs.json");
   for (const auto& [point, n] :
        std::vector<std::pair<std::string, int>>{{"recommend.user", 100}, {"output.rename", 1}}) {
     RunResult r = KillAt(point, n, rec);
@@ -804,6 +811,59 @@ TEST(Kill, KilledRecommendLeavesTheOldOutput) {
   // The killed runs' temporary files are gone; the run manifest is beside the output.
   EXPECT_EQ(Listing(dir.path()), (std::vector<std::string>{"recs.json", "recs.json.run.json"}));
   EXPECT_NO_THROW(nlohmann::json::parse(ReadFile(dir / "recs.json")));
+}
+
+// A scheduler's SIGTERM, a user's Ctrl-C, a closed terminal's SIGHUP: the
+// run removes its temporary files itself, dies of the signal (exit 128 + n
+// in the shell), and its log still ends as a finished run's does.
+TEST(Kill, ASignalledRunRemovesItsTemporariesAndItsLogSaysHowItEnded) {
+  TempDir dir;
+  WriteFile(dir / "recs.json", "old");
+  const std::vector<std::string> rec = RecommendSampleTo(dir / "recs.json");
+  // Mid-list (the list half written to its temporary file) and at the rename.
+  for (const auto& [name, number, point] :
+       std::vector<std::tuple<std::string, int, std::string>>{{"TERM", SIGTERM, "recommend.user:100"},
+                                                              {"INT", SIGINT, "output.rename:1"},
+                                                              {"HUP", SIGHUP, "recommend.user:150"}}) {
+    const RunResult r = RunAvrec(rec, "", {"AVREC_FAULT=" + point, "AVREC_FAULT_SIGNAL=" + name});
+    EXPECT_EQ(r.exit_code, -1000 - number) << name << ": " << r.err;
+    EXPECT_EQ(ReadFile(dir / "recs.json"), "old");
+    EXPECT_EQ(Listing(dir.path()), (std::vector<std::string>{"recs.json"})) << name;  // no next run needed
+    const std::regex end("avrec: error: terminated by SIG" + name +
+                         " after [0-9]+\\.[0-9]{3} s \\(temporary files removed\\)\n"
+                         "avrec: info: done: exit " +
+                         std::to_string(128 + number) + " after [0-9]+\\.[0-9]{3} s\n$");
+    EXPECT_TRUE(std::regex_search(r.err, end)) << r.err;
+  }
+  // JSON logs: an error event naming the signal, then run_end with the exit code.
+  auto json = rec;
+  json.insert(json.begin(), {"--log-format", "json"});
+  RunResult r = RunAvrec(json, "", {"AVREC_FAULT=recommend.user:100", "AVREC_FAULT_SIGNAL=TERM"});
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(r.err);
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_GE(lines.size(), 2u) << r.err;
+  const nlohmann::json& signal = lines[lines.size() - 2];
+  const nlohmann::json& end = lines.back();
+  EXPECT_EQ(signal["event"], "signal");
+  EXPECT_EQ(signal["level"], "error");
+  EXPECT_EQ(signal["signal"], "SIGTERM");
+  EXPECT_EQ(end["event"], "run_end");
+  EXPECT_EQ(end["exit_code"], 143);
+  EXPECT_TRUE(end["seconds"].is_number());
+  EXPECT_EQ(end["subcommand"], "recommend");
+  EXPECT_EQ(end["run_id"], lines.front()["run_id"]);
+  // The time, written without the C library's help, is the run's UTC date.
+  const std::string ts = end["ts"], run_id = end["run_id"];
+  EXPECT_TRUE(std::regex_match(ts, std::regex("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z")))
+      << ts;
+  EXPECT_EQ(ts.substr(0, 4) + ts.substr(5, 2) + ts.substr(8, 2), run_id.substr(0, 8));
+  // The log level holds: at warn, the error line and no done line.
+  auto quiet = rec;
+  quiet.insert(quiet.begin(), {"--log-level", "warn"});
+  r = RunAvrec(quiet, "", {"AVREC_FAULT=recommend.user:100", "AVREC_FAULT_SIGNAL=TERM"});
+  EXPECT_NE(r.err.find("terminated by SIGTERM"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("done: exit"), std::string::npos) << r.err;
 }
 
 TEST(Kill, KillsAtRandomInstantsNeverLeaveHalfWrittenState) {

@@ -22,6 +22,7 @@
 #include "cli/bind.h"
 #include "cli/commands.h"
 #include "common/cluster.h"
+#include "common/last_words.h"
 
 namespace avrec::cli {
 
@@ -254,6 +255,7 @@ int Main(int argc, char** argv) {
     MemoryBytes();    // and so is a malformed $AVREC_MEMORY_MB
     Cluster::Init();  // mpirun: join the world; rank 0 reports, the others only warn
     if (!cluster.root()) spdlog::set_level(std::max(spdlog::get_level(), spdlog::level::warn));
+    if (cluster.root()) PrepareSignalLastWords();  // a killed run's log still says how it ended
     code = Dispatch(verbs, run_app, run, &files);
     if (code == 0) CheckStdoutWritten();  // what a verb printed may not have arrived
   } catch (const Error& e) {
@@ -272,6 +274,7 @@ int Main(int argc, char** argv) {
   Cluster::Finalize();
   if (!cluster.root()) return code;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  RetireSignalLastWords();
   LogEvent(spdlog::level::info, "run_end", {{"exit_code", code}, {"seconds", std::round(secs * 1000) / 1000}},
            "done: exit " + std::to_string(code) + " after " + std::to_string(secs).substr(0, 5) + " s");
   manifest.Write(files, code, secs);

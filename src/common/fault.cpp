@@ -14,6 +14,7 @@ struct Plan {
   std::string name;
   long at = 0;
   long passed = 0;
+  int signal = SIGKILL;
 };
 
 Plan* Armed() {
@@ -26,6 +27,13 @@ Plan* Armed() {
     if (colon == nullptr) return;
     plan.name.assign(env, static_cast<size_t>(colon - env));
     plan.at = std::strtol(colon + 1, nullptr, 10);
+    // AVREC_FAULT_SIGNAL=TERM (or INT, HUP): that signal instead, as a
+    // scheduler's or a user's, which the process may clean up after.
+    if (const char* sig = std::getenv("AVREC_FAULT_SIGNAL")) {
+      if (std::strcmp(sig, "TERM") == 0) plan.signal = SIGTERM;
+      if (std::strcmp(sig, "INT") == 0) plan.signal = SIGINT;
+      if (std::strcmp(sig, "HUP") == 0) plan.signal = SIGHUP;
+    }
     // AVREC_FAULT_RANK=R: only MPI rank R is killed (the others must notice).
     if (const char* only = std::getenv("AVREC_FAULT_RANK")) {
       const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
@@ -43,7 +51,7 @@ void FaultPoint(const char* name) {
   if (p == nullptr || p->name != name) return;
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
-  if (++p->passed == p->at) std::raise(SIGKILL);
+  if (++p->passed == p->at) std::raise(p->signal);
 }
 
 }  // namespace avrec

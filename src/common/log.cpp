@@ -5,12 +5,15 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "avrec/error.h"
+#include "common/last_words.h"
 
 namespace avrec {
 
@@ -215,6 +218,143 @@ void Progress::Draw(bool final) {
   std::fprintf(stderr, "\r%s [%s] %lld/%lld %.0f/s%s\033[K", label_.c_str(), bar.c_str(), static_cast<long long>(done_),
                static_cast<long long>(total_), rate, eta);
   std::fflush(stderr);
+}
+
+namespace {
+
+// What the signal handler needs, fixed before any signal can come.
+struct LastWords {
+  std::atomic<bool> ready{false};
+  bool json = false, error = false, info = false;  // the format; which levels print
+  char context[1024] = {};                         // JSON: "run_id":"...","subcommand":"..."
+  timespec start = {};                             // CLOCK_MONOTONIC
+};
+LastWords g_last_words;
+
+// A line built in a fixed buffer, without allocation (a signal handler's).
+class SafeLine {
+ public:
+  SafeLine& operator<<(const char* s) {
+    while (*s != '\0' && n_ < sizeof buf_) buf_[n_++] = *s++;
+    return *this;
+  }
+  // `v` in decimal, at least `width` digits.
+  SafeLine& Number(uint64_t v, int width = 1) {
+    char digits[24];
+    int k = 0;
+    do {
+      digits[k++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v > 0 || k < width);
+    while (k > 0 && n_ < sizeof buf_) buf_[n_++] = digits[--k];
+    return *this;
+  }
+  // Milliseconds as seconds with three decimals: 2011 -> 2.011.
+  SafeLine& Seconds(uint64_t ms) { return Number(ms / 1000) << ".", Number(ms % 1000, 3); }
+  void Write() const {
+    for (size_t done = 0; done < n_;) {
+      const ssize_t w = ::write(STDERR_FILENO, buf_ + done, n_ - done);
+      if (w <= 0) return;
+      done += static_cast<size_t>(w);
+    }
+  }
+
+ private:
+  char buf_[2048];
+  size_t n_ = 0;
+};
+
+// The current UTC time as LogTimestamp writes it, from arithmetic alone
+// (gmtime_r is not async-signal-safe): days to a civil date as in Howard
+// Hinnant's "chrono-compatible low-level date algorithms".
+void AppendUtcNow(SafeLine* line) {
+  timespec now;
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const int64_t secs = now.tv_sec, days = secs / 86400, of_day = secs % 86400;
+  const int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  line->Number(static_cast<uint64_t>(year), 4) << "-";
+  line->Number(static_cast<uint64_t>(month), 2) << "-";
+  line->Number(static_cast<uint64_t>(day), 2) << "T";
+  line->Number(static_cast<uint64_t>(of_day / 3600), 2) << ":";
+  line->Number(static_cast<uint64_t>(of_day / 60 % 60), 2) << ":";
+  line->Number(static_cast<uint64_t>(of_day % 60), 2) << ".";
+  line->Number(static_cast<uint64_t>(now.tv_nsec / 1000000), 3) << "Z";
+}
+
+const char* SignalName(int sig) {
+  switch (sig) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "a signal";
+  }
+}
+
+}  // namespace
+
+void PrepareSignalLastWords() {
+  LastWords& w = g_last_words;
+  const auto level = spdlog::get_level();
+  w.json = g_format == LogFormat::kJson;
+  w.error = level <= spdlog::level::err;
+  w.info = level <= spdlog::level::info;
+  const std::string context =
+      "\"run_id\":" + nlohmann::json(g_run_id).dump() + ",\"subcommand\":" + nlohmann::json(g_subcommand).dump();
+  std::snprintf(w.context, sizeof w.context, "%s", context.c_str());
+  ::clock_gettime(CLOCK_MONOTONIC, &w.start);
+  w.ready.store(true);
+}
+
+void RetireSignalLastWords() { g_last_words.ready.store(false); }
+
+void WriteSignalLastWords(int sig) {
+  const LastWords& w = g_last_words;
+  if (!w.ready.load()) return;
+  timespec now;
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  const int64_t ms = (now.tv_sec - w.start.tv_sec) * 1000 + (now.tv_nsec - w.start.tv_nsec) / 1000000;
+  const uint64_t elapsed = ms > 0 ? static_cast<uint64_t>(ms) : 0;
+  const uint64_t code = 128 + static_cast<uint64_t>(sig);
+  const char* name = SignalName(sig);
+  if (w.error) {
+    SafeLine line;
+    if (w.json) {
+      line << "{\"ts\":\"";
+      AppendUtcNow(&line);
+      line << "\",\"level\":\"error\",\"event\":\"signal\"," << w.context << ",\"signal\":\"" << name
+           << "\",\"msg\":\"";
+    } else {
+      line << "avrec: error: ";
+    }
+    line << "terminated by " << name << " after ";
+    line.Seconds(elapsed) << " s (temporary files removed)";
+    line << (w.json ? "\"}\n" : "\n");
+    line.Write();
+  }
+  if (w.info) {
+    SafeLine line;
+    if (w.json) {
+      line << "{\"ts\":\"";
+      AppendUtcNow(&line);
+      line << "\",\"level\":\"info\",\"event\":\"run_end\"," << w.context << ",\"exit_code\":";
+      line.Number(code) << ",\"seconds\":";
+      line.Seconds(elapsed) << ",\"msg\":\"";
+    } else {
+      line << "avrec: info: ";
+    }
+    line << "done: exit ";
+    line.Number(code) << " after ";
+    line.Seconds(elapsed) << " s" << (w.json ? "\"}\n" : "\n");
+    line.Write();
+  }
 }
 
 }  // namespace avrec

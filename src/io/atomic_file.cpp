@@ -18,6 +18,7 @@
 #include "avrec/error.h"
 #include "avrec/io.h"
 #include "common/fault.h"
+#include "common/last_words.h"
 
 namespace avrec {
 
@@ -94,6 +95,7 @@ extern "C" void RemoveTempsAndDie(int sig) {
   for (int i = 0; i < kSlots; ++i) {
     if (g_tmp_used[i].load()) ::unlink(g_tmp_paths[i]);
   }
+  WriteSignalLastWords(sig);
   std::signal(sig, SIG_DFL);
   std::raise(sig);
 }
