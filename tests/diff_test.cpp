@@ -98,6 +98,13 @@ TEST(DiffCli, FailIfGivesExit1AndTheReport) {
   EXPECT_NE(r.err.find("churn = 0.5 > 0.3"), std::string::npos) << r.err;
   r = test::RunAvrec({"diff", "--old", dir / "a.jsonl", "--new", dir / "b.jsonl", "--fail-if", "churn"});
   EXPECT_EQ(r.exit_code, 64);
+  // >= and <= hold at the limit; spaces around the field and the number are read past.
+  for (const auto& [gate, code] : std::vector<std::pair<std::string, int>>{
+           {"churn>=0.5", 1}, {"churn <= 0.5", 1}, {" churn > 0.5 ", 0}, {"churn<0.5", 0}, {"churn=>0.5", 64}}) {
+    r = test::RunAvrec({"diff", "--old", dir / "a.jsonl", "--new", dir / "b.jsonl", "--k", "2", "--fail-if", gate});
+    EXPECT_EQ(r.exit_code, code) << gate << ": " << r.err;
+  }
+  EXPECT_NE(r.err.find("--fail-if: no field 'churn=' (fields: k, users_old, "), std::string::npos) << r.err;
 }
 
 // What the writer writes of a user, the reader reads back: the same JSON

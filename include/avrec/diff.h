@@ -30,12 +30,13 @@ double RankBiasedOverlap(const std::vector<std::string>& a, const std::vector<st
 nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists, const RecommendationLists& new_lists,
                                            const DiffOptions& options);
 
-// A threshold such as "churn>0.3" or "ndcg@10<0.2": FIELD, then > or <,
-// then a number. `diff --fail-if` and `evaluate --fail-if` check theirs
+// A threshold such as "churn>0.3" or "ndcg@10<0.2": FIELD, then >, <, >=
+// or <=, then a number (spaces around either are allowed). `diff --fail-if` and `evaluate --fail-if` check theirs
 // against the fields of the object they print.
 struct Threshold {
-  std::string field;  // lower case
-  char op = '>';      // '>' or '<'
+  std::string field;      // lower case
+  char op = '>';          // '>' or '<'
+  bool or_equal = false;  // >= or <=
   double limit = 0;
 };
 // Error(kUsage) for a malformed threshold.

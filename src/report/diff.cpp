@@ -166,19 +166,22 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
 Threshold ParseThreshold(const std::string& text) {
   Threshold t;
   const size_t op = text.find_first_of("<>");
-  if (op == std::string::npos || op == 0 || !ParseFiniteDouble(text.substr(op + 1), &t.limit)) {
-    Fail(ExitCode::kUsage, "--fail-if: expected FIELD>NUMBER or FIELD<NUMBER, e.g. churn>0.3, got ",
+  const bool or_equal = op != std::string::npos && op + 1 < text.size() && text[op + 1] == '=';
+  const size_t number = op + (or_equal ? 2 : 1);
+  if (op != std::string::npos) t.field = std::string(Trim(std::string_view(text).substr(0, op)));
+  if (t.field.empty() || !ParseFiniteDouble(std::string(Trim(std::string_view(text).substr(number))), &t.limit)) {
+    Fail(ExitCode::kUsage, "--fail-if: expected FIELD>NUMBER or FIELD<NUMBER (or >=, <=), e.g. churn>0.3, got ",
          EscapeForMessage(text, 60));
   }
   t.op = text[op];
-  t.field = text.substr(0, op);
+  t.or_equal = or_equal;
   for (char& c : t.field) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return t;
 }
 
 bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& threshold, std::string* description) {
   const Threshold t = ParseThreshold(threshold);
-  const std::string rest = std::string(1, t.op) + " " + threshold.substr(threshold.find(t.op) + 1);
+  const std::string rest = std::string(1, t.op) + (t.or_equal ? "= " : " ") + nlohmann::json(t.limit).dump();
   if (!summary.contains(t.field) || !(summary[t.field].is_number() || summary[t.field].is_null())) {
     std::string fields;
     int listed = 0;
@@ -194,7 +197,7 @@ bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& th
     return true;
   }
   const double value = summary[t.field].get<double>();
-  const bool holds = t.op == '>' ? value > t.limit : value < t.limit;
+  const bool holds = (t.op == '>' ? value > t.limit : value < t.limit) || (t.or_equal && value == t.limit);
   *description = t.field + " = " + nlohmann::json(value).dump() + (holds ? " " : " not ") + rest;
   return holds;
 }
