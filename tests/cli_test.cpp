@@ -309,8 +309,19 @@ TEST(Cli, EvaluateAgainstABaselineGivesChangesAndGates) {
   const auto alone = nlohmann::json::parse(RunAvrec(with({})).out);
   const auto popular =
       nlohmann::json::parse(RunAvrec({"evaluate", "--recs", dir / "popular.json", "--truth", dir / "test.csv"}).out);
-  auto r = RunAvrec(with({"--baseline", dir / "popular.json", "--out", dir / "m.json"}));
+  auto r = RunAvrec(with({"--baseline", dir / "popular.json", "--out", dir / "m.json", "--per-user", dir / "u.jsonl"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Per user: this run's values and the baseline's, the summary's metrics
+  // only (no arp without --train), pairwise_auc once.
+  double sum = 0;
+  int users = 0;
+  std::istringstream per_user(ReadFile(dir / "u.jsonl"));
+  for (std::string line; std::getline(per_user, line); ++users) {
+    const auto u = nlohmann::json::parse(line);
+    sum += u.at("ndcg@10").get<double>() - u.at("ndcg@10.baseline").get<double>();
+    EXPECT_TRUE(u.contains("pairwise_auc") && u.contains("has_list.baseline")) << line;
+    EXPECT_FALSE(u.contains("arp@10") || u.contains("pairwise_auc@10") || u.contains("coverage@10")) << line;
+  }
   EXPECT_EQ(RunAvrec(with({"--baseline", dir / "popular.json"})).out, r.out);  // the same resamples
   const auto m = nlohmann::json::parse(r.out);
   for (const char* name : {"precision@10", "recall@10", "ndcg@10", "hit@10", "ndcg_graded@10", "disliked@10"}) {
@@ -323,6 +334,8 @@ TEST(Cli, EvaluateAgainstABaselineGivesChangesAndGates) {
     EXPECT_GE(m[n + ".change_high"].get<double>(), m[n + ".change"].get<double>()) << n;
   }
   EXPECT_NE(r.err.find("evaluate: against " + dir / "popular.json" + ": ndcg@10 "), std::string::npos) << r.err;
+  EXPECT_EQ(users, m["users_evaluated"]);
+  EXPECT_NEAR(sum / users, m["ndcg@10.change"].get<double>(), 1e-5);
   // Against itself: every change and interval is 0.
   const auto self = nlohmann::json::parse(RunAvrec(with({"--baseline", dir / "ease.json"})).out);
   EXPECT_EQ(self["ndcg@10.change"], 0.0);

@@ -302,9 +302,10 @@ int RunEvaluate(const EvaluateCommand& o) {
       put(k, v);
     }
   }
+  EvaluationResult base;
   if (!o.baseline.empty()) {
     std::swap(in.recs, baseline_recs);
-    const EvaluationResult base = Evaluate(in, ks);
+    base = Evaluate(in, ks);
     std::swap(in.recs, baseline_recs);
     const std::vector<MetricChange> changes = CompareEvaluations(r, base, o.bootstrap, kBootstrapSeed);
     for (const MetricChange& c : changes) {
@@ -325,20 +326,35 @@ int RunEvaluate(const EvaluateCommand& o) {
   if (!o.out.empty()) WriteFileAtomically(o.out, text);
   if (!o.per_user.empty()) {
     AtomicFile f(o.per_user);
-    for (const auto& um : r.per_user) {
-      nlohmann::ordered_json j;
-      j["user_id"] = um.user_id;
-      j["has_list"] = um.has_list;
+    // The summary's metrics (no novelty and arp without --train, no ild
+    // without --items; pairwise_auc, which no k cuts, once) but coverage.
+    // With a baseline, each user's line holds the baseline's values too,
+    // under "METRIC@K.baseline" (the same users, in the same id order).
+    std::unordered_set<std::string> shown;
+    for (const auto& [key, v] : r.summary) shown.insert(key);
+    const auto values = [&ks, &shown](const UserMetrics& um, const std::string& suffix, nlohmann::ordered_json* j) {
+      (*j)["has_list" + suffix] = um.has_list;
       for (size_t q = 0; q < ks.size(); ++q) {
         for (const auto& [name, v] : um.at_k[q]) {
-          const std::string key = std::string(name) + "@" + std::to_string(ks[q]);
+          std::string key = std::string(name) + "@" + std::to_string(ks[q]);
+          if (name == "pairwise_auc") key = q == 0 ? "pairwise_auc" : "";
+          if (shown.count(key) == 0) continue;
+          key += suffix;
           if (std::isnan(v)) {
-            j[key] = nullptr;
+            (*j)[key] = nullptr;
           } else {
-            j[key] = RoundDecimals(v, 6);
+            (*j)[key] = RoundDecimals(v, 6);
           }
         }
       }
+    };
+    size_t b = 0;
+    for (const auto& um : r.per_user) {
+      nlohmann::ordered_json j;
+      j["user_id"] = um.user_id;
+      values(um, "", &j);
+      while (b < base.per_user.size() && base.per_user[b].user_id < um.user_id) ++b;
+      if (b < base.per_user.size() && base.per_user[b].user_id == um.user_id) values(base.per_user[b], ".baseline", &j);
       f.Write(j.dump() + "\n");
     }
     f.Commit();
