@@ -361,6 +361,16 @@ TEST(Cli, EvaluateAgainstABaselineGivesChangesAndGates) {
   EXPECT_NE(r.err.find("--fail-if: no field 'ndcg@10.change' (fields: precision@10, "), std::string::npos) << r.err;
   struct stat st;
   EXPECT_NE(stat((dir / "m2.json").c_str(), &st), 0);
+  // The baseline is an input like the lists: no output may replace it, and
+  // it cannot share standard input with them.
+  const std::string before = ReadFile(dir / "popular.json");
+  r = RunAvrec(with({"--baseline", dir / "popular.json", "--out", dir / "popular.json"}));
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(ReadFile(dir / "popular.json"), before);
+  r = RunAvrec({"evaluate", "--recs", "-", "--baseline", "-", "--truth", dir / "test.csv"}, before);
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("two inputs read standard input"), std::string::npos) << r.err;
   // A malformed gate fails before anything is read.
   r = RunAvrec(with({"--baseline", dir / "missing.json", "--fail-if", "ndcg@10"}));
   EXPECT_EQ(r.exit_code, 64) << r.err;

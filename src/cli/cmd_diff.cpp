@@ -14,12 +14,15 @@ void DiffCommand::Describe(OptionSet* s) {
   s->AddPath("--new", "", &new_path, "Later recommendations");
   s->AddNumber("--k", "", &options.k, {1, 1e6}, "Depth of the lists compared");
   s->AddPath("--out,-o", "", &out, "Also write the JSON report here (default: stdout only)");
-  s->Add("--fail-if", "", &fail_if, "Exit 1 when a summary field passes a threshold, e.g. churn>0.3 (repeatable)");
+  Option& gates =
+      s->Add("--fail-if", "", &fail_if, "Exit 1 when a summary field passes a threshold, e.g. churn>0.3 (repeatable)");
+  gates.check = [this] {  // a malformed threshold fails before any work
+    for (const auto& t : fail_if) ParseThreshold(t);
+  };
 }
 
 int RunDiff(const DiffCommand& o) {
   if (o.old_path.empty() || o.new_path.empty()) Fail(ExitCode::kUsage, "diff: give --old PATH and --new PATH");
-  for (const auto& t : o.fail_if) ParseThreshold(t);  // a malformed one fails before any work
   const RecommendationLists a = ReadRecommendationLists(o.old_path), b = ReadRecommendationLists(o.new_path);
   const nlohmann::ordered_json report = DiffRecommendations(a, b, o.options);
   const auto& s = report["summary"];

@@ -83,9 +83,12 @@ void EvaluateCommand::Describe(OptionSet* s) {
              "Recommendations to compare with (last night's, another algorithm's): each metric's baseline value "
              "and change, with a 95 % paired bootstrap interval over users");
   s->AddNumber("--bootstrap", "", &bootstrap, {0, 1000000}, "Resamples of the change's interval (0: no interval)");
-  s->Add("--fail-if", "", &fail_if,
-         "Exit 1 when a field of the printed object passes a threshold, e.g. ndcg@10<0.2 or "
-         "ndcg@10.change_high<0 (repeatable)");
+  Option& gates = s->Add("--fail-if", "", &fail_if,
+                         "Exit 1 when a field of the printed object passes a threshold, e.g. ndcg@10<0.2 or "
+                         "ndcg@10.change_high<0 (repeatable)");
+  gates.check = [this] {  // a malformed threshold fails before any work
+    for (const auto& t : fail_if) ParseThreshold(t);
+  };
   DescribeReviewColumns(s, false, &columns, &timestamp_units);
 }
 
@@ -240,7 +243,6 @@ void LogChanges(const EvaluateCommand& o, const std::vector<MetricChange>& chang
 
 int RunEvaluate(const EvaluateCommand& o) {
   if (o.recs.empty() || o.truth.empty()) Fail(ExitCode::kUsage, "evaluate: give --recs and --truth");
-  for (const auto& t : o.fail_if) ParseThreshold(t);  // a malformed one fails before any work
   std::vector<int> ks = o.ks.empty() ? std::vector<int>{10} : o.ks;
   EvaluationInputs in;
   // The baseline's lists are read first, so that a broken file fails

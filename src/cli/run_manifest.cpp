@@ -116,7 +116,7 @@ RunFiles FilesOf(const SplitCommand& c) {
 }
 
 RunFiles FilesOf(const EvaluateCommand& c) {  // the metrics always go to standard output too
-  RunFiles f = Paths({c.recs, c.truth, c.train, c.items, c.truth_scores}, {"-", c.out, c.per_user});
+  RunFiles f = Paths({c.recs, c.baseline, c.truth, c.train, c.items, c.truth_scores}, {"-", c.out, c.per_user});
   f.tables = {c.truth, c.train, c.items};
   return f;
 }
