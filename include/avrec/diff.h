@@ -31,8 +31,9 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
                                            const DiffOptions& options);
 
 // A threshold such as "churn>0.3" or "ndcg@10<0.2": FIELD, then >, <, >=
-// or <=, then a number (spaces around either are allowed). `diff --fail-if` and `evaluate --fail-if` check theirs
-// against the fields of the object they print.
+// or <=, then a number (spaces around either are allowed). `diff --fail-if`
+// and `evaluate --fail-if` check theirs against the fields of the object
+// they print.
 struct Threshold {
   std::string field;      // lower case
   char op = '>';          // '>' or '<'

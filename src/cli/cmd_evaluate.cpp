@@ -219,6 +219,11 @@ void WarnOfIdsThatNeverMeet(const EvaluateCommand& o, const EvaluationInputs& in
       o.truth, o.recs, EscapeForMessage(*least), EscapeForMessage(truth.front().item));
 }
 
+// A metric's value as printed: six decimals, or null when no user has one.
+nlohmann::json MetricJson(double v) {
+  return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(RoundDecimals(v, 6));
+}
+
 // The seed of --baseline's resamples: fixed, so a night's intervals are
 // the same bytes on every rerun.
 constexpr uint64_t kBootstrapSeed = 42;
@@ -290,13 +295,7 @@ int RunEvaluate(const EvaluateCommand& o) {
   EvaluationResult r = Evaluate(in, ks);
 
   nlohmann::ordered_json summary;
-  const auto put = [&summary](const std::string& key, double v) {
-    if (std::isnan(v)) {
-      summary[key] = nullptr;  // no user has a value for it
-    } else {
-      summary[key] = RoundDecimals(v, 6);
-    }
-  };
+  const auto put = [&summary](const std::string& key, double v) { summary[key] = MetricJson(v); };
   for (const auto& [k, v] : r.summary) {
     if (k.rfind("users_", 0) == 0) {
       summary[k] = static_cast<int64_t>(v);
@@ -341,12 +340,7 @@ int RunEvaluate(const EvaluateCommand& o) {
           std::string key = std::string(name) + "@" + std::to_string(ks[q]);
           if (name == "pairwise_auc") key = q == 0 ? "pairwise_auc" : "";
           if (shown.count(key) == 0) continue;
-          key += suffix;
-          if (std::isnan(v)) {
-            (*j)[key] = nullptr;
-          } else {
-            (*j)[key] = RoundDecimals(v, 6);
-          }
+          (*j)[key + suffix] = MetricJson(v);
         }
       }
     };

@@ -251,6 +251,11 @@ class SafeLine {
   }
   // Milliseconds as seconds with three decimals: 2011 -> 2.011.
   SafeLine& Seconds(uint64_t ms) { return Number(ms / 1000) << ".", Number(ms % 1000, 3); }
+  // The line so far, NUL-terminated (the last byte is given up for it when full).
+  const char* c_str() {
+    buf_[n_ < sizeof buf_ ? n_ : sizeof buf_ - 1] = '\0';
+    return buf_;
+  }
   void Write() const {
     for (size_t done = 0; done < n_;) {
       const ssize_t w = ::write(STDERR_FILENO, buf_ + done, n_ - done);
@@ -315,6 +320,19 @@ void PrepareSignalLastWords() {
 
 void RetireSignalLastWords() { g_last_words.ready.store(false); }
 
+// The start of a last line: "avrec: LEVEL: " in text; in JSON the fields
+// every line has, then this event's fields (`fields`: a ',"k":v' run, or
+// ""), up to the message's opening quote.
+void BeginLastLine(SafeLine* line, const LastWords& w, const char* level, const char* event, const char* fields) {
+  if (!w.json) {
+    *line << "avrec: " << level << ": ";
+    return;
+  }
+  *line << "{\"ts\":\"";
+  AppendUtcNow(line);
+  *line << "\",\"level\":\"" << level << "\",\"event\":\"" << event << "\"," << w.context << fields << ",\"msg\":\"";
+}
+
 void WriteSignalLastWords(int sig) {
   const LastWords& w = g_last_words;
   if (!w.ready.load()) return;
@@ -324,35 +342,26 @@ void WriteSignalLastWords(int sig) {
   const uint64_t elapsed = ms > 0 ? static_cast<uint64_t>(ms) : 0;
   const uint64_t code = 128 + static_cast<uint64_t>(sig);
   const char* name = SignalName(sig);
+  const char* end = w.json ? "\"}\n" : "\n";
   if (w.error) {
+    SafeLine fields;
+    fields << ",\"signal\":\"" << name << "\"";
     SafeLine line;
-    if (w.json) {
-      line << "{\"ts\":\"";
-      AppendUtcNow(&line);
-      line << "\",\"level\":\"error\",\"event\":\"signal\"," << w.context << ",\"signal\":\"" << name
-           << "\",\"msg\":\"";
-    } else {
-      line << "avrec: error: ";
-    }
+    BeginLastLine(&line, w, "error", "signal", fields.c_str());
     line << "terminated by " << name << " after ";
-    line.Seconds(elapsed) << " s (temporary files removed)";
-    line << (w.json ? "\"}\n" : "\n");
+    line.Seconds(elapsed) << " s (temporary files removed)" << end;
     line.Write();
   }
   if (w.info) {
+    SafeLine fields;
+    fields << ",\"exit_code\":";
+    fields.Number(code) << ",\"seconds\":";
+    fields.Seconds(elapsed);
     SafeLine line;
-    if (w.json) {
-      line << "{\"ts\":\"";
-      AppendUtcNow(&line);
-      line << "\",\"level\":\"info\",\"event\":\"run_end\"," << w.context << ",\"exit_code\":";
-      line.Number(code) << ",\"seconds\":";
-      line.Seconds(elapsed) << ",\"msg\":\"";
-    } else {
-      line << "avrec: info: ";
-    }
+    BeginLastLine(&line, w, "info", "run_end", fields.c_str());
     line << "done: exit ";
     line.Number(code) << " after ";
-    line.Seconds(elapsed) << " s" << (w.json ? "\"}\n" : "\n");
+    line.Seconds(elapsed) << " s" << end;
     line.Write();
   }
 }
