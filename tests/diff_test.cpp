@@ -208,8 +208,8 @@ TEST(ReadLists, BrokenFilesSayWhereAndWhat) {
   test::WriteFile(dir / "cut.json", doc.substr(0, doc.find("\"b\"")));
   EXPECT_EQ(ReadError(dir / "cut.json"),
             dir /
-                "cut.json:5: not valid JSON: syntax error while parsing value - unexpected end of input; expected "
-                "'[', '{', or a literal (column 43; in the value that starts on line 1)");
+                "cut.json:5: not valid JSON: unexpected end of input; expected a value (column 44; in the value "
+                "that starts on line 1)");
   // A wrong field in a document: which user.
   std::string bad = doc;
   bad.replace(bad.find("\"b\""), 3, "5");
@@ -225,8 +225,8 @@ TEST(ReadLists, BrokenFilesSayWhereAndWhat) {
                   "{\"user_id\":\"w\",\"items\":[]}\n");
   EXPECT_EQ(ReadError(dir / "l.jsonl"),
             dir /
-                "l.jsonl:3: not valid JSON: syntax error while parsing array - "
-                "unexpected '{'; expected ']' (column 1; in the value that starts on line 2)");
+                "l.jsonl:3: not valid JSON: unexpected '{'; expected ',' or ']' after a list's element (column 1; "
+                "in the value that starts on line 2)");
   test::WriteFile(dir / "two.jsonl", "{\"user_id\":\"u\",\"items\":[]} {\"user_id\":\"v\",\"items\":[]}\n");
   EXPECT_EQ(ReadError(dir / "two.jsonl"),
             dir / "two.jsonl:1: text after the JSON value that ends on this line (column 28)");

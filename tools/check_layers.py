@@ -34,7 +34,7 @@ LAYERS = [
 
 # Public header -> the folder implementing it.
 PUBLIC = {
-    "error.h": "common", "hash.h": "common", "json.h": "common", "log.h": "common", "numeric.h": "common",
+    "error.h": "common", "hash.h": "common", "json.h": "io", "log.h": "common", "numeric.h": "common",
     "options.h": "common", "parallel.h": "common", "problem.h": "common", "text.h": "common",
     "version.h": "common", "io.h": "io", "json_values.h": "io", "data.h": "data", "table.h": "data",
     "tokenizer.h": "tokenize",

@@ -4,10 +4,10 @@
 # inputs go to a scratch corpus, not into the repository; `--merge` then
 # minimises scratch + committed corpus back into tests/fuzz/corpus/TARGET.
 #   tools/fuzz.sh TARGET [SECONDS] [--merge]
-#   TARGET: tokenizer, csv, jsonl, gzip, config, lists
+#   TARGET: tokenizer, csv, jsonl, gzip, config, lists, json
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-target=${1:?usage: tools/fuzz.sh tokenizer|csv|jsonl|gzip|config|lists [SECONDS] [--merge]}
+target=${1:?usage: tools/fuzz.sh tokenizer|csv|jsonl|gzip|config|lists|json [SECONDS] [--merge]}
 secs=${2:-600}
 build=$root/build-fuzz
 CXX=clang++ cmake -S "$root/tests/fuzz" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

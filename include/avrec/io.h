@@ -52,6 +52,14 @@ class ByteSource {
     if (pos_ == end_ && !Fill()) return -1;
     return static_cast<unsigned char>(buf_[pos_]);
   }
+  // The unread buffered bytes (more are read when none are left), empty at
+  // the end of input; Consume(n) takes the first n of them. For readers that
+  // scan runs of bytes instead of one at a time.
+  std::string_view Window() {
+    if (pos_ == end_ && !Fill()) return {};
+    return {buf_.data() + pos_, end_ - pos_};
+  }
+  void Consume(size_t n) { pos_ += n; }
   // The unread bytes up to and including the first line end (all of them at
   // the end of input, or when no line ends within `limit` bytes), without
   // consuming them: what a reader looks at to tell a format.
@@ -92,6 +100,8 @@ void CheckInputFile(const std::string& path);
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 // On failure *bad_offset (if given) receives the offset of the first bad byte.
 bool IsValidUtf8(std::string_view s, size_t* bad_offset = nullptr);
+// Appends the UTF-8 encoding of `code_point` (at most U+10FFFF, not a surrogate).
+void AppendUtf8(uint32_t code_point, std::string* out);
 
 // What a text that is not UTF-8 most likely is, for the message that says
 // so: "GB18030" when its bytes above 0x7F pair up as GBK/GB18030

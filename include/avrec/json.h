@@ -25,13 +25,9 @@ bool ParseJson(std::string_view text, nlohmann::json* out, std::string* error);
 // blank file is "PATH: the file is empty ...").
 nlohmann::json ParseJsonDocument(std::string_view text, const std::string& path, ExitCode code);
 
-// ParseJson's reasons, for readers that parse JSON their own way
-// (ReadJsonValues): nesting past kMaxJsonDepth, a key repeated in one
-// object, and nlohmann's parse error (or number overflow) in words, with
-// its position ("parse error at line 1, column 5") only when asked: a
-// reader that names the line itself leaves it out.
+// ParseJson's reasons that readers of JSON share: nesting past
+// kMaxJsonDepth, a key repeated in one object.
 std::string JsonDepthText();
 std::string JsonDuplicateKeyText(const std::string& key);
-std::string JsonParseErrorText(const nlohmann::detail::exception& e, bool with_position = false);
 
 }  // namespace avrec

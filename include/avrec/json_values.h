@@ -32,8 +32,13 @@ struct JsonValueRead {
 // after a value, or a value (an element of the streamed list, or what is
 // outside it) runs past `max_value_bytes` (a string that never closes would
 // take all memory); whatever the callbacks throw passes through.
+// With `keep`, only the members it keeps are read into the values (the
+// others are checked as JSON and left null): keep(depth, key) for the member
+// `key` of an object `depth` levels into its record (0: the element of the
+// streamed list, or the top-level value, is the object).
 void ReadJsonValues(ByteSource* src, const std::string& streamed_key,
                     const std::function<void(int64_t, int64_t, nlohmann::json&&)>& on_element,
-                    const std::function<void(JsonValueRead&&)>& on_value, size_t max_value_bytes);
+                    const std::function<void(JsonValueRead&&)>& on_value, size_t max_value_bytes,
+                    const std::function<bool(size_t, const std::string&)>& keep = nullptr);
 
 }  // namespace avrec

@@ -190,7 +190,15 @@ RecommendationLists ReadRecommendationLists(const std::string& path, std::vector
     }
     AddUser(path, v.first_line, -1, j, &out, users, whole_users, &first_at, &repeated);
   };
-  ReadJsonValues(&src, "users", listed, value, kDefaultMaxRecordBytes);
+  // Without `users`, the words (most of a night's bytes) are checked as
+  // JSON and not kept: an item's reasons, explanation and title, a user's
+  // low-confidence reason.
+  const auto ids_and_scores = [](size_t depth, const std::string& key) {
+    if (depth == 0) return key != "low_confidence_reason";
+    return depth != 2 || (key != "reasons" && key != "explanation" && key != "title");
+  };
+  ReadJsonValues(&src, "users", listed, value, kDefaultMaxRecordBytes,
+                 users == nullptr ? std::function<bool(size_t, const std::string&)>(ids_and_scores) : nullptr);
   if (out.lists.empty()) {
     Fail(ExitCode::kDataErr, path, ": no recommendation lists in the file (an empty or header-only output?)");
   }
