@@ -19,12 +19,8 @@ bool ParseJson(std::string_view text, nlohmann::json* out, std::string* error) {
   JsonDomBuilder builder(&in);
   try {
     ParseJsonValue(&in, &builder);
-    for (int c = in.Peek(); c >= 0; c = in.Peek()) {
-      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-        throw JsonSyntaxError{"not valid JSON: text after the JSON value", in.line(), in.column()};
-      }
-      in.Skip();
-    }
+    in.SkipBlanks();
+    if (in.Peek() >= 0) throw JsonSyntaxError{"not valid JSON: text after the JSON value", in.line(), in.column()};
     *out = builder.TakeValue();
     return true;
   } catch (const JsonSyntaxError& e) {

@@ -36,16 +36,19 @@ constexpr std::array<bool, 256> PlainStringBytes() {
 }
 constexpr std::array<bool, 256> kPlain = PlainStringBytes();
 
-bool Blank(int c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+// A byte's code: 0x0A.
+std::string Hex(int c) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%02X", c);
+  return buf;
+}
 
 // A byte as a message shows it: 'x', or its code when not printable.
 std::string Shown(int c) {
   if (c < 0) return "end of input";
   if (c >= 0x20 && c < 0x7F)
     return std::string(c == '\'' ? "\"'\"" : "'") + static_cast<char>(c) + (c == '\'' ? "\"" : "'");
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "0x%02X", c);
-  return std::string("byte ") + buf;
+  return "byte " + Hex(c);
 }
 
 class Parser {
@@ -53,7 +56,7 @@ class Parser {
   Parser(JsonInput* in, JsonHandler* h) : in_(*in), h_(h) {}
 
   void Value(int depth) {
-    SkipBlanks();
+    in_.SkipBlanks();
     const int c = in_.Peek();
     switch (c) {
       case '{':
@@ -123,17 +126,13 @@ class Parser {
     Fail("unexpected " + Shown(c) + "; expected " + expected);
   }
 
-  void SkipBlanks() {
-    for (int c = in_.Peek(); Blank(c); c = in_.Peek()) in_.Skip();
-  }
-
   void Object(int depth) {
     h_->StartObject();
     Items('}', "',' or '}' after an object's member", [&] {
-      SkipBlanks();
+      in_.SkipBlanks();
       if (in_.Peek() != '"') Unexpected(in_.Peek(), "a key (a string in double quotes)");
       const bool wanted = h_->Key(String());
-      SkipBlanks();
+      in_.SkipBlanks();
       if (in_.Peek() != ':') Unexpected(in_.Peek(), "':' after the key");
       in_.Skip();
       if (wanted) {
@@ -156,14 +155,14 @@ class Parser {
   template <class Item>
   void Items(char close, const char* expected_after_item, const Item& item) {
     in_.Skip();
-    SkipBlanks();
+    in_.SkipBlanks();
     if (in_.Peek() == close) {
       in_.Skip();
       return;
     }
     for (;;) {
       item();
-      SkipBlanks();
+      in_.SkipBlanks();
       const int c = in_.Peek();
       in_.CheckBound();
       if (c == ',') {
@@ -277,8 +276,7 @@ class Parser {
         continue;
       }
       Fail(c == '\n' ? std::string("a line end in a string (a quote that never closes, or write it as \\n)")
-                     : "control byte " + Shown(c).substr(std::string("byte ").size()) +
-                           " in a string (write it as a \\u escape)");
+                     : "control byte " + Hex(c) + " in a string (write it as a \\u escape)");
     }
     size_t bad = 0;
     if (!ascii && !IsValidUtf8(out, &bad)) {

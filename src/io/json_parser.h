@@ -59,6 +59,11 @@ class JsonInput {
     return {p_, static_cast<size_t>(end_ - p_)};
   }
   void Take(size_t n) { p_ += n; }
+  // Skips JSON's blanks (space, tab, carriage return), and line ends unless
+  // `line_ends` is false.
+  void SkipBlanks(bool line_ends = true) {
+    for (int c = Peek(); c == ' ' || c == '\t' || c == '\r' || (c == '\n' && line_ends); c = Peek()) Skip();
+  }
 
   int64_t offset() const { return base_ + (p_ - begin_); }
   int64_t line() const { return line_; }

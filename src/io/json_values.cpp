@@ -15,7 +15,6 @@ void ReadJsonValues(ByteSource* src, const std::string& streamed_key,
                     const std::function<bool(size_t, const std::string&)>& keep) {
   JsonInput in(src);
   JsonDomBuilder builder(&in, streamed_key, on_element, keep);
-  const auto blank = [](int c) { return c == ' ' || c == '\t' || c == '\r'; };
   int64_t first_line = 0;
   // Error(kDataErr) "PATH:LINE: reason (column C; in the value that starts on line L)".
   const auto stop = [&](const std::string& reason, int64_t line, int64_t column) {
@@ -26,7 +25,7 @@ void ReadJsonValues(ByteSource* src, const std::string& streamed_key,
     Fail(ExitCode::kDataErr, src->path(), ":", line, ": ", reason, at.empty() ? "" : " (" + at + ")");
   };
   for (;;) {
-    while (blank(in.Peek()) || in.Peek() == '\n') in.Skip();
+    in.SkipBlanks();
     if (in.Peek() < 0) return;
     JsonValueRead read;
     read.first_line = first_line = in.line();
@@ -39,7 +38,7 @@ void ReadJsonValues(ByteSource* src, const std::string& streamed_key,
     }
     in.EndValue();
     read.last_line = in.line();
-    while (blank(in.Peek())) in.Skip();
+    in.SkipBlanks(/*line_ends=*/false);
     if (in.Peek() >= 0 && in.Peek() != '\n') {
       stop("text after the JSON value that ends on this line", in.line(), in.column());
     }
