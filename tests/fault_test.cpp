@@ -1012,6 +1012,28 @@ TEST(Hostile, OutOfRangeOptionsAreUsageErrorsInEveryVerb) {
   EXPECT_NE(r.err.find("i.csv:4: duplicate item id 'i1' (first on line 2)"), std::string::npos) << r.err;
 }
 
+// topk's ids are checked like every other reader's: an id that is not UTF-8
+// used to end in an internal error (exit 70) when its line was written, and a
+// repeated user id gave two lines nothing told apart.
+TEST(Hostile, TopkRefusesIdsItCannotWriteOrTellApart) {
+  TempDir dir;
+  WriteFile(dir / "i.csv", "id,a\ni1,1\ni2,2\n");
+  WriteFile(dir / "bad_utf8.csv", "id,a\nu1,1\nu\xff,2\n");
+  RunResult r = RunAvrec({"topk", "--users", dir / "bad_utf8.csv", "--items", dir / "i.csv", "--out", dir / "t.jsonl"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("bad_utf8.csv:3: id: invalid UTF-8 at byte 2 of the field"), std::string::npos) << r.err;
+  r = RunAvrec({"topk", "--users", dir / "i.csv", "--items", dir / "bad_utf8.csv", "--out", dir / "t.jsonl"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("bad_utf8.csv:3: id: invalid UTF-8"), std::string::npos) << r.err;
+  // A repeated user id, and an id with a line break, shown escaped.
+  WriteFile(dir / "dup.csv", "id,a\n\"u\n1\",1\nu2,2\n\"u\n1\",3\n");
+  r = RunAvrec({"topk", "--users", dir / "dup.csv", "--items", dir / "dup.csv", "--out", dir / "t.jsonl"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("dup.csv:5: duplicate user id 'u\\n1' (first on line 2)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("dup.csv:5: duplicate item id 'u\\n1' (first on line 2)"), std::string::npos) << r.err;
+  EXPECT_FALSE(test::FileExists(dir / "t.jsonl"));
+}
+
 // Options that cannot work together fail before anything is read (a
 // --shard past its count, and --only-changed without a workspace, used to
 // fail after the reviews were read and scored): the reviews here are no
@@ -1277,6 +1299,34 @@ TEST(Hostile, AnEndlessConfigIsRefused) {
     EXPECT_NE(r.err.find(config + ": longer than 16 MiB, which no file of this kind is"), std::string::npos) << r.err;
   }
   EXPECT_FALSE(FileExists(dir / "l.json"));
+}
+
+// A file may be named in any bytes, but avrec records its options in JSON:
+// a name that is not UTF-8 is a usage error before any work, in every verb
+// and in run (it used to end in an internal error, exit 70, after the work,
+// when the first stage's event went into the run manifest).
+TEST(Hostile, ArgumentsThatAreNotUtf8AreUsageErrors) {
+  TempDir dir;
+  const std::string latin1 = dir / "r\xE9views.csv";
+  WriteFile(latin1, ReadFile(kReviews));
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"validate", "--reviews", latin1}, "--reviews: "},
+      {{"recommend", "--reviews", kReviews, "--items", kItems, "--scores", SampleScores(), "--text-model", "none",
+        "--out", dir / "o\xFF.json"},
+       "--out: "},
+      {{"recommend", "--config", dir / "c\xFF.json", "--out", dir / "o.json"}, "--config: "},
+      {{"run", "--config", SourcePath("data/sample/pipeline.json"), "--workspace", dir / "w\xFF"}, "--workspace: "},
+      {{"run", "--config", SourcePath("data/sample/pipeline.json"), "--set", "recommend.out=\xC3"}, "--set: "},
+  };
+  for (const auto& [args, name] : cases) {
+    RunResult r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 64) << args[0] << " " << name << r.err;
+    EXPECT_NE(r.err.find(name), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("is not valid UTF-8"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(FileExists(dir / "o\xFF.json"));
+  EXPECT_FALSE(FileExists(dir / "o.json"));
+  EXPECT_FALSE(FileExists(dir / "w\xFF"));
 }
 
 TEST(Hostile, EvaluatingNoRecommendationsIsAnError) {

@@ -50,6 +50,7 @@ void AddVerb(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs, const cha
                         "Pipeline config file (JSON); options given on the command line win");
   Verb* v = verb.get();
   verb->run = [v, command, run]() {
+    CheckArgumentUtf8("--config", v->config_path);
     if (!v->config_path.empty()) v->bound->ApplyConfigFile(v->config_path, AllConfigKeys());
     v->set.Validate();  // every described range, whichever verb
     const RunFiles files = FilesOf(*command);

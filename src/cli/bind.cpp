@@ -3,8 +3,22 @@
 #include "avrec/error.h"
 #include "avrec/io.h"
 #include "avrec/json.h"
+#include "avrec/text.h"
 
 namespace avrec::cli {
+
+// A value from the command line must be UTF-8: options and paths are written
+// into JSON (output headers, run manifests, the workspace's record of a run),
+// which holds nothing else. A file named in another encoding used to fail as
+// an internal error after the work was done.
+void CheckArgumentUtf8(const std::string& name, const std::string& v) {
+  size_t bad = 0;
+  if (!IsValidUtf8(v, &bad)) {
+    Fail(ExitCode::kUsage, name, ": ", EscapeForMessage(v, 60), " is not valid UTF-8 (byte ", bad + 1,
+         "); avrec records its options in JSON, which holds only UTF-8: rename the file, or link to it under a "
+         "UTF-8 name");
+  }
+}
 
 BoundOptions::BoundOptions(CLI::App* app, const OptionSet* set) : set_(set) {
   std::map<std::string, CLI::Option*> by_flags;
@@ -40,7 +54,8 @@ BoundOptions::BoundOptions(CLI::App* app, const OptionSet* set) : set_(set) {
       case OptionArity::kValue:
         opt = app->add_option_function<std::string>(
             o.flags,
-            [rows](const std::string& v) {
+            [rows, name = o.Name()](const std::string& v) {
+              CheckArgumentUtf8(name, v);
               for (const Option* r : rows()) r->from_text(v);
             },
             o.help);
@@ -48,7 +63,8 @@ BoundOptions::BoundOptions(CLI::App* app, const OptionSet* set) : set_(set) {
       case OptionArity::kRepeated:
         opt = app->add_option_function<std::vector<std::string>>(
             o.flags,
-            [rows](const std::vector<std::string>& vs) {
+            [rows, name = o.Name()](const std::vector<std::string>& vs) {
+              for (const auto& v : vs) CheckArgumentUtf8(name, v);
               for (const Option* r : rows()) {
                 for (const auto& v : vs) r->from_text(v);
               }

@@ -38,4 +38,8 @@ struct ConfigFile {
   static ConfigFile Load(const std::string& path);
 };
 
+// Fails (usage) unless `value`, given on the command line for `name`, is
+// UTF-8: avrec writes its options and paths into JSON.
+void CheckArgumentUtf8(const std::string& name, const std::string& value);
+
 }  // namespace avrec::cli

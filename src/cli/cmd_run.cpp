@@ -21,6 +21,9 @@ void RegisterRun(CLI::App* app, RunCommand* o) {
 }
 
 int RunRun(const RunCommand& o, RunFiles* files) {
+  for (const auto& [name, value] : {std::pair{"--config", &o.config}, {"--workspace", &o.workspace}, {"--out", &o.out}})
+    CheckArgumentUtf8(name, *value);
+  for (const std::string& kv : o.set) CheckArgumentUtf8("--set", kv);
   const ConfigFile file = ConfigFile::Load(o.config);
   CheckConfigKeys(file.root, o.config, AllConfigKeys());
   PipelineConfig c;

@@ -89,8 +89,12 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
       problems->Add(path, rec.line, "zero vector: cosine similarity is undefined");
       ok = false;
     }
+    size_t bad = 0;
     if (ok && Trim(rec.fields[0]).empty()) {
       problems->Add(path, rec.line, "empty id");
+      ok = false;
+    } else if (ok && !IsValidUtf8(rec.fields[0], &bad)) {
+      problems->Add(path, rec.line, "id: invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the field");
       ok = false;
     }
     if (!ok) {
@@ -102,6 +106,22 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
   }
   out.m = Eigen::Map<RowMatrix>(data.data(), static_cast<Eigen::Index>(out.ids.size()), static_cast<Eigen::Index>(d));
   return out;
+}
+
+// The rows' positions in id order; a repeated id is reported on the line
+// that repeats it.
+std::vector<size_t> IdOrder(const Vectors& v, const std::string& path, const char* what, ProblemLog* problems) {
+  std::vector<size_t> order(v.ids.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v.ids[a] < v.ids[b]; });
+  for (size_t k = 1; k < order.size(); ++k) {
+    if (v.ids[order[k]] == v.ids[order[k - 1]]) {
+      problems->Add(path, v.lines[order[k]],
+                    std::string("duplicate ") + what + " id " + EscapeForMessage(v.ids[order[k]]) + " (first on line " +
+                        std::to_string(v.lines[order[k - 1]]) + ")");
+    }
+  }
+  return order;
 }
 
 void AppendScore(std::string* out, double x) {
@@ -142,17 +162,10 @@ int RunTopK(const TopKCommand& o) {
                  "vectors have " + std::to_string(items.m.cols()) + " dimensions, the users' have " +
                      std::to_string(users.m.cols()));
   }
-  // Items in id order (ties are broken by item id); duplicate ids are errors.
-  std::vector<size_t> order(items.ids.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return items.ids[a] < items.ids[b]; });
-  for (size_t k = 1; k < order.size(); ++k) {
-    if (items.ids[order[k]] == items.ids[order[k - 1]]) {
-      problems.Add(o.items, items.lines[order[k]],
-                   "duplicate item id '" + items.ids[order[k]] + "' (first on line " +
-                       std::to_string(items.lines[order[k - 1]]) + ")");
-    }
-  }
+  // Items in id order (ties are broken by item id); a repeated id, of an item
+  // or of a user (whose lines would be told apart by nothing), is an error.
+  IdOrder(users, o.users, "user", &problems);
+  const std::vector<size_t> order = IdOrder(items, o.items, "item", &problems);
   FailOnInvalidRows(problems, "topk", "", /*max_errors_option=*/false);
   RowMatrix sorted(items.m.rows(), items.m.cols());
   std::vector<std::string> escaped(order.size());
