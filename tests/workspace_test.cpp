@@ -1,6 +1,7 @@
 #include "avrec/workspace.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 
@@ -162,6 +163,21 @@ TEST(Workspace, OpenRules) {
   EXPECT_EQ(test::ReadFile(dir / "empty.avrec"), "");
   Workspace::Open(dir / "empty.avrec", true)->Persist();
   EXPECT_EQ(Workspace::Open(dir / "empty.avrec", false)->ItemIds().size(), 0u);
+  // Only a regular file is a workspace: SQLite opened /dev/null or a FIFO,
+  // failed with "disk I/O error" and left NAME-journal beside it.
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  ASSERT_EQ(::mkdir((dir / "folder").c_str(), 0700), 0);
+  for (const auto& [path, kind] : {std::pair<std::string, std::string>{dir / "fifo", "is a FIFO"},
+                                   {"/dev/null", "is a character device"},
+                                   {dir / "folder", "is a directory"}}) {
+    for (const bool create : {false, true}) {
+      const auto [why, text] = failure(path, create);
+      EXPECT_EQ(why, ExitCode::kNoInput) << path;
+      EXPECT_NE(text.find(path + ": " + kind + ", expected a workspace file"), std::string::npos) << text;
+    }
+  }
+  EXPECT_FALSE(test::FileExists(dir / "fifo-journal"));
+  EXPECT_FALSE(test::FileExists(dir / "fifo-wal"));
 }
 
 TEST(NormalizeReviewText, CollapsesWhitespace) {
