@@ -21,8 +21,9 @@ void RegisterRun(CLI::App* app, RunCommand* o) {
 }
 
 int RunRun(const RunCommand& o, RunFiles* files) {
-  for (const auto& [name, value] : {std::pair{"--config", &o.config}, {"--workspace", &o.workspace}, {"--out", &o.out}})
-    CheckArgumentUtf8(name, *value);
+  CheckArgumentUtf8("--config", o.config);
+  CheckArgumentUtf8("--workspace", o.workspace);
+  CheckArgumentUtf8("--out", o.out);
   for (const std::string& kv : o.set) CheckArgumentUtf8("--set", kv);
   const ConfigFile file = ConfigFile::Load(o.config);
   CheckConfigKeys(file.root, o.config, AllConfigKeys());

@@ -332,12 +332,12 @@ void Workspace::CheckExists(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) {
     Fail(ExitCode::kNoInput, path, ": no such workspace (create it with `avrec ingest --workspace ", path, "`)");
   }
-  if (S_ISDIR(st.st_mode)) Fail(ExitCode::kNoInput, path, ": is a directory, expected a workspace file");
   // SQLite would open /dev/null or a FIFO, fail with "disk I/O error" and
   // leave its journal beside it (/dev/null-journal).
   if (!S_ISREG(st.st_mode)) {
     Fail(ExitCode::kNoInput, path, ": is ",
-         S_ISFIFO(st.st_mode)   ? "a FIFO"
+         S_ISDIR(st.st_mode)    ? "a directory"
+         : S_ISFIFO(st.st_mode) ? "a FIFO"
          : S_ISCHR(st.st_mode)  ? "a character device"
          : S_ISBLK(st.st_mode)  ? "a block device"
          : S_ISSOCK(st.st_mode) ? "a socket"
