@@ -107,6 +107,24 @@ TEST(DiffCli, FailIfGivesExit1AndTheReport) {
   EXPECT_NE(r.err.find("--fail-if: no field 'churn=' (fields: k, users_old, "), std::string::npos) << r.err;
 }
 
+// Lists made to different lengths: the figures stand as they are, and the
+// log says why they churn and which depth compares like with like.
+TEST(DiffCli, ListsMadeToDifferentLengthsAreNamed) {
+  test::TempDir dir;
+  const std::string user = "{\"user_id\":\"u\",\"items\":[{\"item_id\":\"a\"},{\"item_id\":\"b\"}]}\n";
+  test::WriteFile(dir / "a.jsonl", "{\"header\":{\"top_n\":1}}\n{\"user_id\":\"u\",\"items\":[{\"item_id\":\"a\"}]}\n");
+  test::WriteFile(dir / "b.jsonl", "{\"header\":{\"top_n\":2}}\n" + user);
+  auto r = test::RunAvrec({"diff", "--old", dir / "a.jsonl", "--new", dir / "b.jsonl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"churn\": 0.5"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("made with top_n 1, the later with top_n 2: at depth 10 the items past 1 count as changes"),
+            std::string::npos)
+      << r.err;
+  r = test::RunAvrec({"diff", "--old", dir / "a.jsonl", "--new", dir / "b.jsonl", "--k", "1"});
+  EXPECT_NE(r.out.find("\"churn\": 0.0"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("top_n"), std::string::npos) << r.err;
+}
+
 // What the writer writes of a user, the reader reads back: the same JSON
 // line again (incremental nights copy unchanged users this way).
 TEST(ReadLists, AUserReadBackWritesTheSameBytes) {
@@ -182,6 +200,22 @@ TEST(ReadLists, WordsAreKeptForTheFirstUsersOnly) {
     EXPECT_EQ(users[u].items.at(0).explanation, "");
   }
   EXPECT_EQ(lists.lists.at("u2").at(0).first, "d");
+}
+
+// A report reads each user whole: a field it needs names the user once
+// quoted (the id is shown escaped, as everywhere).
+TEST(ReadLists, AUserWithoutAFieldTheReportNeedsIsNamed) {
+  test::TempDir dir;
+  test::WriteFile(dir / "l.jsonl", "{\"user_id\":\"a\\nb\",\"items\":[{\"item_id\":\"x\",\"rank\":1,\"score\":1}]}\n");
+  std::vector<UserRecommendations> users;
+  try {
+    ReadRecommendationLists(dir / "l.jsonl", &users);
+    ADD_FAILURE() << "read a list without cold_start";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kDataErr);
+    EXPECT_EQ(std::string(e.what()),
+              dir / "l.jsonl:1: user 'a\\nb': recommendation: field 'cold_start' missing or of the wrong type");
+  }
 }
 
 // The message ReadRecommendationLists fails with ("" when it reads the file).

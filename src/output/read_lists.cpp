@@ -88,7 +88,7 @@ void AddUser(const std::string& path, int64_t line, int64_t index, const nlohman
   try {
     whole = UserFromJson(u);
   } catch (const Error& e) {
-    Fail(ExitCode::kDataErr, where, ": user '", EscapeForMessage(user), "': ", e.what());
+    Fail(ExitCode::kDataErr, where, ": user ", EscapeForMessage(user), ": ", e.what());
   }
   if (at >= whole_users) {  // swapped out, not cleared: a cleared string keeps its buffer
     std::string().swap(whole.low_confidence_reason);

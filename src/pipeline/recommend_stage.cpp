@@ -347,7 +347,7 @@ class PreviousLists {
       const std::string& want = profiles_.users[static_cast<size_t>(users_[next_])];
       do {
         if (!file_->Next(&id, &text, &cold)) {
-          Fail(ExitCode::kDataErr, path_, ": user '", EscapeForMessage(want), "' is missing from the previous output");
+          Fail(ExitCode::kDataErr, path_, ": user ", EscapeForMessage(want), " is missing from the previous output");
         }
       } while (id != want);
       sink->AddCopied(std::move(text));

@@ -103,6 +103,19 @@ void ItemMovement(const std::unordered_map<std::string, int>& before, const std:
 nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists, const RecommendationLists& new_lists,
                                            const DiffOptions& o) {
   if (o.k < 1) Fail(ExitCode::kUsage, "--k: expected at least 1");
+  // Lists made to different lengths differ below the shorter length by
+  // construction: the figures count that as churn, so the log says why.
+  const auto top_n = [](const RecommendationLists& r) {
+    const auto it = r.header.find("top_n");
+    return it != r.header.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
+  };
+  const int64_t old_n = top_n(old_lists), new_n = top_n(new_lists);
+  if (old_n > 0 && new_n > 0 && old_n != new_n && o.k > std::min(old_n, new_n)) {
+    spdlog::warn(
+        "the earlier lists were made with top_n {}, the later with top_n {}: at depth {} the items past {} count as "
+        "changes (overlap, churn); --k {} compares like with like",
+        old_n, new_n, o.k, std::min(old_n, new_n), std::min(old_n, new_n));
+  }
   int64_t added = 0, removed = 0, common = 0, changed = 0;
   double overlap_sum = 0, rbo_sum = 0;
   std::vector<std::tuple<double, double, std::string>> moved;  // (rbo, overlap, user)
