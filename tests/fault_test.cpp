@@ -1597,6 +1597,22 @@ TEST(Messages, Utf16AndBinaryInputSayHowToConvert) {
   WriteFile(dir / "r2.csv", utf16.substr(2));
   r = RunAvrec({"validate", "--reviews", dir / "r2.csv"});
   EXPECT_NE(r.err.find("UTF-16LE"), std::string::npos) << r.err;
+  // Nor when most of the text is Chinese (好吃 is U+597D U+5403; U+4E00,
+  // 一, one of the commonest, has a NUL low byte), little- or big-endian.
+  std::u16string text = u"user_id,item_id,text\nu,i,";
+  for (int i = 0; i < 100; ++i) text += i % 25 == 0 ? u"\u4E00" : u"\u597D\u5403";
+  text += u"\n";
+  for (const bool big : {false, true}) {
+    std::string bytes;
+    for (char16_t c : text) {
+      const char lo = static_cast<char>(c & 0xFF), hi = static_cast<char>(c >> 8);
+      bytes += big ? std::string{hi, lo} : std::string{lo, hi};
+    }
+    WriteFile(dir / "zh16.csv", bytes);
+    r = RunAvrec({"validate", "--reviews", dir / "zh16.csv"});
+    EXPECT_EQ(r.exit_code, 65);
+    EXPECT_NE(r.err.find(big ? "looks like UTF-16BE" : "looks like UTF-16LE"), std::string::npos) << r.err;
+  }
   // Chinese from a Windows tool, in GBK (很快，好吃 and 味道足): each line
   // is named (味 is 0xCE 0xB6, which UTF-8 reads as one character), and the
   // first says what the file looks like and how to convert it.

@@ -51,8 +51,12 @@ std::string ForeignEncoding(const char* p, size_t n) {
     if (p[i] == '\0') ++(i % 2 == 0 ? nul_even : nul_odd);
   }
   if (k >= 8 && nul_even + nul_odd == k) return "binary data (only NUL bytes)";
-  if (k >= 8 && nul_odd >= k / 2 - 1 && nul_even == 0) return "UTF-16LE";
-  if (k >= 8 && nul_even >= k / 2 - 1 && nul_odd == 0) return "UTF-16BE";
+  // UTF-16 puts a NUL beside every ASCII character (the header, ids,
+  // digits, commas), on one side; other scripts put few on the other side
+  // (Chinese: characters such as U+4E00, 一). UTF-32 has NULs on both.
+  const size_t some = std::max<size_t>(2, k / 16);
+  if (k >= 8 && nul_odd >= some && nul_odd >= 4 * nul_even) return "UTF-16LE";
+  if (k >= 8 && nul_even >= some && nul_even >= 4 * nul_odd) return "UTF-16BE";
   if (k >= 8 && nul_even + nul_odd >= k / 2) return "UTF-32 or binary data";
   return "";
 }
