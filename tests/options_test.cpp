@@ -175,6 +175,24 @@ TEST(OptionValidation, ConfigValuesSayWhatWasExpectedAndFound) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("did you mean 'recommend.top_n'"), std::string::npos) << e.what();
   }
+  // A near name is suggested; a name nothing like any key is not.
+  for (const auto& [key, hint] :
+       std::vector<std::pair<std::string, std::string>>{{"top", "did you mean 'recommend.top_n'"},
+                                                        {"tpo_n", "did you mean 'recommend.top_n'"},
+                                                        {"x", ""},
+                                                        {"zzzzzzzz", ""}}) {
+    try {
+      CheckConfigKeys(nlohmann::json{{"recommend", {{key, 3}}}}, "p.json", set.keys());
+      FAIL() << key;
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("unknown config key 'recommend." + key + "'"), std::string::npos) << what;
+      EXPECT_EQ(what.find("did you mean") != std::string::npos, !hint.empty()) << what;
+      if (!hint.empty()) {
+        EXPECT_NE(what.find(hint), std::string::npos) << what;
+      }
+    }
+  }
 }
 
 // Parses `args` for the recommend subcommand, then applies `config` (if

@@ -514,9 +514,12 @@ size_t EditDistance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+// The known key nearest `key`, when it is near enough to be a misspelling:
+// at most a third of the longer name's last part changed, or 3 edits, and
+// never half of it (so 'a' suggests nothing, where it suggested 'reviews.map').
 std::string Suggest(const std::string& key, const std::vector<std::string>& known) {
   std::string best;
-  size_t best_d = std::numeric_limits<size_t>::max();
+  size_t best_d = std::numeric_limits<size_t>::max(), best_len = 0;
   const std::string last = key.substr(key.find_last_of('.') + 1);
   for (const auto& k : known) {
     const std::string k_last = k.substr(k.find_last_of('.') + 1);
@@ -524,9 +527,11 @@ std::string Suggest(const std::string& key, const std::vector<std::string>& know
     if (d < best_d) {
       best_d = d;
       best = k;
+      best_len = std::max(last.size(), k_last.size());
     }
   }
-  return best_d <= std::max<size_t>(3, last.size() / 3) ? " (did you mean '" + best + "'?)" : "";
+  const bool near = best_d <= std::max<size_t>(3, best_len / 3) && 2 * best_d <= best_len;
+  return near ? " (did you mean '" + best + "'?)" : "";
 }
 
 }  // namespace
