@@ -125,6 +125,29 @@ TEST(DiffCli, ListsMadeToDifferentLengthsAreNamed) {
   EXPECT_EQ(r.err.find("top_n"), std::string::npos) << r.err;
 }
 
+// A header naming another format (a later avrec's) is read as this one's,
+// and the log says so; a file without a header is read without a word.
+TEST(DiffCli, AnotherFormatIsReadWithAWarning) {
+  test::TempDir dir;
+  const std::string user = "{\"user_id\":\"u\",\"items\":[{\"item_id\":\"a\"}]}\n";
+  test::WriteFile(dir / "v2.jsonl", "{\"header\":{\"format\":\"avrec-recommendations/2\"}}\n" + user);
+  test::WriteFile(dir / "other.jsonl", "{\"header\":{\"format\":7}}\n" + user);
+  test::WriteFile(dir / "v1.jsonl", "{\"header\":{\"format\":\"avrec-recommendations/1\"}}\n" + user);
+  test::WriteFile(dir / "bare.jsonl", user);
+  auto r = test::RunAvrec({"diff", "--old", dir / "v1.jsonl", "--new", dir / "v2.jsonl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("v2.jsonl: the header names the format 'avrec-recommendations/2'; this avrec reads "
+                       "avrec-recommendations/1 and reads the file as that (user_id, items with item_id and score): "
+                       "a later avrec wrote it?"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("\"churn\": 0.0"), std::string::npos) << r.out;
+  r = test::RunAvrec({"diff", "--old", dir / "bare.jsonl", "--new", dir / "other.jsonl"});
+  EXPECT_NE(r.err.find("other.jsonl: the header names the format '7'; this avrec reads"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("bare.jsonl"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("later avrec"), std::string::npos) << r.err;
+}
+
 // What the writer writes of a user, the reader reads back: the same JSON
 // line again (incremental nights copy unchanged users this way).
 TEST(ReadLists, AUserReadBackWritesTheSameBytes) {

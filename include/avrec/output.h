@@ -100,6 +100,9 @@ struct RecommendationLists {
   std::unordered_map<std::string, std::vector<std::string>> Items() &&;
 };
 
+// The format this avrec writes and reads, in every output's header.
+inline constexpr const char* kRecommendationsFormat = "avrec-recommendations/1";
+
 // Reads the file once and a user at a time (memory: the lists, not the
 // file), so PATH may be a pipe, a FIFO or "-" (stdin). With
 // `users`, also each user's whole list as UserFromJson reads it (reasons,
@@ -109,7 +112,9 @@ struct RecommendationLists {
 // explanations, the low-confidence reason): a report shows those of the
 // first few, and a night's words are most of its bytes. Throws
 // Error(kDataErr) naming PATH:LINE (or the user) for a malformed record,
-// and when the file holds no list at all; Error(kNoInput) when missing.
+// and when the file holds no list at all; Error(kNoInput) when missing. A
+// header naming another format (a later version) is read as this one, with
+// a warning.
 RecommendationLists ReadRecommendationLists(const std::string& path, std::vector<UserRecommendations>* users = nullptr,
                                             size_t whole_users = SIZE_MAX);
 

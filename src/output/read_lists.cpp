@@ -202,6 +202,17 @@ RecommendationLists ReadRecommendationLists(const std::string& path, std::vector
   if (out.lists.empty()) {
     Fail(ExitCode::kDataErr, path, ": no recommendation lists in the file (an empty or header-only output?)");
   }
+  const auto format = out.header.find("format");
+  if (format != out.header.end() && !(format->is_string() && *format == kRecommendationsFormat)) {
+    spdlog::warn(
+        "{}: the header names the format {}; this avrec reads {} and reads the file as that (user_id, "
+        "items with item_id and score){}",
+        path, EscapeForMessage(format->is_string() ? format->get<std::string>() : format->dump(), 60),
+        kRecommendationsFormat,
+        format->is_string() && format->get<std::string>().rfind("avrec-recommendations/", 0) == 0
+            ? ": a later avrec wrote it?"
+            : "");
+  }
   if (!repeated.users.empty()) {
     const size_t n = repeated.users.size();
     spdlog::warn(

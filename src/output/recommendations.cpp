@@ -48,7 +48,7 @@ nlohmann::ordered_json ReasonJson(const Reason& r) {
 
 nlohmann::ordered_json HeaderJson(const OutputHeader& h) {
   nlohmann::ordered_json header;
-  header["format"] = "avrec-recommendations/1";
+  header["format"] = kRecommendationsFormat;
   header["avrec_version"] = AVREC_VERSION;
   header["algorithm"] = h.algorithm;
   header["top_n"] = h.top_n;
