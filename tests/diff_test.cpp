@@ -241,6 +241,20 @@ TEST(ReadLists, AUserWithoutAFieldTheReportNeedsIsNamed) {
   }
 }
 
+// The length a header says the lists were made to; 0 where it says none.
+TEST(ReadLists, TopNIsTheHeadersPositiveInteger) {
+  RecommendationLists r;
+  EXPECT_EQ(r.TopN(), 0);
+  r.header = {{"top_n", 5}};
+  EXPECT_EQ(r.TopN(), 5);
+  r.header = {{"top_n", int64_t{100000000000}}};
+  EXPECT_EQ(r.TopN(), 100000000000);
+  for (const auto& v : {nlohmann::json(-3), nlohmann::json("10"), nlohmann::json(2.5), nlohmann::json(nullptr)}) {
+    r.header = {{"top_n", v}};
+    EXPECT_EQ(r.TopN(), 0) << v.dump();
+  }
+}
+
 // The message ReadRecommendationLists fails with ("" when it reads the file).
 std::string ReadError(const std::string& path) {
   try {

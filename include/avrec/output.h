@@ -96,6 +96,10 @@ struct RecommendationLists {
   std::unordered_map<std::string, std::vector<std::pair<std::string, double>>> lists;
   nlohmann::json header;  // {} when the file has none
 
+  // The list length the header says the lists were made to (its top_n);
+  // 0 when the file has no header or the header no positive integer top_n.
+  int64_t TopN() const;
+
   // user -> item ids, best first, moved out of `lists`.
   std::unordered_map<std::string, std::vector<std::string>> Items() &&;
 };

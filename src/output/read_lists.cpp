@@ -13,6 +13,12 @@
 
 namespace avrec {
 
+int64_t RecommendationLists::TopN() const {
+  const auto it = header.find("top_n");
+  if (it == header.end() || !it->is_number_integer()) return 0;
+  return std::max<int64_t>(0, it->get<int64_t>());
+}
+
 std::unordered_map<std::string, std::vector<std::string>> RecommendationLists::Items() && {
   // Moved over a user at a time: the lists of a night are not held twice.
   std::unordered_map<std::string, std::vector<std::string>> out;
@@ -204,14 +210,12 @@ RecommendationLists ReadRecommendationLists(const std::string& path, std::vector
   }
   const auto format = out.header.find("format");
   if (format != out.header.end() && !(format->is_string() && *format == kRecommendationsFormat)) {
+    const std::string named = format->is_string() ? format->get<std::string>() : format->dump();
     spdlog::warn(
         "{}: the header names the format {}; this avrec reads {} and reads the file as that (user_id, "
         "items with item_id and score){}",
-        path, EscapeForMessage(format->is_string() ? format->get<std::string>() : format->dump(), 60),
-        kRecommendationsFormat,
-        format->is_string() && format->get<std::string>().rfind("avrec-recommendations/", 0) == 0
-            ? ": a later avrec wrote it?"
-            : "");
+        path, EscapeForMessage(named, 60), kRecommendationsFormat,
+        format->is_string() && named.rfind("avrec-recommendations/", 0) == 0 ? ": a later avrec wrote it?" : "");
   }
   if (!repeated.users.empty()) {
     const size_t n = repeated.users.size();

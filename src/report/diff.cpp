@@ -103,13 +103,9 @@ void ItemMovement(const std::unordered_map<std::string, int>& before, const std:
 nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists, const RecommendationLists& new_lists,
                                            const DiffOptions& o) {
   if (o.k < 1) Fail(ExitCode::kUsage, "--k: expected at least 1");
-  // Lists made to different lengths differ below the shorter length by
+  // Lists made to different lengths differ past the shorter length by
   // construction: the figures count that as churn, so the log says why.
-  const auto top_n = [](const RecommendationLists& r) {
-    const auto it = r.header.find("top_n");
-    return it != r.header.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
-  };
-  const int64_t old_n = top_n(old_lists), new_n = top_n(new_lists);
+  const int64_t old_n = old_lists.TopN(), new_n = new_lists.TopN();
   if (old_n > 0 && new_n > 0 && old_n != new_n && o.k > std::min(old_n, new_n)) {
     spdlog::warn(
         "the earlier lists were made with top_n {}, the later with top_n {}: at depth {} the items past {} count as "

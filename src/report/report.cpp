@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -424,8 +425,9 @@ nlohmann::ordered_json ReportData(const ReportInputs& in, const ReportOptions& o
                                                                 : "all users"}};
   if (in.recs.previous) {
     DiffOptions d;
-    d.k = lists.header.contains("top_n") && lists.header["top_n"].is_number_integer() ? lists.header["top_n"].get<int>()
-                                                                                      : 10;
+    // The depth the lists were made to (a header's top_n past int: all of them).
+    const int64_t n = lists.TopN();
+    d.k = n > 0 ? static_cast<int>(std::min<int64_t>(n, std::numeric_limits<int>::max())) : 10;
     const nlohmann::ordered_json diff = DiffRecommendations(*in.recs.previous, lists, d);
     data["diff"] = J::parse(diff.dump());
     data["previous_file"] = in.recs.previous_path;
