@@ -1003,6 +1003,36 @@ TEST(Features, RobustStandardisationAndModalities) {
   }
 }
 
+// A weight for a modality no column has (a misspelling) stops the run,
+// naming the modalities there are; text comes from a model, so it passes.
+TEST(Features, AWeightForAModalityTheItemsLackIsNamed) {
+  ItemTable t;
+  t.path = "items.csv";
+  t.numeric_columns = {{"audio.tempo", "audio"}, {"visual.b", "visual"}};
+  for (int i = 0; i < 3; ++i) {
+    Item it;
+    it.item_id = "i" + std::to_string(i);
+    it.numeric = {100.0 + i, 0.5 * i};
+    t.items.push_back(it);
+  }
+  FeatureOptions fo;
+  fo.modality_weights = {{"audio", 2.0}, {"text", 1.5}};
+  EXPECT_NO_THROW(CheckModalityWeights(t, fo));
+  EXPECT_EQ(BuildItemMatrix(t, fo, nullptr).modalities.size(), 2u);
+  fo.modality_weights["audo"] = 1.5;
+  for (int build = 0; build < 2; ++build) {
+    try {
+      build ? (void)BuildItemMatrix(t, fo, nullptr) : CheckModalityWeights(t, fo);
+      ADD_FAILURE() << "a weight for 'audo' was taken";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kUsage);
+      EXPECT_EQ(std::string(e.what()),
+                "--modality-weight audo (config features.modality_weights): items.csv has no modality 'audo' (it "
+                "has 'audio', 'visual'; a feature column is named modality.name, e.g. audio.tempo)");
+    }
+  }
+}
+
 // A category of one item alone gets no column: it cannot make two items
 // alike, and an id-like column (a URL) would otherwise add a column per item.
 TEST(Features, ValuesOfOneItemAloneGetNoColumn) {

@@ -64,6 +64,12 @@ struct ItemMatrix {
 // Text of an item for the text modality: "title. tags. description".
 std::string ItemText(const Item& item);
 
+// Fails (exit 64) when `options` weights a modality that no feature column
+// of `items` has (a misspelling: audo=1.5), naming those it has; "text"
+// passes, as the text modality comes from an embedding model. Cheap: called
+// on reading the items, before hours of scoring, and by BuildItemMatrix.
+void CheckModalityWeights(const ItemTable& items, const FeatureOptions& options);
+
 // Builds the item matrix. `text_embeddings` (may be null) holds one row per
 // item of `items.items`, in that order (unit length, or zero when the item
 // has no text); it becomes the "text" modality.

@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -140,6 +142,26 @@ CatCol PlanCategorical(const ItemTable& items, int c, ItemMatrix* m) {
   return col;
 }
 
+}  // namespace
+
+void CheckModalityWeights(const ItemTable& items, const FeatureOptions& options) {
+  // A weight for a modality the items lack is a misspelling or a column
+  // gone: said, not ignored, as the weight would change nothing.
+  std::set<std::string> modalities;
+  for (const auto& c : items.numeric_columns) modalities.insert(c.modality);
+  for (const auto& c : items.categorical_columns) modalities.insert(c.modality);
+  for (const auto& [name, w] : options.modality_weights) {
+    if (name == "text" || modalities.count(name) != 0) continue;
+    std::string have;
+    for (const std::string& mod : modalities) have += (have.empty() ? "'" : ", '") + mod + "'";
+    Fail(ExitCode::kUsage, "--modality-weight ", name, " (config features.modality_weights): ", items.path,
+         " has no modality '", name, "' (", have.empty() ? std::string("it has no feature columns") : "it has " + have,
+         "; a feature column is named modality.name, e.g. audio.tempo)");
+  }
+}
+
+namespace {
+
 Layout PlanColumns(const ItemTable& items, const FeatureOptions& options, const RowMatrix* text, ItemMatrix* m) {
   std::map<std::string, std::vector<int>> numeric_by_mod, categorical_by_mod;
   for (size_t c = 0; c < items.numeric_columns.size(); ++c) {
@@ -159,6 +181,11 @@ Layout PlanColumns(const ItemTable& items, const FeatureOptions& options, const 
            ": feature columns named text.* clash with the embedded text modality; rename them");
     }
     modalities.insert("text");
+  }
+  CheckModalityWeights(items, options);
+  if (options.modality_weights.count("text") != 0 && !layout.has_text) {
+    // A config that weights text, run with --text-model none.
+    spdlog::warn("--modality-weight text: no text model embeds the items in this run, so the weight is unused");
   }
   int d = 0;
   for (const std::string& mod : modalities) {

@@ -66,6 +66,7 @@ ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, Proble
   }
   spdlog::info("inputs: {} items, {} reviews", in.data.item_table.items.size(), in.data.reviews.size());
   RequireReviews(in.data, files ? c.inputs.reviews : c.workspace);
+  CheckModalityWeights(in.data.item_table, c.item_vectors.features);  // before scoring
   if (need_sentiment) {
     in.sentiment = ResolveSentiment(in.data.reviews, c.scores, c.sentiment_model, c.EncoderWithThreads(), ws.get());
     in.has_sentiment = true;
@@ -115,6 +116,7 @@ PipelineReport RunPipeline(const PipelineConfig& c) {
   ModelInputs in;
   in.data = LoadDataset(ws.get());
   RequireReviews(in.data, c.workspace);
+  CheckModalityWeights(in.data.item_table, c.item_vectors.features);  // before scoring
   in.sentiment = ScoreSentiment(in.data.reviews, c.sentiment_model, c.EncoderWithThreads(), ws.get(), c.commit_every);
   in.has_sentiment = true;
   rep.sentiment = in.sentiment.stats;
