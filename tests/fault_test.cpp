@@ -1656,6 +1656,50 @@ TEST(Messages, ControlBytesAreEscaped) {
   EXPECT_EQ(r.err.find('\x1b'), std::string::npos);
 }
 
+// Columns the options name that the file lacks (a misspelling, a column
+// the feed dropped): the run goes on, and says so, naming the columns the
+// file has that avrec does not read. A misspelt modality weight, which
+// would change nothing, stops the run before anything is scored.
+TEST(Messages, ColumnsTheOptionsNameButTheFileLacksAreSaid) {
+  TempDir dir;
+  WriteFile(dir / "r.csv", "user_id,item_id,text,Stars\nu,i1,good,5\n");
+  WriteFile(dir / "r.jsonl", "{\"user_id\":\"u\",\"item_id\":\"i1\",\"text\":\"good\",\"Stars\":5}\n");
+  for (const char* name : {"r.csv", "r.jsonl"}) {
+    RunResult r = RunAvrec({"validate", "--reviews", dir / name, "--map", "rating=stars"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find(dir / name + ": --map 'rating=stars': the file has no column 'stars'; columns of the file "
+                                      "avrec does not read: 'Stars'"),
+              std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("0 with a rating"), std::string::npos) << r.err;
+    r = RunAvrec({"validate", "--reviews", dir / name, "--map", "rating=Stars"});
+    EXPECT_EQ(r.err.find("--map"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("1 with a rating"), std::string::npos) << r.err;
+  }
+  WriteFile(dir / "i.csv", "item_id,name,audio.tempo,genre\ni1,One,120,rock\ni2,Two,90,rock\n");
+  RunResult r = RunAvrec({"validate", "--items", dir / "i.csv", "--categorical", "genere", "--numeric", "bpm",
+                          "--items-map", "title=nmae"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const std::string unread = "; columns of the file avrec does not read: 'name', 'genre'";
+  for (const std::string& w : {"--categorical 'genere': the file has no such column" + unread,
+                               "--numeric 'bpm': the file has no such column" + unread,
+                               "--items-map 'title=nmae': the file has no column 'nmae'" + unread}) {
+    EXPECT_NE(r.err.find(dir / "i.csv: " + w), std::string::npos) << w << "\n" << r.err;
+  }
+  r = RunAvrec({"validate", "--items", dir / "i.csv", "--categorical", "genre", "--items-map", "title=name"});
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+
+  r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--text-model", "none", "--out", dir / "o.json",
+                "--modality-weight", "audo=1.5"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("--modality-weight audo (config features.modality_weights): " + kItems +
+                       " has no modality 'audo' (it has 'audio', 'visual';"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("score:"), std::string::npos) << "scored before the check:\n" << r.err;
+  EXPECT_FALSE(FileExists(dir / "o.json"));
+}
+
 TEST(Messages, GzipIsReadStrictly) {
   TempDir dir;
   const std::string a = "user_id,item_id,text\nu1,i,one\n", b = "u2,i,two\n";

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -95,6 +96,10 @@ class TableReader {
   // Physical lines / records read so far, including skipped ones.
   int64_t records_read() const { return records_; }
   bool header_ok() const { return header_ok_; }
+  // Columns of the file that `rename` names but the file has not had (not
+  // in the header; no such JSON key read so far): a --map to a column that
+  // is not there. In the order of `rename`.
+  std::vector<std::string> UnseenRenames() const;
 
  private:
   bool NextCsv(Row* row);
@@ -111,6 +116,7 @@ class TableReader {
   std::vector<std::string> columns_;
   std::unordered_map<std::string, int> index_;
   std::map<std::string, std::string> rename_;
+  std::set<std::string> renamed_seen_;  // keys of rename_ the file has had
   CsvRecord rec_;
   std::string line_;
   int64_t records_ = 0;

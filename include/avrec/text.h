@@ -23,6 +23,10 @@ bool ParseInt(std::string_view s, int* out);
 // \n, \t, \0, \xHH, so a message never carries raw NULs or escape sequences.
 std::string EscapeForMessage(std::string_view s, size_t max_chars = 80);
 
+// Names for a message, each escaped: "'a', 'b', 'c'"; past `max_names`,
+// "... and N more".
+std::string JoinForMessage(const std::vector<std::string>& names, size_t max_names, size_t max_chars_each = 40);
+
 // ---- sentences and languages (reasons people read) ---------------------------
 
 // Decodes the code point at *pos and advances past it; an invalid byte reads

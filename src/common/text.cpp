@@ -52,6 +52,15 @@ size_t Utf8Length(std::string_view s, size_t i) {
 
 }  // namespace
 
+std::string JoinForMessage(const std::vector<std::string>& names, size_t max_names, size_t max_chars_each) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < max_names; ++i) {
+    out += (i == 0 ? "" : ", ") + EscapeForMessage(names[i], max_chars_each);
+  }
+  if (names.size() > max_names) out += " and " + std::to_string(names.size() - max_names) + " more";
+  return out;
+}
+
 std::string EscapeForMessage(std::string_view s, size_t max_chars) {
   std::string out = "'";
   size_t i = 0;

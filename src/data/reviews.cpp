@@ -59,10 +59,9 @@ bool HasRequiredColumns(const TableReader& table, ProblemLog* problems) {
   if (table.format() == TableFormat::kJsonl) return true;
   for (const char* name : kRequired) {
     if (table.column(name) < 0) {
-      std::string cols;
-      for (const auto& c : table.columns()) cols += (cols.empty() ? "" : ", ") + EscapeForMessage(c, 40);
       problems->Add(table.path(), 1,
-                    std::string("missing required column '") + name + "' (the header has: " + cols + ")");
+                    std::string("missing required column '") + name +
+                        "' (the header has: " + JoinForMessage(table.columns(), table.columns().size()) + ")");
       return false;
     }
   }
@@ -169,6 +168,15 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
                  st.times_in_1970, TimestampUnitName(st.timestamp_units),
                  st.timestamp_units == 1000 ? "--timestamp-unit s" : "--timestamp-unit s or ms");
   }
+  for (const std::string& m : st.unused_map) {
+    // A misspelt --map of an optional column (rating=stars) would read
+    // no ratings without a word.
+    spdlog::warn("{}: --map {}: the file has no column {}; {}", path, EscapeForMessage(m, 80),
+                 EscapeForMessage(m.substr(m.find('=') + 1), 60),
+                 st.ignored_columns.empty()
+                     ? std::string("check the name")
+                     : "columns of the file avrec does not read: " + JoinForMessage(st.ignored_columns, 12));
+  }
   if (st.future_times > 0) {
     spdlog::warn(
         "{}: {} review{} dated after today, the latest {}: a wrong year? Recency decay (--half-life-days) "
@@ -233,6 +241,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     static const char* kUsed[] = {"review_id", "user_id", "item_id", "text", "rating", "timestamp"};
     if (std::find(std::begin(kUsed), std::end(kUsed), c) == std::end(kUsed)) stats.ignored_columns.push_back(c);
   }
+  for (const std::string& theirs : table.UnseenRenames()) stats.unused_map.push_back(rename[theirs] + "=" + theirs);
   stats.invalid = stats.records - stats.valid - stats.duplicates;
   return stats;
 }

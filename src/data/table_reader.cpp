@@ -127,7 +127,10 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
   }
   for (size_t i = 0; i < rec_.fields.size(); ++i) {
     std::string name(Trim(rec_.fields[i]));
-    if (auto r = rename_.find(name); r != rename_.end()) name = r->second;
+    if (auto r = rename_.find(name); r != rename_.end()) {
+      renamed_seen_.insert(name);
+      name = r->second;
+    }
     size_t bad;
     if (!IsValidUtf8(name, &bad)) {
       problems_->Add(path_, rec_.line,
@@ -150,8 +153,17 @@ int TableReader::column(std::string_view name) const {
   return it == index_.end() ? -1 : it->second;
 }
 
+std::vector<std::string> TableReader::UnseenRenames() const {
+  std::vector<std::string> out;
+  for (const auto& [theirs, ours] : rename_) {
+    if (renamed_seen_.count(theirs) == 0) out.push_back(theirs);
+  }
+  return out;
+}
+
 int TableReader::AddColumn(const std::string& key) {
   auto r = rename_.find(key);
+  if (r != rename_.end()) renamed_seen_.insert(key);
   const std::string& name = r == rename_.end() ? key : r->second;
   auto it = index_.find(name);
   if (it != index_.end()) return it->second;
