@@ -141,6 +141,34 @@ TEST(OptionValidation, RangesAndFinitenessNameTheOption) {
   EXPECT_NE(message([&] { p.Validate(); }).find("--now"), std::string::npos);
 }
 
+// run --set reaches into a map: one entry set, the others kept; an entry
+// name may hold dots; a key past an option that is no map is unknown.
+TEST(OptionSet, SetKeyOrEntrySetsOneEntryOfAMap) {
+  PipelineConfig c;
+  OptionSet set;
+  c.Describe(&set);
+  set.ApplyConfig(nlohmann::json::parse(R"({"features": {"modality_weights": {"audio": 1, "visual": 3}}})"), "");
+  EXPECT_TRUE(set.SetKeyOrEntry("features.modality_weights.audio", 2, ""));
+  EXPECT_EQ(c.item_vectors.features.modality_weights, (std::map<std::string, double>{{"audio", 2}, {"visual", 3}}));
+  EXPECT_TRUE(set.SetKeyOrEntry("items.categorical.visual.colour", "visual", ""));
+  EXPECT_EQ(c.inputs.categorical.at("visual.colour"), "visual");
+  EXPECT_TRUE(set.SetKeyOrEntry("reviews.map.rating", "overall", ""));
+  EXPECT_EQ(c.inputs.review_columns.at("rating"), "overall");
+  EXPECT_TRUE(set.SetKeyOrEntry("recommend.top_n", 7, ""));
+  EXPECT_EQ(c.recommend.top_n, 7);
+  EXPECT_FALSE(set.SetKeyOrEntry("recommend.top_n.x", 7, ""));
+  EXPECT_FALSE(set.SetKeyOrEntry("features.modality_weights.", 7, ""));
+  EXPECT_FALSE(set.SetKeyOrEntry("nosuch.key", 7, ""));
+  try {
+    set.SetKeyOrEntry("features.modality_weights.audio", "loud", "");
+    ADD_FAILURE() << "took a weight 'loud'";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUsage);
+    EXPECT_EQ(std::string(e.what()),
+              "--modality-weight (config features.modality_weights).audio: expected a number, found the text 'loud'");
+  }
+}
+
 TEST(OptionValidation, ConfigValuesSayWhatWasExpectedAndFound) {
   PipelineConfig c;
   OptionSet set;

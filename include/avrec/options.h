@@ -111,6 +111,11 @@ class OptionSet {
   // Sets every option with this key (several stages may share one, e.g.
   // "threads"). Returns false when no option has it.
   bool Set(const std::string& key, const nlohmann::json& value, const std::string& base_dir) const;
+  // Also sets one entry of an option whose value is a map, keyed past the
+  // option's key: "features.modality_weights.audio" sets the entry "audio"
+  // and keeps the others; an entry name may hold dots (a column
+  // "visual.colour" of "items.categorical").
+  bool SetKeyOrEntry(const std::string& key, const nlohmann::json& value, const std::string& base_dir) const;
   // Throws Error(kUsage) for the first option whose value is out of range.
   void Validate() const;
 

@@ -16,7 +16,8 @@ void RegisterRun(CLI::App* app, RunCommand* o) {
   app->add_option("--threads", o->threads, "Worker threads (overrides threads; 0: all cores)")
       ->check(CLI::Range(0, 2147483647));
   app->add_option("--set", o->set,
-                  "Override any config key: --set score.batch_size=64 (value parsed as JSON, else taken as text)")
+                  "Override any config key: --set score.batch_size=64, or one entry of a map: --set "
+                  "features.modality_weights.audio=2 (value parsed as JSON, else taken as text)")
       ->type_name("KEY=VALUE");
 }
 
@@ -48,7 +49,7 @@ int RunRun(const RunCommand& o, RunFiles* files) {
     }
     *at = value;
     CheckConfigKeys(as_config, "--set", AllConfigKeys());
-    if (!set.Set(key, value, ".")) Fail(ExitCode::kUsage, "--set ", key, ": unknown config key");
+    if (!set.SetKeyOrEntry(key, value, ".")) Fail(ExitCode::kUsage, "--set ", key, ": unknown config key");
   }
   if (!o.workspace.empty()) c.workspace = o.workspace;
   if (o.threads >= 0) c.threads = o.threads;

@@ -453,6 +453,20 @@ bool OptionSet::Set(const std::string& key, const nlohmann::json& value, const s
   return found;
 }
 
+bool OptionSet::SetKeyOrEntry(const std::string& key, const nlohmann::json& value, const std::string& base_dir) const {
+  if (Set(key, value, base_dir)) return true;
+  bool found = false;
+  for (const Option& o : options_) {
+    if (o.key.empty() || key.size() <= o.key.size() + 1 || key.compare(0, o.key.size(), o.key) != 0 ||
+        key[o.key.size()] != '.' || !o.to_json().is_object()) {
+      continue;
+    }
+    o.from_json(nlohmann::json{{key.substr(o.key.size() + 1), value}}, base_dir);
+    found = true;
+  }
+  return found;
+}
+
 void OptionSet::Validate() const {
   for (const Option& o : options_) {
     if (o.check) o.check();
