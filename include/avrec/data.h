@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "avrec/table.h"
@@ -57,7 +58,7 @@ struct ReviewStats {
   int64_t future_times = 0;                  // timestamps more than two days after the time of reading
   int64_t latest_time = 0;                   // the latest timestamp read (when future_times > 0)
   std::vector<std::string> ignored_columns;  // present in the file, used for nothing
-  std::vector<std::string> unused_map;       // --map entries "ours=theirs" whose column the file lacks
+  std::vector<std::pair<std::string, std::string>> unused_map;  // --map (name, column) the file lacks
 };
 
 // Streams the valid reviews of `path` (CSV, TSV or JSON Lines, maybe .gz) to

@@ -7,10 +7,10 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "avrec/io.h"
@@ -96,10 +96,10 @@ class TableReader {
   // Physical lines / records read so far, including skipped ones.
   int64_t records_read() const { return records_; }
   bool header_ok() const { return header_ok_; }
-  // Columns of the file that `rename` names but the file has not had (not
-  // in the header; no such JSON key read so far): a --map to a column that
-  // is not there. In the order of `rename`.
-  std::vector<std::string> UnseenRenames() const;
+  // The entries of `rename` whose file column the file has not had (not in
+  // the header; no such JSON key read so far), as (avrec name, file column):
+  // a --map to a column that is not there. In file-column order.
+  std::vector<std::pair<std::string, std::string>> UnseenRenames() const;
 
  private:
   bool NextCsv(Row* row);
@@ -115,8 +115,11 @@ class TableReader {
   std::unique_ptr<LineReader> lines_;
   std::vector<std::string> columns_;
   std::unordered_map<std::string, int> index_;
-  std::map<std::string, std::string> rename_;
-  std::set<std::string> renamed_seen_;  // keys of rename_ the file has had
+  struct Rename {
+    std::string name;   // avrec's name of the file column
+    bool seen = false;  // the file has had the column
+  };
+  std::map<std::string, Rename> rename_;  // file column -> avrec's name
   CsvRecord rec_;
   std::string line_;
   int64_t records_ = 0;
@@ -124,6 +127,11 @@ class TableReader {
   bool encoding_hinted_ = false;
   bool decimal_comma_ = false;  // semicolon-separated CSV
 };
+
+// The end of a message about a column the options name and the file lacks:
+// the columns of the file avrec does not read (where the right name usually
+// is), or "check the name" when there are none.
+std::string UnreadColumnsHint(const std::vector<std::string>& unread);
 
 // ---- typed access to cells ---------------------------------------------------
 

@@ -284,23 +284,16 @@ void CheckTableFits(const std::string& path, const TableReader& table, int64_t l
 // Columns the options name that the file lacks (a misspelling, or a column
 // the feed dropped): the run goes on without them, said.
 void WarnOfAbsentColumns(const TableReader& table, const ItemSchemaOptions& schema, const ItemTable& out) {
-  const auto unread = [&] {
-    return out.ignored_columns.empty()
-               ? std::string("check the name")
-               : "columns of the file avrec does not read: " + JoinForMessage(out.ignored_columns, 12);
-  };
-  for (const std::string& theirs : table.UnseenRenames()) {
-    for (const auto& [ours, t] : schema.columns) {
-      if (t != theirs) continue;
-      spdlog::warn("{}: --items-map {}: the file has no column {}; {}", table.path(),
-                   EscapeForMessage(ours + "=" + theirs, 80), EscapeForMessage(theirs, 60), unread());
-    }
+  for (const auto& [ours, theirs] : table.UnseenRenames()) {
+    spdlog::warn("{}: --items-map {}: the file has no column {}; {}", table.path(),
+                 EscapeForMessage(ours + "=" + theirs, 80), EscapeForMessage(theirs, 60),
+                 UnreadColumnsHint(out.ignored_columns));
   }
   const auto declared = [&](const std::map<std::string, std::string>& columns, const char* option) {
     for (const auto& [name, modality] : columns) {
       if (table.column(name) < 0) {
         spdlog::warn("{}: {} {}: the file has no such column; {}", table.path(), option, EscapeForMessage(name, 60),
-                     unread());
+                     UnreadColumnsHint(out.ignored_columns));
       }
     }
   };

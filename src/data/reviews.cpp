@@ -168,14 +168,11 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
                  st.times_in_1970, TimestampUnitName(st.timestamp_units),
                  st.timestamp_units == 1000 ? "--timestamp-unit s" : "--timestamp-unit s or ms");
   }
-  for (const std::string& m : st.unused_map) {
+  for (const auto& [ours, theirs] : st.unused_map) {
     // A misspelt --map of an optional column (rating=stars) would read
     // no ratings without a word.
-    spdlog::warn("{}: --map {}: the file has no column {}; {}", path, EscapeForMessage(m, 80),
-                 EscapeForMessage(m.substr(m.find('=') + 1), 60),
-                 st.ignored_columns.empty()
-                     ? std::string("check the name")
-                     : "columns of the file avrec does not read: " + JoinForMessage(st.ignored_columns, 12));
+    spdlog::warn("{}: --map {}: the file has no column {}; {}", path, EscapeForMessage(ours + "=" + theirs, 80),
+                 EscapeForMessage(theirs, 60), UnreadColumnsHint(st.ignored_columns));
   }
   if (st.future_times > 0) {
     spdlog::warn(
@@ -241,7 +238,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     static const char* kUsed[] = {"review_id", "user_id", "item_id", "text", "rating", "timestamp"};
     if (std::find(std::begin(kUsed), std::end(kUsed), c) == std::end(kUsed)) stats.ignored_columns.push_back(c);
   }
-  for (const std::string& theirs : table.UnseenRenames()) stats.unused_map.push_back(rename[theirs] + "=" + theirs);
+  stats.unused_map = table.UnseenRenames();
   stats.invalid = stats.records - stats.valid - stats.duplicates;
   return stats;
 }

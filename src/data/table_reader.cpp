@@ -87,7 +87,8 @@ const char* TableFormatName(TableFormat f) {
 
 TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t max_record_bytes,
                          std::map<std::string, std::string> rename)
-    : path_(path), problems_(problems), rename_(std::move(rename)) {
+    : path_(path), problems_(problems) {
+  for (auto& [theirs, ours] : rename) rename_[theirs].name = std::move(ours);
   const std::optional<TableFormat> named = TableFormatFromName(path);
   src_ = std::make_unique<ByteSource>(path);
   format_ = named ? *named : SniffTableFormat(src_.get());
@@ -128,8 +129,8 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
   for (size_t i = 0; i < rec_.fields.size(); ++i) {
     std::string name(Trim(rec_.fields[i]));
     if (auto r = rename_.find(name); r != rename_.end()) {
-      renamed_seen_.insert(name);
-      name = r->second;
+      r->second.seen = true;
+      name = r->second.name;
     }
     size_t bad;
     if (!IsValidUtf8(name, &bad)) {
@@ -153,18 +154,23 @@ int TableReader::column(std::string_view name) const {
   return it == index_.end() ? -1 : it->second;
 }
 
-std::vector<std::string> TableReader::UnseenRenames() const {
-  std::vector<std::string> out;
-  for (const auto& [theirs, ours] : rename_) {
-    if (renamed_seen_.count(theirs) == 0) out.push_back(theirs);
+std::vector<std::pair<std::string, std::string>> TableReader::UnseenRenames() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [theirs, r] : rename_) {
+    if (!r.seen) out.emplace_back(r.name, theirs);
   }
   return out;
 }
 
+std::string UnreadColumnsHint(const std::vector<std::string>& unread) {
+  return unread.empty() ? std::string("check the name")
+                        : "columns of the file avrec does not read: " + JoinForMessage(unread, 12);
+}
+
 int TableReader::AddColumn(const std::string& key) {
   auto r = rename_.find(key);
-  if (r != rename_.end()) renamed_seen_.insert(key);
-  const std::string& name = r == rename_.end() ? key : r->second;
+  if (r != rename_.end()) r->second.seen = true;
+  const std::string& name = r == rename_.end() ? key : r->second.name;
   auto it = index_.find(name);
   if (it != index_.end()) return it->second;
   int idx = static_cast<int>(columns_.size());

@@ -9,6 +9,7 @@
 #include "avrec/error.h"
 #include "avrec/features.h"
 #include "avrec/parallel.h"
+#include "avrec/text.h"
 
 namespace avrec {
 
@@ -152,10 +153,10 @@ void CheckModalityWeights(const ItemTable& items, const FeatureOptions& options)
   for (const auto& c : items.categorical_columns) modalities.insert(c.modality);
   for (const auto& [name, w] : options.modality_weights) {
     if (name == "text" || modalities.count(name) != 0) continue;
-    std::string have;
-    for (const std::string& mod : modalities) have += (have.empty() ? "'" : ", '") + mod + "'";
+    const std::vector<std::string> have(modalities.begin(), modalities.end());
     Fail(ExitCode::kUsage, "--modality-weight ", name, " (config features.modality_weights): ", items.path,
-         " has no modality '", name, "' (", have.empty() ? std::string("it has no feature columns") : "it has " + have,
+         " has no modality '", name, "' (",
+         have.empty() ? std::string("it has no feature columns") : "it has " + JoinForMessage(have, have.size()),
          "; a feature column is named modality.name, e.g. audio.tempo)");
   }
 }
