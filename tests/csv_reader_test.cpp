@@ -7,6 +7,7 @@
 
 #include "avrec/error.h"
 #include "avrec/io.h"
+#include "avrec/problem.h"
 #include "avrec/table.h"
 #include "test_util.h"
 
@@ -202,6 +203,52 @@ TEST(TableReader, AJsonRecordHoldsOnlyItsOwnKeys) {
                                             {K::kNumber, K::kMissing, K::kMissing, K::kMissing}};
   EXPECT_EQ(kinds, want);
   EXPECT_EQ(problems.count(), 0u);
+}
+
+// A column map reads each column of the file under one name: two names
+// for one column are a usage error naming both; a file with a mapped column
+// and a column under the name it maps to is a problem at its header (CSV)
+// or at each record with both keys (JSON Lines), not read with one of them
+// silently dropped. Two columns trading names read fine.
+TEST(TableReader, AColumnMapReadsEachColumnUnderOneName) {
+  TempDir dir;
+  WriteFile(dir / "t.csv", "a,user_id,item_id\nu1,u2,i1\n");
+  WriteFile(dir / "t.jsonl", "{\"a\":\"u1\",\"item_id\":\"i1\"}\n{\"user_id\":\"u2\",\"a\":\"u3\"}\n{\"a\":\"u4\"}\n");
+  std::vector<std::pair<int64_t, std::string>> seen;  // line, message
+  ProblemLog problems(10, [&](const Problem& p) { seen.emplace_back(p.line, p.message); });
+  try {
+    TableReader t(dir / "t.csv", &problems, kDefaultMaxRecordBytes, {{"user_id", "a"}, {"item_id", "a"}});
+    FAIL() << "two names for one column were taken";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUsage);
+    EXPECT_STREQ(e.what(), "--map: 'item_id=a' and 'user_id=a' name one column twice; a column is read under one name");
+  }
+
+  TableReader csv(dir / "t.csv", &problems, kDefaultMaxRecordBytes, {{"user_id", "a"}}, "--items-map");
+  EXPECT_FALSE(csv.header_ok());
+  Row row;
+  EXPECT_FALSE(csv.Next(&row));
+
+  TableReader jsonl(dir / "t.jsonl", &problems, kDefaultMaxRecordBytes, {{"user_id", "a"}});
+  std::vector<std::pair<int64_t, std::string>> users;
+  while (jsonl.Next(&row)) users.emplace_back(row.line, row.at(jsonl.column("user_id")).text);
+  EXPECT_EQ(users, (std::vector<std::pair<int64_t, std::string>>{{1, "u1"}, {3, "u4"}}));
+  const std::vector<std::pair<int64_t, std::string>> want = {
+      {1,
+       "header: column 'a' is read as 'user_id' (--items-map 'user_id=a') and the file also has a column "
+       "'user_id': drop one, or map it to another name"},
+      {2,
+       "key 'a' is read as 'user_id' (--map 'user_id=a') and the record also has a key 'user_id': drop one, or "
+       "map it to another name"}};
+  EXPECT_EQ(seen, want);
+
+  seen.clear();
+  TableReader swapped(dir / "t.csv", &problems, kDefaultMaxRecordBytes,
+                      {{"user_id", "item_id"}, {"item_id", "user_id"}});
+  ASSERT_TRUE(swapped.Next(&row));
+  EXPECT_EQ(row.at(swapped.column("user_id")).text, "i1");
+  EXPECT_EQ(row.at(swapped.column("item_id")).text, "u2");
+  EXPECT_TRUE(seen.empty());
 }
 
 TEST(ByteSource, MissingFileIsNoInput) {

@@ -76,10 +76,14 @@ class TableReader {
   // or, for a name without one ("-" for stdin, /dev/fd/N, a FIFO), from the
   // first line (SniffTableFormat).
   // Records longer than `max_record_bytes` are Error(kDataErr) PATH:LINE.
-  // `rename` maps columns (or JSON keys) of the file to the names avrec
-  // reads, e.g. reviewerID -> user_id (--map).
+  // `columns` gives, for a name avrec reads, the column (or JSON key) of
+  // the file read under it, e.g. user_id -> reviewerID; `map_option` is the
+  // option it came from, for messages. Two names for one column are
+  // Error(kUsage). A file with both a mapped column and a column under the
+  // name it maps to (reviewerID and user_id) is a header problem (CSV) or a
+  // record problem (JSON Lines).
   TableReader(const std::string& path, ProblemLog* problems, size_t max_record_bytes = kDefaultMaxRecordBytes,
-              std::map<std::string, std::string> rename = {});
+              const std::map<std::string, std::string>& columns = {}, std::string_view map_option = "--map");
   ~TableReader();
 
   // Next well-formed row; false at end of input. The header of a CSV file is
@@ -106,6 +110,7 @@ class TableReader {
   bool NextJson(Row* row);
   int AddColumn(const std::string& name);
   std::string EncodingHint(std::string_view text);
+  std::string ReadTwiceMessage(const std::string& name) const;
 
   std::string path_;
   TableFormat format_;
@@ -120,6 +125,7 @@ class TableReader {
     bool seen = false;  // the file has had the column
   };
   std::map<std::string, Rename> rename_;  // file column -> avrec's name
+  std::string map_option_;
   CsvRecord rec_;
   std::string line_;
   int64_t records_ = 0;

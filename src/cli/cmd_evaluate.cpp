@@ -105,9 +105,7 @@ struct TruthRow {
 // columns renamed and its timestamps read as --map and --timestamp-unit say.
 void ReadPairs(const std::string& path, const EvaluateCommand& o, const std::function<void(const TruthRow&)>& fn) {
   ProblemLog problems(100, PrintProblem);
-  std::map<std::string, std::string> rename;
-  for (const auto& [ours, theirs] : o.columns) rename[theirs] = ours;
-  TableReader t(path, &problems, kDefaultMaxRecordBytes, rename);
+  TableReader t(path, &problems, kDefaultMaxRecordBytes, o.columns);
   int64_t unread_times = 0;
   Row row;
   while (t.Next(&row)) {

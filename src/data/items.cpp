@@ -306,9 +306,7 @@ void WarnOfAbsentColumns(const TableReader& table, const ItemSchemaOptions& sche
 ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, ProblemLog* problems) {
   ItemTable out;
   out.path = path;
-  std::map<std::string, std::string> rename;
-  for (const auto& [ours, theirs] : schema.columns) rename[theirs] = ours;
-  TableReader table(path, problems, schema.max_record_bytes, rename);
+  TableReader table(path, problems, schema.max_record_bytes, schema.columns, "--items-map");
   if (!table.header_ok()) return out;
   if (table.format() != TableFormat::kJsonl && table.column("item_id") < 0) {
     problems->Add(path, 1, "missing required column 'item_id'");

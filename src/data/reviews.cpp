@@ -187,9 +187,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
                         const std::function<void(Review&&)>& sink) {
   ReviewStats stats;
   stats.timestamp_units = options.timestamp_units_per_second;
-  std::map<std::string, std::string> rename;
-  for (const auto& [ours, theirs] : options.columns) rename[theirs] = ours;
-  TableReader table(path, problems, options.max_record_bytes, rename);
+  TableReader table(path, problems, options.max_record_bytes, options.columns);
   if (!table.header_ok() || !HasRequiredColumns(table, problems)) return stats;
   std::unordered_map<std::string, int64_t> seen;  // review_id -> line
   const bool is_json = table.format() == TableFormat::kJsonl;

@@ -86,9 +86,17 @@ const char* TableFormatName(TableFormat f) {
 }
 
 TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t max_record_bytes,
-                         std::map<std::string, std::string> rename)
-    : path_(path), problems_(problems) {
-  for (auto& [theirs, ours] : rename) rename_[theirs].name = std::move(ours);
+                         const std::map<std::string, std::string>& columns, std::string_view map_option)
+    : path_(path), problems_(problems), map_option_(map_option) {
+  for (const auto& [ours, theirs] : columns) {
+    auto [it, fresh] = rename_.try_emplace(theirs, Rename{ours});
+    if (!fresh) {
+      // Read under one of the two names only, the other would be missing
+      // with no word of why.
+      Fail(ExitCode::kUsage, map_option_, ": ", EscapeForMessage(it->second.name + "=" + theirs, 80), " and ",
+           EscapeForMessage(ours + "=" + theirs, 80), " name one column twice; a column is read under one name");
+    }
+  }
   const std::optional<TableFormat> named = TableFormatFromName(path);
   src_ = std::make_unique<ByteSource>(path);
   format_ = named ? *named : SniffTableFormat(src_.get());
@@ -139,7 +147,9 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
       header_ok_ = false;
     }
     if (!name.empty() && index_.count(name) != 0) {
-      problems_->Add(path_, rec_.line, "header: duplicate column name " + EscapeForMessage(name, 60));
+      const std::string twice = ReadTwiceMessage(name);
+      problems_->Add(path_, rec_.line,
+                     "header: " + (twice.empty() ? "duplicate column name " + EscapeForMessage(name, 60) : twice));
       header_ok_ = false;
     }
     columns_.push_back(name);
@@ -160,6 +170,20 @@ std::vector<std::pair<std::string, std::string>> TableReader::UnseenRenames() co
     if (!r.seen) out.emplace_back(r.name, theirs);
   }
   return out;
+}
+
+// Why two columns (JSON keys) of the file are read under `name`: one of
+// them is mapped to it. Empty when no mapped column is.
+std::string TableReader::ReadTwiceMessage(const std::string& name) const {
+  for (const auto& [theirs, r] : rename_) {
+    if (r.name != name) continue;
+    const char* what = format_ == TableFormat::kJsonl ? "key " : "column ";
+    return what + EscapeForMessage(theirs, 60) + " is read as " + EscapeForMessage(name, 60) + " (" + map_option_ +
+           " " + EscapeForMessage(name + "=" + theirs, 80) + ") and the " +
+           (format_ == TableFormat::kJsonl ? "record" : "file") + " also has a " + what + EscapeForMessage(name, 60) +
+           ": drop one, or map it to another name";
+  }
+  return "";
 }
 
 std::string UnreadColumnsHint(const std::vector<std::string>& unread) {
@@ -265,9 +289,17 @@ bool TableReader::NextJson(Row* row) {
       if (static_cast<size_t>(idx) < row->cells.size()) row->cells[idx].kind = Cell::Kind::kMissing;
     }
     row->set.clear();
-    for (auto it = obj.begin(); it != obj.end(); ++it) {
+    bool read_twice = false;
+    for (auto it = obj.begin(); it != obj.end() && !read_twice; ++it) {
       int idx = AddColumn(it.key());
       if (static_cast<size_t>(idx) >= row->cells.size()) row->cells.resize(idx + 1);
+      // The keys of one object are distinct; two of them meet in one cell
+      // only when one is mapped to the other's name.
+      if (!rename_.empty() && std::find(row->set.begin(), row->set.end(), idx) != row->set.end()) {
+        problems_->Add(path_, line, ReadTwiceMessage(columns_[idx]));
+        read_twice = true;
+        continue;
+      }
       row->set.push_back(idx);
       Cell& c = row->cells[idx];
       c.list.clear();
@@ -294,6 +326,7 @@ bool TableReader::NextJson(Row* row) {
         c.text = v.dump();
       }
     }
+    if (read_twice) continue;
     return true;
   }
   return false;
