@@ -359,8 +359,15 @@ TEST(Cli, EvaluateAgainstABaselineGivesChangesAndGates) {
   EXPECT_EQ(r.exit_code, 64);
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("--fail-if: no field 'ndcg@10.change' (fields: precision@10, "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(", ...); a metric's .change comes with --baseline\n"), std::string::npos) << r.err;
   struct stat st;
   EXPECT_NE(stat((dir / "m2.json").c_str(), &st), 0);
+  r = RunAvrec(with({"--baseline", dir / "popular.json", "--bootstrap", "0", "--fail-if", "ndcg@10.change_high<0"}));
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("; a metric's .change_high comes with --baseline and --bootstrap above 0\n"), std::string::npos)
+      << r.err;
+  r = RunAvrec(with({"--fail-if", "nosuch.change<0"}));
+  EXPECT_EQ(r.err.find("comes with"), std::string::npos) << r.err;  // no hint for a field that is no metric
   // The baseline is an input like the lists: no output may replace it, and
   // it cannot share standard input with them.
   const std::string before = ReadFile(dir / "popular.json");

@@ -165,7 +165,15 @@ TEST(OptionSet, SetKeyOrEntrySetsOneEntryOfAMap) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kUsage);
     EXPECT_EQ(std::string(e.what()),
-              "--modality-weight (config features.modality_weights).audio: expected a number, found the text 'loud'");
+              "--modality-weight audio (config features.modality_weights.audio): expected a number, found the text "
+              "'loud'");
+  }
+  try {
+    set.SetKeyOrEntry("reviews.map.rating", 5, "");
+    ADD_FAILURE() << "took a column 5";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--map rating (config reviews.map.rating): expected a text value, found the number 5");
   }
 }
 

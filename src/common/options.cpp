@@ -27,6 +27,16 @@ std::string Found(const nlohmann::json& v) {
   return "an object";
 }
 
+// The name of one entry of a map-valued option, for messages: from
+// "--modality-weight (config features.modality_weights)" and "audio",
+// "--modality-weight audio (config features.modality_weights.audio)".
+std::string EntryName(const std::string& name, const std::string& entry) {
+  const std::string config = " (config ";
+  const size_t at = name.find(config);
+  if (at == std::string::npos || name.back() != ')') return name + "." + entry;
+  return name.substr(0, at) + " " + entry + name.substr(at, name.size() - 1 - at) + "." + entry + ")";
+}
+
 [[noreturn]] void Expected(const std::string& name, const char* what, const nlohmann::json& v) {
   Fail(ExitCode::kUsage, name, ": expected ", what, ", found ", Found(v));
 }
@@ -312,7 +322,7 @@ template <>
 void FromJson<std::map<std::string, double>>(const std::string& name, const nlohmann::json& v,
                                              std::map<std::string, double>* f) {
   if (!v.is_object()) Expected(name, "an object {\"NAME\": NUMBER}", v);
-  for (auto it = v.begin(); it != v.end(); ++it) (*f)[it.key()] = JsonNumber(name + "." + it.key(), it.value());
+  for (auto it = v.begin(); it != v.end(); ++it) (*f)[it.key()] = JsonNumber(EntryName(name, it.key()), it.value());
 }
 template <>
 nlohmann::json ToJson<std::map<std::string, double>>(const std::map<std::string, double>& f) {
@@ -336,7 +346,7 @@ void FromJson<std::map<std::string, std::string>>(const std::string& name, const
   if (v.is_array()) {
     for (const auto& e : v) (*f)[JsonString(name, e)] = "";
   } else if (v.is_object()) {
-    for (auto it = v.begin(); it != v.end(); ++it) (*f)[it.key()] = JsonString(name + "." + it.key(), it.value());
+    for (auto it = v.begin(); it != v.end(); ++it) (*f)[it.key()] = JsonString(EntryName(name, it.key()), it.value());
   } else {
     Expected(name, "a list of columns or an object {\"COLUMN\": \"MODALITY\"}", v);
   }
@@ -420,10 +430,10 @@ Option& OptionSet::AddMapping(const std::string& flags, const std::string& key,
       start = comma + 1;
     }
   };
-  o.from_json = [both = o.BothNames(), key, field](const nlohmann::json& v, const std::string&) {
+  o.from_json = [both = o.BothNames(), field](const nlohmann::json& v, const std::string&) {
     if (!v.is_object()) options_detail::FromJson(both, v, field);  // names what was expected
     for (auto it = v.begin(); it != v.end(); ++it) {
-      (*field)[it.key()] = options_detail::JsonString("config " + key + "." + it.key(), it.value());
+      (*field)[it.key()] = options_detail::JsonString(options_detail::EntryName(both, it.key()), it.value());
     }
   };
   return o;

@@ -198,8 +198,19 @@ bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& th
       if (!it.value().is_number() && !it.value().is_null()) continue;
       fields += (listed++ > 0 ? ", " : "") + it.key();
     }
+    // evaluate's METRIC.change and the like are in the summary only when
+    // there is a baseline to compare with.
+    const size_t dot = t.field.rfind('.');
+    const std::string suffix = dot == std::string::npos ? "" : t.field.substr(dot);
+    std::string hint;
+    if (dot != std::string::npos && summary.contains(t.field.substr(0, dot))) {
+      if (suffix == ".baseline" || suffix == ".change") hint = "; a metric's " + suffix + " comes with --baseline";
+      if (suffix == ".change_low" || suffix == ".change_high") {
+        hint = "; a metric's " + suffix + " comes with --baseline and --bootstrap above 0";
+      }
+    }
     Fail(ExitCode::kUsage, "--fail-if: no field ", EscapeForMessage(t.field, 40), " (fields: ", fields,
-         fields.empty() ? "none" : ", ...", ")");
+         fields.empty() ? "none" : ", ...", ")", hint);
   }
   if (summary[t.field].is_null()) {
     *description = t.field + " is null (nothing to measure), so " + t.field + " " + rest + " cannot be ruled out";
