@@ -1534,6 +1534,18 @@ TEST(Workspace, WhatTheUserCannotWriteIsNamedNotCalledDamage) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("not an avrec workspace"), std::string::npos) << r.err;
+  // A new workspace there, or in a folder that is not there: the folder is
+  // named (SQLite says only "unable to open database file").
+  r = RunUnprivileged({"ingest", "-w", folder + "/new.avrec", "--items", kItems, "--reviews", kReviews});
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_NE(r.err.find(folder + "/new.avrec: cannot open workspace: its folder " + folder +
+                       " is not writable by this user (Permission denied)"),
+            std::string::npos)
+      << r.err;
+  r = RunAvrec({"ingest", "-w", dir / "none/new.avrec", "--items", kItems, "--reviews", kReviews});
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_NE(r.err.find(": cannot open workspace: its folder " + dir / "none" + " does not exist"), std::string::npos)
+      << r.err;
   // The folder writable: reading works, writing names the file.
   ::chmod(folder.c_str(), 0777);
   r = RunUnprivileged(read);

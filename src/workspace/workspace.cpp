@@ -291,8 +291,20 @@ sqlite3* OpenDb(const std::string& file, bool create, bool existed, const std::s
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2(file.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    const std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+    std::string msg = db != nullptr ? sqlite3_errmsg(db) : "out of memory";
+    if (db != nullptr && sqlite3_system_errno(db) != 0)
+      msg += std::string(" (") + std::strerror(sqlite3_system_errno(db)) + ")";
     sqlite3_close(db);
+    if (!existed) {
+      // SQLite says only "unable to open database file"; the folder is why.
+      const std::string folder = FolderOf(file);
+      struct stat st;
+      if (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        msg = "its folder " + folder + " does not exist (or is no folder)";
+      } else if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+        msg = "its folder " + folder + " is not writable by this user (" + std::strerror(errno) + ")";
+      }
+    }
     Fail(existed ? ExitCode::kNoInput : ExitCode::kCantCreate, shown, ": cannot open workspace: ", msg);
   }
   sqlite3_busy_timeout(db, BusyTimeoutMs());
