@@ -2,6 +2,7 @@
 // keep these fast; the default model is exercised by `run` on the sample).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -369,6 +370,47 @@ TEST(RecommendCli, TheOutputsExtensionPicksItsFormat) {
                 dir / "p.jsonl"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("JSON Lines (its only format)"), std::string::npos) << r.err;
+}
+
+// A CSV or TSV list is often opened in a spreadsheet, which runs a cell
+// beginning with = + - @ as a formula: user ids and review snippets come
+// from files anyone may write. --spreadsheet-safe puts a ' before such text
+// cells; without it the cells are written as they are.
+TEST(RecommendCli, SpreadsheetSafeListsShowFormulasAsText) {
+  TempDir dir;
+  WriteFile(dir / "r.csv",
+            "user_id,item_id,text,rating\n=1+2,s0001,good,5\n+u2,s0002,\"@SUM(1,2) great\",5\n-u3,s0004,fine,4\n"
+            "u4,s0005,nice,5\n");
+  auto run = [&](const std::string& out, std::vector<std::string> more) {
+    std::vector<std::string> args = {"recommend", "--reviews", dir / "r.csv", "--items",    kItems,  "--text-model",
+                                     "none",      "--top-n",   "1",           "--snippets", "first", "--out",
+                                     out};
+    args.insert(args.end(), more.begin(), more.end());
+    return RunAvrec(args);
+  };
+  const auto users = [](const std::string& text) {  // the first cell of each row, sorted
+    std::vector<std::string> out;
+    for (size_t at = text.find('\n') + 1; at < text.size(); at = text.find('\n', at) + 1) {
+      out.push_back(text.substr(at, text.find_first_of(",\t", at) - at));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  ASSERT_EQ(run(dir / "plain.csv", {}).exit_code, 0);
+  EXPECT_EQ(users(ReadFile(dir / "plain.csv")), (std::vector<std::string>{"+u2", "-u3", "=1+2", "u4"}));
+  auto r = run(dir / "safe.csv", {"--spreadsheet-safe"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string safe = ReadFile(dir / "safe.csv");
+  EXPECT_EQ(users(safe), (std::vector<std::string>{"'+u2", "'-u3", "'=1+2", "u4"}));
+  EXPECT_NE(safe.find("(\u201c@SUM(1,2) great\u201d)"), std::string::npos) << safe;  // inside a cell: as it is
+  ASSERT_EQ(run(dir / "safe.tsv", {"--spreadsheet-safe"}).exit_code, 0);
+  EXPECT_EQ(users(ReadFile(dir / "safe.tsv")), users(safe));
+  r = run(dir / "l.json", {"--spreadsheet-safe"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("--spreadsheet-safe: " + dir / "l.json" + " is written as JSON, which it leaves as it is"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(ReadFile(dir / "l.json").find("\"user_id\": \"=1+2\""), std::string::npos);
 }
 
 // Allow and deny lists are checked against the catalogue: unknown ids are

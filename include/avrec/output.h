@@ -45,7 +45,9 @@ RecommendationFormat ParseRecommendationFormat(const std::string& s);  // Error(
 // with them); the file appears complete at Commit() or not at all.
 class RecommendationWriter {
  public:
-  RecommendationWriter(const std::string& path, RecommendationFormat format, const OutputHeader& header);
+  // `spreadsheet_safe`: see SerializeUser.
+  RecommendationWriter(const std::string& path, RecommendationFormat format, const OutputHeader& header,
+                       bool spreadsheet_safe = false);
   ~RecommendationWriter();
   void Add(const UserRecommendations& u);
   // A user already serialised by SerializeUser (or, for JSON formats, kept
@@ -60,8 +62,10 @@ class RecommendationWriter {
 
 // One user as the writer writes it in `format`: UserJson(u, 2) for JSON
 // (the writer indents it), UserJson(u, -1) for JSON Lines, the rows for CSV
-// and TSV.
-std::string SerializeUser(const UserRecommendations& u, RecommendationFormat format);
+// and TSV. `spreadsheet_safe` (CSV and TSV): a text cell that begins with
+// = + - @, a tab or a carriage return, which a spreadsheet would run as a
+// formula, gets a leading ' (its text is shown as it is); numbers are kept.
+std::string SerializeUser(const UserRecommendations& u, RecommendationFormat format, bool spreadsheet_safe = false);
 
 // One user as JSON; indent -1: one line.
 std::string UserJson(const UserRecommendations& u, int indent);

@@ -93,6 +93,7 @@ struct PipelineConfig {
   std::string shard;                         // "K/N": rank only users of shard K of N
   std::string out;                           // recommendations output
   std::string format = "auto";               // auto (from the output's extension), json, jsonl, csv or tsv
+  bool spreadsheet_safe = false;             // csv / tsv: ' before a text cell a spreadsheet would run
   std::string created_at;                    // recorded in the header when set
   std::string manifest;                      // run manifest; "": <output>.run.json
   std::string reason_language = "auto";      // explanations: auto (the user's), en or zh

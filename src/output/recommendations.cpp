@@ -1,4 +1,5 @@
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "avrec/error.h"
 #include "avrec/io.h"
@@ -114,14 +115,16 @@ std::string ReasonText(const RecommendedItem& item) {
 struct RecommendationWriter::Impl {
   AtomicFile file;
   RecommendationFormat format;
+  bool spreadsheet_safe;
   bool first = true;
-  Impl(const std::string& path, RecommendationFormat f) : file(path), format(f) {}
+  Impl(const std::string& path, RecommendationFormat f, bool safe) : file(path), format(f), spreadsheet_safe(safe) {}
   bool flat() const { return format == RecommendationFormat::kCsv || format == RecommendationFormat::kTsv; }
   char delim() const { return format == RecommendationFormat::kTsv ? '\t' : ','; }
 };
 
-RecommendationWriter::RecommendationWriter(const std::string& path, RecommendationFormat format, const OutputHeader& h)
-    : impl_(std::make_unique<Impl>(path, format)) {
+RecommendationWriter::RecommendationWriter(const std::string& path, RecommendationFormat format, const OutputHeader& h,
+                                           bool spreadsheet_safe)
+    : impl_(std::make_unique<Impl>(path, format, spreadsheet_safe)) {
   const nlohmann::ordered_json header = HeaderJson(h);
   if (impl_->flat()) {
     const char d = impl_->delim();
@@ -140,27 +143,38 @@ RecommendationWriter::RecommendationWriter(const std::string& path, Recommendati
 
 RecommendationWriter::~RecommendationWriter() = default;
 
-std::string SerializeUser(const UserRecommendations& u, RecommendationFormat format) {
+std::string SerializeUser(const UserRecommendations& u, RecommendationFormat format, bool spreadsheet_safe) {
   if (format == RecommendationFormat::kJson) return UserJson(u, 2);
   if (format == RecommendationFormat::kJsonl) return UserJson(u, -1);
   const char d = format == RecommendationFormat::kTsv ? '\t' : ',';
   std::string rows;
+  // User ids, titles and the snippets in reasons come from the input
+  // files, which anyone may have written.
+  const auto text = [&rows, d, spreadsheet_safe](const std::string& cell) {
+    if (spreadsheet_safe && !cell.empty() && std::string_view("=+-@\t\r").find(cell[0]) != std::string_view::npos) {
+      AppendCsvField(&rows, "'" + cell, d);
+    } else {
+      AppendCsvField(&rows, cell, d);
+    }
+  };
   for (const auto& it : u.items) {
-    AppendCsvField(&rows, u.user_id, d);
+    text(u.user_id);
     rows += d + std::to_string(it.rank) + d;
-    AppendCsvField(&rows, it.item_id, d);
+    text(it.item_id);
     rows += d;
-    AppendCsvField(&rows, it.title, d);
+    text(it.title);
     rows += d + nlohmann::json(it.score).dump() + d + (u.cold_start ? "true" : "false") + d;
-    AppendCsvField(&rows, ReasonText(it), d);
+    text(ReasonText(it));
     rows += d;
-    AppendCsvField(&rows, it.explanation, d);
+    text(it.explanation);
     rows += '\n';
   }
   return rows;
 }
 
-void RecommendationWriter::Add(const UserRecommendations& u) { AddSerialized(SerializeUser(u, impl_->format)); }
+void RecommendationWriter::Add(const UserRecommendations& u) {
+  AddSerialized(SerializeUser(u, impl_->format, impl_->spreadsheet_safe));
+}
 
 void RecommendationWriter::AddSerialized(const std::string& body) {
   if (impl_->flat()) {

@@ -146,6 +146,10 @@ void PipelineConfig::DescribeRecommend(OptionSet* set) {
       "line, for large runs), or csv / tsv (one row per user and rank: user_id, rank, item_id, title, score, "
       "cold_start, reason, explanation)",
       Effect::kResults);
+  set->AddFlag("--spreadsheet-safe", "recommend.spreadsheet_safe", &spreadsheet_safe,
+               "csv / tsv: put a ' before a text cell that begins with = + - @ (a formula to a spreadsheet), so "
+               "that a user id or title from the input files is shown, not run",
+               Effect::kResults);
   recommend.Describe(set);
   const Effect c = Effect::kContent;
   set->AddPath("--allow-list", "recommend.allow_list", &allow_list, "File of item ids (one per line): only these", c);

@@ -240,7 +240,8 @@ class ListSink {
         ws_(ws),
         run_(run),
         previous_(std::move(previous)) {
-    if (Cluster::Get().root()) writer_ = std::make_unique<RecommendationWriter>(c.out, format, header);
+    if (Cluster::Get().root())
+      writer_ = std::make_unique<RecommendationWriter>(c.out, format, header, c.spreadsheet_safe);
   }
 
   void AddRanked(UserRecommendations u) {
@@ -265,7 +266,7 @@ class ListSink {
       if (writer_) {
         writer_->Add(p.rec);
       } else {
-        PackString(&mine_, SerializeUser(p.rec, format_));
+        PackString(&mine_, SerializeUser(p.rec, format_, c_.spreadsheet_safe));
       }
       Store(p.rec);
     }
@@ -516,6 +517,9 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
   CheckItemLists(c, r, in.items.matrix);
   const RecommendationFormat format = ParseRecommendationFormat(c.RecommendFormat());
   c.WarnOfFormatAgainstExtension();
+  if (c.spreadsheet_safe && format != RecommendationFormat::kCsv && format != RecommendationFormat::kTsv) {
+    spdlog::warn("--spreadsheet-safe: {} is written as JSON, which it leaves as it is (it is for csv and tsv)", c.out);
+  }
   c.Validate();  // options together (the verbs check them before any work too)
   const bool tracked = c.only_changed || c.to_workspace;
   const ProfileOptions po = ProfileOptionsFor(r.algorithm, c.profile);
