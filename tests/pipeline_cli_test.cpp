@@ -524,6 +524,53 @@ TEST(RecommendCli, RatingScaleIsReportedAndAnEmptyOneWarned) {
 namespace avrec {
 namespace {
 
+// A score file says which text it scored (text_key): a review edited since,
+// its review_id kept, is refused with its id rather than ranked on the old
+// text's feeling; spacing alone is no edit, and a file without text keys
+// (older, or written by hand) is read as before.
+TEST(RecommendCli, AScoreOfAnEditedReviewIsRefused) {
+  TempDir dir;
+  const std::string all = ReadFile(kReviews);
+  size_t end = 0;
+  for (int line = 0; line < 4; ++line) end = all.find('\n', end) + 1;
+  const std::string head = all.substr(0, end);
+  WriteFile(dir / "r.csv", head);
+  ASSERT_EQ(
+      RunAvrec({"score", "--model", kTinySentiment, "--reviews", dir / "r.csv", "--out", dir / "s.jsonl"}).exit_code,
+      0);
+  const std::string scores = ReadFile(dir / "s.jsonl");
+  EXPECT_NE(scores.find(",\"text_key\":\""), std::string::npos) << scores;
+  auto recommend = [&](const std::string& reviews, const std::string& scores_file) {
+    return RunAvrec({"recommend", "--reviews", reviews, "--items", kItems, "--scores", scores_file, "--text-model",
+                     "none", "--out", dir / "o.json"});
+  };
+  ASSERT_EQ(recommend(dir / "r.csv", dir / "s.jsonl").exit_code, 0);
+  std::filesystem::remove(dir / "o.json");
+  std::string edited = head;
+  const size_t second_end = edited.find('\n', edited.find('\n', edited.find('\n') + 1) + 1);
+  edited.insert(second_end, " but the ending spoils it");  // the second review's text (the last column)
+  WriteFile(dir / "edited.csv", edited);
+  const std::string second_id = head.substr(head.find('\n', head.find('\n') + 1) + 1, 6);
+  auto r = recommend(dir / "edited.csv", dir / "s.jsonl");
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find(dir / "s.jsonl" + ": 1 review has another text than the one scored, e.g. review_id '" +
+                       second_id + "'"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(test::FileExists(dir / "o.json"));
+  std::string spaced = head;
+  spaced.insert(second_end, "  ");
+  WriteFile(dir / "spaced.csv", spaced);
+  EXPECT_EQ(recommend(dir / "spaced.csv", dir / "s.jsonl").exit_code, 0);
+  std::string keyless = scores;
+  for (size_t at; (at = keyless.find(",\"text_key\":")) != std::string::npos;) {
+    keyless.erase(at, keyless.find('}', at) - at);
+  }
+  WriteFile(dir / "keyless.jsonl", keyless);
+  r = recommend(dir / "edited.csv", dir / "keyless.jsonl");
+  EXPECT_EQ(r.exit_code, 0) << r.err << keyless;
+}
+
 TEST(RecommendCli, ProfilesFromTheProfileStageRankAsBuiltHere) {
   TempDir dir;
   ASSERT_EQ(RunAvrec({"score", "--model", kTinySentiment, "--reviews", kReviews, "--out", dir / "s.jsonl"}).exit_code,

@@ -193,8 +193,10 @@ SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::st
                                const EncoderOptions& encoder, Workspace* cache, int commit_every = 2048);
 // The workspace's scores under its current sentiment key (last score run).
 SentimentResult LoadSentiment(Workspace* ws);
-// A score output file (`avrec score --out`).
-SentimentResult ReadSentimentFile(const std::string& path);
+// A score output file (`avrec score --out`) for `reviews`: Error(kDataErr)
+// when the file scored another text under a review's id (the review was
+// edited since; its score would be stale).
+SentimentResult ReadSentimentFile(const std::string& path, const std::vector<Review>& reviews);
 
 // The sentiment profiles need: from `scores_file` if given (every review must
 // be in it), else the workspace's, and reviews still without a score are

@@ -65,8 +65,11 @@ CachedSentiment ToCache(const Sentiment& s, const std::vector<std::string>& labe
 // out (no sentiment: their weight comes from the rating, else uniform).
 std::unordered_map<std::string, double> SentimentScores(const std::unordered_map<std::string, Sentiment>& s);
 
-// {"review_id":...,"label":...,"score":...,"probs":{...}[,"flags":[...]]}
-std::string SentimentJson(const std::string& review_id, const Sentiment& s, const std::vector<std::string>& labels);
+// {"review_id":...,"label":...,"score":...,"probs":{...}[,"flags":[...]][,"text_key":...]}
+// `text_key`: TextKey of the text scored (omitted when empty), so that a
+// reader can tell a review whose text has changed since.
+std::string SentimentJson(const std::string& review_id, const Sentiment& s, const std::vector<std::string>& labels,
+                          const std::string& text_key = "");
 
 // Sentiment of each review of a workspace under its current sentiment key
 // (set by the last score run): review_id -> sentiment. Reviews never scored
@@ -74,7 +77,9 @@ std::string SentimentJson(const std::string& review_id, const Sentiment& s, cons
 std::unordered_map<std::string, Sentiment> LoadWorkspaceSentiment(Workspace* ws, std::string* result_key);
 
 // Reads a score output file (JSON Lines) into review_id -> sentiment. Throws
-// Error(kDataErr) naming PATH:LINE for a malformed record.
-std::unordered_map<std::string, Sentiment> ReadScoresFile(const std::string& path);
+// Error(kDataErr) naming PATH:LINE for a malformed record. With `text_keys`,
+// also review_id -> the text_key of the records that have one.
+std::unordered_map<std::string, Sentiment> ReadScoresFile(
+    const std::string& path, std::unordered_map<std::string, std::string>* text_keys = nullptr);
 
 }  // namespace avrec

@@ -84,7 +84,7 @@ int RunReport(const ReportCommand& o) {
     Dataset d = ReadDataset(c.inputs, &problems);
     in.items = std::move(d.item_table);
     in.reviews = std::move(d.reviews);
-    if (!c.scores.empty()) sentiment = ReadSentimentFile(c.scores);
+    if (!c.scores.empty()) sentiment = ReadSentimentFile(c.scores, in.reviews);
   } else {
     auto ws = Workspace::Open(c.workspace, false);
     Dataset d = LoadDataset(ws.get());

@@ -62,7 +62,7 @@ int RunScore(const ScoreCommand& o) {
   if (!c.score_out.empty()) {
     AtomicFile out(c.score_out);
     for (size_t i = 0; i < reviews.size(); ++i) {
-      out.Write(SentimentJson(reviews[i].review_id, r.per_review[i], r.labels) + "\n");
+      out.Write(SentimentJson(reviews[i].review_id, r.per_review[i], r.labels, TextKey(reviews[i].text)) + "\n");
     }
     out.Commit();
   }

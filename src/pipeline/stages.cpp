@@ -258,10 +258,23 @@ SentimentResult LoadSentiment(Workspace* ws) {
   return r;
 }
 
-SentimentResult ReadSentimentFile(const std::string& path) {
+SentimentResult ReadSentimentFile(const std::string& path, const std::vector<Review>& reviews) {
   SentimentResult r;
-  r.by_review = ReadScoresFile(path);
+  std::unordered_map<std::string, std::string> text_keys;
+  r.by_review = ReadScoresFile(path, &text_keys);
   r.model_name = "from " + path;
+  int64_t changed = 0;
+  const Review* example = nullptr;
+  for (const Review& rv : reviews) {
+    auto it = text_keys.find(rv.review_id);
+    if (it == text_keys.end() || it->second == TextKey(rv.text)) continue;
+    if (changed++ == 0) example = &rv;
+  }
+  if (changed > 0) {
+    Fail(ExitCode::kDataErr, path, ": ", changed, changed == 1 ? " review has" : " reviews have",
+         " another text than the one scored, e.g. review_id ", EscapeForMessage(example->review_id, 60),
+         " (edited since `avrec score` ran?); score them again");
+  }
   return r;
 }
 
@@ -269,7 +282,7 @@ SentimentResult ResolveSentiment(const std::vector<Review>& reviews, const std::
                                  const std::string& model_dir, const EncoderOptions& encoder, Workspace* ws) {
   SentimentResult r;
   if (!scores_file.empty()) {
-    r = ReadSentimentFile(scores_file);
+    r = ReadSentimentFile(scores_file, reviews);
   } else if (ws != nullptr) {
     r = LoadSentiment(ws);
   }

@@ -134,7 +134,8 @@ std::unordered_map<std::string, double> SentimentScores(const std::unordered_map
   return out;
 }
 
-std::string SentimentJson(const std::string& review_id, const Sentiment& s, const std::vector<std::string>& labels) {
+std::string SentimentJson(const std::string& review_id, const Sentiment& s, const std::vector<std::string>& labels,
+                          const std::string& text_key) {
   nlohmann::ordered_json j;
   j["review_id"] = review_id;
   j["label"] = s.label;
@@ -143,6 +144,7 @@ std::string SentimentJson(const std::string& review_id, const Sentiment& s, cons
   for (size_t k = 0; k < labels.size() && k < s.probs.size(); ++k) probs[labels[k]] = s.probs[k];
   j["probs"] = probs;
   if (!s.flags.empty()) j["flags"] = s.flags;
+  if (!text_key.empty()) j["text_key"] = text_key;
   return j.dump();
 }
 
@@ -251,7 +253,8 @@ std::unordered_map<std::string, Sentiment> LoadWorkspaceSentiment(Workspace* ws,
   return out;
 }
 
-std::unordered_map<std::string, Sentiment> ReadScoresFile(const std::string& path) {
+std::unordered_map<std::string, Sentiment> ReadScoresFile(const std::string& path,
+                                                          std::unordered_map<std::string, std::string>* text_keys) {
   std::unordered_map<std::string, Sentiment> out;
   ByteSource src(path);
   LineReader lines(&src);
@@ -275,6 +278,9 @@ std::unordered_map<std::string, Sentiment> ReadScoresFile(const std::string& pat
         if (f.is_string()) s.flags.push_back(f.get<std::string>());
     }
     std::string id = j["review_id"].is_string() ? j["review_id"].get<std::string>() : j["review_id"].dump();
+    if (text_keys != nullptr && j.contains("text_key") && j["text_key"].is_string()) {
+      (*text_keys)[id] = j["text_key"].get<std::string>();
+    }
     out[id] = std::move(s);
   }
   return out;
