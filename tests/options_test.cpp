@@ -136,6 +136,16 @@ TEST(OptionValidation, RangesAndFinitenessNameTheOption) {
   r.top_n = 0;
   EXPECT_NE(message([&] { r.Validate(); }).find("--top-n (config recommend.top_n): expected a number from 1"),
             std::string::npos);
+  // So does the command line, for a value no int holds, in either direction.
+  OptionSet set;
+  r.Describe(&set);
+  const Option& top_n = *std::find_if(set.options().begin(), set.options().end(),
+                                      [](const Option& o) { return o.key == "recommend.top_n"; });
+  EXPECT_EQ(message([&] { top_n.from_text("1000000000000"); }),
+            "--top-n: expected a number from 1 to 2147483647, got '1000000000000'");
+  EXPECT_EQ(message([&] { top_n.from_text("-99999999999999999999"); }),
+            "--top-n: expected a number from 1 to 2147483647, got '-99999999999999999999'");
+  EXPECT_EQ(message([&] { top_n.from_text("12x"); }), "--top-n: expected an integer, got '12x'");
   ProfileOptions p;
   p.now = "yesterday";
   EXPECT_NE(message([&] { p.Validate(); }).find("--now"), std::string::npos);
@@ -189,9 +199,19 @@ TEST(OptionValidation, ConfigValuesSayWhatWasExpectedAndFound) {
     }
     return std::string("no error");
   };
+  // A value the type cannot hold is named against the option's range, not
+  // the type's (was "from -2147483648 to 2147483647" for a count of at least 1).
   EXPECT_EQ(message("recommend.top_n", 1000000000000LL),
-            "--top-n (config recommend.top_n): expected an integer from -2147483648 to 2147483647, found the number "
-            "1000000000000");
+            "--top-n (config recommend.top_n): expected a number from 1 to 2147483647, got 1000000000000");
+  std::vector<int> ks;
+  OptionSet k_set;
+  k_set.AddNumber("--k", "evaluate.k", &ks, {1, 2147483647}, "cut-offs");
+  try {
+    k_set.Set("evaluate.k", nlohmann::json::array({10, 1e20}), "");
+    ADD_FAILURE() << "took a cut-off of 1e20";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "--k (config evaluate.k): expected a number from 1 to 2147483647, got 1e+20");
+  }
   EXPECT_EQ(message("recommend.top_n", "ten"),
             "--top-n (config recommend.top_n): expected an integer, found the text 'ten'");
   EXPECT_EQ(message("profile.use_rating", 1),

@@ -178,6 +178,10 @@ inline constexpr bool kRepeated<std::map<std::string, double>> = true;
 template <>
 inline constexpr bool kRepeated<std::map<std::string, std::string>> = true;
 void CheckRange(const std::string& name, double value, Range range);
+// Throw Error(kUsage) when `text` (an integer) or `v` (a number) is outside
+// `range`; anything else passes.
+void CheckIntegerText(const std::string& name, const std::string& text, Range range);
+void CheckIntegerJson(const std::string& name, const nlohmann::json& v, Range range);
 [[noreturn]] void BadChoice(const std::string& name, const std::string& got, const std::vector<std::string>& names);
 nlohmann::json StringJson(const std::string& s);
 std::string JsonString(const std::string& name, const nlohmann::json& v);
@@ -208,6 +212,28 @@ Option& OptionSet::AddNumber(const std::string& flags, const std::string& key, T
                              const std::string& help, Effect effect) {
   Option& o = Add(flags, key, field, help, effect);
   const std::string name = o.BothNames();  // the value may have come from either
+  if constexpr (std::is_integral_v<T> || std::is_same_v<T, std::vector<int>>) {
+    // A value the type cannot hold is out of the option's range too: say that
+    // range, not the type's.
+    o.from_text = [short_name = o.Name(), range, parse = o.from_text](const std::string& t) {
+      try {
+        parse(t);
+      } catch (...) {
+        options_detail::CheckIntegerText(short_name, t, range);
+        throw;
+      }
+    };
+    o.from_json = [name, range, parse = o.from_json](const nlohmann::json& v, const std::string& base_dir) {
+      try {
+        parse(v, base_dir);
+      } catch (...) {
+        for (const auto& e : v.is_array() ? v : nlohmann::json::array({v})) {
+          options_detail::CheckIntegerJson(name, e, range);
+        }
+        throw;
+      }
+    };
+  }
   o.check = [name, field, range] {
     if constexpr (std::is_same_v<T, std::optional<double>>) {
       if (field->has_value()) options_detail::CheckRange(name, **field, range);

@@ -105,19 +105,40 @@ std::string Number(double x) {
 
 }  // namespace
 
+namespace {
+
+// "a number from 1 to 10", "at least 0", "at most 5".
+std::string Wanted(Range range) {
+  if (range.min > -std::numeric_limits<double>::max() && range.max < std::numeric_limits<double>::max()) {
+    return "a number from " + Number(range.min) + " to " + Number(range.max);
+  }
+  if (range.min > -std::numeric_limits<double>::max()) return "at least " + Number(range.min);
+  return "at most " + Number(range.max);
+}
+
+}  // namespace
+
 void CheckRange(const std::string& name, double value, Range range) {
   if (!std::isfinite(value)) Fail(ExitCode::kUsage, name, ": expected a finite number, got ", value);
-  if (value < range.min || value > range.max) {
-    std::string want;
-    if (range.min > -std::numeric_limits<double>::max() && range.max < std::numeric_limits<double>::max()) {
-      want = "a number from " + Number(range.min) + " to " + Number(range.max);
-    } else if (range.min > -std::numeric_limits<double>::max()) {
-      want = "at least " + Number(range.min);
-    } else {
-      want = "at most " + Number(range.max);
-    }
-    Fail(ExitCode::kUsage, name, ": expected ", want, ", got ", Number(value));
+  if (value < range.min || value > range.max)
+    Fail(ExitCode::kUsage, name, ": expected ", Wanted(range), ", got ", Number(value));
+}
+
+void CheckIntegerText(const std::string& name, const std::string& text, Range range) {
+  std::string_view s = Trim(text);
+  const size_t digits_from = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  if (s.size() == digits_from) return;
+  for (size_t i = digits_from; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return;  // not an integer: the parser says so
   }
+  const double value = std::strtod(std::string(s).c_str(), nullptr);
+  if (value < range.min || value > range.max) {
+    Fail(ExitCode::kUsage, name, ": expected ", Wanted(range), ", got ", EscapeForMessage(text, 60));
+  }
+}
+
+void CheckIntegerJson(const std::string& name, const nlohmann::json& v, Range range) {
+  if (v.is_number()) CheckRange(name, v.get<double>(), range);
 }
 
 void BadChoice(const std::string& name, const std::string& got, const std::vector<std::string>& names) {
