@@ -185,9 +185,8 @@ TEST(Outputs, DevicesPipesAndLinksAreWrittenThroughNotReplaced) {
     args.push_back(dir / ("dangling-" + verb));
     r = RunAvrec(args);
     EXPECT_EQ(r.exit_code, 73) << verb << ": " << r.err;
-    EXPECT_NE(r.err.find("dangling-" + verb + " (a link to " + dir / "gone/t" +
-                         "): cannot create output: No such file or directory (the folder " + dir / "gone" +
-                         " does not exist)"),
+    EXPECT_NE(r.err.find("dangling-" + verb + " (a link to " + dir / "gone/t" + "): cannot create output: the folder " +
+                         dir / "gone" + " does not exist"),
               std::string::npos)
         << verb << ": " << r.err;
     EXPECT_TRUE(std::filesystem::is_symlink(dir / ("dangling-" + verb))) << verb;
@@ -254,10 +253,12 @@ TEST(Outputs, AnOutputThatCannotBeWrittenFailsBeforeAnyWork) {
   };
   RunResult r = score(dir / "missing/s.jsonl");
   EXPECT_EQ(r.exit_code, 73) << r.err;
-  EXPECT_NE(r.err.find(dir / "missing/s.jsonl: cannot create output: No such file or directory (the folder " +
-                       dir / "missing does not exist)"),
+  EXPECT_NE(r.err.find(dir / "missing/s.jsonl: cannot create output: the folder " + dir / "missing does not exist"),
             std::string::npos)
       << r.err;
+  r = score(reviews + "/s.jsonl");  // a file where a folder was meant
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_NE(r.err.find("/s.jsonl: cannot create output: " + reviews + " is not a folder"), std::string::npos) << r.err;
   std::filesystem::create_hard_link(reviews, dir / "same.csv");
   r = score(dir / "same.csv");
   EXPECT_EQ(r.exit_code, 64) << r.err;
@@ -1530,7 +1531,7 @@ TEST(Workspace, WhatTheUserCannotWriteIsNamedNotCalledDamage) {
   const std::vector<std::string> read = {"validate", "-w", ws, "--reviews", kReviews};
   RunResult r = RunUnprivileged(read);
   EXPECT_EQ(r.exit_code, 66) << r.err;
-  EXPECT_NE(r.err.find(ws + ": cannot open the workspace: its folder " + folder + " is not writable by this user"),
+  EXPECT_NE(r.err.find(ws + ": cannot open the workspace: the folder " + folder + " is not writable by this user"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("not an avrec workspace"), std::string::npos) << r.err;
@@ -1538,13 +1539,17 @@ TEST(Workspace, WhatTheUserCannotWriteIsNamedNotCalledDamage) {
   // named (SQLite says only "unable to open database file").
   r = RunUnprivileged({"ingest", "-w", folder + "/new.avrec", "--items", kItems, "--reviews", kReviews});
   EXPECT_EQ(r.exit_code, 73) << r.err;
-  EXPECT_NE(r.err.find(folder + "/new.avrec: cannot open workspace: its folder " + folder +
+  EXPECT_NE(r.err.find(folder + "/new.avrec: cannot open workspace: the folder " + folder +
                        " is not writable by this user (Permission denied)"),
             std::string::npos)
       << r.err;
   r = RunAvrec({"ingest", "-w", dir / "none/new.avrec", "--items", kItems, "--reviews", kReviews});
   EXPECT_EQ(r.exit_code, 73) << r.err;
-  EXPECT_NE(r.err.find(": cannot open workspace: its folder " + dir / "none" + " does not exist"), std::string::npos)
+  EXPECT_NE(r.err.find(": cannot open workspace: the folder " + dir / "none" + " does not exist"), std::string::npos)
+      << r.err;
+  r = RunAvrec({"ingest", "-w", std::string(kItems) + "/new.avrec", "--items", kItems, "--reviews", kReviews});
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_NE(r.err.find(": cannot open workspace: " + std::string(kItems) + " is not a folder"), std::string::npos)
       << r.err;
   // The folder writable: reading works, writing names the file.
   ::chmod(folder.c_str(), 0777);

@@ -290,6 +290,12 @@ int RemoveStaleTemps(const std::string& path);
 // The folder a path is in: "." for a bare name, "/" for a file at the root.
 std::string FolderOf(const std::string& path);
 
+// Why this process cannot make a new file in `folder`, or "" when nothing
+// says it cannot: "the folder F does not exist", "F is not a folder", "the
+// folder F is not writable by this user (Permission denied)", "the folder F
+// cannot be reached (...)". For outputs and new workspaces alike.
+std::string WhyNoNewFileIn(const std::string& folder);
+
 // Installs SIGINT/SIGTERM/SIGHUP handlers that remove the temporary files of
 // unfinished AtomicFiles, then die of the signal, and ignores SIGXFSZ (so a
 // file size limit is a write error). Call once, from main.

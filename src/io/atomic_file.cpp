@@ -125,11 +125,17 @@ std::string FollowLinks(std::string path) {
 }
 
 // Error(kCantCreate): `path` (finally naming `target`) cannot be created,
-// for errno `err`.
-[[noreturn]] void FailCannotCreate(const std::string& path, const std::string& target, int err) {
+// for the reason `why`.
+[[noreturn]] void FailCannotCreate(const std::string& path, const std::string& target, const std::string& why) {
   const std::string link = target == path ? "" : " (a link to " + target + ")";
-  Fail(ExitCode::kCantCreate, path, link, ": cannot create output: ", std::strerror(err),
-       err == ENOENT ? " (the folder " + FolderOf(target) + " does not exist)" : "");
+  Fail(ExitCode::kCantCreate, path, link, ": cannot create output: ", why);
+}
+
+// The same for errno `err` of creating it: the folder's problem where it has
+// one, else the OS's word.
+[[noreturn]] void FailCannotCreate(const std::string& path, const std::string& target, int err) {
+  const std::string why = WhyNoNewFileIn(FolderOf(target));
+  FailCannotCreate(path, target, why.empty() ? std::string(std::strerror(err)) : why);
 }
 
 // The descriptor a path names (/dev/stdout, /dev/fd/3, /proc/self/fd/3), or
@@ -295,13 +301,7 @@ void CheckOutputsCreatable(const std::vector<std::string>& inputs, const std::ve
     while (::stat(folder.c_str(), &fs) != 0 && errno == ENOENT && creates_folders && folder != "/" && folder != ".") {
       folder = FolderOf(folder);
     }
-    if (::stat(folder.c_str(), &fs) != 0) FailCannotCreate(path, target, errno);
-    if (!S_ISDIR(fs.st_mode)) FailCannotCreate(path, target, ENOTDIR);
-    if (::faccessat(AT_FDCWD, folder.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
-      const int err = errno;
-      Fail(ExitCode::kCantCreate, path, ": cannot create output: the folder ", folder,
-           " is not writable by this user (", std::strerror(err), ")");
-    }
+    if (const std::string why = WhyNoNewFileIn(folder); !why.empty()) FailCannotCreate(path, target, why);
     const std::string sticky = exists ? StickyOwnerProblem(target) : "";
     if (!sticky.empty()) Fail(ExitCode::kCantCreate, path, ":", sticky);
   }
@@ -499,6 +499,20 @@ void CheckStdoutWritten() { CheckStdout(0); }
 std::string FolderOf(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string WhyNoNewFileIn(const std::string& folder) {
+  struct stat st;
+  if (::stat(folder.c_str(), &st) != 0) {
+    if (errno == ENOENT) return "the folder " + folder + " does not exist";
+    if (errno == ENOTDIR) return folder + " is not a folder";  // a file on the way
+    return "the folder " + folder + " cannot be reached (" + std::strerror(errno) + ")";
+  }
+  if (!S_ISDIR(st.st_mode)) return folder + " is not a folder";
+  if (::faccessat(AT_FDCWD, folder.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+    return "the folder " + folder + " is not writable by this user (" + std::strerror(errno) + ")";
+  }
+  return "";
 }
 
 }  // namespace avrec

@@ -55,10 +55,8 @@ std::string WhyNotWritable(const std::string& path, bool to_write) {
              "): was it left by another user's session?";
     }
   }
-  const std::string folder = FolderOf(path);
-  if (::access(folder.c_str(), W_OK) != 0) {
-    return "its folder " + folder + " is not writable by this user (" + std::strerror(errno) +
-           "), and SQLite keeps the write-ahead log there (-wal and -shm files)";
+  if (const std::string why = WhyNoNewFileIn(FolderOf(path)); !why.empty()) {
+    return why + ", and SQLite keeps the write-ahead log there (-wal and -shm files)";
   }
   return "";
 }
@@ -297,13 +295,7 @@ sqlite3* OpenDb(const std::string& file, bool create, bool existed, const std::s
     sqlite3_close(db);
     if (!existed) {
       // SQLite says only "unable to open database file"; the folder is why.
-      const std::string folder = FolderOf(file);
-      struct stat st;
-      if (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-        msg = "its folder " + folder + " does not exist (or is no folder)";
-      } else if (::access(folder.c_str(), W_OK | X_OK) != 0) {
-        msg = "its folder " + folder + " is not writable by this user (" + std::strerror(errno) + ")";
-      }
+      if (const std::string why = WhyNoNewFileIn(FolderOf(file)); !why.empty()) msg = why;
     }
     Fail(existed ? ExitCode::kNoInput : ExitCode::kCantCreate, shown, ": cannot open workspace: ", msg);
   }
