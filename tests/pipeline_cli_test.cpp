@@ -163,6 +163,20 @@ TEST(ScoreCli, RefusesBadModelDirectories) {
   EXPECT_NE(r.err.find("field 'task'"), std::string::npos) << r.err;
 }
 
+// Scores kept nowhere (no --out, no workspace: a forgotten option) are a
+// usage error before any scoring, not hours of work thrown away.
+TEST(ScoreCli, RefusesToScoreIntoNowhere) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"score", "--reviews", kReviews}, {"score", "--reviews", kReviews, "--out", ""}}) {
+    auto r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_NE(r.err.find("score: give --out PATH or --workspace PATH (the scores would be kept nowhere)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("scored by"), std::string::npos) << r.err;
+  }
+}
+
 // The model is loaded (and its checksum checked) only when a text needs it:
 // reviews without text (ratings or plays only) cost no model load.
 TEST(ScoreCli, LoadsTheModelOnlyWhenATextNeedsIt) {

@@ -47,6 +47,10 @@ int RunScore(const ScoreCommand& o) {
   if (c.inputs.reviews.empty() && c.workspace.empty()) {
     Fail(ExitCode::kUsage, "score: give --reviews PATH or --workspace PATH");
   }
+  if (c.score_out.empty() && c.workspace.empty()) {
+    // Hours of scoring thrown away for a forgotten option: refused first.
+    Fail(ExitCode::kUsage, "score: give --out PATH or --workspace PATH (the scores would be kept nowhere)");
+  }
   if (!c.score_out.empty()) WarnIfNamedForAnotherFormat(c.score_out, "score");
   // Under mpirun every rank reads the reviews and scores its share; rank 0
   // alone writes the workspace and the output.
