@@ -67,6 +67,26 @@ TEST(Diff, ReportCountsAndThresholds) {
   EXPECT_FALSE(ThresholdHolds(s, "mean_overlap<0.5", &why));
   EXPECT_THROW(ThresholdHolds(s, "nonsense>1", &why), Error);
   EXPECT_THROW(ThresholdHolds(s, "churn", &why), Error);
+  // A field the summary lacks: the fields are listed ("..." only when more
+  // than eight are left out), and the caller may add its word on the field.
+  const nlohmann::ordered_json small = {{"churn", 0.5}, {"k", 2}, {"note", "text"}};
+  const auto message = [&](const nlohmann::ordered_json& summary, const std::string& threshold,
+                           const MissingFieldHint& hint) {
+    try {
+      ThresholdHolds(summary, threshold, &why, hint);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kUsage);
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message(small, "churn.change>0", {}), "--fail-if: no field 'churn.change' (fields: churn, k)");
+  EXPECT_EQ(
+      message(small, "note>0", [](const nlohmann::ordered_json&, const std::string& f) { return "; hint on " + f; }),
+      "--fail-if: no field 'note' (fields: churn, k); hint on note");
+  EXPECT_EQ(message(s, "nonsense>1", {}),
+            "--fail-if: no field 'nonsense' (fields: k, users_old, users_new, users_added, users_removed, "
+            "users_common, users_changed, mean_overlap, ...)");
 }
 
 // Lists shorter than k: overlap counts shared items over the longer of the

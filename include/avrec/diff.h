@@ -4,6 +4,7 @@
 // entered or left most lists and the users that moved most.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -45,11 +46,15 @@ Threshold ParseThreshold(const std::string& text);
 // True when `threshold` holds against `summary` (the check fails), with
 // what was compared in `description`. A field that is null (nothing to
 // measure) holds too: a gate that cannot be checked does not pass.
-// Error(kUsage) for a malformed threshold or a field `summary` lacks.
-bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& threshold, std::string* description);
+// Error(kUsage) for a malformed threshold or a field `summary` lacks; the
+// latter's message ends with what `missing_field_hint` says of the field (a
+// command's word on when it has one), if anything.
+using MissingFieldHint = std::function<std::string(const nlohmann::ordered_json& summary, const std::string& field)>;
+bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& threshold, std::string* description,
+                    const MissingFieldHint& missing_field_hint = {});
 // Checks every threshold, logs each that holds as "<command>: <description>
 // (--fail-if <threshold>)", and returns how many held.
 int FailedThresholds(const std::string& command, const nlohmann::ordered_json& summary,
-                     const std::vector<std::string>& thresholds);
+                     const std::vector<std::string>& thresholds, const MissingFieldHint& missing_field_hint = {});
 
 }  // namespace avrec

@@ -242,34 +242,50 @@ void LogChanges(const EvaluateCommand& o, const std::vector<MetricChange>& chang
                shown->users, changes.size() > 1 ? "; every metric's change is in the printed object" : "");
 }
 
-}  // namespace
+// --fail-if's word on a field the summary lacks: a metric's .baseline and
+// .change are there only with --baseline, .change_low and .change_high only
+// with --bootstrap above 0 too.
+std::string ChangeFieldHint(const nlohmann::ordered_json& summary, const std::string& field) {
+  const size_t dot = field.rfind('.');
+  if (dot == std::string::npos || !summary.contains(field.substr(0, dot))) return "";
+  const std::string suffix = field.substr(dot);
+  if (suffix == ".baseline" || suffix == ".change") return "; a metric's " + suffix + " comes with --baseline";
+  if (suffix == ".change_low" || suffix == ".change_high") {
+    return "; a metric's " + suffix + " comes with --baseline and --bootstrap above 0";
+  }
+  return "";
+}
 
-int RunEvaluate(const EvaluateCommand& o) {
-  if (o.recs.empty() || o.truth.empty()) Fail(ExitCode::kUsage, "evaluate: give --recs and --truth");
-  std::vector<int> ks = o.ks.empty() ? std::vector<int>{10} : o.ks;
+// What evaluate reads, in the order it reads it: the baseline's lists first
+// (a broken file fails before the work; they wait in `baseline_recs` for
+// their turn), the lists, the held-out rows, the training rows, the items.
+struct EvaluateReading {
   EvaluationInputs in;
-  // The baseline's lists are read first, so that a broken file fails
-  // before the work; they wait in `baseline_recs` for their turn.
   std::unordered_map<std::string, std::vector<std::string>> baseline_recs;
+  std::vector<TruthRow> truth;
+  int64_t truth_rows = 0, filtered = 0, ungraded = 0;
+  ItemMatrix vectors;  // in.item_vectors points here
+};
+
+void ReadEvaluationInputs(const EvaluateCommand& o, EvaluateReading* read) {
+  EvaluationInputs& in = read->in;
   if (!o.baseline.empty()) {
-    baseline_recs = ReadRecommendationLists(o.baseline).Items();
-    WarnOfRepeatedItems(o.baseline, baseline_recs);
+    read->baseline_recs = ReadRecommendationLists(o.baseline).Items();
+    WarnOfRepeatedItems(o.baseline, read->baseline_recs);
   }
   in.recs = ReadRecommendationLists(o.recs).Items();
   WarnOfRepeatedItems(o.recs, in.recs);
-  int64_t truth_rows = 0, filtered = 0, ungraded = 0;
-  std::vector<TruthRow> truth;
   ReadPairs(o.truth, o, [&](const TruthRow& r) {
-    ++truth_rows;
-    truth.push_back(r);
+    ++read->truth_rows;
+    read->truth.push_back(r);
     if (o.min_rating && (!r.rating || *r.rating < *o.min_rating)) {
-      ++filtered;
+      ++read->filtered;
       in.relevant[r.user];  // the user exists, but this row is not relevant
       return;
     }
     in.relevant[r.user].insert(r.item);
   });
-  if (!o.no_graded) GradeTruth(truth, o, &in, &ungraded);
+  if (!o.no_graded) GradeTruth(read->truth, o, &in, &read->ungraded);
   if (!o.train.empty()) {
     std::unordered_map<std::string, std::unordered_set<std::string>> users_of;
     std::unordered_set<std::string> users;
@@ -280,18 +296,20 @@ int RunEvaluate(const EvaluateCommand& o) {
     for (const auto& [i, us] : users_of) in.train_popularity[i] = static_cast<int64_t>(us.size());
     in.train_users = static_cast<int64_t>(users.size());
   }
-  ItemMatrix vectors;
   if (!o.items.empty()) {
     ProblemLog problems(100, PrintProblem);
     ItemTable t = ReadItems(o.items, {}, &problems);
     FailOnInvalidRows(problems, o.items, "", /*max_errors_option=*/false);
-    vectors = BuildItemMatrix(t, {}, nullptr);
+    read->vectors = BuildItemMatrix(t, {}, nullptr);
     in.catalogue_size = static_cast<int64_t>(t.items.size());
-    if (vectors.vectors.cols() > 0) in.item_vectors = &vectors;
+    if (read->vectors.vectors.cols() > 0) in.item_vectors = &read->vectors;
   }
   if (o.catalogue_size > 0) in.catalogue_size = o.catalogue_size;
-  EvaluationResult r = Evaluate(in, ks);
+}
 
+// The summary object: every metric, and with a baseline its value there,
+// the change and (with --bootstrap) the change's interval.
+nlohmann::ordered_json SummaryJson(const EvaluateCommand& o, const EvaluationResult& r, const EvaluationResult* base) {
   nlohmann::ordered_json summary;
   const auto put = [&summary](const std::string& key, double v) { summary[key] = MetricJson(v); };
   for (const auto& [k, v] : r.summary) {
@@ -301,58 +319,54 @@ int RunEvaluate(const EvaluateCommand& o) {
       put(k, v);
     }
   }
-  EvaluationResult base;
-  if (!o.baseline.empty()) {
-    std::swap(in.recs, baseline_recs);
-    base = Evaluate(in, ks);
-    std::swap(in.recs, baseline_recs);
-    const std::vector<MetricChange> changes = CompareEvaluations(r, base, o.bootstrap, kBootstrapSeed);
-    for (const MetricChange& c : changes) {
-      put(c.name + ".baseline", c.baseline);
-      put(c.name + ".change", c.change);
-      if (c.users > 0 && o.bootstrap > 0) {
-        put(c.name + ".change_low", c.low);
-        put(c.name + ".change_high", c.high);
+  if (base == nullptr) return summary;
+  const std::vector<MetricChange> changes = CompareEvaluations(r, *base, o.bootstrap, kBootstrapSeed);
+  for (const MetricChange& c : changes) {
+    put(c.name + ".baseline", c.baseline);
+    put(c.name + ".change", c.change);
+    if (c.users > 0 && o.bootstrap > 0) {
+      put(c.name + ".change_low", c.low);
+      put(c.name + ".change_high", c.high);
+    }
+  }
+  LogChanges(o, changes);
+  return summary;
+}
+
+// One line per user: the summary's metrics (no novelty and arp without
+// --train, no ild without --items; pairwise_auc, which no k cuts, once) but
+// coverage. With a baseline, each user's line holds the baseline's values
+// too, under "METRIC@K.baseline" (the same users, in the same id order).
+void WritePerUser(const std::string& path, const std::vector<int>& ks, const EvaluationResult& r,
+                  const EvaluationResult& base) {
+  AtomicFile f(path);
+  std::unordered_set<std::string> shown;
+  for (const auto& [key, v] : r.summary) shown.insert(key);
+  const auto values = [&ks, &shown](const UserMetrics& um, const std::string& suffix, nlohmann::ordered_json* j) {
+    (*j)["has_list" + suffix] = um.has_list;
+    for (size_t q = 0; q < ks.size(); ++q) {
+      for (const auto& [name, v] : um.at_k[q]) {
+        std::string key = std::string(name) + "@" + std::to_string(ks[q]);
+        if (name == "pairwise_auc") key = q == 0 ? "pairwise_auc" : "";
+        if (shown.count(key) == 0) continue;
+        (*j)[key + suffix] = MetricJson(v);
       }
     }
-    LogChanges(o, changes);
+  };
+  size_t b = 0;
+  for (const auto& um : r.per_user) {
+    nlohmann::ordered_json j;
+    j["user_id"] = um.user_id;
+    values(um, "", &j);
+    while (b < base.per_user.size() && base.per_user[b].user_id < um.user_id) ++b;
+    if (b < base.per_user.size() && base.per_user[b].user_id == um.user_id) values(base.per_user[b], ".baseline", &j);
+    f.Write(j.dump() + "\n");
   }
-  // Checked before anything is written: a gate naming no field of the
-  // object is a usage error, and leaves no output.
-  const int failed = FailedThresholds("evaluate", summary, o.fail_if);
-  const std::string text = summary.dump(2) + "\n";
-  WriteStdout(text);
-  if (!o.out.empty()) WriteFileAtomically(o.out, text);
-  if (!o.per_user.empty()) {
-    AtomicFile f(o.per_user);
-    // The summary's metrics (no novelty and arp without --train, no ild
-    // without --items; pairwise_auc, which no k cuts, once) but coverage.
-    // With a baseline, each user's line holds the baseline's values too,
-    // under "METRIC@K.baseline" (the same users, in the same id order).
-    std::unordered_set<std::string> shown;
-    for (const auto& [key, v] : r.summary) shown.insert(key);
-    const auto values = [&ks, &shown](const UserMetrics& um, const std::string& suffix, nlohmann::ordered_json* j) {
-      (*j)["has_list" + suffix] = um.has_list;
-      for (size_t q = 0; q < ks.size(); ++q) {
-        for (const auto& [name, v] : um.at_k[q]) {
-          std::string key = std::string(name) + "@" + std::to_string(ks[q]);
-          if (name == "pairwise_auc") key = q == 0 ? "pairwise_auc" : "";
-          if (shown.count(key) == 0) continue;
-          (*j)[key + suffix] = MetricJson(v);
-        }
-      }
-    };
-    size_t b = 0;
-    for (const auto& um : r.per_user) {
-      nlohmann::ordered_json j;
-      j["user_id"] = um.user_id;
-      values(um, "", &j);
-      while (b < base.per_user.size() && base.per_user[b].user_id < um.user_id) ++b;
-      if (b < base.per_user.size() && base.per_user[b].user_id == um.user_id) values(base.per_user[b], ".baseline", &j);
-      f.Write(j.dump() + "\n");
-    }
-    f.Commit();
-  }
+  f.Commit();
+}
+
+// How many users were evaluated, and a warning when none could be.
+void LogEvaluated(const EvaluateCommand& o, const EvaluateReading& read, const EvaluationResult& r) {
   size_t missing = 0, relevant_users = 0, relevant_missing = 0;
   for (const auto& um : r.per_user) {
     missing += !um.has_list;
@@ -361,17 +375,43 @@ int RunEvaluate(const EvaluateCommand& o) {
     relevant_users += relevant;
     relevant_missing += relevant && !um.has_list;
   }
-  WarnOfIdsThatNeverMeet(o, in, truth, r.per_user.size() - missing);
+  WarnOfIdsThatNeverMeet(o, read.in, read.truth, r.per_user.size() - missing);
   spdlog::info("evaluate: {} users evaluated ({} without a recommendation list, counted as 0){}; {} truth rows{}",
                relevant_users, relevant_missing,
                r.per_user.size() > relevant_users
                    ? fmt::format(", {} more with only graded reviews", r.per_user.size() - relevant_users)
                    : "",
-               truth_rows, filtered > 0 ? fmt::format(", {} below --relevant-min-rating", filtered) : "");
+               read.truth_rows,
+               read.filtered > 0 ? fmt::format(", {} below --relevant-min-rating", read.filtered) : "");
   if (relevant_users == 0) {
     spdlog::warn("evaluate: no user has a relevant held-out item{}: the accuracy metrics are null",
-                 filtered > 0 ? " (every truth row is below --relevant-min-rating)" : "");
+                 read.filtered > 0 ? " (every truth row is below --relevant-min-rating)" : "");
   }
+}
+
+}  // namespace
+
+int RunEvaluate(const EvaluateCommand& o) {
+  if (o.recs.empty() || o.truth.empty()) Fail(ExitCode::kUsage, "evaluate: give --recs and --truth");
+  const std::vector<int> ks = o.ks.empty() ? std::vector<int>{10} : o.ks;
+  EvaluateReading read;
+  ReadEvaluationInputs(o, &read);
+  const EvaluationResult r = Evaluate(read.in, ks);
+  EvaluationResult base;
+  if (!o.baseline.empty()) {
+    std::swap(read.in.recs, read.baseline_recs);
+    base = Evaluate(read.in, ks);
+    std::swap(read.in.recs, read.baseline_recs);
+  }
+  const nlohmann::ordered_json summary = SummaryJson(o, r, o.baseline.empty() ? nullptr : &base);
+  // Checked before anything is written: a gate naming no field of the
+  // object is a usage error, and leaves no output.
+  const int failed = FailedThresholds("evaluate", summary, o.fail_if, ChangeFieldHint);
+  const std::string text = summary.dump(2) + "\n";
+  WriteStdout(text);
+  if (!o.out.empty()) WriteFileAtomically(o.out, text);
+  if (!o.per_user.empty()) WritePerUser(o.per_user, ks, r, base);
+  LogEvaluated(o, read, r);
   return failed > 0 ? 1 : 0;
 }
 

@@ -188,29 +188,22 @@ Threshold ParseThreshold(const std::string& text) {
   return t;
 }
 
-bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& threshold, std::string* description) {
+bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& threshold, std::string* description,
+                    const MissingFieldHint& missing_field_hint) {
   const Threshold t = ParseThreshold(threshold);
   const std::string rest = std::string(1, t.op) + (t.or_equal ? "= " : " ") + nlohmann::json(t.limit).dump();
   if (!summary.contains(t.field) || !(summary[t.field].is_number() || summary[t.field].is_null())) {
-    std::string fields;
-    int listed = 0;
-    for (auto it = summary.begin(); it != summary.end() && listed < 8; ++it) {
-      if (!it.value().is_number() && !it.value().is_null()) continue;
-      fields += (listed++ > 0 ? ", " : "") + it.key();
+    std::vector<std::string> fields;
+    for (auto it = summary.begin(); it != summary.end(); ++it) {
+      if (it.value().is_number() || it.value().is_null()) fields.push_back(it.key());
     }
-    // evaluate's METRIC.change and the like are in the summary only when
-    // there is a baseline to compare with.
-    const size_t dot = t.field.rfind('.');
-    const std::string suffix = dot == std::string::npos ? "" : t.field.substr(dot);
-    std::string hint;
-    if (dot != std::string::npos && summary.contains(t.field.substr(0, dot))) {
-      if (suffix == ".baseline" || suffix == ".change") hint = "; a metric's " + suffix + " comes with --baseline";
-      if (suffix == ".change_low" || suffix == ".change_high") {
-        hint = "; a metric's " + suffix + " comes with --baseline and --bootstrap above 0";
-      }
-    }
-    Fail(ExitCode::kUsage, "--fail-if: no field ", EscapeForMessage(t.field, 40), " (fields: ", fields,
-         fields.empty() ? "none" : ", ...", ")", hint);
+    constexpr size_t kListed = 8;
+    std::string list;
+    for (size_t i = 0; i < fields.size() && i < kListed; ++i) list += (i > 0 ? ", " : "") + fields[i];
+    if (fields.empty()) list = "none";
+    if (fields.size() > kListed) list += ", ...";
+    Fail(ExitCode::kUsage, "--fail-if: no field ", EscapeForMessage(t.field, 40), " (fields: ", list, ")",
+         missing_field_hint ? missing_field_hint(summary, t.field) : "");
   }
   if (summary[t.field].is_null()) {
     *description = t.field + " is null (nothing to measure), so " + t.field + " " + rest + " cannot be ruled out";
@@ -223,11 +216,11 @@ bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& th
 }
 
 int FailedThresholds(const std::string& command, const nlohmann::ordered_json& summary,
-                     const std::vector<std::string>& thresholds) {
+                     const std::vector<std::string>& thresholds, const MissingFieldHint& missing_field_hint) {
   int failed = 0;
   for (const auto& t : thresholds) {
     std::string description;
-    if (ThresholdHolds(summary, t, &description)) {
+    if (ThresholdHolds(summary, t, &description, missing_field_hint)) {
       spdlog::error("{}: {} (--fail-if {})", command, description, t);
       ++failed;
     }
