@@ -141,7 +141,7 @@ void ReadPairs(const std::string& path, const EvaluateCommand& o, const std::fun
 // The gain of every held-out (user, item): from the rating, else from the
 // review's sentiment (--truth-scores); when a user reviewed an item more
 // than once, the latest review counts (by timestamp, then file order).
-void GradeTruth(const std::vector<TruthRow>& rows, const EvaluateCommand& o, EvaluationInputs* in, int64_t* ungraded) {
+void GradeTruth(const std::vector<TruthRow>& rows, const EvaluateCommand& o, EvaluationInputs* in) {
   std::unordered_map<std::string, Sentiment> scores;
   if (!o.truth_scores.empty()) scores = ReadScoresFile(o.truth_scores);
   std::unordered_map<std::string, std::unordered_map<std::string, std::pair<int64_t, size_t>>> latest;
@@ -153,10 +153,7 @@ void GradeTruth(const std::vector<TruthRow>& rows, const EvaluateCommand& o, Eva
     } else if (auto s = scores.find(r.review_id); s != scores.end()) {
       grade = GradeOfSentiment(s->second.score);
     }
-    if (grade < 0) {
-      ++*ungraded;
-      continue;
-    }
+    if (grade < 0) continue;  // no rating, no score: no gain
     const std::pair<int64_t, size_t> when{r.timestamp.value_or(std::numeric_limits<int64_t>::min()), k};
     auto& seen = latest[r.user];
     auto it = seen.find(r.item);
@@ -260,10 +257,14 @@ std::string ChangeFieldHint(const nlohmann::ordered_json& summary, const std::st
 // (a broken file fails before the work; they wait in `baseline_recs` for
 // their turn), the lists, the held-out rows, the training rows, the items.
 struct EvaluateReading {
+  EvaluateReading() = default;
+  EvaluateReading(const EvaluateReading&) = delete;  // in.item_vectors points into it
+  EvaluateReading& operator=(const EvaluateReading&) = delete;
+
   EvaluationInputs in;
   std::unordered_map<std::string, std::vector<std::string>> baseline_recs;
   std::vector<TruthRow> truth;
-  int64_t truth_rows = 0, filtered = 0, ungraded = 0;
+  int64_t truth_rows = 0, filtered = 0;
   ItemMatrix vectors;  // in.item_vectors points here
 };
 
@@ -285,7 +286,7 @@ void ReadEvaluationInputs(const EvaluateCommand& o, EvaluateReading* read) {
     }
     in.relevant[r.user].insert(r.item);
   });
-  if (!o.no_graded) GradeTruth(read->truth, o, &in, &read->ungraded);
+  if (!o.no_graded) GradeTruth(read->truth, o, &in);
   if (!o.train.empty()) {
     std::unordered_map<std::string, std::unordered_set<std::string>> users_of;
     std::unordered_set<std::string> users;

@@ -103,25 +103,25 @@ std::string Number(double x) {
   return nlohmann::json(x).dump();
 }
 
-}  // namespace
-
-namespace {
-
-// "a number from 1 to 10", "at least 0", "at most 5".
-std::string Wanted(Range range) {
+// "NAME: expected a number from 1 to 10, got GOT" (or "at least 0", "at
+// most 5").
+[[noreturn]] void OutOfRange(const std::string& name, Range range, const std::string& got) {
+  std::string want;
   if (range.min > -std::numeric_limits<double>::max() && range.max < std::numeric_limits<double>::max()) {
-    return "a number from " + Number(range.min) + " to " + Number(range.max);
+    want = "a number from " + Number(range.min) + " to " + Number(range.max);
+  } else if (range.min > -std::numeric_limits<double>::max()) {
+    want = "at least " + Number(range.min);
+  } else {
+    want = "at most " + Number(range.max);
   }
-  if (range.min > -std::numeric_limits<double>::max()) return "at least " + Number(range.min);
-  return "at most " + Number(range.max);
+  Fail(ExitCode::kUsage, name, ": expected ", want, ", got ", got);
 }
 
 }  // namespace
 
 void CheckRange(const std::string& name, double value, Range range) {
   if (!std::isfinite(value)) Fail(ExitCode::kUsage, name, ": expected a finite number, got ", value);
-  if (value < range.min || value > range.max)
-    Fail(ExitCode::kUsage, name, ": expected ", Wanted(range), ", got ", Number(value));
+  if (value < range.min || value > range.max) OutOfRange(name, range, Number(value));
 }
 
 void CheckIntegerText(const std::string& name, const std::string& text, Range range) {
@@ -132,9 +132,7 @@ void CheckIntegerText(const std::string& name, const std::string& text, Range ra
     if (s[i] < '0' || s[i] > '9') return;  // not an integer: the parser says so
   }
   const double value = std::strtod(std::string(s).c_str(), nullptr);
-  if (value < range.min || value > range.max) {
-    Fail(ExitCode::kUsage, name, ": expected ", Wanted(range), ", got ", EscapeForMessage(text, 60));
-  }
+  if (value < range.min || value > range.max) OutOfRange(name, range, EscapeForMessage(text, 60));
 }
 
 void CheckIntegerJson(const std::string& name, const nlohmann::json& v, Range range) {
