@@ -188,6 +188,26 @@ TEST_F(NarratorTest, OtherReasonKindsForcedLanguageAndLowConfidence) {
             "Listed last: you are predicted to dislike this song, and nothing else was left to recommend.");
   EXPECT_TRUE(u.low_confidence);
   EXPECT_NE(u.low_confidence_reason.find("at or below zero"), std::string::npos);
+  // Positive scores from a profile whose dislikes nearly cancel its likes:
+  // flagged below a net share of 0.2, with the share in the reason.
+  UserRecommendations c = User("en", {0.4, 0.3});
+  c.net_share = 0.07;
+  n.Narrate(&c, {});
+  EXPECT_TRUE(c.low_confidence);
+  EXPECT_EQ(c.low_confidence_reason,
+            "what this user disliked nearly cancels what they liked (their profile keeps 7 % of its reviews' weight): "
+            "the list rests on the small difference between them");
+  c.net_share = kLowNetShare;
+  n.Narrate(&c, {});
+  EXPECT_FALSE(c.low_confidence);
+  c.net_share = 0.07;
+  c.cold_start = true;  // the popularity ranking: the profile is not used
+  n.Narrate(&c, {});
+  EXPECT_FALSE(c.low_confidence);
+  c.cold_start = false;
+  c.items.clear();  // nothing to flag
+  n.Narrate(&c, {});
+  EXPECT_FALSE(c.low_confidence);
 
   const Narrator zh(items_, reviews_, ReasonLanguage::kChinese);
   UserRecommendations v = User("en", {0.2});

@@ -623,6 +623,75 @@ TEST(RecommendCli, ProfilesFromTheProfileStageRankAsBuiltHere) {
   EXPECT_FALSE(test::FileExists(dir / "c.json"));
 }
 
+// A user who loved a song and hated its live take (one beat per minute
+// apart): the profile keeps about 1 % of its reviews' weight, yet every
+// score is a high cosine. The list says it is of low confidence, also when
+// the profile comes from a profiles file; the other user's list does not.
+TEST(RecommendCli, AProfileWhoseDislikesCancelItsLikesIsFlagged) {
+  TempDir dir;
+  WriteFile(dir / "items.csv",
+            "item_id,title,audio.tempo,audio.energy\na,Alpha,130,0.8\na2,Alpha (live),131,0.8\nb,Beta,140,0.9\n"
+            "c,Gamma,50,0.2\nd,Delta,60,0.3\ne,Epsilon,70,0.4\nf,Phi,100,0.6\ng,Gimel,150,0.1\n");
+  WriteFile(dir / "reviews.csv",
+            "review_id,user_id,item_id,rating,text\nr1,uz,a,5,love it\nr2,uz,a2,1,hate it\nr3,v,b,4,good\n"
+            "r4,v,c,2,meh\n");
+  const std::vector<std::string> in = {"--reviews",      dir / "reviews.csv", "--items", dir / "items.csv",
+                                       "--no-sentiment", "--text-model",      "none"};
+  auto run = [&](const std::string& verb, const std::string& out, std::vector<std::string> more = {}) {
+    std::vector<std::string> args = {verb, "--out", out};
+    args.insert(args.end(), in.begin(), in.end());
+    if (verb == "recommend") more.insert(more.end(), {"--algorithm", "content", "--top-n", "3"});
+    args.insert(args.end(), more.begin(), more.end());
+    return RunAvrec(args);
+  };
+  const auto flags = [&](const std::string& path) {
+    std::map<std::string, std::string> reason;  // user -> low_confidence_reason, "-" when not flagged
+    const auto lists = nlohmann::json::parse(ReadFile(path));
+    for (const auto& u : lists["users"]) {
+      EXPECT_GT(u["items"][0]["score"].get<double>(), 0.5) << u;
+      reason[u["user_id"]] = u.value("low_confidence", false) ? u["low_confidence_reason"].get<std::string>() : "-";
+    }
+    return reason;
+  };
+  auto r = run("recommend", dir / "a.json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string why =
+      "what this user disliked nearly cancels what they liked (their profile keeps 1 % of its reviews' weight): the "
+      "list rests on the small difference between them";
+  const std::map<std::string, std::string> expected = {{"uz", why}, {"v", "-"}};
+  EXPECT_EQ(flags(dir / "a.json"), expected);
+
+  r = run("profile", dir / "p.jsonl");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string profiles = ReadFile(dir / "p.jsonl");
+  EXPECT_NE(profiles.find("{\"user_id\":\"uz\",\"cold_start\":false,\"reviews\":2,\"net_share\":0.011373,"),
+            std::string::npos)
+      << profiles;
+  EXPECT_NE(profiles.find("{\"user_id\":\"v\",\"cold_start\":false,\"reviews\":2,\"net_share\":1.0,"),
+            std::string::npos)
+      << profiles;
+  r = run("recommend", dir / "b.json", {"--profiles", dir / "p.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(flags(dir / "b.json"), expected);
+
+  // A profiles file without net_share (written before it existed) flags nothing.
+  std::string old = profiles;
+  for (size_t at; (at = old.find(",\"net_share\":")) != std::string::npos;)
+    old.erase(at, old.find(",\"vector", at) - at);
+  WriteFile(dir / "old.jsonl", old);
+  r = run("recommend", dir / "c.json", {"--profiles", dir / "old.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << old;
+  EXPECT_EQ(flags(dir / "c.json"), (std::map<std::string, std::string>{{"uz", "-"}, {"v", "-"}}));
+  // One outside [0, 1] is named.
+  std::string bad = profiles;
+  bad.replace(bad.find("0.011373"), 8, "1.5");
+  WriteFile(dir / "bad.jsonl", bad);
+  r = run("recommend", dir / "d.json", {"--profiles", dir / "bad.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("bad.jsonl:2: field 'net_share': expected a number from 0 to 1"), std::string::npos) << r.err;
+  EXPECT_FALSE(test::FileExists(dir / "d.json"));
+}
+
 }  // namespace
 }  // namespace avrec
 

@@ -101,6 +101,8 @@ TEST(BuildProfiles, WeightedSumOfUnitItemVectorsNormalised) {
   EXPECT_NEAR(p.vectors(u, 0), 0.95 / n, 1e-7);
   EXPECT_NEAR(p.vectors(u, 1), -0.65 / n, 1e-7);
   EXPECT_FALSE(p.cold_start[u]);
+  // Orthogonal items: the dislike pulls nothing back from the like.
+  EXPECT_DOUBLE_EQ(p.net_share[u], 1.0);
   // v reviewed only an unknown item: cold start, zero vector.
   const int v = p.Find("v");
   EXPECT_TRUE(p.cold_start[v]);
@@ -215,6 +217,25 @@ TEST(BuildProfiles, OppositeReviewsCancelToColdStart) {
   EXPECT_TRUE(p.cold_start[p.Find("u")]);  // zero sum: nothing to rank by
   EXPECT_TRUE(p.cold_start[p.Find("newcomer")]);
   EXPECT_TRUE(p.history[p.Find("newcomer")].empty());
+}
+
+// n_u = |sum w_k X^_k| / |sum |w_k| X^_k|, by hand: a liked (0.9) along e1
+// and a disliked (-0.5) c along (1, 1) / sqrt 2.
+TEST(BuildProfiles, NetShareIsWhatTheDislikesLeaveOfTheWeight) {
+  const ItemMatrix items = TwoItems();
+  const std::vector<Review> reviews = {
+      MakeReview("r1", "u", "a", std::nullopt), MakeReview("r2", "u", "c", std::nullopt),
+      MakeReview("r3", "w", "a", std::nullopt), MakeReview("r4", "w", "c", std::nullopt),
+      MakeReview("r5", "x", "c", std::nullopt), MakeReview("r6", "x", "c", std::nullopt)};
+  const ReviewScores s = {{"r1", 0.9}, {"r2", -0.5}, {"r3", 0.9}, {"r4", 0.5}, {"r5", -0.5}, {"r6", 0.45}};
+  const Profiles p = BuildProfiles(reviews, &s, items, ProfileOptions{}, {"newcomer"});
+  const double h = 0.5 / std::sqrt(2.0);
+  EXPECT_NEAR(p.net_share[p.Find("u")], std::hypot(0.9 - h, -h) / std::hypot(0.9 + h, h), 1e-12);
+  EXPECT_DOUBLE_EQ(p.net_share[p.Find("w")], 1.0);  // all liked: however far apart, nothing cancels
+  // The same item loved and hated almost alike: a twentieth is left.
+  EXPECT_NEAR(p.net_share[p.Find("x")], 0.05 / 0.95, 1e-12);
+  EXPECT_FALSE(p.cold_start[p.Find("x")]);
+  EXPECT_DOUBLE_EQ(p.net_share[p.Find("newcomer")], 1.0);  // cold start: nothing to flag
 }
 
 TEST(BuildProfiles, InvalidOptionsAreUsageErrors) {

@@ -131,10 +131,15 @@ RecommendationLists ReadRecommendationLists(const std::string& path, std::vector
 enum class ReasonLanguage { kAuto, kEnglish, kChinese };
 ReasonLanguage ParseReasonLanguage(const std::string& s);  // Error(kUsage) if unknown
 
+// A profile's net share below which its list is flagged low_confidence
+// (docs/recommendations.md): its liked and disliked reviews nearly cancel.
+constexpr double kLowNetShare = 0.2;
+
 // Fills what people read in a user's recommendations: item and reason titles,
 // review snippets, one sentence per item from fixed templates in the user's
 // language (auto: the language most of their reviews are written in), and
-// the low_confidence flag (every score at or below zero) with its reason.
+// the low_confidence flag (every score at or below zero, or a net share
+// below kLowNetShare) with its reason.
 // Deterministic: the same inputs give the same words.
 class Narrator {
  public:
@@ -155,14 +160,16 @@ class Narrator {
 // ---- profiles --------------------------------------------------------------------
 
 // Writes {"header": {"columns": [...]}} then one line per user: user_id,
-// cold_start, reviews (history size), vector (6 decimals).
+// cold_start, reviews (history size), net_share (6 decimals), vector (6
+// decimals).
 void WriteProfiles(const std::string& path, const Profiles& profiles, const std::vector<std::string>& columns);
 
 struct ProfileFile {
   std::vector<std::string> columns;  // item vector columns the vectors use
   std::vector<std::string> users;
   std::vector<bool> cold_start;
-  RowMatrix vectors;  // size users x columns
+  std::vector<double> net_share;  // Profiles::net_share; 1 where the file has none
+  RowMatrix vectors;              // size users x columns
 };
 
 // Reads what WriteProfiles wrote. Throws Error(kDataErr) naming PATH:LINE and

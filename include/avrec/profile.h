@@ -61,6 +61,10 @@ struct Profiles {
   RowMatrix vectors;               // size users x d (d = item matrix columns), unit rows (zero for cold start)
   std::vector<std::vector<Interaction>> history;  // per user, by item row then review id
   std::vector<bool> cold_start;
+  // |P_u| / |sum_k |w_k| X^_k| (docs/model.md): 1 when no review pulls
+  // against another, near 0 when what the user disliked cancels what they
+  // liked and the profile's direction rests on the small difference.
+  std::vector<double> net_share;
   // Reviews of items missing from the catalogue (skipped), and the rating
   // scale used.
   int64_t unknown_items = 0;

@@ -128,10 +128,13 @@ struct UserRecommendations {
   std::string user_id;
   bool cold_start = false;
   int history = 0;  // reviews of catalogue items
+  // Content algorithms: the profile's net share (Profiles::net_share), how
+  // much of its reviews' weight survives the dislikes; 1 for the others.
+  double net_share = 1;
   std::vector<RecommendedItem> items;
   std::string language;  // output stage: "en" or "zh", of the explanations
-  // Every score at or below zero: nothing the user liked resembles these
-  // items (output stage sets the reason).
+  // Every score at or below zero (nothing the user liked resembles these
+  // items), or a net share below kLowNetShare (output stage sets the reason).
   bool low_confidence = false;
   std::string low_confidence_reason;
 };

@@ -236,13 +236,20 @@ void Narrator::Narrate(UserRecommendations* u, const std::function<std::string(c
     }
     item.explanation = Sentence(item, zh);
   }
-  u->low_confidence = !u->items.empty() && !any_positive;
-  if (u->low_confidence) {
+  const bool listed = !u->items.empty();
+  u->low_confidence_reason.clear();
+  if (listed && !any_positive) {
     u->low_confidence_reason =
         u->cold_start ? "every score is at or below zero"
                       : "every score is at or below zero: what this user liked points to no candidate more than "
                         "what they disliked points away from it";
+  } else if (listed && !u->cold_start && u->net_share < kLowNetShare) {
+    u->low_confidence_reason = fmt::format(
+        "what this user disliked nearly cancels what they liked (their profile keeps {:.0f} % of its reviews' "
+        "weight): the list rests on the small difference between them",
+        100 * u->net_share);
   }
+  u->low_confidence = !u->low_confidence_reason.empty();
 }
 
 }  // namespace avrec

@@ -20,6 +20,7 @@ void WriteProfiles(const std::string& path, const Profiles& p, const std::vector
     j["user_id"] = p.users[u];
     j["cold_start"] = static_cast<bool>(p.cold_start[u]);
     j["reviews"] = p.history[u].size();
+    j["net_share"] = RoundDecimals(u < p.net_share.size() ? p.net_share[u] : 1.0, 6);
     for (Eigen::Index k = 0; k < p.vectors.cols(); ++k) {
       v[static_cast<size_t>(k)] = RoundDecimals(p.vectors(static_cast<Eigen::Index>(u), k), 6);
     }
@@ -71,6 +72,14 @@ ProfileFile ReadProfiles(const std::string& path) {
     }
     f.users.push_back(j["user_id"].get<std::string>());
     f.cold_start.push_back(j.contains("cold_start") && j["cold_start"].is_boolean() && j["cold_start"].get<bool>());
+    double net_share = 1;  // files written before 2026-12-04 have none: nothing known to cancel
+    if (j.contains("net_share")) {
+      const auto& x = j["net_share"];
+      if (!x.is_number() || !(x.get<double>() >= 0 && x.get<double>() <= 1))
+        Bad(path, n, "field 'net_share': expected a number from 0 to 1");
+      net_share = x.get<double>();
+    }
+    f.net_share.push_back(net_share);
   }
   if (!header) Bad(path, 1, "empty file: expected a profiles header line");
   f.vectors = Eigen::Map<RowMatrix>(data.data(), static_cast<Eigen::Index>(f.users.size()),

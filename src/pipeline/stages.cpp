@@ -371,6 +371,7 @@ Profiles BuildUserProfiles(const std::vector<Review>& reviews, const SentimentRe
     const int u = p.Find(from_file->users[k]);
     p.vectors.row(u) = from_file->vectors.row(static_cast<Eigen::Index>(k));
     p.cold_start[static_cast<size_t>(u)] = from_file->cold_start[k];
+    p.net_share[static_cast<size_t>(u)] = from_file->net_share[k];
     ++replaced;
   }
   spdlog::info("profiles: {} users from the profiles file, {} built from their reviews", replaced,

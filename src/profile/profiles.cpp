@@ -204,22 +204,27 @@ void DecayByRecency(const ProfileOptions& o, std::vector<Interaction>* hist) {
 // min_history usable reviews or a sum that cancels out. "Cancels" is
 // relative to the weights' own size: decay can make every weight of a user
 // whose reviews are all old tiny (2^-52 a year back at a 7-day half-life),
-// which says nothing against their direction.
+// which says nothing against their direction. The net share compares |P_u|
+// with the norm the same reviews would give if none were disliked.
 void Accumulate(const ItemMatrix& items, const std::vector<double>& inv_norm, const ProfileOptions& o, size_t u,
                 Profiles* p) {
-  Eigen::VectorXd acc = Eigen::VectorXd::Zero(items.vectors.cols());
+  const Eigen::Index d = items.vectors.cols();
+  Eigen::VectorXd acc = Eigen::VectorXd::Zero(d), unsigned_acc = Eigen::VectorXd::Zero(d);
   int usable = 0;
   double mass = 0;
   for (const Interaction& x : p->history[u]) {
     if (x.weight == 0) continue;
     ++usable;
     mass += std::fabs(x.weight);
-    acc += (x.weight * inv_norm[x.item]) * items.vectors.row(x.item).transpose().cast<double>();
+    const Eigen::VectorXd unit = inv_norm[x.item] * items.vectors.row(x.item).transpose().cast<double>();
+    acc += x.weight * unit;
+    unsigned_acc += std::fabs(x.weight) * unit;
   }
-  const double norm = acc.norm();
+  const double norm = acc.norm(), unsigned_norm = unsigned_acc.norm();
   if (usable >= o.min_history && norm > 1e-12 * mass) {
     p->vectors.row(static_cast<Eigen::Index>(u)) = (acc / norm).cast<float>().transpose();
     p->cold_start[u] = false;
+    p->net_share[u] = std::min(1.0, norm / unsigned_norm);
   }
 }
 
@@ -243,6 +248,7 @@ Profiles BuildProfiles(const std::vector<Review>& reviews, const ReviewScores* s
   p.vectors = RowMatrix::Zero(static_cast<Eigen::Index>(p.users.size()), items.vectors.cols());
   p.history.resize(p.users.size());
   p.cold_start.assign(p.users.size(), true);
+  p.net_share.assign(p.users.size(), 1.0);
   for (size_t u = 0; u < p.users.size(); ++u) {
     auto& hist = p.history[u];
     const auto& user_reviews = by_user[p.users[u]];

@@ -202,7 +202,7 @@ function renderRecommendations() {
     ${tile("items recommended", int(c.recommended_items) + " / " + int(c.catalogue))}
     ${tile("diversity (ILD)", fmt(r.diversity, 3))}${tile("low-confidence lists", int(r.low_confidence))}</div>`;
   if (r.low_confidence > 0) {
-    h += `<div class="warn" id="low-confidence">${int(r.low_confidence)} list(s) have every score at or below zero: nothing in them resembles what the user liked more than what they disliked. For example: ${r.low_confidence_examples.map(esc).join(", ")}.</div>`;
+    h += `<div class="warn" id="low-confidence">${int(r.low_confidence)} list(s) are of low confidence: every score at or below zero, or a profile whose dislikes nearly cancel its likes (the reason is shown with each user's list). For example: ${r.low_confidence_examples.map(esc).join(", ")}.</div>`;
   }
   h += `<div class="row"><div>${longtail("plot-longtail", r.long_tail)}</div>`;
   if (r.score_histogram) h += `<div>${histogram("plot-scores", r.score_histogram, "Scores of recommended items", false)}</div>`;
