@@ -193,14 +193,17 @@ TEST(Cli, ValidateSpecificMessages) {
             "u1,a,fine,4,2024-01-01\n"
             "u1,zz,unknown item,4,2024-01-01\n"
             "u1,a,bad rating,four,2024-01-01\n"
-            "u1,a,bad time,4,2024-13-01\n");
+            "u1,a,bad time,4,2024-13-01\n"
+            "u1,b,an item on an invalid row,4,2024-01-01\n");
   auto r = RunAvrec({"validate", "--reviews", dir / "reviews.csv", "--items", dir / "items.csv"});
   EXPECT_EQ(r.exit_code, 65);
-  for (const char* expect : {"items.csv:3: field 'audio.tempo': expected a finite number, got 'NaN'",
-                             "items.csv:4: field 'audio.tempo': expected a finite number, got 'inf'",
-                             "reviews.csv:3: item_id 'zz' is not among the items",
-                             "reviews.csv:4: field 'rating': expected a finite number, got 'four'",
-                             "reviews.csv:5: field 'timestamp': expected Unix seconds or an ISO 8601"}) {
+  const std::string bad_row =
+      "reviews.csv:6: item_id 'b' is not among the items: its row (" + dir / "items.csv" + ":3) is invalid\n";
+  for (const std::string expect : {"items.csv:3: field 'audio.tempo': expected a finite number, got 'NaN'",
+                                   "items.csv:4: field 'audio.tempo': expected a finite number, got 'inf'",
+                                   "reviews.csv:3: item_id 'zz' is not among the items\n", bad_row.c_str(),
+                                   "reviews.csv:4: field 'rating': expected a finite number, got 'four'",
+                                   "reviews.csv:5: field 'timestamp': expected Unix seconds or an ISO 8601"}) {
     EXPECT_NE(r.err.find(expect), std::string::npos) << expect << "\n" << r.err;
   }
 }
@@ -527,12 +530,23 @@ TEST(Cli, StrictIngestFailsWholeAndLenientSkips) {
   WriteFile(dir / "r.csv", "user_id,item_id,text\nu1,s0001,good\nu2,nope,unknown item\nu3,s0001,fine\n");
   auto r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "r.csv"});
   EXPECT_EQ(r.exit_code, 65);
-  EXPECT_NE(r.err.find("r.csv:3: item_id 'nope' is not among the items"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("r.csv:3: item_id 'nope' is not among the workspace's items\n"), std::string::npos) << r.err;
   EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM reviews"), 0);
   r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "r.csv", "--lenient"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("1 invalid skipped"), std::string::npos) << r.err;
   EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM reviews"), 2);
+  // Items and reviews in one lenient ingest: a review of an item whose row
+  // was skipped says where that row is.
+  WriteFile(dir / "i.csv", "item_id,audio.tempo\nfresh,120\nbroken,fast\n");
+  WriteFile(dir / "r2.csv", "user_id,item_id,text\nu1,fresh,good\nu2,broken,fine\n");
+  r = RunAvrec({"ingest", "-w", ws, "--items", dir / "i.csv", "--reviews", dir / "r2.csv", "--lenient"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("r2.csv:3: item_id 'broken' is not among the workspace's items: its row (" + dir / "i.csv" +
+                       ":3) is invalid\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM reviews"), 3);
 }
 
 TEST(Cli, KilledIngestLeavesThePreviousWorkspaceIntact) {

@@ -1749,7 +1749,7 @@ TEST(Messages, ValidateAndIngestDecideAlike) {
       {"dup.jsonl", "{\"user_id\":\"u\",\"user_id\":\"v\",\"item_id\":\"s0001\",\"text\":\"x\"}\n",
        "key 'user_id' appears twice", 65},
       {"nul.jsonl", "{\"user_id\":\"u\",\"item_id\":\"s0001\",\"text\":\"a\\u0000b\"}\n", "contains a NUL byte", 65},
-      {"unknown.csv", "user_id,item_id,text\nu,nope,x\n", "item_id 'nope' is not among the items", 65},
+      {"unknown.csv", "user_id,item_id,text\nu,nope,x\n", "item_id 'nope' is not among the workspace's items", 65},
       {"quoted.jsonl", "{\"user_id\":\"u\",\"item_id\":\"s0001\",\"text\":\"x\",\"rating\":\"4\"}\n",
        "ratings are JSON strings", 0},
   };

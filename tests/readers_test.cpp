@@ -226,7 +226,7 @@ TEST(ReadReviews, JsonTypeErrors) {
 
 TEST(ReadReviews, UnknownItemWhenItemsKnown) {
   ReviewReadOptions opt;
-  opt.known_item = [](const std::string& id) { return id == "i1"; };
+  opt.unknown_item = [](const std::string& id) { return id == "i1" ? "" : "is not among the items"; };
   auto r = Reviews("r.csv", "user_id,item_id,text\nu1,i1,a\nu1,i9,b\n", opt);
   EXPECT_TRUE(HasProblem(r.problems, 3, "item_id 'i9' is not among the items"));
   EXPECT_EQ(r.reviews.size(), 1u);

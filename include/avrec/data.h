@@ -35,8 +35,10 @@ struct ReviewReadOptions {
   // An empty or whitespace-only text is an error unless this is set (scoring
   // gives such reviews a neutral score and a flag).
   bool allow_empty_text = false;
-  // When set, a review whose item_id it rejects is reported.
-  std::function<bool(const std::string&)> known_item;
+  // When set: "" for an item_id that is among the items, else why not,
+  // completing "item_id 'x' ..." (ItemTable::WhyUnknown); such a review is
+  // reported.
+  std::function<std::string(const std::string&)> unknown_item;
   size_t max_record_bytes = kDefaultMaxRecordBytes;  // longer records: Error(kDataErr)
   // File columns read under avrec's names: avrec name -> file column
   // (user_id -> reviewerID).
@@ -124,6 +126,11 @@ struct ItemTable {
 
   // Index of an item id, or -1.
   int Find(const std::string& item_id) const;
+  // "" for an item of the table; else "is not among WHERE", and for an id
+  // whose rows were all rejected, ": its row (PATH:LINE) is invalid" after
+  // it, so that a review of such an item does not read as the mistake.
+  std::string WhyUnknown(const std::string& item_id, const std::string& where = "the items") const;
+  std::map<std::string, int64_t> rejected;  // item_id of an invalid row -> its first line
   void BuildIndex();
 
  private:

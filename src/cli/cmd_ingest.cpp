@@ -33,10 +33,10 @@ void ValidateItems(const InputOptions& in, ProblemLog* problems, ItemTable* item
   }
 }
 
-void ValidateReviews(const InputOptions& in, const std::function<bool(const std::string&)>& known_item,
+void ValidateReviews(const InputOptions& in, const std::function<std::string(const std::string&)>& unknown_item,
                      ProblemLog* problems) {
   ReviewReadOptions ro = in.Reviews(in.allow_empty_text);
-  ro.known_item = known_item;
+  ro.unknown_item = unknown_item;
   std::unordered_set<std::string> users;
   int64_t rated = 0, timed = 0;
   ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) {
@@ -68,18 +68,20 @@ int RunValidate(const ValidateCommand& o) {
   if (!in.reviews.empty()) {
     // Item ids are checked as ingest checks them: against the items file, or
     // the workspace's items.
-    std::function<bool(const std::string&)> known;
+    std::function<std::string(const std::string&)> unknown;
     std::unordered_set<std::string> ws_items;
     if (!in.items.empty()) {
-      known = [&](const std::string& id) { return items.Find(id) >= 0; };
+      unknown = [&](const std::string& id) { return items.WhyUnknown(id); };
     } else if (!o.config.workspace.empty()) {
       for (auto& id : Workspace::Open(o.config.workspace, false)->ItemIds()) ws_items.insert(std::move(id));
-      known = [&](const std::string& id) { return ws_items.count(id) != 0; };
+      unknown = [&](const std::string& id) {
+        return ws_items.count(id) != 0 ? std::string() : "is not among the workspace's items";
+      };
     } else {
       spdlog::warn("{}: item ids not checked (give --items or --workspace; ingest rejects reviews of unknown items)",
                    in.reviews);
     }
-    ValidateReviews(in, known, &problems);
+    ValidateReviews(in, unknown, &problems);
   }
   PrintUnreportedCount(problems);
   if (problems.count() > 0) {

@@ -61,6 +61,13 @@ int ItemTable::Find(const std::string& item_id) const {
   return it == index_.end() ? -1 : it->second;
 }
 
+std::string ItemTable::WhyUnknown(const std::string& item_id, const std::string& where) const {
+  if (Find(item_id) >= 0) return "";
+  const auto it = rejected.find(item_id);
+  if (it == rejected.end()) return "is not among " + where;
+  return "is not among " + where + ": its row (" + path + ":" + std::to_string(it->second) + ") is invalid";
+}
+
 void ItemTable::BuildIndex() {
   index_.clear();
   for (size_t i = 0; i < items.size(); ++i) index_.emplace(items[i].item_id, static_cast<int>(i));
@@ -343,7 +350,11 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
         bad("duplicate item_id " + EscapeForMessage(item.item_id) + " (first on line " + std::to_string(it->second) +
             ")");
     }
-    if (problems->count() == before) out.items.push_back(std::move(item));
+    if (problems->count() == before) {
+      out.items.push_back(std::move(item));
+    } else if (!item.item_id.empty()) {
+      out.rejected.emplace(item.item_id, row.line);
+    }
   }
   FinishTable(table.records_read(), &out);
   return out;

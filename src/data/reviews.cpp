@@ -209,8 +209,9 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
       ++stats.future_times;
       stats.latest_time = std::max(stats.latest_time, *r.timestamp);
     }
-    if (problems->count() == before && options.known_item && !options.known_item(r.item_id)) {
-      bad("item_id " + EscapeForMessage(r.item_id) + " is not among the items");
+    if (problems->count() == before && options.unknown_item) {
+      const std::string why = options.unknown_item(r.item_id);
+      if (!why.empty()) bad("item_id " + EscapeForMessage(r.item_id) + " " + why);
     }
     if (problems->count() != before) continue;
     if (r.review_id.empty()) {

@@ -147,7 +147,7 @@ Dataset ReadDataset(const InputOptions& in, ProblemLog* problems) {
   Dataset d;
   d.item_table = ReadItems(in.items, in.Schema(), problems);
   ReviewReadOptions ro = in.Reviews(true);
-  ro.known_item = [&](const std::string& id) { return d.item_table.Find(id) >= 0; };
+  ro.unknown_item = [&](const std::string& id) { return d.item_table.WhyUnknown(id); };
   const ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) { d.reviews.push_back(std::move(r)); });
   LogReviewNotes(in.reviews, st);
   FailOnInvalidRows(*problems, "", " (run `avrec validate` for the full list)");
@@ -174,8 +174,9 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
   };
   IngestReport rep;
   ws->InTransaction([&] {
+    ItemTable items;  // of this ingest: a review of an item on a skipped row says so
     if (!in.items.empty()) {
-      ItemTable items = ReadItems(in.items, in.Schema(), problems);
+      items = ReadItems(in.items, in.Schema(), problems);
       abort_if_invalid(in.items);
       rep.skipped_items = items.invalid;
       const int64_t run = ws->BeginRun("items", in.items);
@@ -187,7 +188,9 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
       std::unordered_set<std::string> known(ids.begin(), ids.end());
       ReviewReadOptions ro = in.Reviews(in.allow_empty_text);
       const int64_t run = ws->BeginRun("reviews", in.reviews);
-      ro.known_item = [&](const std::string& id) { return known.count(id) != 0; };
+      ro.unknown_item = [&](const std::string& id) {
+        return known.count(id) != 0 ? std::string() : items.WhyUnknown(id, "the workspace's items");
+      };
       Progress progress("ingest", 0);
       ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) {
         if (problems->count() == 0 || lenient) ws->UpsertReview(r, &rep.reviews);
