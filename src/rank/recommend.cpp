@@ -164,6 +164,45 @@ RecommendedItem MakeItem(const ItemMatrix& items, int row, int rank, double scor
   return item;
 }
 
+// The collaborative part of the algorithm (item-knn, EASE, ALS, or the
+// hybrid's --hybrid-with), trained on the profiles' histories; nothing for
+// the others. `view` points into the models held here.
+struct TrainedModels {
+  std::unique_ptr<KnnModel> knn;
+  std::unique_ptr<CollaborativeModel> model;
+  Collaborative view;
+};
+
+TrainedModels TrainCollaborative(const ItemMatrix& items, const Profiles& profiles, const ItemStats& stats,
+                                 const RecommendOptions& o, int threads) {
+  TrainedModels t;
+  const int n_items = static_cast<int>(items.ids.size());
+  const Algorithm collaborative = o.algorithm == Algorithm::kHybrid ? o.hybrid_with : o.algorithm;
+  switch (collaborative) {
+    case Algorithm::kItemKnn: {
+      t.knn = std::make_unique<KnnModel>(
+          BuildKnn(stats.user_items, n_items, o.knn_neighbors, threads, {&items.tags, o.knn_tag_weight}));
+      SetKnnWeights(t.knn.get(), BuildInteractions(profiles, n_items, o.negative_weight).query, stats.user_items);
+      t.view.knn = t.knn.get();
+      t.view.reads_tags = o.knn_tag_weight > 0 && !items.tags.empty();
+      break;
+    }
+    case Algorithm::kEase:
+    case Algorithm::kAls: {
+      const bool ease = collaborative == Algorithm::kEase;
+      Interactions x = BuildInteractions(profiles, n_items, o.negative_weight);
+      if (!items.tags.empty()) x.item_tags = &items.tags;
+      t.model = ease ? TrainEase(x, o, threads) : TrainAls(x, o, threads);
+      t.view.model = t.model.get();
+      t.view.reads_tags = (ease ? o.ease_tag_weight : o.als_tag_weight) > 0 && x.item_tags != nullptr;
+      break;
+    }
+    default:
+      break;
+  }
+  return t;
+}
+
 }  // namespace
 
 RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
@@ -178,33 +217,9 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   const std::vector<int> candidates = SelectCandidates(items, o.allow, o.deny);
   const ItemStats stats = ComputeItemStats(profiles, n_items, o.quality_weight != 0);
   const std::vector<double> weight = ItemWeights(stats, candidates, o);
-  std::unique_ptr<KnnModel> knn;
-  std::unique_ptr<CollaborativeModel> model;
-  Collaborative collab;
   const int threads = ResolveThreads(o.threads);
-  const Algorithm collaborative = o.algorithm == Algorithm::kHybrid ? o.hybrid_with : o.algorithm;
-  switch (collaborative) {
-    case Algorithm::kItemKnn: {
-      knn = std::make_unique<KnnModel>(
-          BuildKnn(stats.user_items, n_items, o.knn_neighbors, threads, {&items.tags, o.knn_tag_weight}));
-      SetKnnWeights(knn.get(), BuildInteractions(profiles, n_items, o.negative_weight).query, stats.user_items);
-      collab.knn = knn.get();
-      collab.reads_tags = o.knn_tag_weight > 0 && !items.tags.empty();
-      break;
-    }
-    case Algorithm::kEase:
-    case Algorithm::kAls: {
-      const bool ease = collaborative == Algorithm::kEase;
-      Interactions x = BuildInteractions(profiles, n_items, o.negative_weight);
-      if (!items.tags.empty()) x.item_tags = &items.tags;
-      model = ease ? TrainEase(x, o, threads) : TrainAls(x, o, threads);
-      collab.model = model.get();
-      collab.reads_tags = (ease ? o.ease_tag_weight : o.als_tag_weight) > 0 && x.item_tags != nullptr;
-      break;
-    }
-    default:
-      break;
-  }
+  const TrainedModels trained = TrainCollaborative(items, profiles, stats, o, threads);
+  const Collaborative& collab = trained.view;
   AVREC_CHECK(in.only == nullptr || in.only->size() == profiles.users.size(), "only: one flag per user");
   const std::vector<int> users = ShardUsers(profiles, o.shard, o.shards, in.only);
   const auto excluded = Exclusions(stats, users, candidates, n_items, o.include_seen);
