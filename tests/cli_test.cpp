@@ -185,6 +185,30 @@ TEST(Cli, BrokenCopiesOfTheSampleExit65WithPathLine) {
   }
 }
 
+// An out-of-range value is named as the user gave it: by its flag from the
+// command line, by flag and config key from a config file.
+TEST(Cli, AnOutOfRangeValueIsNamedWhereItWasGiven) {
+  TempDir dir;
+  auto r = RunAvrec({"recommend", "-n", "-5", "--out", dir / "o.json"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("error: --top-n: expected a number from 1 to 2147483647, got -5\n"), std::string::npos) << r.err;
+  r = RunAvrec({"recommend", "--threads", "-1", "--out", dir / "o.json"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("error: --threads: expected a number from 0 to 2147483647, got -1\n"), std::string::npos)
+      << r.err;
+  WriteFile(dir / "c.json", R"({"recommend": {"top_n": -5}})");
+  r = RunAvrec({"recommend", "--config", dir / "c.json", "--out", dir / "o.json"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("error: --top-n (config recommend.top_n): expected a number from 1 to 2147483647, got -5\n"),
+            std::string::npos)
+      << r.err;
+  // The command line wins over the config, and so does its name.
+  r = RunAvrec({"recommend", "--config", dir / "c.json", "-n", "0", "--out", dir / "o.json"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("error: --top-n: expected a number from 1 to 2147483647, got 0\n"), std::string::npos) << r.err;
+  EXPECT_FALSE(test::FileExists(dir / "o.json"));
+}
+
 TEST(Cli, ValidateSpecificMessages) {
   TempDir dir;
   WriteFile(dir / "items.csv", "item_id,audio.tempo\na,120\nb,NaN\nc,inf\n");

@@ -51,7 +51,8 @@ struct Option {
   // The current value as JSON (config hash, --help defaults, manifests).
   std::function<nlohmann::json()> to_json;
   // Checks the current value (range, finiteness); empty: always valid.
-  std::function<void()> check;
+  // `name`: how to call the option, by where its value came from.
+  std::function<void(const std::string& name)> check;
 
   // The name users know it by: the long flag, else the config key.
   std::string Name() const;
@@ -116,8 +117,10 @@ class OptionSet {
   // and keeps the others; an entry name may hold dots (a column
   // "visual.colour" of "items.categorical").
   bool SetKeyOrEntry(const std::string& key, const nlohmann::json& value, const std::string& base_dir) const;
-  // Throws Error(kUsage) for the first option whose value is out of range.
-  void Validate() const;
+  // Throws Error(kUsage) for the first option whose value is out of range,
+  // naming it by its flag when `from_command_line` says it was given there,
+  // else by flag and config key (the value may have come from either).
+  void Validate(const std::function<bool(const Option&)>& from_command_line = {}) const;
 
   // {name: value} of every option with Effect kResults or kContent (files by
   // content), keys sorted: what the config hash covers.
@@ -211,7 +214,7 @@ template <typename T>
 Option& OptionSet::AddNumber(const std::string& flags, const std::string& key, T* field, Range range,
                              const std::string& help, Effect effect) {
   Option& o = Add(flags, key, field, help, effect);
-  const std::string name = o.BothNames();  // the value may have come from either
+  const std::string name = o.BothNames();  // a config value
   if constexpr (std::is_integral_v<T> || std::is_same_v<T, std::vector<int>>) {
     // A value the type cannot hold is out of the option's range too: say that
     // range, not the type's.
@@ -234,7 +237,7 @@ Option& OptionSet::AddNumber(const std::string& flags, const std::string& key, T
       }
     };
   }
-  o.check = [name, field, range] {
+  o.check = [field, range](const std::string& name) {
     if constexpr (std::is_same_v<T, std::optional<double>>) {
       if (field->has_value()) options_detail::CheckRange(name, **field, range);
     } else if constexpr (std::is_same_v<T, std::vector<int>>) {

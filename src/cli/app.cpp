@@ -52,7 +52,7 @@ void AddVerb(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs, const cha
   verb->run = [v, command, run]() {
     CheckArgumentUtf8("--config", v->config_path);
     if (!v->config_path.empty()) v->bound->ApplyConfigFile(v->config_path, AllConfigKeys());
-    v->set.Validate();  // every described range, whichever verb
+    v->set.Validate([v](const Option& o) { return v->bound->Given(o); });  // every described range
     const RunFiles files = FilesOf(*command);
     CheckFiles(files);
     return run(*command);

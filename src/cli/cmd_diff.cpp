@@ -16,7 +16,7 @@ void DiffCommand::Describe(OptionSet* s) {
   s->AddPath("--out,-o", "", &out, "Also write the JSON report here (default: stdout only)");
   Option& gates =
       s->Add("--fail-if", "", &fail_if, "Exit 1 when a summary field passes a threshold, e.g. churn>0.3 (repeatable)");
-  gates.check = [this] {  // a malformed threshold fails before any work
+  gates.check = [this](const std::string&) {  // a malformed threshold fails before any work
     for (const auto& t : fail_if) ParseThreshold(t);
   };
 }

@@ -86,7 +86,7 @@ void EvaluateCommand::Describe(OptionSet* s) {
   Option& gates = s->Add("--fail-if", "", &fail_if,
                          "Exit 1 when a field of the printed object passes a threshold, e.g. ndcg@10<0.2 or "
                          "ndcg@10.change_high<0 (repeatable)");
-  gates.check = [this] {  // a malformed threshold fails before any work
+  gates.check = [this](const std::string&) {  // a malformed threshold fails before any work
     for (const auto& t : fail_if) ParseThreshold(t);
   };
   DescribeReviewColumns(s, false, &columns, &timestamp_units);

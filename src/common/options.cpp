@@ -496,9 +496,9 @@ bool OptionSet::SetKeyOrEntry(const std::string& key, const nlohmann::json& valu
   return found;
 }
 
-void OptionSet::Validate() const {
+void OptionSet::Validate(const std::function<bool(const Option&)>& from_command_line) const {
   for (const Option& o : options_) {
-    if (o.check) o.check();
+    if (o.check) o.check(from_command_line && from_command_line(o) ? o.Name() : o.BothNames());
   }
 }
 
