@@ -216,9 +216,9 @@ void Accumulate(const ItemMatrix& items, const std::vector<double>& inv_norm, co
     if (x.weight == 0) continue;
     ++usable;
     mass += std::fabs(x.weight);
-    const Eigen::VectorXd unit = inv_norm[x.item] * items.vectors.row(x.item).transpose().cast<double>();
-    acc += x.weight * unit;
-    unsigned_acc += std::fabs(x.weight) * unit;
+    const auto row = items.vectors.row(x.item).transpose().cast<double>();
+    acc += (x.weight * inv_norm[x.item]) * row;
+    unsigned_acc += (std::fabs(x.weight) * inv_norm[x.item]) * row;
   }
   const double norm = acc.norm(), unsigned_norm = unsigned_acc.norm();
   if (usable >= o.min_history && norm > 1e-12 * mass) {
