@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <new>
+#include <optional>
 
 #include "avrec/error.h"
 #include "avrec/io.h"
@@ -182,43 +183,51 @@ std::string UsageErrorText(CLI::App& app, const std::string& subcommand, const C
   return what + "; see `avrec " + (global || !known ? "" : subcommand + " ") + "--help`";
 }
 
-int Main(int argc, char** argv) {
-  CLI::App app{"avrec " AVREC_VERSION
-               ": reads what people write about songs and videos and turns it into ranked recommendations.\n"
-               "Exit codes: 0 ok, 64 usage, 65 invalid input data, 66 input missing, 70 internal error,\n"
-               "73 output cannot be created, 74 I/O error, 75 workspace locked by another writer or an input\n"
-               "still being written (retry)."};
-  app.set_version_flag("--version", std::string("avrec ") + AVREC_VERSION);
-  app.require_subcommand(1, 1);
-  app.fallthrough();
-  std::string log_level = "info", log_format = "text";
-  const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"},
-                                 formats = {"text", "json"};
-  const CLI::Option* level_option =
-      app.add_option("--log-level", log_level, "Log level: trace, debug, info, warn, error, off (env: AVREC_LOG_LEVEL)")
-          ->check(CLI::IsMember(levels))
-          ->capture_default_str();
-  const CLI::Option* format_option =
-      app.add_option("--log-format", log_format,
-                     "Log format on stderr: text, or json (one object per line) (env: AVREC_LOG_FORMAT)")
-          ->check(CLI::IsMember(formats))
-          ->capture_default_str();
+namespace {
 
-  std::vector<std::unique_ptr<Verb>> verbs;
-  AddVerbs(&app, &verbs);
-  RunCommand run;
-  CLI::App* run_app = app.add_subcommand(
-      "run", "Run the pipeline (ingest -> score -> profile -> recommend) on a workspace, as a config file says");
-  RegisterRun(run_app, &run);
+const std::vector<std::string> kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"},
+                               kLogFormats = {"text", "json"};
 
-  const std::string run_id = NewRunId(), subcommand = SubcommandOf(argc, argv);
+// --log-level and --log-format, on the top-level command.
+struct LogSettings {
+  std::string level = "info", format = "text";
+  const CLI::Option* level_option = nullptr;
+  const CLI::Option* format_option = nullptr;
+};
+
+void AddLogOptions(CLI::App* app, LogSettings* log) {
+  log->level_option = app->add_option("--log-level", log->level,
+                                      "Log level: trace, debug, info, warn, error, off (env: AVREC_LOG_LEVEL)")
+                          ->check(CLI::IsMember(kLogLevels))
+                          ->capture_default_str();
+  log->format_option =
+      app->add_option("--log-format", log->format,
+                      "Log format on stderr: text, or json (one object per line) (env: AVREC_LOG_FORMAT)")
+          ->check(CLI::IsMember(kLogFormats))
+          ->capture_default_str();
+}
+
+void PrintUsageError(bool json, const std::string& run_id, const std::string& subcommand, const std::string& what) {
+  if (json) {
+    PrintUsageErrorJson(run_id, subcommand, what);
+  } else {
+    std::fprintf(stderr, "avrec: error: %s\n", what.c_str());
+  }
+}
+
+// Parses the command line, then the log settings the environment gives.
+// Returns the exit code when parsing ends the run (--help, --version, a
+// usage error), nothing when a verb is to run.
+std::optional<int> ParseCommandLine(CLI::App* app, int argc, char** argv, LogSettings* log, const std::string& run_id,
+                                    const std::string& subcommand) {
   const bool json = WantsJsonLogs(argc, argv);
   try {
-    app.parse(argc, argv);
-    FromEnvironment(level_option, "AVREC_LOG_LEVEL", levels, &log_level);
-    FromEnvironment(format_option, "AVREC_LOG_FORMAT", formats, &log_format);
+    app->parse(argc, argv);
+    FromEnvironment(log->level_option, "AVREC_LOG_LEVEL", kLogLevels, &log->level);
+    FromEnvironment(log->format_option, "AVREC_LOG_FORMAT", kLogFormats, &log->format);
+    return std::nullopt;
   } catch (const CLI::Success& e) {  // --help, --version
-    const int rc = app.exit(e);
+    const int rc = app->exit(e);
     try {
       CheckStdoutWritten();
     } catch (const Error& lost) {
@@ -227,37 +236,30 @@ int Main(int argc, char** argv) {
     }
     return rc;
   } catch (const CLI::ParseError& e) {
-    const std::string what = UsageErrorText(app, subcommand, e);
-    if (json) {
-      PrintUsageErrorJson(run_id, subcommand, what);
-    } else {
-      std::fprintf(stderr, "avrec: error: %s\n", what.c_str());
-    }
+    PrintUsageError(json, run_id, subcommand, UsageErrorText(*app, subcommand, e));
     return static_cast<int>(ExitCode::kUsage);
   } catch (const Error& e) {  // thrown by an option's own parser
-    if (json) {
-      PrintUsageErrorJson(run_id, subcommand, e.what());
-    } else {
-      std::fprintf(stderr, "avrec: error: %s\n", e.what());
-    }
+    PrintUsageError(json, run_id, subcommand, e.what());
     return static_cast<int>(e.code());
   }
-  SetLogContext(run_id, subcommand);
-  const auto t0 = std::chrono::steady_clock::now();
-  int code = static_cast<int>(ExitCode::kSoftware);
-  RunManifest manifest;
-  RunFiles files;
-  SetEventObserver([&manifest](const std::string& e, const nlohmann::json& f) { manifest.Observe(e, f); });
+}
+
+// Sets up logging, signal clean-up and the cluster, runs the verb the command
+// line chose and maps what it throws to an exit code; a failed rank of a
+// distributed run ends them all.
+int RunChosenVerb(const std::vector<std::unique_ptr<Verb>>& verbs, CLI::App* run_app, const RunCommand& run,
+                  const LogSettings& log, RunFiles* files) {
   const Cluster& cluster = Cluster::Get();
+  int code = static_cast<int>(ExitCode::kSoftware);
   try {
-    SetupLogging(log_level, log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+    SetupLogging(log.level, log.format == "json" ? LogFormat::kJson : LogFormat::kText);
     InstallSignalCleanup();
     BusyTimeoutMs();  // a malformed $AVREC_BUSY_TIMEOUT_MS is a usage error before any work
     MemoryBytes();    // and so is a malformed $AVREC_MEMORY_MB
     Cluster::Init();  // mpirun: join the world; rank 0 reports, the others only warn
     if (!cluster.root()) spdlog::set_level(std::max(spdlog::get_level(), spdlog::level::warn));
     if (cluster.root()) PrepareSignalLastWords();  // a killed run's log still says how it ended
-    code = Dispatch(verbs, run_app, run, &files);
+    code = Dispatch(verbs, run_app, run, files);
     if (code == 0) CheckStdoutWritten();  // what a verb printed may not have arrived
   } catch (const Error& e) {
     spdlog::error("{}{}", RankPrefix(), e.what());
@@ -273,7 +275,39 @@ int Main(int argc, char** argv) {
     cluster.Abort(code);
   }
   Cluster::Finalize();
-  if (!cluster.root()) return code;
+  return code;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"avrec " AVREC_VERSION
+               ": reads what people write about songs and videos and turns it into ranked recommendations.\n"
+               "Exit codes: 0 ok, 64 usage, 65 invalid input data, 66 input missing, 70 internal error,\n"
+               "73 output cannot be created, 74 I/O error, 75 workspace locked by another writer or an input\n"
+               "still being written (retry)."};
+  app.set_version_flag("--version", std::string("avrec ") + AVREC_VERSION);
+  app.require_subcommand(1, 1);
+  app.fallthrough();
+  LogSettings log;
+  AddLogOptions(&app, &log);
+  std::vector<std::unique_ptr<Verb>> verbs;
+  AddVerbs(&app, &verbs);
+  RunCommand run;
+  CLI::App* run_app = app.add_subcommand(
+      "run", "Run the pipeline (ingest -> score -> profile -> recommend) on a workspace, as a config file says");
+  RegisterRun(run_app, &run);
+
+  const std::string run_id = NewRunId(), subcommand = SubcommandOf(argc, argv);
+  if (const auto done = ParseCommandLine(&app, argc, argv, &log, run_id, subcommand)) return *done;
+
+  SetLogContext(run_id, subcommand);
+  const auto t0 = std::chrono::steady_clock::now();
+  RunManifest manifest;
+  RunFiles files;
+  SetEventObserver([&manifest](const std::string& e, const nlohmann::json& f) { manifest.Observe(e, f); });
+  const int code = RunChosenVerb(verbs, run_app, run, log, &files);
+  if (!Cluster::Get().root()) return code;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   RetireSignalLastWords();
   LogEvent(spdlog::level::info, "run_end", {{"exit_code", code}, {"seconds", std::round(secs * 1000) / 1000}},

@@ -126,6 +126,101 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
   return n;
 }
 
+// ---- the normaliser's steps on code points ------------------------------------
+
+// Steps 2 and 3: decodes `text` into `cps`, cleaned when `clean` and with
+// spaces around CJK ideographs when `space_cjk`. True when a character
+// other than an ASCII one or a spaced ideograph is left (step 4 has work).
+bool CleanAndSpaceCjk(std::string_view text, bool clean, bool space_cjk, std::vector<uint32_t>* cps) {
+  cps->clear();
+  bool non_ascii = false;
+  for (size_t i = 0; i < text.size();) {
+    uint32_t c;
+    i += DecodeUtf8(text, i, &c);
+    if (clean) {
+      if (c == 0 || c == 0xFFFD || IsControl(c)) continue;
+      if (IsWhitespace(c)) c = ' ';
+    }
+    if (space_cjk && IsCjk(c)) {
+      cps->push_back(' ');
+      cps->push_back(c);
+      cps->push_back(' ');
+      continue;
+    }
+    non_ascii |= c >= 0x80;
+    cps->push_back(c);
+  }
+  return non_ascii;
+}
+
+// Step 4: NFD, then drops non-spacing marks. `scratch` is working space.
+void StripAccents(const UNormalizer2* nfd, std::vector<uint32_t>* cps, std::vector<uint32_t>* scratch) {
+  thread_local std::vector<UChar> u16, u16n;
+  u16.clear();
+  for (uint32_t c : *cps) {
+    if (c < 0x10000) {
+      u16.push_back(static_cast<UChar>(c));
+    } else {
+      u16.push_back(U16_LEAD(c));
+      u16.push_back(U16_TRAIL(c));
+    }
+  }
+  UErrorCode status = U_ZERO_ERROR;
+  int32_t span = unorm2_spanQuickCheckYes(nfd, u16.data(), static_cast<int32_t>(u16.size()), &status);
+  const UChar* src = u16.data();
+  int32_t len = static_cast<int32_t>(u16.size());
+  if (span < len) {
+    u16n.resize(u16.size() * 4 + 16);
+    status = U_ZERO_ERROR;
+    len = unorm2_normalize(nfd, u16.data(), static_cast<int32_t>(u16.size()), u16n.data(),
+                           static_cast<int32_t>(u16n.size()), &status);
+    if (status == U_BUFFER_OVERFLOW_ERROR) {
+      u16n.resize(static_cast<size_t>(len));
+      status = U_ZERO_ERROR;
+      len = unorm2_normalize(nfd, u16.data(), static_cast<int32_t>(u16.size()), u16n.data(), len, &status);
+    }
+    AVREC_CHECK(U_SUCCESS(status), "ICU NFD: ", u_errorName(status));
+    src = u16n.data();
+  }
+  scratch->clear();
+  for (int32_t i = 0; i < len;) {
+    UChar32 c;
+    U16_NEXT(src, i, len, c);
+    if (u_charType(c) == U_NON_SPACING_MARK) continue;
+    scratch->push_back(static_cast<uint32_t>(c));
+  }
+  cps->swap(*scratch);
+}
+
+// Step 5: lower-cases one character at a time (full mapping, no context).
+// `scratch` is working space.
+void LowerCase(std::vector<uint32_t>* cps, std::vector<uint32_t>* scratch) {
+  scratch->clear();
+  for (uint32_t c : *cps) {
+    if (c < 0x80) {
+      scratch->push_back(static_cast<uint32_t>(kAscii.lower[c]));
+    } else if (!u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_CHANGES_WHEN_LOWERCASED)) {
+      scratch->push_back(c);
+    } else {
+      UChar in[2], out[8];
+      int32_t n = 0;
+      U16_APPEND_UNSAFE(in, n, c);
+      UErrorCode status = U_ZERO_ERROR;
+      int32_t m = u_strToLower(out, 8, in, n, "", &status);
+      if (U_FAILURE(status)) {
+        scratch->push_back(c);
+        continue;
+      }
+      for (int32_t i = 0; i < m;) {
+        UChar32 lc;
+        U16_NEXT(out, i, m, lc);
+        scratch->push_back(static_cast<uint32_t>(lc));
+      }
+    }
+  }
+  cps->swap(*scratch);
+}
+
 class WordPieceTokenizer final : public Tokenizer {
  public:
   explicit WordPieceTokenizer(const TokenizerSpec& spec);
@@ -267,91 +362,10 @@ void WordPieceTokenizer::EncodeAscii(std::string_view text, std::vector<int32_t>
 }
 
 void WordPieceTokenizer::EncodeUnicode(std::string_view text, std::vector<int32_t>* ids) const {
-  thread_local std::vector<uint32_t> cps, cps2;
-  thread_local std::vector<UChar> u16, u16n;
-  cps.clear();
-  // Steps 2 and 3: clean, space around CJK.
-  bool non_ascii = false;
-  for (size_t i = 0; i < text.size();) {
-    uint32_t c;
-    i += DecodeUtf8(text, i, &c);
-    if (spec_.clean_text) {
-      if (c == 0 || c == 0xFFFD || IsControl(c)) continue;
-      if (IsWhitespace(c)) c = ' ';
-    }
-    if (spec_.chinese_chars && IsCjk(c)) {
-      cps.push_back(' ');
-      cps.push_back(c);
-      cps.push_back(' ');
-      continue;
-    }
-    non_ascii |= c >= 0x80;
-    cps.push_back(c);
-  }
-  // Step 4: NFD and drop non-spacing marks.
-  if (spec_.strip_accents && non_ascii) {
-    u16.clear();
-    for (uint32_t c : cps) {
-      if (c < 0x10000) {
-        u16.push_back(static_cast<UChar>(c));
-      } else {
-        u16.push_back(U16_LEAD(c));
-        u16.push_back(U16_TRAIL(c));
-      }
-    }
-    UErrorCode status = U_ZERO_ERROR;
-    int32_t span = unorm2_spanQuickCheckYes(nfd_, u16.data(), static_cast<int32_t>(u16.size()), &status);
-    const UChar* src = u16.data();
-    int32_t len = static_cast<int32_t>(u16.size());
-    if (span < len) {
-      u16n.resize(u16.size() * 4 + 16);
-      status = U_ZERO_ERROR;
-      len = unorm2_normalize(nfd_, u16.data(), static_cast<int32_t>(u16.size()), u16n.data(),
-                             static_cast<int32_t>(u16n.size()), &status);
-      if (status == U_BUFFER_OVERFLOW_ERROR) {
-        u16n.resize(static_cast<size_t>(len));
-        status = U_ZERO_ERROR;
-        len = unorm2_normalize(nfd_, u16.data(), static_cast<int32_t>(u16.size()), u16n.data(), len, &status);
-      }
-      AVREC_CHECK(U_SUCCESS(status), "ICU NFD: ", u_errorName(status));
-      src = u16n.data();
-    }
-    cps2.clear();
-    for (int32_t i = 0; i < len;) {
-      UChar32 c;
-      U16_NEXT(src, i, len, c);
-      if (u_charType(c) == U_NON_SPACING_MARK) continue;
-      cps2.push_back(static_cast<uint32_t>(c));
-    }
-    cps.swap(cps2);
-  }
-  // Step 5: lower-case, one character at a time (full mapping, no context).
-  if (spec_.lowercase) {
-    cps2.clear();
-    for (uint32_t c : cps) {
-      if (c < 0x80) {
-        cps2.push_back(static_cast<uint32_t>(kAscii.lower[c]));
-      } else if (!u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_CHANGES_WHEN_LOWERCASED)) {
-        cps2.push_back(c);
-      } else {
-        UChar in[2], out[8];
-        int32_t n = 0;
-        U16_APPEND_UNSAFE(in, n, c);
-        UErrorCode status = U_ZERO_ERROR;
-        int32_t m = u_strToLower(out, 8, in, n, "", &status);
-        if (U_FAILURE(status)) {
-          cps2.push_back(c);
-          continue;
-        }
-        for (int32_t i = 0; i < m;) {
-          UChar32 lc;
-          U16_NEXT(out, i, m, lc);
-          cps2.push_back(static_cast<uint32_t>(lc));
-        }
-      }
-    }
-    cps.swap(cps2);
-  }
+  thread_local std::vector<uint32_t> cps, scratch;
+  const bool non_ascii = CleanAndSpaceCjk(text, spec_.clean_text, spec_.chinese_chars, &cps);
+  if (spec_.strip_accents && non_ascii) StripAccents(nfd_, &cps, &scratch);
+  if (spec_.lowercase) LowerCase(&cps, &scratch);
   // Step 6: split on whitespace and punctuation, then step 7 per word.
   thread_local std::string word;
   thread_local std::vector<uint32_t> offsets;
