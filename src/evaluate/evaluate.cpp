@@ -468,6 +468,46 @@ bool PerUserPlace(const std::string& summary_name, const std::vector<int>& ks, s
   return false;
 }
 
+// The 95 % percentile-bootstrap interval of each of m paired metrics' mean
+// change over n users: diff[u * m + c] is user u's change of metric c, and
+// has[u * m + c] 1 when u has it in both runs, else 0. NaN where no resample
+// drew a user that has the metric.
+std::vector<std::pair<double, double>> BootstrapIntervals(const std::vector<double>& diff,
+                                                          const std::vector<double>& has, size_t n, size_t m,
+                                                          int resamples, uint64_t seed) {
+  // Resamples: n users drawn with replacement, the same draws for every
+  // metric; a user is drawn by the high half of a 64 x 64-bit product
+  // (exact and the same on every platform, unlike a library distribution).
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<double>> means(m);
+  for (auto& v : means) v.reserve(static_cast<size_t>(resamples));
+  std::vector<double> sum(m), count(m);
+  for (int r = 0; r < resamples; ++r) {
+    std::fill(sum.begin(), sum.end(), 0.0);
+    std::fill(count.begin(), count.end(), 0.0);
+    for (size_t draw = 0; draw < n; ++draw) {
+      const size_t u = static_cast<size_t>((static_cast<unsigned __int128>(rng()) * n) >> 64);
+      const double* d = &diff[u * m];
+      const double* h = &has[u * m];
+      for (size_t c = 0; c < m; ++c) {
+        sum[c] += d[c];
+        count[c] += h[c];
+      }
+    }
+    for (size_t c = 0; c < m; ++c) {
+      if (count[c] > 0) means[c].push_back(sum[c] / count[c]);
+    }
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<std::pair<double, double>> out(m, {nan, nan});
+  for (size_t c = 0; c < m; ++c) {
+    if (means[c].empty()) continue;
+    std::sort(means[c].begin(), means[c].end());
+    out[c] = {QuantileOfSorted(means[c], 0.025), QuantileOfSorted(means[c], 0.975)};
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<MetricChange> CompareEvaluations(const EvaluationResult& current, const EvaluationResult& baseline,
@@ -534,33 +574,11 @@ std::vector<MetricChange> CompareEvaluations(const EvaluationResult& current, co
     mc.change = count[c] > 0 ? sum[c] / count[c] : nan;
   }
   if (resamples <= 0 || n == 0 || m == 0) return out;
-  // Resamples: n users drawn with replacement, the same draws for every
-  // metric; a user is drawn by the high half of a 64 x 64-bit product
-  // (exact and the same on every platform, unlike a library distribution).
-  std::mt19937_64 rng(seed);
-  std::vector<std::vector<double>> means(m);
-  for (auto& v : means) v.reserve(static_cast<size_t>(resamples));
-  for (int r = 0; r < resamples; ++r) {
-    std::fill(sum.begin(), sum.end(), 0.0);
-    std::fill(count.begin(), count.end(), 0.0);
-    for (size_t draw = 0; draw < n; ++draw) {
-      const size_t u = static_cast<size_t>((static_cast<unsigned __int128>(rng()) * n) >> 64);
-      const double* d = &diff[u * m];
-      const double* h = &has[u * m];
-      for (size_t c = 0; c < m; ++c) {
-        sum[c] += d[c];
-        count[c] += h[c];
-      }
-    }
-    for (size_t c = 0; c < m; ++c) {
-      if (count[c] > 0) means[c].push_back(sum[c] / count[c]);
-    }
-  }
+  const auto intervals = BootstrapIntervals(diff, has, n, m, resamples, seed);
   for (size_t c = 0; c < m; ++c) {
-    if (means[c].empty()) continue;
-    std::sort(means[c].begin(), means[c].end());
-    out[paired[c]].low = QuantileOfSorted(means[c], 0.025);
-    out[paired[c]].high = QuantileOfSorted(means[c], 0.975);
+    if (std::isnan(intervals[c].first)) continue;
+    out[paired[c]].low = intervals[c].first;
+    out[paired[c]].high = intervals[c].second;
   }
   return out;
 }

@@ -98,6 +98,76 @@ std::string TagWords(const std::vector<std::string>& tags, bool zh) {
 
 std::string Quoted(const std::string& title, bool zh) { return zh ? "《" + title + "》" : "\u201c" + title + "\u201d"; }
 
+// The sentence of a similar_to reason: a liked review the item is close to
+// (sharing `shared`, when not empty), or a disliked one it is unlike.
+std::string SimilarToSentence(const Reason& similar, const std::string& shared, const std::string& noun,
+                              const std::string& noun_zh, bool zh) {
+  const std::string title = Quoted(similar.title, zh);
+  const std::string snippet = similar.snippet.empty() ? ""
+                                                      : (zh ? "（\u201c" + similar.snippet + "\u201d）"
+                                                            : " (\u201c" + similar.snippet + "\u201d)");
+  if (similar.preference < 0) {  // a disliked review pushing away from its item
+    if (zh) return fmt::format("因为你不喜欢{}{}，而{}与它不同。", title, snippet, noun_zh);
+    return fmt::format("Because you disliked {}{}, and this {} is unlike it.", title, snippet, noun);
+  }
+  const bool loved = similar.preference >= 0.6;
+  if (zh) {
+    const std::string like = loved ? "很喜欢" : "喜欢";
+    if (shared.empty()) return fmt::format("因为你{}{}{}，{}与它相近。", like, title, snippet, noun_zh);
+    return fmt::format("因为你{}{}{}，{}的{}与它相近。", like, title, snippet, noun_zh, shared);
+  }
+  const char* verb = loved ? "loved" : "liked";
+  if (shared.empty())
+    return fmt::format("Because you {} {}{}, and this {} is close to it.", verb, title, snippet, noun);
+  return fmt::format("Because you {} {}{}, and this {} shares its {}.", verb, title, snippet, noun, shared);
+}
+
+// The sentence of a collaborative or popularity reason; empty for a kind
+// that has none of its own.
+std::string ReasonSentence(const Reason& r, const std::string& noun, const std::string& noun_zh, bool zh) {
+  const std::string title = Quoted(r.title, zh);
+  if (r.kind == "learned_from") {
+    const std::string tags = TagWords(r.tags, zh);
+    if (zh) {
+      if (tags.empty()) return fmt::format("因为你喜欢{}：喜欢它的人往往也喜欢{}。", title, noun_zh);
+      return fmt::format("因为你喜欢{}：喜欢它的人往往也喜欢{}，两者都带有标签{}。", title, noun_zh, tags);
+    }
+    if (tags.empty())
+      return fmt::format("Because you liked {}: people who like it tend to like this {} too.", title, noun);
+    return fmt::format("Because you liked {}: people who like it tend to like this {} too, and both are tagged {}.",
+                       title, noun, tags);
+  }
+  if (r.kind == "tagged_like") {  // an item nobody has reviewed yet
+    const std::string tags = TagWords(r.tags, zh);
+    if (tags.empty()) {  // the tags of what people reviewed along with it
+      if (zh)
+        return fmt::format("因为你喜欢{}：{}还没有人评价过，但它的标签与喜欢它的人常喜欢的作品相近。", title, noun_zh);
+      return fmt::format(
+          "Because you liked {}: nobody has reviewed this {} yet, but it is tagged like what people who like it "
+          "tend to like.",
+          title, noun);
+    }
+    if (zh) return fmt::format("因为你喜欢{}：{}还没有人评价过，但与它同样带有标签{}。", title, noun_zh, tags);
+    return fmt::format("Because you liked {}: nobody has reviewed this {} yet, but it is tagged {} too.", title, noun,
+                       tags);
+  }
+  if (r.kind == "co_reviewed_with") {
+    const std::string tags = TagWords(r.tags, zh);
+    if (zh) {
+      if (tags.empty()) return fmt::format("评价过{}的人也常评价{}。", title, noun_zh);
+      return fmt::format("评价过{}的人也常评价{}，两者都带有标签{}。", title, noun_zh, tags);
+    }
+    if (tags.empty()) return fmt::format("People who reviewed {} also reviewed this {}.", title, noun);
+    return fmt::format("People who reviewed {} also reviewed this {}, and both are tagged {}.", title, noun, tags);
+  }
+  if (r.kind == "popular") {
+    const int n = static_cast<int>(r.value);
+    if (zh) return fmt::format("热门之选：已有 {} 人评价过{}。", n, noun_zh);
+    return fmt::format("Popular: {} {} reviewed this {}.", n, n == 1 ? "person has" : "people have", noun);
+  }
+  return "";
+}
+
 }  // namespace
 
 ReasonLanguage ParseReasonLanguage(const std::string& s) {
@@ -152,68 +222,10 @@ std::string Narrator::Sentence(const RecommendedItem& item, bool zh) const {
     if (features.empty()) features.push_back(ModalityWord(modality->modality, zh));
   }
   const std::string shared = JoinWords(features, zh);
-  if (similar != nullptr) {
-    const std::string title = Quoted(similar->title, zh);
-    const std::string snippet = similar->snippet.empty() ? ""
-                                                         : (zh ? "（\u201c" + similar->snippet + "\u201d）"
-                                                               : " (\u201c" + similar->snippet + "\u201d)");
-    if (similar->preference < 0) {  // a disliked review pushing away from its item
-      if (zh) return fmt::format("因为你不喜欢{}{}，而{}与它不同。", title, snippet, noun_zh);
-      return fmt::format("Because you disliked {}{}, and this {} is unlike it.", title, snippet, noun);
-    }
-    const bool loved = similar->preference >= 0.6;
-    if (zh) {
-      const std::string like = loved ? "很喜欢" : "喜欢";
-      if (shared.empty()) return fmt::format("因为你{}{}{}，{}与它相近。", like, title, snippet, noun_zh);
-      return fmt::format("因为你{}{}{}，{}的{}与它相近。", like, title, snippet, noun_zh, shared);
-    }
-    const char* verb = loved ? "loved" : "liked";
-    if (shared.empty())
-      return fmt::format("Because you {} {}{}, and this {} is close to it.", verb, title, snippet, noun);
-    return fmt::format("Because you {} {}{}, and this {} shares its {}.", verb, title, snippet, noun, shared);
-  }
+  if (similar != nullptr) return SimilarToSentence(*similar, shared, noun, noun_zh, zh);
   for (const Reason& r : item.reasons) {
-    const std::string title = Quoted(r.title, zh);
-    if (r.kind == "learned_from") {
-      const std::string tags = TagWords(r.tags, zh);
-      if (zh) {
-        if (tags.empty()) return fmt::format("因为你喜欢{}：喜欢它的人往往也喜欢{}。", title, noun_zh);
-        return fmt::format("因为你喜欢{}：喜欢它的人往往也喜欢{}，两者都带有标签{}。", title, noun_zh, tags);
-      }
-      if (tags.empty())
-        return fmt::format("Because you liked {}: people who like it tend to like this {} too.", title, noun);
-      return fmt::format("Because you liked {}: people who like it tend to like this {} too, and both are tagged {}.",
-                         title, noun, tags);
-    }
-    if (r.kind == "tagged_like") {  // an item nobody has reviewed yet
-      const std::string tags = TagWords(r.tags, zh);
-      if (tags.empty()) {  // the tags of what people reviewed along with it
-        if (zh)
-          return fmt::format("因为你喜欢{}：{}还没有人评价过，但它的标签与喜欢它的人常喜欢的作品相近。", title,
-                             noun_zh);
-        return fmt::format(
-            "Because you liked {}: nobody has reviewed this {} yet, but it is tagged like what people who like it "
-            "tend to like.",
-            title, noun);
-      }
-      if (zh) return fmt::format("因为你喜欢{}：{}还没有人评价过，但与它同样带有标签{}。", title, noun_zh, tags);
-      return fmt::format("Because you liked {}: nobody has reviewed this {} yet, but it is tagged {} too.", title, noun,
-                         tags);
-    }
-    if (r.kind == "co_reviewed_with") {
-      const std::string tags = TagWords(r.tags, zh);
-      if (zh) {
-        if (tags.empty()) return fmt::format("评价过{}的人也常评价{}。", title, noun_zh);
-        return fmt::format("评价过{}的人也常评价{}，两者都带有标签{}。", title, noun_zh, tags);
-      }
-      if (tags.empty()) return fmt::format("People who reviewed {} also reviewed this {}.", title, noun);
-      return fmt::format("People who reviewed {} also reviewed this {}, and both are tagged {}.", title, noun, tags);
-    }
-    if (r.kind == "popular") {
-      const int n = static_cast<int>(r.value);
-      if (zh) return fmt::format("热门之选：已有 {} 人评价过{}。", n, noun_zh);
-      return fmt::format("Popular: {} {} reviewed this {}.", n, n == 1 ? "person has" : "people have", noun);
-    }
+    std::string sentence = ReasonSentence(r, noun, noun_zh, zh);
+    if (!sentence.empty()) return sentence;
   }
   if (!shared.empty()) {
     if (zh) return fmt::format("{}的{}与你喜欢的作品相近。", noun_zh, shared);
