@@ -69,6 +69,13 @@ TEST(Cli, UsageErrorsExit64) {
        "avrec: error: The following argument was not expected: --no-such-flag; see "
        "`avrec validate --help`"},
       {{"--log-level", "loud", "validate"}, "avrec: error: --log-level: loud not in {"},
+      // A near misspelling of one of the subcommand's options, or of a
+      // global one, is named with the option it may mean.
+      {{"recommend", "--topn", "5"},
+       "avrec: error: unknown option '--topn' (did you mean '--top-n'?); see `avrec recommend --help`"},
+      {{"evaluate", "--truth-score=s.jsonl"},
+       "avrec: error: unknown option '--truth-score' (did you mean '--truth-scores'?); see `avrec evaluate --help`"},
+      {{"validate", "--log-levl", "warn"}, "avrec: error: unknown option '--log-levl' (did you mean '--log-level'?)"},
   };
   for (const auto& [args, message] : said) {
     const auto r = RunAvrec(args);

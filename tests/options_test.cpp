@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "avrec/pipeline.h"
+#include "avrec/text.h"
 #include "cli/bind.h"
 #include "cli/commands.h"
 #include "test_util.h"
@@ -249,6 +250,19 @@ TEST(OptionValidation, ConfigValuesSayWhatWasExpectedAndFound) {
       }
     }
   }
+  // A misspelt section is named with the section it may mean (a key inside
+  // one is never told of its own section: 'recommend.x' above).
+  for (const auto& [json, said] : std::vector<std::pair<nlohmann::json, std::string>>{
+           {{{"recomend", {{"top_n", 3}}}}, "unknown config key 'recomend' (did you mean 'recommend'?)"},
+           {{{"reviews", {{"path", "r.csv"}}}, {"itmes", {{"path", "i.csv"}}}},
+            "unknown config key 'itmes' (did you mean 'items'?)"}}) {
+    try {
+      CheckConfigKeys(json, "p.json", set.keys());
+      FAIL() << json;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(said), std::string::npos) << e.what();
+    }
+  }
 }
 
 // Parses `args` for the recommend subcommand, then applies `config` (if
@@ -295,6 +309,25 @@ TEST(OptionPrecedence, CommandLineThenConfigThenDefault) {
     EXPECT_EQ(e.code(), ExitCode::kUsage);
     EXPECT_NE(std::string(e.what()).find("--hybrid-content"), std::string::npos);
   }
+}
+
+// "Did you mean", as the config keys and the command line's options use it.
+TEST(NearestName, SuggestsOnlyANearMisspelling) {
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+  EXPECT_EQ(EditDistance("", "abc"), 3u);
+  EXPECT_EQ(EditDistance("same", "same"), 0u);
+  const std::vector<std::string> options = {"--top-n", "--truth-scores", "--k", "--out"};
+  EXPECT_EQ(NearestName("--topn", options), "--top-n");
+  EXPECT_EQ(NearestName("--truth-score", options), "--truth-scores");
+  EXPECT_EQ(NearestName("--kk", options), "--k");
+  EXPECT_EQ(NearestName("--no-such-flag", options), "");  // like none of them
+  EXPECT_EQ(NearestName("x", {"y"}), "");                 // one edit is all of a one-letter name
+  EXPECT_EQ(NearestName("anything", {}), "");
+  // A third of the longer name, or 3 edits, and never half of it.
+  EXPECT_TRUE(IsNearMisspelling(3, 6));
+  EXPECT_FALSE(IsNearMisspelling(4, 7));
+  EXPECT_TRUE(IsNearMisspelling(4, 12));
+  EXPECT_FALSE(IsNearMisspelling(5, 12));
 }
 
 }  // namespace

@@ -27,6 +27,18 @@ std::string EscapeForMessage(std::string_view s, size_t max_chars = 80);
 // "... and N more".
 std::string JoinForMessage(const std::vector<std::string>& names, size_t max_names, size_t max_chars_each = 40);
 
+// Levenshtein distance between two byte strings (for "did you mean").
+size_t EditDistance(std::string_view a, std::string_view b);
+
+// Whether a name `d` edits away from one `length` bytes long reads as a
+// misspelling of it rather than another name: at most a third of the name
+// changed, or 3 edits, and never half of it (so 'a' suggests nothing).
+bool IsNearMisspelling(size_t d, size_t length);
+
+// The name of `known` nearest `name` when it is a near misspelling of it
+// (IsNearMisspelling against the longer of the two), else empty.
+std::string NearestName(const std::string& name, const std::vector<std::string>& known);
+
 // ---- sentences and languages (reasons people read) ---------------------------
 
 // Decodes the code point at *pos and advances past it; an invalid byte reads

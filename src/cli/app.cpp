@@ -12,6 +12,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <sstream>
 
 #include "avrec/error.h"
 #include "avrec/io.h"
@@ -163,6 +164,37 @@ void FromEnvironment(const CLI::Option* option, const char* name, const std::vec
   *value = env;
 }
 
+namespace {
+
+// For CLI11's "The following argument(s) were not expected: ARGS": the first
+// of ARGS that is an option neither `sub` nor `app` has, when it is a near
+// misspelling of one of theirs: "unknown option '--topn' (did you mean
+// '--top-n'?)". Empty otherwise (a stray value, a name like none of theirs).
+std::string MisspeltOption(const CLI::App& app, const CLI::App& sub, const std::string& what) {
+  const size_t colon = what.find(": ");
+  if (colon == std::string::npos) return "";
+  std::vector<std::string> names;
+  for (const CLI::App* a : {&sub, &app}) {
+    for (const CLI::Option* o : a->get_options()) {
+      for (const std::string& n : o->get_lnames()) names.push_back("--" + n);
+    }
+  }
+  std::string unknown;
+  std::istringstream args(what.substr(colon + 2));
+  for (std::string a; args >> a;) {
+    a = a.substr(0, a.find('='));
+    if (a.rfind("--", 0) == 0 && a.size() > 2 && std::find(names.begin(), names.end(), a) == names.end()) {
+      unknown = a;  // CLI11 lists them last first: keep the first given
+    }
+  }
+  if (unknown.empty()) return "";
+  const std::string meant = NearestName(unknown, names);
+  if (meant.empty()) return "";
+  return "unknown option " + EscapeForMessage(unknown, 40) + " (did you mean '" + meant + "'?)";
+}
+
+}  // namespace
+
 // CLI11's parse error, as avrec words its own: a subcommand that does not
 // exist is named as such (CLI11 said "A subcommand is required"), and the
 // help to read is the subcommand's.
@@ -175,6 +207,10 @@ std::string UsageErrorText(CLI::App& app, const std::string& subcommand, const C
   }
   const std::string what = e.what();
   const bool global = what.rfind("--log-", 0) == 0;  // --log-level, --log-format: avrec's own options
+  if (known && e.get_exit_code() == static_cast<int>(CLI::ExitCodes::ExtrasError)) {
+    const std::string meant = MisspeltOption(app, *app.get_subcommand(subcommand), what);
+    if (!meant.empty()) return meant + "; see `avrec " + subcommand + " --help`";
+  }
   if (!global && !known) {
     return (subcommand.empty() ? std::string("a subcommand is required ")
                                : "unknown subcommand " + EscapeForMessage(subcommand, 40) + " ") +

@@ -543,23 +543,9 @@ const nlohmann::json* FindConfigKey(const nlohmann::json& root, const std::strin
 
 namespace {
 
-// Levenshtein distance, for "did you mean".
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-// The known key nearest `key`, when it is near enough to be a misspelling:
-// at most a third of the longer name's last part changed, or 3 edits, and
-// never half of it (so 'a' suggests nothing, where it suggested 'reviews.map').
+// The known key nearest `key`, when it is near enough to be a misspelling
+// (IsNearMisspelling of the longer name's last part: 'a' suggests nothing,
+// where it once suggested 'reviews.map').
 std::string Suggest(const std::string& key, const std::vector<std::string>& known) {
   std::string best;
   size_t best_d = std::numeric_limits<size_t>::max(), best_len = 0;
@@ -573,8 +559,7 @@ std::string Suggest(const std::string& key, const std::vector<std::string>& know
       best_len = std::max(last.size(), k_last.size());
     }
   }
-  const bool near = best_d <= std::max<size_t>(3, best_len / 3) && 2 * best_d <= best_len;
-  return near ? " (did you mean '" + best + "'?)" : "";
+  return IsNearMisspelling(best_d, best_len) ? " (did you mean '" + best + "'?)" : "";
 }
 
 }  // namespace
@@ -605,7 +590,13 @@ void CheckConfigKeys(const nlohmann::json& root, const std::string& path, const 
         walk(it.value(), key);
         continue;
       }
-      Fail(ExitCode::kUsage, path, ": unknown config key '", key, "'", Suggest(key, known));
+      // What it may have meant: a key, or a section beside it ('recomend').
+      std::vector<std::string> names = known;
+      for (const auto& section : sections) {
+        const size_t dot = section.first.rfind('.');
+        if ((dot == std::string::npos ? "" : section.first.substr(0, dot)) == prefix) names.push_back(section.first);
+      }
+      Fail(ExitCode::kUsage, path, ": unknown config key '", key, "'", Suggest(key, names));
     }
   };
   if (!root.is_object()) Fail(ExitCode::kUsage, path, ": expected a JSON object at the top level");

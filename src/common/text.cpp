@@ -1,8 +1,10 @@
 #include "avrec/text.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace avrec {
 
@@ -59,6 +61,35 @@ std::string JoinForMessage(const std::vector<std::string>& names, size_t max_nam
   }
   if (names.size() > max_names) out += " and " + std::to_string(names.size() - max_names) + " more";
   return out;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+bool IsNearMisspelling(size_t d, size_t length) { return d <= std::max<size_t>(3, length / 3) && 2 * d <= length; }
+
+std::string NearestName(const std::string& name, const std::vector<std::string>& known) {
+  std::string best;
+  size_t best_d = std::numeric_limits<size_t>::max(), best_len = 0;
+  for (const auto& k : known) {
+    const size_t d = EditDistance(name, k);
+    if (d < best_d) {
+      best_d = d;
+      best = k;
+      best_len = std::max(name.size(), k.size());
+    }
+  }
+  return !best.empty() && IsNearMisspelling(best_d, best_len) ? best : "";
 }
 
 std::string EscapeForMessage(std::string_view s, size_t max_chars) {
