@@ -55,6 +55,39 @@ const char* NameOf(const std::vector<std::pair<std::string, E>>& names, E v) {
   return "?";
 }
 
+// A probability row from a row of logits (in double, then rounded).
+void Softmax(const float* logits, int dim, float* out) {
+  const double mx = *std::max_element(logits, logits + dim);
+  double sum = 0;
+  for (int j = 0; j < dim; ++j) sum += std::exp(static_cast<double>(logits[j]) - mx);
+  for (int j = 0; j < dim; ++j) out[j] = static_cast<float>(std::exp(static_cast<double>(logits[j]) - mx) / sum);
+}
+
+// Across MPI ranks: every rank sends the outputs of its batches `mine`
+// (indices into the longest-first order of `batches`, each a range of
+// `order`); rank 0 writes them into `seq_out` (dim floats per sequence).
+void GatherOutputs(const std::vector<uint32_t>& order, const std::vector<std::pair<size_t, size_t>>& batches,
+                   const std::vector<size_t>& mine, int dim, std::vector<float>* seq_out) {
+  std::string message;
+  for (size_t m : mine) {
+    auto [b, e] = batches[batches.size() - 1 - m];
+    for (size_t k = b; k < e; ++k) {
+      PackU64(&message, order[k]);
+      PackFloats(&message, &(*seq_out)[static_cast<size_t>(order[k]) * dim], static_cast<size_t>(dim));
+    }
+  }
+  const size_t n_seqs = seq_out->size() / static_cast<size_t>(dim);
+  const std::vector<std::string> parts = Cluster::Get().Gather(message);
+  for (size_t r = 1; r < parts.size(); ++r) {
+    Unpacker in(parts[r]);
+    while (!in.done()) {
+      const uint64_t s = in.U64();
+      if (s >= n_seqs) Fail(ExitCode::kSoftware, "MPI: rank ", r, " sent an output for an unknown sequence");
+      in.Floats(&(*seq_out)[s * static_cast<size_t>(dim)], static_cast<size_t>(dim));
+    }
+  }
+}
+
 }  // namespace
 
 Precision ParsePrecision(const std::string& s) {
@@ -285,14 +318,11 @@ void TextEncoder::RunBatches(const std::vector<Sequence>& seqs, std::vector<floa
       for (size_t r = 0; r < rows; ++r) {
         float* dst = &(*seq_out)[static_cast<size_t>(order[b + r]) * dim];
         const float* src = &y[r * dim];
-        if (!softmax) {
+        if (softmax) {
+          Softmax(src, dim, dst);
+        } else {
           std::copy(src, src + dim, dst);
-          continue;
         }
-        const double mx = *std::max_element(src, src + dim);
-        double sum = 0;
-        for (int j = 0; j < dim; ++j) sum += std::exp(static_cast<double>(src[j]) - mx);
-        for (int j = 0; j < dim; ++j) dst[j] = static_cast<float>(std::exp(static_cast<double>(src[j]) - mx) / sum);
       }
       const int64_t d = done.fetch_add(static_cast<int64_t>(rows)) + static_cast<int64_t>(rows);
       if (progress) {
@@ -301,24 +331,7 @@ void TextEncoder::RunBatches(const std::vector<Sequence>& seqs, std::vector<floa
       }
     }
   });
-  if (!split) return;
-  std::string message;
-  for (size_t m : mine) {
-    auto [b, e] = batches[batches.size() - 1 - m];
-    for (size_t k = b; k < e; ++k) {
-      PackU64(&message, order[k]);
-      PackFloats(&message, &(*seq_out)[static_cast<size_t>(order[k]) * dim], static_cast<size_t>(dim));
-    }
-  }
-  const std::vector<std::string> parts = cluster.Gather(message);
-  for (size_t r = 1; r < parts.size(); ++r) {
-    Unpacker in(parts[r]);
-    while (!in.done()) {
-      const uint64_t s = in.U64();
-      if (s >= seqs.size()) Fail(ExitCode::kSoftware, "MPI: rank ", r, " sent an output for an unknown sequence");
-      in.Floats(&(*seq_out)[s * static_cast<size_t>(dim)], static_cast<size_t>(dim));
-    }
-  }
+  if (split) GatherOutputs(order, batches, mine, dim, seq_out);
 }
 
 void TextEncoder::Run(const std::vector<std::string>& texts, std::vector<float>* out, std::vector<EncodeInfo>* info,

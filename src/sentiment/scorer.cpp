@@ -107,6 +107,29 @@ void ShareResults(std::vector<Sentiment>* results, SentimentStats* stats) {
   }
 }
 
+// The reviews' distinct texts by cache key (TextKey), in first-seen order.
+struct DistinctTexts {
+  std::vector<std::string> key;   // per text
+  std::vector<size_t> review;     // per text: the first review holding it
+  std::vector<size_t> of_review;  // per review: its text
+};
+
+DistinctTexts Distinct(const std::vector<Review>& reviews) {
+  DistinctTexts d;
+  std::unordered_map<std::string, size_t> slot_of;
+  d.of_review.resize(reviews.size());
+  for (size_t i = 0; i < reviews.size(); ++i) {
+    std::string tk = TextKey(reviews[i].text);
+    auto [it, inserted] = slot_of.emplace(tk, d.key.size());
+    if (inserted) {
+      d.key.push_back(std::move(tk));
+      d.review.push_back(i);
+    }
+    d.of_review[i] = it->second;
+  }
+  return d;
+}
+
 }  // namespace
 
 CachedSentiment ToCache(const Sentiment& s, const std::vector<std::string>& labels) {
@@ -152,20 +175,9 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
                                               SentimentStats* stats) const {
   const ModelManifest& m = encoder_->manifest();
   const std::string& key = encoder_->result_key();
-  // Distinct texts by cache key, in first-seen order.
-  std::unordered_map<std::string, size_t> slot_of;
-  std::vector<std::string> slot_key;
-  std::vector<size_t> slot_review;  // a review holding the text
-  std::vector<size_t> review_slot(reviews.size());
-  for (size_t i = 0; i < reviews.size(); ++i) {
-    std::string tk = TextKey(reviews[i].text);
-    auto [it, inserted] = slot_of.emplace(tk, slot_key.size());
-    if (inserted) {
-      slot_key.push_back(tk);
-      slot_review.push_back(i);
-    }
-    review_slot[i] = it->second;
-  }
+  const DistinctTexts distinct = Distinct(reviews);
+  const std::vector<std::string>& slot_key = distinct.key;
+  const std::vector<size_t>& slot_review = distinct.review;
   stats->distinct = static_cast<int64_t>(slot_key.size());
   std::vector<Sentiment> slot_result(slot_key.size());
   std::vector<size_t> todo;
@@ -236,7 +248,7 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
   }
   if (distributed) ShareResults(&slot_result, stats);
   std::vector<Sentiment> out(reviews.size());
-  for (size_t i = 0; i < reviews.size(); ++i) out[i] = slot_result[review_slot[i]];
+  for (size_t i = 0; i < reviews.size(); ++i) out[i] = slot_result[distinct.of_review[i]];
   return out;
 }
 
