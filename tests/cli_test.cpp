@@ -65,6 +65,7 @@ TEST(Cli, UsageErrorsExit64) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> said = {
       {{}, "avrec: error: a subcommand is required (subcommands: validate, ingest, "},
       {{"no-such-command"}, "avrec: error: unknown subcommand 'no-such-command' (subcommands: validate, "},
+      {{"recomend"}, "avrec: error: unknown subcommand 'recomend' (did you mean 'recommend'? subcommands: validate, "},
       {{"validate", "--no-such-flag"},
        "avrec: error: The following argument was not expected: --no-such-flag; see "
        "`avrec validate --help`"},

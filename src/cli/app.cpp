@@ -196,15 +196,17 @@ std::string MisspeltOption(const CLI::App& app, const CLI::App& sub, const std::
 }  // namespace
 
 // CLI11's parse error, as avrec words its own: a subcommand that does not
-// exist is named as such (CLI11 said "A subcommand is required"), and the
-// help to read is the subcommand's.
+// exist is named as such (CLI11 said "A subcommand is required"), a misspelt
+// subcommand or option with the one meant, and the help to read is the
+// subcommand's.
 std::string UsageErrorText(CLI::App& app, const std::string& subcommand, const CLI::ParseError& e) {
+  std::vector<std::string> subcommands;
   std::string names;
-  bool known = false;
   for (const CLI::App* s : app.get_subcommands([](CLI::App*) { return true; })) {
+    subcommands.push_back(s->get_name());
     names += (names.empty() ? "" : ", ") + s->get_name();
-    known = known || s->get_name() == subcommand;
   }
+  const bool known = std::find(subcommands.begin(), subcommands.end(), subcommand) != subcommands.end();
   const std::string what = e.what();
   const bool global = what.rfind("--log-", 0) == 0;  // --log-level, --log-format: avrec's own options
   if (known && e.get_exit_code() == static_cast<int>(CLI::ExitCodes::ExtrasError)) {
@@ -212,9 +214,11 @@ std::string UsageErrorText(CLI::App& app, const std::string& subcommand, const C
     if (!meant.empty()) return meant + "; see `avrec " + subcommand + " --help`";
   }
   if (!global && !known) {
+    const std::string meant = subcommand.empty() ? "" : NearestName(subcommand, subcommands);
     return (subcommand.empty() ? std::string("a subcommand is required ")
                                : "unknown subcommand " + EscapeForMessage(subcommand, 40) + " ") +
-           "(subcommands: " + names + "); see `avrec --help`";
+           (meant.empty() ? "(" : "(did you mean '" + meant + "'? ") + "subcommands: " + names +
+           "); see `avrec --help`";
   }
   return what + "; see `avrec " + (global || !known ? "" : subcommand + " ") + "--help`";
 }
