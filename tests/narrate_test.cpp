@@ -131,6 +131,10 @@ TEST_F(NarratorTest, OtherReasonKindsForcedLanguageAndLowConfidence) {
             "Because you liked \u201c"
             "c\u201d: people who like it tend to like this song too.");
   EXPECT_EQ(u.items[1].explanation, "Popular: 1 person has reviewed this song.");
+  // An item nobody has reviewed is not called popular.
+  u.items[1].reasons[0].value = 0;
+  n.Narrate(&u, {});
+  EXPECT_EQ(u.items[1].explanation, "Nobody has reviewed this song yet; nothing better was left to recommend.");
   // With EASE's tag term the reason names the tags the two share.
   UserRecommendations t = User("en", {0.4});
   learned.tags = {"folk", "jazz", "rock"};

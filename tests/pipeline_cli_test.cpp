@@ -692,6 +692,51 @@ TEST(RecommendCli, AProfileWhoseDislikesCancelItsLikesIsFlagged) {
   EXPECT_FALSE(test::FileExists(dir / "d.json"));
 }
 
+// The hybrid ranks by the profile alone where its collaborative part gives
+// the user nothing (nobody else reviewed what they did) or --hybrid-content
+// is 1: a cancelling profile is flagged there as in content; once another
+// user's history lets item-knn score candidates for them, it is not.
+TEST(RecommendCli, AHybridListRankedByACancellingProfileAloneIsFlagged) {
+  TempDir dir;
+  WriteFile(dir / "items.csv",
+            "item_id,title,audio.tempo,audio.energy\na,Alpha,130,0.8\na2,Alpha (live),131,0.8\nb,Beta,140,0.9\n"
+            "c,Gamma,50,0.2\nd,Delta,60,0.3\ne,Epsilon,70,0.4\n");
+  const std::string alone = "review_id,user_id,item_id,rating,text\nr1,uz,a,5,love it\nr2,uz,a2,1,hate it\n";
+  WriteFile(dir / "alone.csv", alone);
+  WriteFile(dir / "shared.csv", alone + "r3,w,a,5,great\nr4,w,b,5,great too\n");
+  const auto flagged = [&](const std::string& reviews, std::vector<std::string> more) {
+    std::vector<std::string> args = {"recommend",       "--reviews",      dir / reviews,  "--items",
+                                     dir / "items.csv", "--no-sentiment", "--text-model", "none",
+                                     "--algorithm",     "hybrid",         "--top-n",      "3",
+                                     "--out",           dir / "h.json"};
+    args.insert(args.end(), more.begin(), more.end());
+    const auto r = RunAvrec(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto lists = nlohmann::json::parse(ReadFile(dir / "h.json"));
+    for (const auto& u : lists["users"]) {
+      if (u["user_id"] == "uz") return u.value("low_confidence", false);
+    }
+    ADD_FAILURE() << "no list for uz";
+    return false;
+  };
+  EXPECT_TRUE(flagged("alone.csv", {}));
+  EXPECT_TRUE(flagged("shared.csv", {"--hybrid-content", "1"}));
+  EXPECT_FALSE(flagged("shared.csv", {}));
+  EXPECT_FALSE(flagged("shared.csv", {"--hybrid-content", "0.9"}));
+
+  // Item-knn alone: items reviewed only with each other score nothing the
+  // list may hold, so the user gets the popularity ranking, flagged cold
+  // start (the list was all zeros in item id order, unflagged, before
+  // 2026-12-04).
+  const auto r = RunAvrec({"recommend", "--reviews", dir / "alone.csv", "--items", dir / "items.csv", "--no-sentiment",
+                           "--text-model", "none", "--algorithm", "item-knn", "--out", dir / "k.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto knn = nlohmann::json::parse(ReadFile(dir / "k.json"));
+  ASSERT_EQ(knn["users"].size(), 1u);
+  EXPECT_TRUE(knn["users"][0]["cold_start"].get<bool>()) << knn;
+  EXPECT_EQ(knn["users"][0]["items"][0]["reasons"][0]["kind"], "popular") << knn;
+}
+
 }  // namespace
 }  // namespace avrec
 

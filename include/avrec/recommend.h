@@ -128,8 +128,10 @@ struct UserRecommendations {
   std::string user_id;
   bool cold_start = false;
   int history = 0;  // reviews of catalogue items
-  // Content algorithms: the profile's net share (Profiles::net_share), how
-  // much of its reviews' weight survives the dislikes; 1 for the others.
+  // A list ranked by the profile alone (content algorithms, and hybrid where
+  // its collaborative part is silent): the profile's net share
+  // (Profiles::net_share), how much of its reviews' weight survives the
+  // dislikes; 1 for the others.
   double net_share = 1;
   std::vector<RecommendedItem> items;
   std::string language;  // output stage: "en" or "zh", of the explanations

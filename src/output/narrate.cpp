@@ -162,6 +162,10 @@ std::string ReasonSentence(const Reason& r, const std::string& noun, const std::
   }
   if (r.kind == "popular") {
     const int n = static_cast<int>(r.value);
+    if (n == 0) {  // a catalogue nobody else has reviewed: not popular, only not yet ranked out
+      if (zh) return fmt::format("还没有人评价过{}；暂时没有更好的推荐依据。", noun_zh);
+      return fmt::format("Nobody has reviewed this {} yet; nothing better was left to recommend.", noun);
+    }
     if (zh) return fmt::format("热门之选：已有 {} 人评价过{}。", n, noun_zh);
     return fmt::format("Popular: {} {} reviewed this {}.", n, n == 1 ? "person has" : "people have", noun);
   }

@@ -8,9 +8,9 @@
 namespace avrec {
 
 AlgorithmSource::AlgorithmSource(Algorithm algo, const std::vector<int>& users, const Profiles& profiles,
-                                 const std::vector<int>& candidates, const ItemMatrix& items,
-                                 const std::vector<double>& weight, const ItemStats& stats, Collaborative collab,
-                                 double hybrid_content, int threads)
+                                 const std::vector<int>& candidates, const std::vector<std::vector<int>>& excluded,
+                                 const ItemMatrix& items, const std::vector<double>& weight, const ItemStats& stats,
+                                 Collaborative collab, double hybrid_content, int threads)
     : algo_(algo),
       users_(users),
       profiles_(profiles),
@@ -42,7 +42,7 @@ AlgorithmSource::AlgorithmSource(Algorithm algo, const std::vector<int>& users, 
   }
   collab_scale_.assign(users.size(), 1.0);
   silent_.assign(users.size(), 0);
-  if (collab_.any()) ScanCollaborative(threads);
+  if (collab_.any()) ScanCollaborative(excluded, threads);
   ComputeMargin(weight);
 }
 
@@ -52,19 +52,23 @@ AlgorithmSource::~AlgorithmSource() = default;
 // magnitude, so that both parts span comparable ranges ([-1, 1]); a user
 // without collaborative signal keeps the content part alone. A purely
 // collaborative algorithm ranks such a user by popularity (Cold): all-zero
-// scores would otherwise rank the catalogue by item id.
-void AlgorithmSource::ScanCollaborative(int threads) {
+// scores would otherwise rank the catalogue by item id. Without signal means
+// no candidate the list may hold scores: scores of the user's own items alone
+// (items reviewed only with each other) rank nothing.
+void AlgorithmSource::ScanCollaborative(const std::vector<std::vector<int>>& excluded, int threads) {
   const bool hybrid = algo_ == Algorithm::kHybrid;
   ForEachIndex(users_.size(), threads, [&](size_t u) {
     std::vector<double> row;
     CollabRow(static_cast<int>(u), &row);
-    double mx = 0;
-    for (double v : row) mx = std::max(mx, std::fabs(v));
-    if (hybrid) {
-      collab_scale_[u] = mx > 0 ? 1.0 / mx : 0.0;
-    } else {
-      silent_[u] = mx == 0;
+    const std::vector<int>& out = excluded[u];
+    double mx = 0, mx_listable = 0;
+    for (size_t c = 0, s = 0; c < row.size(); ++c) {
+      mx = std::max(mx, std::fabs(row[c]));
+      while (s < out.size() && static_cast<size_t>(out[s]) < c) ++s;
+      if (s == out.size() || static_cast<size_t>(out[s]) != c) mx_listable = std::max(mx_listable, std::fabs(row[c]));
     }
+    if (hybrid) collab_scale_[u] = mx > 0 ? 1.0 / mx : 0.0;
+    silent_[u] = mx_listable == 0;
   });
 }
 
@@ -93,6 +97,11 @@ bool AlgorithmSource::Cold(int u) const {
   if (algo_ == Algorithm::kPopular) return true;
   if (!AlgorithmUsesContent(algo_)) return History(u).empty() || silent_[static_cast<size_t>(u)] != 0;
   return profiles_.cold_start[static_cast<size_t>(users_[static_cast<size_t>(u)])];
+}
+
+bool AlgorithmSource::RanksByProfileAlone(int u) const {
+  if (algo_ == Algorithm::kContent || algo_ == Algorithm::kSentimentContent) return true;
+  return algo_ == Algorithm::kHybrid && (lambda_ == 1 || silent_[static_cast<size_t>(u)] != 0);
 }
 
 void AlgorithmSource::Block(int begin, int end, float* out) const {

@@ -27,12 +27,14 @@ struct Collaborative {
 class AlgorithmSource : public ScoreSource {
  public:
   // `users`: profile rows ranked, in output order; `candidates`: item rows;
-  // `weight`: per candidate (ItemWeights). Everything referenced must outlive
-  // the source. `threads`: for the collaborative pass over the users
-  // (results do not depend on it).
+  // `excluded`: per ranked user, the candidate columns their list leaves out
+  // (seen items; Exclusions), ascending; `weight`: per candidate
+  // (ItemWeights). Everything referenced must outlive the source. `threads`:
+  // for the collaborative pass over the users (results do not depend on it).
   AlgorithmSource(Algorithm algo, const std::vector<int>& users, const Profiles& profiles,
-                  const std::vector<int>& candidates, const ItemMatrix& items, const std::vector<double>& weight,
-                  const ItemStats& stats, Collaborative collab, double hybrid_content, int threads);
+                  const std::vector<int>& candidates, const std::vector<std::vector<int>>& excluded,
+                  const ItemMatrix& items, const std::vector<double>& weight, const ItemStats& stats,
+                  Collaborative collab, double hybrid_content, int threads);
   ~AlgorithmSource() override;
 
   int users() const override { return static_cast<int>(users_.size()); }
@@ -43,9 +45,14 @@ class AlgorithmSource : public ScoreSource {
 
   // Whether ranked user u gets the popularity ranking: no history, no usable
   // profile (content), or no collaborative signal (item-knn, ease, als: the
-  // items they reviewed have no neighbours, fell below --ease-min-support,
-  // or were all disliked so that ALS solved their factors to 0).
+  // items they reviewed have no neighbours, or none but one another, fell
+  // below --ease-min-support, or were all disliked so that ALS solved their
+  // factors to 0).
   bool Cold(int u) const;
+  // Whether ranked user u's scores are their profile's cosines alone: content
+  // and sentiment-content, and hybrid when its collaborative part gives the
+  // user no signal or --hybrid-content is 1 (docs/model.md, section 5).
+  bool RanksByProfileAlone(int u) const;
 
  private:
   // Collaborative scores of ranked user u for every candidate, times the
@@ -58,7 +65,7 @@ class AlgorithmSource : public ScoreSource {
   const std::vector<std::pair<int, double>>& KnnWeights(int u) const;
   // One pass of collaborative rows over the users: the hybrid's per-user
   // normalisation, or which users get no collaborative signal.
-  void ScanCollaborative(int threads);
+  void ScanCollaborative(const std::vector<std::vector<int>>& excluded, int threads);
   void ComputeMargin(const std::vector<double>& weight);
 
   Algorithm algo_;
@@ -72,7 +79,9 @@ class AlgorithmSource : public ScoreSource {
   std::vector<double> pop_score_;
   std::vector<int> cand_of_;
   std::vector<double> collab_scale_;  // per ranked user: hybrid normalisation
-  std::vector<char> silent_;          // per ranked user: every collaborative score is 0
+  // Per ranked user: every collaborative score of a candidate their list may
+  // hold is 0 (the items they reviewed have no neighbours but one another).
+  std::vector<char> silent_;
   RowMatrix user_rows_, item_rows_;
   std::unique_ptr<CosineSource> cosine_;
   double margin_ = 0;

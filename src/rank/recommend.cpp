@@ -240,8 +240,8 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
     return merged;
   };
 
-  AlgorithmSource source(o.algorithm, users, profiles, candidates, items, weight, stats, collab, o.hybrid_content,
-                         threads);
+  AlgorithmSource source(o.algorithm, users, profiles, candidates, excluded, items, weight, stats, collab,
+                         o.hybrid_content, threads);
   Explainer explainer(o.algorithm, items, profiles, stats, collab);
   // The predicted dislikes after the others, best first, up to k in all.
   std::vector<Scored> filled;
@@ -263,8 +263,6 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
     for (size_t r = 0; r < rest.size() && static_cast<int>(filled.size()) < o.top_n; ++r) filled.push_back(rest[r]);
     return filled;
   };
-  // The scores of these are the profile's cosine (docs/model.md, section 3).
-  const bool ranks_by_profile = o.algorithm == Algorithm::kContent || o.algorithm == Algorithm::kSentimentContent;
   RecommendStats st;
   st.items = n_items;
   st.candidates = static_cast<int64_t>(candidates.size());
@@ -282,7 +280,7 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
     rec.cold_start =
         o.algorithm == Algorithm::kPopular ? stats.user_items[static_cast<size_t>(p)].empty() : source.Cold(u);
     rec.history = static_cast<int>(profiles.history[static_cast<size_t>(p)].size());
-    if (ranks_by_profile && !rec.cold_start && static_cast<size_t>(p) < profiles.net_share.size())
+    if (source.RanksByProfileAlone(u) && !rec.cold_start && static_cast<size_t>(p) < profiles.net_share.size())
       rec.net_share = profiles.net_share[static_cast<size_t>(p)];
     ++st.users;
     st.cold_start += rec.cold_start;
