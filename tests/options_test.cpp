@@ -250,6 +250,15 @@ TEST(OptionValidation, ConfigValuesSayWhatWasExpectedAndFound) {
       }
     }
   }
+  // A hostile key is printed escaped and cut short, and costs no time.
+  try {
+    CheckConfigKeys(nlohmann::json{{"\x1b[31m" + std::string(300000, 'x'), 1}}, "p.json", set.keys());
+    FAIL();
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("p.json: unknown config key '\\x1B[31mxxx", 0), 0u) << what.substr(0, 200);
+    EXPECT_LT(what.size(), 200u);
+  }
   // A misspelt section is named with the section it may mean (a key inside
   // one is never told of its own section: 'recommend.x' above).
   for (const auto& [json, said] : std::vector<std::pair<nlohmann::json, std::string>>{

@@ -547,6 +547,7 @@ namespace {
 // (IsNearMisspelling of the longer name's last part: 'a' suggests nothing,
 // where it once suggested 'reviews.map').
 std::string Suggest(const std::string& key, const std::vector<std::string>& known) {
+  if (key.size() > 256) return "";  // longer than any key could be; the distances would take long
   std::string best;
   size_t best_d = std::numeric_limits<size_t>::max(), best_len = 0;
   const std::string last = key.substr(key.find_last_of('.') + 1);
@@ -596,7 +597,7 @@ void CheckConfigKeys(const nlohmann::json& root, const std::string& path, const 
         const size_t dot = section.first.rfind('.');
         if ((dot == std::string::npos ? "" : section.first.substr(0, dot)) == prefix) names.push_back(section.first);
       }
-      Fail(ExitCode::kUsage, path, ": unknown config key '", key, "'", Suggest(key, names));
+      Fail(ExitCode::kUsage, path, ": unknown config key ", EscapeForMessage(key, 80), Suggest(key, names));
     }
   };
   if (!root.is_object()) Fail(ExitCode::kUsage, path, ": expected a JSON object at the top level");

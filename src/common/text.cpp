@@ -82,6 +82,9 @@ std::string NearestName(const std::string& name, const std::vector<std::string>&
   std::string best;
   size_t best_d = std::numeric_limits<size_t>::max(), best_len = 0;
   for (const auto& k : known) {
+    // One more than twice as long as the other is never near (d is at least
+    // the difference): skip the distance, which a hostile name makes slow.
+    if (name.size() > 2 * k.size() || k.size() > 2 * name.size()) continue;
     const size_t d = EditDistance(name, k);
     if (d < best_d) {
       best_d = d;
