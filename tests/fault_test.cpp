@@ -1671,6 +1671,36 @@ TEST(Messages, ControlBytesAreEscaped) {
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_NE(r.err.find("'\\x01\\x1B[31mred'"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find('\x1b'), std::string::npos);
+
+  // A file name is printed as given, but for the bytes a terminal acts on:
+  // an escape sequence, a C1 control (U+009B, the one-byte CSI) and a line
+  // break that would forge a second log line all come out escaped, in every
+  // kind of line that names the file: a row problem, an error, a usage error.
+  const std::string hostile =
+      "x\x1b[31m\xC2\x9B"
+      "2J\navrec: info: fake.csv";
+  const std::string shown =
+      "x\\x1B[31m\\xC2\\x9B"
+      "2J\\navrec: info: fake.csv";
+  WriteFile(dir / hostile, "user_id,item_id,text,rating\nu,i,hi,lots\n");
+  for (const auto& [args, expected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"validate", "--reviews", dir / hostile}, shown + ":2: field 'rating'"},
+           {{"validate", "--reviews", dir / (hostile + ".gone.csv")}, shown + ".gone.csv: cannot open"},
+           {{"validate", "--reviews", dir / (hostile + ".xlsx")}, shown + ".xlsx"}}) {
+    r = RunAvrec(args);
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("\xC2\x9B"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("\navrec: info: fake"), std::string::npos) << r.err;
+  }
+  // The JSON log carries the name exactly (JSON escapes what it must).
+  r = RunAvrec({"--log-format", "json", "validate", "--reviews", dir / hostile});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("x\\u001b[31m\xC2\x9B"
+                       "2J\\navrec: info: fake.csv"),
+            std::string::npos)
+      << r.err;
 }
 
 // Columns the options name that the file lacks (a misspelling, a column

@@ -339,5 +339,24 @@ TEST(NearestName, SuggestsOnlyANearMisspelling) {
   EXPECT_FALSE(IsNearMisspelling(5, 12));
 }
 
+// What a terminal would act on is escaped; everything else reads as written.
+TEST(EscapeControls, EscapesOnlyWhatATerminalActsOn) {
+  EXPECT_EQ(EscapeControls("plain 'quoted' C:\\dir 好听 caf\xC3\xA9 \xC2\xA0nbsp"),
+            "plain 'quoted' C:\\dir 好听 caf\xC3\xA9 \xC2\xA0nbsp");
+  EXPECT_EQ(EscapeControls("a\x1b[2Jb\nc\td\re\x7F"), "a\\x1B[2Jb\\nc\\td\\re\\x7F");
+  EXPECT_EQ(EscapeControls(std::string("nul\0here", 8)), "nul\\0here");
+  // U+009B (the one-byte CSI) and U+0085 (next line) are C1 controls; U+00A0 is not.
+  EXPECT_EQ(EscapeControls("\xC2\x9B"
+                           "31m \xC2\x85"),
+            "\\xC2\\x9B"
+            "31m \\xC2\\x85");
+  // Bytes that are not UTF-8: a lone continuation byte, a cut sequence, 0xFF.
+  EXPECT_EQ(EscapeControls("\x80 \xE5\xA5 \xFF"), "\\x80 \\xE5\\xA5 \\xFF");
+  EXPECT_EQ(EscapeControls(std::string(100000, 'x')).size(), 100000u);  // never cut
+  // EscapeForMessage escapes the same bytes, and the quote and backslash.
+  EXPECT_EQ(EscapeForMessage("it's \xC2\x9B\\"), "'it\\'s \\xC2\\x9B\\\\'");
+  EXPECT_EQ(EscapeForMessage("abcdef", 3), "'abc...'");
+}
+
 }  // namespace
 }  // namespace avrec

@@ -21,7 +21,15 @@ bool ParseInt(std::string_view s, int* out);
 // `s` quoted for an error message: at most `max_chars` bytes (cut at a UTF-8
 // boundary, "..." appended), control bytes and invalid UTF-8 written as
 // \n, \t, \0, \xHH, so a message never carries raw NULs or escape sequences.
+// Also escapes the C1 controls U+0080..U+009F, and \' and \\.
 std::string EscapeForMessage(std::string_view s, size_t max_chars = 80);
+
+// A line for a terminal or a log file: `text` whole, with the bytes a
+// terminal would act on (control bytes, C1 controls, invalid UTF-8) escaped
+// as EscapeForMessage writes them, quotes and backslashes kept. Every line
+// avrec writes to stderr in text form passes through it, so a file name or
+// id holding a line break or an escape sequence stays in one plain line.
+std::string EscapeControls(std::string_view text);
 
 // Names for a message, each escaped: "'a', 'b', 'c'"; past `max_names`,
 // "... and N more".

@@ -251,7 +251,7 @@ void PrintUsageError(bool json, const std::string& run_id, const std::string& su
   if (json) {
     PrintUsageErrorJson(run_id, subcommand, what);
   } else {
-    std::fprintf(stderr, "avrec: error: %s\n", what.c_str());
+    std::fprintf(stderr, "avrec: error: %s\n", EscapeControls(what).c_str());
   }
 }
 
@@ -271,7 +271,7 @@ std::optional<int> ParseCommandLine(CLI::App* app, int argc, char** argv, LogSet
     try {
       CheckStdoutWritten();
     } catch (const Error& lost) {
-      std::fprintf(stderr, "avrec: error: %s\n", lost.what());
+      std::fprintf(stderr, "avrec: error: %s\n", EscapeControls(lost.what()).c_str());
       return static_cast<int>(lost.code());
     }
     return rc;

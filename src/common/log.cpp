@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "avrec/error.h"
+#include "avrec/text.h"
 #include "common/last_words.h"
 
 namespace avrec {
@@ -57,6 +58,19 @@ class JsonFormatter : public spdlog::formatter {
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 };
 
+// Formats a log record as "avrec: LEVEL: message", the message's control
+// bytes escaped (EscapeControls): one record, one line of plain text.
+class TextFormatter : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const auto level = spdlog::level::to_string_view(msg.level);
+    std::string line = "avrec: " + std::string(level.data(), level.size()) + ": " +
+                       EscapeControls(std::string_view(msg.payload.data(), msg.payload.size())) + "\n";
+    dest.append(line.data(), line.data() + line.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<TextFormatter>(); }
+};
+
 }  // namespace
 
 void SetupLogging(const std::string& level, LogFormat format) {
@@ -71,7 +85,7 @@ void SetupLogging(const std::string& level, LogFormat format) {
   if (format == LogFormat::kJson) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {
-    logger->set_pattern("avrec: %^%l%$: %v");
+    logger->set_formatter(std::make_unique<TextFormatter>());
   }
   logger->set_level(lvl);
   logger->flush_on(spdlog::level::trace);
@@ -127,7 +141,7 @@ void PrintProblem(const Problem& p) {
     LogEvent(spdlog::level::err, "input_problem", {{"file", p.path}, {"line", p.line}}, p.message);
     return;
   }
-  const std::string line = p.path + ":" + std::to_string(p.line) + ": " + p.message + "\n";
+  const std::string line = EscapeControls(p.path + ":" + std::to_string(p.line) + ": " + p.message) + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

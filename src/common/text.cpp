@@ -95,53 +95,64 @@ std::string NearestName(const std::string& name, const std::vector<std::string>&
   return !best.empty() && IsNearMisspelling(best_d, best_len) ? best : "";
 }
 
-std::string EscapeForMessage(std::string_view s, size_t max_chars) {
-  std::string out = "'";
-  size_t i = 0;
-  while (i < s.size()) {
-    if (out.size() - 1 >= max_chars) {
-      out += "...";
-      break;
-    }
+namespace {
+
+// Appends `s` to *out with the bytes a terminal acts on escaped: C0 controls
+// and DEL (\n, \t, \r, \0, else \xHH), the C1 controls U+0080..U+009F
+// (a UTF-8 terminal may read U+009B as the start of an escape sequence) and
+// bytes that are not UTF-8, as \xHH each. `quoted`: also \' and \\, so
+// the text reads back unambiguously between quotes. Stops before the byte
+// that would take the escaped text past `max_bytes`; returns whether it cut.
+bool AppendEscaped(std::string_view s, size_t max_bytes, bool quoted, std::string* out) {
+  const size_t begin = out->size();
+  for (size_t i = 0; i < s.size();) {
+    if (out->size() - begin >= max_bytes) return true;
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = Utf8Length(s, i);
-    if (n > 1) {
-      out.append(s.substr(i, n));
+    const size_t n = Utf8Length(s, i);
+    const bool c1 = n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0;
+    if (n > 1 && !c1) {
+      out->append(s.substr(i, n));
       i += n;
       continue;
     }
-    ++i;
-    switch (c) {
-      case '\n':
-        out += "\\n";
-        continue;
-      case '\t':
-        out += "\\t";
-        continue;
-      case '\r':
-        out += "\\r";
-        continue;
-      case '\0':
-        out += "\\0";
-        continue;
-      case '\'':
-        out += "\\'";
-        continue;
-      case '\\':
-        out += "\\\\";
-        continue;
-      default:
-        break;
+    const size_t shown = c1 ? 2 : 1;
+    for (size_t k = 0; k < shown; ++k) {
+      const unsigned char b = static_cast<unsigned char>(s[i + k]);
+      const char* named = b == '\n'             ? "\\n"
+                          : b == '\t'           ? "\\t"
+                          : b == '\r'           ? "\\r"
+                          : b == '\0'           ? "\\0"
+                          : quoted && b == '\'' ? "\\'"
+                          : quoted && b == '\\' ? "\\\\"
+                                                : nullptr;
+      if (named != nullptr) {
+        *out += named;
+      } else if (n == 1 && b >= 0x20 && b != 0x7F) {
+        *out += static_cast<char>(b);
+      } else {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02X", b);
+        *out += buf;
+      }
     }
-    if (n == 1 && c >= 0x20 && c != 0x7F) {
-      out += static_cast<char>(c);
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-    }
+    i += shown;
   }
+  return false;
+}
+
+}  // namespace
+
+std::string EscapeForMessage(std::string_view s, size_t max_chars) {
+  std::string out = "'";
+  if (AppendEscaped(s, max_chars, /*quoted=*/true, &out)) out += "...";
   return out + "'";
+}
+
+std::string EscapeControls(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  AppendEscaped(text, std::string::npos, /*quoted=*/false, &out);
+  return out;
 }
 
 bool NextCodePoint(std::string_view s, size_t* pos, char32_t* cp) {
