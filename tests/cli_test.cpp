@@ -319,6 +319,22 @@ TEST(Cli, MillisecondTimestampsUnderOtherColumnNamesReadAsSeconds) {
                        "the accuracy metrics are null"),
             std::string::npos)
       << r.err;
+  // The grade scale: backwards is a usage error (it graded every rating as
+  // 3 stars, and disliked@k went null); ratings beyond it are said to be.
+  EXPECT_EQ(same.err.find("outside the grade scale"), std::string::npos) << same.err;
+  const std::vector<std::string> graded = {"evaluate", "--recs", dir / "r2.json", "--truth", dir / "s.csv"};
+  r = RunAvrec(with(graded, {"--grade-rating-min", "5", "--grade-rating-max", "1"}));
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("--grade-rating-min 5 / --grade-rating-max 1: expected the lowest rating below the highest"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(RunAvrec(with(graded, {"--grade-rating-min", "5", "--grade-rating-max", "1", "--no-graded"})).exit_code, 0);
+  r = RunAvrec(with(graded, {"--grade-rating-min", "0", "--grade-rating-max", "3"}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("s.csv: 24 of 60 ratings lie outside the grade scale 0 .. 3 and grade as its nearest end"),
+            std::string::npos)
+      << r.err;
 }
 
 // Tonight's lists against a baseline's, on one truth: each metric's

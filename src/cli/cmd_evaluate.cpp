@@ -145,11 +145,14 @@ void GradeTruth(const std::vector<TruthRow>& rows, const EvaluateCommand& o, Eva
   std::unordered_map<std::string, Sentiment> scores;
   if (!o.truth_scores.empty()) scores = ReadScoresFile(o.truth_scores);
   std::unordered_map<std::string, std::unordered_map<std::string, std::pair<int64_t, size_t>>> latest;
+  int64_t rated = 0, outside = 0;
   for (size_t k = 0; k < rows.size(); ++k) {
     const TruthRow& r = rows[k];
     int grade = -1;
     if (r.rating) {
       grade = GradeOfRating(*r.rating, o.grade_rating_min, o.grade_rating_max);
+      ++rated;
+      outside += *r.rating < o.grade_rating_min || *r.rating > o.grade_rating_max;
     } else if (auto s = scores.find(r.review_id); s != scores.end()) {
       grade = GradeOfSentiment(s->second.score);
     }
@@ -160,6 +163,14 @@ void GradeTruth(const std::vector<TruthRow>& rows, const EvaluateCommand& o, Eva
     if (it != seen.end() && it->second > when) continue;
     seen[r.item] = when;
     in->gains[r.user][r.item] = grade;
+  }
+  // A scale of another size (ratings of 1..10 read on 1..5) grades every
+  // high rating as the top and many low ones as liked: say so.
+  if (outside > 0) {
+    spdlog::warn(
+        "{}: {} of {} ratings lie outside the grade scale {} .. {} and grade as its nearest end (another scale? "
+        "give --grade-rating-min and --grade-rating-max)",
+        o.truth, outside, rated, o.grade_rating_min, o.grade_rating_max);
   }
 }
 
@@ -394,6 +405,10 @@ void LogEvaluated(const EvaluateCommand& o, const EvaluateReading& read, const E
 
 int RunEvaluate(const EvaluateCommand& o) {
   if (o.recs.empty() || o.truth.empty()) Fail(ExitCode::kUsage, "evaluate: give --recs and --truth");
+  if (!o.no_graded && !(o.grade_rating_min < o.grade_rating_max)) {
+    Fail(ExitCode::kUsage, "--grade-rating-min ", o.grade_rating_min, " / --grade-rating-max ", o.grade_rating_max,
+         ": expected the lowest rating below the highest");
+  }
   const std::vector<int> ks = o.ks.empty() ? std::vector<int>{10} : o.ks;
   EvaluateReading read;
   ReadEvaluationInputs(o, &read);
