@@ -1739,8 +1739,8 @@ TEST(Messages, ColumnsTheOptionsNameButTheFileLacksAreSaid) {
   r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--text-model", "none", "--out", dir / "o.json",
                 "--modality-weight", "audo=1.5"});
   EXPECT_EQ(r.exit_code, 64);
-  EXPECT_NE(r.err.find("--modality-weight audo (config features.modality_weights): " + kItems +
-                       " has no modality 'audo' (it has 'audio', 'visual';"),
+  EXPECT_NE(r.err.find("--modality-weight 'audo' (config features.modality_weights): " + kItems +
+                       " has no modality 'audo' (did you mean 'audio'?) (it has 'audio', 'visual', and 'text'"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("score:"), std::string::npos) << "scored before the check:\n" << r.err;

@@ -1027,8 +1027,20 @@ TEST(Features, AWeightForAModalityTheItemsLackIsNamed) {
     } catch (const Error& e) {
       EXPECT_EQ(e.code(), ExitCode::kUsage);
       EXPECT_EQ(std::string(e.what()),
-                "--modality-weight audo (config features.modality_weights): items.csv has no modality 'audo' (it "
-                "has 'audio', 'visual'; a feature column is named modality.name, e.g. audio.tempo)");
+                "--modality-weight 'audo' (config features.modality_weights): items.csv has no modality 'audo' "
+                "(did you mean 'audio'?) (it has 'audio', 'visual', and 'text' from the text model; a feature "
+                "column is named modality.name, e.g. audio.tempo)");
+    }
+  }
+  // A name like none of them gets no guess; 'txet' is near the text model's.
+  for (const auto& [weight, said] : std::vector<std::pair<std::string, std::string>>{
+           {"smell", "has no modality 'smell' (it has"}, {"txet", "has no modality 'txet' (did you mean 'text'?)"}}) {
+    fo.modality_weights = {{weight, 1.0}};
+    try {
+      CheckModalityWeights(t, fo);
+      ADD_FAILURE() << "a weight for '" << weight << "' was taken";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(said), std::string::npos) << e.what();
     }
   }
 }

@@ -153,11 +153,15 @@ void CheckModalityWeights(const ItemTable& items, const FeatureOptions& options)
   for (const auto& c : items.categorical_columns) modalities.insert(c.modality);
   for (const auto& [name, w] : options.modality_weights) {
     if (name == "text" || modalities.count(name) != 0) continue;
-    const std::vector<std::string> have(modalities.begin(), modalities.end());
-    Fail(ExitCode::kUsage, "--modality-weight ", name, " (config features.modality_weights): ", items.path,
-         " has no modality '", name, "' (",
+    std::vector<std::string> have(modalities.begin(), modalities.end());
+    const std::string shown = EscapeForMessage(name, 40);
+    have.push_back("text");  // the text model's, whatever the columns
+    const std::string meant = NearestName(name, have);
+    have.pop_back();
+    Fail(ExitCode::kUsage, "--modality-weight ", shown, " (config features.modality_weights): ", items.path,
+         " has no modality ", shown, meant.empty() ? "" : " (did you mean '" + meant + "'?)", " (",
          have.empty() ? std::string("it has no feature columns") : "it has " + JoinForMessage(have, have.size()),
-         "; a feature column is named modality.name, e.g. audio.tempo)");
+         ", and 'text' from the text model; a feature column is named modality.name, e.g. audio.tempo)");
   }
 }
 
