@@ -1714,8 +1714,10 @@ TEST(Messages, ColumnsTheOptionsNameButTheFileLacksAreSaid) {
   for (const char* name : {"r.csv", "r.jsonl"}) {
     RunResult r = RunAvrec({"validate", "--reviews", dir / name, "--map", "rating=stars"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.err.find(dir / name + ": --map 'rating=stars': the file has no column 'stars'; columns of the file "
-                                      "avrec does not read: 'Stars'"),
+    EXPECT_NE(r.err.find(
+                  dir / name +
+                  ": --map 'rating=stars': the file has no column 'stars' (did you mean 'Stars'?); columns of the file "
+                  "avrec does not read: 'Stars'"),
               std::string::npos)
         << r.err;
     EXPECT_NE(r.err.find("0 with a rating"), std::string::npos) << r.err;
@@ -1728,9 +1730,10 @@ TEST(Messages, ColumnsTheOptionsNameButTheFileLacksAreSaid) {
                           "--items-map", "title=nmae"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const std::string unread = "; columns of the file avrec does not read: 'name', 'genre'";
-  for (const std::string& w : {"--categorical 'genere': the file has no such column" + unread,
-                               "--numeric 'bpm': the file has no such column" + unread,
-                               "--items-map 'title=nmae': the file has no column 'nmae'" + unread}) {
+  for (const std::string& w :
+       {"--categorical 'genere': the file has no such column (did you mean 'genre'?)" + unread,
+        "--numeric 'bpm': the file has no such column" + unread,
+        "--items-map 'title=nmae': the file has no column 'nmae' (did you mean 'name'?)" + unread}) {
     EXPECT_NE(r.err.find(dir / "i.csv: " + w), std::string::npos) << w << "\n" << r.err;
   }
   r = RunAvrec({"validate", "--items", dir / "i.csv", "--categorical", "genre", "--items-map", "title=name"});

@@ -134,10 +134,11 @@ class TableReader {
   bool decimal_comma_ = false;  // semicolon-separated CSV
 };
 
-// The end of a message about a column the options name and the file lacks:
-// the columns of the file avrec does not read (where the right name usually
-// is), or "check the name" when there are none.
-std::string UnreadColumnsHint(const std::vector<std::string>& unread);
+// The end of a message about a column `name` the options name and the file
+// lacks: the one of the file's columns avrec does not read that it is a
+// near misspelling of (" (did you mean 'Stars'?)"), then those columns
+// (where the right name usually is), or "check the name" when there are none.
+std::string UnreadColumnsHint(const std::string& name, const std::vector<std::string>& unread);
 
 // ---- typed access to cells ---------------------------------------------------
 

@@ -292,15 +292,15 @@ void CheckTableFits(const std::string& path, const TableReader& table, int64_t l
 // the feed dropped): the run goes on without them, said.
 void WarnOfAbsentColumns(const TableReader& table, const ItemSchemaOptions& schema, const ItemTable& out) {
   for (const auto& [ours, theirs] : table.UnseenRenames()) {
-    spdlog::warn("{}: --items-map {}: the file has no column {}; {}", table.path(),
+    spdlog::warn("{}: --items-map {}: the file has no column {}{}", table.path(),
                  EscapeForMessage(ours + "=" + theirs, 80), EscapeForMessage(theirs, 60),
-                 UnreadColumnsHint(out.ignored_columns));
+                 UnreadColumnsHint(theirs, out.ignored_columns));
   }
   const auto declared = [&](const std::map<std::string, std::string>& columns, const char* option) {
     for (const auto& [name, modality] : columns) {
       if (table.column(name) < 0) {
-        spdlog::warn("{}: {} {}: the file has no such column; {}", table.path(), option, EscapeForMessage(name, 60),
-                     UnreadColumnsHint(out.ignored_columns));
+        spdlog::warn("{}: {} {}: the file has no such column{}", table.path(), option, EscapeForMessage(name, 60),
+                     UnreadColumnsHint(name, out.ignored_columns));
       }
     }
   };

@@ -171,8 +171,8 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
   for (const auto& [ours, theirs] : st.unused_map) {
     // A misspelt --map of an optional column (rating=stars) would read
     // no ratings without a word.
-    spdlog::warn("{}: --map {}: the file has no column {}; {}", path, EscapeForMessage(ours + "=" + theirs, 80),
-                 EscapeForMessage(theirs, 60), UnreadColumnsHint(st.ignored_columns));
+    spdlog::warn("{}: --map {}: the file has no column {}{}", path, EscapeForMessage(ours + "=" + theirs, 80),
+                 EscapeForMessage(theirs, 60), UnreadColumnsHint(theirs, st.ignored_columns));
   }
   if (st.future_times > 0) {
     spdlog::warn(

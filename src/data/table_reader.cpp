@@ -186,9 +186,11 @@ std::string TableReader::ReadTwiceMessage(const std::string& name) const {
   return "";
 }
 
-std::string UnreadColumnsHint(const std::vector<std::string>& unread) {
-  return unread.empty() ? std::string("check the name")
-                        : "columns of the file avrec does not read: " + JoinForMessage(unread, 12);
+std::string UnreadColumnsHint(const std::string& name, const std::vector<std::string>& unread) {
+  if (unread.empty()) return "; check the name";
+  const std::string meant = NearestName(name, unread);
+  return (meant.empty() ? std::string() : " (did you mean " + EscapeForMessage(meant, 60) + "?)") +
+         "; columns of the file avrec does not read: " + JoinForMessage(unread, 12);
 }
 
 int TableReader::AddColumn(const std::string& key) {
