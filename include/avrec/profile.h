@@ -79,6 +79,10 @@ struct Profiles {
 uint64_t UserHash(const std::string& user_id);
 bool InShard(const std::string& user_id, int shard, int shards);
 
+// The profile rows of shard K of N (and, given `only`, flagged there), in
+// profile order: the users a recommend run ranks, in output order.
+std::vector<int> ShardRows(const Profiles& profiles, int shard, int shards, const std::vector<char>* only = nullptr);
+
 // What a review says of its item, in [-1, 1]: the sentiment and the rating
 // (mapped to [-1, 1] by the scale) mixed by sentiment_share when both are
 // used and known, else whichever is; 1 (a plain interaction) when neither is.

@@ -508,19 +508,38 @@ void LogStageEnd(const PipelineConfig& c, const RecommendOptions& r, const Outpu
                   secs, c.out));
 }
 
-}  // namespace
-
-RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Workspace* open_ws) {
-  if (c.out.empty()) Fail(ExitCode::kUsage, "recommend: --out PATH is required");
-  const auto t0 = std::chrono::steady_clock::now();
-  const RecommendOptions r = RankOptionsOfThisRank(c);
-  CheckItemLists(c, r, in.items.matrix);
+// The options, together and against the catalogue, before any work; the
+// output's format.
+RecommendationFormat CheckBeforeRanking(const PipelineConfig& c, const RecommendOptions& r, const ItemMatrix& items) {
+  CheckItemLists(c, r, items);
   const RecommendationFormat format = ParseRecommendationFormat(c.RecommendFormat());
   c.WarnOfFormatAgainstExtension();
   if (c.spreadsheet_safe && format != RecommendationFormat::kCsv && format != RecommendationFormat::kTsv) {
     spdlog::warn("--spreadsheet-safe: {} is written as JSON, which it leaves as it is (it is for csv and tsv)", c.out);
   }
   c.Validate();  // options together (the verbs check them before any work too)
+  return format;
+}
+
+// What quoting the reviews cost, when the sentiment model scored sentences.
+void LogSnippetCost(const SnippetFinder& snippets, bool cached) {
+  if (snippets.scored() == 0) return;
+  // Without a workspace this is paid on every run, and it can be most of
+  // the stage's time (Amazon Digital Music: 66 of 70 s).
+  spdlog::info("snippets: {} sentences of {} cited reviews scored by the sentiment model in {:.1f} s{}",
+               snippets.scored(), snippets.scored_reviews(), snippets.seconds(),
+               cached ? " (cached in the workspace for the next run)"
+                      : "; a workspace (--workspace) caches them for the next run, --snippets first "
+                        "quotes without the model");
+}
+
+}  // namespace
+
+RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Workspace* open_ws) {
+  if (c.out.empty()) Fail(ExitCode::kUsage, "recommend: --out PATH is required");
+  const auto t0 = std::chrono::steady_clock::now();
+  const RecommendOptions r = RankOptionsOfThisRank(c);
+  const RecommendationFormat format = CheckBeforeRanking(c, r, in.items.matrix);
   const bool tracked = c.only_changed || c.to_workspace;
   const ProfileOptions po = ProfileOptionsFor(r.algorithm, c.profile);
   std::vector<std::string> extra;
@@ -543,10 +562,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
   }
   SnippetFinder snippets(reviews, snippet_mode, c.sentiment_model, c.EncoderWithThreads(), ws);
   const Narrator narrator(in.data.item_table, in.data.reviews, ParseReasonLanguage(c.reason_language));
-  std::vector<int> users;  // the shard's users in output order
-  for (size_t u = 0; u < profiles.users.size(); ++u) {
-    if (InShard(profiles.users[u], r.shard, r.shards)) users.push_back(static_cast<int>(u));
-  }
+  const std::vector<int> users = ShardRows(profiles, r.shard, r.shards);  // in output order
   Plan plan;
   if (c.only_changed) {
     plan = PlanRun(c, r, header, in, profiles, reviews, users, ws);
@@ -594,15 +610,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
     if (caches_snippets && Cluster::Get().root()) CacheSnippets(&snippets, ws);
   }
   LogStageEnd(c, r, header, st, copied, SecondsSince(t0));
-  if (snippets.scored() > 0) {
-    // Without a workspace this is paid on every run, and it can be most of
-    // the stage's time (Amazon Digital Music: 66 of 70 s).
-    spdlog::info("snippets: {} sentences of {} cited reviews scored by the sentiment model in {:.1f} s{}",
-                 snippets.scored(), snippets.scored_reviews(), snippets.seconds(),
-                 caches_snippets ? " (cached in the workspace for the next run)"
-                                 : "; a workspace (--workspace) caches them for the next run, --snippets first "
-                                   "quotes without the model");
-  }
+  LogSnippetCost(snippets, caches_snippets);
   return st;
 }
 

@@ -58,6 +58,15 @@ bool InShard(const std::string& user_id, int shard, int shards) {
   return static_cast<int>((h * static_cast<unsigned>(shards)) >> 64) == shard;
 }
 
+std::vector<int> ShardRows(const Profiles& profiles, int shard, int shards, const std::vector<char>* only) {
+  std::vector<int> rows;
+  for (size_t u = 0; u < profiles.users.size(); ++u) {
+    if (only != nullptr && (*only)[u] == 0) continue;
+    if (InShard(profiles.users[u], shard, shards)) rows.push_back(static_cast<int>(u));
+  }
+  return rows;
+}
+
 int Profiles::Find(const std::string& user_id) const {
   const uint64_t h = UserHash(user_id);
   auto it = std::lower_bound(users.begin(), users.end(), user_id, [&](const std::string& a, const std::string& b) {

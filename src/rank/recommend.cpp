@@ -145,17 +145,6 @@ void RecommendOptions::Validate() const {
 
 namespace {
 
-// The ranked users: profile rows of the shard (and of `only`), in output
-// order.
-std::vector<int> ShardUsers(const Profiles& profiles, int shard, int shards, const std::vector<char>* only) {
-  std::vector<int> users;
-  for (size_t u = 0; u < profiles.users.size(); ++u) {
-    if (only != nullptr && (*only)[u] == 0) continue;
-    if (InShard(profiles.users[u], shard, shards)) users.push_back(static_cast<int>(u));
-  }
-  return users;
-}
-
 RecommendedItem MakeItem(const ItemMatrix& items, int row, int rank, double score) {
   RecommendedItem item;
   item.item_id = items.ids[static_cast<size_t>(row)];
@@ -203,6 +192,74 @@ TrainedModels TrainCollaborative(const ItemMatrix& items, const Profiles& profil
   return t;
 }
 
+// --avoid-below: each user's candidates predicted to be disliked are held
+// back from the top k, and listed after the others, best first, only when
+// too few others are left. Without the option, the top k skips the seen
+// items alone and nothing is held back.
+class HeldBack {
+ public:
+  HeldBack(const RecommendOptions& o, const Profiles& profiles, int n_items, const std::vector<int>& candidates,
+           const std::vector<int>& users, const std::vector<std::vector<int>>& excluded)
+      : top_n_(o.top_n), users_(users), excluded_(excluded) {
+    if (o.avoid_below) {
+      avoid_.emplace(FitFeelingBaseline(profiles, n_items, o.avoid_shrinkage), candidates, *o.avoid_below);
+    }
+  }
+
+  // What the top k of ranked user `u` skips: the seen items and the held
+  // back ones, ascending. Called from worker threads; the list is the
+  // thread's own, valid until its next call.
+  const std::vector<int>& Skipped(int u) const {
+    const auto& seen = excluded_[static_cast<size_t>(u)];
+    if (!avoid_) return seen;
+    thread_local std::vector<int> below, merged;
+    avoid_->Columns(users_[static_cast<size_t>(u)], &below);
+    merged.clear();
+    std::set_union(seen.begin(), seen.end(), below.begin(), below.end(), std::back_inserter(merged));
+    return merged;
+  }
+
+  // `best`, then the held-back items the source scores, best first, up to
+  // k in all. From the calling thread (the sink's); valid until the next call.
+  const std::vector<Scored>& Fill(int u, const std::vector<Scored>& best, const ScoreSource& source) {
+    if (!avoid_ || static_cast<int>(best.size()) >= top_n_) return best;
+    const auto& seen = excluded_[static_cast<size_t>(u)];
+    avoid_->Columns(users_[static_cast<size_t>(u)], &avoided_);
+    left_.clear();
+    std::set_difference(avoided_.begin(), avoided_.end(), seen.begin(), seen.end(), std::back_inserter(left_));
+    if (left_.empty()) return best;
+    std::vector<Scored> rest;
+    for (int c : left_) {
+      const double s = source.Exact(u, c);
+      if (s == s) rest.push_back({c, s});
+    }
+    std::sort(rest.begin(), rest.end(), RanksBefore);
+    filled_ = best;
+    for (size_t r = 0; r < rest.size() && static_cast<int>(filled_.size()) < top_n_; ++r) filled_.push_back(rest[r]);
+    return filled_;
+  }
+
+  // The candidates held back for profile user `p` (0 without the option).
+  int64_t Count(int p) const { return avoid_ ? avoid_->Count(p) : 0; }
+
+  // The reason of an item listed though held back (rank past `best`).
+  Reason HeldReason(int p, int row) const {
+    Reason held;
+    held.kind = "predicted_dislike";
+    held.value = RoundDecimals(avoid_->Predicted(p, row), 4);
+    held.below = avoid_->below();
+    return held;
+  }
+
+ private:
+  int top_n_;
+  const std::vector<int>& users_;
+  const std::vector<std::vector<int>>& excluded_;
+  std::optional<Avoidance> avoid_;
+  std::vector<Scored> filled_;
+  std::vector<int> avoided_, left_;
+};
+
 }  // namespace
 
 RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
@@ -221,48 +278,12 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   const TrainedModels trained = TrainCollaborative(items, profiles, stats, o, threads);
   const Collaborative& collab = trained.view;
   AVREC_CHECK(in.only == nullptr || in.only->size() == profiles.users.size(), "only: one flag per user");
-  const std::vector<int> users = ShardUsers(profiles, o.shard, o.shards, in.only);
+  const std::vector<int> users = ShardRows(profiles, o.shard, o.shards, in.only);
   const auto excluded = Exclusions(stats, users, candidates, n_items, o.include_seen);
-  std::optional<Avoidance> avoid;
-  if (o.avoid_below) {
-    avoid.emplace(FitFeelingBaseline(profiles, n_items, o.avoid_shrinkage), candidates, *o.avoid_below);
-  }
-  // What the top k skips: seen items and, with --avoid-below, the predicted
-  // dislikes (the sink appends those when too few others are left). The
-  // merged list is per thread, valid until that thread's next call.
-  const auto skipped = [&](int u) -> const std::vector<int>& {
-    const auto& seen = excluded[static_cast<size_t>(u)];
-    if (!avoid) return seen;
-    thread_local std::vector<int> below, merged;
-    avoid->Columns(users[static_cast<size_t>(u)], &below);
-    merged.clear();
-    std::set_union(seen.begin(), seen.end(), below.begin(), below.end(), std::back_inserter(merged));
-    return merged;
-  };
-
+  HeldBack held(o, profiles, n_items, candidates, users, excluded);
   AlgorithmSource source(o.algorithm, users, profiles, candidates, excluded, items, weight, stats, collab,
                          o.hybrid_content, threads);
   Explainer explainer(o.algorithm, items, profiles, stats, collab);
-  // The predicted dislikes after the others, best first, up to k in all.
-  std::vector<Scored> filled;
-  std::vector<int> avoided, left;
-  const auto fill_avoided = [&](int u, const std::vector<Scored>& best) -> const std::vector<Scored>& {
-    if (!avoid || static_cast<int>(best.size()) >= o.top_n) return best;
-    const auto& seen = excluded[static_cast<size_t>(u)];
-    avoid->Columns(users[static_cast<size_t>(u)], &avoided);
-    left.clear();
-    std::set_difference(avoided.begin(), avoided.end(), seen.begin(), seen.end(), std::back_inserter(left));
-    if (left.empty()) return best;
-    std::vector<Scored> rest;
-    for (int c : left) {
-      const double s = source.Exact(u, c);
-      if (s == s) rest.push_back({c, s});
-    }
-    std::sort(rest.begin(), rest.end(), RanksBefore);
-    filled = best;
-    for (size_t r = 0; r < rest.size() && static_cast<int>(filled.size()) < o.top_n; ++r) filled.push_back(rest[r]);
-    return filled;
-  };
   RecommendStats st;
   st.items = n_items;
   st.candidates = static_cast<int64_t>(candidates.size());
@@ -270,10 +291,11 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
   to.k = o.top_n;
   to.threads = threads;
   to.block_users = o.block_users;
+  const auto skipped = [&held](int u) -> const std::vector<int>& { return held.Skipped(u); };
   SelectTopK(source, to, skipped, [&](int u, const std::vector<Scored>& ranked) {
     const int p = users[static_cast<size_t>(u)];
-    const std::vector<Scored>& best = fill_avoided(u, ranked);
-    if (avoid) st.avoided += avoid->Count(p);
+    const std::vector<Scored>& best = held.Fill(u, ranked, source);
+    st.avoided += held.Count(p);
     UserRecommendations rec;
     rec.user_id = profiles.users[static_cast<size_t>(p)];
     // Popular ranks everyone alike; cold start there means no history.
@@ -291,13 +313,7 @@ RecommendStats Recommend(const RecommendInputs& in, const RecommendOptions& o,
       if (!o.explain) continue;
       auto& reasons = rec.items.back().reasons;
       reasons = explainer.Reasons(row);
-      if (r >= ranked.size()) {  // held back, listed because nothing else was left
-        Reason held;
-        held.kind = "predicted_dislike";
-        held.value = RoundDecimals(avoid->Predicted(p, row), 4);
-        held.below = avoid->below();
-        reasons.insert(reasons.begin(), std::move(held));
-      }
+      if (r >= ranked.size()) reasons.insert(reasons.begin(), held.HeldReason(p, row));  // nothing else was left
     }
     sink(rec);
   });
