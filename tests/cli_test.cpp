@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -651,6 +652,24 @@ TEST(Cli, ConfigFileAndUnknownKeys) {
   EXPECT_NE(r.err.find("1 items"), std::string::npos) << r.err;
   r = RunAvrec({"validate", "--config", dir / "rel.json", "--items", kItems});
   EXPECT_NE(r.err.find("300 items"), std::string::npos) << r.err;
+  // A config from a pipe (process substitution, --config -) has no folder:
+  // its paths are relative to the current one (they were to /dev/fd). One
+  // that /dev/stdin is open on keeps its own folder.
+  std::filesystem::create_directory(dir / "sub");
+  WriteFile(dir / "sub/items.csv", "item_id\na\nb\n");
+  WriteFile(dir / "sub/rel.json", "{\"items\": {\"path\": \"items.csv\"}}");
+  for (const auto& [config, items] :
+       std::vector<std::pair<std::string, std::string>>{{"<(cat rel.json)", "items.csv: 1 items"},
+                                                        {"<(cat sub/rel.json)", "items.csv: 1 items"},
+                                                        {"- < sub/rel.json", "items.csv: 1 items"},
+                                                        {"/dev/stdin < rel.json", "items.csv: 1 items"},
+                                                        {"/dev/stdin < sub/rel.json", "sub/items.csv: 2 items"}}) {
+    r = test::RunProgram(
+        {"bash", "-c", "cd '" + dir.path() + "' && exec '" + test::AvrecBinary() + "' validate --config " + config});
+    EXPECT_EQ(r.exit_code, 0) << config << "\n" << r.err;
+    EXPECT_NE(r.err.find(items), std::string::npos) << config << "\n" << r.err;
+    EXPECT_EQ(r.err.find("/dev/"), std::string::npos) << r.err;
+  }
   EXPECT_EQ(RunAvrec({"validate", "--config", dir / "none.json"}).exit_code, 66);
   WriteFile(dir / "notjson.json", "{");
   EXPECT_EQ(RunAvrec({"validate", "--config", dir / "notjson.json"}).exit_code, 64);

@@ -1,5 +1,9 @@
 #include "cli/bind.h"
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+
 #include "avrec/error.h"
 #include "avrec/io.h"
 #include "avrec/json.h"
@@ -98,8 +102,18 @@ void BoundOptions::ApplyConfigFile(const std::string& path, const std::vector<st
 
 ConfigFile ConfigFile::Load(const std::string& path) {
   ConfigFile c;
-  const size_t slash = path.find_last_of('/');
-  c.dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  // A descriptor's name (/dev/stdin, /dev/fd/N, /proc/self/fd/N) stands for
+  // the file it is open on, whose folder is its own.
+  std::string named = path;
+  if (path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0) {
+    char* real = ::realpath(path.c_str(), nullptr);
+    named = real != nullptr ? real : "";
+    std::free(real);
+  }
+  struct stat st;
+  const bool regular = !named.empty() && ::stat(named.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  const size_t slash = named.find_last_of('/');
+  c.dir = slash == std::string::npos || !regular ? "." : named.substr(0, slash == 0 ? 1 : slash);
   c.root = ParseJsonDocument(ReadFileToString(path, kMaxSmallFileBytes, ExitCode::kUsage), path, ExitCode::kUsage);
   if (!c.root.is_object()) Fail(ExitCode::kUsage, path, ": expected a JSON object at the top level");
   return c;

@@ -30,8 +30,10 @@ class BoundOptions {
 };
 
 // A config file: the parsed JSON object and the folder relative paths start
-// from. Throws Error(kNoInput) when missing, Error(kUsage) when not a JSON
-// object (with the line and column of a syntax error).
+// from: the file's own (that of the file /dev/stdin or /dev/fd/N is open
+// on), or the current one when the config is not a regular file
+// (`--config -`, a pipe, `--config <(...)`). Throws Error(kNoInput) when missing, Error(kUsage) when
+// not a JSON object (with the line and column of a syntax error).
 struct ConfigFile {
   nlohmann::json root;
   std::string dir;
