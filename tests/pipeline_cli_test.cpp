@@ -764,6 +764,21 @@ TEST(RunManifest, BesideTheOutputWithInputsStagesAndExitCode) {
   EXPECT_EQ(r.exit_code, 66);
   EXPECT_EQ(nlohmann::json::parse(ReadFile(dir / "bad.json.run.json"))["exit_code"], 66);
   EXPECT_FALSE(test::FileExists(dir / "bad.json"));
+  // An output named near the file system's limit (250 bytes) leaves no room
+  // for .run.json: the run succeeds, and the warning says why and what to do.
+  const std::string long_name = std::string(245, 'r') + ".json";
+  r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--no-sentiment", "--text-model", "none",
+                "--snippets", "first", "--out", dir / long_name});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(test::FileExists(dir / long_name));
+  EXPECT_NE(r.err.find("run manifest not written: " + dir / long_name +
+                       ".run.json: a file name of 259 bytes; its folder holds names of at most 255; --manifest FILE "
+                       "writes it under another name"),
+            std::string::npos)
+      << r.err;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << "left behind: " << entry.path();
+  }
 }
 
 }  // namespace

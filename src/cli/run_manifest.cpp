@@ -175,6 +175,12 @@ void RunManifest::Observe(const std::string& event, const nlohmann::json& fields
 void RunManifest::Write(const RunFiles& files, int exit_code, double seconds) const {
   if (files.manifest.empty()) return;
   try {
+    CheckOutputNames({files.manifest});  // an output's name near the limit leaves no room for .run.json
+  } catch (const Error& e) {
+    spdlog::warn("run manifest not written: {}; --manifest FILE writes it under another name", e.what());
+    return;
+  }
+  try {
     nlohmann::ordered_json j;
     j["format"] = "avrec-run/1";
     j["run_id"] = RunId();
