@@ -105,6 +105,25 @@ TEST(Diff, ListsShorterThanKOverlapOverTheLongerList) {
   EXPECT_DOUBLE_EQ(self["mean_rbo"].get<double>(), 1.0);
 }
 
+// No user in both files: nothing to compare, so no 1.0 overlap or 0.0
+// churn that would read as "unchanged"; no earlier items, no drift.
+TEST(Diff, NoUserInBothFilesLeavesTheComparisonsNull) {
+  const auto before = Lists({{"U1", {"a", "b"}}, {"U2", {"a"}}});
+  const auto after = Lists({{"u1", {"a", "b"}}, {"u2", {"a"}}});
+  DiffOptions o;
+  const auto s = DiffRecommendations(before, after, o)["summary"];
+  EXPECT_EQ(s["users_common"], 0);
+  EXPECT_EQ(s["users_added"], 2);
+  for (const char* field : {"mean_overlap", "mean_rbo", "churn"}) EXPECT_TRUE(s[field].is_null()) << field;
+  EXPECT_DOUBLE_EQ(s["popularity_drift"].get<double>(), 0.0);  // the same items, as often
+  std::string why;
+  EXPECT_TRUE(ThresholdHolds(s, "churn>0.3", &why));  // a gate nothing can check does not pass
+  EXPECT_EQ(why, "churn is null (nothing to measure), so churn > 0.3 cannot be ruled out");
+  const auto first = DiffRecommendations(Lists({}), after, o)["summary"];
+  EXPECT_TRUE(first["popularity_drift"].is_null());
+  EXPECT_TRUE(first["churn"].is_null());
+}
+
 TEST(DiffCli, FailIfGivesExit1AndTheReport) {
   test::TempDir dir;
   test::WriteFile(dir / "a.jsonl", "{\"user_id\":\"u\",\"items\":[{\"item_id\":\"a\"},{\"item_id\":\"b\"}]}\n");
@@ -125,6 +144,16 @@ TEST(DiffCli, FailIfGivesExit1AndTheReport) {
     EXPECT_EQ(r.exit_code, code) << gate << ": " << r.err;
   }
   EXPECT_NE(r.err.find("--fail-if: no field 'churn=' (fields: k, users_old, "), std::string::npos) << r.err;
+  // User ids in another form tonight: the gate fails, and the log says why.
+  test::WriteFile(dir / "upper.jsonl", "{\"user_id\":\"U\",\"items\":[{\"item_id\":\"a\"},{\"item_id\":\"b\"}]}\n");
+  r = test::RunAvrec({"diff", "--old", dir / "a.jsonl", "--new", dir / "upper.jsonl", "--fail-if", "churn>0.3"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("\"churn\": null"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("no user has a list in both files (1 earlier, 1 later): mean_overlap, mean_rbo and churn are "
+                       "null; are they lists of the same users (user ids in the same form)?"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("churn is null (nothing to measure)"), std::string::npos) << r.err;
 }
 
 // Lists made to different lengths: the figures stand as they are, and the

@@ -28,11 +28,11 @@ int RunDiff(const DiffCommand& o) {
   const auto& s = report["summary"];
   spdlog::info(
       "diff @{}: {} users ({} added, {} removed, {} changed of {} in both); mean overlap {}, mean RBO {}, "
-      "churn {}; coverage {} -> {} items; popularity drift {:+.1f} %",
+      "churn {}; coverage {} -> {} items; popularity drift {}",
       o.options.k, s["users_new"].get<int64_t>(), s["users_added"].get<int64_t>(), s["users_removed"].get<int64_t>(),
       s["users_changed"].get<int64_t>(), s["users_common"].get<int64_t>(), s["mean_overlap"].dump(),
       s["mean_rbo"].dump(), s["churn"].dump(), s["coverage_old"].get<int64_t>(), s["coverage_new"].get<int64_t>(),
-      100 * s["popularity_drift"].get<double>());
+      s["popularity_drift"].is_null() ? "null" : fmt::format("{:+.1f} %", 100 * s["popularity_drift"].get<double>()));
   // Checked before anything is written: a gate naming no field of the
   // summary is a usage error, and leaves no output.
   const int failed = FailedThresholds("diff", s, o.fail_if);

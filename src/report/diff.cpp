@@ -140,7 +140,20 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
   }
   for (const auto& u : old_lists.users) removed += new_lists.lists.count(u) == 0;
   const auto before = ListCounts(old_lists, o.k), after = ListCounts(new_lists, o.k);
-  const double mean_overlap = common > 0 ? overlap_sum / static_cast<double>(common) : 1.0;
+  // No user in both files (ids in another form, another catalogue's lists):
+  // there is nothing to compare, and 1.0 / 0.0 would read as "unchanged"
+  // and pass a --fail-if churn>... gate.
+  const auto per_common = [&](double sum, bool complement) -> nlohmann::ordered_json {
+    if (common == 0) return nullptr;
+    const double mean = sum / static_cast<double>(common);
+    return RoundDecimals(complement ? 1 - mean : mean, 6);
+  };
+  if (common == 0 && !old_lists.users.empty() && !new_lists.users.empty()) {
+    spdlog::warn(
+        "no user has a list in both files ({} earlier, {} later): mean_overlap, mean_rbo and churn are null; are "
+        "they lists of the same users (user ids in the same form)?",
+        old_lists.users.size(), new_lists.users.size());
+  }
   nlohmann::ordered_json s;
   s["k"] = o.k;
   s["users_old"] = old_lists.users.size();
@@ -149,15 +162,16 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
   s["users_removed"] = removed;
   s["users_common"] = common;
   s["users_changed"] = changed;
-  s["mean_overlap"] = RoundDecimals(mean_overlap, 6);
-  s["mean_rbo"] = RoundDecimals(common > 0 ? rbo_sum / static_cast<double>(common) : 1.0, 6);
-  s["churn"] = RoundDecimals(1 - mean_overlap, 6);
+  s["mean_overlap"] = per_common(overlap_sum, false);
+  s["mean_rbo"] = per_common(rbo_sum, false);
+  s["churn"] = per_common(overlap_sum, true);
   s["coverage_old"] = before.size();
   s["coverage_new"] = after.size();
   const double pop_old = MeanPopularity(old_lists, before, o.k), pop_new = MeanPopularity(new_lists, after, o.k);
   s["mean_popularity_old"] = RoundDecimals(pop_old, 4);
   s["mean_popularity_new"] = RoundDecimals(pop_new, 4);
-  s["popularity_drift"] = RoundDecimals(pop_old > 0 ? pop_new / pop_old - 1 : 0.0, 6);
+  s["popularity_drift"] =
+      pop_old > 0 ? nlohmann::ordered_json(RoundDecimals(pop_new / pop_old - 1, 6)) : nlohmann::ordered_json(nullptr);
   nlohmann::ordered_json out;
   out["summary"] = s;
   ItemMovement(before, after, o.top, &out);

@@ -80,7 +80,7 @@ function esc(s) {
 }
 const fmt = (x, d) => (x === null || x === undefined) ? "–" : Number(x).toFixed(d === undefined ? 2 : d);
 const int = (x) => Number(x).toLocaleString("en-US");
-const pct = (x) => (100 * x).toFixed(1) + " %";
+const pct = (x) => (x === null || x === undefined) ? "–" : (100 * x).toFixed(1) + " %";
 const cls = (x) => x > 0 ? "pos" : (x < 0 ? "neg" : "");
 function tile(k, v) { return `<div class="tile"><div class="v">${v}</div><div class="k">${esc(k)}</div></div>`; }
 function table(head, rows, numeric) {
