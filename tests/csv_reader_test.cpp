@@ -76,6 +76,9 @@ TEST(CsvReader, MalformedQuotingIsReportedAndParsingResumes) {
   EXPECT_NE(recs[2].error.find("quote character inside unquoted field"), std::string::npos);
   EXPECT_TRUE(recs[3].error.empty());
   EXPECT_EQ(recs[3].fields[0], "ok");
+  // Without the header's names (NameFields) a field is named by its number.
+  EXPECT_EQ(recs[1].error,
+            "unexpected text after the closing quote of field 1: quotes inside a quoted field must be doubled");
 }
 
 TEST(CsvReader, UnterminatedQuoteNamesTheOpeningLine) {

@@ -107,8 +107,12 @@ TEST(ReadReviews, WrongNumberOfFields) {
 }
 
 TEST(ReadReviews, MalformedQuoting) {
-  auto r = Reviews("r.csv", "user_id,item_id,text\nu1,i1,\"bad\"quote\nu2,i2,fine\n");
-  EXPECT_TRUE(HasProblem(r.problems, 2, "after the closing quote"));
+  auto r = Reviews("r.csv", "user_id,item_id,text\nu1,i1,\"bad\"quote\nu2,i2,fine\nu3,i3,a \"b\" c\nu4,i4,\"open\n");
+  // The message names the column (as the file's header names it) as well as
+  // its number: a stray quote in a review text is then found at once.
+  EXPECT_TRUE(HasProblem(r.problems, 2, "after the closing quote of field 3 ('text')"));
+  EXPECT_TRUE(HasProblem(r.problems, 4, "quote character inside unquoted field 3 ('text')"));
+  EXPECT_TRUE(HasProblem(r.problems, 5, "unterminated quoted field 3 ('text'): the quote opened on line 5"));
   EXPECT_EQ(r.reviews.size(), 1u);
 }
 
@@ -215,10 +219,12 @@ TEST(ReadReviews, JsonTypeErrors) {
                    "not json\n"
                    "[1,2]\n"
                    "\n"
-                   "{\"user_id\":7,\"item_id\":\"i1\",\"text\":\"ok\",\"rating\":\"4\"}\n");
+                   "{\"user_id\":7,\"item_id\":\"i1\",\"text\":\"ok\",\"rating\":\"4\"}\n"
+                   "\"u1,i1,a\"\n");
   EXPECT_TRUE(HasProblem(r.problems, 1, "field 'user_id': expected a string id"));
   EXPECT_TRUE(HasProblem(r.problems, 2, "not valid JSON"));
-  EXPECT_TRUE(HasProblem(r.problems, 3, "expected a JSON object"));
+  EXPECT_TRUE(HasProblem(r.problems, 3, "expected a JSON object, found a list"));
+  EXPECT_TRUE(HasProblem(r.problems, 6, "expected a JSON object, found the text 'u1,i1,a'"));
   ASSERT_EQ(r.reviews.size(), 1u);
   EXPECT_EQ(r.reviews[0].user_id, "7");  // integer ids become their digits
   EXPECT_EQ(r.reviews[0].line, 5);

@@ -148,15 +148,20 @@ class CsvReader {
   // (no bytes between two line breaks) are skipped. A record longer than
   // max_record_bytes is Error(kDataErr) "PATH:LINE: ...".
   bool Next(CsvRecord* rec);
+  // The header's column names: an error in a field then names its column
+  // ("field 6 ('text')"), not only its number.
+  void NameFields(std::vector<std::string> names) { names_ = std::move(names); }
 
  private:
   bool ReadQuoted(CsvRecord* rec, std::string* field, size_t* bytes);
   void CheckSize(size_t bytes, int64_t line) const;
+  std::string FieldLabel(size_t number) const;
 
   ByteSource* src_;
   char delim_;
   size_t max_bytes_;
   int64_t line_ = 1;
+  std::vector<std::string> names_;
 };
 
 // Appends one field to a CSV/TSV record (RFC 4180): quoted when it holds the

@@ -155,6 +155,10 @@ const nlohmann::json* FindConfigKey(const nlohmann::json& root, const std::strin
 // known key expects a value (or the reverse) is named as such.
 void CheckConfigKeys(const nlohmann::json& root, const std::string& path, const std::vector<std::string>& known);
 
+// How a JSON value reads in a message: the text 'abc', the number 3, true,
+// null, a list, an object.
+std::string JsonValueInWords(const nlohmann::json& v);
+
 // `path` resolved against `base_dir` (unchanged when absolute, empty or "-").
 std::string ResolvePath(const std::string& base_dir, const std::string& path);
 

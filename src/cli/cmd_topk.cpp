@@ -52,6 +52,7 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
     return out;
   }
   const size_t d = cols - 1;
+  csv.NameFields(rec.fields);
   std::vector<float> data;
   while (csv.Next(&rec)) {
     if (!rec.error.empty()) {

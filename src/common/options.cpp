@@ -13,12 +13,7 @@
 
 namespace avrec {
 
-namespace options_detail {
-
-namespace {
-
-// How a JSON value reads in a message: the text "abc", the number 3, ...
-std::string Found(const nlohmann::json& v) {
+std::string JsonValueInWords(const nlohmann::json& v) {
   if (v.is_string()) return "the text " + EscapeForMessage(v.get<std::string>(), 60);
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
   if (v.is_number()) return "the number " + v.dump();
@@ -26,6 +21,10 @@ std::string Found(const nlohmann::json& v) {
   if (v.is_array()) return "a list";
   return "an object";
 }
+
+namespace options_detail {
+
+namespace {
 
 // The name of one entry of a map-valued option, for messages: from
 // "--modality-weight (config features.modality_weights)" and "audio",
@@ -38,7 +37,7 @@ std::string EntryName(const std::string& name, const std::string& entry) {
 }
 
 [[noreturn]] void Expected(const std::string& name, const char* what, const nlohmann::json& v) {
-  Fail(ExitCode::kUsage, name, ": expected ", what, ", found ", Found(v));
+  Fail(ExitCode::kUsage, name, ": expected ", what, ", found ", JsonValueInWords(v));
 }
 
 [[noreturn]] void ExpectedText(const std::string& name, const char* what, const std::string& t) {
@@ -69,7 +68,7 @@ Int JsonInteger(const std::string& name, const nlohmann::json& v) {
                                       : v.get<int64_t>() <= static_cast<int64_t>(std::numeric_limits<Int>::max())));
   if (!fits) {
     Fail(ExitCode::kUsage, name, ": expected an integer from ", std::numeric_limits<Int>::min(), " to ",
-         std::numeric_limits<Int>::max(), ", found ", Found(v));
+         std::numeric_limits<Int>::max(), ", found ", JsonValueInWords(v));
   }
   return v.get<Int>();
 }
@@ -586,7 +585,7 @@ void CheckConfigKeys(const nlohmann::json& root, const std::string& path, const 
           std::string list;
           for (const auto& c : children) list += (list.empty() ? "" : ", ") + c;
           Fail(ExitCode::kUsage, path, ": config key '", key, "': expected an object (keys ", list, "), found ",
-               options_detail::Found(it.value()));
+               JsonValueInWords(it.value()));
         }
         walk(it.value(), key);
         continue;

@@ -7,6 +7,7 @@
 
 #include "avrec/error.h"
 #include "avrec/json.h"
+#include "avrec/options.h"
 #include "avrec/table.h"
 #include "avrec/text.h"
 
@@ -134,8 +135,10 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
     problems_->Add(path_, rec_.line, "header: " + rec_.error);
     header_ok_ = false;
   }
+  std::vector<std::string> in_file;
   for (size_t i = 0; i < rec_.fields.size(); ++i) {
     std::string name(Trim(rec_.fields[i]));
+    in_file.push_back(name);
     if (auto r = rename_.find(name); r != rename_.end()) {
       r->second.seen = true;
       name = r->second.name;
@@ -155,6 +158,7 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
     columns_.push_back(name);
     if (!name.empty()) index_.emplace(name, static_cast<int>(i));
   }
+  csv_->NameFields(std::move(in_file));
 }
 
 TableReader::~TableReader() = default;
@@ -283,7 +287,7 @@ bool TableReader::NextJson(Row* row) {
       continue;
     }
     if (!obj.is_object()) {
-      problems_->Add(path_, line, std::string("expected a JSON object, found a ") + obj.type_name());
+      problems_->Add(path_, line, "expected a JSON object, found " + JsonValueInWords(obj));
       continue;
     }
     row->line = line;

@@ -1,5 +1,6 @@
 #include "avrec/error.h"
 #include "avrec/io.h"
+#include "avrec/text.h"
 
 namespace avrec {
 
@@ -10,6 +11,14 @@ void FailRecordTooLong(const std::string& path, int64_t line, size_t limit) {
 
 void CsvReader::CheckSize(size_t bytes, int64_t line) const {
   if (bytes > max_bytes_) FailRecordTooLong(src_->path(), line, max_bytes_);
+}
+
+std::string CsvReader::FieldLabel(size_t number) const {
+  std::string label = "field " + std::to_string(number);
+  if (number >= 1 && number <= names_.size() && !names_[number - 1].empty()) {
+    label += " (" + EscapeForMessage(names_[number - 1], 60) + ")";
+  }
+  return label;
 }
 
 // Reads a quoted field after its opening quote, up to and including the
@@ -54,22 +63,22 @@ bool CsvReader::Next(CsvRecord* rec) {
       const int64_t open_line = line_;
       end_of_record = !ReadQuoted(rec, &field, &bytes);
       if (end_of_record) {
-        set_error("unterminated quoted field (the quote opened on line " + std::to_string(open_line) +
-                  " is never closed)");
+        set_error("unterminated quoted " + FieldLabel(rec->fields.size() + 1) + ": the quote opened on line " +
+                  std::to_string(open_line) + " is never closed");
       } else {
         // After the closing quote: a delimiter, a line break or the end.
         c = src_->Get();
         if (c != delim_ && c != '\n' && c != '\r' && c >= 0) {
-          set_error("unexpected text after the closing quote of field " + std::to_string(rec->fields.size() + 1) +
-                    " (quotes inside a quoted field must be doubled)");
+          set_error("unexpected text after the closing quote of " + FieldLabel(rec->fields.size() + 1) +
+                    ": quotes inside a quoted field must be doubled");
         }
       }
     }
     // Unquoted text (or, after a bad closing quote, the rest kept literally).
     while (!end_of_record && c >= 0 && c != delim_ && c != '\n' && c != '\r') {
       if (c == '"' && !quoted) {
-        set_error("quote character inside unquoted field " + std::to_string(rec->fields.size() + 1) +
-                  " (a field containing quotes must be quoted, with the quotes doubled)");
+        set_error("quote character inside unquoted " + FieldLabel(rec->fields.size() + 1) +
+                  ": a field containing quotes must be quoted, with the quotes doubled");
       }
       field.push_back(static_cast<char>(c));
       CheckSize(++bytes, rec->line);
