@@ -6,6 +6,7 @@
 
 #include "avrec/data.h"
 #include "avrec/error.h"
+#include "avrec/table.h"
 #include "test_util.h"
 
 namespace avrec {
@@ -90,8 +91,43 @@ TEST(ReadReviews, DuplicateExplicitIdIsAnError) {
 
 TEST(ReadReviews, MissingRequiredColumn) {
   auto r = Reviews("r.csv", "user_id,item_id,body\nu1,i1,x\n");
-  EXPECT_TRUE(HasProblem(r.problems, 1, "missing required column 'text'"));
+  EXPECT_TRUE(HasProblem(r.problems, 1,
+                         "missing required column 'text' (the header has: 'user_id', 'item_id', 'body'); "
+                         "--map text=body reads the file's columns under avrec's names"));
   EXPECT_TRUE(r.reviews.empty());
+  // Every missing column is named at once, with the --map that reads a file
+  // of another dataset's names (Amazon's here); unknown names get no guess.
+  auto amazon = Reviews("a.csv", "reviewerID,asin,overall,unixReviewTime,reviewText,summary\nu1,i1,5,1,x,y\n");
+  EXPECT_TRUE(HasProblem(amazon.problems, 1,
+                         "missing required columns 'user_id', 'item_id', 'text' (the header has: 'reviewerID', "
+                         "'asin', 'overall', 'unixReviewTime', 'reviewText', 'summary'); --map "
+                         "user_id=reviewerID,item_id=asin,text=reviewText,rating=overall,timestamp=unixReviewTime "
+                         "reads"));
+  auto odd = Reviews("o.csv", "who,what,words\nu1,i1,x\n");
+  ASSERT_EQ(odd.problems.size(), 1u);
+  EXPECT_EQ(odd.problems[0].message,
+            "missing required columns 'user_id', 'item_id', 'text' (the header has: 'who', 'what', 'words')");
+}
+
+TEST(ReadReviews, ColumnsUnderOtherDatasetsNamesAreGuessed) {
+  // JSON Lines: each record lacks the fields; the stats carry the guess
+  // (LogReviewNotes warns with it once).
+  auto j = Reviews("a.jsonl", "{\"reviewerID\":\"u1\",\"asin\":\"i1\",\"reviewText\":\"x\",\"overall\":4}\n");
+  EXPECT_EQ(j.stats.lacking_required, 1);
+  EXPECT_EQ(j.stats.guessed_map, "user_id=reviewerID,item_id=asin,text=reviewText,rating=overall");
+  // A file with avrec's required columns but ratings and times under other
+  // names: they would be left unread without a word.
+  auto y = Reviews("y.csv", "user_id,item_id,text,Stars,Created-At\nu1,i1,x,4,2024-01-01\n");
+  EXPECT_EQ(y.stats.lacking_required, 0);
+  EXPECT_EQ(y.stats.guessed_map, "rating=Stars,timestamp=Created-At");
+  EXPECT_EQ(y.reviews.size(), 1u);
+  // Columns avrec reads are never offered, nor one file column twice.
+  auto ok = Reviews("ok.csv", "user_id,item_id,text,rating,timestamp,time\nu1,i1,x,4,1,2\n");
+  EXPECT_EQ(ok.stats.guessed_map, "");
+  EXPECT_EQ(GuessColumnMap({"user", "item", "text"}, {"user", "item"},
+                           {{"user_id", {"user"}}, {"item_id", {"user", "item"}}, {"text", {"text"}}}),
+            "user_id=user,item_id=item");
+  EXPECT_EQ(GuessColumnMap({"item_id", "genre"}, {}, {{"tags", {"genre"}}}), "");  // genre is read (a feature)
 }
 
 TEST(ReadReviews, MissingRequiredJsonField) {
@@ -102,7 +138,7 @@ TEST(ReadReviews, MissingRequiredJsonField) {
 TEST(ReadReviews, WrongNumberOfFields) {
   auto r = Reviews("r.csv", "user_id,item_id,text\nu1,i1\nu1,i1,a,b\n");
   EXPECT_TRUE(HasProblem(r.problems, 2, "expected 3 fields (as in the header), found 2"));
-  EXPECT_TRUE(HasProblem(r.problems, 3, "found 4"));
+  EXPECT_TRUE(HasProblem(r.problems, 3, "found 4 (a field holding ',' must be in double quotes)"));
   EXPECT_EQ(r.stats.invalid, 2);
 }
 
@@ -358,7 +394,9 @@ TEST(ReadItems, DuplicateAndMissingIds) {
   auto j = Items("i.jsonl", "{\"title\":\"no id\"}\n");
   EXPECT_TRUE(HasProblem(j.problems, 1, "missing required field 'item_id'"));
   auto c = Items("i.csv", "id,title\na,x\n");
-  EXPECT_TRUE(HasProblem(c.problems, 1, "missing required column 'item_id'"));
+  EXPECT_TRUE(HasProblem(c.problems, 1,
+                         "missing required column 'item_id' (the header has: 'id', 'title'); --items-map item_id=id "
+                         "reads the file's columns under avrec's names"));
 }
 
 TEST(ReadItems, DuplicateHeaderColumn) {

@@ -61,6 +61,8 @@ struct ReviewStats {
   int64_t latest_time = 0;                   // the latest timestamp read (when future_times > 0)
   std::vector<std::string> ignored_columns;  // present in the file, used for nothing
   std::vector<std::pair<std::string, std::string>> unused_map;  // --map (name, column) the file lacks
+  int64_t lacking_required = 0;                                 // JSON Lines records without user_id, item_id or text
+  std::string guessed_map;  // --map for the file's columns under other datasets' names (GuessColumnMap)
 };
 
 // Streams the valid reviews of `path` (CSV, TSV or JSON Lines, maybe .gz) to

@@ -132,6 +132,7 @@ class TableReader {
   bool header_ok_ = true;
   bool encoding_hinted_ = false;
   bool decimal_comma_ = false;  // semicolon-separated CSV
+  char separator_ = ',';        // between CSV or TSV fields
 };
 
 // The end of a message about a column `name` the options name and the file
@@ -139,6 +140,25 @@ class TableReader {
 // near misspelling of (" (did you mean 'Stars'?)"), then those columns
 // (where the right name usually is), or "check the name" when there are none.
 std::string UnreadColumnsHint(const std::string& name, const std::vector<std::string>& unread);
+
+// One of avrec's columns and the names public datasets give it, written in
+// lower case without '_', '-' or blanks ("reviewerid" for reviewerID).
+struct ColumnAliases {
+  const char* ours;
+  std::vector<std::string_view> theirs;  // the likeliest first
+};
+
+// The --map value that reads a file whose columns (`columns`, after any
+// --map) are another dataset's: for each of `known`'s columns the file lacks,
+// the first of its aliases among the columns avrec does not read (`unread`)
+// ("user_id=reviewerID,item_id=asin"); a file column is used once. Empty
+// when nothing matches.
+std::string GuessColumnMap(const std::vector<std::string>& columns, const std::vector<std::string>& unread,
+                           const std::vector<ColumnAliases>& known);
+
+// The end of a "missing required column" message: "; OPTION MAP reads the
+// file's columns under avrec's names", or nothing when `map` is empty.
+std::string MapHint(const char* option, const std::string& map);
 
 // ---- typed access to cells ---------------------------------------------------
 

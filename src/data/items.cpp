@@ -288,9 +288,27 @@ void CheckTableFits(const std::string& path, const TableReader& table, int64_t l
              : "");
 }
 
+// The names public catalogues give avrec's item columns (Amazon's asin,
+// Spotify's id and name, MovieLens's movieId and genres).
+const std::vector<ColumnAliases>& ItemAliases() {
+  static const std::vector<ColumnAliases> aliases = {
+      {"item_id",
+       {"itemid", "item", "asin", "productid", "movieid", "trackid", "songid", "videoid", "mediaid", "bvid", "id"}},
+      {"title", {"name", "trackname", "songname", "songtitle", "movietitle", "videotitle", "itemname", "productname"}},
+      {"tags", {"genres", "genre", "categories", "keywords", "labels", "tag"}},
+      {"description", {"overview", "summary", "desc", "about", "plot"}},
+  };
+  return aliases;
+}
+
 // Columns the options name that the file lacks (a misspelling, or a column
-// the feed dropped): the run goes on without them, said.
+// the feed dropped): the run goes on without them, said. So are columns
+// under other datasets' names (name for title).
 void WarnOfAbsentColumns(const TableReader& table, const ItemSchemaOptions& schema, const ItemTable& out) {
+  if (const std::string map = GuessColumnMap(table.columns(), out.ignored_columns, ItemAliases()); !map.empty()) {
+    spdlog::warn("{}: columns that look like avrec's under other names are not read; --items-map {} reads them",
+                 table.path(), map);
+  }
   for (const auto& [ours, theirs] : table.UnseenRenames()) {
     spdlog::warn("{}: --items-map {}: the file has no column {}{}", table.path(),
                  EscapeForMessage(ours + "=" + theirs, 80), EscapeForMessage(theirs, 60),
@@ -316,7 +334,18 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
   TableReader table(path, problems, schema.max_record_bytes, schema.columns, "--items-map");
   if (!table.header_ok()) return out;
   if (table.format() != TableFormat::kJsonl && table.column("item_id") < 0) {
-    problems->Add(path, 1, "missing required column 'item_id'");
+    // The columns that would be read as nothing: no modality prefix, not
+    // declared a feature.
+    std::vector<std::string> unread;
+    for (const std::string& name : table.columns()) {
+      if (Prefix(name).empty() && schema.categorical.count(name) == 0 && schema.numeric.count(name) == 0) {
+        unread.push_back(name);
+      }
+    }
+    problems->Add(path, 1,
+                  "missing required column 'item_id' (the header has: " +
+                      JoinForMessage(table.columns(), table.columns().size()) + ")" +
+                      MapHint("--items-map", GuessColumnMap(table.columns(), unread, ItemAliases())));
     return out;
   }
   // Pass 1: read every row, so that column types can be decided from all values.

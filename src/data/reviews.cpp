@@ -18,6 +18,23 @@ namespace {
 
 constexpr const char* kRequired[] = {"user_id", "item_id", "text"};
 
+// The names public review datasets give avrec's columns (Amazon's
+// reviewerID, asin, reviewText, overall, unixReviewTime; Yelp's stars;
+// MovieLens's userId, movieId; comment dumps' author, content, ctime).
+const std::vector<ColumnAliases>& ReviewAliases() {
+  static const std::vector<ColumnAliases> aliases = {
+      {"user_id", {"userid", "user", "reviewerid", "uid", "customerid", "memberid", "author", "authorid", "username"}},
+      {"item_id",
+       {"itemid", "item", "asin", "productid", "movieid", "trackid", "songid", "videoid", "mediaid", "bvid", "iid"}},
+      {"text",
+       {"reviewtext", "review", "reviewbody", "comment", "commenttext", "content", "body", "danmaku", "message"}},
+      {"rating", {"overall", "stars", "star", "userrating", "ratingvalue", "rate"}},
+      {"timestamp", {"unixreviewtime", "time", "date", "datetime", "createdat", "created", "ctime", "ts"}},
+      {"review_id", {"reviewid", "commentid", "rpid"}},
+  };
+  return aliases;
+}
+
 std::string Shown(const Cell& c) { return EscapeForMessage(c.text, 40); }
 
 const char* KindName(Cell::Kind k) {
@@ -54,18 +71,30 @@ namespace {
 
 using Complaint = std::function<void(const std::string&)>;
 
+// The file's columns that are none of avrec's.
+std::vector<std::string> UnreadColumns(const TableReader& table) {
+  static const char* kUsed[] = {"review_id", "user_id", "item_id", "text", "rating", "timestamp"};
+  std::vector<std::string> unread;
+  for (const auto& c : table.columns()) {
+    if (std::find(std::begin(kUsed), std::end(kUsed), c) == std::end(kUsed)) unread.push_back(c);
+  }
+  return unread;
+}
+
 // CSV/TSV: the required columns are in the header (else reported).
 bool HasRequiredColumns(const TableReader& table, ProblemLog* problems) {
   if (table.format() == TableFormat::kJsonl) return true;
+  std::vector<std::string> missing;
   for (const char* name : kRequired) {
-    if (table.column(name) < 0) {
-      problems->Add(table.path(), 1,
-                    std::string("missing required column '") + name +
-                        "' (the header has: " + JoinForMessage(table.columns(), table.columns().size()) + ")");
-      return false;
-    }
+    if (table.column(name) < 0) missing.emplace_back(name);
   }
-  return true;
+  if (missing.empty()) return true;
+  problems->Add(table.path(), 1,
+                std::string("missing required column") + (missing.size() > 1 ? "s " : " ") +
+                    JoinForMessage(missing, missing.size()) +
+                    " (the header has: " + JoinForMessage(table.columns(), table.columns().size()) + ")" +
+                    MapHint("--map", GuessColumnMap(table.columns(), UnreadColumns(table), ReviewAliases())));
+  return false;
 }
 
 void ReadId(const Cell& c, const char* name, const Complaint& bad, std::string* out) {
@@ -168,6 +197,16 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
                  st.times_in_1970, TimestampUnitName(st.timestamp_units),
                  st.timestamp_units == 1000 ? "--timestamp-unit s" : "--timestamp-unit s or ms");
   }
+  if (!st.guessed_map.empty()) {
+    // A file of another dataset's column names: JSON Lines records that lack
+    // a required field, or a column of ratings or times left unread.
+    const std::string lacking = st.lacking_required == 0 ? ""
+                                : st.lacking_required == 1
+                                    ? "1 record lacks user_id, item_id or text; "
+                                    : std::to_string(st.lacking_required) + " records lack user_id, item_id or text; ";
+    spdlog::warn("{}: {}columns that look like avrec's under other names are not read; --map {} reads them", path,
+                 lacking, st.guessed_map);
+  }
   for (const auto& [ours, theirs] : st.unused_map) {
     // A misspelt --map of an optional column (rating=stars) would read
     // no ratings without a word.
@@ -199,6 +238,10 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     const size_t before = problems->count();
     const Complaint bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
     ReadReviewRow(row, table, options, bad, &r);
+    if (std::any_of(std::begin(kRequired), std::end(kRequired),
+                    [&](const char* name) { return row.at(table.column(name)).kind == Cell::Kind::kMissing; })) {
+      ++stats.lacking_required;
+    }
     if (is_json && row.at(table.column("rating")).kind == Cell::Kind::kText && r.rating) ++stats.quoted_numbers;
     constexpr int64_t kYear1971 = 31536000;
     if (stats.timestamp_units != 1 && r.timestamp && *r.timestamp >= 0 && *r.timestamp < kYear1971 &&
@@ -233,11 +276,9 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
   }
   // Rows the table reader rejected (quoting, field count, UTF-8) count too.
   stats.records = table.records_read();
-  for (const auto& c : table.columns()) {
-    static const char* kUsed[] = {"review_id", "user_id", "item_id", "text", "rating", "timestamp"};
-    if (std::find(std::begin(kUsed), std::end(kUsed), c) == std::end(kUsed)) stats.ignored_columns.push_back(c);
-  }
+  stats.ignored_columns = UnreadColumns(table);
   stats.unused_map = table.UnseenRenames();
+  stats.guessed_map = GuessColumnMap(table.columns(), stats.ignored_columns, ReviewAliases());
   stats.invalid = stats.records - stats.valid - stats.duplicates;
   return stats;
 }

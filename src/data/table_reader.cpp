@@ -122,6 +122,7 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
     // Where ';' separates fields, ',' is the decimal mark.
     decimal_comma_ = separator == ';';
   }
+  separator_ = separator;
   csv_ = std::make_unique<CsvReader>(src_.get(), separator, max_record_bytes);
   if (separator_line) csv_->Next(&rec_);
   if (!csv_->Next(&rec_)) {
@@ -197,6 +198,35 @@ std::string UnreadColumnsHint(const std::string& name, const std::vector<std::st
          "; columns of the file avrec does not read: " + JoinForMessage(unread, 12);
 }
 
+std::string GuessColumnMap(const std::vector<std::string>& columns, const std::vector<std::string>& unread,
+                           const std::vector<ColumnAliases>& known) {
+  const auto folded = [](const std::string& name) {
+    std::string out;
+    for (char c : name) {
+      if (c != '_' && c != '-' && c != ' ') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+  };
+  std::vector<bool> taken(unread.size());
+  std::string map;
+  for (const ColumnAliases& k : known) {
+    if (std::find(columns.begin(), columns.end(), k.ours) != columns.end()) continue;
+    for (std::string_view alias : k.theirs) {
+      size_t i = 0;
+      while (i < unread.size() && (taken[i] || folded(unread[i]) != alias)) ++i;
+      if (i == unread.size()) continue;
+      taken[i] = true;
+      map += (map.empty() ? "" : ",") + std::string(k.ours) + "=" + unread[i];
+      break;
+    }
+  }
+  return map;
+}
+
+std::string MapHint(const char* option, const std::string& map) {
+  return map.empty() ? "" : std::string("; ") + option + " " + map + " reads the file's columns under avrec's names";
+}
+
 int TableReader::AddColumn(const std::string& key) {
   auto r = rename_.find(key);
   if (r != rename_.end()) r->second.seen = true;
@@ -222,9 +252,16 @@ bool TableReader::NextCsv(Row* row) {
       continue;
     }
     if (rec_.fields.size() != columns_.size()) {
+      // One field too many is most often a text with the separator in it,
+      // written without quotes.
+      const std::string hint = rec_.fields.size() > columns_.size()
+                                   ? std::string(" (a field holding '") +
+                                         (separator_ == '\t' ? "\\t" : std::string(1, separator_)) +
+                                         "' must be in double quotes)"
+                                   : "";
       problems_->Add(path_, rec_.line,
                      "expected " + std::to_string(columns_.size()) + " fields (as in the header), found " +
-                         std::to_string(rec_.fields.size()));
+                         std::to_string(rec_.fields.size()) + hint);
       continue;
     }
     bool ok = true;
