@@ -23,6 +23,7 @@
 #include <tuple>
 
 #include "avrec/io.h"
+#include "avrec/log.h"
 #include "test_util.h"
 
 namespace avrec {
@@ -1662,6 +1663,34 @@ TEST(Messages, Utf16AndBinaryInputSayHowToConvert) {
   EXPECT_NE(r.err.find("gbk_header.csv:1: header: column 1 name is not valid UTF-8; the file looks like GB18030"),
             std::string::npos)
       << r.err;
+}
+
+// A stage that first trains a model (EASE: seconds) and then ranks every
+// user within a second reported "1/610, ETA 7799 s": the rate counted from
+// the start. It counts from the first tick; until a second there is no ETA.
+TEST(Progress, RateAndEtaCountFromTheFirstTick) {
+  if (::isatty(STDERR_FILENO) == 1) GTEST_SKIP() << "stderr is a terminal: progress draws a bar, not events";
+  std::vector<nlohmann::json> events;
+  SetEventObserver([&](const std::string& event, const nlohmann::json& fields) {
+    if (event == "progress") events.push_back(fields);
+  });
+  {
+    Progress progress("rank", 100, std::chrono::milliseconds(0));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the work before the first item
+    progress.Tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    progress.Tick(9);
+  }
+  SetEventObserver(nullptr);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0]["done"], 1);
+  EXPECT_EQ(events[0]["total"], 100);
+  EXPECT_FALSE(events[0].contains("eta_s")) << events[0];
+  EXPECT_EQ(events[0]["rate_per_s"], 0.0);
+  EXPECT_EQ(events[1]["done"], 10);
+  ASSERT_TRUE(events[1].contains("eta_s")) << events[1];
+  // 9 items over the time since the first tick, not 10 over all of it.
+  EXPECT_GT(events[1]["rate_per_s"].get<double>(), 0.0);
 }
 
 TEST(Messages, ControlBytesAreEscaped) {

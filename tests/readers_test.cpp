@@ -109,6 +109,34 @@ TEST(ReadReviews, MissingRequiredColumn) {
             "missing required columns 'user_id', 'item_id', 'text' (the header has: 'who', 'what', 'words')");
 }
 
+TEST(ReadReviews, AFileOfRatingsWithoutTextsNeedsAllowEmptyText) {
+  const std::string ratings = "userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n";
+  auto r = Reviews("ratings.csv", ratings);
+  EXPECT_TRUE(HasProblem(r.problems, 1,
+                         "missing required columns 'user_id', 'item_id', 'text' (the header has: 'userId', "
+                         "'movieId', 'rating', 'timestamp'); --map user_id=userId,item_id=movieId reads the file's "
+                         "columns under avrec's names; a file of ratings without texts is read with "
+                         "--allow-empty-text"));
+  ReviewReadOptions opt;
+  opt.columns = {{"user_id", "userId"}, {"item_id", "movieId"}};
+  opt.allow_empty_text = true;
+  auto ok = Reviews("ratings.csv", ratings, opt);
+  EXPECT_TRUE(ok.problems.empty());
+  ASSERT_EQ(ok.reviews.size(), 1u);
+  EXPECT_EQ(ok.reviews[0].text, "");
+  EXPECT_EQ(ok.reviews[0].rating, 2.5);
+  EXPECT_EQ(ok.stats.guessed_map, "");
+  // JSON Lines records without a text: the same.
+  const std::string jsonl = "{\"user_id\":\"u1\",\"item_id\":\"i1\",\"rating\":4}\n";
+  EXPECT_TRUE(HasProblem(Reviews("r.jsonl", jsonl).problems, 1,
+                         "missing required field 'text' (--allow-empty-text accepts reviews without one)"));
+  opt.columns.clear();
+  auto j = Reviews("r.jsonl", jsonl, opt);
+  EXPECT_TRUE(j.problems.empty());
+  EXPECT_EQ(j.reviews.size(), 1u);
+  EXPECT_EQ(j.stats.lacking_required, 0);
+}
+
 TEST(ReadReviews, ColumnsUnderOtherDatasetsNamesAreGuessed) {
   // JSON Lines: each record lacks the fields; the stats carry the guess
   // (LogReviewNotes warns with it once).

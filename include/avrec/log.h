@@ -58,11 +58,13 @@ void FailOnInvalidRows(const ProblemLog& problems, const std::string& what, cons
 
 // Progress on stderr (done/total, rate, ETA). A one-line bar when stderr is a
 // terminal and logs are text; otherwise (a nightly job's log file) a
-// "progress" event every 10 s. Nothing for work done within half a second.
-// Not thread-safe: tick from one thread.
+// "progress" event every `every` (10 s). Nothing for work done within half a
+// second. The rate and ETA count from the first tick, so work before it (a
+// model trained before the first user is ranked) does not stretch the ETA;
+// until a second tick there is none. Not thread-safe: tick from one thread.
 class Progress {
  public:
-  Progress(std::string label, int64_t total);
+  Progress(std::string label, int64_t total, std::chrono::milliseconds every = std::chrono::seconds(10));
   ~Progress();
   void Tick(int64_t n = 1);
   void Set(int64_t done) { Tick(done - done_); }
@@ -71,11 +73,14 @@ class Progress {
  private:
   void Draw(bool final);
   void Report();
+  double Rate() const;  // per second since the first tick; 0 before a second
 
   std::string label_;
   int64_t total_, done_ = 0;
+  int64_t done_at_first_tick_ = -1;
   bool enabled_, events_, drawn_ = false, finished_ = false;
-  std::chrono::steady_clock::time_point start_, last_draw_;
+  std::chrono::milliseconds every_;
+  std::chrono::steady_clock::time_point start_, last_draw_, first_tick_;
 };
 
 }  // namespace avrec

@@ -24,7 +24,8 @@ void SplitCommand::Describe(OptionSet* s) {
   split.Describe(s);
   s->AddPath("--train", "", &train, "Train output (format from the extension)");
   s->AddPath("--test", "", &test, "Test output (format from the extension)");
-  s->AddFlag("--allow-empty-text", "", &allow_empty_text, "Accept reviews with an empty text");
+  s->AddFlag("--allow-empty-text", "", &allow_empty_text,
+             "Accept reviews with an empty text, or without one (a file of ratings: no text column)");
   DescribeReviewColumns(s, false, &columns, &timestamp_units);
   s->Add("--format", "", &format, "Output format: csv, tsv or jsonl (default: from the extension)");
 }

@@ -159,8 +159,13 @@ void FailOnInvalidRows(const ProblemLog& problems, const std::string& what, cons
        problems.count() == 1 ? "" : "s", then);
 }
 
-Progress::Progress(std::string label, int64_t total)
-    : label_(std::move(label)), total_(total), start_(std::chrono::steady_clock::now()), last_draw_(start_) {
+Progress::Progress(std::string label, int64_t total, std::chrono::milliseconds every)
+    : label_(std::move(label)),
+      total_(total),
+      every_(every),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_),
+      first_tick_(start_) {
   const bool info = spdlog::default_logger()->level() <= spdlog::level::info;
   enabled_ = ::isatty(STDERR_FILENO) == 1 && g_format == LogFormat::kText && info;
   events_ = !enabled_ && info;
@@ -170,9 +175,13 @@ Progress::~Progress() { Finish(); }
 
 void Progress::Tick(int64_t n) {
   done_ += n;
+  if (done_at_first_tick_ < 0) {
+    done_at_first_tick_ = done_;
+    first_tick_ = std::chrono::steady_clock::now();
+  }
   if (events_) {
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_draw_ >= std::chrono::seconds(10)) {
+    if (now - last_draw_ >= every_) {
       last_draw_ = now;
       Report();
     }
@@ -185,9 +194,14 @@ void Progress::Tick(int64_t n) {
   Draw(false);
 }
 
+double Progress::Rate() const {
+  if (done_at_first_tick_ < 0 || done_ == done_at_first_tick_) return 0;
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - first_tick_).count();
+  return secs > 0 ? static_cast<double>(done_ - done_at_first_tick_) / secs : 0;
+}
+
 void Progress::Report() {
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double rate = secs > 0 ? static_cast<double>(done_) / secs : 0;
+  const double rate = Rate();
   nlohmann::json f = {{"stage", label_}, {"done", done_}, {"rate_per_s", std::round(rate * 10) / 10}};
   std::string msg = label_ + ": " + std::to_string(done_);
   if (total_ > 0) {
@@ -212,8 +226,7 @@ void Progress::Finish() {
 
 void Progress::Draw(bool final) {
   drawn_ = true;
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  double rate = secs > 0 ? done_ / secs : 0;
+  const double rate = Rate();
   if (total_ <= 0) {  // unknown total: count and rate only
     std::fprintf(stderr, "\r%s %lld %.0f/s\033[K", label_.c_str(), static_cast<long long>(done_), rate);
     std::fflush(stderr);

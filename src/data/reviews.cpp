@@ -82,18 +82,26 @@ std::vector<std::string> UnreadColumns(const TableReader& table) {
 }
 
 // CSV/TSV: the required columns are in the header (else reported).
-bool HasRequiredColumns(const TableReader& table, ProblemLog* problems) {
+// With --allow-empty-text the text column may be absent too (a file of
+// ratings without reviews, such as MovieLens's).
+bool HasRequiredColumns(const TableReader& table, bool allow_empty_text, ProblemLog* problems) {
   if (table.format() == TableFormat::kJsonl) return true;
   std::vector<std::string> missing;
   for (const char* name : kRequired) {
-    if (table.column(name) < 0) missing.emplace_back(name);
+    if (table.column(name) < 0 && !(allow_empty_text && name == std::string("text"))) missing.emplace_back(name);
   }
   if (missing.empty()) return true;
+  const std::string map = GuessColumnMap(table.columns(), UnreadColumns(table), ReviewAliases());
+  // A file of ratings (a rating column, under avrec's name or another) with
+  // nothing that looks like a text.
+  const bool ratings_only = std::find(missing.begin(), missing.end(), "text") != missing.end() &&
+                            map.find("text=") == std::string::npos &&
+                            (table.column("rating") >= 0 || map.find("rating=") != std::string::npos);
   problems->Add(table.path(), 1,
                 std::string("missing required column") + (missing.size() > 1 ? "s " : " ") +
-                    JoinForMessage(missing, missing.size()) +
-                    " (the header has: " + JoinForMessage(table.columns(), table.columns().size()) + ")" +
-                    MapHint("--map", GuessColumnMap(table.columns(), UnreadColumns(table), ReviewAliases())));
+                    JoinForMessage(missing, missing.size()) + " (the header has: " +
+                    JoinForMessage(table.columns(), table.columns().size()) + ")" + MapHint("--map", map) +
+                    (ratings_only ? "; a file of ratings without texts is read with --allow-empty-text" : ""));
   return false;
 }
 
@@ -109,7 +117,7 @@ void ReadId(const Cell& c, const char* name, const Complaint& bad, std::string* 
 
 void ReadText(const Cell& text, bool allow_empty, const Complaint& bad, std::string* out) {
   if (text.kind == Cell::Kind::kMissing) {
-    bad("missing required field 'text'");
+    if (!allow_empty) bad("missing required field 'text' (--allow-empty-text accepts reviews without one)");
   } else if (text.kind == Cell::Kind::kNull) {
     if (!allow_empty) bad("field 'text' is null (expected the review text)");
   } else if (text.kind != Cell::Kind::kText) {
@@ -227,7 +235,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
   ReviewStats stats;
   stats.timestamp_units = options.timestamp_units_per_second;
   TableReader table(path, problems, options.max_record_bytes, options.columns);
-  if (!table.header_ok() || !HasRequiredColumns(table, problems)) return stats;
+  if (!table.header_ok() || !HasRequiredColumns(table, options.allow_empty_text, problems)) return stats;
   std::unordered_map<std::string, int64_t> seen;  // review_id -> line
   const bool is_json = table.format() == TableFormat::kJsonl;
   Row row;
@@ -238,8 +246,10 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     const size_t before = problems->count();
     const Complaint bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
     ReadReviewRow(row, table, options, bad, &r);
-    if (std::any_of(std::begin(kRequired), std::end(kRequired),
-                    [&](const char* name) { return row.at(table.column(name)).kind == Cell::Kind::kMissing; })) {
+    if (std::any_of(std::begin(kRequired), std::end(kRequired), [&](const char* name) {
+          return row.at(table.column(name)).kind == Cell::Kind::kMissing &&
+                 !(options.allow_empty_text && name == std::string("text"));
+        })) {
       ++stats.lacking_required;
     }
     if (is_json && row.at(table.column("rating")).kind == Cell::Kind::kText && r.rating) ++stats.quoted_numbers;

@@ -35,8 +35,10 @@ void InputOptions::Describe(OptionSet* set, bool with_items) {
                  "columns named modality.name)");
     set->AddMapping("--items-map", "items.map", &item_columns,
                     "Read item file columns under avrec's names: item_id=asin,title=name,...", Effect::kResults);
-    set->AddFlag("--allow-empty-text", "reviews.allow_empty_text", &allow_empty_text,
-                 "Accept reviews whose text is empty or blank (scored neutral)", r);
+    set->AddFlag(
+        "--allow-empty-text", "reviews.allow_empty_text", &allow_empty_text,
+        "Accept reviews whose text is empty, blank or absent (a file of ratings: no text column); they score neutral",
+        r);
     set->Add("--categorical", "items.categorical", &categorical,
              "Item column holding categories, one-hot encoded (repeatable)", r);
     set->Add("--numeric", "items.numeric", &numeric,

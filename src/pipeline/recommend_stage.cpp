@@ -433,14 +433,22 @@ void CheckItemLists(const PipelineConfig& c, const RecommendOptions& r, const It
   }
 }
 
+// Of the shard's `users`, those ranked in this run (the others' lists are
+// copied from the previous output).
+int64_t UsersToRank(const Plan& plan, const std::vector<int>& users) {
+  if (!plan.incremental) return static_cast<int64_t>(users.size());
+  int64_t rerank = 0;
+  for (int u : users) rerank += plan.rerank[static_cast<size_t>(u)];
+  return rerank;
+}
+
 void LogPlan(const Plan& plan, const std::vector<int>& users) {
   if (!plan.incremental) {
     InfoEvent("incremental", {{"mode", "full"}, {"reason", plan.reason}},
               "incremental: ranking every user (" + plan.reason + ")");
     return;
   }
-  int64_t rerank = 0;
-  for (int u : users) rerank += plan.rerank[static_cast<size_t>(u)];
+  const int64_t rerank = UsersToRank(plan, users);
   const int64_t copied = static_cast<int64_t>(users.size()) - rerank;
   InfoEvent("incremental",
             {{"mode", "incremental"},
@@ -575,7 +583,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
     const int64_t run = tracked ? ws->BeginRun("recommend", AbsolutePath(c.out)) : 0;
     ListSink sink(c, format, header, &snippets, &narrator, ws, run, plan.previous);
     PreviousLists previous(plan, format, profiles, users);
-    Progress progress("recommend", 0);
+    Progress progress("recommend", UsersToRank(plan, users));
     st = Rank(
         in.items, profiles, r,
         [&](const UserRecommendations& u) {
