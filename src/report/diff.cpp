@@ -98,6 +98,42 @@ void ItemMovement(const std::unordered_map<std::string, int>& before, const std:
   (*out)["items_leaving_most_lists"] = left;
 }
 
+// The later file's users against the earlier file's, list by list.
+struct UserChanges {
+  int64_t added = 0, common = 0, changed = 0;
+  double overlap_sum = 0, rbo_sum = 0;
+  std::vector<std::tuple<double, double, std::string>> moved;  // (rbo, overlap, user)
+};
+
+UserChanges CompareUsers(const RecommendationLists& old_lists, const RecommendationLists& new_lists,
+                         const DiffOptions& o) {
+  UserChanges c;
+  for (const auto& u : new_lists.users) {
+    auto it = old_lists.lists.find(u);
+    if (it == old_lists.lists.end()) {
+      ++c.added;
+      continue;
+    }
+    ++c.common;
+    const auto a = TopK(it->second, o.k), b = TopK(new_lists.lists.at(u), o.k);
+    const std::unordered_set<std::string> sa(a.begin(), a.end());
+    int both = 0;
+    for (const auto& i : b) both += sa.count(i);
+    // Shared items over the longer list: identical lists shorter than k (a
+    // small catalogue, an allow list) overlap fully, and a list that grew
+    // from 5 to 10 items shares at most half of itself with the old one.
+    const size_t longer = std::max(a.size(), b.size());
+    const double overlap = longer == 0 ? 1.0 : static_cast<double>(both) / static_cast<double>(longer);
+    const double rbo = RankBiasedOverlap(a, b, o.k, o.rbo_p);
+    c.overlap_sum += overlap;
+    c.rbo_sum += rbo;
+    if (a == b) continue;  // like the items, only users whose list moved
+    ++c.changed;
+    c.moved.emplace_back(rbo, overlap, u);
+  }
+  return c;
+}
+
 }  // namespace
 
 nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists, const RecommendationLists& new_lists,
@@ -112,32 +148,9 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
         "changes (overlap, churn); --k {} compares like with like",
         old_n, new_n, o.k, std::min(old_n, new_n), std::min(old_n, new_n));
   }
-  int64_t added = 0, removed = 0, common = 0, changed = 0;
-  double overlap_sum = 0, rbo_sum = 0;
-  std::vector<std::tuple<double, double, std::string>> moved;  // (rbo, overlap, user)
-  for (const auto& u : new_lists.users) {
-    auto it = old_lists.lists.find(u);
-    if (it == old_lists.lists.end()) {
-      ++added;
-      continue;
-    }
-    ++common;
-    const auto a = TopK(it->second, o.k), b = TopK(new_lists.lists.at(u), o.k);
-    const std::unordered_set<std::string> sa(a.begin(), a.end());
-    int both = 0;
-    for (const auto& i : b) both += sa.count(i);
-    // Shared items over the longer list: identical lists shorter than k (a
-    // small catalogue, an allow list) overlap fully, and a list that grew
-    // from 5 to 10 items shares at most half of itself with the old one.
-    const size_t longer = std::max(a.size(), b.size());
-    const double overlap = longer == 0 ? 1.0 : static_cast<double>(both) / static_cast<double>(longer);
-    const double rbo = RankBiasedOverlap(a, b, o.k, o.rbo_p);
-    overlap_sum += overlap;
-    rbo_sum += rbo;
-    if (a == b) continue;  // like the items, only users whose list moved
-    ++changed;
-    moved.emplace_back(rbo, overlap, u);
-  }
+  UserChanges c = CompareUsers(old_lists, new_lists, o);
+  const int64_t common = c.common;
+  int64_t removed = 0;
   for (const auto& u : old_lists.users) removed += new_lists.lists.count(u) == 0;
   const auto before = ListCounts(old_lists, o.k), after = ListCounts(new_lists, o.k);
   // No user in both files (ids in another form, another catalogue's lists):
@@ -158,13 +171,13 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
   s["k"] = o.k;
   s["users_old"] = old_lists.users.size();
   s["users_new"] = new_lists.users.size();
-  s["users_added"] = added;
+  s["users_added"] = c.added;
   s["users_removed"] = removed;
   s["users_common"] = common;
-  s["users_changed"] = changed;
-  s["mean_overlap"] = per_common(overlap_sum, false);
-  s["mean_rbo"] = per_common(rbo_sum, false);
-  s["churn"] = per_common(overlap_sum, true);
+  s["users_changed"] = c.changed;
+  s["mean_overlap"] = per_common(c.overlap_sum, false);
+  s["mean_rbo"] = per_common(c.rbo_sum, false);
+  s["churn"] = per_common(c.overlap_sum, true);
   s["coverage_old"] = before.size();
   s["coverage_new"] = after.size();
   const double pop_old = MeanPopularity(old_lists, before, o.k), pop_new = MeanPopularity(new_lists, after, o.k);
@@ -175,12 +188,12 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
   nlohmann::ordered_json out;
   out["summary"] = s;
   ItemMovement(before, after, o.top, &out);
-  std::sort(moved.begin(), moved.end());
+  std::sort(c.moved.begin(), c.moved.end());
   nlohmann::ordered_json users = nlohmann::ordered_json::array();
-  for (size_t k = 0; k < moved.size() && static_cast<int>(k) < o.top; ++k) {
-    users.push_back({{"user_id", std::get<2>(moved[k])},
-                     {"rbo", RoundDecimals(std::get<0>(moved[k]), 6)},
-                     {"overlap", RoundDecimals(std::get<1>(moved[k]), 6)}});
+  for (size_t k = 0; k < c.moved.size() && static_cast<int>(k) < o.top; ++k) {
+    users.push_back({{"user_id", std::get<2>(c.moved[k])},
+                     {"rbo", RoundDecimals(std::get<0>(c.moved[k]), 6)},
+                     {"overlap", RoundDecimals(std::get<1>(c.moved[k]), 6)}});
   }
   out["users_moved_most"] = users;
   return out;
