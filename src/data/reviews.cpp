@@ -5,6 +5,7 @@
 #include <ctime>
 #include <functional>
 #include <iterator>
+#include <string_view>
 #include <unordered_map>
 
 #include "avrec/data.h"
@@ -17,6 +18,12 @@ namespace avrec {
 namespace {
 
 constexpr const char* kRequired[] = {"user_id", "item_id", "text"};
+
+// Whether a review must have column `name`: with --allow-empty-text the text
+// may be absent too (a file of ratings without reviews, such as MovieLens's).
+bool Required(const char* name, bool allow_empty_text) {
+  return !(allow_empty_text && std::string_view(name) == "text");
+}
 
 // The names public review datasets give avrec's columns (Amazon's
 // reviewerID, asin, reviewText, overall, unixReviewTime; Yelp's stars;
@@ -82,13 +89,11 @@ std::vector<std::string> UnreadColumns(const TableReader& table) {
 }
 
 // CSV/TSV: the required columns are in the header (else reported).
-// With --allow-empty-text the text column may be absent too (a file of
-// ratings without reviews, such as MovieLens's).
 bool HasRequiredColumns(const TableReader& table, bool allow_empty_text, ProblemLog* problems) {
   if (table.format() == TableFormat::kJsonl) return true;
   std::vector<std::string> missing;
   for (const char* name : kRequired) {
-    if (table.column(name) < 0 && !(allow_empty_text && name == std::string("text"))) missing.emplace_back(name);
+    if (table.column(name) < 0 && Required(name, allow_empty_text)) missing.emplace_back(name);
   }
   if (missing.empty()) return true;
   const std::string map = GuessColumnMap(table.columns(), UnreadColumns(table), ReviewAliases());
@@ -246,9 +251,9 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     const size_t before = problems->count();
     const Complaint bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
     ReadReviewRow(row, table, options, bad, &r);
-    if (std::any_of(std::begin(kRequired), std::end(kRequired), [&](const char* name) {
-          return row.at(table.column(name)).kind == Cell::Kind::kMissing &&
-                 !(options.allow_empty_text && name == std::string("text"));
+    // (A CSV's required columns were checked at its header.)
+    if (is_json && std::any_of(std::begin(kRequired), std::end(kRequired), [&](const char* name) {
+          return Required(name, options.allow_empty_text) && row.at(table.column(name)).kind == Cell::Kind::kMissing;
         })) {
       ++stats.lacking_required;
     }

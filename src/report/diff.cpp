@@ -149,7 +149,6 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
         old_n, new_n, o.k, std::min(old_n, new_n), std::min(old_n, new_n));
   }
   UserChanges c = CompareUsers(old_lists, new_lists, o);
-  const int64_t common = c.common;
   int64_t removed = 0;
   for (const auto& u : old_lists.users) removed += new_lists.lists.count(u) == 0;
   const auto before = ListCounts(old_lists, o.k), after = ListCounts(new_lists, o.k);
@@ -157,11 +156,11 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
   // there is nothing to compare, and 1.0 / 0.0 would read as "unchanged"
   // and pass a --fail-if churn>... gate.
   const auto per_common = [&](double sum, bool complement) -> nlohmann::ordered_json {
-    if (common == 0) return nullptr;
-    const double mean = sum / static_cast<double>(common);
+    if (c.common == 0) return nullptr;
+    const double mean = sum / static_cast<double>(c.common);
     return RoundDecimals(complement ? 1 - mean : mean, 6);
   };
-  if (common == 0 && !old_lists.users.empty() && !new_lists.users.empty()) {
+  if (c.common == 0 && !old_lists.users.empty() && !new_lists.users.empty()) {
     spdlog::warn(
         "no user has a list in both files ({} earlier, {} later): mean_overlap, mean_rbo and churn are null; are "
         "they lists of the same users (user ids in the same form)?",
@@ -173,7 +172,7 @@ nlohmann::ordered_json DiffRecommendations(const RecommendationLists& old_lists,
   s["users_new"] = new_lists.users.size();
   s["users_added"] = c.added;
   s["users_removed"] = removed;
-  s["users_common"] = common;
+  s["users_common"] = c.common;
   s["users_changed"] = c.changed;
   s["mean_overlap"] = per_common(c.overlap_sum, false);
   s["mean_rbo"] = per_common(c.rbo_sum, false);
