@@ -519,14 +519,14 @@ TEST(Outputs, ReportFailsOnABrokenPreviousFileBeforeReadingTheReviews) {
                 dir / "missing_items.csv", "--out", dir / "page.html"});
   EXPECT_EQ(r.exit_code, 66) << r.err;
   EXPECT_NE(r.err.find(dir / "missing_items.csv: cannot open: No such file or directory"), std::string::npos) << r.err;
-  for (const std::vector<std::string>& data : std::vector<std::vector<std::string>>{
-           {"--reviews", dir / "unread.csv"}, {"--items", dir / "unread_items.csv"}, {}}) {
+  for (const std::vector<std::string>& data :
+       std::vector<std::vector<std::string>>{{"--items", dir / "unread_items.csv"}, {}}) {
     std::vector<std::string> args = {"report", "--recs", dir / "broken_recs.jsonl", "--out", dir / "page.html"};
     args.insert(args.end(), data.begin(), data.end());
     r = RunAvrec(args);
     EXPECT_EQ(r.exit_code, 64) << r.err;
-    EXPECT_NE(r.err.find(data.empty() ? "give --workspace PATH, or --reviews and --items"
-                                      : "give both --reviews and --items, or --workspace"),
+    EXPECT_NE(r.err.find(data.empty() ? "give --workspace PATH, or --reviews PATH (and --items PATH)"
+                                      : "--items needs --reviews PATH too (or give --workspace)"),
               std::string::npos)
         << r.err;
   }
@@ -1087,7 +1087,8 @@ TEST(Hostile, EndlessLinesHitTheRecordLimit) {
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_NE(r.err.find(dir / "long.jsonl:1: record longer than 100000 bytes"), std::string::npos) << r.err;
   WriteFile(dir / "long.csv", "user_id,item_id,text\nu,i,\"" + std::string(300000, 'a') + "\"\n");
-  r = RunAvrec({"ingest", "-w", dir / "w.avrec", "--reviews", dir / "long.csv", "--max-record-bytes", "100000"});
+  r = RunAvrec({"ingest", "-w", dir / "w.avrec", "--items", kItems, "--reviews", dir / "long.csv", "--max-record-bytes",
+                "100000"});
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_NE(r.err.find(dir / "long.csv:2: record longer than"), std::string::npos) << r.err;
   EXPECT_FALSE(FileExists(dir / "w.avrec"));

@@ -332,6 +332,71 @@ TEST(RecommendCli, UsageAndOutputErrors) {
   EXPECT_EQ(r.exit_code, 64);
 }
 
+// A file of ratings and no items file (MovieLens's ratings.csv): the
+// collaborative algorithms rank it, the catalogue being the items the reviews
+// name, and the lists are the bytes an items file of those ids alone gives.
+// What needs item features says so before any work, and a workspace, which
+// keeps a catalogue, is not started from reviews alone.
+TEST(RecommendCli, CollaborativeAlgorithmsRankRatingsWithoutAnItemsFile) {
+  TempDir dir;
+  WriteFile(dir / "ratings.csv",
+            "user_id,item_id,rating\nu1,a,5\nu1,b,4\nu2,a,5\nu2,c,4\nu3,b,5\nu3,c,2\nu4,a,4\nu4,b,5\nu4,d,3\n");
+  WriteFile(dir / "ids.csv", "item_id\nd\nc\nb\na\n");
+  for (const std::string algorithm : {"ease", "als", "item-knn", "popular"}) {
+    std::vector<std::string> args = {"recommend",
+                                     "--reviews",
+                                     dir / "ratings.csv",
+                                     "--allow-empty-text",
+                                     "--no-sentiment",
+                                     "--algorithm",
+                                     algorithm,
+                                     "--text-model",
+                                     "none"};
+    std::vector<std::string> without = args, with = args;
+    without.insert(without.end(), {"--out", dir / "without.json"});
+    with.insert(with.end(), {"--items", dir / "ids.csv", "--out", dir / "with.json"});
+    auto r = RunAvrec(without);
+    ASSERT_EQ(r.exit_code, 0) << algorithm << r.err;
+    EXPECT_NE(r.err.find("no --items: the catalogue is the 4 items the reviews name"), std::string::npos) << r.err;
+    ASSERT_EQ(RunAvrec(with).exit_code, 0) << algorithm;
+    EXPECT_EQ(ReadFile(dir / "without.json"), ReadFile(dir / "with.json")) << algorithm;
+    const auto lists = nlohmann::json::parse(ReadFile(dir / "without.json"));
+    ASSERT_EQ(lists["users"].size(), 4u) << algorithm;
+    for (const auto& u : lists["users"]) {
+      for (const auto& i : u["items"]) EXPECT_EQ(i["title"], i["item_id"]) << algorithm;
+    }
+  }
+  // The default text model is not loaded for items that have no text.
+  auto r = RunAvrec({"recommend", "--reviews", dir / "ratings.csv", "--allow-empty-text", "--no-sentiment",
+                     "--algorithm", "item-knn", "--text-model", dir / "no_such_model", "--out", dir / "o.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("text modality: skipped (no items file, so no item texts)"), std::string::npos) << r.err;
+  for (const std::string algorithm : {"hybrid", "content", "sentiment-content"}) {
+    r = RunAvrec({"recommend", "--reviews", dir / "ratings.csv", "--allow-empty-text", "--algorithm", algorithm,
+                  "--out", dir / "content.json"});
+    EXPECT_EQ(r.exit_code, 64) << r.err;
+    EXPECT_NE(r.err.find("--algorithm " + algorithm +
+                         " ranks by item features: give --items PATH too (ease, als, item-knn and popular rank "
+                         "from the reviews alone)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "content.json"));
+  }
+  r = RunAvrec({"profile", "--reviews", dir / "ratings.csv", "--allow-empty-text", "--out", dir / "p.jsonl"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("profile: give --items PATH too: user vectors are built over item features"), std::string::npos)
+      << r.err;
+  r = RunAvrec({"recommend", "--items", dir / "ids.csv", "--algorithm", "ease", "--out", dir / "o.json"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("--items needs --reviews PATH too (or give --workspace)"), std::string::npos) << r.err;
+  r = RunAvrec({"ingest", "--workspace", dir / "ws.avrec", "--reviews", dir / "ratings.csv", "--allow-empty-text"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("ingest: the workspace has no items yet, so no review could name one: give --items PATH too"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "ws.avrec"));
+}
+
 // The output's extension picks its format unless --format says otherwise
 // (a .csv or .jsonl name used to get indented JSON); a ".gz" name is refused
 // before any work (plain text under a gzip name used to be written).

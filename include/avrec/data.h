@@ -122,6 +122,7 @@ struct ItemTable {
   std::vector<std::string> ignored_columns;       // present in the file, used for nothing
   std::vector<std::string> inferred_categorical;  // undeclared columns whose values are all text
   std::vector<Item> items;                        // file order, item_ids unique
+  bool from_reviews = false;                      // no items file: the ids the reviews name, nothing more
   int64_t records = 0;
   int64_t invalid = 0;
   int64_t missing_numeric = 0;  // missing numeric values (imputed later)
@@ -142,5 +143,9 @@ struct ItemTable {
 // Reads and validates an items file (CSV, TSV or JSON Lines). Problems go to
 // `problems`; invalid rows are skipped.
 ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, ProblemLog* problems);
+
+// The catalogue of a run without an items file (collaborative algorithms):
+// every item id the reviews name, sorted, with no title and no feature.
+ItemTable ItemsOfReviews(const std::vector<Review>& reviews);
 
 }  // namespace avrec

@@ -120,8 +120,8 @@ struct PipelineConfig {
   // --shard K/N into r->shard and r->shards; Error(kUsage) when malformed.
   void ApplyShard(RecommendOptions* r) const;
   // Whether the data comes from --reviews and --items (true) or the
-  // workspace (false); Error(kUsage) when neither is given, or only one of
-  // the two files. Called before any work.
+  // workspace (false); Error(kUsage) when neither is given, or --items
+  // without --reviews. Called before any work.
   bool ReadsFiles() const;
   // The hash of every option that changes the recommendations (their values,
   // list files by content): header.config_hash.

@@ -29,6 +29,9 @@ void ProfileCommand::Describe(OptionSet* s) {
 int RunProfile(const ProfileCommand& o) {
   const PipelineConfig& c = o.config;
   if (c.profile_out.empty()) Fail(ExitCode::kUsage, "profile: --out PATH is required");
+  if (!c.inputs.reviews.empty() && c.inputs.items.empty()) {
+    Fail(ExitCode::kUsage, "profile: give --items PATH too: user vectors are built over item features");
+  }
   WarnIfNamedForAnotherFormat(c.profile_out, "profile");
   ProfileStage(c, Load(c, c.profile.use_sentiment));
   return 0;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <set>
 #include <unordered_map>
 
 #include "avrec/data.h"
@@ -71,6 +72,22 @@ std::string ItemTable::WhyUnknown(const std::string& item_id, const std::string&
 void ItemTable::BuildIndex() {
   index_.clear();
   for (size_t i = 0; i < items.size(); ++i) index_.emplace(items[i].item_id, static_cast<int>(i));
+}
+
+ItemTable ItemsOfReviews(const std::vector<Review>& reviews) {
+  std::set<std::string> ids;
+  for (const Review& r : reviews) ids.insert(r.item_id);
+  ItemTable t;
+  t.from_reviews = true;
+  t.items.reserve(ids.size());
+  for (const std::string& id : ids) {
+    Item item;
+    item.item_id = id;
+    t.items.push_back(std::move(item));
+  }
+  t.records = static_cast<int64_t>(t.items.size());
+  t.BuildIndex();
+  return t;
 }
 
 namespace {

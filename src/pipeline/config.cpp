@@ -32,7 +32,8 @@ void InputOptions::Describe(OptionSet* set, bool with_items) {
   if (with_items) {
     set->AddPath("--items", "items.path", &items,
                  "Items file: CSV, TSV or JSON Lines (item_id; optional title, tags, description, kind; feature "
-                 "columns named modality.name)");
+                 "columns named modality.name); recommend's collaborative algorithms run without it, on the items the "
+                 "reviews name");
     set->AddMapping("--items-map", "items.map", &item_columns,
                     "Read item file columns under avrec's names: item_id=asin,title=name,...", Effect::kResults);
     set->AddFlag(
@@ -202,10 +203,9 @@ void PipelineConfig::Describe(OptionSet* set) {
 
 bool PipelineConfig::ReadsFiles() const {
   const bool files = !inputs.reviews.empty() || !inputs.items.empty();
-  if (!files && workspace.empty()) Fail(ExitCode::kUsage, "give --workspace PATH, or --reviews and --items");
-  if (files && (inputs.reviews.empty() || inputs.items.empty())) {
-    Fail(ExitCode::kUsage, "give both --reviews and --items, or --workspace");
-  }
+  if (!files && workspace.empty())
+    Fail(ExitCode::kUsage, "give --workspace PATH, or --reviews PATH (and --items PATH)");
+  if (files && inputs.reviews.empty()) Fail(ExitCode::kUsage, "--items needs --reviews PATH too (or give --workspace)");
   return files;
 }
 

@@ -58,6 +58,11 @@ ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, Proble
     // is opened only after reading and scoring: a missing one fails now.
     Workspace::Open(c.workspace, false);
   }
+  if (files && c.inputs.items.empty() && AlgorithmUsesContent(c.recommend.algorithm)) {
+    Fail(ExitCode::kUsage, "--algorithm ", AlgorithmName(c.recommend.algorithm),
+         " ranks by item features: give --items PATH too (ease, als, item-knn and popular rank from the reviews "
+         "alone)");
+  }
   if (files) {
     in.data = ReadDataset(c.inputs, problems);
   } else {

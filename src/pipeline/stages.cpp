@@ -143,14 +143,20 @@ ModelManifest LoadTaskModel(const std::string& dir_or_default, const std::string
 }
 
 Dataset ReadDataset(const InputOptions& in, ProblemLog* problems) {
-  if (in.reviews.empty() || in.items.empty()) Fail(ExitCode::kUsage, "give both --reviews and --items, or --workspace");
+  if (in.reviews.empty()) Fail(ExitCode::kUsage, "give --reviews PATH (and --items PATH), or --workspace");
   Dataset d;
-  d.item_table = ReadItems(in.items, in.Schema(), problems);
+  const bool items_file = !in.items.empty();
+  if (items_file) d.item_table = ReadItems(in.items, in.Schema(), problems);
   ReviewReadOptions ro = in.Reviews(true);
-  ro.unknown_item = [&](const std::string& id) { return d.item_table.WhyUnknown(id); };
+  if (items_file) ro.unknown_item = [&](const std::string& id) { return d.item_table.WhyUnknown(id); };
   const ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) { d.reviews.push_back(std::move(r)); });
   LogReviewNotes(in.reviews, st);
   FailOnInvalidRows(*problems, "", " (run `avrec validate` for the full list)");
+  if (!items_file) {
+    d.item_table = ItemsOfReviews(d.reviews);
+    spdlog::info("no --items: the catalogue is the {} items the reviews name (ids only: no titles, no features)",
+                 d.item_table.items.size());
+  }
   return d;
 }
 
@@ -185,6 +191,12 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
     }
     if (!in.reviews.empty()) {
       std::vector<std::string> ids = ws->ItemIds();
+      if (ids.empty() && in.items.empty()) {
+        Fail(ExitCode::kUsage,
+             "ingest: the workspace has no items yet, so no review could name one: give --items PATH "
+             "too (a ratings file without an items file is ranked by `avrec recommend --reviews PATH` with ease, "
+             "als, item-knn or popular)");
+      }
       std::unordered_set<std::string> known(ids.begin(), ids.end());
       ReviewReadOptions ro = in.Reviews(in.allow_empty_text);
       const int64_t run = ws->BeginRun("reviews", in.reviews);
@@ -306,7 +318,9 @@ ItemVectors BuildItemVectors(const ItemTable& items, const ItemVectorOptions& o,
   ItemVectors v;
   RowMatrix text;
   const RowMatrix* text_ptr = nullptr;
-  if (o.text_model != "none") {
+  if (items.from_reviews) {
+    spdlog::info("text modality: skipped (no items file, so no item texts)");
+  } else if (o.text_model != "none") {
     const ModelManifest m = LoadTaskModel(o.text_model, "embedding");
     EncoderOptions eo;
     eo.threads = threads;
@@ -344,7 +358,7 @@ ItemVectors BuildItemVectors(const ItemTable& items, const ItemVectorOptions& o,
     spdlog::info("text modality: skipped (--text-model none)");
   }
   v.matrix = BuildItemMatrix(items, o.features, text_ptr);
-  LogItemVectors(v.matrix);
+  if (!items.from_reviews) LogItemVectors(v.matrix);
   return v;
 }
 
