@@ -366,9 +366,22 @@ TEST(RecommendCli, CollaborativeAlgorithmsRankRatingsWithoutAnItemsFile) {
       for (const auto& i : u["items"]) EXPECT_EQ(i["title"], i["item_id"]) << algorithm;
     }
   }
+  // evaluate counts coverage only over a catalogue it knows, and says how to give it.
+  auto r = RunAvrec(
+      {"evaluate", "--recs", dir / "without.json", "--truth", dir / "ratings.csv", "--train", dir / "ratings.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(nlohmann::json::parse(r.out).contains("coverage@10")) << r.out;
+  EXPECT_NE(r.err.find("coverage@k: not computed, the catalogue's size is unknown: give --items or --catalogue-size "
+                       "(the train file names 4 items: the catalogue of a run without --items)"),
+            std::string::npos)
+      << r.err;
+  r = RunAvrec({"evaluate", "--recs", dir / "without.json", "--truth", dir / "ratings.csv", "--catalogue-size", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out).contains("coverage@10")) << r.out;
+  EXPECT_EQ(r.err.find("coverage@k: not computed"), std::string::npos) << r.err;
   // The default text model is not loaded for items that have no text.
-  auto r = RunAvrec({"recommend", "--reviews", dir / "ratings.csv", "--allow-empty-text", "--no-sentiment",
-                     "--algorithm", "item-knn", "--text-model", dir / "no_such_model", "--out", dir / "o.json"});
+  r = RunAvrec({"recommend", "--reviews", dir / "ratings.csv", "--allow-empty-text", "--no-sentiment", "--algorithm",
+                "item-knn", "--text-model", dir / "no_such_model", "--out", dir / "o.json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("text modality: skipped (no items file, so no item texts)"), std::string::npos) << r.err;
   for (const std::string algorithm : {"hybrid", "content", "sentiment-content"}) {

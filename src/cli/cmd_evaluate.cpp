@@ -309,6 +309,13 @@ void ReadEvaluationInputs(const EvaluateCommand& o, EvaluateReading* read) {
     for (const auto& [i, us] : users_of) in.train_popularity[i] = static_cast<int64_t>(us.size());
     in.train_users = static_cast<int64_t>(users.size());
   }
+  if (o.items.empty() && o.catalogue_size <= 0) {
+    spdlog::info("coverage@k: not computed, the catalogue's size is unknown: give --items or --catalogue-size{}",
+                 in.train_popularity.empty()
+                     ? std::string()
+                     : fmt::format(" (the train file names {} items: the catalogue of a run without --items)",
+                                   in.train_popularity.size()));
+  }
   if (!o.items.empty()) {
     ProblemLog problems(100, PrintProblem);
     ItemTable t = ReadItems(o.items, {}, &problems);
