@@ -128,6 +128,31 @@ TEST(Cli, InputsFromStdinAndPipesAreReadByContent) {
   r = RunAvrec({"validate", "--reviews", "-", "--items", kItems}, "user_id\titem_id\ttext\nu1\ts0001\tok, fine\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("1 valid review"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("-: read as TSV (told by its content)"), std::string::npos) << r.err;
+  // A .txt or .dat name says only "text" (Last.fm's user_artists.dat is
+  // TSV, CRLF): read by its content too, gzip included. Another extension
+  // is a usage error before anything is read.
+  WriteFile(dir / "plays.dat", "user_id\titem_id\ttext\r\nu1\ts0001\tok, fine\r\n");
+  WriteFile(dir / "plays.txt", csv);
+  ASSERT_EQ(
+      RunProgram({"bash", "-c", "gzip -c '" + std::string(kReviews) + "' > '" + (dir / "r.txt.gz") + "'"}).exit_code,
+      0);
+  for (const auto& [name, said] :
+       std::vector<std::pair<std::string, std::string>>{{"plays.dat", "plays.dat: read as TSV (told by its content)"},
+                                                        {"plays.txt", "plays.txt: read as CSV (told by its content)"},
+                                                        {"r.txt.gz", "r.txt.gz: read as CSV (told by its content)"}}) {
+    r = RunAvrec({"validate", "--reviews", dir / name, "--items", kItems});
+    EXPECT_EQ(r.exit_code, 0) << name << r.err;
+    EXPECT_NE(r.err.find(said), std::string::npos) << r.err;
+  }
+  WriteFile(dir / "plays.xlsx", csv);
+  r = RunAvrec({"validate", "--reviews", dir / "plays.xlsx", "--items", kItems});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("plays.xlsx: cannot tell the format from the extension 'xlsx' (expected .csv, .tsv, .jsonl or "
+                       ".ndjson, optionally followed by .gz; a .txt or .dat file, or one without an extension, is "
+                       "read by its content)"),
+            std::string::npos)
+      << r.err;
   // Bad rows are still named, with "-" for the file.
   r = RunAvrec({"validate", "--reviews", "-", "--items", kItems}, "user_id,item_id,text\n,s0001,x\n");
   EXPECT_EQ(r.exit_code, 65);

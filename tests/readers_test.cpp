@@ -115,8 +115,19 @@ TEST(ReadReviews, AFileOfRatingsWithoutTextsNeedsAllowEmptyText) {
   EXPECT_TRUE(HasProblem(r.problems, 1,
                          "missing required columns 'user_id', 'item_id', 'text' (the header has: 'userId', "
                          "'movieId', 'rating', 'timestamp'); --map user_id=userId,item_id=movieId reads the file's "
-                         "columns under avrec's names; a file of ratings without texts is read with "
+                         "columns under avrec's names; a file without texts (ratings, plays) is read with "
                          "--allow-empty-text"));
+  // Plays (Last.fm's user_artists.dat): no rating, but a user and an item
+  // column make each row an interaction; the same hint, and artistID is an
+  // item id.
+  EXPECT_TRUE(HasProblem(Reviews("plays.tsv", "userID\tartistID\tweight\n2\t51\t13883\n").problems, 1,
+                         "missing required columns 'user_id', 'item_id', 'text' (the header has: 'userID', "
+                         "'artistID', 'weight'); --map user_id=userID,item_id=artistID reads the file's columns "
+                         "under avrec's names; a file without texts (ratings, plays) is read with "
+                         "--allow-empty-text"));
+  EXPECT_TRUE(HasProblem(Reviews("plays.csv", "user_id,item_id,weight\n2,51,13883\n").problems, 1,
+                         "missing required column 'text' (the header has: 'user_id', 'item_id', 'weight'); a file "
+                         "without texts (ratings, plays) is read with --allow-empty-text"));
   ReviewReadOptions opt;
   opt.columns = {{"user_id", "userId"}, {"item_id", "movieId"}};
   opt.allow_empty_text = true;

@@ -326,7 +326,8 @@ void CheckStdoutWritten();
 // Lower-case file extension after stripping ".gz": "a/b.CSV.gz" -> "csv".
 std::string DataExtension(const std::string& path);
 // Whether an input's name says nothing of its format, so that its content
-// must: "-" (stdin) or a name without an extension (/dev/fd/N, a FIFO).
+// must: "-" (stdin), a name without an extension (/dev/fd/N, a FIFO), or one
+// whose extension says only "text" (.txt, .dat, .data: Last.fm's files).
 bool FormatFromContent(const std::string& path);
 bool IsGzipPath(const std::string& path);
 

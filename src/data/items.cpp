@@ -310,7 +310,8 @@ void CheckTableFits(const std::string& path, const TableReader& table, int64_t l
 const std::vector<ColumnAliases>& ItemAliases() {
   static const std::vector<ColumnAliases> aliases = {
       {"item_id",
-       {"itemid", "item", "asin", "productid", "movieid", "trackid", "songid", "videoid", "mediaid", "bvid", "id"}},
+       {"itemid", "item", "asin", "productid", "movieid", "trackid", "songid", "artistid", "albumid", "videoid",
+        "mediaid", "bvid", "id"}},
       {"title", {"name", "trackname", "songname", "songtitle", "movietitle", "videotitle", "itemname", "productname"}},
       {"tags", {"genres", "genre", "categories", "keywords", "labels", "tag"}},
       {"description", {"overview", "summary", "desc", "about", "plot"}},

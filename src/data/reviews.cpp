@@ -32,7 +32,8 @@ const std::vector<ColumnAliases>& ReviewAliases() {
   static const std::vector<ColumnAliases> aliases = {
       {"user_id", {"userid", "user", "reviewerid", "uid", "customerid", "memberid", "author", "authorid", "username"}},
       {"item_id",
-       {"itemid", "item", "asin", "productid", "movieid", "trackid", "songid", "videoid", "mediaid", "bvid", "iid"}},
+       {"itemid", "item", "asin", "productid", "movieid", "trackid", "songid", "artistid", "albumid", "videoid",
+        "mediaid", "bvid", "iid"}},
       {"text",
        {"reviewtext", "review", "reviewbody", "comment", "commenttext", "content", "body", "danmaku", "message"}},
       {"rating", {"overall", "stars", "star", "userrating", "ratingvalue", "rate"}},
@@ -97,16 +98,19 @@ bool HasRequiredColumns(const TableReader& table, bool allow_empty_text, Problem
   }
   if (missing.empty()) return true;
   const std::string map = GuessColumnMap(table.columns(), UnreadColumns(table), ReviewAliases());
-  // A file of ratings (a rating column, under avrec's name or another) with
-  // nothing that looks like a text.
-  const bool ratings_only = std::find(missing.begin(), missing.end(), "text") != missing.end() &&
-                            map.find("text=") == std::string::npos &&
-                            (table.column("rating") >= 0 || map.find("rating=") != std::string::npos);
+  // A file of ratings or plays with nothing that looks like a text: it has a
+  // rating column, or both a user and an item column (under avrec's names or
+  // others'), so each row is an interaction a collaborative model can read.
+  const auto readable = [&](const char* name) {
+    return table.column(name) >= 0 || map.find(std::string(name) + "=") != std::string::npos;
+  };
+  const bool ratings_only = std::find(missing.begin(), missing.end(), "text") != missing.end() && !readable("text") &&
+                            (readable("rating") || (readable("user_id") && readable("item_id")));
   problems->Add(table.path(), 1,
                 std::string("missing required column") + (missing.size() > 1 ? "s " : " ") +
                     JoinForMessage(missing, missing.size()) + " (the header has: " +
                     JoinForMessage(table.columns(), table.columns().size()) + ")" + MapHint("--map", map) +
-                    (ratings_only ? "; a file of ratings without texts is read with --allow-empty-text" : ""));
+                    (ratings_only ? "; a file without texts (ratings, plays) is read with --allow-empty-text" : ""));
   return false;
 }
 

@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -53,7 +55,8 @@ std::optional<TableFormat> TableFormatOfExtension(const std::string& path) {
 TableFormat DetectTableFormat(const std::string& path) {
   if (const auto format = TableFormatOfExtension(path)) return *format;
   Fail(ExitCode::kUsage, path, ": cannot tell the format from the extension '", DataExtension(path),
-       "' (expected .csv, .tsv, .jsonl or .ndjson, optionally followed by .gz)");
+       "' (expected .csv, .tsv, .jsonl or .ndjson, optionally followed by .gz; a .txt or .dat file, or one without "
+       "an extension, is read by its content)");
 }
 
 TableFormat SniffTableFormat(std::string_view first_line) {
@@ -101,6 +104,7 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
   const std::optional<TableFormat> named = TableFormatFromName(path);
   src_ = std::make_unique<ByteSource>(path);
   format_ = named ? *named : SniffTableFormat(src_.get());
+  if (!named) spdlog::info("{}: read as {} (told by its content)", path, TableFormatName(format_));
   if (format_ == TableFormat::kJsonl) {
     lines_ = std::make_unique<LineReader>(src_.get(), max_record_bytes);
     return;

@@ -75,7 +75,11 @@ std::string DataExtension(const std::string& path) {
   return ext;
 }
 
-bool FormatFromContent(const std::string& path) { return path == "-" || DataExtension(path).empty(); }
+bool FormatFromContent(const std::string& path) {
+  if (path == "-") return true;
+  const std::string ext = DataExtension(path);
+  return ext.empty() || ext == "txt" || ext == "dat" || ext == "data";
+}
 
 struct ByteSource::Gzip {
   z_stream z{};

@@ -41,8 +41,10 @@ void LogItemVectors(const ItemMatrix& m) {
     spdlog::warn("feature column '{}' has no spread: it contributes nothing", c);
   }
   if (!m.report.zero_items.empty()) {
-    spdlog::warn("{} items have an all-zero vector (no features, no text), e.g. '{}': only popularity can rank them",
-                 m.report.zero_items.size(), m.report.zero_items.front());
+    spdlog::warn(
+        "{} items have an all-zero vector (no features, no text), e.g. '{}': the content algorithms rank them by "
+        "popularity alone",
+        m.report.zero_items.size(), m.report.zero_items.front());
   }
 }
 
