@@ -95,6 +95,45 @@ TEST(ScoreCli, EmptyTextIsNeutralAndFlaggedAndLongTextIsCounted) {
   }
 }
 
+// score reads texts: a corpus without users and items (a labelled sentiment
+// dataset) is scored as it is, each text as it would be in a review, but a
+// file without texts, or a record without one, is an error though score
+// accepts blank texts (since the text column became optional for a file of
+// ratings, such a file was scored as all neutral).
+TEST(ScoreCli, ACorpusOfTextsAloneIsScored) {
+  TempDir dir;
+  WriteFile(dir / "corpus.csv", "review_id,label,text\nr1,1,great song\nr2,0,awful noise\nr3,1,\n");
+  WriteFile(dir / "reviews.csv",
+            "review_id,user_id,item_id,text\nr1,u1,i1,great song\nr2,u1,i2,awful noise\nr3,u2,i1,\n");
+  auto r = RunAvrec({"score", "--model", kTinySentiment, "--reviews", dir / "corpus.csv", "--out", dir / "c.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(RunAvrec({"score", "--model", kTinySentiment, "--reviews", dir / "reviews.csv", "--out", dir / "r.jsonl"})
+                .exit_code,
+            0);
+  EXPECT_EQ(ReadFile(dir / "c.jsonl"), ReadFile(dir / "r.jsonl"));
+  EXPECT_EQ(JsonLines(ReadFile(dir / "c.jsonl")).size(), 3u);
+  // Without review ids: ids from the content, one line per distinct text.
+  WriteFile(dir / "texts.jsonl", "{\"text\":\"great song\"}\n{\"text\":\"great song\"}\n{\"text\":\"meh\"}\n");
+  r = RunAvrec({"score", "--model", kTinySentiment, "--reviews", dir / "texts.jsonl", "--out", dir / "t.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(JsonLines(ReadFile(dir / "t.jsonl")).size(), 2u);
+  EXPECT_NE(r.err.find("1 exact duplicate reviews (kept once)"), std::string::npos) << r.err;
+  // No texts: nothing to score.
+  WriteFile(dir / "ratings.csv", "user_id,item_id,rating\nu1,i1,5\n");
+  WriteFile(dir / "lacking.jsonl", "{\"text\":\"fine\"}\n{\"label\":1}\n");
+  for (const auto& [name, said] : std::vector<std::pair<std::string, std::string>>{
+           {"ratings.csv",
+            "ratings.csv:1: missing required column 'text' (the header has: 'user_id', 'item_id', "
+            "'rating')"},
+           {"lacking.jsonl", "lacking.jsonl:2: missing required field 'text'\n"}}) {
+    r = RunAvrec({"score", "--model", kTinySentiment, "--reviews", dir / name, "--out", dir / "x.jsonl"});
+    EXPECT_EQ(r.exit_code, 65) << name << r.err;
+    EXPECT_NE(r.err.find(said), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("--allow-empty-text"), std::string::npos) << r.err;  // score has no such option
+    EXPECT_FALSE(std::filesystem::exists(dir / "x.jsonl"));
+  }
+}
+
 TEST(EmbedCli, BlankTextsAreZeroAndRepeatedIdsAreErrors) {
   TempDir dir;
   WriteFile(dir / "t.csv", "id,text\na,a fine song\nb,\"  \"\nc,\"two\nlines\"\n");

@@ -35,6 +35,10 @@ struct ReviewReadOptions {
   // An empty or whitespace-only text is an error unless this is set (scoring
   // gives such reviews a neutral score and a flag).
   bool allow_empty_text = false;
+  // score: user_id and item_id may be absent (a corpus of texts, such as a
+  // sentiment dataset) and are read where present; the text may not be, even
+  // with allow_empty_text (blank texts are still accepted).
+  bool texts_only = false;
   // When set: "" for an item_id that is among the items, else why not,
   // completing "item_id 'x' ..." (ItemTable::WhyUnknown); such a review is
   // reported.

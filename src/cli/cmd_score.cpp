@@ -32,6 +32,7 @@ std::vector<Review> ReviewsToScore(const PipelineConfig& c, Workspace* ws) {
   if (c.inputs.reviews.empty()) return ws->LoadReviews();
   ProblemLog problems(static_cast<size_t>(c.inputs.max_errors), PrintProblem);
   ReviewReadOptions ro = c.inputs.Reviews(true);
+  ro.texts_only = true;  // scoring reads the texts; users and items wait for profile and recommend
   const ReviewStats st =
       ReadReviews(c.inputs.reviews, ro, &problems, [&](Review&& r) { reviews.push_back(std::move(r)); });
   LogReviewNotes(c.inputs.reviews, st);

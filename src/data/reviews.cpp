@@ -20,9 +20,10 @@ namespace {
 constexpr const char* kRequired[] = {"user_id", "item_id", "text"};
 
 // Whether a review must have column `name`: with --allow-empty-text the text
-// may be absent too (a file of ratings without reviews, such as MovieLens's).
-bool Required(const char* name, bool allow_empty_text) {
-  return !(allow_empty_text && std::string_view(name) == "text");
+// may be absent too (a file of ratings without reviews, such as MovieLens's),
+// except where texts are what is read; there the user and the item may be.
+bool Required(const char* name, const ReviewReadOptions& o) {
+  return std::string_view(name) == "text" ? !o.allow_empty_text || o.texts_only : !o.texts_only;
 }
 
 // The names public review datasets give avrec's columns (Amazon's
@@ -90,11 +91,11 @@ std::vector<std::string> UnreadColumns(const TableReader& table) {
 }
 
 // CSV/TSV: the required columns are in the header (else reported).
-bool HasRequiredColumns(const TableReader& table, bool allow_empty_text, ProblemLog* problems) {
+bool HasRequiredColumns(const TableReader& table, const ReviewReadOptions& options, ProblemLog* problems) {
   if (table.format() == TableFormat::kJsonl) return true;
   std::vector<std::string> missing;
   for (const char* name : kRequired) {
-    if (table.column(name) < 0 && Required(name, allow_empty_text)) missing.emplace_back(name);
+    if (table.column(name) < 0 && Required(name, options)) missing.emplace_back(name);
   }
   if (missing.empty()) return true;
   const std::string map = GuessColumnMap(table.columns(), UnreadColumns(table), ReviewAliases());
@@ -104,8 +105,8 @@ bool HasRequiredColumns(const TableReader& table, bool allow_empty_text, Problem
   const auto readable = [&](const char* name) {
     return table.column(name) >= 0 || map.find(std::string(name) + "=") != std::string::npos;
   };
-  const bool ratings_only = std::find(missing.begin(), missing.end(), "text") != missing.end() && !readable("text") &&
-                            (readable("rating") || (readable("user_id") && readable("item_id")));
+  const bool ratings_only = !options.texts_only && std::find(missing.begin(), missing.end(), "text") != missing.end() &&
+                            !readable("text") && (readable("rating") || (readable("user_id") && readable("item_id")));
   problems->Add(table.path(), 1,
                 std::string("missing required column") + (missing.size() > 1 ? "s " : " ") +
                     JoinForMessage(missing, missing.size()) + " (the header has: " +
@@ -114,9 +115,9 @@ bool HasRequiredColumns(const TableReader& table, bool allow_empty_text, Problem
   return false;
 }
 
-void ReadId(const Cell& c, const char* name, const Complaint& bad, std::string* out) {
+void ReadId(const Cell& c, const char* name, bool required, const Complaint& bad, std::string* out) {
   if (c.kind == Cell::Kind::kMissing) {
-    bad(std::string("missing required field '") + name + "'");
+    if (required) bad(std::string("missing required field '") + name + "'");
   } else if (!CellAsId(c, out)) {
     bad(std::string("field '") + name + "': expected a string id, found " + KindName(c.kind));
   } else if (out->empty()) {
@@ -124,9 +125,14 @@ void ReadId(const Cell& c, const char* name, const Complaint& bad, std::string* 
   }
 }
 
-void ReadText(const Cell& text, bool allow_empty, const Complaint& bad, std::string* out) {
+void ReadText(const Cell& text, const ReviewReadOptions& o, const Complaint& bad, std::string* out) {
+  const bool allow_empty = o.allow_empty_text;
   if (text.kind == Cell::Kind::kMissing) {
-    if (!allow_empty) bad("missing required field 'text' (--allow-empty-text accepts reviews without one)");
+    if (o.texts_only) {
+      bad("missing required field 'text'");
+    } else if (!allow_empty) {
+      bad("missing required field 'text' (--allow-empty-text accepts reviews without one)");
+    }
   } else if (text.kind == Cell::Kind::kNull) {
     if (!allow_empty) bad("field 'text' is null (expected the review text)");
   } else if (text.kind != Cell::Kind::kText) {
@@ -190,9 +196,9 @@ void ReadTime(const Cell& ts, int64_t units, const Complaint& bad, std::optional
 
 void ReadReviewRow(const Row& row, const TableReader& table, const ReviewReadOptions& options, const Complaint& bad,
                    Review* r) {
-  ReadId(row.at(table.column("user_id")), "user_id", bad, &r->user_id);
-  ReadId(row.at(table.column("item_id")), "item_id", bad, &r->item_id);
-  ReadText(row.at(table.column("text")), options.allow_empty_text, bad, &r->text);
+  ReadId(row.at(table.column("user_id")), "user_id", !options.texts_only, bad, &r->user_id);
+  ReadId(row.at(table.column("item_id")), "item_id", !options.texts_only, bad, &r->item_id);
+  ReadText(row.at(table.column("text")), options, bad, &r->text);
   ReadRating(row.at(table.column("rating")), bad, &r->rating);
   ReadTime(row.at(table.column("timestamp")), options.timestamp_units_per_second, bad, &r->timestamp);
   const Cell& rid = row.at(table.column("review_id"));
@@ -244,7 +250,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
   ReviewStats stats;
   stats.timestamp_units = options.timestamp_units_per_second;
   TableReader table(path, problems, options.max_record_bytes, options.columns);
-  if (!table.header_ok() || !HasRequiredColumns(table, options.allow_empty_text, problems)) return stats;
+  if (!table.header_ok() || !HasRequiredColumns(table, options, problems)) return stats;
   std::unordered_map<std::string, int64_t> seen;  // review_id -> line
   const bool is_json = table.format() == TableFormat::kJsonl;
   Row row;
@@ -257,7 +263,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     ReadReviewRow(row, table, options, bad, &r);
     // (A CSV's required columns were checked at its header.)
     if (is_json && std::any_of(std::begin(kRequired), std::end(kRequired), [&](const char* name) {
-          return Required(name, options.allow_empty_text) && row.at(table.column(name)).kind == Cell::Kind::kMissing;
+          return Required(name, options) && row.at(table.column(name)).kind == Cell::Kind::kMissing;
         })) {
       ++stats.lacking_required;
     }
