@@ -203,8 +203,9 @@ void PipelineConfig::Describe(OptionSet* set) {
 
 bool PipelineConfig::ReadsFiles() const {
   const bool files = !inputs.reviews.empty() || !inputs.items.empty();
-  if (!files && workspace.empty())
+  if (!files && workspace.empty()) {
     Fail(ExitCode::kUsage, "give --workspace PATH, or --reviews PATH (and --items PATH)");
+  }
   if (files && inputs.reviews.empty()) Fail(ExitCode::kUsage, "--items needs --reviews PATH too (or give --workspace)");
   return files;
 }
