@@ -637,14 +637,17 @@ TEST(RecommendCli, RatingScaleIsReportedAndAnEmptyOneWarned) {
   EXPECT_EQ(scale["outside"], 2);
   EXPECT_NE(warning.find("2 of 2 ratings lie outside the scale 1 .. 4"), std::string::npos) << warning;
   EXPECT_FALSE(cold);
-  // Most ratings below the middle of the scale count as dislikes: what a
+  // Most ratings counting as dislikes (a negative preference): what a
   // column of play counts read as stars gives (Last.fm's 1 .. 352698: EASE's
-  // ndcg@10 0.0006 against 0.2237 with --no-rating), so it is said.
+  // ndcg@10 0.0006 against 0.2237 with --no-rating), so it is said; with
+  // --interaction-weight 0.5 no rating is a dislike, and nothing is said.
   std::tie(scale, warning, cold) = run({"--rating-min", "1", "--rating-max", "20"});
-  EXPECT_NE(warning.find("2 of 2 ratings (100 %) lie below the middle of the scale 1 .. 20 and count as dislikes: if "
+  EXPECT_NE(warning.find("2 of 2 ratings (100 %) count as dislikes (a negative preference) on the scale 1 .. 20: if "
                          "the column holds counts (plays, views) rather than stars, leave it out with --no-rating"),
             std::string::npos)
       << warning;
+  std::tie(scale, warning, cold) = run({"--rating-min", "1", "--rating-max", "20", "--interaction-weight", "0.5"});
+  EXPECT_EQ(warning, "");
   std::tie(scale, warning, cold) = run({"--no-rating"});
   EXPECT_TRUE(scale.is_null());  // ratings unused: nothing to say
   // A --now before the reviews (a mistyped year): they count as written at

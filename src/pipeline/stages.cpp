@@ -90,13 +90,12 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
 // (every rating maps to 0), or ratings outside a given scale (clamped).
 void LogRatingScale(const std::vector<Review>& reviews, const ProfileOptions& o, const Profiles& p) {
   if (!o.use_rating) return;
-  int64_t rated = 0, outside = 0, below_middle = 0;
-  const double middle = (p.rating_min + p.rating_max) / 2;
+  int64_t rated = 0, outside = 0, disliked = 0;
   for (const Review& r : reviews) {
     if (!r.rating) continue;
     ++rated;
     outside += *r.rating < p.rating_min || *r.rating > p.rating_max;
-    below_middle += *r.rating < middle;
+    disliked += ReviewPreference(std::nullopt, RatingToUnit(*r.rating, p.rating_min, p.rating_max), o) < 0;
   }
   if (rated == 0) return;
   const char* source = o.rating_min && o.rating_max   ? "--rating-min / --rating-max"
@@ -113,15 +112,16 @@ void LogRatingScale(const std::vector<Review>& reviews, const ProfileOptions& o,
     spdlog::warn("{} of {} ratings lie outside the scale {} .. {} and count as its nearest end", outside, rated,
                  p.rating_min, p.rating_max);
   }
-  // Most interactions read as dislikes: what a column of counts (plays,
-  // views: 1 .. 352698 on Last.fm, most of them far below the middle) gives
-  // on a linear scale, and it ranks worse than no ratings at all.
-  if (p.rating_max > p.rating_min && 2 * below_middle > rated) {
+  // Most rated interactions read as dislikes (a negative preference): what a
+  // column of counts (plays, views: 1 .. 352698 on Last.fm, most of them far
+  // below the middle) gives on a linear scale; it ranks worse than no
+  // ratings at all.
+  if (p.rating_max > p.rating_min && 2 * disliked > rated) {
     spdlog::warn(
-        "{} of {} ratings ({:.0f} %) lie below the middle of the scale {} .. {} and count as dislikes: if the column "
+        "{} of {} ratings ({:.0f} %) count as dislikes (a negative preference) on the scale {} .. {}: if the column "
         "holds counts (plays, views) rather than stars, leave it out with --no-rating (every interaction then counts "
         "as liked); if it holds stars, give the scale with --rating-min and --rating-max",
-        below_middle, rated, 100.0 * static_cast<double>(below_middle) / static_cast<double>(rated), p.rating_min,
+        disliked, rated, 100.0 * static_cast<double>(disliked) / static_cast<double>(rated), p.rating_min,
         p.rating_max);
   }
 }
