@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "avrec/data.h"
@@ -47,10 +48,14 @@ class SentimentScorer {
   // remembers this encoder's result key as its current sentiment.
   std::vector<Sentiment> Score(const std::vector<Review>& reviews, Workspace* ws, SentimentStats* stats) const;
 
+  // What the progress lines call the texts ("score: 2048/6908, ETA 9 s").
+  void set_progress_label(std::string label) { progress_label_ = std::move(label); }
+
  private:
   const TextEncoder* encoder_;
   size_t commit_every_;
   bool across_ranks_;
+  std::string progress_label_ = "score";
 };
 
 // The score of a classifier's output: sum over labels of probability x label

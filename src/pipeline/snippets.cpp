@@ -81,6 +81,9 @@ void SnippetFinder::Prepare(const std::vector<UserRecommendations*>& users) {
   if (todo.empty()) return;
   const auto t0 = std::chrono::steady_clock::now();
   SentimentScorer scorer(encoder_.get(), todo.size(), /*across_ranks=*/false);
+  // Once per block of ranked users, between the lines of recommend's own
+  // progress: say whose sentences these are.
+  scorer.set_progress_label("snippet sentences of " + std::to_string(users.size()) + " users");
   SentimentStats stats;
   const std::vector<Sentiment> results = scorer.Score(todo, nullptr, &stats);
   for (size_t k = 0; k < results.size(); ++k) {

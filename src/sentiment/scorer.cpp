@@ -210,7 +210,7 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
     todo.clear();
     while (!in.done()) todo.push_back(static_cast<size_t>(in.U64()));
   }
-  Progress progress("score", static_cast<int64_t>(todo.size()));
+  Progress progress(progress_label_, static_cast<int64_t>(todo.size()));
   std::vector<std::string> texts;
   std::vector<float> probs;
   std::vector<EncodeInfo> info;
