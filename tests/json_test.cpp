@@ -80,6 +80,7 @@ TEST(Json, RefusedTextsSayWhatAndWhere) {
       {"{\"a\" 1}", "not valid JSON: unexpected '1'; expected ':' after the key (column 6)"},
       {"{\"a\":1,}", "not valid JSON: unexpected '}'; expected a key (a string in double quotes) (column 8)"},
       {"{a:1}", "not valid JSON: unexpected 'a'; expected a key (a string in double quotes) (column 2)"},
+      {"{'a':1}", "not valid JSON: unexpected \"'\"; expected a key (a string in double quotes) (column 2)"},
       {"{\"a\":1 \"b\":2}", "not valid JSON: unexpected '\"'; expected ',' or '}' after an object's member (column 8)"},
       {"tru", "not valid JSON: invalid literal: expected 'true' (column 4)"},
       {"nul!", "not valid JSON: invalid literal: expected 'null' (column 4)"},

@@ -400,6 +400,53 @@ TEST(ReadItems, JsonlFeaturesAppearingLateAreMissingEarlier) {
   EXPECT_EQ(r.table.items[0].tags, (std::vector<std::string>{"x", "y"}));
 }
 
+// Amazon's metadata lists categories as paths ([["CDs & Vinyl", "Pop"],
+// ["CDs & Vinyl", "Rock"]]): read as tags in order, each once; a list with
+// anything but strings at its leaves is refused.
+TEST(ReadItems, NestedListsOfStringsAreTagsEachOnce) {
+  auto r = Items("i.jsonl",
+                 "{\"item_id\":\"a\",\"tags\":[[\"CDs & Vinyl\",\"Pop\"],[\"CDs & Vinyl\",\"Rock\"],[]]}\n"
+                 "{\"item_id\":\"b\",\"tags\":[\"x\",[\"y\",[\"z\"]],\"x\"]}\n"
+                 "{\"item_id\":\"c\",\"tags\":[[\"x\",1]]}\n"
+                 "{\"item_id\":\"d\",\"tags\":\"p|q|p\"}\n");
+  ASSERT_EQ(r.table.items.size(), 3u);
+  EXPECT_EQ(r.table.items[0].tags, (std::vector<std::string>{"CDs & Vinyl", "Pop", "Rock"}));
+  EXPECT_EQ(r.table.items[1].tags, (std::vector<std::string>{"x", "y", "z"}));
+  EXPECT_EQ(r.table.items[2].tags, (std::vector<std::string>{"p", "q"}));
+  EXPECT_TRUE(HasProblem(r.problems, 3, "field 'tags': expected text or a list of strings"));
+  EXPECT_EQ(r.problems.size(), 1u);
+}
+
+// The older Amazon metadata dumps are Python dicts, one per line: the first
+// such line says how to convert the file, once.
+TEST(ReadItems, PythonDictLinesSayHowToConvertTheFile) {
+  auto r = Items("meta.jsonl", "{'item_id': 'a', 'title': 'x'}\n{'item_id': 'b'}\n");
+  EXPECT_TRUE(r.table.items.empty());
+  ASSERT_EQ(r.problems.size(), 2u);
+  EXPECT_TRUE(
+      HasProblem(r.problems, 1, "not valid JSON: unexpected \"'\"; expected a key (a string in double quotes)"));
+  EXPECT_TRUE(HasProblem(r.problems, 1, "looks like a Python dict (single quotes), not JSON"));
+  EXPECT_TRUE(HasProblem(r.problems, 1, "json.dumps(ast.literal_eval(l))"));
+  EXPECT_FALSE(HasProblem(r.problems, 2, "Python dict"));
+}
+
+// Spotify's audio features come without a modality prefix: the columns of
+// numbers named like well-known features are hinted, with the modality
+// --numeric should give them; a label (target), a key, a column of words
+// and a declared column are not.
+TEST(ReadItems, UnprefixedColumnsNamedLikeFeaturesAreHinted) {
+  ItemSchemaOptions schema;
+  schema.numeric["loudness"] = "audio";
+  auto r = Items("s.csv",
+                 "item_id,danceability,Tempo,brightness,target,key,energy,loudness\n"
+                 "a,0.5,120,0.3,1,4,high,-7\n"
+                 "b,0.4,,0.2,0,5,low,-5\n",
+                 schema);
+  ASSERT_TRUE(r.problems.empty());
+  EXPECT_EQ(r.table.feature_hint, "danceability=audio Tempo=audio brightness=visual");
+  EXPECT_EQ(Items("t.csv", "item_id,audio.tempo\na,1\n").table.feature_hint, "");
+}
+
 TEST(ReadItems, BadFeatureValues) {
   auto r = Items("i.csv",
                  "item_id,audio.tempo\n"

@@ -125,8 +125,12 @@ struct ItemTable {
   std::vector<FeatureColumn> categorical_columns;
   std::vector<std::string> ignored_columns;       // present in the file, used for nothing
   std::vector<std::string> inferred_categorical;  // undeclared columns whose values are all text
-  std::vector<Item> items;                        // file order, item_ids unique
-  bool from_reviews = false;                      // no items file: the ids the reviews name, nothing more
+  // Ignored columns of numbers under the names of well-known audio or visual
+  // features (Spotify's danceability, energy, tempo...), as --numeric reads
+  // them: "danceability=audio tempo=audio"; "" when none.
+  std::string feature_hint;
+  std::vector<Item> items;    // file order, item_ids unique
+  bool from_reviews = false;  // no items file: the ids the reviews name, nothing more
   int64_t records = 0;
   int64_t invalid = 0;
   int64_t missing_numeric = 0;  // missing numeric values (imputed later)

@@ -46,7 +46,7 @@ struct Cell {
   Kind kind = Kind::kMissing;
   std::string text;
   double number = 0;              // kNumber
-  std::vector<std::string> list;  // kList: a JSON array of strings
+  std::vector<std::string> list;  // kList: a JSON array of strings (nested arrays read in order)
   // kText of a file whose decimal mark is a comma (semicolon-separated CSV,
   // as Excel writes it in much of Europe): "4,5" reads as the number 4.5.
   bool decimal_comma = false;
@@ -110,6 +110,7 @@ class TableReader {
   bool NextJson(Row* row);
   int AddColumn(const std::string& name);
   std::string EncodingHint(std::string_view text);
+  std::string PythonDictHint(std::string_view line);
   std::string ReadTwiceMessage(const std::string& name) const;
 
   std::string path_;
@@ -131,6 +132,7 @@ class TableReader {
   int64_t records_ = 0;
   bool header_ok_ = true;
   bool encoding_hinted_ = false;
+  bool python_hinted_ = false;
   bool decimal_comma_ = false;  // semicolon-separated CSV
   char separator_ = ',';        // between CSV or TSV fields
 };

@@ -7,6 +7,7 @@
 #include <limits>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "avrec/data.h"
 #include "avrec/error.h"
@@ -144,6 +145,21 @@ std::vector<ColumnValues> ValuesOfColumns(const std::vector<KeptRow>& rows, size
   return out;
 }
 
+// The modality of a column named like a well-known audio or visual feature
+// (Spotify's audio features; the seed's brightness and motion), or "".
+// Columns such as key, mode or duration are left out: a key is a category,
+// and a duration says little of how a song sounds.
+std::string KnownFeatureModality(const std::string& name) {
+  static const std::set<std::string> kAudio = {
+      "danceability",     "energy",   "loudness", "speechiness", "acousticness",
+      "instrumentalness", "liveness", "valence",  "tempo",       "bpm"};
+  static const std::set<std::string> kVisual = {"brightness", "motion",   "colorfulness", "colourfulness",
+                                                "saturation", "contrast", "sharpness"};
+  std::string folded;
+  for (char c : name) folded += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return kAudio.count(folded) != 0 ? "audio" : kVisual.count(folded) != 0 ? "visual" : "";
+}
+
 ColumnRole AssignRole(const std::string& name, const ColumnValues& values, const ItemSchemaOptions& schema,
                       ItemTable* out) {
   ColumnRole r;
@@ -174,6 +190,9 @@ ColumnRole AssignRole(const std::string& name, const ColumnValues& values, const
   } else {
     r.role = Role::kIgnored;
     if (!name.empty()) out->ignored_columns.push_back(name);
+    if (const std::string modality = KnownFeatureModality(name); !modality.empty() && values.any && !values.all_text) {
+      out->feature_hint += (out->feature_hint.empty() ? "" : " ") + name + "=" + modality;
+    }
   }
   return r;
 }
@@ -189,6 +208,7 @@ void ReadTextField(const Cell& c, const std::string& name, const Complaint& bad,
   }
 }
 
+// Tags as the file lists them, each once (category paths share their roots).
 void ReadTags(const Cell& c, char separator, const Complaint& bad, std::vector<std::string>* tags) {
   if (c.kind == Cell::Kind::kList) {
     for (const auto& t : c.list) {
@@ -196,11 +216,14 @@ void ReadTags(const Cell& c, char separator, const Complaint& bad, std::vector<s
     }
   } else if (!CellIsBlank(c)) {
     if (c.kind != Cell::Kind::kText) {
-      bad("field 'tags': expected text or a list of strings");
+      bad("field 'tags': expected text or a list of strings (nested lists of strings are read in order)");
     } else {
       *tags = SplitTags(c.text, separator);
     }
   }
+  std::unordered_set<std::string> seen;
+  tags->erase(std::remove_if(tags->begin(), tags->end(), [&](const std::string& t) { return !seen.insert(t).second; }),
+              tags->end());
 }
 
 void ReadNumber(const Cell& c, const std::string& name, const Complaint& bad, double* dst) {
@@ -311,7 +334,7 @@ const std::vector<ColumnAliases>& ItemAliases() {
   static const std::vector<ColumnAliases> aliases = {
       {"item_id",
        {"itemid", "item", "asin", "productid", "movieid", "trackid", "songid", "artistid", "albumid", "videoid",
-        "mediaid", "bvid", "id"}},
+        "mediaid", "bvid", "id", "uri"}},
       {"title", {"name", "trackname", "songname", "songtitle", "movietitle", "videotitle", "itemname", "productname"}},
       {"tags", {"genres", "genre", "categories", "keywords", "labels", "tag"}},
       {"description", {"overview", "summary", "desc", "about", "plot"}},
@@ -342,6 +365,12 @@ void WarnOfAbsentColumns(const TableReader& table, const ItemSchemaOptions& sche
   };
   declared(schema.categorical, "--categorical");
   declared(schema.numeric, "--numeric");
+  if (!out.feature_hint.empty()) {
+    spdlog::warn(
+        "{}: columns named like audio or visual features are not read (a feature column is named modality.name, "
+        "or declared); --numeric {} reads them",
+        table.path(), out.feature_hint);
+  }
 }
 
 }  // namespace

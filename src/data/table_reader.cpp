@@ -37,6 +37,20 @@ Separators CountSeparators(std::string_view line) {
   return n;
 }
 
+// The strings of a JSON array, nested arrays read in order (Amazon's
+// categories are a list of category paths: [["CDs & Vinyl", "Pop"], ...]);
+// false when a leaf is anything but a string.
+bool StringLeaves(const nlohmann::json& v, std::vector<std::string>* out) {
+  for (const nlohmann::json& e : v) {
+    if (e.is_string()) {
+      out->push_back(e.get<std::string>());
+    } else if (!e.is_array() || !StringLeaves(e, out)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 const Cell& Row::at(int column) const {
@@ -309,6 +323,20 @@ std::string TableReader::EncodingHint(std::string_view text) {
          ": convert it with: " + ConvertCommand(guess, path_);
 }
 
+// Once per file, with its first line that is a Python dict rather than JSON
+// ({'asin': '0001', ...}: the older Amazon metadata dumps were written so):
+// the command that converts such a file.
+std::string TableReader::PythonDictHint(std::string_view line) {
+  if (python_hinted_ || Trim(line).substr(0, 2) != "{'") return "";
+  python_hinted_ = true;
+  const bool gz = path_.size() > 3 && path_.compare(path_.size() - 3, 3, ".gz") == 0;
+  return "; the line looks like a Python dict (single quotes), not JSON: convert the file with: " +
+         std::string(gz ? "zcat " + path_ + " | " : "") +
+         "python3 -c 'import ast, json, sys; [print(json.dumps(ast.literal_eval(l))) for l in sys.stdin if "
+         "l.strip()]'" +
+         (gz ? "" : " < " + path_) + " > converted.jsonl";
+}
+
 bool TableReader::NextJson(Row* row) {
   using nlohmann::json;
   while (lines_->Next(&line_)) {
@@ -324,7 +352,7 @@ bool TableReader::NextJson(Row* row) {
     json obj;
     std::string error;
     if (!ParseJson(line_, &obj, &error)) {
-      problems_->Add(path_, line, error);
+      problems_->Add(path_, line, error + PythonDictHint(line_));
       continue;
     }
     if (!obj.is_object()) {
@@ -364,11 +392,11 @@ bool TableReader::NextJson(Row* row) {
       } else if (v.is_boolean()) {
         c.kind = Cell::Kind::kBool;
         c.text = v.get<bool>() ? "true" : "false";
-      } else if (v.is_array() && std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_string(); })) {
+      } else if (v.is_array() && StringLeaves(v, &c.list)) {
         c.kind = Cell::Kind::kList;
-        for (const json& e : v) c.list.push_back(e.get<std::string>());
         c.text.clear();
       } else {
+        c.list.clear();
         c.kind = Cell::Kind::kOther;
         c.text = v.dump();
       }

@@ -46,8 +46,10 @@ std::string Hex(int c) {
 // A byte as a message shows it: 'x', or its code when not printable.
 std::string Shown(int c) {
   if (c < 0) return "end of input";
-  if (c >= 0x20 && c < 0x7F)
-    return std::string(c == '\'' ? "\"'\"" : "'") + static_cast<char>(c) + (c == '\'' ? "\"" : "'");
+  if (c >= 0x20 && c < 0x7F) {
+    const char quote = c == '\'' ? '"' : '\'';
+    return std::string{quote, static_cast<char>(c), quote};
+  }
   return "byte " + Hex(c);
 }
 
