@@ -648,6 +648,13 @@ TEST(RecommendCli, RatingScaleIsReportedAndAnEmptyOneWarned) {
       << warning;
   std::tie(scale, warning, cold) = run({"--rating-min", "1", "--rating-max", "20", "--interaction-weight", "0.5"});
   EXPECT_EQ(warning, "");
+  // The same column read as counts: a log scale from 0, no count a dislike.
+  std::tie(scale, warning, cold) = run({"--rating-kind", "counts", "--rating-max", "20"});
+  EXPECT_EQ(scale["kind"], "counts");
+  EXPECT_EQ(scale["min"], 0.0);
+  EXPECT_NE(scale["msg"].get<std::string>().find("each read as log(1 + count) / log(1 + 20)"), std::string::npos);
+  EXPECT_EQ(warning, "");
+  EXPECT_FALSE(cold);
   std::tie(scale, warning, cold) = run({"--no-rating"});
   EXPECT_TRUE(scale.is_null());  // ratings unused: nothing to say
   // A --now before the reviews (a mistyped year): they count as written at

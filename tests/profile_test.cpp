@@ -238,6 +238,50 @@ TEST(BuildProfiles, NetShareIsWhatTheDislikesLeaveOfTheWeight) {
   EXPECT_DOUBLE_EQ(p.net_share[p.Find("newcomer")], 1.0);  // cold start: nothing to flag
 }
 
+// Counts (plays): log(1 + c) / log(1 + the largest count), never below 0;
+// 9 plays of a largest 99 are log 10 / log 100 = 1/2.
+TEST(BuildProfiles, CountsAreReadOnALogScale) {
+  const ItemMatrix items = TwoItems();
+  const std::vector<Review> reviews = {MakeReview("r1", "u", "a", 99), MakeReview("r2", "u", "b", 9),
+                                       MakeReview("r3", "v", "a", 0)};
+  ProfileOptions o;
+  o.rating_kind = RatingKind::kCounts;
+  o.use_sentiment = false;
+  o.interaction_weight = 0.2;
+  const Profiles p = BuildProfiles(reviews, nullptr, items, o);
+  EXPECT_EQ(p.rating_min, 0);
+  EXPECT_EQ(p.rating_max, 99);
+  EXPECT_NEAR(p.RatingUnit(9), 0.5, 1e-12);
+  EXPECT_DOUBLE_EQ(p.RatingUnit(99), 1.0);
+  EXPECT_DOUBLE_EQ(p.RatingUnit(0), 0.0);
+  EXPECT_DOUBLE_EQ(p.RatingUnit(1e6), 1.0);  // beyond the scale: clamped
+  const int u = p.Find("u");
+  ASSERT_EQ(p.history[u].size(), 2u);
+  EXPECT_DOUBLE_EQ(p.history[u][0].preference, 0.2 + 0.8 * 1.0);
+  EXPECT_NEAR(p.history[u][1].preference, 0.2 + 0.8 * 0.5, 1e-12);
+  // No play at all is no preference, not a dislike: beta alone.
+  EXPECT_DOUBLE_EQ(p.history[p.Find("v")][0].preference, 0.2);
+  // --rating-max sets the count that counts in full.
+  o.rating_max = 9;
+  EXPECT_DOUBLE_EQ(BuildProfiles(reviews, nullptr, items, o).history[u][1].preference, 1.0);
+  // A negative count is refused (a column of stars centred on 0?), and so
+  // is a lowest count.
+  try {
+    BuildProfiles({MakeReview("r4", "w", "a", -1)}, nullptr, items, o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kDataErr);
+    EXPECT_NE(std::string(e.what()).find("review 'r4'"), std::string::npos) << e.what();
+  }
+  o.rating_min = 1;
+  try {
+    BuildProfiles(reviews, nullptr, items, o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUsage);
+  }
+}
+
 TEST(BuildProfiles, InvalidOptionsAreUsageErrors) {
   const ItemMatrix items = TwoItems();
   ProfileOptions o;

@@ -16,6 +16,10 @@
 
 namespace avrec {
 
+// What a rating column holds: stars (a scale, read linearly) or counts
+// (plays, views, clicks: read on a log scale, never a dislike).
+enum class RatingKind { kStars, kCounts };
+
 struct ProfileOptions {
   bool use_sentiment = true;
   bool use_rating = true;
@@ -30,11 +34,13 @@ struct ProfileOptions {
   double interaction_weight = 0;
   std::string now;  // reference time of the decay (Unix seconds or ISO 8601); "": the latest review
   std::optional<double> rating_min, rating_max;  // rating scale; default: from the data
-  int min_history = 1;                           // fewer usable reviews: cold start
+  RatingKind rating_kind = RatingKind::kStars;
+  int min_history = 1;  // fewer usable reviews: cold start
 
   // Config section "profile"; every option changes results.
   void Describe(OptionSet* set);
-  // Throws Error(kUsage) naming the option (ranges, now, rating_min < rating_max).
+  // Throws Error(kUsage) naming the option (ranges, now, rating_min < rating_max,
+  // no rating_min for counts).
   void Validate() const;
   // `now` in Unix seconds, or nullopt when empty. Throws Error(kUsage).
   std::optional<int64_t> NowSeconds() const;
@@ -69,7 +75,14 @@ struct Profiles {
   // scale used.
   int64_t unknown_items = 0;
   double rating_min = 0, rating_max = 0;
+  RatingKind rating_kind = RatingKind::kStars;
   int64_t reference_time = 0;
+
+  // A rating on the scale above as the preferences read it: stars linearly
+  // from rating_min .. rating_max to [-1, 1]; counts as log(1 + c) /
+  // log(1 + rating_max), in [0, 1] (rating_min is 0). Clamped; 0 when the
+  // scale is empty.
+  double RatingUnit(double rating) const;
 
   int Find(const std::string& user_id) const;  // row of a user, or -1
 };

@@ -95,14 +95,22 @@ void LogRatingScale(const std::vector<Review>& reviews, const ProfileOptions& o,
     if (!r.rating) continue;
     ++rated;
     outside += *r.rating < p.rating_min || *r.rating > p.rating_max;
-    disliked += ReviewPreference(std::nullopt, RatingToUnit(*r.rating, p.rating_min, p.rating_max), o) < 0;
+    disliked += ReviewPreference(std::nullopt, p.RatingUnit(*r.rating), o) < 0;
   }
   if (rated == 0) return;
-  const char* source = o.rating_min && o.rating_max   ? "--rating-min / --rating-max"
+  const bool counts = p.rating_kind == RatingKind::kCounts;
+  const char* source = counts ? (o.rating_max ? "counts, --rating-max" : "counts, the data's largest")
+                       : o.rating_min && o.rating_max ? "--rating-min / --rating-max"
                        : o.rating_min || o.rating_max ? "one end from the options, the other from the data"
                                                       : "the data's lowest and highest ratings";
-  InfoEvent("rating_scale", {{"min", p.rating_min}, {"max", p.rating_max}, {"ratings", rated}, {"outside", outside}},
-            fmt::format("rating scale {} .. {} ({}): {} ratings", p.rating_min, p.rating_max, source, rated));
+  InfoEvent("rating_scale",
+            {{"min", p.rating_min},
+             {"max", p.rating_max},
+             {"kind", counts ? "counts" : "stars"},
+             {"ratings", rated},
+             {"outside", outside}},
+            fmt::format("rating scale {} .. {} ({}): {} ratings{}", p.rating_min, p.rating_max, source, rated,
+                        counts ? fmt::format(", each read as log(1 + count) / log(1 + {})", p.rating_max) : ""));
   if (!(p.rating_max > p.rating_min)) {
     spdlog::warn(
         "the rating scale {} .. {} is empty: every rating counts as neutral (0) in the preferences; give "
@@ -120,7 +128,8 @@ void LogRatingScale(const std::vector<Review>& reviews, const ProfileOptions& o,
     spdlog::warn(
         "{} of {} ratings ({:.0f} %) count as dislikes (a negative preference) on the scale {} .. {}: if the column "
         "holds counts (plays, views) rather than stars, leave it out with --no-rating (every interaction then counts "
-        "as liked); if it holds stars, give the scale with --rating-min and --rating-max",
+        "as liked) or read it with --rating-kind counts (a log scale on which no count is a dislike); if it holds "
+        "stars, give the scale with --rating-min and --rating-max",
         disliked, rated, 100.0 * static_cast<double>(disliked) / static_cast<double>(rated), p.rating_min,
         p.rating_max);
   }

@@ -7,6 +7,7 @@
 #include "avrec/hash.h"
 #include "avrec/profile.h"
 #include "avrec/table.h"
+#include "avrec/text.h"
 
 namespace avrec {
 
@@ -29,6 +30,11 @@ void ProfileOptions::Describe(OptionSet* set) {
                  "Lowest rating of the scale (default: the data's)", r);
   set->AddNumber("--rating-max", "profile.rating_max", &rating_max, {-1e15, 1e15},
                  "Highest rating of the scale (default: the data's)", r);
+  set->AddChoice("--rating-kind", "profile.rating_kind", &rating_kind,
+                 {{"stars", RatingKind::kStars}, {"counts", RatingKind::kCounts}},
+                 "What the rating column holds: stars (mapped linearly to [-1, 1]) or counts (plays, views: "
+                 "log(1 + count) / log(1 + the largest), in [0, 1], never a dislike)",
+                 r);
   set->AddNumber("--min-history", "profile.min_history", &min_history, {0, 1e9},
                  "Fewer usable reviews than this: the user is cold-start", r);
 }
@@ -36,6 +42,10 @@ void ProfileOptions::Describe(OptionSet* set) {
 void ProfileOptions::Validate() const {
   ValidateDescribed(*this);
   NowSeconds();
+  if (rating_kind == RatingKind::kCounts && rating_min) {
+    Fail(ExitCode::kUsage, "--rating-min ", *rating_min,
+         ": a scale of counts starts at 0 (--rating-kind counts); --rating-max sets the count that counts in full");
+  }
   if (rating_min && rating_max && !(*rating_min < *rating_max)) {
     Fail(ExitCode::kUsage, "--rating-min ", *rating_min, " / --rating-max ", *rating_max,
          ": expected the lowest rating below the highest");
@@ -81,6 +91,12 @@ double RatingToUnit(double rating, double min, double max) {
   return span > 0 ? std::clamp(2 * (rating - min) / span - 1, -1.0, 1.0) : 0.0;
 }
 
+double Profiles::RatingUnit(double rating) const {
+  if (rating_kind == RatingKind::kStars) return RatingToUnit(rating, rating_min, rating_max);
+  const double top = std::log1p(std::max(0.0, rating_max));
+  return top > 0 ? std::clamp(std::log1p(std::max(0.0, rating)) / top, 0.0, 1.0) : 0.0;
+}
+
 double ReviewFeeling(std::optional<double> sentiment, std::optional<double> rating_unit, const ProfileOptions& o) {
   double p = 1.0;
   if (sentiment && rating_unit) {
@@ -122,6 +138,18 @@ void ResolveScaleAndTime(const std::vector<Review>& reviews, const ProfileOption
       latest = any_time ? std::max(latest, *r.timestamp) : *r.timestamp;
       any_time = true;
     }
+  }
+  p->rating_kind = o.rating_kind;
+  if (o.rating_kind == RatingKind::kCounts) {
+    // A count below 0 is no count: a column of stars centred on 0, or of
+    // scores, read under the wrong kind.
+    for (const Review& r : reviews) {
+      if (o.use_rating && r.rating && *r.rating < 0) {
+        Fail(ExitCode::kDataErr, "--rating-kind counts: review ", EscapeForMessage(r.review_id), " (line ", r.line,
+             ") has the rating ", *r.rating, ", and a count is 0 or more");
+      }
+    }
+    rmin = 0;
   }
   p->rating_min = o.rating_min.value_or(std::isfinite(rmin) ? rmin : 0);
   p->rating_max = o.rating_max.value_or(std::isfinite(rmax) ? rmax : 0);
@@ -181,7 +209,7 @@ Interaction MakeInteraction(const Review& r, int item, const ReviewScores* senti
   }
   std::optional<double> s = o.use_sentiment ? x.sentiment : std::nullopt;
   std::optional<double> rr;
-  if (o.use_rating && r.rating) rr = RatingToUnit(*r.rating, p.rating_min, p.rating_max);
+  if (o.use_rating && r.rating) rr = p.RatingUnit(*r.rating);
   x.feeling = ReviewFeeling(s, rr, o);
   x.preference = PreferenceOf(x.feeling, o);
   const double halvings = TimeHalvings(r, p, o);
