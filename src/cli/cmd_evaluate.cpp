@@ -170,7 +170,7 @@ void GradeTruth(const std::vector<TruthRow>& rows, const EvaluateCommand& o, Eva
   if (outside > 0) {
     spdlog::warn(
         "{}: {} of {} ratings lie outside the grade scale {} .. {} and grade as its nearest end (another scale? "
-        "give --grade-rating-min and --grade-rating-max)",
+        "give --grade-rating-min and --grade-rating-max; counts such as plays have no grades: give --no-graded)",
         o.truth, outside, rated, o.grade_rating_min, o.grade_rating_max);
   }
 }
