@@ -330,11 +330,12 @@ std::string TableReader::PythonDictHint(std::string_view line) {
   if (python_hinted_ || Trim(line).substr(0, 2) != "{'") return "";
   python_hinted_ = true;
   const bool gz = path_.size() > 3 && path_.compare(path_.size() - 3, 3, ".gz") == 0;
+  const std::string file = path_ == "-" ? "FILE" : path_;  // standard input: the file piped in
   return "; the line looks like a Python dict (single quotes), not JSON: convert the file with: " +
-         std::string(gz ? "zcat " + path_ + " | " : "") +
+         std::string(gz ? "zcat " + file + " | " : "") +
          "python3 -c 'import ast, json, sys; [print(json.dumps(ast.literal_eval(l))) for l in sys.stdin if "
          "l.strip()]'" +
-         (gz ? "" : " < " + path_) + " > converted.jsonl";
+         (gz ? "" : " < " + file) + " > converted.jsonl";
 }
 
 bool TableReader::NextJson(Row* row) {
