@@ -103,6 +103,12 @@ TEST(ReadReviews, MissingRequiredColumn) {
                          "'asin', 'overall', 'unixReviewTime', 'reviewText', 'summary'); --map "
                          "user_id=reviewerID,item_id=asin,text=reviewText,rating=overall,timestamp=unixReviewTime "
                          "reads"));
+  // MovieLens's tags.csv: the tag is what the user wrote, so it is the text,
+  // and no hint says the file has none.
+  auto tags = Reviews("tags.csv", "userId,movieId,tag,timestamp\n2,60756,funny,1445714994\n");
+  EXPECT_TRUE(HasProblem(tags.problems, 1, "--map user_id=userId,item_id=movieId,text=tag reads"))
+      << tags.problems[0].message;
+  EXPECT_FALSE(HasProblem(tags.problems, 1, "--allow-empty-text"));
   auto odd = Reviews("o.csv", "who,what,words\nu1,i1,x\n");
   ASSERT_EQ(odd.problems.size(), 1u);
   EXPECT_EQ(odd.problems[0].message,

@@ -28,7 +28,8 @@ bool Required(const char* name, const ReviewReadOptions& o) {
 
 // The names public review datasets give avrec's columns (Amazon's
 // reviewerID, asin, reviewText, overall, unixReviewTime; Yelp's stars;
-// MovieLens's userId, movieId; comment dumps' author, content, ctime).
+// MovieLens's userId, movieId, and the tag its users wrote; comment dumps'
+// author, content, ctime).
 const std::vector<ColumnAliases>& ReviewAliases() {
   static const std::vector<ColumnAliases> aliases = {
       {"user_id", {"userid", "user", "reviewerid", "uid", "customerid", "memberid", "author", "authorid", "username"}},
@@ -36,7 +37,8 @@ const std::vector<ColumnAliases>& ReviewAliases() {
        {"itemid", "item", "asin", "productid", "movieid", "trackid", "songid", "artistid", "albumid", "videoid",
         "mediaid", "bvid", "iid"}},
       {"text",
-       {"reviewtext", "review", "reviewbody", "comment", "commenttext", "content", "body", "danmaku", "message"}},
+       {"reviewtext", "review", "reviewbody", "comment", "commenttext", "content", "body", "danmaku", "message",
+        "tag"}},
       {"rating", {"overall", "stars", "star", "userrating", "ratingvalue", "rate"}},
       {"timestamp", {"unixreviewtime", "time", "date", "datetime", "createdat", "created", "ctime", "ts"}},
       {"review_id", {"reviewid", "commentid", "rpid"}},
