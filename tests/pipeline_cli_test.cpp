@@ -155,6 +155,24 @@ TEST(EmbedCli, BlankTextsAreZeroAndRepeatedIdsAreErrors) {
   EXPECT_NE(r.err.find("dup.csv:4: field 'id': duplicate id 'a' (first on line 2)"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("1 invalid row"), std::string::npos) << r.err;
   EXPECT_FALSE(test::FileExists(dir / "d.jsonl"));
+
+  // A table under other names (MovieLens's movies.csv): one message at the
+  // header with the --map that reads it, not one per row; the map reads it.
+  WriteFile(dir / "movies.csv", "movieId,title,genres\n1,Toy Story (1995),Animation\n2,Jumanji (1995),Adventure\n");
+  r = RunAvrec({"embed", "--model", kTinyEmbedding, "--input", dir / "movies.csv", "--out", dir / "m.jsonl"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("movies.csv:1: missing required columns 'id', 'text' (the header has: 'movieId', 'title', "
+                       "'genres'); --map id=movieId,text=title reads"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("movies.csv:2:"), std::string::npos) << r.err;
+  EXPECT_FALSE(test::FileExists(dir / "m.jsonl"));
+  r = RunAvrec({"embed", "--model", kTinyEmbedding, "--input", dir / "movies.csv", "--map", "id=movieId,text=title",
+                "--out", dir / "m.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto movies = JsonLines(ReadFile(dir / "m.jsonl"));
+  ASSERT_EQ(movies.size(), 2u);
+  EXPECT_EQ(movies[1]["id"], "2");
 }
 
 TEST(ScoreCli, WorkspaceCacheScoresOnlyNewTexts) {

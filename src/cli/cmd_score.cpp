@@ -10,6 +10,7 @@
 #include "avrec/log.h"
 #include "avrec/numeric.h"
 #include "avrec/parallel.h"
+#include "avrec/table.h"
 #include "avrec/text.h"
 #include "cli/commands.h"
 #include "common/cluster.h"
@@ -79,6 +80,7 @@ void EmbedCommand::Describe(OptionSet* s) {
   s->AddPath("--model", "", &model, "Embedding model directory (default: the bundled all-MiniLM-L6-v2)");
   s->AddPath("--input", "", &input, "Table (CSV, TSV, JSON Lines) with columns id and text");
   s->AddPath("--out,-o", "", &out, "JSON Lines output: {\"id\": ..., \"embedding\": [...]}");
+  s->AddMapping("--map", "", &columns, "Read file columns as id and text: id=movieId,text=title");
   encoder.Describe(s, "");
   s->AddNumber("--threads", "", &encoder.threads, {0, 2147483647},
                "Worker threads (0: all cores); results do not depend on it");
@@ -86,9 +88,45 @@ void EmbedCommand::Describe(OptionSet* s) {
 
 namespace {
 
-void ReadTexts(const std::string& path, std::vector<std::string>* ids, std::vector<std::string>* texts) {
+// What other tables call an embed input's two columns: an item's or a
+// review's id; a review's text, or an item's title or description.
+const std::vector<ColumnAliases>& EmbedAliases() {
+  static const std::vector<ColumnAliases> aliases = {
+      {"id", {"itemid", "reviewid", "item", "asin", "movieid", "trackid", "songid", "videoid", "uri"}},
+      {"text",
+       {"review", "reviewtext", "content", "comment", "body", "sentence", "description", "title", "name", "message"}},
+  };
+  return aliases;
+}
+
+// CSV/TSV: the header has both columns, else one problem naming them, with
+// the --map that reads the file's own names where they look like ours.
+bool HasIdAndText(const TableReader& table, ProblemLog* problems) {
+  if (table.format() == TableFormat::kJsonl) return true;
+  std::vector<std::string> missing;
+  for (const char* name : {"id", "text"}) {
+    if (table.column(name) < 0) missing.emplace_back(name);
+  }
+  if (missing.empty()) return true;
+  std::vector<std::string> unread;
+  for (const std::string& c : table.columns()) {
+    if (c != "id" && c != "text") unread.push_back(c);
+  }
+  problems->Add(table.path(), 1,
+                std::string("missing required column") + (missing.size() > 1 ? "s " : " ") +
+                    JoinForMessage(missing, missing.size()) +
+                    " (the header has: " + JoinForMessage(table.columns(), table.columns().size()) + ")" +
+                    MapHint("--map", GuessColumnMap(table.columns(), unread, EmbedAliases())));
+  return false;
+}
+
+void ReadTexts(const EmbedCommand& o, std::vector<std::string>* ids, std::vector<std::string>* texts) {
+  const std::string& path = o.input;
   ProblemLog problems(100, PrintProblem);
-  TableReader table(path, &problems);
+  TableReader table(path, &problems, kDefaultMaxRecordBytes, o.columns);
+  if (table.header_ok() && !HasIdAndText(table, &problems)) {
+    FailOnInvalidRows(problems, path, "", /*max_errors_option=*/false);
+  }
   std::unordered_map<std::string, int64_t> first_line;  // of each id
   Row row;
   while (table.Next(&row)) {
@@ -128,7 +166,7 @@ int RunEmbed(const EmbedCommand& o) {
     Fail(ExitCode::kDataErr, dir, "/avrec-model.json: field 'task': embed needs an embedding model");
   }
   std::vector<std::string> ids, texts;
-  ReadTexts(o.input, &ids, &texts);
+  ReadTexts(o, &ids, &texts);
   TextEncoder encoder(manifest, o.encoder);
   std::vector<float> out;
   std::vector<EncodeInfo> info;

@@ -51,6 +51,7 @@ int RunScore(const ScoreCommand& o);
 
 struct EmbedCommand {
   std::string model, input, out;
+  std::map<std::string, std::string> columns;  // --map: id=COLUMN,text=COLUMN
   EncoderOptions encoder;
   void Describe(OptionSet* s);
 };
