@@ -1472,25 +1472,46 @@ TEST(Workspace, AWriterHoldingTheLockGivesExit75NamingTheFile) {
   EXPECT_TRUE(r.exit_code == 75 || r.exit_code == 0) << r.err;  // nothing to score needs no lock
 }
 
-TEST(Workspace, TwoWritersAtOnceBothLandOrOneRetries) {
-  TempDir dir;
-  const std::string ws = dir / "w.avrec";
-  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems}).exit_code, 0);
+// Two ingests of 20,000 reviews each, started together into `ws` with
+// `extra` on each command line: each lands (exit 0) or is told to retry
+// (75), and the workspace holds the reviews of those that landed, intact.
+void ExpectTwoIngestsAtOnceBothLandOrOneRetries(const TempDir& dir, const std::string& ws,
+                                                const std::vector<std::string>& extra) {
   for (int k = 0; k < 2; ++k) {
     std::ofstream f(dir / ("r" + std::to_string(k) + ".csv"));
     f << "review_id,user_id,item_id,text\n";
     for (int i = 0; i < 20000; ++i) f << "w" << k << "_" << i << ",u" << i % 100 << ",s0004,text " << i << "\n";
   }
-  RunResult a, b;
-  std::thread ta([&] { a = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "r0.csv"}); });
-  std::thread tb([&] { b = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "r1.csv"}); });
-  ta.join();
-  tb.join();
-  EXPECT_TRUE(a.exit_code == 0 || a.exit_code == 75) << a.err;
-  EXPECT_TRUE(b.exit_code == 0 || b.exit_code == 75) << b.err;
-  const int landed = (a.exit_code == 0) + (b.exit_code == 0);
+  RunResult runs[2];
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 2; ++k) {
+    threads.emplace_back([&, k] {
+      std::vector<std::string> args = {"ingest", "-w", ws, "--reviews", dir / ("r" + std::to_string(k) + ".csv")};
+      args.insert(args.end(), extra.begin(), extra.end());
+      runs[k] = RunAvrec(args);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const RunResult& r : runs) EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 75) << r.err;
+  const int landed = (runs[0].exit_code == 0) + (runs[1].exit_code == 0);
+  EXPECT_GE(landed, 1);
   EXPECT_EQ(Sql(ws, "SELECT count(*) FROM reviews"), std::to_string(20000 * landed));
   EXPECT_EQ(Sql(ws, "PRAGMA integrity_check"), "ok");
+}
+
+TEST(Workspace, TwoWritersAtOnceBothLandOrOneRetries) {
+  TempDir dir;
+  const std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems}).exit_code, 0);
+  ExpectTwoIngestsAtOnceBothLandOrOneRetries(dir, ws, {});
+}
+
+// The same with two first runs, which both build a new workspace: the one
+// that finishes second used to rename its own over the other's, and both
+// said exit 0 (on the sample split in two, 943 of 2,864 reviews were left).
+TEST(Workspace, TwoFirstIngestsAtOnceBothLandOrOneRetries) {
+  TempDir dir;
+  ExpectTwoIngestsAtOnceBothLandOrOneRetries(dir, dir / "w.avrec", {"--items", kItems});
 }
 
 TEST(Workspace, FailedRunsCreateNoWorkspace) {

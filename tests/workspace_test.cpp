@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 #include "avrec/error.h"
 #include "test_util.h"
@@ -138,6 +140,35 @@ TEST(Workspace, NewWorkspaceAppearsOnlyWhenPersisted) {
   }
   auto ws = Workspace::Open(dir / "w.avrec", false);
   EXPECT_EQ(ws->GetMeta("k"), "v");
+}
+
+// Two first runs into one new workspace (two ingests started together):
+// the one that finishes second must not replace what the first stored; it
+// fails with exit 75 (retry: it then adds to the workspace) and leaves
+// nothing of its own behind.
+TEST(Workspace, ANewWorkspaceNeverReplacesOneCreatedMeanwhile) {
+  TempDir dir;
+  {
+    auto other = Workspace::Open(dir / "other.avrec", true);
+    other->SetMeta("who", "the other run");
+    other->Persist();
+  }
+  auto ws = Workspace::Open(dir / "w.avrec", true);
+  ws->SetMeta("who", "this run");
+  // Meanwhile the other run's workspace appears under the name.
+  ASSERT_EQ(std::rename((dir / "other.avrec").c_str(), (dir / "w.avrec").c_str()), 0);
+  try {
+    ws->Persist();
+    FAIL() << "replaced the workspace created meanwhile";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kTempFail);
+    EXPECT_NE(std::string(e.what()).find("another process created this workspace while this run was building it"),
+              std::string::npos)
+        << e.what();
+  }
+  ws.reset();
+  EXPECT_EQ(Workspace::Open(dir / "w.avrec", false)->GetMeta("who"), "the other run");
+  EXPECT_EQ(std::system(("ls " + dir.path() + " | grep -q tmp").c_str()) == 0, false);  // no temporary file left
 }
 
 TEST(Workspace, OpenRules) {

@@ -1,5 +1,6 @@
 #include "avrec/workspace.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -285,6 +287,25 @@ std::string TextKey(const std::string& text) { return Sha256Hex(NormalizeReviewT
 
 namespace {
 
+// rename(from, to) that fails with EEXIST where `to` exists, atomically
+// where the file system can (renameat2's RENAME_NOREPLACE; else a hard
+// link, which fails on an existing name too; else a check, then rename).
+bool RenameNoReplace(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return false;
+  if (::link(from.c_str(), to.c_str()) == 0) {
+    ::unlink(from.c_str());  // left behind, the next open removes it (RemoveStaleTemps)
+    return true;
+  }
+  if (errno == EEXIST) return false;
+  struct stat st;
+  if (::lstat(to.c_str(), &st) == 0) {
+    errno = EEXIST;
+    return false;
+  }
+  return std::rename(from.c_str(), to.c_str()) == 0;
+}
+
 sqlite3* OpenDb(const std::string& file, bool create, bool existed, const std::string& shown) {
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
@@ -422,7 +443,15 @@ void Workspace::Persist() {
   cache_.reset();
   sqlite3_close(db_);
   db_ = nullptr;
-  if (std::rename(pending_file_.c_str(), path_.c_str()) != 0) {
+  // Never over a workspace another process created meanwhile (two first
+  // ingests started together): the rename would drop everything that one
+  // stored, and both would report success.
+  if (!RenameNoReplace(pending_file_, path_)) {
+    if (errno == EEXIST) {
+      Fail(ExitCode::kTempFail, path_,
+           ": another process created this workspace while this run was building it; nothing of this run was kept: "
+           "run it again and it adds to that workspace (exit code 75)");
+    }
     Fail(ExitCode::kCantCreate, path_, ": cannot move the new workspace into place: ", std::strerror(errno));
   }
   ReleaseTempFile(temp_slot_);
