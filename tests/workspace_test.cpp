@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -169,6 +170,25 @@ TEST(Workspace, ANewWorkspaceNeverReplacesOneCreatedMeanwhile) {
   ws.reset();
   EXPECT_EQ(Workspace::Open(dir / "w.avrec", false)->GetMeta("who"), "the other run");
   EXPECT_EQ(std::system(("ls " + dir.path() + " | grep -q tmp").c_str()) == 0, false);  // no temporary file left
+}
+
+// A workspace path that is a dangling symbolic link (the nightly's
+// workspace kept on another disk): the new workspace appears at the link's
+// target, and the link stays.
+TEST(Workspace, ADanglingLinkIsCreatedAtItsTarget) {
+  TempDir dir;
+  ASSERT_EQ(::symlink("target.avrec", (dir / "w.avrec").c_str()), 0);
+  {
+    auto ws = Workspace::Open(dir / "w.avrec", true);
+    ws->SetMeta("k", "v");
+    ws->Persist();
+  }
+  struct stat st;
+  ASSERT_EQ(::lstat((dir / "w.avrec").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  ASSERT_EQ(::lstat((dir / "target.avrec").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(Workspace::Open(dir / "w.avrec", false)->GetMeta("k"), "v");
 }
 
 TEST(Workspace, OpenRules) {

@@ -292,6 +292,10 @@ std::string TemporaryPath(const std::string& path, const std::string& tag = ".tm
 // longer exists (left by a killed run); returns how many.
 int RemoveStaleTemps(const std::string& path);
 
+// The file a path finally names: symbolic links followed, also a dangling
+// one (its target is what gets created). Error(kCantCreate) past 40 links.
+std::string FollowLinks(std::string path);
+
 // The folder a path is in: "." for a bare name, "/" for a file at the root.
 std::string FolderOf(const std::string& path);
 

@@ -149,6 +149,7 @@ class Workspace {
 
   std::string path_;
   std::string pending_file_;  // a new workspace's temporary file until Persist()
+  std::string create_at_;     // where Persist() puts it: path_, or a dangling link's target
   int temp_slot_ = -1;        // its slot in the signal handler's list
   int64_t current_run_ = 0;   // the run upserts are attributed to (0: none)
   sqlite3* db_;

@@ -109,21 +109,6 @@ std::string Base(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// The file a path finally names: symbolic links followed (also a dangling
-// one: its target is what gets created).
-std::string FollowLinks(std::string path) {
-  for (int hops = 0; hops < 40; ++hops) {
-    struct stat st;
-    if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
-    char buf[PATH_MAX];
-    const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
-    if (n <= 0) return path;
-    const std::string target(buf, static_cast<size_t>(n));
-    path = target.front() == '/' ? target : FolderOf(path) + "/" + target;
-  }
-  Fail(ExitCode::kCantCreate, path, ": too many levels of symbolic links");
-}
-
 // Error(kCantCreate): `path` (finally naming `target`) cannot be created,
 // for the reason `why`.
 [[noreturn]] void FailCannotCreate(const std::string& path, const std::string& target, const std::string& why) {
@@ -212,6 +197,19 @@ int RemoveStaleTemps(const std::string& path) {
   }
   ::closedir(d);
   return removed;
+}
+
+std::string FollowLinks(std::string path) {
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
+    char buf[PATH_MAX];
+    const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+    if (n <= 0) return path;
+    const std::string target(buf, static_cast<size_t>(n));
+    path = target.front() == '/' ? target : FolderOf(path) + "/" + target;
+  }
+  Fail(ExitCode::kCantCreate, path, ": too many levels of symbolic links");
 }
 
 void NoteInputFile(const std::string& path) {

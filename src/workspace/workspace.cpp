@@ -380,14 +380,17 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, bool create)
     Fail(ExitCode::kUsage, path, ": a workspace's file name can be at most 247 bytes (this one has ", name,
          "): SQLite keeps its journal beside it as NAME-journal, NAME-wal and NAME-shm");
   }
-  RemoveStaleTemps(path);
   // A new workspace is built under a temporary name and appears only when
-  // the run that creates it succeeds (Persist).
-  const std::string file = exists ? path : TemporaryPath(path);
+  // the run that creates it succeeds (Persist); where `path` is a dangling
+  // symbolic link, it appears at the link's target, beside which it is built.
+  const std::string target = exists ? path : FollowLinks(path);
+  RemoveStaleTemps(target);
+  const std::string file = exists ? path : TemporaryPath(target);
   sqlite3* db = OpenDb(file, !exists, exists, path);
   std::unique_ptr<Workspace> ws(new Workspace(path, db));
   if (!exists) {
     ws->pending_file_ = file;
+    ws->create_at_ = target;
     ws->temp_slot_ = RegisterTempFile(file);
   }
   const std::vector<std::string> tables = Tables(db, path);
@@ -446,7 +449,7 @@ void Workspace::Persist() {
   // Never over a workspace another process created meanwhile (two first
   // ingests started together): the rename would drop everything that one
   // stored, and both would report success.
-  if (!RenameNoReplace(pending_file_, path_)) {
+  if (!RenameNoReplace(pending_file_, create_at_)) {
     if (errno == EEXIST) {
       Fail(ExitCode::kTempFail, path_,
            ": another process created this workspace while this run was building it; nothing of this run was kept: "
