@@ -162,6 +162,11 @@ std::string GuessColumnMap(const std::vector<std::string>& columns, const std::v
 // file's columns under avrec's names", or nothing when `map` is empty.
 std::string MapHint(const char* option, const std::string& map);
 
+// "missing required column(s) 'a', 'b' (the header has: ...)" followed by
+// MapHint(option, map): what a CSV/TSV header lacking columns is told.
+std::string MissingColumnsMessage(const std::vector<std::string>& missing, const std::vector<std::string>& header,
+                                  const char* option, const std::string& map);
+
 // ---- typed access to cells ---------------------------------------------------
 
 // Parses a timestamp into Unix seconds: a number of seconds since 1970 UTC

@@ -113,10 +113,8 @@ bool HasIdAndText(const TableReader& table, ProblemLog* problems) {
     if (c != "id" && c != "text") unread.push_back(c);
   }
   problems->Add(table.path(), 1,
-                std::string("missing required column") + (missing.size() > 1 ? "s " : " ") +
-                    JoinForMessage(missing, missing.size()) +
-                    " (the header has: " + JoinForMessage(table.columns(), table.columns().size()) + ")" +
-                    MapHint("--map", GuessColumnMap(table.columns(), unread, EmbedAliases())));
+                MissingColumnsMessage(missing, table.columns(), "--map",
+                                      GuessColumnMap(table.columns(), unread, EmbedAliases())));
   return false;
 }
 

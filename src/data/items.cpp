@@ -390,9 +390,8 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
       }
     }
     problems->Add(path, 1,
-                  "missing required column 'item_id' (the header has: " +
-                      JoinForMessage(table.columns(), table.columns().size()) + ")" +
-                      MapHint("--items-map", GuessColumnMap(table.columns(), unread, ItemAliases())));
+                  MissingColumnsMessage({"item_id"}, table.columns(), "--items-map",
+                                        GuessColumnMap(table.columns(), unread, ItemAliases())));
     return out;
   }
   // Pass 1: read every row, so that column types can be decided from all values.

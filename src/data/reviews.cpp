@@ -110,9 +110,7 @@ bool HasRequiredColumns(const TableReader& table, const ReviewReadOptions& optio
   const bool ratings_only = !options.texts_only && std::find(missing.begin(), missing.end(), "text") != missing.end() &&
                             !readable("text") && (readable("rating") || (readable("user_id") && readable("item_id")));
   problems->Add(table.path(), 1,
-                std::string("missing required column") + (missing.size() > 1 ? "s " : " ") +
-                    JoinForMessage(missing, missing.size()) + " (the header has: " +
-                    JoinForMessage(table.columns(), table.columns().size()) + ")" + MapHint("--map", map) +
+                MissingColumnsMessage(missing, table.columns(), "--map", map) +
                     (ratings_only ? "; a file without texts (ratings, plays) is read with --allow-empty-text" : ""));
   return false;
 }

@@ -245,6 +245,13 @@ std::string MapHint(const char* option, const std::string& map) {
   return map.empty() ? "" : std::string("; ") + option + " " + map + " reads the file's columns under avrec's names";
 }
 
+std::string MissingColumnsMessage(const std::vector<std::string>& missing, const std::vector<std::string>& header,
+                                  const char* option, const std::string& map) {
+  return std::string("missing required column") + (missing.size() > 1 ? "s " : " ") +
+         JoinForMessage(missing, missing.size()) + " (the header has: " + JoinForMessage(header, header.size()) + ")" +
+         MapHint(option, map);
+}
+
 int TableReader::AddColumn(const std::string& key) {
   auto r = rename_.find(key);
   if (r != rename_.end()) r->second.seen = true;
