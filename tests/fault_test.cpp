@@ -787,9 +787,11 @@ TEST(Kill, KilledBeforeTheCommitLeavesTheWorkspaceAsItWas) {
   r = KillAt("workspace.commit", 1, {"ingest", "-w", dir / "new.avrec", "--items", kItems});
   EXPECT_EQ(r.exit_code, -1000 - SIGKILL);
   EXPECT_FALSE(FileExists(dir / "new.avrec"));
-  // ... and its leftovers are cleaned by the next run.
+  // ... and its leftovers are cleaned by the next run (which leaves the
+  // workspace's log files beside it; the last to close w.avrec was the
+  // test's own SQLite connection, which removes them).
   ASSERT_EQ(RunAvrec({"ingest", "-w", dir / "new.avrec", "--items", kItems}).exit_code, 0);
-  EXPECT_EQ(Listing(dir.path()), (std::vector<std::string>{"new.avrec", "w.avrec"}));
+  EXPECT_EQ(Listing(dir.path()), (std::vector<std::string>{"new.avrec", "new.avrec-shm", "new.avrec-wal", "w.avrec"}));
 }
 
 // The sample's recommendations, with its cached scores and no text model.
@@ -1548,13 +1550,47 @@ TEST(Workspace, WhatTheUserCannotWriteIsNamedNotCalledDamage) {
   const std::string folder = dir / "team", ws = folder + "/w.avrec";
   std::filesystem::create_directory(folder);
   ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems, "--reviews", kReviews}).exit_code, 0);
-  const std::string before = ReadFile(ws);
-  ::chmod(ws.c_str(), 0444);
+  // The write-ahead log files stay beside it, the log empty: a reader
+  // that cannot write the folder, nor the files, reads the workspace, and
+  // what it computes (scores of unscored reviews, snippets) is not cached.
+  ASSERT_TRUE(test::FileExists(ws + "-wal") && test::FileExists(ws + "-shm"));
+  EXPECT_EQ(std::filesystem::file_size(ws + "-wal"), 0u);
+  for (const std::string& f : {ws, ws + "-wal", ws + "-shm"}) ::chmod(f.c_str(), 0444);
   ::chmod(folder.c_str(), 0555);
+  const std::string before = ReadFile(ws);
   const std::vector<std::string> read = {"validate", "-w", ws, "--reviews", kReviews};
   RunResult r = RunUnprivileged(read);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = RunUnprivileged(
+      {"recommend", "-w", ws, "--model", kTinySentiment, "--text-model", "none", "--out", "/dev/stdout"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"users\": ["), std::string::npos) << r.out.substr(0, 200);
+  EXPECT_NE(r.err.find(ws + ": the 2736 scores computed now are not cached: the file is not writable by this user"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("(not cached: the workspace is read-only for this user)"), std::string::npos) << r.err;
+  // Scoring it is what the user cannot do: refused before any work.
+  r = RunUnprivileged({"score", "-w", ws, "--model", kTinySentiment});
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_NE(r.err.find(ws + ": cannot write the workspace: the file is not writable by this user (Permission "
+                            "denied); `avrec score --out PATH` writes the scores to a file instead"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("score: "), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(ws), before);
+  // Without them (removed by another program, or not copied), the folder
+  // and what to do are named.
+  ::chmod(folder.c_str(), 0755);
+  std::filesystem::remove(ws + "-wal");
+  std::filesystem::remove(ws + "-shm");
+  ::chmod(folder.c_str(), 0555);
+  r = RunUnprivileged(read);
   EXPECT_EQ(r.exit_code, 66) << r.err;
   EXPECT_NE(r.err.find(ws + ": cannot open the workspace: the folder " + folder + " is not writable by this user"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("the write-ahead log files a reader needs beside it (" + ws + "-wal and " + ws +
+                       "-shm) are not there: open the workspace once as a user who can write the folder"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("not an avrec workspace"), std::string::npos) << r.err;
@@ -1584,6 +1620,39 @@ TEST(Workspace, WhatTheUserCannotWriteIsNamedNotCalledDamage) {
       << r.err;
   EXPECT_EQ(ReadFile(ws), before);
   ::chmod(folder.c_str(), 0755);
+}
+
+// A workspace folder mounted read-only (a container's `-v /srv/avrec:/data:ro`)
+// is read, by root too, what the run computes not cached. The mount lives
+// in a mount namespace of its own (unshare), so nothing outlives the test;
+// where the machine allows no such namespace, the test is skipped.
+TEST(Workspace, AReadOnlyMountIsRead) {
+  TempDir dir;
+  const std::string folder = dir / "nightly", mounted = dir / "ro";
+  std::filesystem::create_directory(folder);
+  std::filesystem::create_directory(mounted);
+  ASSERT_EQ(RunAvrec({"ingest", "-w", folder + "/w.avrec", "--items", kItems, "--reviews", kReviews}).exit_code, 0);
+  const std::string before = ReadFile(folder + "/w.avrec");
+  const std::string ws = mounted + "/w.avrec";
+  const auto in_ro_mount = [&](const std::string& command) {
+    return RunProgram({"unshare", "-m", "sh", "-c",
+                       "mount --bind '" + folder + "' '" + mounted + "' && mount -o remount,bind,ro '" + mounted +
+                           "' && { touch '" + mounted + "/probe' 2>/dev/null && exit 99; " + command + "; }"});
+  };
+  RunResult r = in_ro_mount("true");
+  if (r.exit_code != 0) GTEST_SKIP() << "no read-only bind mount here: " << r.err;
+  r = in_ro_mount("'" + test::AvrecBinary() + "' recommend -w '" + ws + "' --model '" + kTinySentiment +
+                  "' --text-model none --out /dev/stdout");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"users\": ["), std::string::npos) << r.out.substr(0, 200);
+  EXPECT_NE(r.err.find(ws + ": the 2736 scores computed now are not cached: the file is on a read-only file system"),
+            std::string::npos)
+      << r.err;
+  r = in_ro_mount("'" + test::AvrecBinary() + "' score -w '" + ws + "' --model '" + kTinySentiment + "'");
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_NE(r.err.find(ws + ": cannot write the workspace: the file is on a read-only file system"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(ReadFile(folder + "/w.avrec"), before);
 }
 
 // The lock timeout comes from the environment, where "30s" is an easy slip:
@@ -1684,6 +1753,44 @@ TEST(Messages, Utf16AndBinaryInputSayHowToConvert) {
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_NE(r.err.find("gbk_header.csv:1: header: column 1 name is not valid UTF-8; the file looks like GB18030"),
             std::string::npos)
+      << r.err;
+}
+
+// The commands messages print paste into a shell as they are, where the
+// file's path or its column names hold blanks (a folder "my data", an
+// Excel export's "Review Text"): pasted, they read the file.
+TEST(Messages, PrintedCommandsPasteIntoAShell) {
+  TempDir dir;
+  const std::string folder = dir / "my data";
+  std::filesystem::create_directory(folder);
+  const auto pasted = [&](const std::string& err, const std::string& from, const std::string& to) {
+    const size_t at = err.find(from);
+    if (at == std::string::npos) return std::string();
+    const size_t end = err.find(to, at);
+    return end == std::string::npos ? std::string() : err.substr(at + from.size(), end - at - from.size());
+  };
+  // GBK Chinese: the iconv command.
+  WriteFile(folder + "/gbk file.csv", "user_id,item_id,text\nu,i,\xBA\xDC\xBF\xEC\n");
+  RunResult r = RunAvrec({"validate", "--reviews", folder + "/gbk file.csv"});
+  EXPECT_EQ(r.exit_code, 65);
+  const std::string iconv = pasted(r.err, "convert it with: ", "\n");
+  EXPECT_EQ(iconv, "iconv -f GB18030 -t UTF-8 '" + folder + "/gbk file.csv' > converted") << r.err;
+  ASSERT_EQ(RunProgram({"sh", "-c", "cd '" + dir.path() + "' && " + iconv}).exit_code, 0) << iconv;
+  EXPECT_EQ(RunAvrec({"validate", "--reviews", dir / "converted"}).exit_code, 0);
+  // Column names with blanks: the --map the header suggests.
+  const std::string csv = folder + "/export.csv";
+  WriteFile(csv, "User ID,Product ID,Review Text,Stars\nu1,p1,great record,5\nu2,p1,too long,2\n");
+  r = RunAvrec({"validate", "--reviews", csv});
+  EXPECT_EQ(r.exit_code, 65);
+  const std::string map = pasted(r.err, "--map ", " reads the file's columns");
+  EXPECT_EQ(map, "'user_id=User ID,item_id=Product ID,text=Review Text,rating=Stars'") << r.err;
+  r = RunProgram({"sh", "-c", "'" + test::AvrecBinary() + "' validate --reviews '" + csv + "' --map " + map});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("2 valid reviews by 2 users (2 with a rating"), std::string::npos) << r.err;
+  // A missing workspace: the ingest that makes it.
+  r = RunAvrec({"recommend", "-w", folder + "/w.avrec", "--out", dir / "r.json"});
+  EXPECT_EQ(r.exit_code, 66);
+  EXPECT_NE(r.err.find("create it with `avrec ingest --workspace '" + folder + "/w.avrec'`"), std::string::npos)
       << r.err;
 }
 

@@ -358,5 +358,17 @@ TEST(EscapeControls, EscapesOnlyWhatATerminalActsOn) {
   EXPECT_EQ(EscapeForMessage("abcdef", 3), "'abc...'");
 }
 
+// A word of a command a message prints pastes into a shell as one word.
+TEST(ShellWord, QuotesOnlyWhatAShellWouldSplitOrExpand) {
+  EXPECT_EQ(ShellWord("/data/reviews_2024.csv"), "/data/reviews_2024.csv");
+  EXPECT_EQ(ShellWord("user_id=reviewerID,item_id=asin"), "user_id=reviewerID,item_id=asin");
+  EXPECT_EQ(ShellWord("评论/好听.csv"), "评论/好听.csv");
+  EXPECT_EQ(ShellWord("my data/gbk file.csv"), "'my data/gbk file.csv'");
+  EXPECT_EQ(ShellWord("text=Review Text"), "'text=Review Text'");
+  EXPECT_EQ(ShellWord("it's $HOME;`x`*"), "'it'\\''s $HOME;`x`*'");
+  EXPECT_EQ(ShellWord("~/w.avrec"), "'~/w.avrec'");
+  EXPECT_EQ(ShellWord(""), "''");
+}
+
 }  // namespace
 }  // namespace avrec

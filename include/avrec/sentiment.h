@@ -45,7 +45,9 @@ class SentimentScorer {
   // One result per review, in order. Identical texts are scored once. With a
   // workspace, cached results are reused and new ones stored (one
   // transaction per chunk of `commit_every` texts), and the workspace
-  // remembers this encoder's result key as its current sentiment.
+  // remembers this encoder's result key as its current sentiment; one this
+  // process may only read (Workspace::why_read_only) is only read, said in
+  // a warning.
   std::vector<Sentiment> Score(const std::vector<Review>& reviews, Workspace* ws, SentimentStats* stats) const;
 
   // What the progress lines call the texts ("score: 2048/6908, ETA 9 s").

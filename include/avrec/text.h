@@ -31,6 +31,12 @@ std::string EscapeForMessage(std::string_view s, size_t max_chars = 80);
 // id holding a line break or an escape sequence stays in one plain line.
 std::string EscapeControls(std::string_view text);
 
+// `word` as one word of a shell command a message prints to be pasted: as
+// it is where every byte is a letter, a digit, one of -_./=:,+@% or part of
+// a UTF-8 character; otherwise in single quotes, a quote inside written
+// '\''. Control bytes stay for EscapeControls to show.
+std::string ShellWord(std::string_view word);
+
 // Names for a message, each escaped: "'a', 'b', 'c'"; past `max_names`,
 // "... and N more".
 std::string JoinForMessage(const std::vector<std::string>& names, size_t max_names, size_t max_chars_each = 40);

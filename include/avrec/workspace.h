@@ -64,6 +64,12 @@ class Workspace {
   // Open's check of a workspace to read: Error(kNoInput) saying how to
   // create one when `path` does not exist, or when it is a folder.
   static void CheckExists(const std::string& path);
+  // Why this process may not write the workspace (the file, its log files,
+  // or the folder where those are missing), or "" when it may. A command
+  // whose purpose is to write then fails (exit 73, naming what); what a
+  // reader computes and would cache (sentiment scores, item embeddings,
+  // snippet sentences) is kept in memory for the run only.
+  const std::string& why_read_only() const { return why_read_only_; }
   // A workspace this process created: moves it into place (call when the run
   // that created it has succeeded). No-op otherwise.
   void Persist();
@@ -148,6 +154,7 @@ class Workspace {
   void UseWal();
 
   std::string path_;
+  std::string why_read_only_;
   std::string pending_file_;  // a new workspace's temporary file until Persist()
   std::string create_at_;     // where Persist() puts it: path_, or a dangling link's target
   int temp_slot_ = -1;        // its slot in the signal handler's list

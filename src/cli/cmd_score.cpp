@@ -61,6 +61,11 @@ int RunScore(const ScoreCommand& o) {
   if (!c.workspace.empty() && (cluster.root() || c.inputs.reviews.empty())) {
     ws = Workspace::Open(c.workspace, /*create=*/cluster.root() && !c.inputs.reviews.empty());
   }
+  if (ws != nullptr && c.score_out.empty() && !ws->why_read_only().empty()) {
+    // The scores would be kept nowhere: refused before any scoring.
+    Fail(ExitCode::kCantCreate, c.workspace, ": cannot write the workspace: ", ws->why_read_only(),
+         "; `avrec score --out PATH` writes the scores to a file instead");
+  }
   const std::vector<Review> reviews = ReviewsToScore(c, ws.get());
   const SentimentResult r = ScoreSentiment(reviews, c.sentiment_model, c.EncoderWithThreads(),
                                            cluster.root() ? ws.get() : nullptr, c.commit_every);

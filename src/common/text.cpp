@@ -1,6 +1,7 @@
 #include "avrec/text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -145,6 +146,19 @@ bool AppendEscaped(std::string_view s, size_t max_bytes, bool quoted, std::strin
 std::string EscapeForMessage(std::string_view s, size_t max_chars) {
   std::string out = "'";
   if (AppendEscaped(s, max_chars, /*quoted=*/true, &out)) out += "...";
+  return out + "'";
+}
+
+std::string ShellWord(std::string_view word) {
+  const auto plain = [](unsigned char c) {
+    return std::isalnum(c) != 0 || c >= 0x80 ||
+           std::string_view("-_./=:,+@%").find(static_cast<char>(c)) != std::string_view::npos;
+  };
+  if (!word.empty() && std::all_of(word.begin(), word.end(), [&](char c) { return plain(c); })) {
+    return std::string(word);
+  }
+  std::string out = "'";
+  for (char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 

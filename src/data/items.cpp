@@ -191,7 +191,7 @@ ColumnRole AssignRole(const std::string& name, const ColumnValues& values, const
     r.role = Role::kIgnored;
     if (!name.empty()) out->ignored_columns.push_back(name);
     if (const std::string modality = KnownFeatureModality(name); !modality.empty() && values.any && !values.all_text) {
-      out->feature_hint += (out->feature_hint.empty() ? "" : " ") + name + "=" + modality;
+      out->feature_hint += (out->feature_hint.empty() ? "" : " ") + ShellWord(name + "=" + modality);
     }
   }
   return r;
@@ -348,7 +348,7 @@ const std::vector<ColumnAliases>& ItemAliases() {
 void WarnOfAbsentColumns(const TableReader& table, const ItemSchemaOptions& schema, const ItemTable& out) {
   if (const std::string map = GuessColumnMap(table.columns(), out.ignored_columns, ItemAliases()); !map.empty()) {
     spdlog::warn("{}: columns that look like avrec's under other names are not read; --items-map {} reads them",
-                 table.path(), map);
+                 table.path(), ShellWord(map));
   }
   for (const auto& [ours, theirs] : table.UnseenRenames()) {
     spdlog::warn("{}: --items-map {}: the file has no column {}{}", table.path(),

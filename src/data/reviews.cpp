@@ -228,7 +228,7 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
                                     ? "1 record lacks user_id, item_id or text; "
                                     : std::to_string(st.lacking_required) + " records lack user_id, item_id or text; ";
     spdlog::warn("{}: {}columns that look like avrec's under other names are not read; --map {} reads them", path,
-                 lacking, st.guessed_map);
+                 lacking, ShellWord(st.guessed_map));
   }
   for (const auto& [ours, theirs] : st.unused_map) {
     // A misspelt --map of an optional column (rating=stars) would read

@@ -231,7 +231,12 @@ std::string GuessColumnMap(const std::vector<std::string>& columns, const std::v
     if (std::find(columns.begin(), columns.end(), k.ours) != columns.end()) continue;
     for (std::string_view alias : k.theirs) {
       size_t i = 0;
-      while (i < unread.size() && (taken[i] || folded(unread[i]) != alias)) ++i;
+      // A name with a comma cannot be mapped (the option's pairs are
+      // separated by commas).
+      while (i < unread.size() &&
+             (taken[i] || folded(unread[i]) != alias || unread[i].find(',') != std::string::npos)) {
+        ++i;
+      }
       if (i == unread.size()) continue;
       taken[i] = true;
       map += (map.empty() ? "" : ",") + std::string(k.ours) + "=" + unread[i];
@@ -242,7 +247,9 @@ std::string GuessColumnMap(const std::vector<std::string>& columns, const std::v
 }
 
 std::string MapHint(const char* option, const std::string& map) {
-  return map.empty() ? "" : std::string("; ") + option + " " + map + " reads the file's columns under avrec's names";
+  return map.empty()
+             ? ""
+             : std::string("; ") + option + " " + ShellWord(map) + " reads the file's columns under avrec's names";
 }
 
 std::string MissingColumnsMessage(const std::vector<std::string>& missing, const std::vector<std::string>& header,
@@ -337,7 +344,7 @@ std::string TableReader::PythonDictHint(std::string_view line) {
   if (python_hinted_ || Trim(line).substr(0, 2) != "{'") return "";
   python_hinted_ = true;
   const bool gz = path_.size() > 3 && path_.compare(path_.size() - 3, 3, ".gz") == 0;
-  const std::string file = path_ == "-" ? "FILE" : path_;  // standard input: the file piped in
+  const std::string file = path_ == "-" ? "FILE" : ShellWord(path_);  // standard input: the file piped in
   return "; the line looks like a Python dict (single quotes), not JSON: convert the file with: " +
          std::string(gz ? "zcat " + file + " | " : "") +
          "python3 -c 'import ast, json, sys; [print(json.dumps(ast.literal_eval(l))) for l in sys.stdin if "

@@ -276,9 +276,8 @@ void CheckMatrixFits(const ItemTable& items, size_t n, const ItemMatrix& m, cons
        widest == nullptr ? std::string()
                          : "; the categorical column '" + items.categorical_columns[widest->src].name + "' alone has " +
                                std::to_string(widest->values.size()) +
-                               " values shared by two or more items, a column each: leave it out (--items-map "
-                               "unused=" +
-                               items.categorical_columns[widest->src].name +
+                               " values shared by two or more items, a column each: leave it out (--items-map " +
+                               ShellWord("unused=" + items.categorical_columns[widest->src].name) +
                                " reads it under a name avrec does not use), or give its values as tags");
 }
 

@@ -36,7 +36,10 @@ RowMatrix EmbedItemTexts(const ItemTable& items, const TextEncoder& encoder, Wor
       if (info[k].empty) continue;
       out.row(static_cast<Eigen::Index>(rows[k])) = Eigen::Map<const Eigen::RowVectorXf>(&emb[k * dim], dim);
     }
-    if (cache != nullptr) {
+    if (cache != nullptr && !cache->why_read_only().empty()) {
+      spdlog::warn("{}: the {} item text embeddings computed now are not cached: {}", cache->path(), rows.size(),
+                   cache->why_read_only());
+    } else if (cache != nullptr) {
       cache->InTransaction([&] {
         for (size_t k = 0; k < rows.size(); ++k)
           cache->StoreEmbedding(encoder.result_key(), keys[k], &emb[k * dim], dim);

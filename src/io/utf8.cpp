@@ -1,4 +1,5 @@
 #include "avrec/io.h"
+#include "avrec/text.h"
 
 namespace avrec {
 
@@ -145,7 +146,7 @@ std::string GuessLegacyEncoding(std::string_view s) {
 }
 
 std::string ConvertCommand(const std::string& encoding, const std::string& path) {
-  return "iconv -f " + encoding + " -t UTF-8 " + path + " > converted";
+  return "iconv -f " + encoding + " -t UTF-8 " + ShellWord(path) + " > converted";
 }
 
 std::string SanitizeUtf8(std::string_view s, size_t* replaced) {

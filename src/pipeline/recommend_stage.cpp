@@ -480,13 +480,15 @@ void SaveIncrementalState(const PipelineConfig& c, Plan* plan, const Profiles& p
   ws->StoreFingerprints(c.IncrementalKey(), fps);
 }
 
-// Snippet sentences are only a cache: a busy workspace costs the next run a
-// little time, not this one its result.
+// Snippet sentences are only a cache: a busy workspace, or one this user
+// may only read (an analyst's account), costs the next run a little time,
+// not this one its result.
 void CacheSnippets(SnippetFinder* snippets, Workspace* ws) {
+  if (!ws->why_read_only().empty()) return;  // LogSnippetCost says so
   try {
     ws->InTransaction([&] { snippets->Save(); });
   } catch (const Error& e) {
-    if (e.code() != ExitCode::kTempFail) throw;
+    if (e.code() != ExitCode::kTempFail && e.code() != ExitCode::kCantCreate) throw;
     spdlog::warn("snippets not cached: {}", e.what());
   }
 }
@@ -530,15 +532,17 @@ RecommendationFormat CheckBeforeRanking(const PipelineConfig& c, const Recommend
 }
 
 // What quoting the reviews cost, when the sentiment model scored sentences.
-void LogSnippetCost(const SnippetFinder& snippets, bool cached) {
+// `ws`: the workspace that caches them, if any.
+void LogSnippetCost(const SnippetFinder& snippets, const Workspace* ws) {
   if (snippets.scored() == 0) return;
   // Without a workspace this is paid on every run, and it can be most of
   // the stage's time (Amazon Digital Music: 66 of 70 s).
   spdlog::info("snippets: {} sentences of {} cited reviews scored by the sentiment model in {:.1f} s{}",
                snippets.scored(), snippets.scored_reviews(), snippets.seconds(),
-               cached ? " (cached in the workspace for the next run)"
-                      : "; a workspace (--workspace) caches them for the next run, --snippets first "
-                        "quotes without the model");
+               ws == nullptr ? "; a workspace (--workspace) caches them for the next run, --snippets first "
+                               "quotes without the model"
+               : ws->why_read_only().empty() ? " (cached in the workspace for the next run)"
+                                             : " (not cached: the workspace is read-only for this user)");
 }
 
 }  // namespace
@@ -618,7 +622,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
     if (caches_snippets && Cluster::Get().root()) CacheSnippets(&snippets, ws);
   }
   LogStageEnd(c, r, header, st, copied, SecondsSince(t0));
-  LogSnippetCost(snippets, caches_snippets);
+  LogSnippetCost(snippets, caches_snippets ? ws : nullptr);
   return st;
 }
 

@@ -171,6 +171,35 @@ std::string SentimentJson(const std::string& review_id, const Sentiment& s, cons
   return j.dump();
 }
 
+namespace {
+
+// Fills the results an empty text or the workspace cache gives; returns
+// the texts left to score.
+std::vector<size_t> TextsToScore(const std::vector<Review>& reviews, const DistinctTexts& distinct, Workspace* ws,
+                                 const std::string& key, const std::vector<std::string>& labels,
+                                 std::vector<Sentiment>* slot_result, SentimentStats* stats) {
+  std::vector<size_t> todo;
+  for (size_t s = 0; s < distinct.key.size(); ++s) {
+    if (Trim(reviews[distinct.review[s]].text).empty()) {
+      (*slot_result)[s] = Neutral(labels.size());
+      ++stats->empty;
+      continue;
+    }
+    if (ws != nullptr) {
+      if (auto c = ws->FindSentiment(key, distinct.key[s])) {
+        (*slot_result)[s] = FromCache(*c, labels);
+        ++stats->cached;
+        if (!c->flags.empty() && c->flags != kEmptyTextFlag) ++stats->long_texts;
+        continue;
+      }
+    }
+    todo.push_back(s);
+  }
+  return todo;
+}
+
+}  // namespace
+
 std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews, Workspace* ws,
                                               SentimentStats* stats) const {
   const ModelManifest& m = encoder_->manifest();
@@ -180,24 +209,7 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
   const std::vector<size_t>& slot_review = distinct.review;
   stats->distinct = static_cast<int64_t>(slot_key.size());
   std::vector<Sentiment> slot_result(slot_key.size());
-  std::vector<size_t> todo;
-  for (size_t s = 0; s < slot_key.size(); ++s) {
-    const std::string& text = reviews[slot_review[s]].text;
-    if (Trim(text).empty()) {
-      slot_result[s] = Neutral(m.labels.size());
-      ++stats->empty;
-      continue;
-    }
-    if (ws != nullptr) {
-      if (auto c = ws->FindSentiment(key, slot_key[s])) {
-        slot_result[s] = FromCache(*c, m.labels);
-        ++stats->cached;
-        if (!c->flags.empty() && c->flags != kEmptyTextFlag) ++stats->long_texts;
-        continue;
-      }
-    }
-    todo.push_back(s);
-  }
+  std::vector<size_t> todo = TextsToScore(reviews, distinct, ws, key, m.labels, &slot_result, stats);
   // Under mpirun, rank 0 (the one with the workspace) decides what to score;
   // every rank runs its share of each chunk's batches; rank 0 keeps the
   // results (the others' are not used).
@@ -209,6 +221,11 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
     Unpacker in(cluster.Broadcast(message));
     todo.clear();
     while (!in.done()) todo.push_back(static_cast<size_t>(in.U64()));
+  }
+  // A workspace this user may only read is a cache to read from.
+  const bool store = ws != nullptr && ws->why_read_only().empty();
+  if (ws != nullptr && !store && !todo.empty() && cluster.root()) {
+    spdlog::warn("{}: the {} scores computed now are not cached: {}", ws->path(), todo.size(), ws->why_read_only());
   }
   Progress progress(progress_label_, static_cast<int64_t>(todo.size()));
   std::vector<std::string> texts;
@@ -230,7 +247,7 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
       slot_result[todo[k]] = std::move(s);
     }
     stats->scored += static_cast<int64_t>(end - c);
-    if (ws != nullptr) {
+    if (store) {
       ws->InTransaction([&] {
         for (size_t k = c; k < end; ++k)
           ws->StoreSentiment(key, slot_key[todo[k]], ToCache(slot_result[todo[k]], m.labels));
@@ -239,7 +256,7 @@ std::vector<Sentiment> SentimentScorer::Score(const std::vector<Review>& reviews
     }
   }
   progress.Finish();
-  if (ws != nullptr) {
+  if (store) {
     ws->InTransaction([&] {
       ws->SetMeta("sentiment.result_key", key);
       ws->SetMeta("sentiment.labels", nlohmann::json(m.labels).dump());

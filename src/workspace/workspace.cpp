@@ -19,6 +19,7 @@
 #include "avrec/io.h"
 #include "avrec/json.h"
 #include "avrec/options.h"
+#include "avrec/text.h"
 #include "common/fault.h"
 
 namespace avrec {
@@ -46,19 +47,29 @@ std::string DbPath(sqlite3* db) {
 // Why this process cannot use the workspace at `path`, or "" when nothing
 // says it cannot: the file itself (to write it), the write-ahead log files
 // beside it (another user's session may leave them behind), or the folder
-// SQLite makes them in (reading takes the -shm file too).
+// SQLite would make them in. A reader needs them only readable: avrec
+// leaves them beside the workspaces it opens (UseWal).
 std::string WhyNotWritable(const std::string& path, bool to_write) {
   if (to_write && ::access(path.c_str(), W_OK) != 0) {
-    return std::string("the file is not writable by this user (") + std::strerror(errno) + ")";
+    return errno == EROFS ? std::string("the file is on a read-only file system")
+                          : std::string("the file is not writable by this user (") + std::strerror(errno) + ")";
   }
+  bool both = true;
   for (const std::string& f : {path + "-wal", path + "-shm"}) {
-    if (::access(f.c_str(), F_OK) == 0 && ::access(f.c_str(), W_OK) != 0) {
-      return f + " beside it is not writable by this user (" + std::strerror(errno) +
-             "): was it left by another user's session?";
+    if (::access(f.c_str(), F_OK) != 0) {
+      both = false;
+    } else if (::access(f.c_str(), to_write ? W_OK : R_OK) != 0) {
+      return f + " beside it is not " + (to_write ? "writable" : "readable") + " by this user (" +
+             std::strerror(errno) + (to_write ? "): did another user's run or session make it?" : ")");
     }
   }
+  if (both) return "";  // nothing to create
   if (const std::string why = WhyNoNewFileIn(FolderOf(path)); !why.empty()) {
-    return why + ", and SQLite keeps the write-ahead log there (-wal and -shm files)";
+    if (to_write) return why + ", and SQLite keeps the write-ahead log there (-wal and -shm files)";
+    // Removed (the last to close it was another program), or not copied.
+    return why + ", and the write-ahead log files a reader needs beside it (" + path + "-wal and " + path +
+           "-shm) are not there: open the workspace once as a user who can write the folder (any avrec command " +
+           "on it leaves them there), or copy it with them";
   }
   return "";
 }
@@ -355,7 +366,8 @@ constexpr const char* kTableNames[] = {
 void Workspace::CheckExists(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    Fail(ExitCode::kNoInput, path, ": no such workspace (create it with `avrec ingest --workspace ", path, "`)");
+    Fail(ExitCode::kNoInput, path, ": no such workspace (create it with `avrec ingest --workspace ", ShellWord(path),
+         "`)");
   }
   // SQLite would open /dev/null or a FIFO, fail with "disk I/O error" and
   // leave its journal beside it (/dev/null-journal).
@@ -402,7 +414,7 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, bool create)
     // that creates one: a reader would write the schema into it and then
     // find nothing there.
     if (!create) {
-      Fail(ExitCode::kNoInput, path, ": an empty file, not yet a workspace (`avrec ingest -w ", path,
+      Fail(ExitCode::kNoInput, path, ": an empty file, not yet a workspace (`avrec ingest -w ", ShellWord(path),
            " --reviews ... --items ...` makes one)");
     }
     ws->CreateSchema();
@@ -426,10 +438,19 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, bool create)
     }
   }
   ws->UseWal();
+  ws->why_read_only_ = WhyNotWritable(path, /*to_write=*/true);
   return ws;
 }
 
 void Workspace::UseWal() {
+  // The log files stay beside the workspace when this connection closes
+  // last (checkpointed first, the log then truncated to nothing): a reader
+  // that cannot write the folder (an analyst's account, a published copy)
+  // opens the workspace with them, where SQLite would otherwise have to
+  // create them there, and fail.
+  int keep = 1;
+  sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &keep);
+  Exec(db_, "PRAGMA journal_size_limit = 67108864");
   // Write-ahead logging: readers (an analyst's sqlite3 session, another
   // avrec reading) never block the nightly writer, nor it them. Persistent
   // in the file; switching needs a moment without other connections.
@@ -439,6 +460,10 @@ void Workspace::UseWal() {
   }
   const int rc = sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK && (rc & 0xFF) != SQLITE_BUSY && (rc & 0xFF) != SQLITE_LOCKED) SqliteFail(db_, rc, "WAL");
+  // The log files appear at the first read; a run that reads nothing more
+  // (the first ingest, which built the workspace under another name) would
+  // close it without them.
+  if (rc == SQLITE_OK) Exec(db_, "SELECT count(*) FROM sqlite_master");
 }
 
 void Workspace::Persist() {
