@@ -327,6 +327,22 @@ TEST(Cli, MillisecondTimestampsUnderOtherColumnNamesReadAsSeconds) {
   EXPECT_EQ(r.err.find("timestamps are neither"), std::string::npos) << r.err;
   auto same = RunAvrec({"evaluate", "--recs", dir / "r2.json", "--truth", dir / "s.csv"});
   EXPECT_EQ(r.out, same.out);
+  // A truth table under MovieLens's names: one problem at its header with
+  // the --map that reads it (it was one per row, then "60 invalid rows").
+  WriteFile(dir / "ml.csv", "userId,movieId,text,rating,timestamp" + seconds.substr(seconds.find('\n')));
+  r = RunAvrec({"evaluate", "--recs", dir / "r2.json", "--truth", dir / "ml.csv"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("ml.csv:1: missing required columns 'user_id', 'item_id' (the header has: 'userId', 'movieId', "
+                       "'text', 'rating', 'timestamp'); --map user_id=userId,item_id=movieId reads the file's columns "
+                       "under avrec's names\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("ml.csv: no row can be read: the problem with its header is above\n"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("ml.csv:2:"), std::string::npos) << r.err;
+  r = RunAvrec(
+      {"evaluate", "--recs", dir / "r2.json", "--truth", dir / "ml.csv", "--map", "user_id=userId,item_id=movieId"});
+  EXPECT_EQ(r.out, same.out) << r.err;
   // The truth's times only order a user's repeated reviews; unread, they are said to be.
   r = RunAvrec(with({"evaluate", "--recs", dir / "r1.json", "--truth", dir / "ms.jsonl"}, map));
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -622,6 +638,36 @@ TEST(Cli, StrictIngestFailsWholeAndLenientSkips) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM reviews"), 3);
+  // --lenient skips invalid rows, never a whole file whose header it cannot
+  // read (a feed that renamed its columns, an empty file, an items file
+  // without item_id that would leave every review unknown): it ingested
+  // nothing and said exit 0.
+  WriteFile(dir / "renamed.csv", "user,item,text\nu9,s0001,good\n");
+  WriteFile(dir / "empty.csv", "");
+  WriteFile(dir / "no_id.csv", "item,audio.tempo\nfresh2,90\n");
+  const std::string before = ReadFile(ws);
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--reviews", dir / "renamed.csv"},
+                                             {"--reviews", dir / "empty.csv"},
+                                             {"--items", dir / "no_id.csv", "--reviews", dir / "r2.csv"},
+                                             {"--items", dir / "i.csv", "--reviews", dir / "renamed.csv"}}) {
+    std::vector<std::string> cmd = {"ingest", "-w", ws, "--lenient"};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    r = RunAvrec(cmd);
+    EXPECT_EQ(r.exit_code, 65) << args[1] << ": " << r.err;
+    EXPECT_NE(r.err.find(": no row can be read: the problem with its header is above; nothing was ingested and the "
+                         "workspace is unchanged (--lenient skips invalid rows, not a file it cannot read)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(ReadFile(ws), before) << args[1];
+  }
+  // Strict, the same words without the --lenient advice.
+  r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "renamed.csv"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("renamed.csv: no row can be read: the problem with its header is above; nothing was ingested "
+                       "and the workspace is unchanged\n"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(Cli, KilledIngestLeavesThePreviousWorkspaceIntact) {

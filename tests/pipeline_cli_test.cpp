@@ -166,6 +166,8 @@ TEST(EmbedCli, BlankTextsAreZeroAndRepeatedIdsAreErrors) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("movies.csv:2:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("movies.csv: no row can be read: the problem with its header is above\n"), std::string::npos)
+      << r.err;  // not "1 invalid row"
   EXPECT_FALSE(test::FileExists(dir / "m.jsonl"));
   r = RunAvrec({"embed", "--model", kTinyEmbedding, "--input", dir / "movies.csv", "--map", "id=movieId,text=title",
                 "--out", dir / "m.jsonl"});

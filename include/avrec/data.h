@@ -69,6 +69,11 @@ struct ReviewStats {
   std::string guessed_map;  // --map for the file's columns under other datasets' names (GuessColumnMap)
 };
 
+// The names public review datasets give the columns of a reviews file
+// (reviewerID, asin, overall, MovieLens's userId and movieId, ...): what
+// the --map a header lacking avrec's names is told is guessed from.
+const std::vector<ColumnAliases>& ReviewColumnAliases();
+
 // Streams the valid reviews of `path` (CSV, TSV or JSON Lines, maybe .gz) to
 // `sink`, in file order. Invalid rows are reported to `problems` and skipped.
 ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,

@@ -52,7 +52,9 @@ void PrintProblem(const Problem& p);
 void PrintUnreportedCount(const ProblemLog& problems, bool max_errors_option = true);
 
 // When `problems` holds any: PrintUnreportedCount, then Error(kDataErr)
-// "WHAT: N invalid row(s)" followed by `then` (no "WHAT: " when empty). Returns when it holds none.
+// "WHAT: N invalid row(s)" followed by `then` (no "WHAT: " when empty), or
+// first "no row can be read: the problem with its header is above" where one of
+// them is a file problem. Returns when it holds none.
 void FailOnInvalidRows(const ProblemLog& problems, const std::string& what, const std::string& then = "",
                        bool max_errors_option = true);
 

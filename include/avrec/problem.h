@@ -24,13 +24,19 @@ class ProblemLog {
   using Sink = std::function<void(const Problem&)>;
   ProblemLog(size_t max_reported, Sink sink) : max_(max_reported), sink_(std::move(sink)) {}
   void Add(const std::string& path, int64_t line, std::string message);
+  // A problem that leaves no row of the file readable (its header: empty,
+  // lacking a required column, names that are not UTF-8 or repeat): counted
+  // as one problem and as a file problem, which no leniency skips.
+  void AddFileProblem(const std::string& path, int64_t line, std::string message);
   size_t count() const { return count_; }
+  size_t file_problems() const { return file_problems_; }
   size_t unreported() const { return count_ > max_ ? count_ - max_ : 0; }
 
  private:
   size_t max_;
   Sink sink_;
   size_t count_ = 0;
+  size_t file_problems_ = 0;
 };
 
 }  // namespace avrec

@@ -167,6 +167,12 @@ std::string MapHint(const char* option, const std::string& map);
 std::string MissingColumnsMessage(const std::vector<std::string>& missing, const std::vector<std::string>& header,
                                   const char* option, const std::string& map);
 
+// Whether a CSV or TSV header has each column of `required` (JSON Lines:
+// always); else one file problem at its header: MissingColumnsMessage with
+// the `option` map `known` guesses from the columns none of `known` names.
+bool HeaderHasColumns(const TableReader& table, const std::vector<std::string>& required,
+                      const std::vector<ColumnAliases>& known, const char* option, ProblemLog* problems);
+
 // ---- typed access to cells ---------------------------------------------------
 
 // Parses a timestamp into Unix seconds: a number of seconds since 1970 UTC

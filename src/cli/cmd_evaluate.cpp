@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "avrec/data.h"
 #include "avrec/diff.h"
 #include "avrec/evaluate.h"
 #include "avrec/io.h"
@@ -107,6 +108,18 @@ struct TruthRow {
 void ReadPairs(const std::string& path, const EvaluateCommand& o, const std::function<void(const TruthRow&)>& fn) {
   ProblemLog problems(100, PrintProblem);
   TableReader t(path, &problems, kDefaultMaxRecordBytes, o.columns);
+  // A header under other names (MovieLens's userId, movieId) is one
+  // problem with the --map that reads it, not one per row.
+  static const std::vector<ColumnAliases> known = [] {
+    std::vector<ColumnAliases> k;
+    for (const ColumnAliases& a : ReviewColumnAliases()) {
+      if (std::string_view(a.ours) != "text") k.push_back(a);
+    }
+    return k;
+  }();
+  if (t.header_ok() && !HeaderHasColumns(t, {"user_id", "item_id"}, known, "--map", &problems)) {
+    FailOnInvalidRows(problems, path, "", /*max_errors_option=*/false);
+  }
   int64_t unread_times = 0;
   Row row;
   while (t.Next(&row)) {

@@ -104,30 +104,11 @@ const std::vector<ColumnAliases>& EmbedAliases() {
   return aliases;
 }
 
-// CSV/TSV: the header has both columns, else one problem naming them, with
-// the --map that reads the file's own names where they look like ours.
-bool HasIdAndText(const TableReader& table, ProblemLog* problems) {
-  if (table.format() == TableFormat::kJsonl) return true;
-  std::vector<std::string> missing;
-  for (const char* name : {"id", "text"}) {
-    if (table.column(name) < 0) missing.emplace_back(name);
-  }
-  if (missing.empty()) return true;
-  std::vector<std::string> unread;
-  for (const std::string& c : table.columns()) {
-    if (c != "id" && c != "text") unread.push_back(c);
-  }
-  problems->Add(table.path(), 1,
-                MissingColumnsMessage(missing, table.columns(), "--map",
-                                      GuessColumnMap(table.columns(), unread, EmbedAliases())));
-  return false;
-}
-
 void ReadTexts(const EmbedCommand& o, std::vector<std::string>* ids, std::vector<std::string>* texts) {
   const std::string& path = o.input;
   ProblemLog problems(100, PrintProblem);
   TableReader table(path, &problems, kDefaultMaxRecordBytes, o.columns);
-  if (table.header_ok() && !HasIdAndText(table, &problems)) {
+  if (table.header_ok() && !HeaderHasColumns(table, {"id", "text"}, EmbedAliases(), "--map", &problems)) {
     FailOnInvalidRows(problems, path, "", /*max_errors_option=*/false);
   }
   std::unordered_map<std::string, int64_t> first_line;  // of each id

@@ -155,8 +155,13 @@ void FailOnInvalidRows(const ProblemLog& problems, const std::string& what, cons
                        bool max_errors_option) {
   if (problems.count() == 0) return;
   PrintUnreportedCount(problems, max_errors_option);
-  Fail(ExitCode::kDataErr, what, what.empty() ? "" : ": ", problems.count(), " invalid row",
-       problems.count() == 1 ? "" : "s", then);
+  // A header problem is not an invalid row: no row of that file was read.
+  const size_t rows = problems.count() - problems.file_problems();
+  std::string found = problems.file_problems() == 0 ? ""
+                      : what.empty() ? "no row of a file can be read: the problem with its header is above"
+                                     : "no row can be read: the problem with its header is above";
+  if (rows > 0) found += (found.empty() ? "" : "; ") + std::to_string(rows) + " invalid row" + (rows == 1 ? "" : "s");
+  Fail(ExitCode::kDataErr, what, what.empty() ? "" : ": ", found, then);
 }
 
 Progress::Progress(std::string label, int64_t total, std::chrono::milliseconds every)

@@ -389,9 +389,9 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
         unread.push_back(name);
       }
     }
-    problems->Add(path, 1,
-                  MissingColumnsMessage({"item_id"}, table.columns(), "--items-map",
-                                        GuessColumnMap(table.columns(), unread, ItemAliases())));
+    problems->AddFileProblem(path, 1,
+                             MissingColumnsMessage({"item_id"}, table.columns(), "--items-map",
+                                                   GuessColumnMap(table.columns(), unread, ItemAliases())));
     return out;
   }
   // Pass 1: read every row, so that column types can be decided from all values.

@@ -26,26 +26,6 @@ bool Required(const char* name, const ReviewReadOptions& o) {
   return std::string_view(name) == "text" ? !o.allow_empty_text || o.texts_only : !o.texts_only;
 }
 
-// The names public review datasets give avrec's columns (Amazon's
-// reviewerID, asin, reviewText, overall, unixReviewTime; Yelp's stars;
-// MovieLens's userId, movieId, and the tag its users wrote; comment dumps'
-// author, content, ctime).
-const std::vector<ColumnAliases>& ReviewAliases() {
-  static const std::vector<ColumnAliases> aliases = {
-      {"user_id", {"userid", "user", "reviewerid", "uid", "customerid", "memberid", "author", "authorid", "username"}},
-      {"item_id",
-       {"itemid", "item", "asin", "productid", "movieid", "trackid", "songid", "artistid", "albumid", "videoid",
-        "mediaid", "bvid", "iid"}},
-      {"text",
-       {"reviewtext", "review", "reviewbody", "comment", "commenttext", "content", "body", "danmaku", "message",
-        "tag"}},
-      {"rating", {"overall", "stars", "star", "userrating", "ratingvalue", "rate"}},
-      {"timestamp", {"unixreviewtime", "time", "date", "datetime", "createdat", "created", "ctime", "ts"}},
-      {"review_id", {"reviewid", "commentid", "rpid"}},
-  };
-  return aliases;
-}
-
 std::string Shown(const Cell& c) { return EscapeForMessage(c.text, 40); }
 
 const char* KindName(Cell::Kind k) {
@@ -100,7 +80,7 @@ bool HasRequiredColumns(const TableReader& table, const ReviewReadOptions& optio
     if (table.column(name) < 0 && Required(name, options)) missing.emplace_back(name);
   }
   if (missing.empty()) return true;
-  const std::string map = GuessColumnMap(table.columns(), UnreadColumns(table), ReviewAliases());
+  const std::string map = GuessColumnMap(table.columns(), UnreadColumns(table), ReviewColumnAliases());
   // A file of ratings or plays with nothing that looks like a text: it has a
   // rating column, or both a user and an item column (under avrec's names or
   // others'), so each row is an interaction a collaborative model can read.
@@ -109,9 +89,10 @@ bool HasRequiredColumns(const TableReader& table, const ReviewReadOptions& optio
   };
   const bool ratings_only = !options.texts_only && std::find(missing.begin(), missing.end(), "text") != missing.end() &&
                             !readable("text") && (readable("rating") || (readable("user_id") && readable("item_id")));
-  problems->Add(table.path(), 1,
-                MissingColumnsMessage(missing, table.columns(), "--map", map) +
-                    (ratings_only ? "; a file without texts (ratings, plays) is read with --allow-empty-text" : ""));
+  problems->AddFileProblem(
+      table.path(), 1,
+      MissingColumnsMessage(missing, table.columns(), "--map", map) +
+          (ratings_only ? "; a file without texts (ratings, plays) is read with --allow-empty-text" : ""));
   return false;
 }
 
@@ -209,6 +190,26 @@ void ReadReviewRow(const Row& row, const TableReader& table, const ReviewReadOpt
 
 }  // namespace
 
+// The names public review datasets give avrec's columns (Amazon's
+// reviewerID, asin, reviewText, overall, unixReviewTime; Yelp's stars;
+// MovieLens's userId, movieId, and the tag its users wrote; comment dumps'
+// author, content, ctime).
+const std::vector<ColumnAliases>& ReviewColumnAliases() {
+  static const std::vector<ColumnAliases> aliases = {
+      {"user_id", {"userid", "user", "reviewerid", "uid", "customerid", "memberid", "author", "authorid", "username"}},
+      {"item_id",
+       {"itemid", "item", "asin", "productid", "movieid", "trackid", "songid", "artistid", "albumid", "videoid",
+        "mediaid", "bvid", "iid"}},
+      {"text",
+       {"reviewtext", "review", "reviewbody", "comment", "commenttext", "content", "body", "danmaku", "message",
+        "tag"}},
+      {"rating", {"overall", "stars", "star", "userrating", "ratingvalue", "rate"}},
+      {"timestamp", {"unixreviewtime", "time", "date", "datetime", "createdat", "created", "ctime", "ts"}},
+      {"review_id", {"reviewid", "commentid", "rpid"}},
+  };
+  return aliases;
+}
+
 void LogReviewNotes(const std::string& path, const ReviewStats& st) {
   if (st.duplicates > 0) spdlog::warn("{}: {} exact duplicate reviews (kept once)", path, st.duplicates);
   if (st.quoted_numbers > 0) {
@@ -303,7 +304,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
   stats.records = table.records_read();
   stats.ignored_columns = UnreadColumns(table);
   stats.unused_map = table.UnseenRenames();
-  stats.guessed_map = GuessColumnMap(table.columns(), stats.ignored_columns, ReviewAliases());
+  stats.guessed_map = GuessColumnMap(table.columns(), stats.ignored_columns, ReviewColumnAliases());
   stats.invalid = stats.records - stats.valid - stats.duplicates;
   return stats;
 }

@@ -144,14 +144,14 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
   csv_ = std::make_unique<CsvReader>(src_.get(), separator, max_record_bytes);
   if (separator_line) csv_->Next(&rec_);
   if (!csv_->Next(&rec_)) {
-    problems_->Add(path_, separator_line ? 2 : 1,
-                   separator_line ? "expected a header line naming the columns after the \"sep=\" line"
-                                  : "file is empty: expected a header line naming the columns");
+    problems_->AddFileProblem(path_, separator_line ? 2 : 1,
+                              separator_line ? "expected a header line naming the columns after the \"sep=\" line"
+                                             : "file is empty: expected a header line naming the columns");
     header_ok_ = false;
     return;
   }
   if (!rec_.error.empty()) {
-    problems_->Add(path_, rec_.line, "header: " + rec_.error);
+    problems_->AddFileProblem(path_, rec_.line, "header: " + rec_.error);
     header_ok_ = false;
   }
   std::vector<std::string> in_file;
@@ -164,14 +164,16 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
     }
     size_t bad;
     if (!IsValidUtf8(name, &bad)) {
-      problems_->Add(path_, rec_.line,
-                     "header: column " + std::to_string(i + 1) + " name is not valid UTF-8" + EncodingHint(name));
+      problems_->AddFileProblem(
+          path_, rec_.line,
+          "header: column " + std::to_string(i + 1) + " name is not valid UTF-8" + EncodingHint(name));
       header_ok_ = false;
     }
     if (!name.empty() && index_.count(name) != 0) {
       const std::string twice = ReadTwiceMessage(name);
-      problems_->Add(path_, rec_.line,
-                     "header: " + (twice.empty() ? "duplicate column name " + EscapeForMessage(name, 60) : twice));
+      problems_->AddFileProblem(
+          path_, rec_.line,
+          "header: " + (twice.empty() ? "duplicate column name " + EscapeForMessage(name, 60) : twice));
       header_ok_ = false;
     }
     columns_.push_back(name);
@@ -257,6 +259,25 @@ std::string MissingColumnsMessage(const std::vector<std::string>& missing, const
   return std::string("missing required column") + (missing.size() > 1 ? "s " : " ") +
          JoinForMessage(missing, missing.size()) + " (the header has: " + JoinForMessage(header, header.size()) + ")" +
          MapHint(option, map);
+}
+
+bool HeaderHasColumns(const TableReader& table, const std::vector<std::string>& required,
+                      const std::vector<ColumnAliases>& known, const char* option, ProblemLog* problems) {
+  if (table.format() == TableFormat::kJsonl) return true;
+  std::vector<std::string> missing;
+  for (const std::string& name : required) {
+    if (table.column(name) < 0) missing.push_back(name);
+  }
+  if (missing.empty()) return true;
+  std::vector<std::string> unread;
+  for (const std::string& c : table.columns()) {
+    const auto ours = [&](const ColumnAliases& k) { return c == k.ours; };
+    if (std::none_of(known.begin(), known.end(), ours)) unread.push_back(c);
+  }
+  problems->AddFileProblem(
+      table.path(), 1,
+      MissingColumnsMessage(missing, table.columns(), option, GuessColumnMap(table.columns(), unread, known)));
+  return false;
 }
 
 int TableReader::AddColumn(const std::string& key) {

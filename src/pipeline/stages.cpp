@@ -196,10 +196,24 @@ Dataset LoadDataset(Workspace* ws) {
 
 IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, ProblemLog* problems) {
   if (in.reviews.empty() && in.items.empty()) Fail(ExitCode::kUsage, "ingest: give --reviews PATH and/or --items PATH");
+  // --lenient skips invalid rows, never a file whose header cannot be read:
+  // a feed whose columns were renamed ingested nothing and said exit 0.
+  size_t file_problems = 0;
   const auto abort_if_invalid = [&](const std::string& path) {
+    const bool unreadable = problems->file_problems() > file_problems;
+    file_problems = problems->file_problems();
+    if (lenient && unreadable) {
+      PrintUnreportedCount(*problems);
+      Fail(ExitCode::kDataErr, path,
+           ": no row can be read: the problem with its header is above; nothing was ingested and the workspace is "
+           "unchanged "
+           "(--lenient skips invalid rows, not a file it cannot read)");
+    }
     if (!lenient) {
       FailOnInvalidRows(*problems, path,
-                        "; nothing was ingested and the workspace is unchanged (use --lenient to skip invalid rows)");
+                        unreadable ? "; nothing was ingested and the workspace is unchanged"
+                                   : "; nothing was ingested and the workspace is unchanged (use --lenient to skip "
+                                     "invalid rows)");
     }
   };
   IngestReport rep;
