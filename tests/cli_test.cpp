@@ -661,6 +661,15 @@ TEST(Cli, StrictIngestFailsWholeAndLenientSkips) {
         << r.err;
     EXPECT_EQ(ReadFile(ws), before) << args[1];
   }
+  // Nor a file whose every row is invalid (reviews of another catalogue).
+  WriteFile(dir / "elsewhere.csv", "user_id,item_id,text\nu1,x1,good\nu2,x2,fine\n");
+  r = RunAvrec({"ingest", "-w", ws, "--lenient", "--reviews", dir / "elsewhere.csv"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("elsewhere.csv: all 2 rows are invalid (the first are above); nothing was ingested and the "
+                       "workspace is unchanged (--lenient skips invalid rows, not a file of them)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(ReadFile(ws), before);
   // Strict, the same words without the --lenient advice.
   r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "renamed.csv"});
   EXPECT_EQ(r.exit_code, 65);

@@ -196,18 +196,20 @@ Dataset LoadDataset(Workspace* ws) {
 
 IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, ProblemLog* problems) {
   if (in.reviews.empty() && in.items.empty()) Fail(ExitCode::kUsage, "ingest: give --reviews PATH and/or --items PATH");
-  // --lenient skips invalid rows, never a file whose header cannot be read:
-  // a feed whose columns were renamed ingested nothing and said exit 0.
+  // --lenient skips invalid rows, never a file whose header cannot be read,
+  // nor one whose every row is invalid (another catalogue's reviews): each
+  // ingested nothing and said exit 0.
   size_t file_problems = 0;
-  const auto abort_if_invalid = [&](const std::string& path) {
+  const auto abort_if_invalid = [&](const std::string& path, int64_t valid, int64_t invalid) {
     const bool unreadable = problems->file_problems() > file_problems;
     file_problems = problems->file_problems();
-    if (lenient && unreadable) {
+    if (lenient && (unreadable || (valid == 0 && invalid > 0))) {
       PrintUnreportedCount(*problems);
       Fail(ExitCode::kDataErr, path,
-           ": no row can be read: the problem with its header is above; nothing was ingested and the workspace is "
-           "unchanged "
-           "(--lenient skips invalid rows, not a file it cannot read)");
+           unreadable ? ": no row can be read: the problem with its header is above"
+                      : ": all " + std::to_string(invalid) + " rows are invalid (the first are above)",
+           "; nothing was ingested and the workspace is unchanged (--lenient skips invalid rows, not a file ",
+           unreadable ? "it cannot read)" : "of them)");
     }
     if (!lenient) {
       FailOnInvalidRows(*problems, path,
@@ -221,7 +223,7 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
     ItemTable items;  // of this ingest: a review of an item on a skipped row says so
     if (!in.items.empty()) {
       items = ReadItems(in.items, in.Schema(), problems);
-      abort_if_invalid(in.items);
+      abort_if_invalid(in.items, static_cast<int64_t>(items.items.size()), items.invalid);
       rep.skipped_items = items.invalid;
       const int64_t run = ws->BeginRun("items", in.items);
       rep.items = ws->UpsertItems(items);
@@ -247,7 +249,7 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
         progress.Tick();
       });
       progress.Finish();
-      abort_if_invalid(in.reviews);
+      abort_if_invalid(in.reviews, st.valid, st.invalid);
       rep.skipped_reviews = st.invalid;
       rep.duplicates = st.duplicates;
       LogReviewNotes(in.reviews, st);
