@@ -205,6 +205,21 @@ TEST(Workspace, OpenRules) {
   EXPECT_EQ(failure(dir / "missing.avrec", false).first, ExitCode::kNoInput);
   test::WriteFile(dir / "junk.avrec", "this is not sqlite at all, just some bytes that go on for a while.........");
   EXPECT_EQ(failure(dir / "junk.avrec", true).first, ExitCode::kDataErr);
+  EXPECT_NE(
+      failure(dir / "junk.avrec", false).second.find("junk.avrec: not an avrec workspace (file is not a database)"),
+      std::string::npos);
+  // A workspace cut short (an interrupted copy) is called damaged.
+  {
+    auto ws = Workspace::Open(dir / "whole.avrec", true);
+    ws->Persist();
+  }
+  const std::string whole = test::ReadFile(dir / "whole.avrec");
+  test::WriteFile(dir / "cut.avrec", whole.substr(0, 100));
+  EXPECT_NE(failure(dir / "cut.avrec", false)
+                .second.find("cut.avrec: the workspace is damaged (database disk image is "
+                             "malformed): restore it from a copy, or build it again"),
+            std::string::npos)
+      << failure(dir / "cut.avrec", false).second;
   // An empty file (touch, mktemp) is not yet a workspace for a reader, which
   // leaves it empty; a command that creates one makes it one.
   test::WriteFile(dir / "empty.avrec", "");

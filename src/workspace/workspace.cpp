@@ -349,6 +349,12 @@ std::vector<std::string> Tables(sqlite3* db, const std::string& shown) {
       const std::string why = WhyNotWritable(shown, /*to_write=*/false);
       Fail(ExitCode::kNoInput, shown, ": cannot open the workspace: ", why.empty() ? msg : why);
     }
+    // A database cut short (a copy interrupted, a full disk under another
+    // tool) is a damaged workspace, not another kind of file.
+    if (code == SQLITE_CORRUPT) {
+      Fail(ExitCode::kDataErr, shown, ": the workspace is damaged (", msg,
+           "): restore it from a copy, or build it again with `avrec ingest`");
+    }
     Fail(ExitCode::kDataErr, shown, ": not an avrec workspace (", msg, ")");
   }
   std::vector<std::string> out;
