@@ -1577,6 +1577,15 @@ TEST(Workspace, WhatTheUserCannotWriteIsNamedNotCalledDamage) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("score: "), std::string::npos) << r.err;
+  // So is keeping a recommend run's state or lists there.
+  r = RunUnprivileged({"recommend", "-w", ws, "--model", kTinySentiment, "--text-model", "none", "--only-changed",
+                       "--out", "/dev/null"});
+  EXPECT_EQ(r.exit_code, 73) << r.err;
+  EXPECT_NE(r.err.find(ws + ": --only-changed keeps its state in the workspace, and it cannot be written: the file "
+                            "is not writable by this user"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("scores computed now"), std::string::npos) << r.err;  // before any scoring
   EXPECT_EQ(ReadFile(ws), before);
   // Without them (removed by another program, or not copied), the folder
   // and what to do are named.

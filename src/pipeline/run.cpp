@@ -48,6 +48,16 @@ std::vector<std::string> ReadIdList(const std::string& path) {
   return out;
 }
 
+// --only-changed and --to-workspace keep what they need in the workspace:
+// one this user may only read fails before any reading or scoring.
+void CheckStateCanBeKept(const PipelineConfig& c, const Workspace& ws) {
+  if ((c.only_changed || c.to_workspace) && !ws.why_read_only().empty()) {
+    Fail(ExitCode::kCantCreate, c.workspace, ": ",
+         c.only_changed ? "--only-changed keeps its state" : "--to-workspace stores the lists",
+         " in the workspace, and it cannot be written: ", ws.why_read_only());
+  }
+}
+
 ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, ProblemLog* problems) {
   const bool files = c.ReadsFiles();
   c.Validate();
@@ -56,7 +66,7 @@ ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, Proble
   if (files && !c.workspace.empty()) {
     // A workspace beside files (recommend's snippet cache and tracked lists)
     // is opened only after reading and scoring: a missing one fails now.
-    Workspace::Open(c.workspace, false);
+    CheckStateCanBeKept(c, *Workspace::Open(c.workspace, false));
   }
   if (files && c.inputs.items.empty() && AlgorithmUsesContent(c.recommend.algorithm)) {
     Fail(ExitCode::kUsage, "--algorithm ", AlgorithmName(c.recommend.algorithm),
@@ -67,6 +77,7 @@ ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, Proble
     in.data = ReadDataset(c.inputs, problems);
   } else {
     ws = Workspace::Open(c.workspace, false);
+    CheckStateCanBeKept(c, *ws);
     in.data = LoadDataset(ws.get());
   }
   spdlog::info("inputs: {} items, {} reviews", in.data.item_table.items.size(), in.data.reviews.size());
