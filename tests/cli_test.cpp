@@ -670,6 +670,18 @@ TEST(Cli, StrictIngestFailsWholeAndLenientSkips) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(ReadFile(ws), before);
+  // validate and recommend do not check reviews against an items file they
+  // cannot read: one problem, not one per review.
+  r = RunAvrec({"validate", "--reviews", kReviews, "--items", dir / "no_id.csv"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("validation failed: 1 problem\n"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("item ids not checked: no row of " + dir / "no_id.csv" + " can be read"), std::string::npos)
+      << r.err;
+  r = RunAvrec({"recommend", "--reviews", kReviews, "--items", dir / "no_id.csv", "--out", dir / "recs.json"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("no_id.csv: no row can be read: the problem with its header is above\n"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("is not among the items"), std::string::npos) << r.err;
   // Strict, the same words without the --lenient advice.
   r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "renamed.csv"});
   EXPECT_EQ(r.exit_code, 65);

@@ -65,12 +65,17 @@ int RunValidate(const ValidateCommand& o) {
   ProblemLog problems(static_cast<size_t>(in.max_errors), PrintProblem);
   ItemTable items;
   if (!in.items.empty()) ValidateItems(in, &problems, &items);
+  // An items file whose header cannot be read holds no item: checked against
+  // it, every review would be reported too.
+  const bool items_unread = problems.file_problems() > 0;
   if (!in.reviews.empty()) {
     // Item ids are checked as ingest checks them: against the items file, or
     // the workspace's items.
     std::function<std::string(const std::string&)> unknown;
     std::unordered_set<std::string> ws_items;
-    if (!in.items.empty()) {
+    if (items_unread) {
+      spdlog::warn("{}: item ids not checked: no row of {} can be read", in.reviews, in.items);
+    } else if (!in.items.empty()) {
       unknown = [&](const std::string& id) { return items.WhyUnknown(id); };
     } else if (!o.config.workspace.empty()) {
       for (auto& id : Workspace::Open(o.config.workspace, false)->ItemIds()) ws_items.insert(std::move(id));

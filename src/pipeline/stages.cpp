@@ -170,7 +170,11 @@ Dataset ReadDataset(const InputOptions& in, ProblemLog* problems) {
   if (in.reviews.empty()) Fail(ExitCode::kUsage, "give --reviews PATH (and --items PATH), or --workspace");
   Dataset d;
   const bool items_file = !in.items.empty();
-  if (items_file) d.item_table = ReadItems(in.items, in.Schema(), problems);
+  if (items_file) {
+    d.item_table = ReadItems(in.items, in.Schema(), problems);
+    // Without its header, no item: every review would be reported unknown.
+    if (problems->file_problems() > 0) FailOnInvalidRows(*problems, in.items);
+  }
   ReviewReadOptions ro = in.Reviews(true);
   if (items_file) ro.unknown_item = [&](const std::string& id) { return d.item_table.WhyUnknown(id); };
   const ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) { d.reviews.push_back(std::move(r)); });
