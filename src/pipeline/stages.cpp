@@ -207,19 +207,15 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
   const auto abort_if_invalid = [&](const std::string& path, int64_t valid, int64_t invalid) {
     const bool unreadable = problems->file_problems() > file_problems;
     file_problems = problems->file_problems();
-    if (lenient && (unreadable || (valid == 0 && invalid > 0))) {
+    const std::string unchanged = "; nothing was ingested and the workspace is unchanged";
+    if (!lenient) {
+      FailOnInvalidRows(*problems, path, unchanged + (unreadable ? "" : " (use --lenient to skip invalid rows)"));
+    } else if (unreadable || (valid == 0 && invalid > 0)) {
       PrintUnreportedCount(*problems);
       Fail(ExitCode::kDataErr, path,
            unreadable ? ": no row can be read: the problem with its header is above"
                       : ": all " + std::to_string(invalid) + " rows are invalid (the first are above)",
-           "; nothing was ingested and the workspace is unchanged (--lenient skips invalid rows, not a file ",
-           unreadable ? "it cannot read)" : "of them)");
-    }
-    if (!lenient) {
-      FailOnInvalidRows(*problems, path,
-                        unreadable ? "; nothing was ingested and the workspace is unchanged"
-                                   : "; nothing was ingested and the workspace is unchanged (use --lenient to skip "
-                                     "invalid rows)");
+           unchanged, " (--lenient skips invalid rows, not a file ", unreadable ? "it cannot read)" : "of them)");
     }
   };
   IngestReport rep;
