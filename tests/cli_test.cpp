@@ -349,6 +349,11 @@ TEST(Cli, MillisecondTimestampsUnderOtherColumnNamesReadAsSeconds) {
   EXPECT_NE(r.err.find("ms.jsonl: 60 timestamps are neither Unix seconds nor ISO 8601 (wrong --timestamp-unit?)"),
             std::string::npos)
       << r.err;
+  // R's NA (and the like) is a missing time, not an unread one.
+  WriteFile(dir / "na.csv", "user_id,item_id,rating,timestamp\nu1,i1,NA,NA\nu1,i2,4,NULL\n");
+  r = RunAvrec({"evaluate", "--recs", dir / "r2.json", "--truth", dir / "na.csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("neither"), std::string::npos) << r.err;
   // A filter no truth row passes: no user is evaluated, and the accuracy
   // metrics are null (0 would read as a result), with a warning.
   r = RunAvrec({"evaluate", "--recs", dir / "r2.json", "--truth", dir / "s.csv", "--relevant-min-rating", "6"});

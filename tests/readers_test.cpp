@@ -234,6 +234,38 @@ TEST(ReadReviews, BadRatingAndTimestamp) {
   EXPECT_TRUE(r.reviews.empty());
 }
 
+// What R's write.csv, SQL dumps, Excel and pandas write for a missing
+// value is an absent rating or time, counted; NaN stays an error (above).
+// A text keeps such a word as written.
+TEST(ReadReviews, MissingValueMarkersAreAbsent) {
+  auto r = Reviews("r.csv",
+                   "\"\",\"user_id\",\"item_id\",\"rating\",\"timestamp\",\"text\"\n"
+                   "\"1\",\"u1\",\"i1\",NA,1700000000,\"NA\"\n"
+                   "\"2\",\"u1\",\"i2\",4,NA,\"fine\"\n"
+                   "\"3\",\"u2\",\"i1\", N/A ,NULL,\"ok\"\n"
+                   "\"4\",\"u2\",\"i2\",#N/A,\\N,\"so so\"\n"
+                   "\"5\",\"u3\",\"i1\",None,<NA>,\"meh\"\n");
+  ASSERT_TRUE(r.problems.empty()) << r.problems.front().message;
+  ASSERT_EQ(r.reviews.size(), 5u);
+  EXPECT_FALSE(r.reviews[0].rating.has_value());
+  EXPECT_EQ(r.reviews[0].timestamp, 1700000000);
+  EXPECT_EQ(r.reviews[0].text, "NA");
+  EXPECT_EQ(r.reviews[1].rating, 4.0);
+  for (size_t k = 1; k < 5; ++k) EXPECT_FALSE(r.reviews[k].timestamp.has_value()) << k;
+  EXPECT_EQ(r.stats.marked_missing_ratings, 4);
+  EXPECT_EQ(r.stats.marked_missing_times, 4);
+  EXPECT_EQ(r.stats.ignored_columns, std::vector<std::string>{""});
+
+  auto j = Reviews("r.jsonl", "{\"user_id\": \"u\", \"item_id\": \"i\", \"text\": \"t\", \"rating\": \"null\"}\n");
+  ASSERT_TRUE(j.problems.empty()) << j.problems.front().message;
+  EXPECT_FALSE(j.reviews.at(0).rating.has_value());
+  EXPECT_EQ(j.stats.quoted_numbers, 0);
+  // Only the whole word: "NAN", "na" and "N.A." are not markers.
+  for (const char* s : {"NAN", "na", "N.A.", "NA4"}) {
+    EXPECT_EQ(Reviews("r.csv", std::string("user_id,item_id,text,rating\nu,i,t,") + s + "\n").problems.size(), 1u) << s;
+  }
+}
+
 // CSV as Excel writes it where the decimal mark is a comma: ';' between
 // fields (told by the header, or by a "sep=;" first line), "4,5" a number.
 // Text and ids keep their commas; a comma file has no decimal comma.
@@ -468,6 +500,21 @@ TEST(ReadItems, BadFeatureValues) {
   EXPECT_TRUE(HasProblem(r.problems, 5, "got '1e999'"));
   ASSERT_EQ(r.table.items.size(), 1u);
   EXPECT_EQ(r.table.invalid, 4);
+}
+
+// A missing-value marker in a number column is a missing value (imputed
+// later), not an error nor a reason to take the column for categories.
+TEST(ReadItems, MissingValueMarkersInNumberColumnsAreMissing) {
+  auto r = Items("i.csv", "item_id,audio.tempo,audio.energy,visual.tone\na,NA,NA,dark\nb,120,NULL,NA\n");
+  ASSERT_TRUE(r.problems.empty()) << r.problems.front().message;
+  ASSERT_EQ(r.table.items.size(), 2u);
+  ASSERT_EQ(r.table.numeric_columns.size(), 2u);
+  EXPECT_TRUE(std::isnan(r.table.items[0].numeric[0]));
+  EXPECT_EQ(r.table.items[1].numeric[0], 120.0);
+  EXPECT_EQ(r.table.missing_numeric, 3);
+  // A column of text keeps the word as a category.
+  ASSERT_EQ(r.table.categorical_columns.size(), 1u);
+  EXPECT_EQ(r.table.items[1].categorical[0], "NA");
 }
 
 TEST(ReadItems, PrefixedColumnsOfTextAreCategorical) {

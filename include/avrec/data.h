@@ -60,6 +60,8 @@ struct ReviewStats {
   int64_t duplicates = 0;                    // identical content (derived id seen before), skipped
   int64_t quoted_numbers = 0;                // JSON ratings written as strings ("4"): read as numbers
   int64_t times_in_1970 = 0;                 // numeric timestamps read in ms or us that fall in 1970
+  int64_t marked_missing_ratings = 0;        // ratings written NA, NULL, ... (CellIsMissingMarker): absent
+  int64_t marked_missing_times = 0;          // timestamps written so: absent
   int64_t timestamp_units = 1;               // the unit they were read in (ReviewReadOptions)
   int64_t future_times = 0;                  // timestamps more than two days after the time of reading
   int64_t latest_time = 0;                   // the latest timestamp read (when future_times > 0)

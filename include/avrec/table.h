@@ -197,6 +197,12 @@ bool CellAsId(const Cell& c, std::string* out);
 // Cell is absent, null or (after trimming blanks) empty text.
 bool CellIsBlank(const Cell& c);
 
+// Cell is text that other tools write for a missing value: R's `NA`,
+// Excel's `#N/A`, SQL dumps' `NULL` and MySQL's `\N`, pandas' `<NA>` and
+// `None`, `N/A`, `n/a`, `#NA`, `null` (after trimming blanks). Number fields
+// read it as absent; `NaN` is not one (a number that went wrong upstream).
+bool CellIsMissingMarker(const Cell& c);
+
 // A cell's number: a JSON number, or text that reads as a finite one
 // (ParseFiniteDouble; with Cell::decimal_comma also digits, a comma and
 // digits, as "4,5"). False otherwise.

@@ -138,7 +138,7 @@ void ReadPairs(const std::string& path, const EvaluateCommand& o, const std::fun
     if ((tc.kind == Cell::Kind::kText || tc.kind == Cell::Kind::kNumber) &&
         ParseTimestamp(tc.text, &ts, o.timestamp_units)) {
       r.timestamp = ts;
-    } else if (!CellIsBlank(tc)) {
+    } else if (!CellIsBlank(tc) && !CellIsMissingMarker(tc)) {
       ++unread_times;
     }
     fn(r);

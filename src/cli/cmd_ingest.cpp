@@ -24,10 +24,22 @@ std::string DescribeItems(const ItemTable& t) {
   return s;
 }
 
+// The columns of `path` avrec reads nothing from, one line each. An unnamed
+// column is usually row numbers (R's write.csv, pandas' to_csv with its index).
+void LogUnusedColumns(const std::string& path, const std::vector<std::string>& columns) {
+  for (const auto& c : columns) {
+    if (c.empty()) {
+      spdlog::info("{}: the unnamed column is not used (row numbers?)", path);
+    } else {
+      spdlog::info("{}: column {} is not used", path, EscapeForMessage(c, 80));
+    }
+  }
+}
+
 void ValidateItems(const InputOptions& in, ProblemLog* problems, ItemTable* items) {
   *items = ReadItems(in.items, in.Schema(), problems);
   spdlog::info("{}: {}", in.items, DescribeItems(*items));
-  for (const auto& c : items->ignored_columns) spdlog::info("{}: column '{}' is not used", in.items, c);
+  LogUnusedColumns(in.items, items->ignored_columns);
   for (const auto& c : items->inferred_categorical) {
     spdlog::info("{}: column '{}' holds only text: one-hot encoded as categories", in.items, c);
   }
@@ -47,7 +59,7 @@ void ValidateReviews(const InputOptions& in, const std::function<std::string(con
   spdlog::info("{}: {} valid reviews by {} users ({} with a rating, {} with a time); {} invalid", in.reviews, st.valid,
                users.size(), rated, timed, st.invalid);
   LogReviewNotes(in.reviews, st);
-  for (const auto& c : st.ignored_columns) spdlog::info("{}: column '{}' is not used", in.reviews, c);
+  LogUnusedColumns(in.reviews, st.ignored_columns);
 }
 
 }  // namespace

@@ -133,7 +133,7 @@ std::vector<ColumnValues> ValuesOfColumns(const std::vector<KeptRow>& rows, size
   std::vector<ColumnValues> out(columns);
   for (const KeptRow& r : rows) {
     for (const auto& [col, c] : r.cells) {
-      if (CellIsBlank(c)) continue;
+      if (CellIsBlank(c) || CellIsMissingMarker(c)) continue;
       ColumnValues& v = out[static_cast<size_t>(col)];
       double x;
       v.any = true;
@@ -228,7 +228,7 @@ void ReadTags(const Cell& c, char separator, const Complaint& bad, std::vector<s
 
 void ReadNumber(const Cell& c, const std::string& name, const Complaint& bad, double* dst) {
   double v;
-  if (CellIsBlank(c)) return;  // missing: stays NaN, imputed by the feature stage
+  if (CellIsBlank(c) || CellIsMissingMarker(c)) return;  // missing: stays NaN, imputed by the feature stage
   if (CellAsNumber(c, &v)) {
     *dst = v;
   } else {

@@ -130,7 +130,7 @@ void ReadText(const Cell& text, const ReviewReadOptions& o, const Complaint& bad
 }
 
 void ReadRating(const Cell& rating, const Complaint& bad, std::optional<double>* out) {
-  if (CellIsBlank(rating)) return;
+  if (CellIsBlank(rating) || CellIsMissingMarker(rating)) return;
   double v;
   if (CellAsNumber(rating, &v)) {
     *out = v;
@@ -151,7 +151,7 @@ int64_t UnitThatFits(const std::string& text, int64_t units) {
 }
 
 void ReadTime(const Cell& ts, int64_t units, const Complaint& bad, std::optional<int64_t>* out) {
-  if (CellIsBlank(ts)) return;
+  if (CellIsBlank(ts) || CellIsMissingMarker(ts)) return;
   int64_t t;
   if ((ts.kind == Cell::Kind::kNumber || ts.kind == Cell::Kind::kText) && ParseTimestamp(ts.text, &t, units)) {
     *out = t;
@@ -216,6 +216,11 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
     spdlog::warn("{}: {} ratings are JSON strings (\"4\"), read as numbers; write them as numbers (4)", path,
                  st.quoted_numbers);
   }
+  if (st.marked_missing_ratings + st.marked_missing_times > 0) {
+    const auto count = [](int64_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
+    spdlog::info("{}: {} and {} written as a missing value (NA, N/A, NULL, ...) read as absent", path,
+                 count(st.marked_missing_ratings, "rating"), count(st.marked_missing_times, "timestamp"));
+  }
   if (st.times_in_1970 > 0) {
     spdlog::warn("{}: {} timestamps read as Unix {} fall in 1970: is the column in a coarser unit ({})?", path,
                  st.times_in_1970, TimestampUnitName(st.timestamp_units),
@@ -269,6 +274,8 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
       ++stats.lacking_required;
     }
     if (is_json && row.at(table.column("rating")).kind == Cell::Kind::kText && r.rating) ++stats.quoted_numbers;
+    stats.marked_missing_ratings += CellIsMissingMarker(row.at(table.column("rating")));
+    stats.marked_missing_times += CellIsMissingMarker(row.at(table.column("timestamp")));
     constexpr int64_t kYear1971 = 31536000;
     if (stats.timestamp_units != 1 && r.timestamp && *r.timestamp >= 0 && *r.timestamp < kYear1971 &&
         row.at(table.column("timestamp")).text.find('-', 1) == std::string::npos) {

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string_view>
 
 #include "avrec/error.h"
 #include "avrec/json.h"
@@ -593,6 +595,13 @@ bool CellIsBlank(const Cell& c) {
     default:
       return false;
   }
+}
+
+bool CellIsMissingMarker(const Cell& c) {
+  if (c.kind != Cell::Kind::kText) return false;
+  static const std::set<std::string_view> kMarkers = {"NA",   "N/A",  "n/a",  "#N/A", "#NA",
+                                                      "<NA>", "NULL", "null", "None", "\\N"};
+  return kMarkers.count(Trim(c.text)) != 0;
 }
 
 }  // namespace avrec
