@@ -397,6 +397,37 @@ TEST(ParseTimestamp, UnitsAndTheYears0000To9999) {
   EXPECT_FALSE(ParseTimestamp("1e300", &t, 1000000));
 }
 
+// Dates as spreadsheets and data warehouses write them, year first: with
+// slashes (zh-CN Excel's 2024/1/4 7:16), one-digit months, days and hours,
+// and ISO 8601's basic YYYYMMDD, which as a number of seconds would be
+// August 1970. Year last is refused: 1/4/2024 is 1 April or 4 January.
+TEST(ParseTimestamp, YearFirstDatesAsSpreadsheetsWriteThem) {
+  int64_t day = 0, t = 0;
+  ASSERT_TRUE(ParseTimestamp("2024-01-04", &day));
+  EXPECT_EQ(day, 1704326400);
+  for (const char* s : {"2024/01/04", "2024/1/4", "2024-1-4", "20240104", " 20240104 "}) {
+    EXPECT_TRUE(ParseTimestamp(s, &t)) << s;
+    EXPECT_EQ(t, day) << s;
+    EXPECT_TRUE(ParseTimestamp(s, &t, 1000)) << s;  // whatever the unit
+    EXPECT_EQ(t, day) << s;
+  }
+  EXPECT_TRUE(ParseTimestamp("2024/1/4 7:16", &t));
+  EXPECT_EQ(t, day + 7 * 3600 + 16 * 60);
+  EXPECT_TRUE(ParseTimestamp("2024/01/04 07:16:31Z", &t));
+  EXPECT_EQ(t, day + 7 * 3600 + 16 * 60 + 31);
+  EXPECT_TRUE(IsCompactDate("20240229"));
+  for (const char* s : {"20230229", "20241301", "20240100", "18991231", "22000101", "2024010", "202401041"}) {
+    EXPECT_FALSE(IsCompactDate(s)) << s;
+  }
+  // Not a date: read as the number it is.
+  EXPECT_TRUE(ParseTimestamp("20230229", &t));
+  EXPECT_EQ(t, 20230229);
+  for (const char* s :
+       {"1/4/2024", "04.01.2024", "2024/13/4", "2024/1/32", "2024-01/04", "2024/1/", "2024/", "2024/1/4 25:00"}) {
+    EXPECT_FALSE(ParseTimestamp(s, &t)) << s;
+  }
+}
+
 TEST(ParseFiniteDouble, RejectsNonFiniteAndGarbage) {
   double v = 0;
   EXPECT_TRUE(ParseFiniteDouble(" 4.5 ", &v));

@@ -266,6 +266,30 @@ TEST(ReadReviews, MissingValueMarkersAreAbsent) {
   }
 }
 
+// Dates written YYYYMMDD are counted (validate and ingest say they were
+// read as dates); a date with the year last is an error that says why.
+TEST(ReadReviews, CompactDatesAreCountedAndYearLastIsExplained) {
+  auto r = Reviews("r.csv",
+                   "user_id,item_id,text,timestamp\n"
+                   "u1,i1,a,20240104\n"
+                   "u1,i2,b,2024/1/5\n"
+                   "u1,i3,c,1700000000\n"
+                   "u1,i4,d,1/4/2024\n"
+                   "u1,i5,e,04.01.2024 10:00\n");
+  ASSERT_EQ(r.reviews.size(), 3u);
+  EXPECT_EQ(r.reviews[0].timestamp, 1704326400);
+  EXPECT_EQ(r.reviews[1].timestamp, 1704326400 + 86400);
+  EXPECT_EQ(r.stats.compact_dates, 1);
+  // Its derived id is the one avrec gave it when it read 20240104 as seconds.
+  Review before = r.reviews[0];
+  before.timestamp = 20240104;
+  EXPECT_EQ(r.reviews[0].review_id, DeriveReviewId(before));
+  const std::string why = "(a date with the year last is ambiguous, day or month first: write it YYYY-MM-DD)";
+  EXPECT_TRUE(HasProblem(r.problems, 5, "got '1/4/2024' " + why));
+  EXPECT_TRUE(HasProblem(r.problems, 6, "got '04.01.2024 10:00' " + why));
+  EXPECT_FALSE(HasProblem(Reviews("r.csv", "user_id,item_id,text,timestamp\nu,i,t,soon\n").problems, 2, why));
+}
+
 // CSV as Excel writes it where the decimal mark is a comma: ';' between
 // fields (told by the header, or by a "sep=;" first line), "4,5" a number.
 // Text and ids keep their commas; a comma file has no decimal comma.

@@ -29,6 +29,7 @@ struct Review {
 
 // Stable id of a review that has none: "h" + 16 hex digits of
 // SHA-256(user_id, item_id, timestamp, text) with unit separators between.
+// (ReadReviews keys a date written YYYYMMDD by those digits as a number.)
 std::string DeriveReviewId(const Review& r);
 
 struct ReviewReadOptions {
@@ -62,6 +63,7 @@ struct ReviewStats {
   int64_t times_in_1970 = 0;                 // numeric timestamps read in ms or us that fall in 1970
   int64_t marked_missing_ratings = 0;        // ratings written NA, NULL, ... (CellIsMissingMarker): absent
   int64_t marked_missing_times = 0;          // timestamps written so: absent
+  int64_t compact_dates = 0;                 // timestamps written YYYYMMDD (IsCompactDate)
   int64_t timestamp_units = 1;               // the unit they were read in (ReviewReadOptions)
   int64_t future_times = 0;                  // timestamps more than two days after the time of reading
   int64_t latest_time = 0;                   // the latest timestamp read (when future_times > 0)

@@ -178,11 +178,17 @@ bool HeaderHasColumns(const TableReader& table, const std::vector<std::string>& 
 // Parses a timestamp into Unix seconds: a number of seconds since 1970 UTC
 // (`units_per_second` 1), or of milliseconds (1000) or microseconds
 // (1000000), the fraction of a second dropped; or ISO 8601, whatever the unit
-// (YYYY-MM-DD, optionally followed by 'T' or ' ' and hh:mm[:ss[.fff]], then
-// 'Z', +hh:mm, +hhmm or nothing for UTC). False for anything else, and for
+// (YYYY-MM-DD or YYYY/MM/DD, optionally followed by 'T' or ' ' and
+// hh:mm[:ss[.fff]], then 'Z', +hh:mm, +hhmm or nothing for UTC; or YYYYMMDD,
+// IsCompactDate). False for anything else, and for
 // times outside the years 0000 to 9999 (a millisecond count read as seconds
 // lands near the year 55,000).
 bool ParseTimestamp(std::string_view s, int64_t* unix_seconds, int64_t units_per_second = 1);
+// Eight digits that form a date YYYYMMDD of the years 1900-2199 (ISO 8601's
+// basic form, 20240104), which ParseTimestamp reads as that day at 00:00 UTC
+// whatever the unit: as seconds, milliseconds or microseconds, such a number
+// is a moment of 1970 no review was written in.
+bool IsCompactDate(std::string_view s);
 inline constexpr int64_t kEarliestUnixSecond = -62167219200;  // 0000-01-01T00:00:00Z
 inline constexpr int64_t kLatestUnixSecond = 253402300799;    // 9999-12-31T23:59:59Z
 // "seconds", "milliseconds" or "microseconds", for messages.

@@ -161,7 +161,12 @@ void ReadTime(const Cell& ts, int64_t units, const Complaint& bad, std::optional
   const std::string unit = TimestampUnitName(units);
   if (ts.kind == Cell::Kind::kNumber) v = ts.number;
   if (ts.kind != Cell::Kind::kNumber && !(ts.kind == Cell::Kind::kText && ParseFiniteDouble(ts.text, &v))) {
-    bad("field 'timestamp': expected Unix " + unit + " or an ISO 8601 date-time, got " + Shown(ts));
+    // 1/4/2024 (Excel's en-US short date) or 04.01.2024: 1 April or 4 January?
+    const std::string_view t = Trim(ts.text);
+    const size_t sep = t.find_first_of("/.-");
+    const bool year_last = ts.kind == Cell::Kind::kText && sep >= 1 && sep <= 2 && t.find(t[sep], sep + 1) <= 5;
+    bad("field 'timestamp': expected Unix " + unit + " or an ISO 8601 date-time, got " + Shown(ts) +
+        (year_last ? " (a date with the year last is ambiguous, day or month first: write it YYYY-MM-DD)" : ""));
     return;
   }
   std::string msg = "field 'timestamp': " + Shown(ts) + " read as Unix " + unit + " is " +
@@ -221,6 +226,10 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
     spdlog::info("{}: {} and {} written as a missing value (NA, N/A, NULL, ...) read as absent", path,
                  count(st.marked_missing_ratings, "rating"), count(st.marked_missing_times, "timestamp"));
   }
+  if (st.compact_dates > 0) {
+    spdlog::info("{}: {} timestamp{} of eight digits (such as 20240104) read as dates YYYYMMDD, not as Unix {}", path,
+                 st.compact_dates, st.compact_dates == 1 ? "" : "s", TimestampUnitName(st.timestamp_units));
+  }
   if (st.times_in_1970 > 0) {
     spdlog::warn("{}: {} timestamps read as Unix {} fall in 1970: is the column in a coarser unit ({})?", path,
                  st.times_in_1970, TimestampUnitName(st.timestamp_units),
@@ -276,6 +285,8 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     if (is_json && row.at(table.column("rating")).kind == Cell::Kind::kText && r.rating) ++stats.quoted_numbers;
     stats.marked_missing_ratings += CellIsMissingMarker(row.at(table.column("rating")));
     stats.marked_missing_times += CellIsMissingMarker(row.at(table.column("timestamp")));
+    const bool compact_date = r.timestamp && IsCompactDate(row.at(table.column("timestamp")).text);
+    stats.compact_dates += compact_date;
     constexpr int64_t kYear1971 = 31536000;
     if (stats.timestamp_units != 1 && r.timestamp && *r.timestamp >= 0 && *r.timestamp < kYear1971 &&
         row.at(table.column("timestamp")).text.find('-', 1) == std::string::npos) {
@@ -290,7 +301,14 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
       if (!why.empty()) bad("item_id " + EscapeForMessage(r.item_id) + " " + why);
     }
     if (problems->count() != before) continue;
-    if (r.review_id.empty()) {
+    if (r.review_id.empty() && compact_date) {
+      // Keyed by the eight digits as a number, as avrec read such a date
+      // before it read YYYYMMDD: the ids of a workspace built then stay.
+      Review key = r;
+      key.timestamp = std::stoll(std::string(Trim(row.at(table.column("timestamp")).text)));
+      r.review_id = DeriveReviewId(key);
+      r.derived_id = true;
+    } else if (r.review_id.empty()) {
       r.review_id = DeriveReviewId(r);
       r.derived_id = true;
     }

@@ -462,6 +462,12 @@ bool ReadDigits(std::string_view s, size_t* i, size_t n, int* out) {
   return true;
 }
 
+// One digit, or two: a month, day or hour as spreadsheets write them (2024/1/4 7:16).
+bool ReadOneOrTwoDigits(std::string_view s, size_t* i, int* out) {
+  const bool two = *i + 1 < s.size() && s[*i + 1] >= '0' && s[*i + 1] <= '9';
+  return ReadDigits(s, i, two ? 2 : 1, out);
+}
+
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
@@ -474,21 +480,24 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
 
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-bool ParseIso8601(std::string_view s, int64_t* out) {
+bool IsDate(int y, int mo, int d) {
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= kDays[mo - 1] + (mo == 2 && IsLeap(y) ? 1 : 0);
+}
+
+// YYYY-MM-DD (or YYYY/MM/DD, the date separator `sep`; months, days and
+// hours may have one digit), then the time of day.
+bool ParseIso8601(std::string_view s, char sep, int64_t* out) {
   size_t i = 0;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  if (!ReadDigits(s, &i, 4, &y) || i >= s.size() || s[i++] != '-') return false;
-  if (!ReadDigits(s, &i, 2, &mo) || i >= s.size() || s[i++] != '-') return false;
-  if (!ReadDigits(s, &i, 2, &d)) return false;
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12) return false;
-  int dim = kDays[mo - 1] + (mo == 2 && IsLeap(y) ? 1 : 0);
-  if (d < 1 || d > dim) return false;
+  if (!ReadDigits(s, &i, 4, &y) || i >= s.size() || s[i++] != sep) return false;
+  if (!ReadOneOrTwoDigits(s, &i, &mo) || i >= s.size() || s[i++] != sep) return false;
+  if (!ReadOneOrTwoDigits(s, &i, &d) || !IsDate(y, mo, d)) return false;
   int64_t offset = 0;
   if (i < s.size()) {
     if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return false;
     ++i;
-    if (!ReadDigits(s, &i, 2, &h) || i >= s.size() || s[i++] != ':') return false;
+    if (!ReadOneOrTwoDigits(s, &i, &h) || i >= s.size() || s[i++] != ':') return false;
     if (!ReadDigits(s, &i, 2, &mi)) return false;
     if (i < s.size() && s[i] == ':') {
       ++i;
@@ -538,10 +547,28 @@ const char* TimestampUnitName(int64_t units_per_second) {
   return units_per_second == 1000 ? "milliseconds" : units_per_second == 1000000 ? "microseconds" : "seconds";
 }
 
+bool IsCompactDate(std::string_view s) {
+  s = Trim(s);
+  size_t i = 0;
+  int y = 0, mo = 0, d = 0;
+  return s.size() == 8 && ReadDigits(s, &i, 4, &y) && ReadDigits(s, &i, 2, &mo) && ReadDigits(s, &i, 2, &d) &&
+         y >= 1900 && y < 2200 && IsDate(y, mo, d);
+}
+
 bool ParseTimestamp(std::string_view s, int64_t* unix_seconds, int64_t units_per_second) {
   s = Trim(s);
   if (s.empty()) return false;
-  if (s.size() >= 10 && s[4] == '-' && s[7] == '-') return ParseIso8601(s, unix_seconds);
+  const bool year_first = s.size() >= 8 && (s[4] == '-' || s[4] == '/') &&
+                          std::all_of(s.begin(), s.begin() + 4, [](char c) { return c >= '0' && c <= '9'; });
+  if (year_first) return ParseIso8601(s, s[4], unix_seconds);
+  if (IsCompactDate(s)) {
+    int y = 0, md = 0;
+    size_t i = 0;
+    ReadDigits(s, &i, 4, &y);
+    ReadDigits(s, &i, 4, &md);
+    *unix_seconds = DaysFromCivil(y, static_cast<unsigned>(md / 100), static_cast<unsigned>(md % 100)) * 86400;
+    return true;
+  }
   double v;
   if (!ParseFiniteDouble(s, &v)) return false;
   v = std::floor(v / static_cast<double>(units_per_second));
