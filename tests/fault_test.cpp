@@ -24,11 +24,13 @@
 
 #include "avrec/io.h"
 #include "avrec/log.h"
+#include "avrec/text.h"
 #include "test_util.h"
 
 namespace avrec {
 namespace {
 
+using test::AvrecBinary;
 using test::FileExists;
 using test::kItems;
 using test::kReviews;
@@ -817,9 +819,10 @@ TEST(Kill, KilledRecommendLeavesTheOldOutput) {
   EXPECT_NO_THROW(nlohmann::json::parse(ReadFile(dir / "recs.json")));
 }
 
-// A scheduler's SIGTERM, a user's Ctrl-C, a closed terminal's SIGHUP: the
-// run removes its temporary files itself, dies of the signal (exit 128 + n
-// in the shell), and its log still ends as a finished run's does.
+// A scheduler's SIGTERM, a user's Ctrl-C, a closed terminal's SIGHUP, the
+// SIGPIPE of a pipe whose reader left (`avrec ... 2>&1 | head`): the run
+// removes its temporary files itself, dies of the signal (exit 128 + n in
+// the shell), and its log still ends as a finished run's does.
 TEST(Kill, ASignalledRunRemovesItsTemporariesAndItsLogSaysHowItEnded) {
   TempDir dir;
   WriteFile(dir / "recs.json", "old");
@@ -828,7 +831,8 @@ TEST(Kill, ASignalledRunRemovesItsTemporariesAndItsLogSaysHowItEnded) {
   for (const auto& [name, number, point] :
        std::vector<std::tuple<std::string, int, std::string>>{{"TERM", SIGTERM, "recommend.user:100"},
                                                               {"INT", SIGINT, "output.rename:1"},
-                                                              {"HUP", SIGHUP, "recommend.user:150"}}) {
+                                                              {"HUP", SIGHUP, "recommend.user:150"},
+                                                              {"PIPE", SIGPIPE, "recommend.user:120"}}) {
     const RunResult r = RunAvrec(rec, "", {"AVREC_FAULT=" + point, "AVREC_FAULT_SIGNAL=" + name});
     EXPECT_EQ(r.exit_code, -1000 - number) << name << ": " << r.err;
     EXPECT_EQ(ReadFile(dir / "recs.json"), "old");
@@ -868,6 +872,24 @@ TEST(Kill, ASignalledRunRemovesItsTemporariesAndItsLogSaysHowItEnded) {
   r = RunAvrec(quiet, "", {"AVREC_FAULT=recommend.user:100", "AVREC_FAULT_SIGNAL=TERM"});
   EXPECT_NE(r.err.find("terminated by SIGTERM"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("done: exit"), std::string::npos) << r.err;
+}
+
+// A real pipe whose reader leaves early: the run dies of SIGPIPE (141, as
+// `cat | head` does; even where its parent ignores SIGPIPE, as this test's
+// does), with the line that says so in its log and no file left behind.
+TEST(Kill, APipeWhoseReaderLeftEndsTheRunAndItsLogSaysSo) {
+  TempDir dir;
+  std::string command;
+  for (const std::string& a : RecommendSampleTo("/dev/stdout")) command += " " + ShellWord(a);
+  command = ShellWord(AvrecBinary()) + command + " --format jsonl --top-n 300 2>" + ShellWord(dir / "err.txt") +
+            " | head -c 100 >/dev/null; echo ${PIPESTATUS[0]}";
+  RunResult r = RunProgram({"bash", "-c", command});
+  EXPECT_EQ(r.out, "141\n") << r.err;
+  EXPECT_TRUE(std::regex_search(ReadFile(dir / "err.txt"),
+                                std::regex("avrec: error: terminated by SIGPIPE after [0-9.]+ s \\(temporary files "
+                                           "removed\\)\navrec: info: done: exit 141 after [0-9.]+ s\n$")))
+      << ReadFile(dir / "err.txt");
+  EXPECT_EQ(Listing(dir.path()), (std::vector<std::string>{"err.txt"}));
 }
 
 TEST(Kill, KillsAtRandomInstantsNeverLeaveHalfWrittenState) {
@@ -1829,6 +1851,28 @@ TEST(Progress, RateAndEtaCountFromTheFirstTick) {
   ASSERT_TRUE(events[1].contains("eta_s")) << events[1];
   // 9 items over the time since the first tick, not 10 over all of it.
   EXPECT_GT(events[1]["rate_per_s"].get<double>(), 0.0);
+}
+
+// A reader's progress is counted in bytes of its file (ingest and validate
+// of a reviews file: the rows are not known before the end).
+TEST(Progress, BytesOfAFileAreCountedInMegabytes) {
+  if (::isatty(STDERR_FILENO) == 1) GTEST_SKIP() << "stderr is a terminal: progress draws a bar, not events";
+  std::vector<nlohmann::json> events;
+  SetEventObserver([&](const std::string& event, const nlohmann::json& fields) {
+    if (event == "progress") events.push_back(fields);
+  });
+  {
+    Progress progress("ingest", 0, std::chrono::milliseconds(0), Progress::Unit::kBytes);
+    progress.Set(1000000, 4000000);
+    progress.Set(3000000, -1);  // a pipe: no total
+  }
+  SetEventObserver(nullptr);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0]["unit"], "bytes");
+  EXPECT_EQ(events[0]["done"], 1000000);
+  EXPECT_EQ(events[0]["total"], 4000000);
+  EXPECT_EQ(events[1]["done"], 3000000);
+  EXPECT_FALSE(events[1].contains("total")) << events[1];
 }
 
 TEST(Messages, ControlBytesAreEscaped) {

@@ -266,6 +266,26 @@ TEST(ReadReviews, MissingValueMarkersAreAbsent) {
   }
 }
 
+// The reader says how far into its file it is, at every record: bytes of
+// the file (compressed ones for gzip), and the file's size.
+TEST(ReadReviews, SaysHowFarIntoTheFileItIs) {
+  TempDir dir;
+  std::string body = "user_id,item_id,text\n";
+  for (int k = 0; k < 20000; ++k) body += "u" + std::to_string(k) + ",i,a review long enough to fill buffers\n";
+  WriteFile(dir / "r.csv", body);
+  ReviewReadOptions opt;
+  std::vector<std::pair<int64_t, int64_t>> seen;
+  opt.on_bytes = [&](int64_t read, int64_t size) { seen.emplace_back(read, size); };
+  ProblemLog log(10, [](const Problem&) {});
+  ReadReviews(dir / "r.csv", opt, &log, [](Review&&) {});
+  ASSERT_EQ(seen.size(), 20000u);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_GT(seen.front().first, 0);
+  EXPECT_LT(seen.front().first, seen.back().first);
+  EXPECT_EQ(seen.back().first, static_cast<int64_t>(body.size()));
+  for (const auto& s : seen) ASSERT_EQ(s.second, static_cast<int64_t>(body.size()));
+}
+
 // Dates written YYYYMMDD are counted (validate and ingest say they were
 // read as dates); a date with the year last is an error that says why.
 TEST(ReadReviews, CompactDatesAreCountedAndYearLastIsExplained) {

@@ -52,6 +52,9 @@ struct ReviewReadOptions {
   // microseconds since 1970 UTC (stored as seconds; ISO 8601 text is read
   // whatever this is).
   int64_t timestamp_units_per_second = 1;
+  // When set: called at each record with the bytes read so far and the
+  // file's size (TableReader::file_bytes_read, file_size; -1 for a pipe).
+  std::function<void(int64_t read, int64_t size)> on_bytes;
 };
 
 struct ReviewStats {

@@ -65,6 +65,11 @@ class ByteSource {
   // consuming them: what a reader looks at to tell a format.
   std::string_view PeekLine(size_t limit);
   const std::string& path() const { return path_; }
+  // Bytes taken from the file so far (compressed ones for gzip), and a
+  // regular file's size when opened (-1 for a pipe, a FIFO or a terminal;
+  // 0 for a pseudo-file). For progress.
+  int64_t file_bytes_read() const { return read_bytes_; }
+  int64_t file_size() const { return regular_ ? opened_size_ : -1; }
 
  private:
   struct Gzip;

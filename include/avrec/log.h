@@ -64,20 +64,31 @@ void FailOnInvalidRows(const ProblemLog& problems, const std::string& what, cons
 // second. The rate and ETA count from the first tick, so work before it (a
 // model trained before the first user is ranked) does not stretch the ETA;
 // until a second tick there is none. Not thread-safe: tick from one thread.
+// A count of bytes (Unit::kBytes) is shown in MB, and its event says
+// "unit": "bytes"; a total of 0 or less is unknown.
 class Progress {
  public:
-  Progress(std::string label, int64_t total, std::chrono::milliseconds every = std::chrono::seconds(10));
+  enum class Unit { kItems, kBytes };
+  Progress(std::string label, int64_t total, std::chrono::milliseconds every = std::chrono::seconds(10),
+           Unit unit = Unit::kItems);
   ~Progress();
   void Tick(int64_t n = 1);
   void Set(int64_t done) { Tick(done - done_); }
+  // Where a file's reader is: `done` of `total` (0 or less: unknown).
+  void Set(int64_t done, int64_t total) {
+    total_ = total;
+    Set(done);
+  }
   void Finish();
 
  private:
   void Draw(bool final);
   void Report();
-  double Rate() const;  // per second since the first tick; 0 before a second
+  double Rate() const;                 // per second since the first tick; 0 before a second
+  std::string Amount(double n) const;  // "1234", or "12.3 MB"
 
   std::string label_;
+  Unit unit_;
   int64_t total_, done_ = 0;
   int64_t done_at_first_tick_ = -1;
   bool enabled_, events_, drawn_ = false, finished_ = false;

@@ -99,6 +99,9 @@ class TableReader {
   const std::string& path() const { return path_; }
   // Physical lines / records read so far, including skipped ones.
   int64_t records_read() const { return records_; }
+  // ByteSource::file_bytes_read and file_size of the file (-1 for a pipe).
+  int64_t file_bytes_read() const { return src_->file_bytes_read(); }
+  int64_t file_size() const { return src_->file_size(); }
   bool header_ok() const { return header_ok_; }
   // The entries of `rename` whose file column the file has not had (not in
   // the header; no such JSON key read so far), as (avrec name, file column):

@@ -51,11 +51,14 @@ void ValidateReviews(const InputOptions& in, const std::function<std::string(con
   ro.unknown_item = unknown_item;
   std::unordered_set<std::string> users;
   int64_t rated = 0, timed = 0;
+  Progress progress("validate", 0, std::chrono::seconds(10), Progress::Unit::kBytes);
+  ro.on_bytes = [&](int64_t read, int64_t size) { progress.Set(read, size); };
   ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) {
     users.insert(r.user_id);
     rated += r.rating.has_value();
     timed += r.timestamp.has_value();
   });
+  progress.Finish();
   spdlog::info("{}: {} valid reviews by {} users ({} with a rating, {} with a time); {} invalid", in.reviews, st.valid,
                users.size(), rated, timed, st.invalid);
   LogReviewNotes(in.reviews, st);

@@ -27,12 +27,13 @@ Plan* Armed() {
     if (colon == nullptr) return;
     plan.name.assign(env, static_cast<size_t>(colon - env));
     plan.at = std::strtol(colon + 1, nullptr, 10);
-    // AVREC_FAULT_SIGNAL=TERM (or INT, HUP): that signal instead, as a
-    // scheduler's or a user's, which the process may clean up after.
+    // AVREC_FAULT_SIGNAL=TERM (or INT, HUP, PIPE): that signal instead, as a
+    // scheduler's, a user's or a closed pipe's, which the process may clean up after.
     if (const char* sig = std::getenv("AVREC_FAULT_SIGNAL")) {
       if (std::strcmp(sig, "TERM") == 0) plan.signal = SIGTERM;
       if (std::strcmp(sig, "INT") == 0) plan.signal = SIGINT;
       if (std::strcmp(sig, "HUP") == 0) plan.signal = SIGHUP;
+      if (std::strcmp(sig, "PIPE") == 0) plan.signal = SIGPIPE;
     }
     // AVREC_FAULT_RANK=R: only MPI rank R is killed (the others must notice).
     if (const char* only = std::getenv("AVREC_FAULT_RANK")) {

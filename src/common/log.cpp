@@ -164,8 +164,9 @@ void FailOnInvalidRows(const ProblemLog& problems, const std::string& what, cons
   Fail(ExitCode::kDataErr, what, what.empty() ? "" : ": ", found, then);
 }
 
-Progress::Progress(std::string label, int64_t total, std::chrono::milliseconds every)
+Progress::Progress(std::string label, int64_t total, std::chrono::milliseconds every, Unit unit)
     : label_(std::move(label)),
+      unit_(unit),
       total_(total),
       every_(every),
       start_(std::chrono::steady_clock::now()),
@@ -205,13 +206,23 @@ double Progress::Rate() const {
   return secs > 0 ? static_cast<double>(done_ - done_at_first_tick_) / secs : 0;
 }
 
+std::string Progress::Amount(double n) const {
+  if (unit_ == Unit::kItems) return std::to_string(static_cast<int64_t>(n));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MB", n / 1e6);
+  return buf;
+}
+
 void Progress::Report() {
   const double rate = Rate();
   nlohmann::json f = {{"stage", label_}, {"done", done_}, {"rate_per_s", std::round(rate * 10) / 10}};
-  std::string msg = label_ + ": " + std::to_string(done_);
+  if (unit_ == Unit::kBytes) f["unit"] = "bytes";
+  std::string msg = label_ + ": " + Amount(static_cast<double>(done_));
   if (total_ > 0) {
     f["total"] = total_;
-    msg += "/" + std::to_string(total_);
+    msg += unit_ == Unit::kBytes ? " of " + Amount(static_cast<double>(total_)) + " (" +
+                                       std::to_string(static_cast<int>(100.0 * done_ / total_)) + " %)"
+                                 : "/" + std::to_string(total_);
     if (rate > 0) {
       f["eta_s"] = std::round(static_cast<double>(total_ - done_) / rate);
       msg += ", ETA " + std::to_string(static_cast<int64_t>(f["eta_s"].get<double>())) + " s";
@@ -233,7 +244,8 @@ void Progress::Draw(bool final) {
   drawn_ = true;
   const double rate = Rate();
   if (total_ <= 0) {  // unknown total: count and rate only
-    std::fprintf(stderr, "\r%s %lld %.0f/s\033[K", label_.c_str(), static_cast<long long>(done_), rate);
+    std::fprintf(stderr, "\r%s %s %s/s\033[K", label_.c_str(), Amount(static_cast<double>(done_)).c_str(),
+                 Amount(rate).c_str());
     std::fflush(stderr);
     return;
   }
@@ -247,8 +259,13 @@ void Progress::Draw(bool final) {
     int s = static_cast<int>((total_ - done_) / rate);
     std::snprintf(eta, sizeof eta, " ETA %d:%02d", s / 60, s % 60);
   }
-  std::fprintf(stderr, "\r%s [%s] %lld/%lld %.0f/s%s\033[K", label_.c_str(), bar.c_str(), static_cast<long long>(done_),
-               static_cast<long long>(total_), rate, eta);
+  if (unit_ == Unit::kBytes) {
+    std::fprintf(stderr, "\r%s [%s] %.1f/%.1f MB %.1f MB/s%s\033[K", label_.c_str(), bar.c_str(), done_ / 1e6,
+                 total_ / 1e6, rate / 1e6, eta);
+  } else {
+    std::fprintf(stderr, "\r%s [%s] %lld/%lld %.0f/s%s\033[K", label_.c_str(), bar.c_str(),
+                 static_cast<long long>(done_), static_cast<long long>(total_), rate, eta);
+  }
   std::fflush(stderr);
 }
 
@@ -330,6 +347,8 @@ const char* SignalName(int sig) {
       return "SIGTERM";
     case SIGHUP:
       return "SIGHUP";
+    case SIGPIPE:
+      return "SIGPIPE";
     default:
       return "a signal";
   }

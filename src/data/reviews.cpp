@@ -275,6 +275,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     r.line = row.line;
     const size_t before = problems->count();
     const Complaint bad = [&](const std::string& msg) { problems->Add(path, row.line, msg); };
+    if (options.on_bytes) options.on_bytes(table.file_bytes_read(), table.file_size());
     ReadReviewRow(row, table, options, bad, &r);
     // (A CSV's required columns were checked at its header.)
     if (is_json && std::any_of(std::begin(kRequired), std::end(kRequired), [&](const char* name) {

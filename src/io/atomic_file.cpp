@@ -147,6 +147,9 @@ void InstallSignalCleanup() {
   std::signal(SIGINT, RemoveTempsAndDie);
   std::signal(SIGTERM, RemoveTempsAndDie);
   std::signal(SIGHUP, RemoveTempsAndDie);
+  // The reader of a pipe avrec writes to went away (`avrec ... | head`): the
+  // run still dies of it, as a pipeline expects, but cleans up and says so.
+  std::signal(SIGPIPE, RemoveTempsAndDie);
   // Past a file size limit (ulimit -f), writes fail with EFBIG (exit 74,
   // temporary files removed) instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);

@@ -146,11 +146,11 @@ ByteSource::~ByteSource() {
 size_t ByteSource::ReadRaw(char* dst, size_t size) {
   for (;;) {
     const ssize_t n = ::read(fd_, dst, size);
-    if (n > 0 && regular_) {
+    if (n > 0) read_bytes_ += n;
+    if (n > 0 && regular_ && read_bytes_ > opened_size_ && opened_size_ > 0) {
       // Past the size it had when opened: a writer is appending (and might
       // keep the read going forever). Pseudo-files that say 0 are let be.
-      read_bytes_ += n;
-      if (read_bytes_ > opened_size_ && opened_size_ > 0) CheckUnchangedAtEnd();
+      CheckUnchangedAtEnd();
     }
     if (n == 0 && size > 0) CheckUnchangedAtEnd();
     if (n >= 0) return static_cast<size_t>(n);

@@ -243,10 +243,10 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
       ro.unknown_item = [&](const std::string& id) {
         return known.count(id) != 0 ? std::string() : items.WhyUnknown(id, "the workspace's items");
       };
-      Progress progress("ingest", 0);
+      Progress progress("ingest", 0, std::chrono::seconds(10), Progress::Unit::kBytes);
+      ro.on_bytes = [&](int64_t read, int64_t size) { progress.Set(read, size); };
       ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) {
         if (problems->count() == 0 || lenient) ws->UpsertReview(r, &rep.reviews);
-        progress.Tick();
       });
       progress.Finish();
       abort_if_invalid(in.reviews, st.valid, st.invalid);
