@@ -628,6 +628,16 @@ TEST(Cli, StrictIngestFailsWholeAndLenientSkips) {
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_NE(r.err.find("r.csv:3: item_id 'nope' is not among the workspace's items\n"), std::string::npos) << r.err;
   EXPECT_EQ(QueryInt(ws, "SELECT count(*) FROM reviews"), 0);
+  // An id as an export mangles it names the workspace's, in ingest and validate alike.
+  WriteFile(dir / "case.csv", "user_id,item_id,text\nu1,S0001,good\n");
+  for (const char* cmd : {"ingest", "validate"}) {
+    r = RunAvrec({cmd, "-w", ws, "--reviews", dir / "case.csv"});
+    EXPECT_EQ(r.exit_code, 65);
+    EXPECT_NE(r.err.find("case.csv:2: item_id 'S0001' is not among the workspace's items; the workspace's items have "
+                         "'s0001' (ids are case-sensitive)\n"),
+              std::string::npos)
+        << cmd << ": " << r.err;
+  }
   r = RunAvrec({"ingest", "-w", ws, "--reviews", dir / "r.csv", "--lenient"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("1 invalid skipped"), std::string::npos) << r.err;

@@ -546,6 +546,39 @@ TEST(ReadItems, BadFeatureValues) {
   EXPECT_EQ(r.table.invalid, 4);
 }
 
+// A review of an unknown item names the catalogue's id it most likely
+// means, where an export changed it: its case, its leading zeros (a
+// spreadsheet's), a ".0" (pandas' integers with gaps); an id in decomposed
+// Unicode is said to be. An id that merely resembles none gets no hint.
+TEST(IdLookalikes, NameTheIdAnExportChanged) {
+  const IdLookalikes ids({"Song1", "00123", "77", "B000002", "0"});
+  EXPECT_EQ(ids.Hint("song1", "the items"), "; the items have 'Song1' (ids are case-sensitive)");
+  EXPECT_EQ(ids.Hint("SONG1", "the items"), "; the items have 'Song1' (ids are case-sensitive)");
+  EXPECT_EQ(ids.Hint("b000002", "the items"), "; the items have 'B000002' (ids are case-sensitive)");
+  EXPECT_EQ(ids.Hint("123", "the items"),
+            "; the items have '00123' (leading zeros differ: a spreadsheet drops them unless the column is text)");
+  EXPECT_EQ(ids.Hint("0077", "the items"),
+            "; the items have '77' (leading zeros differ: a spreadsheet drops them unless the column is text)");
+  EXPECT_EQ(ids.Hint("77.0", "the items"),
+            "; the items have '77' (an integer id written as a decimal, as pandas writes a column of integers with "
+            "gaps)");
+  EXPECT_EQ(ids.Hint("123.00", "the items"),
+            "; the items have '00123' (an integer id written as a decimal, as pandas writes a column of integers "
+            "with gaps)");
+  EXPECT_EQ(ids.Hint("000", "the items"),
+            "; the items have '0' (leading zeros differ: a spreadsheet drops them unless the column is text)");
+  for (const char* none : {"Song", "124", "77.5", "7.0.0", "B2", ".0", "Song1 "})
+    EXPECT_EQ(ids.Hint(none, "x"), "") << none;
+  EXPECT_EQ(ids.Hint("cafe\xCC\x81", "the items"),
+            "; it holds a combining accent (decomposed Unicode, NFD), and the items may spell it composed (NFC): "
+            "normalise both files to NFC");
+  // Through ItemTable::WhyUnknown, which builds them from its items.
+  auto r = Items("i.csv", "item_id,title\nAbc,t\n");
+  EXPECT_EQ(r.table.WhyUnknown("Abc"), "");
+  EXPECT_EQ(r.table.WhyUnknown("ABC"), "is not among the items; the items have 'Abc' (ids are case-sensitive)");
+  EXPECT_EQ(r.table.WhyUnknown("xyz"), "is not among the items");
+}
+
 // A missing-value marker in a number column is a missing value (imputed
 // later), not an error nor a reason to take the column for categories.
 TEST(ReadItems, MissingValueMarkersInNumberColumnsAreMissing) {

@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -131,6 +133,21 @@ struct Item {
   int64_t line = 0;
 };
 
+// The ids of a catalogue by what exports make of an id: case folded (ASCII),
+// leading zeros of a number dropped (a spreadsheet's), a ".0" after one
+// dropped (pandas' integers with gaps become floats). For the message about a
+// review of an unknown item: "; the items have 'S0001' (ids are case-sensitive)".
+class IdLookalikes {
+ public:
+  explicit IdLookalikes(const std::vector<std::string>& ids);
+  // "" when `id` has no lookalike (and holds no combining accent); else
+  // "; WHERE have 'ID' (why they differ)", WHERE as "the items".
+  std::string Hint(const std::string& id, const std::string& where) const;
+
+ private:
+  std::unordered_map<std::string, std::string> by_fold_;  // fold -> the first id with it
+};
+
 struct ItemTable {
   std::string path;
   std::vector<FeatureColumn> numeric_columns;
@@ -151,13 +168,16 @@ struct ItemTable {
   int Find(const std::string& item_id) const;
   // "" for an item of the table; else "is not among WHERE", and for an id
   // whose rows were all rejected, ": its row (PATH:LINE) is invalid" after
-  // it, so that a review of such an item does not read as the mistake.
-  std::string WhyUnknown(const std::string& item_id, const std::string& where = "the items") const;
+  // it, so that a review of such an item does not read as the mistake;
+  // otherwise the hint of `among` (by default this table's ids, IdLookalikes).
+  std::string WhyUnknown(const std::string& item_id, const std::string& where = "the items",
+                         const IdLookalikes* among = nullptr) const;
   std::map<std::string, int64_t> rejected;  // item_id of an invalid row -> its first line
   void BuildIndex();
 
  private:
   std::map<std::string, int> index_;
+  mutable std::shared_ptr<const IdLookalikes> lookalikes_;  // built at the first unknown id
 };
 
 // Reads and validates an items file (CSV, TSV or JSON Lines). Problems go to

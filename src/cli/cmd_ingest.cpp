@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include <functional>
+#include <memory>
 #include <unordered_set>
 
 #include "avrec/log.h"
@@ -88,14 +89,18 @@ int RunValidate(const ValidateCommand& o) {
     // the workspace's items.
     std::function<std::string(const std::string&)> unknown;
     std::unordered_set<std::string> ws_items;
+    std::unique_ptr<IdLookalikes> lookalikes;
     if (items_unread) {
       spdlog::warn("{}: item ids not checked: no row of {} can be read", in.reviews, in.items);
     } else if (!in.items.empty()) {
       unknown = [&](const std::string& id) { return items.WhyUnknown(id); };
     } else if (!o.config.workspace.empty()) {
-      for (auto& id : Workspace::Open(o.config.workspace, false)->ItemIds()) ws_items.insert(std::move(id));
+      const std::vector<std::string> ids = Workspace::Open(o.config.workspace, false)->ItemIds();
+      ws_items.insert(ids.begin(), ids.end());
+      lookalikes = std::make_unique<IdLookalikes>(ids);
       unknown = [&](const std::string& id) {
-        return ws_items.count(id) != 0 ? std::string() : "is not among the workspace's items";
+        const std::string where = "the workspace's items";
+        return ws_items.count(id) != 0 ? std::string() : "is not among " + where + lookalikes->Hint(id, where);
       };
     } else {
       spdlog::warn("{}: item ids not checked (give --items or --workspace; ingest rejects reviews of unknown items)",

@@ -63,11 +63,76 @@ int ItemTable::Find(const std::string& item_id) const {
   return it == index_.end() ? -1 : it->second;
 }
 
-std::string ItemTable::WhyUnknown(const std::string& item_id, const std::string& where) const {
+namespace {
+
+// The key of an id in IdLookalikes.
+std::string FoldId(std::string_view id) {
+  std::string s;
+  for (char c : id) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const auto digits = [](std::string_view t) {
+    return !t.empty() && t.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  const size_t dot = s.find('.');
+  if (dot != std::string::npos && dot > 0 && digits(std::string_view(s).substr(0, dot)) && dot + 1 < s.size() &&
+      s.find_first_not_of('0', dot + 1) == std::string::npos) {
+    s.resize(dot);  // 123.0 -> 123
+  }
+  if (digits(s)) s.erase(0, std::min(s.find_first_not_of('0'), s.size() - 1));  // 00123 -> 123
+  return s;
+}
+
+// Whether `s` holds a combining accent (U+0300-U+036F): decomposed Unicode.
+bool HasCombiningAccent(const std::string& s) {
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    const auto a = static_cast<unsigned char>(s[i]), b = static_cast<unsigned char>(s[i + 1]);
+    if ((a == 0xCC && b >= 0x80) || (a == 0xCD && b <= 0xAF)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+IdLookalikes::IdLookalikes(const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) by_fold_.emplace(FoldId(id), id);
+}
+
+std::string IdLookalikes::Hint(const std::string& id, const std::string& where) const {
+  const auto it = by_fold_.find(FoldId(id));
+  if (it == by_fold_.end() || it->second == id) {
+    return HasCombiningAccent(id) ? "; it holds a combining accent (decomposed Unicode, NFD), and " + where +
+                                        " may spell it composed (NFC): normalise both files to NFC"
+                                  : "";
+  }
+  const std::string& theirs = it->second;
+  const auto same_but_case = [&] {
+    return theirs.size() == id.size() && std::equal(id.begin(), id.end(), theirs.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  const char* why = same_but_case() ? "ids are case-sensitive"
+                    : id.find('.') != std::string::npos || theirs.find('.') != std::string::npos
+                        ? "an integer id written as a decimal, as pandas writes a column of integers with gaps"
+                        : "leading zeros differ: a spreadsheet drops them unless the column is text";
+  return "; " + where + " have " + EscapeForMessage(theirs) + " (" + why + ")";
+}
+
+std::string ItemTable::WhyUnknown(const std::string& item_id, const std::string& where,
+                                  const IdLookalikes* among) const {
   if (Find(item_id) >= 0) return "";
   const auto it = rejected.find(item_id);
-  if (it == rejected.end()) return "is not among " + where;
-  return "is not among " + where + ": its row (" + path + ":" + std::to_string(it->second) + ") is invalid";
+  if (it != rejected.end()) {
+    return "is not among " + where + ": its row (" + path + ":" + std::to_string(it->second) + ") is invalid";
+  }
+  if (among == nullptr) {
+    if (!lookalikes_) {
+      std::vector<std::string> ids;
+      ids.reserve(items.size());
+      for (const Item& item : items) ids.push_back(item.item_id);
+      lookalikes_ = std::make_shared<const IdLookalikes>(ids);
+    }
+    among = lookalikes_.get();
+  }
+  return "is not among " + where + among->Hint(item_id, where);
 }
 
 void ItemTable::BuildIndex() {

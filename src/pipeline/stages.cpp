@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
@@ -240,8 +241,11 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
       std::unordered_set<std::string> known(ids.begin(), ids.end());
       ReviewReadOptions ro = in.Reviews(in.allow_empty_text);
       const int64_t run = ws->BeginRun("reviews", in.reviews);
+      std::unique_ptr<IdLookalikes> lookalikes;  // of the workspace's items, at the first unknown id
       ro.unknown_item = [&](const std::string& id) {
-        return known.count(id) != 0 ? std::string() : items.WhyUnknown(id, "the workspace's items");
+        if (known.count(id) != 0) return std::string();
+        if (!lookalikes) lookalikes = std::make_unique<IdLookalikes>(ids);
+        return items.WhyUnknown(id, "the workspace's items", lookalikes.get());
       };
       Progress progress("ingest", 0, std::chrono::seconds(10), Progress::Unit::kBytes);
       ro.on_bytes = [&](int64_t read, int64_t size) { progress.Set(read, size); };
