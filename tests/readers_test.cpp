@@ -300,6 +300,7 @@ TEST(ReadReviews, CompactDatesAreCountedAndYearLastIsExplained) {
   EXPECT_EQ(r.reviews[0].timestamp, 1704326400);
   EXPECT_EQ(r.reviews[1].timestamp, 1704326400 + 86400);
   EXPECT_EQ(r.stats.compact_dates, 1);
+  EXPECT_EQ(r.stats.compact_non_dates, 0);
   // Its derived id is the one avrec gave it when it read 20240104 as seconds.
   Review before = r.reviews[0];
   before.timestamp = 20240104;
@@ -308,6 +309,13 @@ TEST(ReadReviews, CompactDatesAreCountedAndYearLastIsExplained) {
   EXPECT_TRUE(HasProblem(r.problems, 5, "got '1/4/2024' " + why));
   EXPECT_TRUE(HasProblem(r.problems, 6, "got '04.01.2024 10:00' " + why));
   EXPECT_FALSE(HasProblem(Reviews("r.csv", "user_id,item_id,text,timestamp\nu,i,t,soon\n").problems, 2, why));
+  // Eight digits that would be a date of 1900-2199 but for the day are read
+  // as a number and counted; other eight-digit numbers are not.
+  auto odd = Reviews("r.csv", "user_id,item_id,text,timestamp\nu,i,a,20240230\nu,j,b,20241301\nu,k,c,12345678\n");
+  ASSERT_EQ(odd.reviews.size(), 3u);
+  EXPECT_EQ(odd.reviews[0].timestamp, 20240230);
+  EXPECT_EQ(odd.stats.compact_non_dates, 2);
+  EXPECT_EQ(odd.stats.first_compact_non_date, "20240230");
 }
 
 // CSV as Excel writes it where the decimal mark is a comma: ';' between

@@ -69,6 +69,8 @@ struct ReviewStats {
   int64_t marked_missing_ratings = 0;        // ratings written NA, NULL, ... (CellIsMissingMarker): absent
   int64_t marked_missing_times = 0;          // timestamps written so: absent
   int64_t compact_dates = 0;                 // timestamps written YYYYMMDD (IsCompactDate)
+  int64_t compact_non_dates = 0;             // eight digits from 1900 to 2199 that are no date: read as numbers
+  std::string first_compact_non_date;        // the first of them ("20240230")
   int64_t timestamp_units = 1;               // the unit they were read in (ReviewReadOptions)
   int64_t future_times = 0;                  // timestamps more than two days after the time of reading
   int64_t latest_time = 0;                   // the latest timestamp read (when future_times > 0)

@@ -230,6 +230,12 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
     spdlog::info("{}: {} timestamp{} of eight digits (such as 20240104) read as dates YYYYMMDD, not as Unix {}", path,
                  st.compact_dates, st.compact_dates == 1 ? "" : "s", TimestampUnitName(st.timestamp_units));
   }
+  if (st.compact_non_dates > 0) {
+    spdlog::warn("{}: {} timestamp{} of eight digits such as '{}' {} no date YYYYMMDD and {} read as Unix {}, in 1970",
+                 path, st.compact_non_dates, st.compact_non_dates == 1 ? "" : "s", st.first_compact_non_date,
+                 st.compact_non_dates == 1 ? "is" : "are", st.compact_non_dates == 1 ? "is" : "are",
+                 TimestampUnitName(st.timestamp_units));
+  }
   if (st.times_in_1970 > 0) {
     spdlog::warn("{}: {} timestamps read as Unix {} fall in 1970: is the column in a coarser unit ({})?", path,
                  st.times_in_1970, TimestampUnitName(st.timestamp_units),
@@ -288,6 +294,13 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     stats.marked_missing_times += CellIsMissingMarker(row.at(table.column("timestamp")));
     const bool compact_date = r.timestamp && IsCompactDate(row.at(table.column("timestamp")).text);
     stats.compact_dates += compact_date;
+    if (r.timestamp && !compact_date) {
+      // 20240230: a date mistyped, or no date at all? Read as the number it is, and said to be.
+      const std::string_view t = Trim(row.at(table.column("timestamp")).text);
+      if (t.size() == 8 && t.find_first_not_of("0123456789") == std::string_view::npos && t >= "1900" && t < "2200") {
+        if (stats.compact_non_dates++ == 0) stats.first_compact_non_date = std::string(t);
+      }
+    }
     constexpr int64_t kYear1971 = 31536000;
     if (stats.timestamp_units != 1 && r.timestamp && *r.timestamp >= 0 && *r.timestamp < kYear1971 &&
         row.at(table.column("timestamp")).text.find('-', 1) == std::string::npos) {
