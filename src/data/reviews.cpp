@@ -266,6 +266,36 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
   }
 }
 
+namespace {
+
+// Counts in `stats` what the notes (LogReviewNotes) say of a review's
+// timestamp cell `ts`, read as `t`: a missing-value word, a YYYYMMDD date or
+// eight digits that are none, a time of 1970 in ms or us, a time after `now`.
+// Returns whether it was a YYYYMMDD date.
+bool NoteTimestampForm(const Cell& ts, const std::optional<int64_t>& t, int64_t now, ReviewStats* stats) {
+  stats->marked_missing_times += CellIsMissingMarker(ts);
+  if (!t) return false;
+  const bool compact_date = IsCompactDate(ts.text);
+  stats->compact_dates += compact_date;
+  const std::string_view text = Trim(ts.text);
+  if (!compact_date && text.size() == 8 && text.find_first_not_of("0123456789") == std::string_view::npos &&
+      text >= "1900" && text < "2200") {
+    // 20240230: a date mistyped, or no date at all? Read as the number it is, and said to be.
+    if (stats->compact_non_dates++ == 0) stats->first_compact_non_date = std::string(text);
+  }
+  constexpr int64_t kYear1971 = 31536000;
+  if (stats->timestamp_units != 1 && *t >= 0 && *t < kYear1971 && ts.text.find('-', 1) == std::string::npos) {
+    ++stats->times_in_1970;
+  }
+  if (*t > now + 2 * 86400) {  // a wrong year? (time zones are within a day)
+    ++stats->future_times;
+    stats->latest_time = std::max(stats->latest_time, *t);
+  }
+  return compact_date;
+}
+
+}  // namespace
+
 ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,
                         const std::function<void(Review&&)>& sink) {
   ReviewStats stats;
@@ -291,25 +321,7 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
     }
     if (is_json && row.at(table.column("rating")).kind == Cell::Kind::kText && r.rating) ++stats.quoted_numbers;
     stats.marked_missing_ratings += CellIsMissingMarker(row.at(table.column("rating")));
-    stats.marked_missing_times += CellIsMissingMarker(row.at(table.column("timestamp")));
-    const bool compact_date = r.timestamp && IsCompactDate(row.at(table.column("timestamp")).text);
-    stats.compact_dates += compact_date;
-    if (r.timestamp && !compact_date) {
-      // 20240230: a date mistyped, or no date at all? Read as the number it is, and said to be.
-      const std::string_view t = Trim(row.at(table.column("timestamp")).text);
-      if (t.size() == 8 && t.find_first_not_of("0123456789") == std::string_view::npos && t >= "1900" && t < "2200") {
-        if (stats.compact_non_dates++ == 0) stats.first_compact_non_date = std::string(t);
-      }
-    }
-    constexpr int64_t kYear1971 = 31536000;
-    if (stats.timestamp_units != 1 && r.timestamp && *r.timestamp >= 0 && *r.timestamp < kYear1971 &&
-        row.at(table.column("timestamp")).text.find('-', 1) == std::string::npos) {
-      ++stats.times_in_1970;
-    }
-    if (r.timestamp && *r.timestamp > now + 2 * 86400) {  // a wrong year? (time zones are within a day)
-      ++stats.future_times;
-      stats.latest_time = std::max(stats.latest_time, *r.timestamp);
-    }
+    const bool compact_date = NoteTimestampForm(row.at(table.column("timestamp")), r.timestamp, now, &stats);
     if (problems->count() == before && options.unknown_item) {
       const std::string why = options.unknown_item(r.item_id);
       if (!why.empty()) bad("item_id " + EscapeForMessage(r.item_id) + " " + why);
