@@ -370,5 +370,11 @@ TEST(ShellWord, QuotesOnlyWhatAShellWouldSplitOrExpand) {
   EXPECT_EQ(ShellWord(""), "''");
 }
 
+TEST(CountOf, SingularOnlyForOne) {
+  EXPECT_EQ(CountOf(1, "invalid row"), "1 invalid row");
+  EXPECT_EQ(CountOf(0, "problem"), "0 problems");
+  EXPECT_EQ(CountOf(2, "timestamp"), "2 timestamps");
+}
+
 }  // namespace
 }  // namespace avrec

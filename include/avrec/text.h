@@ -2,6 +2,7 @@
 // parsing, and making untrusted text safe to print in a message.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,9 @@ std::string EscapeControls(std::string_view text);
 // a UTF-8 character; otherwise in single quotes, a quote inside written
 // '\''. Control bytes stay for EscapeControls to show.
 std::string ShellWord(std::string_view word);
+
+// "1 rating", "2 ratings": a count and a noun that takes an 's' in the plural.
+std::string CountOf(int64_t n, std::string_view noun);
 
 // Names for a message, each escaped: "'a', 'b', 'c'"; past `max_names`,
 // "... and N more".

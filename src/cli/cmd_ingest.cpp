@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "avrec/log.h"
+#include "avrec/text.h"
 #include "cli/commands.h"
 
 namespace avrec::cli {
@@ -110,7 +111,7 @@ int RunValidate(const ValidateCommand& o) {
   }
   PrintUnreportedCount(problems);
   if (problems.count() > 0) {
-    spdlog::error("validation failed: {} problem{}", problems.count(), problems.count() == 1 ? "" : "s");
+    spdlog::error("validation failed: {}", CountOf(static_cast<int64_t>(problems.count()), "problem"));
     return static_cast<int>(ExitCode::kDataErr);
   }
   spdlog::info("valid");

@@ -5,6 +5,7 @@
 
 #include "avrec/io.h"
 #include "avrec/model.h"
+#include "avrec/text.h"
 #include "avrec/tokenizer.h"
 #include "cli/commands.h"
 
@@ -42,8 +43,8 @@ int RunTokenize(const TokenizeCommand& o) {
       clean = SanitizeUtf8(line, &replaced);
       text = clean;
       if (++invalid_lines <= 100) {
-        spdlog::warn("{}:{}: invalid UTF-8 ({} sequence{} replaced by U+FFFD)", src.path(), line_no, replaced,
-                     replaced == 1 ? "" : "s");
+        spdlog::warn("{}:{}: invalid UTF-8 ({} replaced by U+FFFD)", src.path(), line_no,
+                     CountOf(static_cast<int64_t>(replaced), "sequence"));
       }
     }
     ids.clear();

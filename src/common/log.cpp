@@ -160,7 +160,7 @@ void FailOnInvalidRows(const ProblemLog& problems, const std::string& what, cons
   std::string found = problems.file_problems() == 0 ? ""
                       : what.empty() ? "no row of a file can be read: the problem with its header is above"
                                      : "no row can be read: the problem with its header is above";
-  if (rows > 0) found += (found.empty() ? "" : "; ") + std::to_string(rows) + " invalid row" + (rows == 1 ? "" : "s");
+  if (rows > 0) found += (found.empty() ? "" : "; ") + CountOf(static_cast<int64_t>(rows), "invalid row");
   Fail(ExitCode::kDataErr, what, what.empty() ? "" : ": ", found, then);
 }
 

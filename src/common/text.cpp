@@ -149,6 +149,10 @@ std::string EscapeForMessage(std::string_view s, size_t max_chars) {
   return out + "'";
 }
 
+std::string CountOf(int64_t n, std::string_view noun) {
+  return std::to_string(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 std::string ShellWord(std::string_view word) {
   const auto plain = [](unsigned char c) {
     return std::isalnum(c) != 0 || c >= 0x80 ||

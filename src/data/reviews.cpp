@@ -222,18 +222,17 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
                  st.quoted_numbers);
   }
   if (st.marked_missing_ratings + st.marked_missing_times > 0) {
-    const auto count = [](int64_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
     spdlog::info("{}: {} and {} written as a missing value (NA, N/A, NULL, ...) read as absent", path,
-                 count(st.marked_missing_ratings, "rating"), count(st.marked_missing_times, "timestamp"));
+                 CountOf(st.marked_missing_ratings, "rating"), CountOf(st.marked_missing_times, "timestamp"));
   }
   if (st.compact_dates > 0) {
-    spdlog::info("{}: {} timestamp{} of eight digits (such as 20240104) read as dates YYYYMMDD, not as Unix {}", path,
-                 st.compact_dates, st.compact_dates == 1 ? "" : "s", TimestampUnitName(st.timestamp_units));
+    spdlog::info("{}: {} of eight digits (such as 20240104) read as dates YYYYMMDD, not as Unix {}", path,
+                 CountOf(st.compact_dates, "timestamp"), TimestampUnitName(st.timestamp_units));
   }
   if (st.compact_non_dates > 0) {
-    spdlog::warn("{}: {} timestamp{} of eight digits such as '{}' {} no date YYYYMMDD and {} read as Unix {}, in 1970",
-                 path, st.compact_non_dates, st.compact_non_dates == 1 ? "" : "s", st.first_compact_non_date,
-                 st.compact_non_dates == 1 ? "is" : "are", st.compact_non_dates == 1 ? "is" : "are",
+    const char* is = st.compact_non_dates == 1 ? "is" : "are";
+    spdlog::warn("{}: {} of eight digits such as '{}' {} no date YYYYMMDD and {} read as Unix {}, in 1970", path,
+                 CountOf(st.compact_non_dates, "timestamp"), st.first_compact_non_date, is, is,
                  TimestampUnitName(st.timestamp_units));
   }
   if (st.times_in_1970 > 0) {
@@ -327,15 +326,13 @@ ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& option
       if (!why.empty()) bad("item_id " + EscapeForMessage(r.item_id) + " " + why);
     }
     if (problems->count() != before) continue;
-    if (r.review_id.empty() && compact_date) {
-      // Keyed by the eight digits as a number, as avrec read such a date
-      // before it read YYYYMMDD: the ids of a workspace built then stay.
-      Review key = r;
-      key.timestamp = std::stoll(std::string(Trim(row.at(table.column("timestamp")).text)));
-      r.review_id = DeriveReviewId(key);
-      r.derived_id = true;
-    } else if (r.review_id.empty()) {
+    if (r.review_id.empty()) {
+      // A YYYYMMDD date is keyed by its eight digits as a number, as avrec
+      // read it before it read such dates: the ids of a workspace built then stay.
+      const std::optional<int64_t> read_as = r.timestamp;
+      if (compact_date) r.timestamp = std::stoll(std::string(Trim(row.at(table.column("timestamp")).text)));
       r.review_id = DeriveReviewId(r);
+      r.timestamp = read_as;
       r.derived_id = true;
     }
     auto [it, inserted] = seen.emplace(r.review_id, r.line);

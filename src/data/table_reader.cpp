@@ -547,12 +547,25 @@ const char* TimestampUnitName(int64_t units_per_second) {
   return units_per_second == 1000 ? "milliseconds" : units_per_second == 1000000 ? "microseconds" : "seconds";
 }
 
-bool IsCompactDate(std::string_view s) {
-  s = Trim(s);
+namespace {
+
+// Reads eight digits YYYYMMDD forming a date of 1900-2199 as days since 1970.
+bool ReadCompactDate(std::string_view s, int64_t* days) {
   size_t i = 0;
   int y = 0, mo = 0, d = 0;
-  return s.size() == 8 && ReadDigits(s, &i, 4, &y) && ReadDigits(s, &i, 2, &mo) && ReadDigits(s, &i, 2, &d) &&
-         y >= 1900 && y < 2200 && IsDate(y, mo, d);
+  if (s.size() != 8 || !ReadDigits(s, &i, 4, &y) || !ReadDigits(s, &i, 2, &mo) || !ReadDigits(s, &i, 2, &d) ||
+      y < 1900 || y >= 2200 || !IsDate(y, mo, d)) {
+    return false;
+  }
+  *days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  return true;
+}
+
+}  // namespace
+
+bool IsCompactDate(std::string_view s) {
+  int64_t days;
+  return ReadCompactDate(Trim(s), &days);
 }
 
 bool ParseTimestamp(std::string_view s, int64_t* unix_seconds, int64_t units_per_second) {
@@ -561,12 +574,9 @@ bool ParseTimestamp(std::string_view s, int64_t* unix_seconds, int64_t units_per
   const bool year_first = s.size() >= 8 && (s[4] == '-' || s[4] == '/') &&
                           std::all_of(s.begin(), s.begin() + 4, [](char c) { return c >= '0' && c <= '9'; });
   if (year_first) return ParseIso8601(s, s[4], unix_seconds);
-  if (IsCompactDate(s)) {
-    int y = 0, md = 0;
-    size_t i = 0;
-    ReadDigits(s, &i, 4, &y);
-    ReadDigits(s, &i, 4, &md);
-    *unix_seconds = DaysFromCivil(y, static_cast<unsigned>(md / 100), static_cast<unsigned>(md % 100)) * 86400;
+  int64_t days;
+  if (ReadCompactDate(s, &days)) {
+    *unix_seconds = days * 86400;
     return true;
   }
   double v;
