@@ -288,11 +288,11 @@ TEST(TopKCli, ExactAndDeterministicAndRejectsBadVectors) {
   auto r =
       RunAvrec({"topk", "--users", dir / "nan.csv", "--items", dir / "i.csv", "--k", "3", "--out", dir / "c.jsonl"});
   EXPECT_EQ(r.exit_code, 65);
-  EXPECT_NE(r.err.find("nan.csv:3: column 2: expected a finite number, got 'nan'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nan.csv:3: column 2 ('a'): expected a finite number, got 'nan'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nan.csv:4: zero vector"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("nan.csv:5:"), std::string::npos) << r.err;
   // A double too large for a float is said to be; one too small for it is 0.
-  EXPECT_NE(r.err.find("nan.csv:6: column 2: '1e308' is beyond a 32-bit float's range (about 3.4e38)"),
+  EXPECT_NE(r.err.find("nan.csv:6: column 2 ('a'): '1e308' is beyond a 32-bit float's range (about 3.4e38)"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("nan.csv:7:"), std::string::npos) << r.err;
@@ -310,6 +310,14 @@ TEST(TopKCli, ExactAndDeterministicAndRejectsBadVectors) {
     ASSERT_NE(items_at, std::string::npos) << both.err;
     EXPECT_LT(both.err.find("nan.csv:5:"), items_at) << both.err;
   }
+
+  // Vectors of another width: the two files are said to differ.
+  WriteFile(dir / "narrow.csv", "id,a\nq,1\n");
+  auto narrow =
+      RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "narrow.csv", "--k", "3", "--out", dir / "c.jsonl"});
+  EXPECT_EQ(narrow.exit_code, 65);
+  EXPECT_NE(narrow.err.find("narrow.csv:1: vectors have 1 dimension, the users' have 16"), std::string::npos)
+      << narrow.err;
 }
 
 TEST(RunCli, SamplePipelineIsByteIdenticalAcrossThreadsAndReruns) {

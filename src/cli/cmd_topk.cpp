@@ -52,6 +52,7 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
     return out;
   }
   const size_t d = cols - 1;
+  const std::vector<std::string> header = rec.fields;
   csv.NameFields(rec.fields);
   std::vector<float> data;
   while (csv.Next(&rec)) {
@@ -76,7 +77,7 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
       if (!number || std::fabs(d) > std::numeric_limits<float>::max()) {
         const std::string shown = EscapeForMessage(Trim(rec.fields[j]), 30);
         problems->Add(path, rec.line,
-                      "column " + std::to_string(j + 1) + ": " +
+                      "column " + std::to_string(j + 1) + " (" + EscapeForMessage(header[j], 30) + "): " +
                           (number ? shown + " is beyond a 32-bit float's range (about 3.4e38)"
                                   : "expected a finite number, got " + shown));
         ok = false;
@@ -160,8 +161,8 @@ int RunTopK(const TopKCommand& o) {
   for (const Problem& p : item_problems) problems.Add(p.path, p.line, p.message);
   if (problems.count() == 0 && users.m.cols() != items.m.cols() && !users.ids.empty() && !items.ids.empty()) {
     problems.Add(o.items, 1,
-                 "vectors have " + std::to_string(items.m.cols()) + " dimensions, the users' have " +
-                     std::to_string(users.m.cols()));
+                 "vectors have " + CountOf(items.m.cols(), "dimension") + ", the users' have " +
+                     std::to_string(users.m.cols()) + ": both files need the same vector columns");
   }
   // Items in id order (ties are broken by item id); a repeated id, of an item
   // or of a user (whose lines would be told apart by nothing), is an error.

@@ -10,6 +10,7 @@
 #include "avrec/error.h"
 #include "avrec/log.h"
 #include "avrec/pipeline.h"
+#include "avrec/text.h"
 #include "avrec/text_features.h"
 #include "common/cluster.h"
 
@@ -23,8 +24,8 @@ void LogItemVectors(const ItemMatrix& m) {
     mods += (mods.empty() ? "" : ", ") + b.name + " " + std::to_string(b.end - b.begin) + " x" +
             nlohmann::json(b.weight).dump();
   }
-  spdlog::info("item vectors: {} items x {} dimensions ({}); {} missing values imputed with the median", m.ids.size(),
-               m.vectors.cols(), mods, m.report.imputed);
+  spdlog::info("item vectors: {} x {} ({}); {} imputed with the median", CountOf(m.vectors.rows(), "item"),
+               CountOf(m.vectors.cols(), "dimension"), mods, CountOf(m.report.imputed, "missing value"));
   for (const auto& c : m.report.single_item_values) {
     if (c.single == c.values) {
       spdlog::warn(
