@@ -1457,6 +1457,37 @@ TEST(Workspace, AnOpenReaderBlocksNeitherIngestNorRecommend) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// forget while an analyst's sqlite3 session holds an older snapshot: the
+// rows are gone for every new reader at once, and the run says that their
+// bytes stay in the log until that session ends; run again then, it finds
+// nothing more to remove and nothing of them is left in the files.
+TEST(Workspace, ForgetBesideAnOpenReaderSaysWhereTheBytesStay) {
+  TempDir dir;
+  const std::string ws = dir / "w.avrec";
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws, "--items", kItems, "--reviews", kReviews}).exit_code, 0);
+  const std::string user = test::QueryText(ws, "SELECT user_id FROM reviews ORDER BY review_id LIMIT 1");
+  const std::string text = test::QueryText(ws, "SELECT text FROM reviews WHERE user_id = '" + user +
+                                                   "' AND text NOT IN (SELECT text FROM reviews WHERE user_id <> '" +
+                                                   user + "') ORDER BY length(text) DESC LIMIT 1");
+  ASSERT_GT(text.size(), 20u);
+  const auto in_files = [&] {
+    return (ReadFile(ws) + (FileExists(ws + "-wal") ? ReadFile(ws + "-wal") : "")).find(text) != std::string::npos;
+  };
+  {
+    SqliteSession analyst(ws, "BEGIN; SELECT count(*) FROM reviews;");
+    RunResult r = RunAvrec({"forget", "-w", ws, "--user", user});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("holds part of the write-ahead log"), std::string::npos) << r.err;
+    EXPECT_EQ(test::QueryInt(ws, "SELECT count(*) FROM reviews WHERE user_id = '" + user + "'"), 0);
+    EXPECT_TRUE(in_files());  // as the warning says
+  }
+  RunResult r = RunAvrec({"forget", "-w", ws, "--user", user});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("write-ahead log"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 id given held nothing here"), std::string::npos) << r.err;
+  EXPECT_FALSE(in_files());
+}
+
 // A reviews file still being written (another process appends to it while
 // avrec reads) is exit 75, like a busy workspace, so the nightly wrapper
 // retries; the workspace stays as it was and no half-read file lands.

@@ -168,7 +168,7 @@ TEST_F(IncrementalTest, EverythingElseThatChangesListsRanksEveryone) {
   items.insert(eol, " (remastered)");
   WriteFile(dir_ / "items2.csv", items);
   Ingest("", dir_ / "items2.csv");
-  EXPECT_NE(reason("n3.json", {}).find("1 items added or changed"), std::string::npos);
+  EXPECT_NE(reason("n3.json", {}).find("1 item added, changed or forgotten"), std::string::npos);
   RunResult r = Recommend(dir_ / "full3.json", {});
   EXPECT_EQ(ReadFile(dir_ / "n3.json"), ReadFile(dir_ / "full3.json"));
   // item-knn: nothing changed since its last run, so everyone is copied; a
@@ -220,6 +220,88 @@ TEST_F(IncrementalTest, ListsInTheWorkspaceAnswerOneQuery) {
                           last + " ORDER BY user_id) GROUP BY items HAVING count(*) > 1"),
             "newcomer1 newcomer2");
   EXPECT_EQ(QueryText(ws_, "SELECT kind FROM runs ORDER BY run_id DESC LIMIT 1"), "recommend");
+}
+
+// avrec forget: a user, a review and an item leave the workspace for good:
+// their rows, the stored lists that could quote their texts, the cached
+// scores of those texts, and the bytes in the files. The next ingest of the
+// same export skips them, and the next --only-changed night equals a full run.
+TEST_F(IncrementalTest, ForgetRemovesForGoodAndLaterNightsAgree) {
+  Ingest(kReviews, kItems);
+  const std::vector<std::string> opts = {"--only-changed", "--to-workspace"};
+  Recommend(dir_ / "n1.json", opts);
+  const std::string user = UserOf(lines_[1]);
+  const std::string review =
+      QueryText(ws_, "SELECT review_id FROM reviews WHERE user_id <> '" + user + "' ORDER BY review_id LIMIT 1");
+  const std::string author = QueryText(ws_, "SELECT user_id FROM reviews WHERE review_id = '" + review + "'");
+  const std::string item = QueryText(ws_, "SELECT item_id FROM reviews WHERE user_id NOT IN ('" + user + "', '" +
+                                              author + "') GROUP BY item_id ORDER BY count(*) DESC LIMIT 1");
+  const std::string which =
+      "FROM reviews WHERE user_id = '" + user + "' OR review_id = '" + review + "' OR item_id = '" + item + "'";
+  const int64_t removed = QueryInt(ws_, "SELECT count(*) " + which);
+  const int64_t authors = QueryInt(ws_, "SELECT count(DISTINCT user_id) " + which);
+  const int64_t total = QueryInt(ws_, "SELECT count(*) FROM reviews");
+  // A text of the user's that no one else wrote: after forget, in neither file.
+  const std::string text = QueryText(ws_, "SELECT text FROM reviews WHERE user_id = '" + user +
+                                              "' AND text NOT IN (SELECT text FROM reviews WHERE user_id <> '" + user +
+                                              "') ORDER BY length(text) DESC LIMIT 1");
+  ASSERT_GT(text.size(), 20u);
+  const auto in_files = [&] {
+    return (ReadFile(ws_) + (test::FileExists(ws_ + "-wal") ? ReadFile(ws_ + "-wal") : "")).find(text) !=
+           std::string::npos;
+  };
+  ASSERT_TRUE(in_files());
+  const std::vector<std::string> forget = {"forget", "-w",     ws_,  "--user",       user,  "--review",
+                                           review,   "--item", item, "--log-format", "json"};
+  for (const bool dry : {true, false}) {
+    std::vector<std::string> args = forget;
+    if (dry) args.push_back("--dry-run");
+    RunResult r = RunAvrec(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const nlohmann::json ev = Event(r.err, "stage_end");
+    EXPECT_EQ(ev["users"], 1);
+    EXPECT_EQ(ev["reviews"], 1);
+    EXPECT_EQ(ev["items"], 1);
+    EXPECT_EQ(ev["not_found"], 0);
+    EXPECT_EQ(ev["reviews_removed"], removed);
+    EXPECT_EQ(ev["lists_removed"], authors);  // one stored night per author
+    EXPECT_GT(ev["scores_removed"].get<int>(), 0);
+    EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), dry ? total : total - removed);
+  }
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM items WHERE item_id = '" + item + "'"), 0);
+  EXPECT_EQ(
+      QueryInt(ws_, "SELECT count(*) FROM recommendation_lists WHERE user_id IN ('" + user + "', '" + author + "')"),
+      0);
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM recommend_users WHERE user_id = '" + user + "'"), 0);
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM forgotten"), 3);
+  EXPECT_FALSE(in_files());
+  // The same export again: what was forgotten stays out.
+  RunResult r = RunAvrec({"ingest", "-w", ws_, "--reviews", kReviews, "--items", kItems, "--log-format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Event(r.err, "ingest_forgotten")["reviews"], removed);
+  EXPECT_EQ(Event(r.err, "ingest_forgotten")["items"], 1);
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - removed);
+  EXPECT_EQ(RunAvrec({"validate", "-w", ws_, "--reviews", kReviews}).exit_code, 0);
+  // The item is gone from every list: everyone is ranked again, as a full run would.
+  r = Recommend(dir_ / "n2.json", opts);
+  EXPECT_NE(Event(r.err, "incremental").value("reason", "").find("1 item added, changed or forgotten"),
+            std::string::npos)
+      << r.err;
+  Recommend(dir_ / "full.json", {});
+  EXPECT_EQ(ReadFile(dir_ / "n2.json"), ReadFile(dir_ / "full.json"));
+  EXPECT_EQ(ReadFile(dir_ / "n2.json").find("\"" + user + "\""), std::string::npos);
+  EXPECT_EQ(ReadFile(dir_ / "n2.json").find("\"" + item + "\""), std::string::npos);
+
+  // Ids that would take most of the workspace (a file of everyone, mixed
+  // up) are refused without --force, and nothing changes.
+  WriteFile(dir_ / "everyone.txt",
+            QueryText(ws_, "SELECT group_concat(user_id, char(10)) FROM (SELECT DISTINCT user_id FROM reviews)"));
+  r = RunAvrec({"forget", "-w", ws_, "--user-ids", dir_ / "everyone.txt"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("more than half: nothing was removed"), std::string::npos) << r.err;
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - removed);
+  EXPECT_EQ(RunAvrec({"forget", "-w", ws_}).exit_code, 64);
+  EXPECT_EQ(RunAvrec({"forget", "-w", dir_ / "missing.avrec", "--user", user}).exit_code, 66);
 }
 
 }  // namespace

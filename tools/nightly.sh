@@ -8,6 +8,8 @@
 # Settings (environment):
 #   REVIEWS       today's reviews (required; new and changed reviews, or everything)
 #   ITEMS         the catalogue (optional: only when it changed)
+#   FORGET_USERS  a file of user ids to forget after tonight's ingest, one per line (erasure requests:
+#                 avrec forget removes them for good and keeps later ingests from adding them back)
 #   AVREC_HOME    folder for the workspace, outputs, manifests and logs (default /var/lib/avrec)
 #   AVREC         the avrec binary (default: avrec on PATH)
 #   TOP_N         items per user (default 20)
@@ -68,6 +70,9 @@ step() {
 previous=$(find "$home/out" -maxdepth 1 -name 'recs-*.json' ! -name "recs-$night.json" | sort | tail -n 1)
 
 step ingest -w "$ws" --reviews "$REVIEWS" ${ITEMS:+--items "$ITEMS"}
+if [ -n "${FORGET_USERS:-}" ]; then
+  step forget -w "$ws" --user-ids "$FORGET_USERS"
+fi
 step score -w "$ws"
 step recommend -w "$ws" --only-changed --to-workspace --keep-lists "$keep" --top-n "$top_n" \
   --out "$out" --manifest "$home/manifests/recs-$night.run.json"

@@ -166,10 +166,22 @@ struct ItemVectors {
 struct IngestReport {
   UpsertCounts items, reviews;
   int64_t skipped_items = 0, skipped_reviews = 0, duplicates = 0;
-  int64_t total_items = 0, total_reviews = 0;  // in the workspace afterwards
+  int64_t forgotten_items = 0, forgotten_reviews = 0;  // skipped: `avrec forget` removed them
+  int64_t total_items = 0, total_reviews = 0;          // in the workspace afterwards
 };
 
 // ---- stages ----------------------------------------------------------------------------
+
+// forget: removes users, reviews and items from a workspace in one
+// transaction (Workspace::Forget), then copies the log into the workspace
+// file and empties it, so that what was removed is in neither file.
+// `dry_run`: the same counts, the transaction rolled back.
+struct ForgetReport {
+  ForgetCounts counts;
+  int64_t run = 0;        // the forget run's id (0: dry run)
+  bool log_kept = false;  // a reader's open transaction held part of the log back
+};
+ForgetReport ForgetFromWorkspace(const ForgetIds& ids, bool dry_run, Workspace* ws);
 
 // The manifest of the model in `dir_or_default` ("" or "default": the
 // bundled model for the task). Throws Error(kDataErr) when it is a model for

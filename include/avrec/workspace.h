@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -43,6 +44,30 @@ struct CachedSentiment {
 // digits).
 std::string NormalizeReviewText(const std::string& text);
 std::string TextKey(const std::string& text);
+
+// What `avrec forget` asks to remove: ids of users, reviews and items.
+struct ForgetIds {
+  std::vector<std::string> users, reviews, items;
+};
+
+// What Workspace::Forget removed (or, rolled back, would remove).
+struct ForgetCounts {
+  int64_t users = 0, reviews = 0, items = 0;  // ids given of which the workspace held something
+  int64_t not_found = 0;                      // ids given of which it held nothing
+  int64_t reviews_removed = 0;                // every review removed: by id, the users', the items'
+  int64_t lists_removed = 0;                  // stored lists (--to-workspace) of the users and of the reviews' authors
+  int64_t scores_removed = 0;                 // cached sentiment of texts no remaining review has
+};
+
+// The ids `avrec forget` removed, kept as SHA-256 digests so that an ingest
+// skips what the next export still holds of them.
+struct ForgottenIds {
+  std::unordered_set<std::string> users, reviews, items;  // SHA-256 hex of each id
+  bool empty() const { return users.empty() && reviews.empty() && items.empty(); }
+  bool HasItem(const std::string& item_id) const;
+  // The review itself, its user or its item was forgotten.
+  bool Skips(const Review& r) const;
+};
 
 // How long to wait for another process's lock (ms): $AVREC_BUSY_TIMEOUT_MS,
 // or 10 s when it is unset. Error(kUsage) when it is anything but a whole
@@ -97,11 +122,26 @@ class Workspace {
   // Inserts or updates one review by review_id; `counts` is incremented.
   void UpsertReview(const Review& review, UpsertCounts* counts);
 
-  // Change tracking: the latest run id (0: none); the number of items added
-  // or changed by runs after `run` (recommend --only-changed compares each
+  // Change tracking: the latest run id (0: none); the number of items added,
+  // changed or forgotten by runs after `run` (recommend --only-changed compares each
   // user's fingerprint, which also sees a review that moved to another user).
   int64_t LastRun();
   int64_t ItemsChangedSince(int64_t run);
+
+  // Removes, within the caller's transaction and run (BeginRun "forget"):
+  // each user's reviews, stored lists and --only-changed fingerprints; each
+  // review; each item and its reviews; the stored lists of every user whose
+  // review was removed (their reasons may quote it); the cached sentiment of
+  // texts no review has any more. Every id is remembered as its SHA-256 (table
+  // `forgotten`, with the run) so that later ingests skip it. Removed rows
+  // are overwritten in the file, not only unlinked (secure_delete).
+  ForgetCounts Forget(const ForgetIds& ids, int64_t run);
+  // The ids forgotten so far (none in a workspace never given any).
+  ForgottenIds LoadForgotten();
+  // Copies the write-ahead log into the workspace file and truncates it, so
+  // that rows removed are in neither file. False when a reader's open
+  // transaction kept part of the log (it is copied by a later checkpoint).
+  bool CheckpointAndTruncateLog();
 
   // recommend --only-changed: a fingerprint per user under a state key
   // (StoreFingerprints replaces the state's set).

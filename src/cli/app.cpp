@@ -69,6 +69,10 @@ void AddVerbs(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs) {
   AddVerb<IngestCommand>(app, verbs, "ingest",
                          "Load reviews and items into a workspace (SQLite), transactionally and incrementally",
                          RunIngest);
+  AddVerb<ForgetCommand>(app, verbs, "forget",
+                         "Remove users, reviews or items from a workspace for good (erasure requests, takedowns); "
+                         "later ingests skip them",
+                         RunForget);
   AddVerb<TokenizeCommand>(app, verbs, "tokenize",
                            "Token ids of texts read from stdin, one per line (the model's tokenizer)", RunTokenize);
   AddVerb<ScoreCommand>(app, verbs, "score", "Sentiment of every review (BERT through libtorch), cached in a workspace",

@@ -1,4 +1,4 @@
-// validate and ingest.
+// validate, ingest and forget.
 #include <spdlog/spdlog.h>
 
 #include <functional>
@@ -91,23 +91,36 @@ int RunValidate(const ValidateCommand& o) {
     std::function<std::string(const std::string&)> unknown;
     std::unordered_set<std::string> ws_items;
     std::unique_ptr<IdLookalikes> lookalikes;
+    ForgottenIds forgotten;
+    int64_t of_forgotten = 0;
     if (items_unread) {
       spdlog::warn("{}: item ids not checked: no row of {} can be read", in.reviews, in.items);
     } else if (!in.items.empty()) {
       unknown = [&](const std::string& id) { return items.WhyUnknown(id); };
     } else if (!o.config.workspace.empty()) {
-      const std::vector<std::string> ids = Workspace::Open(o.config.workspace, false)->ItemIds();
+      auto ws = Workspace::Open(o.config.workspace, false);
+      const std::vector<std::string> ids = ws->ItemIds();
       ws_items.insert(ids.begin(), ids.end());
+      forgotten = ws->LoadForgotten();  // reviews of these, ingest skips
       lookalikes = std::make_unique<IdLookalikes>(ids);
       unknown = [&](const std::string& id) {
         const std::string where = "the workspace's items";
-        return ws_items.count(id) != 0 ? std::string() : "is not among " + where + lookalikes->Hint(id, where);
+        if (ws_items.count(id) != 0) return std::string();
+        if (forgotten.HasItem(id)) {
+          ++of_forgotten;
+          return std::string();
+        }
+        return "is not among " + where + lookalikes->Hint(id, where);
       };
     } else {
       spdlog::warn("{}: item ids not checked (give --items or --workspace; ingest rejects reviews of unknown items)",
                    in.reviews);
     }
     ValidateReviews(in, unknown, &problems);
+    if (of_forgotten > 0) {
+      spdlog::info("{}: {} of items `avrec forget` removed: ingest skips them", in.reviews,
+                   CountOf(of_forgotten, "review"));
+    }
   }
   PrintUnreportedCount(problems);
   if (problems.count() > 0) {
@@ -135,6 +148,86 @@ int RunIngest(const IngestCommand& o) {
   auto ws = Workspace::Open(c.workspace, /*create=*/true);
   ProblemLog problems(static_cast<size_t>(c.inputs.max_errors), PrintProblem);
   Ingest(c.inputs, c.lenient, ws.get(), &problems);
+  return 0;
+}
+
+void ForgetCommand::Describe(OptionSet* s) {
+  s->AddPath("--workspace,-w", "workspace", &workspace, "Workspace to remove them from (required)");
+  s->Add("--user", "", &ids.users, "Id of a user to forget: their reviews and stored lists (repeatable)");
+  s->Add("--review", "", &ids.reviews, "Id of a review to forget (repeatable)");
+  s->Add("--item", "", &ids.items, "Id of an item to forget, with its reviews (repeatable)");
+  s->AddPath("--user-ids", "", &user_ids, "File of user ids to forget, one per line ('#' comments)");
+  s->AddPath("--review-ids", "", &review_ids, "File of review ids to forget, one per line");
+  s->AddPath("--item-ids", "", &item_ids, "File of item ids to forget, one per line");
+  s->AddFlag("--dry-run", "", &dry_run, "Say what would be removed, and change nothing");
+  s->AddFlag("--force", "", &force, "Forget even when that removes more than half of the workspace's reviews");
+}
+
+namespace {
+
+// "1 user, 0 reviews and 1 item (25 reviews, 0 stored lists and 23 cached
+// sentiment scores removed)", `removed` saying how.
+std::string DescribeForget(const ForgetCounts& c, const char* removed) {
+  std::string s = CountOf(c.users, "user") + ", " + CountOf(c.reviews, "review") + " and " + CountOf(c.items, "item") +
+                  " (" + CountOf(c.reviews_removed, "review") + ", " + CountOf(c.lists_removed, "stored list") +
+                  " and " + CountOf(c.scores_removed, "cached sentiment score") + " " + removed + ")";
+  if (c.not_found > 0) s += "; " + CountOf(c.not_found, "id") + " given held nothing here (remembered all the same)";
+  return s;
+}
+
+}  // namespace
+
+int RunForget(const ForgetCommand& o) {
+  if (o.workspace.empty()) Fail(ExitCode::kUsage, "forget: --workspace PATH is required");
+  ForgetIds ids = o.ids;
+  const auto add = [](const std::string& path, std::vector<std::string>* to) {
+    if (path.empty()) return;
+    const std::vector<std::string> read = ReadIdList(path);
+    to->insert(to->end(), read.begin(), read.end());
+  };
+  add(o.user_ids, &ids.users);
+  add(o.review_ids, &ids.reviews);
+  add(o.item_ids, &ids.items);
+  if (ids.users.empty() && ids.reviews.empty() && ids.items.empty()) {
+    Fail(ExitCode::kUsage, "forget: no id given: --user ID, --review ID, --item ID or a file of them (--user-ids, ",
+         "--review-ids, --item-ids)");
+  }
+  auto ws = Workspace::Open(o.workspace, false);
+  if (!ws->why_read_only().empty()) {
+    Fail(ExitCode::kCantCreate, o.workspace,
+         ": forget removes rows from the workspace, and it cannot be written: ", ws->why_read_only());
+  }
+  const int64_t total = ws->CountReviews();
+  if (!o.force && !o.dry_run) {
+    // An id file mixed up with a list of everyone would empty the workspace.
+    const ForgetCounts would = ForgetFromWorkspace(ids, /*dry_run=*/true, ws.get()).counts;
+    if (would.reviews_removed * 2 > total && total > 0) {
+      Fail(ExitCode::kUsage, "forget: this would remove ", would.reviews_removed, " of the workspace's ", total,
+           " reviews, more than half: nothing was removed; check the ids (`--dry-run` says what goes), and give ",
+           "--force to forget them all the same");
+    }
+  }
+  const ForgetReport rep = ForgetFromWorkspace(ids, o.dry_run, ws.get());
+  InfoEvent("stage_end",
+            {{"stage", "forget"},
+             {"workspace", o.workspace},
+             {"dry_run", o.dry_run},
+             {"users", rep.counts.users},
+             {"reviews", rep.counts.reviews},
+             {"items", rep.counts.items},
+             {"not_found", rep.counts.not_found},
+             {"reviews_removed", rep.counts.reviews_removed},
+             {"lists_removed", rep.counts.lists_removed},
+             {"scores_removed", rep.counts.scores_removed}},
+            o.dry_run ? "dry run, nothing changed: would forget " + DescribeForget(rep.counts, "would be removed")
+                      : "forgot " + DescribeForget(rep.counts, "removed") + "; later ingests skip them");
+  if (rep.log_kept) {
+    spdlog::warn(
+        "{}: another connection's open transaction (an analyst's sqlite3 session?) holds part of the write-ahead "
+        "log: every reader now finds the rows gone, but their old bytes stay in {}-wal until it ends; run this "
+        "command again then (it finds nothing more to remove, and empties the log)",
+        o.workspace, o.workspace);
+  }
   return 0;
 }
 

@@ -35,6 +35,16 @@ struct IngestCommand {
 };
 int RunIngest(const IngestCommand& o);
 
+struct ForgetCommand {
+  std::string workspace;
+  ForgetIds ids;                               // --user, --review, --item
+  std::string user_ids, review_ids, item_ids;  // files of ids, one per line
+  bool dry_run = false;
+  bool force = false;  // even when more than half of the reviews would go
+  void Describe(OptionSet* s);
+};
+int RunForget(const ForgetCommand& o);
+
 struct TokenizeCommand {
   std::string model;                                  // model directory; empty: the bundled sentiment model
   int max_len = 0;                                    // 0: the model's max_length
@@ -157,6 +167,7 @@ void CheckFiles(const RunFiles& files);
 void WarnIfNamedForAnotherFormat(const std::string& path, const std::string& verb);
 RunFiles FilesOf(const ValidateCommand& c);
 RunFiles FilesOf(const IngestCommand& c);
+RunFiles FilesOf(const ForgetCommand& c);
 RunFiles FilesOf(const TokenizeCommand& c);
 RunFiles FilesOf(const ScoreCommand& c);
 RunFiles FilesOf(const EmbedCommand& c);

@@ -140,6 +140,12 @@ RunFiles FilesOf(const IngestCommand& c) {
   return f;
 }
 
+RunFiles FilesOf(const ForgetCommand& c) {
+  RunFiles f = Paths({c.user_ids, c.review_ids, c.item_ids, c.workspace}, {});
+  f.workspace_input = c.workspace;
+  return f;
+}
+
 RunFiles FilesOf(const ScoreCommand& c) {
   RunFiles f = ModelCommandFiles(c.config, {c.config.score_out});
   f.manifest = ManifestBeside(c.config.score_out, c.config.manifest);

@@ -1,6 +1,7 @@
 // The pipeline's stages, each a function of values (pipeline.h).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -50,6 +51,17 @@ void LogItemVectors(const ItemMatrix& m) {
   }
 }
 
+// Leaves out of `items` those `avrec forget` removed; returns how many.
+int64_t DropForgottenItems(const ForgottenIds& forgotten, ItemTable* items) {
+  if (forgotten.items.empty()) return 0;
+  const size_t before = items->items.size();
+  items->items.erase(std::remove_if(items->items.begin(), items->items.end(),
+                                    [&](const Item& item) { return forgotten.HasItem(item.item_id); }),
+                     items->items.end());
+  items->BuildIndex();
+  return static_cast<int64_t>(before - items->items.size());
+}
+
 void LogIngest(const InputOptions& in, const IngestReport& r, const std::string& workspace) {
   if (!in.items.empty()) {
     InfoEvent(
@@ -80,6 +92,11 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
           "one): is one review_id used for two reviews, as when two sources number their reviews alike?",
           in.reviews, r.reviews.reassigned, r.reviews.first_reassigned);
     }
+  }
+  if (r.forgotten_items + r.forgotten_reviews > 0) {
+    InfoEvent("ingest_forgotten", {{"items", r.forgotten_items}, {"reviews", r.forgotten_reviews}},
+              fmt::format("{} and {} not ingested: `avrec forget` removed them (or their users or items)",
+                          CountOf(r.forgotten_items, "item"), CountOf(r.forgotten_reviews, "review")));
   }
   InfoEvent("stage_end",
             {{"stage", "ingest"}, {"workspace", workspace}, {"items", r.total_items}, {"reviews", r.total_reviews}},
@@ -222,11 +239,14 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
   };
   IngestReport rep;
   ws->InTransaction([&] {
+    // What `avrec forget` removed stays out, whatever the export still holds.
+    const ForgottenIds forgotten = ws->LoadForgotten();
     ItemTable items;  // of this ingest: a review of an item on a skipped row says so
     if (!in.items.empty()) {
       items = ReadItems(in.items, in.Schema(), problems);
       abort_if_invalid(in.items, static_cast<int64_t>(items.items.size()), items.invalid);
       rep.skipped_items = items.invalid;
+      rep.forgotten_items = DropForgottenItems(forgotten, &items);
       const int64_t run = ws->BeginRun("items", in.items);
       rep.items = ws->UpsertItems(items);
       ws->FinishRun(run, rep.items, rep.skipped_items);
@@ -244,14 +264,18 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
       const int64_t run = ws->BeginRun("reviews", in.reviews);
       std::unique_ptr<IdLookalikes> lookalikes;  // of the workspace's items, at the first unknown id
       ro.unknown_item = [&](const std::string& id) {
-        if (known.count(id) != 0) return std::string();
+        if (known.count(id) != 0 || forgotten.HasItem(id)) return std::string();
         if (!lookalikes) lookalikes = std::make_unique<IdLookalikes>(ids);
         return items.WhyUnknown(id, "the workspace's items", lookalikes.get());
       };
       Progress progress("ingest", 0, std::chrono::seconds(10), Progress::Unit::kBytes);
       ro.on_bytes = [&](int64_t read, int64_t size) { progress.Set(read, size); };
       ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) {
-        if (problems->count() == 0 || lenient) ws->UpsertReview(r, &rep.reviews);
+        if (!forgotten.empty() && forgotten.Skips(r)) {
+          ++rep.forgotten_reviews;
+        } else if (problems->count() == 0 || lenient) {
+          ws->UpsertReview(r, &rep.reviews);
+        }
       });
       progress.Finish();
       abort_if_invalid(in.reviews, st.valid, st.invalid);
@@ -266,6 +290,26 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
   rep.total_reviews = ws->CountReviews();
   ws->Persist();
   LogIngest(in, rep, ws->path());
+  return rep;
+}
+
+ForgetReport ForgetFromWorkspace(const ForgetIds& ids, bool dry_run, Workspace* ws) {
+  struct DryRun {};  // thrown to roll the transaction back
+  ForgetReport rep;
+  try {
+    ws->InTransaction([&] {
+      const int64_t run = ws->BeginRun("forget", "avrec forget");
+      rep.counts = ws->Forget(ids, run);
+      const ForgetCounts& c = rep.counts;
+      UpsertCounts removed;  // runs.updated: the reviews and items removed
+      removed.updated = c.reviews_removed + c.items;
+      ws->FinishRun(run, removed, c.not_found);
+      if (dry_run) throw DryRun{};
+      rep.run = run;
+    });
+  } catch (const DryRun&) {
+  }
+  if (!dry_run) rep.log_kept = !ws->CheckpointAndTruncateLog();
   return rep;
 }
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "avrec/error.h"
 #include "avrec/hash.h"
@@ -244,6 +245,18 @@ CREATE TABLE IF NOT EXISTS recommendations(
   PRIMARY KEY (run_id, user_id, rank));
 )sql";
 
+// Made by the first `avrec forget` (readers of an older workspace must not
+// need the write lock to find it missing): the SHA-256 of each id removed.
+constexpr const char* kForgottenSchema = R"sql(
+CREATE TABLE IF NOT EXISTS forgotten(
+  kind TEXT NOT NULL CHECK (kind IN ('user', 'review', 'item')),
+  id_sha256 TEXT NOT NULL,
+  run_id INTEGER NOT NULL,                  -- the forget run (runs.run_id)
+  PRIMARY KEY (kind, id_sha256)) WITHOUT ROWID;
+)sql";
+
+bool HasTable(sqlite3* db, const char* name);
+
 std::string ItemFeaturesJson(const ItemTable& t, const Item& item) {
   nlohmann::ordered_json f = nlohmann::ordered_json::object();
   for (size_t i = 0; i < t.numeric_columns.size(); ++i) {
@@ -366,6 +379,12 @@ std::vector<std::string> Tables(sqlite3* db, const std::string& shown) {
 constexpr const char* kTableNames[] = {
     "meta", "items",           "feature_columns",      "reviews",        "sentiment_cache", "embedding_cache",
     "runs", "recommend_users", "recommendation_lists", "recommendations"};
+
+bool HasTable(sqlite3* db, const char* name) {
+  Stmt s(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+  s.Bind(1, std::string(name));
+  return s.Step();
+}
 
 }  // namespace
 
@@ -649,10 +668,119 @@ int64_t Workspace::LastRun() {
 }
 
 int64_t Workspace::ItemsChangedSince(int64_t run) {
-  Stmt s(db_, "SELECT count(*) FROM items WHERE updated_run > ?");
+  Stmt s(db_, HasTable(db_, "forgotten") ? "SELECT (SELECT count(*) FROM items WHERE updated_run > ?1) + "
+                                           "(SELECT count(*) FROM forgotten WHERE kind = 'item' AND run_id > ?1)"
+                                         : "SELECT count(*) FROM items WHERE updated_run > ?1");
   s.Bind(1, run);
   s.Step();
   return s.Int(0);
+}
+
+bool ForgottenIds::HasItem(const std::string& item_id) const {
+  return !items.empty() && items.count(Sha256Hex(item_id)) != 0;
+}
+
+bool ForgottenIds::Skips(const Review& r) const {
+  return (!users.empty() && users.count(Sha256Hex(r.user_id)) != 0) ||
+         (!reviews.empty() && reviews.count(Sha256Hex(r.review_id)) != 0) || HasItem(r.item_id);
+}
+
+ForgottenIds Workspace::LoadForgotten() {
+  ForgottenIds out;
+  if (!HasTable(db_, "forgotten")) return out;
+  Stmt s(db_, "SELECT kind, id_sha256 FROM forgotten");
+  while (s.Step()) {
+    const std::string kind = s.Text(0);
+    (kind == "user" ? out.users : kind == "review" ? out.reviews : out.items).insert(s.Text(1));
+  }
+  return out;
+}
+
+namespace {
+
+// Runs `sql` with `id` bound to ?1 and returns the rows it changed.
+int64_t Changes(sqlite3* db, const char* sql, const std::string& id) {
+  Stmt s(db, sql);
+  s.Bind(1, id);
+  s.Step();
+  return sqlite3_changes64(db);
+}
+
+}  // namespace
+
+ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run) {
+  Exec(db_, "PRAGMA secure_delete = ON");  // removed rows are zeroed in their pages
+  Exec(db_, kForgottenSchema);
+  // The texts of the reviews removed: their cached scores go too, unless
+  // another review has the same text. Their authors: the lists stored for
+  // them go, for a list's reasons quote the user's reviews.
+  Exec(db_,
+       "CREATE TEMP TABLE IF NOT EXISTS forget_keys(text_key TEXT PRIMARY KEY); DELETE FROM forget_keys; "
+       "CREATE TEMP TABLE IF NOT EXISTS forget_users(user_id TEXT PRIMARY KEY); DELETE FROM forget_users; "
+       "CREATE TEMP TABLE IF NOT EXISTS forget_named(user_id TEXT PRIMARY KEY); DELETE FROM forget_named;");
+  ForgetCounts c;
+  Stmt remember(db_, "INSERT OR IGNORE INTO forgotten(kind, id_sha256, run_id) VALUES (?, ?, ?)");
+  const auto each = [&](const std::vector<std::string>& list, const char* kind, int64_t* found,
+                        const std::function<int64_t(const std::string&)>& remove) {
+    for (const std::string& id : std::set<std::string>(list.begin(), list.end())) {
+      const int64_t removed = remove(id);
+      if (found != nullptr) ++(removed > 0 ? *found : c.not_found);
+      remember.Reset();
+      remember.Bind(1, std::string(kind)).Bind(2, Sha256Hex(id)).Bind(3, run);
+      remember.Step();
+    }
+  };
+  const auto reviews_where = [&](const char* column, const std::string& id) {
+    const std::string where = std::string(" FROM reviews WHERE ") + column + " = ?1";
+    Changes(db_, ("INSERT OR IGNORE INTO forget_keys SELECT text_key" + where).c_str(), id);
+    Changes(db_, ("INSERT OR IGNORE INTO forget_users SELECT user_id" + where).c_str(), id);
+    const int64_t n = Changes(db_, ("DELETE" + where).c_str(), id);
+    c.reviews_removed += n;
+    return n;
+  };
+  // Users in one pass over each table (stored lists and fingerprints have no
+  // index by user): the named ones first, then what they held.
+  each(ids.users, "user", nullptr,
+       [&](const std::string& id) { return Changes(db_, "INSERT OR IGNORE INTO forget_named VALUES (?1)", id); });
+  {
+    Stmt held(db_,
+              "SELECT count(*), coalesce(sum(user_id IN (SELECT user_id FROM reviews) OR user_id IN (SELECT user_id "
+              "FROM recommendation_lists) OR user_id IN (SELECT user_id FROM recommend_users)), 0) FROM forget_named");
+    held.Step();
+    c.users = held.Int(1);
+    c.not_found += held.Int(0) - held.Int(1);
+  }
+  const std::string named = " FROM reviews WHERE user_id IN (SELECT user_id FROM forget_named)";
+  Exec(db_, ("INSERT OR IGNORE INTO forget_keys SELECT text_key" + named).c_str());
+  Exec(db_, "INSERT OR IGNORE INTO forget_users SELECT user_id FROM forget_named");
+  Exec(db_, ("DELETE" + named).c_str());
+  c.reviews_removed += sqlite3_changes64(db_);
+  Exec(db_, "DELETE FROM recommend_users WHERE user_id IN (SELECT user_id FROM forget_named)");
+  each(ids.reviews, "review", &c.reviews, [&](const std::string& id) { return reviews_where("review_id", id); });
+  each(ids.items, "item", &c.items, [&](const std::string& id) {
+    return reviews_where("item_id", id) + Changes(db_, "DELETE FROM items WHERE item_id = ?1", id);
+  });
+  Exec(db_, "DELETE FROM recommendation_lists WHERE user_id IN (SELECT user_id FROM forget_users)");
+  c.lists_removed = sqlite3_changes64(db_);
+  Exec(db_, "DELETE FROM recommendations WHERE user_id IN (SELECT user_id FROM forget_users)");
+  Exec(db_,
+       "DELETE FROM sentiment_cache WHERE text_key IN (SELECT text_key FROM forget_keys) AND "
+       "text_key NOT IN (SELECT text_key FROM reviews)");
+  c.scores_removed = sqlite3_changes64(db_);
+  Exec(db_, "DELETE FROM forget_keys; DELETE FROM forget_users; DELETE FROM forget_named;");
+  return c;
+}
+
+bool Workspace::CheckpointAndTruncateLog() {
+  int log = 0, copied = 0;
+  // A reader's transaction can last hours (an analyst's session): waited
+  // for a second at most, then left to a later checkpoint.
+  sqlite3_busy_timeout(db_, std::min(BusyTimeoutMs(), 1000));
+  const int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_TRUNCATE, &log, &copied);
+  sqlite3_busy_timeout(db_, BusyTimeoutMs());
+  if (rc == SQLITE_BUSY) return false;
+  if (rc != SQLITE_OK) SqliteFail(db_, rc, "a checkpoint");
+  return log == copied;
 }
 
 std::unordered_map<std::string, uint64_t> Workspace::LoadFingerprints(const std::string& state) {

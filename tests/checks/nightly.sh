@@ -2,7 +2,8 @@
 # tools/nightly.sh for two nights on data/sample with the bundled models:
 # night 2 reuses every cached score and embedding, reranks only the users
 # whose reviews changed, equals a full recompute, and is diffed against
-# night 1; a second job started while one runs exits 75.
+# night 1; a user whose erasure night 2 asks for is gone from its lists; a
+# second job started while one runs exits 75.
 # Usage: nightly.sh AVREC_BINARY
 set -euo pipefail
 avrec=$(realpath "$1")
@@ -34,10 +35,13 @@ night2[10][5] += ' Honestly the best thing I heard all year!'
 write('night2.csv', night2)
 changed = {r[1] for r in night2[2000:]} | {night2[10][1]}
 open(f'{sys.argv[2]}/changed_users', 'w').write('\n'.join(sorted(changed)))
+# An erasure request: a user of night 1 whose reviews night 2 leaves alone.
+forget = sorted({r[1] for r in body[:2000]} - changed)[0]
+open(f'{sys.argv[2]}/forget', 'w').write(forget + '\n')
 EOF
 
 NIGHT=2026-01-01 REVIEWS="$tmp/night1.csv" ITEMS="$root/data/sample/items.csv" "$root/tools/nightly.sh"
-NIGHT=2026-01-02 REVIEWS="$tmp/night2.csv" "$root/tools/nightly.sh"
+NIGHT=2026-01-02 REVIEWS="$tmp/night2.csv" FORGET_USERS="$tmp/forget" "$root/tools/nightly.sh"
 out="$AVREC_HOME/out"
 test "$(readlink "$out/latest.json")" = recs-2026-01-02.json
 test -s "$AVREC_HOME/manifests/recs-2026-01-02.run.json"
@@ -46,6 +50,15 @@ test -s "$out/diff-2026-01-02.json"
 # The same bytes as ranking everyone tonight.
 "$avrec" recommend -w "$AVREC_HOME/nightly.avrec" --top-n 10 --out "$tmp/full.json" 2>/dev/null
 cmp "$out/recs-2026-01-02.json" "$tmp/full.json"
+
+# The forgotten user was in night 1's lists, and is in neither night 2's nor the workspace.
+forgotten=$(cat "$tmp/forget")
+grep -q "\"$forgotten\"" "$out/recs-2026-01-01.json"
+if grep -q "\"$forgotten\"" "$out/recs-2026-01-02.json"; then
+  echo "nightly: forgotten user $forgotten is still in night 2's lists" >&2
+  exit 1
+fi
+test "$(sqlite3 "$AVREC_HOME/nightly.avrec" "SELECT count(*) FROM reviews WHERE user_id = '$forgotten'")" = 0
 
 # Night 2 reused every cache and reranked only changed users.
 python3 - "$AVREC_HOME/logs/2026-01-02.log" "$tmp/changed_users" <<'EOF'
