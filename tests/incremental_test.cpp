@@ -291,6 +291,16 @@ TEST_F(IncrementalTest, ForgetRemovesForGoodAndLaterNightsAgree) {
   EXPECT_EQ(ReadFile(dir_ / "n2.json"), ReadFile(dir_ / "full.json"));
   EXPECT_EQ(ReadFile(dir_ / "n2.json").find("\"" + user + "\""), std::string::npos);
   EXPECT_EQ(ReadFile(dir_ / "n2.json").find("\"" + item + "\""), std::string::npos);
+  // A cold-start user of the --users file, forgotten: no list for them either.
+  r = RunAvrec({"forget", "-w", ws_, "--user", "newcomer1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("forgot 1 user"), std::string::npos) << r.err;  // their stored lists
+  r = Recommend(dir_ / "n3.json", opts);
+  EXPECT_NE(r.err.find("no list for 1 user `avrec forget` removed"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(dir_ / "n3.json").find("\"newcomer1\""), std::string::npos);
+  EXPECT_NE(ReadFile(dir_ / "n3.json").find("\"newcomer2\""), std::string::npos);
+  Recommend(dir_ / "full3.json", {});
+  EXPECT_EQ(ReadFile(dir_ / "n3.json"), ReadFile(dir_ / "full3.json"));
 
   // Ids that would take most of the workspace (a file of everyone, mixed
   // up) are refused without --force, and nothing changes.

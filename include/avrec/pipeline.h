@@ -144,6 +144,7 @@ struct Dataset {
   ItemTable item_table;
   std::vector<Review> reviews;  // file order, or review_id order from a workspace
   int64_t last_run = 0;         // from a workspace: the latest run the data includes
+  ForgottenIds forgotten;       // from a workspace: what `avrec forget` removed
 };
 
 struct SentimentResult {

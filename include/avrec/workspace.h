@@ -64,6 +64,7 @@ struct ForgetCounts {
 struct ForgottenIds {
   std::unordered_set<std::string> users, reviews, items;  // SHA-256 hex of each id
   bool empty() const { return users.empty() && reviews.empty() && items.empty(); }
+  bool HasUser(const std::string& user_id) const;
   bool HasItem(const std::string& item_id) const;
   // The review itself, its user or its item was forgotten.
   bool Skips(const Review& r) const;

@@ -545,6 +545,20 @@ void LogSnippetCost(const SnippetFinder& snippets, const Workspace* ws) {
                                              : " (not cached: the workspace is read-only for this user)");
 }
 
+// The --users file's ids, less those `avrec forget` removed from the workspace.
+std::vector<std::string> ColdStartUsers(const PipelineConfig& c, const Dataset& data) {
+  if (c.users.empty()) return {};
+  std::vector<std::string> ids = ReadIdList(c.users);
+  const auto forgotten =
+      std::remove_if(ids.begin(), ids.end(), [&](const std::string& id) { return data.forgotten.HasUser(id); });
+  if (forgotten != ids.end()) {
+    spdlog::info("{}: no list for {} `avrec forget` removed", c.users,
+                 CountOf(static_cast<int64_t>(ids.end() - forgotten), "user"));
+    ids.erase(forgotten, ids.end());
+  }
+  return ids;
+}
+
 }  // namespace
 
 RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Workspace* open_ws) {
@@ -554,8 +568,7 @@ RecommendStats RecommendStage(const PipelineConfig& c, const ModelInputs& in, Wo
   const RecommendationFormat format = CheckBeforeRanking(c, r, in.items.matrix);
   const bool tracked = c.only_changed || c.to_workspace;
   const ProfileOptions po = ProfileOptionsFor(r.algorithm, c.profile);
-  std::vector<std::string> extra;
-  if (!c.users.empty()) extra = ReadIdList(c.users);
+  const std::vector<std::string> extra = ColdStartUsers(c, in.data);
   ProfileFile file;
   if (!c.profiles_in.empty()) file = ReadProfiles(c.profiles_in);
   const Profiles profiles = BuildUserProfiles(in.data.reviews, in.has_sentiment ? &in.sentiment : nullptr, in.items, po,

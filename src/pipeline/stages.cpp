@@ -213,6 +213,7 @@ Dataset LoadDataset(Workspace* ws) {
     d.item_table = ws->LoadItems();
     d.reviews = ws->LoadReviews();
     d.last_run = ws->LastRun();
+    d.forgotten = ws->LoadForgotten();
   });
   return d;
 }

@@ -680,9 +680,12 @@ bool ForgottenIds::HasItem(const std::string& item_id) const {
   return !items.empty() && items.count(Sha256Hex(item_id)) != 0;
 }
 
+bool ForgottenIds::HasUser(const std::string& user_id) const {
+  return !users.empty() && users.count(Sha256Hex(user_id)) != 0;
+}
+
 bool ForgottenIds::Skips(const Review& r) const {
-  return (!users.empty() && users.count(Sha256Hex(r.user_id)) != 0) ||
-         (!reviews.empty() && reviews.count(Sha256Hex(r.review_id)) != 0) || HasItem(r.item_id);
+  return HasUser(r.user_id) || (!reviews.empty() && reviews.count(Sha256Hex(r.review_id)) != 0) || HasItem(r.item_id);
 }
 
 ForgottenIds Workspace::LoadForgotten() {
