@@ -311,6 +311,12 @@ TEST_F(IncrementalTest, ForgetRemovesForGoodAndLaterNightsAgree) {
   EXPECT_NE(r.err.find("more than half: nothing was removed"), std::string::npos) << r.err;
   EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - removed);
   EXPECT_EQ(RunAvrec({"forget", "-w", ws_}).exit_code, 64);
+  EXPECT_EQ(RunAvrec({"forget", "-w", ws_, "--user", " "}).exit_code, 64);
+  // A file of erasure requests is empty most nights.
+  WriteFile(dir_ / "none.txt", "# no requests tonight\n");
+  r = RunAvrec({"forget", "-w", ws_, "--user-ids", dir_ / "none.txt"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("nothing to forget"), std::string::npos) << r.err;
   EXPECT_EQ(RunAvrec({"forget", "-w", dir_ / "missing.avrec", "--user", user}).exit_code, 66);
 }
 

@@ -40,7 +40,9 @@ forget = sorted({r[1] for r in body[:2000]} - changed)[0]
 open(f'{sys.argv[2]}/forget', 'w').write(forget + '\n')
 EOF
 
-NIGHT=2026-01-01 REVIEWS="$tmp/night1.csv" ITEMS="$root/data/sample/items.csv" "$root/tools/nightly.sh"
+: >"$tmp/no_requests"  # most nights no one asks to be forgotten
+NIGHT=2026-01-01 REVIEWS="$tmp/night1.csv" ITEMS="$root/data/sample/items.csv" FORGET_USERS="$tmp/no_requests" \
+  "$root/tools/nightly.sh"
 NIGHT=2026-01-02 REVIEWS="$tmp/night2.csv" FORGET_USERS="$tmp/forget" "$root/tools/nightly.sh"
 out="$AVREC_HOME/out"
 test "$(readlink "$out/latest.json")" = recs-2026-01-02.json
