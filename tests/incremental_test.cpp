@@ -280,6 +280,11 @@ TEST_F(IncrementalTest, ForgetRemovesForGoodAndLaterNightsAgree) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Event(r.err, "ingest_forgotten")["reviews"], removed);
   EXPECT_EQ(Event(r.err, "ingest_forgotten")["items"], 1);
+  EXPECT_EQ(Event(r.err, "ingest_forgotten")
+                .value("msg", "")
+                .find("1 item and " + std::to_string(removed) + " reviews not ingested: `avrec forget` removed them"),
+            0u)
+      << r.err;
   EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - removed);
   EXPECT_EQ(RunAvrec({"validate", "-w", ws_, "--reviews", kReviews}).exit_code, 0);
   // The item is gone from every list: everyone is ranked again, as a full run would.

@@ -94,9 +94,10 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
     }
   }
   if (r.forgotten_items + r.forgotten_reviews > 0) {
+    std::string what = r.forgotten_items > 0 ? CountOf(r.forgotten_items, "item") : "";
+    if (r.forgotten_reviews > 0) what += (what.empty() ? "" : " and ") + CountOf(r.forgotten_reviews, "review");
     InfoEvent("ingest_forgotten", {{"items", r.forgotten_items}, {"reviews", r.forgotten_reviews}},
-              fmt::format("{} and {} not ingested: `avrec forget` removed them (or their users or items)",
-                          CountOf(r.forgotten_items, "item"), CountOf(r.forgotten_reviews, "review")));
+              what + " not ingested: `avrec forget` removed them (or their users or items)");
   }
   InfoEvent("stage_end",
             {{"stage", "ingest"}, {"workspace", workspace}, {"items", r.total_items}, {"reviews", r.total_reviews}},
