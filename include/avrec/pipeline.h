@@ -182,7 +182,10 @@ struct ForgetReport {
   int64_t run = 0;        // the forget run's id (0: dry run)
   bool log_kept = false;  // a reader's open transaction held part of the log back
 };
-ForgetReport ForgetFromWorkspace(const ForgetIds& ids, bool dry_run, Workspace* ws);
+// `check`, when set, sees the counts and the reviews there were before the
+// transaction commits, and throws to roll it back.
+using ForgetCheck = std::function<void(const ForgetCounts& counts, int64_t reviews_before)>;
+ForgetReport ForgetFromWorkspace(const ForgetIds& ids, bool dry_run, Workspace* ws, const ForgetCheck& check = {});
 
 // The manifest of the model in `dir_or_default` ("" or "default": the
 // bundled model for the task). Throws Error(kDataErr) when it is a model for

@@ -216,17 +216,15 @@ int RunForget(const ForgetCommand& o) {
     Fail(ExitCode::kCantCreate, o.workspace,
          ": forget removes rows from the workspace, and it cannot be written: ", ws->why_read_only());
   }
-  const int64_t total = ws->CountReviews();
-  if (!o.force && !o.dry_run) {
-    // An id file mixed up with a list of everyone would empty the workspace.
-    const ForgetCounts would = ForgetFromWorkspace(ids, /*dry_run=*/true, ws.get()).counts;
-    if (would.reviews_removed * 2 > total && total > 0) {
+  // An id file mixed up with a list of everyone would empty the workspace.
+  const auto refuse_most = [&](const ForgetCounts& would, int64_t total) {
+    if (!o.force && !o.dry_run && would.reviews_removed * 2 > total && total > 0) {
       Fail(ExitCode::kUsage, "forget: this would remove ", would.reviews_removed, " of the workspace's ", total,
            " reviews, more than half: nothing was removed; check the ids (`--dry-run` says what goes), and give ",
            "--force to forget them all the same");
     }
-  }
-  const ForgetReport rep = ForgetFromWorkspace(ids, o.dry_run, ws.get());
+  };
+  const ForgetReport rep = ForgetFromWorkspace(ids, o.dry_run, ws.get(), refuse_most);
   InfoEvent("stage_end",
             {{"stage", "forget"},
              {"workspace", o.workspace},

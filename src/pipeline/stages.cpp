@@ -273,7 +273,7 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
       Progress progress("ingest", 0, std::chrono::seconds(10), Progress::Unit::kBytes);
       ro.on_bytes = [&](int64_t read, int64_t size) { progress.Set(read, size); };
       ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) {
-        if (!forgotten.empty() && forgotten.Skips(r)) {
+        if (forgotten.Skips(r)) {
           ++rep.forgotten_reviews;
         } else if (problems->count() == 0 || lenient) {
           ws->UpsertReview(r, &rep.reviews);
@@ -295,13 +295,15 @@ IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, Problem
   return rep;
 }
 
-ForgetReport ForgetFromWorkspace(const ForgetIds& ids, bool dry_run, Workspace* ws) {
+ForgetReport ForgetFromWorkspace(const ForgetIds& ids, bool dry_run, Workspace* ws, const ForgetCheck& check) {
   struct DryRun {};  // thrown to roll the transaction back
   ForgetReport rep;
   try {
     ws->InTransaction([&] {
+      const int64_t before = ws->CountReviews();
       const int64_t run = ws->BeginRun("forget", "avrec forget");
       rep.counts = ws->Forget(ids, run);
+      if (check) check(rep.counts, before);
       const ForgetCounts& c = rep.counts;
       UpsertCounts removed;  // runs.updated: the reviews and items removed
       removed.updated = c.reviews_removed + c.items;

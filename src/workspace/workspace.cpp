@@ -676,16 +676,21 @@ int64_t Workspace::ItemsChangedSince(int64_t run) {
   return s.Int(0);
 }
 
-bool ForgottenIds::HasItem(const std::string& item_id) const {
-  return !items.empty() && items.count(Sha256Hex(item_id)) != 0;
+namespace {
+
+// Whether `digests` holds the SHA-256 of `id` (hashed only when it holds any).
+bool HoldsDigestOf(const std::unordered_set<std::string>& digests, const std::string& id) {
+  return !digests.empty() && digests.count(Sha256Hex(id)) != 0;
 }
 
-bool ForgottenIds::HasUser(const std::string& user_id) const {
-  return !users.empty() && users.count(Sha256Hex(user_id)) != 0;
-}
+}  // namespace
+
+bool ForgottenIds::HasItem(const std::string& item_id) const { return HoldsDigestOf(items, item_id); }
+
+bool ForgottenIds::HasUser(const std::string& user_id) const { return HoldsDigestOf(users, user_id); }
 
 bool ForgottenIds::Skips(const Review& r) const {
-  return HasUser(r.user_id) || (!reviews.empty() && reviews.count(Sha256Hex(r.review_id)) != 0) || HasItem(r.item_id);
+  return HasUser(r.user_id) || HoldsDigestOf(reviews, r.review_id) || HasItem(r.item_id);
 }
 
 ForgottenIds Workspace::LoadForgotten() {
