@@ -323,6 +323,34 @@ TEST_F(IncrementalTest, ForgetRemovesForGoodAndLaterNightsAgree) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("nothing to forget"), std::string::npos) << r.err;
   EXPECT_EQ(RunAvrec({"forget", "-w", dir_ / "missing.avrec", "--user", user}).exit_code, 66);
+
+  // Ids that hold nothing: those forgotten before are counted, the others
+  // named in a warning (a mistake must not pass as an erasure done). A review
+  // of a user named too counts as held, whatever the order of removal.
+  const std::string other = QueryText(ws_, "SELECT user_id FROM reviews ORDER BY user_id LIMIT 1");
+  const std::string own = QueryText(ws_, "SELECT review_id FROM reviews WHERE user_id = '" + other + "' LIMIT 1");
+  WriteFile(dir_ / "mixed.txt", "user_id\n" + user + "\n" + other + "\n");
+  r = RunAvrec(
+      {"forget", "-w", ws_, "--user-ids", dir_ / "mixed.txt", "--review", own, "--dry-run", "--log-format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json ev = Event(r.err, "stage_end");
+  EXPECT_EQ(ev["users"], 1);
+  EXPECT_EQ(ev["reviews"], 1);
+  EXPECT_EQ(ev["not_found"], 2);
+  EXPECT_EQ(ev["forgotten_before"], 1);
+  EXPECT_NE(r.err.find("1 id given is not in the workspace, and no earlier forget named it: 'user_id'"),
+            std::string::npos)
+      << r.err;
+  r = RunAvrec({"forget", "-w", ws_, "--user", user, "--item", item});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("2 ids given held nothing here (2 of them forgotten before)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  // A table where the list belongs is refused, naming the line.
+  WriteFile(dir_ / "table.tsv", other + "\trequest 17\n");
+  r = RunAvrec({"forget", "-w", ws_, "--user-ids", dir_ / "table.tsv"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("table.tsv:1: '" + other + "\\trequest 17' holds a tab"), std::string::npos) << r.err;
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - removed);
 }
 
 }  // namespace

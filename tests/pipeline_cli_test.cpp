@@ -620,6 +620,16 @@ TEST(RecommendCli, ItemListsThatLeaveNothingAreErrorsAndUnknownIdsWarned) {
   EXPECT_FALSE(test::FileExists(dir / "o.json"));
   r = run({"--deny-list", dir / "empty.txt"});  // an empty deny list holds back nothing, rightly
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  // A table where a list of ids belongs: every line would be an id no one
+  // has; named by file and line instead.
+  WriteFile(dir / "table.tsv", "# takedowns\ns0001\tlicence ended\n");
+  std::filesystem::remove(dir / "o.json");
+  r = run({"--deny-list", dir / "table.tsv"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("table.tsv:2: 's0001\\tlicence ended' holds a tab: a file of ids holds one id per line"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(test::FileExists(dir / "o.json"));
 }
 
 // The rating scale comes from the data unless given; the run says which it

@@ -171,8 +171,25 @@ std::string DescribeForget(const ForgetCounts& c, const char* removed) {
   std::string s = CountOf(c.users, "user") + ", " + CountOf(c.reviews, "review") + " and " + CountOf(c.items, "item") +
                   " (" + CountOf(c.reviews_removed, "review") + ", " + CountOf(c.lists_removed, "stored list") +
                   " and " + CountOf(c.scores_removed, "cached sentiment score") + " " + removed + ")";
-  if (c.not_found > 0) s += "; " + CountOf(c.not_found, "id") + " given held nothing here";
+  if (c.not_found > 0) {
+    s += "; " + CountOf(c.not_found, "id") + " given held nothing here";
+    if (c.forgotten_before > 0) s += " (" + std::to_string(c.forgotten_before) + " of them forgotten before)";
+  }
   return s;
+}
+
+// Ids that named nothing here and no earlier forget named: an erasure that
+// came before the export, or a mistake (a table, a header, another system's
+// ids) that must not pass as done.
+void WarnUnknown(const ForgetCounts& c, bool dry_run) {
+  if (c.unknown.empty()) return;
+  const bool one = c.unknown.size() == 1;
+  spdlog::warn(
+      "forget: {} given {} not in the workspace, and no earlier forget named {}: {}; {} {} remembered all the same, "
+      "so later ingests skip {}: check {} if {} meant to name something here (an id file holds one id per line)",
+      CountOf(static_cast<int64_t>(c.unknown.size()), "id"), one ? "is" : "are", one ? "it" : "them",
+      JoinForMessage(c.unknown, 5), one ? "it" : "they", dry_run ? "would be" : (one ? "is" : "are"),
+      one ? "it" : "them", one ? "it" : "them", one ? "it was" : "they were");
 }
 
 // The ids to forget: those given on the command line (trimmed, as ingest
@@ -233,12 +250,14 @@ int RunForget(const ForgetCommand& o) {
              {"reviews", rep.counts.reviews},
              {"items", rep.counts.items},
              {"not_found", rep.counts.not_found},
+             {"forgotten_before", rep.counts.forgotten_before},
              {"reviews_removed", rep.counts.reviews_removed},
              {"lists_removed", rep.counts.lists_removed},
              {"scores_removed", rep.counts.scores_removed}},
             o.dry_run ? "dry run, nothing changed: would forget " + DescribeForget(rep.counts, "would be removed")
                       : "forgot " + DescribeForget(rep.counts, "removed") +
                             "; every id is remembered, and later ingests skip what it names");
+  WarnUnknown(rep.counts, o.dry_run);
   if (rep.log_kept) {
     spdlog::warn(
         "{}: another connection's open transaction (an analyst's sqlite3 session?) holds part of the write-ahead "

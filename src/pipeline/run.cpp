@@ -43,7 +43,13 @@ std::vector<std::string> ReadIdList(const std::string& path) {
   std::string line;
   while (lines.Next(&line)) {
     std::string_view id = Trim(line);
-    if (!id.empty() && id[0] != '#') out.emplace_back(id);
+    if (id.empty() || id[0] == '#') continue;
+    // A table where a list belongs would make every line an id no one has.
+    if (id.find('\t') != std::string_view::npos) {
+      Fail(ExitCode::kDataErr, path, ":", lines.line_number(), ": ", EscapeForMessage(id),
+           " holds a tab: a file of ids holds one id per line, not a table (`cut -f1` keeps the first column)");
+    }
+    out.emplace_back(id);
   }
   return out;
 }

@@ -714,6 +714,33 @@ int64_t Changes(sqlite3* db, const char* sql, const std::string& id) {
   return sqlite3_changes64(db);
 }
 
+// An id that held nothing: one an earlier forget named (its digest was
+// remembered already), or one unknown here.
+void CountHeldNothing(const std::string& id, bool named_before, ForgetCounts* c) {
+  ++c->not_found;
+  if (named_before) {
+    ++c->forgotten_before;
+  } else {
+    c->unknown.push_back(id);
+  }
+}
+
+// The users of forget_named that hold reviews, stored lists or fingerprints,
+// and those that hold nothing.
+void CountNamedUsers(sqlite3* db, const std::set<std::string>& named_before, ForgetCounts* c) {
+  Stmt held(db,
+            "SELECT user_id, user_id IN (SELECT user_id FROM reviews) OR user_id IN (SELECT user_id FROM "
+            "recommendation_lists) OR user_id IN (SELECT user_id FROM recommend_users) FROM forget_named ORDER BY "
+            "user_id");
+  while (held.Step()) {
+    if (held.Int(1) != 0) {
+      ++c->users;
+    } else {
+      CountHeldNothing(held.Text(0), named_before.count(held.Text(0)) != 0, c);
+    }
+  }
+}
+
 }  // namespace
 
 ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run) {
@@ -728,14 +755,22 @@ ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run) {
        "CREATE TEMP TABLE IF NOT EXISTS forget_named(user_id TEXT PRIMARY KEY); DELETE FROM forget_named;");
   ForgetCounts c;
   Stmt remember(db_, "INSERT OR IGNORE INTO forgotten(kind, id_sha256, run_id) VALUES (?, ?, ?)");
+  std::set<std::string> users_named_before;
   const auto each = [&](const std::vector<std::string>& list, const char* kind, int64_t* found,
                         const std::function<int64_t(const std::string&)>& remove) {
     for (const std::string& id : std::set<std::string>(list.begin(), list.end())) {
       const int64_t removed = remove(id);
-      if (found != nullptr) ++(removed > 0 ? *found : c.not_found);
       remember.Reset();
       remember.Bind(1, std::string(kind)).Bind(2, Sha256Hex(id)).Bind(3, run);
       remember.Step();
+      const bool named_before = sqlite3_changes64(db_) == 0;
+      if (found == nullptr) {
+        if (named_before) users_named_before.insert(id);
+      } else if (removed > 0) {
+        ++*found;
+      } else {
+        CountHeldNothing(id, named_before, &c);
+      }
     }
   };
   const auto reviews_where = [&](const char* column, const std::string& id) {
@@ -747,27 +782,21 @@ ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run) {
     return n;
   };
   // Users in one pass over each table (stored lists and fingerprints have no
-  // index by user): the named ones first, then what they held.
+  // index by user): the named ones first, then what they held, and their
+  // reviews go last, so that a review or item named too counts as held.
   each(ids.users, "user", nullptr,
        [&](const std::string& id) { return Changes(db_, "INSERT OR IGNORE INTO forget_named VALUES (?1)", id); });
-  {
-    Stmt held(db_,
-              "SELECT count(*), coalesce(sum(user_id IN (SELECT user_id FROM reviews) OR user_id IN (SELECT user_id "
-              "FROM recommendation_lists) OR user_id IN (SELECT user_id FROM recommend_users)), 0) FROM forget_named");
-    held.Step();
-    c.users = held.Int(1);
-    c.not_found += held.Int(0) - held.Int(1);
-  }
+  CountNamedUsers(db_, users_named_before, &c);
+  each(ids.reviews, "review", &c.reviews, [&](const std::string& id) { return reviews_where("review_id", id); });
+  each(ids.items, "item", &c.items, [&](const std::string& id) {
+    return reviews_where("item_id", id) + Changes(db_, "DELETE FROM items WHERE item_id = ?1", id);
+  });
   const std::string named = " FROM reviews WHERE user_id IN (SELECT user_id FROM forget_named)";
   Exec(db_, ("INSERT OR IGNORE INTO forget_keys SELECT text_key" + named).c_str());
   Exec(db_, "INSERT OR IGNORE INTO forget_users SELECT user_id FROM forget_named");
   Exec(db_, ("DELETE" + named).c_str());
   c.reviews_removed += sqlite3_changes64(db_);
   Exec(db_, "DELETE FROM recommend_users WHERE user_id IN (SELECT user_id FROM forget_named)");
-  each(ids.reviews, "review", &c.reviews, [&](const std::string& id) { return reviews_where("review_id", id); });
-  each(ids.items, "item", &c.items, [&](const std::string& id) {
-    return reviews_where("item_id", id) + Changes(db_, "DELETE FROM items WHERE item_id = ?1", id);
-  });
   Exec(db_, "DELETE FROM recommendation_lists WHERE user_id IN (SELECT user_id FROM forget_users)");
   c.lists_removed = sqlite3_changes64(db_);
   Exec(db_, "DELETE FROM recommendations WHERE user_id IN (SELECT user_id FROM forget_users)");
