@@ -68,8 +68,8 @@ TEST(Cli, UsageErrorsExit64) {
       {{"no-such-command"}, "avrec: error: unknown subcommand 'no-such-command' (subcommands: validate, "},
       {{"recomend"}, "avrec: error: unknown subcommand 'recomend' (did you mean 'recommend'? subcommands: validate, "},
       {{"validate", "--no-such-flag"},
-       "avrec: error: The following argument was not expected: --no-such-flag; see "
-       "`avrec validate --help`"},
+       "avrec: error: unknown option '--no-such-flag' (not one of `avrec validate`'s); see `avrec validate --help`"},
+      {{"recommend", "stray"}, "avrec: error: The following argument was not expected: stray; see "},
       {{"--log-level", "loud", "validate"}, "avrec: error: --log-level: loud not in {"},
       // A near misspelling of one of the subcommand's options, or of a
       // global one, is named with the option it may mean.
@@ -78,6 +78,13 @@ TEST(Cli, UsageErrorsExit64) {
       {{"evaluate", "--truth-score=s.jsonl"},
        "avrec: error: unknown option '--truth-score' (did you mean '--truth-scores'?); see `avrec evaluate --help`"},
       {{"validate", "--log-levl", "warn"}, "avrec: error: unknown option '--log-levl' (did you mean '--log-level'?)"},
+      // Another verb's word for the same thing: evaluate, topk and diff
+      // say --k for the length of a list, recommend --top-n.
+      {{"recommend", "--k", "20"},
+       "avrec: error: unknown option '--k' (did you mean '--top-n'?); see `avrec recommend --help`"},
+      {{"evaluate", "--top-n=5"},
+       "avrec: error: unknown option '--top-n' (did you mean '--k'?); see `avrec evaluate --help`"},
+      {{"diff", "--topn", "5"}, "avrec: error: unknown option '--topn' (did you mean '--k'?)"},
   };
   for (const auto& [args, message] : said) {
     const auto r = RunAvrec(args);
@@ -810,12 +817,13 @@ TEST(Cli, ConfigFileAndUnknownKeys) {
 namespace avrec {
 namespace {
 
-TEST(Cli, JsonLogsAreOneObjectPerLineWithEventsAndRunEnd) {
+TEST(Cli, JsonLogsAreOneObjectPerLineEndingWithRunEnd) {
   test::TempDir dir;
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"--log-format", "json", "validate", "--reviews", kReviews, "--items", kItems},
            {"--log-format", "json", "validate", "--reviews", dir / "missing.csv"},
            {"--log-format", "json", "validate", "--no-such-flag"},
+           {"--log-format", "json", "recommend", "--top-n", "many"},
            {"--log-format", "json", "ingest", "-w", dir / "w.avrec", "--reviews", kReviews, "--items", kItems}}) {
     auto r = test::RunAvrec(args);
     std::istringstream lines(r.err);
@@ -829,7 +837,11 @@ TEST(Cli, JsonLogsAreOneObjectPerLineWithEventsAndRunEnd) {
       if (run_id.empty()) run_id = j["run_id"];
       EXPECT_EQ(j["run_id"], run_id);  // one run id per invocation
       EXPECT_EQ(j["subcommand"], args[2]);
-      if (j["event"] == "run_end" || j["event"] == "usage_error") {
+      if (j["event"] == "usage_error") {
+        EXPECT_EQ(j["exit_code"], r.exit_code);
+      }
+      EXPECT_FALSE(run_end) << "a line after run_end: " << line;
+      if (j["event"] == "run_end") {  // the last line of every run, usage errors too
         EXPECT_EQ(j["exit_code"], r.exit_code);
         run_end = true;
       }

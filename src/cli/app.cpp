@@ -100,17 +100,6 @@ void AddVerbs(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs) {
                        RunTopK);
 }
 
-// Whether JSON logs were asked for (read before parsing, so that a usage
-// error is reported in the format the caller parses).
-bool WantsJsonLogs(int argc, char** argv) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::string(argv[i]) == "--log-format") return std::string(argv[i + 1]) == "json";
-    if (std::string(argv[i]) == "--log-format=json") return true;
-  }
-  const char* env = std::getenv("AVREC_LOG_FORMAT");
-  return env != nullptr && std::string(env) == "json";
-}
-
 std::string SubcommandOf(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -171,10 +160,12 @@ void FromEnvironment(const CLI::Option* option, const char* name, const std::vec
 namespace {
 
 // For CLI11's "The following argument(s) were not expected: ARGS": the first
-// of ARGS that is an option neither `sub` nor `app` has, when it is a near
-// misspelling of one of theirs: "unknown option '--topn' (did you mean
-// '--top-n'?)". Empty otherwise (a stray value, a name like none of theirs).
-std::string MisspeltOption(const CLI::App& app, const CLI::App& sub, const std::string& what) {
+// of ARGS that is an option neither `sub` nor `app` has, named, with the one
+// meant when it is a near misspelling of theirs or another verb's word for
+// it: "unknown option '--topn' (did you mean '--top-n'?)", "unknown option
+// '--k' (did you mean '--top-n'?)" (evaluate, topk and diff say --k). Empty
+// when every one of ARGS is a stray value.
+std::string UnknownOption(const CLI::App& app, const CLI::App& sub, const std::string& what) {
   const size_t colon = what.find(": ");
   if (colon == std::string::npos) return "";
   std::vector<std::string> names;
@@ -192,9 +183,26 @@ std::string MisspeltOption(const CLI::App& app, const CLI::App& sub, const std::
     }
   }
   if (unknown.empty()) return "";
-  const std::string meant = NearestName(unknown, names);
-  if (meant.empty()) return "";
-  return "unknown option " + EscapeForMessage(unknown, 40) + " (did you mean '" + meant + "'?)";
+  // Words one verb or another tool uses for the same thing.
+  static const std::vector<std::vector<std::string>> kSynonyms = {
+      {"--top-n", "--k", "--topn", "--top-k", "--topk", "--n"}, {"--out", "--output"}};
+  std::string meant;
+  for (const std::vector<std::string>& same : kSynonyms) {
+    if (std::find(same.begin(), same.end(), unknown) == same.end()) continue;
+    for (const std::string& theirs : same) {
+      if (meant.empty() && std::find(names.begin(), names.end(), theirs) != names.end()) meant = theirs;
+    }
+  }
+  if (meant.empty()) {
+    // Compared without the dashes every name shares: "--bogus" is not near "--out".
+    std::vector<std::string> bare;
+    for (const std::string& n : names) bare.push_back(n.substr(2));
+    const std::string near = NearestName(unknown.substr(2), bare);
+    if (!near.empty()) meant = "--" + near;
+  }
+  return "unknown option " + EscapeForMessage(unknown, 40) +
+         (meant.empty() ? std::string(" (not one of `avrec ") + sub.get_name() + "`'s)"
+                        : " (did you mean '" + meant + "'?)");
 }
 
 }  // namespace
@@ -214,7 +222,7 @@ std::string UsageErrorText(CLI::App& app, const std::string& subcommand, const C
   const std::string what = e.what();
   const bool global = what.rfind("--log-", 0) == 0;  // --log-level, --log-format: avrec's own options
   if (known && e.get_exit_code() == static_cast<int>(CLI::ExitCodes::ExtrasError)) {
-    const std::string meant = MisspeltOption(app, *app.get_subcommand(subcommand), what);
+    const std::string meant = UnknownOption(app, *app.get_subcommand(subcommand), what);
     if (!meant.empty()) return meant + "; see `avrec " + subcommand + " --help`";
   }
   if (!global && !known) {
@@ -251,12 +259,36 @@ void AddLogOptions(CLI::App* app, LogSettings* log) {
           ->capture_default_str();
 }
 
-void PrintUsageError(bool json, const std::string& run_id, const std::string& subcommand, const std::string& what) {
-  if (json) {
+// A log option as the command line or the environment gives it, read
+// before parsing so that a usage error is reported as the caller asked:
+// `fallback` when it is absent or not one of `allowed`.
+std::string PreParsedLogOption(int argc, char** argv, const std::string& name, const char* env,
+                               const std::vector<std::string>& allowed, const std::string& fallback) {
+  std::string value;
+  for (int i = 1; i < argc && value.empty(); ++i) {
+    const std::string a = argv[i];
+    if (a == name && i + 1 < argc) value = argv[i + 1];
+    if (a.rfind(name + "=", 0) == 0) value = a.substr(name.size() + 1);
+  }
+  if (value.empty() && std::getenv(env) != nullptr) value = std::getenv(env);
+  return std::find(allowed.begin(), allowed.end(), value) != allowed.end() ? value : fallback;
+}
+
+// A usage error found while parsing ends the run as every run ends: the
+// error, then `run_end` with its exit code (logged at info, as always).
+void PrintUsageError(int argc, char** argv, const std::string& run_id, const std::string& subcommand,
+                     const std::string& what, int code) {
+  const std::string format = PreParsedLogOption(argc, argv, "--log-format", "AVREC_LOG_FORMAT", kLogFormats, "text");
+  if (format == "json") {
     PrintUsageErrorJson(run_id, subcommand, what);
   } else {
     std::fprintf(stderr, "avrec: error: %s\n", EscapeControls(what).c_str());
   }
+  SetupLogging(PreParsedLogOption(argc, argv, "--log-level", "AVREC_LOG_LEVEL", kLogLevels, "info"),
+               format == "json" ? LogFormat::kJson : LogFormat::kText);
+  SetLogContext(run_id, subcommand);
+  LogEvent(spdlog::level::info, "run_end", {{"exit_code", code}, {"seconds", 0.0}},
+           "done: exit " + std::to_string(code) + " after 0.000 s");
 }
 
 // Parses the command line, then the log settings the environment gives.
@@ -264,7 +296,6 @@ void PrintUsageError(bool json, const std::string& run_id, const std::string& su
 // usage error), nothing when a verb is to run.
 std::optional<int> ParseCommandLine(CLI::App* app, int argc, char** argv, LogSettings* log, const std::string& run_id,
                                     const std::string& subcommand) {
-  const bool json = WantsJsonLogs(argc, argv);
   try {
     app->parse(argc, argv);
     FromEnvironment(log->level_option, "AVREC_LOG_LEVEL", kLogLevels, &log->level);
@@ -280,10 +311,11 @@ std::optional<int> ParseCommandLine(CLI::App* app, int argc, char** argv, LogSet
     }
     return rc;
   } catch (const CLI::ParseError& e) {
-    PrintUsageError(json, run_id, subcommand, UsageErrorText(*app, subcommand, e));
+    PrintUsageError(argc, argv, run_id, subcommand, UsageErrorText(*app, subcommand, e),
+                    static_cast<int>(ExitCode::kUsage));
     return static_cast<int>(ExitCode::kUsage);
   } catch (const Error& e) {  // thrown by an option's own parser
-    PrintUsageError(json, run_id, subcommand, e.what());
+    PrintUsageError(argc, argv, run_id, subcommand, e.what(), static_cast<int>(e.code()));
     return static_cast<int>(e.code());
   }
 }
