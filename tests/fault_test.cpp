@@ -2026,7 +2026,7 @@ TEST(Messages, ValidateAndIngestDecideAlike) {
       {"nul.jsonl", "{\"user_id\":\"u\",\"item_id\":\"s0001\",\"text\":\"a\\u0000b\"}\n", "contains a NUL byte", 65},
       {"unknown.csv", "user_id,item_id,text\nu,nope,x\n", "item_id 'nope' is not among the workspace's items", 65},
       {"quoted.jsonl", "{\"user_id\":\"u\",\"item_id\":\"s0001\",\"text\":\"x\",\"rating\":\"4\"}\n",
-       "ratings are JSON strings", 0},
+       "JSON strings read as numbers: 1 rating", 0},
   };
   for (const Case& c : cases) {
     WriteFile(dir / c.name, c.content);

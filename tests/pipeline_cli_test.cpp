@@ -117,7 +117,7 @@ TEST(ScoreCli, ACorpusOfTextsAloneIsScored) {
   r = RunAvrec({"score", "--model", kTinySentiment, "--reviews", dir / "texts.jsonl", "--out", dir / "t.jsonl"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(JsonLines(ReadFile(dir / "t.jsonl")).size(), 2u);
-  EXPECT_NE(r.err.find("1 exact duplicate reviews (kept once)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 exact duplicate review (kept once)"), std::string::npos) << r.err;
   // No texts: nothing to score.
   WriteFile(dir / "ratings.csv", "user_id,item_id,rating\nu1,i1,5\n");
   WriteFile(dir / "lacking.jsonl", "{\"text\":\"fine\"}\n{\"label\":1}\n");

@@ -57,9 +57,10 @@ int RunSplit(const SplitCommand& o) {
   spdlog::info("split ({}): {} train, {} test reviews{}", SplitMethodName(so.method), train.size(), test.size(),
                so.method == SplitMethod::kTemporal ? fmt::format(" (cut at {})", s.cut_time) : "");
   if (s.untimed > 0)
-    spdlog::warn("{} reviews have no timestamp (temporal: train; leave-last: ordered first)", s.untimed);
-  spdlog::info("{} users and {} items appear only in test (cold for any model trained on train)",
-               s.test_only_users.size(), s.test_only_items.size());
+    spdlog::warn("{} without a timestamp (temporal: train; leave-last: ordered first)", CountOf(s.untimed, "review"));
+  spdlog::info("{} and {} only in test (cold for any model trained on train)",
+               CountOf(static_cast<int64_t>(s.test_only_users.size()), "user"),
+               CountOf(static_cast<int64_t>(s.test_only_items.size()), "item"));
   return 0;
 }
 
@@ -146,9 +147,9 @@ void ReadPairs(const std::string& path, const EvaluateCommand& o, const std::fun
   FailOnInvalidRows(problems, path, "", /*max_errors_option=*/false);
   if (unread_times > 0) {
     spdlog::warn(
-        "{}: {} timestamps are neither Unix {} nor ISO 8601 (wrong --timestamp-unit?); where a user reviewed "
-        "an item twice, those rows count by file order",
-        path, unread_times, TimestampUnitName(o.timestamp_units));
+        "{}: {} neither Unix {} nor ISO 8601 (wrong --timestamp-unit?); where a user reviewed an item twice, "
+        "those rows count by file order",
+        path, CountOf(unread_times, "timestamp"), TimestampUnitName(o.timestamp_units));
   }
 }
 

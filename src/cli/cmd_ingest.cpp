@@ -61,8 +61,9 @@ void ValidateReviews(const InputOptions& in, const std::function<std::string(con
     timed += r.timestamp.has_value();
   });
   progress.Finish();
-  spdlog::info("{}: {} valid reviews by {} users ({} with a rating, {} with a time); {} invalid", in.reviews, st.valid,
-               users.size(), rated, timed, st.invalid);
+  spdlog::info("{}: {} by {} ({} with a rating, {} with a time); {} invalid", in.reviews,
+               CountOf(st.valid, "valid review"), CountOf(static_cast<int64_t>(users.size()), "user"), rated, timed,
+               st.invalid);
   LogReviewNotes(in.reviews, st);
   LogUnusedColumns(in.reviews, st.ignored_columns);
 }

@@ -216,10 +216,10 @@ const std::vector<ColumnAliases>& ReviewColumnAliases() {
 }
 
 void LogReviewNotes(const std::string& path, const ReviewStats& st) {
-  if (st.duplicates > 0) spdlog::warn("{}: {} exact duplicate reviews (kept once)", path, st.duplicates);
+  if (st.duplicates > 0) spdlog::warn("{}: {} (kept once)", path, CountOf(st.duplicates, "exact duplicate review"));
   if (st.quoted_numbers > 0) {
-    spdlog::warn("{}: {} ratings are JSON strings (\"4\"), read as numbers; write them as numbers (4)", path,
-                 st.quoted_numbers);
+    spdlog::warn("{}: JSON strings read as numbers: {} (\"4\"); write them as numbers (4)", path,
+                 CountOf(st.quoted_numbers, "rating"));
   }
   if (st.marked_missing_ratings + st.marked_missing_times > 0) {
     spdlog::info("{}: {} and {} written as a missing value (NA, N/A, NULL, ...) read as absent", path,
@@ -236,8 +236,8 @@ void LogReviewNotes(const std::string& path, const ReviewStats& st) {
                  TimestampUnitName(st.timestamp_units));
   }
   if (st.times_in_1970 > 0) {
-    spdlog::warn("{}: {} timestamps read as Unix {} fall in 1970: is the column in a coarser unit ({})?", path,
-                 st.times_in_1970, TimestampUnitName(st.timestamp_units),
+    spdlog::warn("{}: {} read as Unix {} in 1970: is the column in a coarser unit ({})?", path,
+                 CountOf(st.times_in_1970, "timestamp"), TimestampUnitName(st.timestamp_units),
                  st.timestamp_units == 1000 ? "--timestamp-unit s" : "--timestamp-unit s or ms");
   }
   if (!st.guessed_map.empty()) {

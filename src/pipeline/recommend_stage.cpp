@@ -508,9 +508,9 @@ void LogStageEnd(const PipelineConfig& c, const RecommendOptions& r, const Outpu
        {"avoided", st.avoided},
        {"out", c.out},
        {"seconds", std::round(secs * 100) / 100}},
-      fmt::format("recommend ({}): {} users ({} cold-start{}), top {} of {} candidate items{}; {:.1f} s; "
+      fmt::format("recommend ({}): {} ({} cold-start{}), top {} of {} candidate items{}; {:.1f} s; "
                   "written to {}",
-                  AlgorithmName(r.algorithm), st.users, st.cold_start,
+                  AlgorithmName(r.algorithm), CountOf(st.users, "user"), st.cold_start,
                   copied > 0 ? fmt::format(", {} copied from the previous run", copied) : "", r.top_n, st.candidates,
                   r.avoid_below
                       ? fmt::format(" ({} user-item pairs predicted below {} held back)", st.avoided, *r.avoid_below)

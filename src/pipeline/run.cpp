@@ -86,7 +86,8 @@ ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, Proble
     CheckStateCanBeKept(c, *ws);
     in.data = LoadDataset(ws.get());
   }
-  spdlog::info("inputs: {} items, {} reviews", in.data.item_table.items.size(), in.data.reviews.size());
+  spdlog::info("inputs: {}, {}", CountOf(static_cast<int64_t>(in.data.item_table.items.size()), "item"),
+               CountOf(static_cast<int64_t>(in.data.reviews.size()), "review"));
   RequireReviews(in.data, files ? c.inputs.reviews : c.workspace);
   CheckModalityWeights(in.data.item_table, c.item_vectors.features);  // before scoring
   if (need_sentiment) {
@@ -110,7 +111,8 @@ int64_t ProfileStage(const PipelineConfig& c, const ModelInputs& in) {
   for (bool b : p.cold_start) cold += b;
   InfoEvent("stage_end",
             {{"stage", "profile"}, {"users", p.users.size()}, {"cold_start", cold}, {"out", c.profile_out}},
-            fmt::format("profile: {} users ({} cold-start) -> {}", p.users.size(), cold, c.profile_out));
+            fmt::format("profile: {} ({} cold-start) -> {}", CountOf(static_cast<int64_t>(p.users.size()), "user"),
+                        cold, c.profile_out));
   return static_cast<int64_t>(p.users.size());
 }
 

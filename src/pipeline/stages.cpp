@@ -45,9 +45,9 @@ void LogItemVectors(const ItemMatrix& m) {
   }
   if (!m.report.zero_items.empty()) {
     spdlog::warn(
-        "{} items have an all-zero vector (no features, no text), e.g. '{}': the content algorithms rank them by "
+        "{} with an all-zero vector (no features, no text), e.g. '{}': the content algorithms rank them by "
         "popularity alone",
-        m.report.zero_items.size(), m.report.zero_items.front());
+        CountOf(static_cast<int64_t>(m.report.zero_items.size()), "item"), m.report.zero_items.front());
   }
 }
 
@@ -101,7 +101,8 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
   }
   InfoEvent("stage_end",
             {{"stage", "ingest"}, {"workspace", workspace}, {"items", r.total_items}, {"reviews", r.total_reviews}},
-            fmt::format("workspace {}: {} items, {} reviews", workspace, r.total_items, r.total_reviews));
+            fmt::format("workspace {}: {}, {}", workspace, CountOf(r.total_items, "item"),
+                        CountOf(r.total_reviews, "review")));
 }
 
 // Says which rating scale the preferences used (the data's lowest and
@@ -350,10 +351,11 @@ SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::st
              {"precision", PrecisionName(r.precision)},
              {"seconds", std::round(secs * 100) / 100},
              {"texts_per_second", secs > 0 ? std::round(static_cast<double>(st.scored) / secs * 10) / 10 : 0.0}},
-            fmt::format("score: {} reviews ({} distinct texts): {} scored by {} ({}), {} reused from the workspace "
+            fmt::format("score: {} ({}): {} scored by {} ({}), {} reused from the workspace "
                         "cache, {} empty (neutral), {} longer than {} tokens ({}); {:.1f} s",
-                        reviews.size(), st.distinct, st.scored, m.name, PrecisionName(r.precision), st.cached, st.empty,
-                        st.long_texts, r.max_length, LongTextPolicyName(r.long_text), secs));
+                        CountOf(static_cast<int64_t>(reviews.size()), "review"), CountOf(st.distinct, "distinct text"),
+                        st.scored, m.name, PrecisionName(r.precision), st.cached, st.empty, st.long_texts, r.max_length,
+                        LongTextPolicyName(r.long_text), secs));
   return r;
 }
 

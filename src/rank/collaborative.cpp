@@ -8,6 +8,7 @@
 
 #include "avrec/error.h"
 #include "avrec/parallel.h"
+#include "avrec/text.h"
 
 namespace avrec {
 
@@ -286,13 +287,14 @@ class EaseModel final : public CollaborativeModel {
     if (join.empty()) return;
     if (*m + static_cast<int64_t>(join.size()) > max_items) {
       spdlog::warn(
-          "ease: {} items nobody reviewed share tags with the model's items, but with them it would have {} "
+          "ease: {} nobody reviewed share tags with the model's items, but with them it would have {} "
           "items (--ease-max-items {}): they are left out (score 0)",
-          join.size(), *m + static_cast<int64_t>(join.size()), max_items);
+          CountOf(static_cast<int64_t>(join.size()), "item"), *m + static_cast<int64_t>(join.size()), max_items);
       return;
     }
     for (const int i : join) active_[static_cast<size_t>(i)] = (*m)++;
-    spdlog::info("ease: {} items nobody reviewed join the model through their tags", join.size());
+    spdlog::info("ease: {} nobody reviewed join the model through their tags",
+                 CountOf(static_cast<int64_t>(join.size()), "item"));
   }
 
   // Per tag: the active indices of the items carrying it, ascending (empty
