@@ -117,6 +117,17 @@ class IncrementalTest : public ::testing::Test {
     return changed;
   }
 
+  // After an item left the workspace, an --only-changed night to `out`
+  // ranks everyone again, saying why, and equals a full run.
+  void ExpectOneItemRemovedReranksEveryone(const std::string& out, const std::vector<std::string>& opts) {
+    const RunResult r = Recommend(out, opts);
+    EXPECT_NE(Event(r.err, "incremental").value("reason", "").find("1 item added, changed or removed"),
+              std::string::npos)
+        << r.err;
+    Recommend(dir_ / "full.json", {});
+    EXPECT_EQ(ReadFile(out), ReadFile(dir_ / "full.json"));
+  }
+
   TempDir dir_;
   std::string ws_ = dir_ / "w.avrec";
   std::vector<std::string> lines_;  // CSV records of the sample's reviews, header first
@@ -168,7 +179,7 @@ TEST_F(IncrementalTest, EverythingElseThatChangesListsRanksEveryone) {
   items.insert(eol, " (remastered)");
   WriteFile(dir_ / "items2.csv", items);
   Ingest("", dir_ / "items2.csv");
-  EXPECT_NE(reason("n3.json", {}).find("1 item added, changed or forgotten"), std::string::npos);
+  EXPECT_NE(reason("n3.json", {}).find("1 item added, changed or removed"), std::string::npos);
   RunResult r = Recommend(dir_ / "full3.json", {});
   EXPECT_EQ(ReadFile(dir_ / "n3.json"), ReadFile(dir_ / "full3.json"));
   // item-knn: nothing changed since its last run, so everyone is copied; a
@@ -288,12 +299,7 @@ TEST_F(IncrementalTest, ForgetRemovesForGoodAndLaterNightsAgree) {
   EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - removed);
   EXPECT_EQ(RunAvrec({"validate", "-w", ws_, "--reviews", kReviews}).exit_code, 0);
   // The item is gone from every list: everyone is ranked again, as a full run would.
-  r = Recommend(dir_ / "n2.json", opts);
-  EXPECT_NE(Event(r.err, "incremental").value("reason", "").find("1 item added, changed or forgotten"),
-            std::string::npos)
-      << r.err;
-  Recommend(dir_ / "full.json", {});
-  EXPECT_EQ(ReadFile(dir_ / "n2.json"), ReadFile(dir_ / "full.json"));
+  ExpectOneItemRemovedReranksEveryone(dir_ / "n2.json", opts);
   EXPECT_EQ(ReadFile(dir_ / "n2.json").find("\"" + user + "\""), std::string::npos);
   EXPECT_EQ(ReadFile(dir_ / "n2.json").find("\"" + item + "\""), std::string::npos);
   // A cold-start user of the --users file, forgotten: no list for them either.
@@ -351,6 +357,83 @@ TEST_F(IncrementalTest, ForgetRemovesForGoodAndLaterNightsAgree) {
   EXPECT_EQ(r.exit_code, 65) << r.err;
   EXPECT_NE(r.err.find("table.tsv:1: '" + other + "\\trequest 17' holds a tab"), std::string::npos) << r.err;
   EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - removed);
+}
+
+// ingest --snapshot: the export is complete, so what the workspace holds and
+// the files no longer do goes, as forget removes it but not remembered: a
+// review deleted upstream, an item delisted with its reviews (those the
+// export still holds are left out and counted). The next --only-changed
+// night equals a full run; an export that would remove more than
+// --snapshot-max-removed of the reviews changes nothing.
+TEST_F(IncrementalTest, SnapshotIngestRemovesWhatTheExportNoLongerHolds) {
+  Ingest(kReviews, kItems);
+  const std::vector<std::string> opts = {"--only-changed", "--to-workspace"};
+  Recommend(dir_ / "n1.json", opts);
+  const int64_t total = QueryInt(ws_, "SELECT count(*) FROM reviews");
+  const std::string item =
+      QueryText(ws_, "SELECT item_id FROM reviews GROUP BY item_id ORDER BY count(*) DESC, item_id LIMIT 1");
+  const int64_t of_item = QueryInt(ws_, "SELECT count(*) FROM reviews WHERE item_id = '" + item + "'");
+  const std::string deleted = QueryText(ws_,
+                                        "SELECT group_concat(review_id, ',') FROM (SELECT review_id FROM reviews "
+                                        "WHERE item_id <> '" +
+                                            item + "' ORDER BY review_id LIMIT 2)");
+  std::vector<std::string> reviews, items;
+  for (const std::string& rec : lines_) {
+    const std::string id = rec.substr(0, rec.find(','));
+    if (deleted.find(id) == std::string::npos || id.empty()) reviews.push_back(rec);
+  }
+  for (const std::string& rec : Records(ReadFile(kItems))) {
+    if (rec.rfind(item + ",", 0) != 0) items.push_back(rec);
+  }
+  ASSERT_EQ(reviews.size() + 2, lines_.size());
+  WriteFile(dir_ / "export.csv", Join(reviews, 0, reviews.size()));
+  WriteFile(dir_ / "catalogue.csv", Join(items, 0, items.size()));
+  const std::vector<std::string> snapshot = {
+      "ingest",     "-w",           ws_,   "--reviews", dir_ / "export.csv", "--items", dir_ / "catalogue.csv",
+      "--snapshot", "--log-format", "json"};
+  RunResult r = RunAvrec(snapshot);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json ev = Event(r.err, "ingest_snapshot");
+  EXPECT_EQ(ev["items"], 1);
+  EXPECT_EQ(ev["reviews"], 2);
+  EXPECT_EQ(ev["reviews_removed"], 2 + of_item);
+  EXPECT_GT(ev["lists_removed"].get<int>(), 0);  // their authors' stored lists
+  EXPECT_NE(r.err.find(std::to_string(of_item) + " reviews of items the items file does not hold (such as '" + item +
+                       "') left out"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - 2 - of_item);
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM items WHERE item_id = '" + item + "'"), 0);
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM sqlite_master WHERE name = 'forgotten'"), 0);  // not remembered
+  // The item is gone from every list: everyone is ranked again, as a full run would.
+  ExpectOneItemRemovedReranksEveryone(dir_ / "n2.json", opts);
+  EXPECT_EQ(ReadFile(dir_ / "n2.json").find("\"" + item + "\""), std::string::npos);
+  // The same export again removes nothing; without --snapshot, a part of it
+  // removes nothing either.
+  r = RunAvrec(snapshot);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Event(r.err, "ingest_snapshot").empty()) << r.err;
+  std::vector<std::string> rest;  // the export less the reviews of the delisted item
+  for (const std::string& rec : reviews) {
+    if (rec.find("," + item + ",") == std::string::npos) rest.push_back(rec);
+  }
+  WriteFile(dir_ / "part.csv", Join(rest, 0, 100));
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws_, "--reviews", dir_ / "part.csv"}).exit_code, 0);
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - 2 - of_item);
+  // A truncated export as a snapshot: refused, nothing changed.
+  r = RunAvrec({"ingest", "-w", ws_, "--reviews", dir_ / "part.csv", "--snapshot"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("part.csv: --snapshot would remove "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("more than --snapshot-max-removed 0.5 of them"), std::string::npos) << r.err;
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - 2 - of_item);
+  // Rows --lenient skipped have ids no one knows: nothing is removed then.
+  WriteFile(dir_ / "bad.csv", Join(rest, 0, 100) + "r_bad,u001,no-such-item,5,2024-01-01,text\n");
+  r = RunAvrec({"ingest", "-w", ws_, "--reviews", dir_ / "bad.csv", "--snapshot", "--lenient"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("bad.csv: --snapshot removes nothing this time: --lenient skipped 1 row of it"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - 2 - of_item);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 # Settings (environment):
 #   REVIEWS       today's reviews (required; new and changed reviews, or everything)
 #   ITEMS         the catalogue (optional: only when it changed)
+#   SNAPSHOT      1: REVIEWS (and ITEMS, when given) hold everything, not only what changed: reviews and items
+#                 the workspace holds and they no longer do are removed (ingest --snapshot)
 #   FORGET_USERS  a file of user ids to forget after tonight's ingest, one per line (erasure requests:
 #                 avrec forget removes them for good and keeps later ingests from adding them back)
 #   AVREC_HOME    folder for the workspace, outputs, manifests and logs (default /var/lib/avrec)
@@ -34,6 +36,11 @@ keep=${KEEP_NIGHTS:-14}
 retries=${RETRIES:-3}
 retry_wait=${RETRY_WAIT:-60}
 night=${NIGHT:-$(date -u +%F)}
+case "${SNAPSHOT:-0}" in
+  0) snapshot="" ;;
+  1) snapshot="--snapshot" ;;
+  *) echo "nightly: SNAPSHOT is 0 or 1, not '$SNAPSHOT'" >&2; exit 64 ;;
+esac
 
 mkdir -p "$home/out" "$home/manifests" "$home/logs"
 ws=$home/nightly.avrec
@@ -69,7 +76,7 @@ step() {
 # Last night's output, before tonight's is written.
 previous=$(find "$home/out" -maxdepth 1 -name 'recs-*.json' ! -name "recs-$night.json" | sort | tail -n 1)
 
-step ingest -w "$ws" --reviews "$REVIEWS" ${ITEMS:+--items "$ITEMS"}
+step ingest -w "$ws" --reviews "$REVIEWS" ${ITEMS:+--items "$ITEMS"} $snapshot
 if [ -n "${FORGET_USERS:-}" ]; then
   step forget -w "$ws" --user-ids "$FORGET_USERS"
 fi

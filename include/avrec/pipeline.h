@@ -72,13 +72,20 @@ struct ItemVectorOptions {
   void Validate() const;
 };
 
+// How ingest treats its files (ingest.* in a config file).
+struct IngestOptions {
+  bool lenient = false;               // skip invalid rows
+  bool snapshot = false;              // each file given is complete: what the workspace holds beyond it goes
+  double snapshot_max_removed = 0.5;  // a snapshot that would remove more of the reviews is refused
+};
+
 // Everything the pipeline stages read. Groups of options are described
 // separately so that each subcommand offers exactly the options it uses.
 struct PipelineConfig {
   std::string workspace;  // SQLite workspace ("" = work from files)
   int threads = 0;        // worker threads for every stage; 0: all cores
   InputOptions inputs;
-  bool lenient = false;         // ingest: skip invalid rows
+  IngestOptions ingest;
   std::string sentiment_model;  // "" = the bundled default
   EncoderOptions encoder;       // scoring (threads: from `threads`)
   int commit_every = 2048;      // texts scored per committed chunk of the workspace cache
@@ -169,6 +176,9 @@ struct IngestReport {
   int64_t skipped_items = 0, skipped_reviews = 0, duplicates = 0;
   int64_t forgotten_items = 0, forgotten_reviews = 0;  // skipped: `avrec forget` removed them
   int64_t total_items = 0, total_reviews = 0;          // in the workspace afterwards
+  ForgetCounts absent;                                 // --snapshot: what the files no longer hold, removed
+  int64_t outside_catalogue = 0;                       // --snapshot: reviews of items the items file lacks, left out
+  std::string first_outside;                           // the first such item
 };
 
 // ---- stages ----------------------------------------------------------------------------
@@ -200,8 +210,11 @@ Dataset LoadDataset(Workspace* ws);
 
 // Upserts the input files into the workspace in one transaction. Invalid rows
 // fail the whole ingest (Error(kDataErr), workspace unchanged) unless
-// `lenient`, which skips and counts them.
-IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, ProblemLog* problems);
+// `lenient`, which skips and counts them. With `snapshot`, the items and
+// reviews the workspace holds and a file given does not are removed in the
+// same transaction, as forget removes them but not remembered (they may come
+// back); more than `snapshot_max_removed` of the reviews is Error(kDataErr).
+IngestReport Ingest(const InputOptions& in, const IngestOptions& opt, Workspace* ws, ProblemLog* problems);
 
 // Runs the sentiment model over every review (distinct texts once; with a
 // workspace, cached results are reused and new ones stored in chunks).

@@ -138,7 +138,9 @@ class Workspace {
   // texts no review has any more. Every id is remembered as its SHA-256 (table
   // `forgotten`, with the run) so that later ingests skip it. Removed rows
   // are overwritten in the file, not only unlinked (secure_delete).
-  ForgetCounts Forget(const ForgetIds& ids, int64_t run);
+  // `remember` false: removed the same way, not remembered (a snapshot ingest
+  // that no longer holds them).
+  ForgetCounts Forget(const ForgetIds& ids, int64_t run, bool remember = true);
   // The ids forgotten so far (none in a workspace never given any).
   ForgottenIds LoadForgotten();
   // Copies the write-ahead log into the workspace file and truncates it, so
@@ -164,6 +166,9 @@ class Workspace {
   int64_t PruneLists(int keep);
 
   std::vector<std::string> ItemIds();
+  // The review ids `pick` says yes to, read one at a time (a snapshot
+  // ingest's absent reviews, out of millions).
+  std::vector<std::string> ReviewIds(const std::function<bool(const std::string&)>& pick);
   int64_t CountReviews();
   int64_t CountItems();
 

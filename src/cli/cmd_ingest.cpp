@@ -148,7 +148,7 @@ int RunIngest(const IngestCommand& o) {
   c.inputs.Validate();
   auto ws = Workspace::Open(c.workspace, /*create=*/true);
   ProblemLog problems(static_cast<size_t>(c.inputs.max_errors), PrintProblem);
-  Ingest(c.inputs, c.lenient, ws.get(), &problems);
+  Ingest(c.inputs, c.ingest, ws.get(), &problems);
   return 0;
 }
 

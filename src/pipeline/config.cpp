@@ -111,8 +111,14 @@ void PipelineConfig::DescribeThreads(OptionSet* set) {
 }
 
 void PipelineConfig::DescribeIngest(OptionSet* set) {
-  set->AddFlag("--lenient", "ingest.lenient", &lenient,
+  set->AddFlag("--lenient", "ingest.lenient", &ingest.lenient,
                "Skip invalid rows (reported as validate does) instead of failing the whole ingest");
+  set->AddFlag("--snapshot", "ingest.snapshot", &ingest.snapshot,
+               "Each file given is a complete export: reviews (and, with --items, items with their reviews) the "
+               "workspace holds and the file does not are removed, in the same transaction");
+  set->AddNumber("--snapshot-max-removed", "ingest.snapshot_max_removed", &ingest.snapshot_max_removed, {0, 1},
+                 "--snapshot: refuse the ingest when it would remove more than this share of the workspace's reviews "
+                 "(a truncated or wrong export)");
 }
 
 void PipelineConfig::DescribeScore(OptionSet* set) {

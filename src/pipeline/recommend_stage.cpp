@@ -165,7 +165,7 @@ Plan PlanRun(const PipelineConfig& c, const RecommendOptions& r, const OutputHea
     return full("the previous output " + plan.previous + " was modified since");
   }
   const int64_t items = ws->ItemsChangedSince(prev.value("watermark", int64_t{0}));
-  if (items > 0) return full(CountOf(items, "item") + " added, changed or forgotten since");
+  if (items > 0) return full(CountOf(items, "item") + " added, changed or removed since");
   if (c.profile.use_rating &&
       (prev.value("rating_min", 0.0) != profiles.rating_min || prev.value("rating_max", 0.0) != profiles.rating_max)) {
     return full("the rating scale changed");

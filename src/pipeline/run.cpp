@@ -131,7 +131,7 @@ PipelineReport RunPipeline(const PipelineConfig& c) {
     ws = Workspace::Open(c.workspace, /*create=*/true);
     InfoEvent("stage_start", {{"stage", "ingest"}}, "stage 1/4: ingest");
     ProblemLog problems(static_cast<size_t>(c.inputs.max_errors), PrintProblem);
-    rep.ingest = Ingest(c.inputs, c.lenient, ws.get(), &problems);
+    rep.ingest = Ingest(c.inputs, c.ingest, ws.get(), &problems);
   }
   cluster.Barrier();
   if (!cluster.root()) ws = Workspace::Open(c.workspace, /*create=*/false);

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "avrec/error.h"
+#include "avrec/hash.h"
 #include "avrec/log.h"
 #include "avrec/pipeline.h"
 #include "avrec/text.h"
@@ -93,11 +94,33 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
           in.reviews, r.reviews.reassigned, r.reviews.first_reassigned);
     }
   }
+  // "1 item and 25 reviews", "25 reviews": only what there was.
+  const auto items_and_reviews = [](int64_t items, int64_t reviews) {
+    std::string what = items > 0 ? CountOf(items, "item") : "";
+    if (reviews > 0) what += (what.empty() ? "" : " and ") + CountOf(reviews, "review");
+    return what;
+  };
   if (r.forgotten_items + r.forgotten_reviews > 0) {
-    std::string what = r.forgotten_items > 0 ? CountOf(r.forgotten_items, "item") : "";
-    if (r.forgotten_reviews > 0) what += (what.empty() ? "" : " and ") + CountOf(r.forgotten_reviews, "review");
     InfoEvent("ingest_forgotten", {{"items", r.forgotten_items}, {"reviews", r.forgotten_reviews}},
-              what + " not ingested: `avrec forget` removed them (or their users or items)");
+              items_and_reviews(r.forgotten_items, r.forgotten_reviews) +
+                  " not ingested: `avrec forget` removed them (or their users or items)");
+  }
+  if (r.outside_catalogue > 0) {
+    spdlog::warn("{}: --snapshot: {} of items the items file does not hold (such as {}) left out", in.reviews,
+                 CountOf(r.outside_catalogue, "review"), EscapeForMessage(r.first_outside));
+  }
+  const ForgetCounts& gone = r.absent;
+  if (gone.items + gone.reviews > 0) {
+    const std::string what = items_and_reviews(gone.items, gone.reviews);
+    InfoEvent("ingest_snapshot",
+              {{"items", gone.items},
+               {"reviews", gone.reviews},
+               {"reviews_removed", gone.reviews_removed},
+               {"lists_removed", gone.lists_removed},
+               {"scores_removed", gone.scores_removed}},
+              "--snapshot: " + what + " the files no longer hold removed (" + CountOf(gone.reviews_removed, "review") +
+                  " in all, " + CountOf(gone.lists_removed, "stored list") + " and " +
+                  CountOf(gone.scores_removed, "cached sentiment score") + " with them)");
   }
   InfoEvent("stage_end",
             {{"stage", "ingest"}, {"workspace", workspace}, {"items", r.total_items}, {"reviews", r.total_reviews}},
@@ -220,77 +243,173 @@ Dataset LoadDataset(Workspace* ws) {
   return d;
 }
 
-IngestReport Ingest(const InputOptions& in, bool lenient, Workspace* ws, ProblemLog* problems) {
-  if (in.reviews.empty() && in.items.empty()) Fail(ExitCode::kUsage, "ingest: give --reviews PATH and/or --items PATH");
+namespace {
+
+// One ingest: the items file, then the reviews file, in the transaction
+// Ingest opens.
+class Ingester {
+ public:
+  Ingester(const InputOptions& in, const IngestOptions& opt, Workspace* ws, ProblemLog* problems)
+      : in_(in), opt_(opt), ws_(ws), problems_(problems) {}
+
+  IngestReport Run() {
+    ws_->InTransaction([&] {
+      // What `avrec forget` removed stays out, whatever the export still holds.
+      forgotten_ = ws_->LoadForgotten();
+      reviews_before_ = opt_.snapshot ? ws_->CountReviews() : 0;
+      if (!in_.items.empty()) Items();
+      if (!in_.reviews.empty()) Reviews();
+    });
+    PrintUnreportedCount(*problems_);
+    rep_.total_items = ws_->CountItems();
+    rep_.total_reviews = ws_->CountReviews();
+    return rep_;
+  }
+
+ private:
   // --lenient skips invalid rows, never a file whose header cannot be read,
   // nor one whose every row is invalid (another catalogue's reviews): each
   // ingested nothing and said exit 0.
-  size_t file_problems = 0;
-  const auto abort_if_invalid = [&](const std::string& path, int64_t valid, int64_t invalid) {
-    const bool unreadable = problems->file_problems() > file_problems;
-    file_problems = problems->file_problems();
+  void AbortIfInvalid(const std::string& path, int64_t valid, int64_t invalid) {
+    const bool unreadable = problems_->file_problems() > file_problems_;
+    file_problems_ = problems_->file_problems();
     const std::string unchanged = "; nothing was ingested and the workspace is unchanged";
-    if (!lenient) {
-      FailOnInvalidRows(*problems, path, unchanged + (unreadable ? "" : " (use --lenient to skip invalid rows)"));
+    if (!opt_.lenient) {
+      FailOnInvalidRows(*problems_, path, unchanged + (unreadable ? "" : " (use --lenient to skip invalid rows)"));
     } else if (unreadable || (valid == 0 && invalid > 0)) {
-      PrintUnreportedCount(*problems);
+      PrintUnreportedCount(*problems_);
       Fail(ExitCode::kDataErr, path,
            unreadable ? ": no row can be read: the problem with its header is above"
                       : ": all " + std::to_string(invalid) + " rows are invalid (the first are above)",
            unchanged, " (--lenient skips invalid rows, not a file ", unreadable ? "it cannot read)" : "of them)");
     }
-  };
-  IngestReport rep;
-  ws->InTransaction([&] {
-    // What `avrec forget` removed stays out, whatever the export still holds.
-    const ForgottenIds forgotten = ws->LoadForgotten();
-    ItemTable items;  // of this ingest: a review of an item on a skipped row says so
-    if (!in.items.empty()) {
-      items = ReadItems(in.items, in.Schema(), problems);
-      abort_if_invalid(in.items, static_cast<int64_t>(items.items.size()), items.invalid);
-      rep.skipped_items = items.invalid;
-      rep.forgotten_items = DropForgottenItems(forgotten, &items);
-      const int64_t run = ws->BeginRun("items", in.items);
-      rep.items = ws->UpsertItems(items);
-      ws->FinishRun(run, rep.items, rep.skipped_items);
-    }
-    if (!in.reviews.empty()) {
-      std::vector<std::string> ids = ws->ItemIds();
-      if (ids.empty() && in.items.empty()) {
-        Fail(ExitCode::kUsage,
-             "ingest: the workspace has no items yet, so no review could name one: give --items PATH "
-             "too (a ratings file without an items file is ranked by `avrec recommend --reviews PATH` with ease, "
-             "als, item-knn or popular)");
+  }
+
+  void Items() {
+    items_ = ReadItems(in_.items, in_.Schema(), problems_);
+    AbortIfInvalid(in_.items, static_cast<int64_t>(items_.items.size()), items_.invalid);
+    rep_.skipped_items = items_.invalid;
+    rep_.forgotten_items = DropForgottenItems(forgotten_, &items_);
+    const int64_t run = ws_->BeginRun("items", in_.items);
+    rep_.items = ws_->UpsertItems(items_);
+    ws_->FinishRun(run, rep_.items, rep_.skipped_items);
+    if (MayRemoveAbsent(in_.items, items_.invalid)) {
+      std::unordered_set<std::string> seen;
+      for (const Item& item : items_.items) seen.insert(item.item_id);
+      std::vector<std::string> absent;
+      for (std::string& id : ws_->ItemIds()) {
+        if (seen.count(id) == 0) absent.push_back(std::move(id));
       }
-      std::unordered_set<std::string> known(ids.begin(), ids.end());
-      ReviewReadOptions ro = in.Reviews(in.allow_empty_text);
-      const int64_t run = ws->BeginRun("reviews", in.reviews);
-      std::unique_ptr<IdLookalikes> lookalikes;  // of the workspace's items, at the first unknown id
-      ro.unknown_item = [&](const std::string& id) {
-        if (known.count(id) != 0 || forgotten.HasItem(id)) return std::string();
-        if (!lookalikes) lookalikes = std::make_unique<IdLookalikes>(ids);
-        return items.WhyUnknown(id, "the workspace's items", lookalikes.get());
-      };
-      Progress progress("ingest", 0, std::chrono::seconds(10), Progress::Unit::kBytes);
-      ro.on_bytes = [&](int64_t read, int64_t size) { progress.Set(read, size); };
-      ReviewStats st = ReadReviews(in.reviews, ro, problems, [&](Review&& r) {
-        if (forgotten.Skips(r)) {
-          ++rep.forgotten_reviews;
-        } else if (problems->count() == 0 || lenient) {
-          ws->UpsertReview(r, &rep.reviews);
-        }
-      });
-      progress.Finish();
-      abort_if_invalid(in.reviews, st.valid, st.invalid);
-      rep.skipped_reviews = st.invalid;
-      rep.duplicates = st.duplicates;
-      LogReviewNotes(in.reviews, st);
-      ws->FinishRun(run, rep.reviews, rep.skipped_reviews);
+      RemoveAbsent("items", in_.items, std::move(absent));
+      catalogue_ = true;
     }
-  });
-  PrintUnreportedCount(*problems);
-  rep.total_items = ws->CountItems();
-  rep.total_reviews = ws->CountReviews();
+  }
+
+  void Reviews() {
+    const std::vector<std::string> ids = ws_->ItemIds();
+    if (ids.empty() && in_.items.empty()) {
+      Fail(ExitCode::kUsage,
+           "ingest: the workspace has no items yet, so no review could name one: give --items PATH "
+           "too (a ratings file without an items file is ranked by `avrec recommend --reviews PATH` with ease, "
+           "als, item-knn or popular)");
+    }
+    const std::unordered_set<std::string> known(ids.begin(), ids.end());
+    // A snapshot's items file is the catalogue: a review of an item it does
+    // not hold is left out and counted, not an error night after night.
+    const auto outside = [&](const std::string& id) {
+      return catalogue_ && known.count(id) == 0 && !forgotten_.HasItem(id);
+    };
+    ReviewReadOptions ro = in_.Reviews(in_.allow_empty_text);
+    const int64_t run = ws_->BeginRun("reviews", in_.reviews);
+    std::unique_ptr<IdLookalikes> lookalikes;  // of the workspace's items, at the first unknown id
+    ro.unknown_item = [&](const std::string& id) {
+      if (known.count(id) != 0 || forgotten_.HasItem(id) || outside(id)) return std::string();
+      if (!lookalikes) lookalikes = std::make_unique<IdLookalikes>(ids);
+      return items_.WhyUnknown(id, "the workspace's items", lookalikes.get());
+    };
+    Progress progress("ingest", 0, std::chrono::seconds(10), Progress::Unit::kBytes);
+    ro.on_bytes = [&](int64_t read, int64_t size) { progress.Set(read, size); };
+    // --snapshot: the file's review ids, hashed (a collision can only keep
+    // a review, never remove one).
+    std::unordered_set<uint64_t> seen;
+    const ReviewStats st = ReadReviews(in_.reviews, ro, problems_, [&](Review&& r) {
+      if (opt_.snapshot) seen.insert(Fnv1a64(r.review_id));
+      if (forgotten_.Skips(r)) {
+        ++rep_.forgotten_reviews;
+      } else if (outside(r.item_id)) {
+        if (rep_.outside_catalogue++ == 0) rep_.first_outside = r.item_id;
+      } else if (problems_->count() == 0 || opt_.lenient) {
+        ws_->UpsertReview(r, &rep_.reviews);
+      }
+    });
+    progress.Finish();
+    AbortIfInvalid(in_.reviews, st.valid, st.invalid);
+    rep_.skipped_reviews = st.invalid;
+    rep_.duplicates = st.duplicates;
+    LogReviewNotes(in_.reviews, st);
+    ws_->FinishRun(run, rep_.reviews, rep_.skipped_reviews);
+    if (MayRemoveAbsent(in_.reviews, st.invalid)) {
+      RemoveAbsent("reviews", in_.reviews,
+                   ws_->ReviewIds([&](const std::string& id) { return seen.count(Fnv1a64(id)) == 0; }));
+    }
+  }
+
+  // Whether --snapshot may remove what `path` lacks: not when --lenient
+  // skipped rows of it, whose ids are unknown (said in a warning).
+  bool MayRemoveAbsent(const std::string& path, int64_t skipped) const {
+    if (!opt_.snapshot) return false;
+    if (skipped > 0) {
+      spdlog::warn("{}: --snapshot removes nothing this time: --lenient skipped {} of it, whose ids are not known",
+                   path, CountOf(skipped, "row"));
+    }
+    return skipped == 0;
+  }
+
+  // --snapshot: removes what the workspace holds of `kind` ("items" or
+  // "reviews") and `path` does not, as forget removes it but not
+  // remembered, in a run of its own ('snapshot-items' or 'snapshot-reviews',
+  // `updated` the items or reviews removed). Error(kDataErr) when this
+  // ingest's removals reach more than --snapshot-max-removed of the reviews
+  // there were (a truncated export, another catalogue's).
+  void RemoveAbsent(const std::string& kind, const std::string& path, std::vector<std::string> absent) {
+    if (absent.empty()) return;
+    const int64_t run = ws_->BeginRun("snapshot-" + kind, path);
+    ForgetIds ids;
+    (kind == "items" ? ids.items : ids.reviews) = std::move(absent);
+    const ForgetCounts c = ws_->Forget(ids, run, /*remember_ids=*/false);
+    ForgetCounts& sum = rep_.absent;
+    sum.items += c.items;
+    sum.reviews += c.reviews;
+    sum.reviews_removed += c.reviews_removed;
+    sum.lists_removed += c.lists_removed;
+    sum.scores_removed += c.scores_removed;
+    if (static_cast<double>(sum.reviews_removed) > opt_.snapshot_max_removed * static_cast<double>(reviews_before_)) {
+      Fail(ExitCode::kDataErr, path, ": --snapshot would remove ", sum.reviews_removed, " of the workspace's ",
+           reviews_before_, " reviews, more than --snapshot-max-removed ", opt_.snapshot_max_removed,
+           " of them (a truncated export? another one?): nothing was ingested and the workspace is unchanged");
+    }
+    UpsertCounts removed;
+    removed.updated = kind == "items" ? c.items : c.reviews_removed;
+    ws_->FinishRun(run, removed, 0);
+  }
+
+  const InputOptions& in_;
+  const IngestOptions& opt_;
+  Workspace* ws_;
+  ProblemLog* problems_;
+  IngestReport rep_;
+  ForgottenIds forgotten_;
+  ItemTable items_;  // of this ingest: a review of an item on a skipped row says so
+  int64_t reviews_before_ = 0;
+  size_t file_problems_ = 0;
+  bool catalogue_ = false;  // --snapshot removed the items the items file lacks
+};
+
+}  // namespace
+
+IngestReport Ingest(const InputOptions& in, const IngestOptions& opt, Workspace* ws, ProblemLog* problems) {
+  if (in.reviews.empty() && in.items.empty()) Fail(ExitCode::kUsage, "ingest: give --reviews PATH and/or --items PATH");
+  IngestReport rep = Ingester(in, opt, ws, problems).Run();
   ws->Persist();
   LogIngest(in, rep, ws->path());
   return rep;

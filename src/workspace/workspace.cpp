@@ -668,9 +668,13 @@ int64_t Workspace::LastRun() {
 }
 
 int64_t Workspace::ItemsChangedSince(int64_t run) {
-  Stmt s(db_, HasTable(db_, "forgotten") ? "SELECT (SELECT count(*) FROM items WHERE updated_run > ?1) + "
-                                           "(SELECT count(*) FROM forgotten WHERE kind = 'item' AND run_id > ?1)"
-                                         : "SELECT count(*) FROM items WHERE updated_run > ?1");
+  // Items removed count too: forgotten, or no longer in a snapshot's items
+  // file (its run's `updated`).
+  std::string sql =
+      "SELECT (SELECT count(*) FROM items WHERE updated_run > ?1) + (SELECT coalesce(sum(updated), 0) FROM runs "
+      "WHERE kind = 'snapshot-items' AND run_id > ?1)";
+  if (HasTable(db_, "forgotten")) sql += " + (SELECT count(*) FROM forgotten WHERE kind = 'item' AND run_id > ?1)";
+  Stmt s(db_, sql.c_str());
   s.Bind(1, run);
   s.Step();
   return s.Int(0);
@@ -743,9 +747,9 @@ void CountNamedUsers(sqlite3* db, const std::set<std::string>& named_before, For
 
 }  // namespace
 
-ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run) {
+ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run, bool remember_ids) {
   Exec(db_, "PRAGMA secure_delete = ON");  // removed rows are zeroed in their pages
-  Exec(db_, kForgottenSchema);
+  if (remember_ids) Exec(db_, kForgottenSchema);
   // The texts of the reviews removed: their cached scores go too, unless
   // another review has the same text. Their authors: the lists stored for
   // them go, for a list's reasons quote the user's reviews.
@@ -754,16 +758,20 @@ ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run) {
        "CREATE TEMP TABLE IF NOT EXISTS forget_users(user_id TEXT PRIMARY KEY); DELETE FROM forget_users; "
        "CREATE TEMP TABLE IF NOT EXISTS forget_named(user_id TEXT PRIMARY KEY); DELETE FROM forget_named;");
   ForgetCounts c;
-  Stmt remember(db_, "INSERT OR IGNORE INTO forgotten(kind, id_sha256, run_id) VALUES (?, ?, ?)");
+  Stmt remember(db_, remember_ids ? "INSERT OR IGNORE INTO forgotten(kind, id_sha256, run_id) VALUES (?, ?, ?)"
+                                  : "SELECT ?, ?, ?");
   std::set<std::string> users_named_before;
   const auto each = [&](const std::vector<std::string>& list, const char* kind, int64_t* found,
                         const std::function<int64_t(const std::string&)>& remove) {
     for (const std::string& id : std::set<std::string>(list.begin(), list.end())) {
       const int64_t removed = remove(id);
-      remember.Reset();
-      remember.Bind(1, std::string(kind)).Bind(2, Sha256Hex(id)).Bind(3, run);
-      remember.Step();
-      const bool named_before = sqlite3_changes64(db_) == 0;
+      bool named_before = false;
+      if (remember_ids) {
+        remember.Reset();
+        remember.Bind(1, std::string(kind)).Bind(2, Sha256Hex(id)).Bind(3, run);
+        remember.Step();
+        named_before = sqlite3_changes64(db_) == 0;
+      }
       if (found == nullptr) {
         if (named_before) users_named_before.insert(id);
       } else if (removed > 0) {
@@ -879,6 +887,16 @@ int64_t Workspace::PruneLists(int keep) {
     ++removed;
   }
   return removed;
+}
+
+std::vector<std::string> Workspace::ReviewIds(const std::function<bool(const std::string&)>& pick) {
+  std::vector<std::string> out;
+  Stmt s(db_, "SELECT review_id FROM reviews ORDER BY review_id");
+  while (s.Step()) {
+    std::string id = s.Text(0);
+    if (pick(id)) out.push_back(std::move(id));
+  }
+  return out;
 }
 
 std::vector<std::string> Workspace::ItemIds() {

@@ -3,7 +3,8 @@
 # night 2 reuses every cached score and embedding, reranks only the users
 # whose reviews changed, equals a full recompute, and is diffed against
 # night 1; a user whose erasure night 2 asks for is gone from its lists; a
-# second job started while one runs exits 75.
+# second job started while one runs exits 75; a complete export (SNAPSHOT=1)
+# removes what it no longer holds.
 # Usage: nightly.sh AVREC_BINARY
 set -euo pipefail
 avrec=$(realpath "$1")
@@ -91,4 +92,25 @@ NIGHT=2026-01-03 REVIEWS="$tmp/night2.csv" "$root/tools/nightly.sh" 2>/dev/null 
 wait
 test "$rc" -eq 75
 test ! -e "$out/recs-2026-01-03.json"
+
+# Night 4, a complete export (SNAPSHOT=1) that no longer holds one of night
+# 2's reviews: it leaves the workspace, and the lists equal a full recompute.
+gone=$(python3 - "$tmp" <<'EOF'
+import csv, sys
+rows = list(csv.reader(open(f'{sys.argv[1]}/night2.csv', newline='', encoding='utf-8')))
+forgotten = open(f'{sys.argv[1]}/forget').read().strip()
+i = next(i for i in range(1, len(rows)) if rows[i][1] != forgotten)
+with open(f'{sys.argv[1]}/night4.csv', 'w', newline='', encoding='utf-8') as f:
+    csv.writer(f, lineterminator='\n').writerows(rows[:i] + rows[i + 1:])
+print(rows[i][0])
+EOF
+)
+test "$(sqlite3 "$AVREC_HOME/nightly.avrec" "SELECT count(*) FROM reviews WHERE review_id = '$gone'")" = 1
+NIGHT=2026-01-04 SNAPSHOT=1 REVIEWS="$tmp/night4.csv" "$root/tools/nightly.sh"
+test "$(sqlite3 "$AVREC_HOME/nightly.avrec" "SELECT count(*) FROM reviews WHERE review_id = '$gone'")" = 0
+"$avrec" recommend -w "$AVREC_HOME/nightly.avrec" --top-n 10 --out "$tmp/full4.json" 2>/dev/null
+cmp "$out/recs-2026-01-04.json" "$tmp/full4.json"
+rc=0
+NIGHT=2026-01-05 SNAPSHOT=yes REVIEWS="$tmp/night4.csv" "$root/tools/nightly.sh" 2>/dev/null || rc=$?
+test "$rc" -eq 64
 echo "nightly: ok"
