@@ -391,17 +391,32 @@ TEST_F(IncrementalTest, SnapshotIngestRemovesWhatTheExportNoLongerHolds) {
   const std::vector<std::string> snapshot = {
       "ingest",     "-w",           ws_,   "--reviews", dir_ / "export.csv", "--items", dir_ / "catalogue.csv",
       "--snapshot", "--log-format", "json"};
-  RunResult r = RunAvrec(snapshot);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  nlohmann::json ev = Event(r.err, "ingest_snapshot");
-  EXPECT_EQ(ev["items"], 1);
-  EXPECT_EQ(ev["reviews"], 2);
-  EXPECT_EQ(ev["reviews_removed"], 2 + of_item);
-  EXPECT_GT(ev["lists_removed"].get<int>(), 0);  // their authors' stored lists
-  EXPECT_NE(r.err.find(std::to_string(of_item) + " reviews of items the items file does not hold (such as '" + item +
-                       "') left out"),
-            std::string::npos)
-      << r.err;
+  // --dry-run counts the same and changes nothing.
+  const int64_t runs = QueryInt(ws_, "SELECT count(*) FROM runs");
+  for (const bool dry : {true, false}) {
+    std::vector<std::string> args = snapshot;
+    if (dry) args.push_back("--dry-run");
+    const RunResult r = RunAvrec(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const nlohmann::json ev = Event(r.err, "ingest_snapshot");
+    EXPECT_EQ(ev["items"], 1);
+    EXPECT_EQ(ev["reviews"], 2);
+    EXPECT_EQ(ev["reviews_removed"], 2 + of_item);
+    EXPECT_GT(ev["lists_removed"].get<int>(), 0);  // their authors' stored lists
+    EXPECT_NE(r.err.find(std::to_string(of_item) + " reviews of items the items file does not hold (such as '" + item +
+                         "') left out"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(Event(r.err, "stage_end")["reviews"], total - 2 - of_item);
+    EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), dry ? total : total - 2 - of_item);
+    EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM runs"), dry ? runs : runs + 4);  // items, snapshot-items, ...
+  }
+  // A dry run of a first ingest leaves no workspace behind.
+  EXPECT_EQ(
+      RunAvrec({"ingest", "-w", dir_ / "new.avrec", "--reviews", kReviews, "--items", kItems, "--dry-run"}).exit_code,
+      0);
+  EXPECT_FALSE(test::FileExists(dir_ / "new.avrec"));
+  RunResult r;
   EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - 2 - of_item);
   EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM items WHERE item_id = '" + item + "'"), 0);
   EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM sqlite_master WHERE name = 'forgotten'"), 0);  // not remembered

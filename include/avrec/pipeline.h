@@ -77,6 +77,7 @@ struct IngestOptions {
   bool lenient = false;               // skip invalid rows
   bool snapshot = false;              // each file given is complete: what the workspace holds beyond it goes
   double snapshot_max_removed = 0.5;  // a snapshot that would remove more of the reviews is refused
+  bool dry_run = false;               // everything read, checked and counted, then rolled back
 };
 
 // Everything the pipeline stages read. Groups of options are described

@@ -136,6 +136,9 @@ void IngestCommand::Describe(OptionSet* s) {
   config.inputs.Describe(s);
   config.DescribeWorkspace(s, "Workspace database file (created if missing; required)");
   config.DescribeIngest(s);
+  s->AddFlag("--dry-run", "", &config.ingest.dry_run,
+             "Read, check and count everything (with --snapshot: what it would remove), then change nothing; a "
+             "new workspace is not created");
   config.DescribeManifest(s);
 }
 

@@ -63,17 +63,18 @@ int64_t DropForgottenItems(const ForgottenIds& forgotten, ItemTable* items) {
   return static_cast<int64_t>(before - items->items.size());
 }
 
-void LogIngest(const InputOptions& in, const IngestReport& r, const std::string& workspace) {
+void LogIngest(const InputOptions& in, const IngestReport& r, const std::string& workspace, bool dry_run) {
+  const std::string dry = dry_run ? "dry run: " : "";  // what would happen
   if (!in.items.empty()) {
-    InfoEvent(
-        "ingest_items",
-        {{"path", in.items},
-         {"added", r.items.added},
-         {"updated", r.items.updated},
-         {"unchanged", r.items.unchanged},
-         {"skipped", r.skipped_items}},
-        fmt::format("items: {} added, {} updated, {} unchanged{}", r.items.added, r.items.updated, r.items.unchanged,
-                    r.skipped_items > 0 ? fmt::format(", {} invalid skipped", r.skipped_items) : ""));
+    InfoEvent("ingest_items",
+              {{"path", in.items},
+               {"added", r.items.added},
+               {"updated", r.items.updated},
+               {"unchanged", r.items.unchanged},
+               {"skipped", r.skipped_items}},
+              dry + fmt::format("items: {} added, {} updated, {} unchanged{}", r.items.added, r.items.updated,
+                                r.items.unchanged,
+                                r.skipped_items > 0 ? fmt::format(", {} invalid skipped", r.skipped_items) : ""));
   }
   if (!in.reviews.empty()) {
     InfoEvent("ingest_reviews",
@@ -83,10 +84,10 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
                {"unchanged", r.reviews.unchanged},
                {"skipped", r.skipped_reviews},
                {"duplicates", r.duplicates}},
-              fmt::format("reviews: {} added, {} updated, {} unchanged{}{}", r.reviews.added, r.reviews.updated,
-                          r.reviews.unchanged,
-                          r.skipped_reviews > 0 ? fmt::format(", {} invalid skipped", r.skipped_reviews) : "",
-                          r.duplicates > 0 ? fmt::format(", {} exact duplicates ignored", r.duplicates) : ""));
+              dry + fmt::format("reviews: {} added, {} updated, {} unchanged{}{}", r.reviews.added, r.reviews.updated,
+                                r.reviews.unchanged,
+                                r.skipped_reviews > 0 ? fmt::format(", {} invalid skipped", r.skipped_reviews) : "",
+                                r.duplicates > 0 ? fmt::format(", {} exact duplicates ignored", r.duplicates) : ""));
     if (r.reviews.reassigned > 0) {
       spdlog::warn(
           "{}: {} of the updated reviews now belong to another user or item ({}; the workspace keeps the new "
@@ -102,7 +103,7 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
   };
   if (r.forgotten_items + r.forgotten_reviews > 0) {
     InfoEvent("ingest_forgotten", {{"items", r.forgotten_items}, {"reviews", r.forgotten_reviews}},
-              items_and_reviews(r.forgotten_items, r.forgotten_reviews) +
+              dry + items_and_reviews(r.forgotten_items, r.forgotten_reviews) +
                   " not ingested: `avrec forget` removed them (or their users or items)");
   }
   if (r.outside_catalogue > 0) {
@@ -118,14 +119,19 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
                {"reviews_removed", gone.reviews_removed},
                {"lists_removed", gone.lists_removed},
                {"scores_removed", gone.scores_removed}},
-              "--snapshot: " + what + " the files no longer hold removed (" + CountOf(gone.reviews_removed, "review") +
-                  " in all, " + CountOf(gone.lists_removed, "stored list") + " and " +
-                  CountOf(gone.scores_removed, "cached sentiment score") + " with them)");
+              dry + "--snapshot: " + what + " the files no longer hold removed (" +
+                  CountOf(gone.reviews_removed, "review") + " in all, " + CountOf(gone.lists_removed, "stored list") +
+                  " and " + CountOf(gone.scores_removed, "cached sentiment score") + " with them)");
   }
-  InfoEvent("stage_end",
-            {{"stage", "ingest"}, {"workspace", workspace}, {"items", r.total_items}, {"reviews", r.total_reviews}},
-            fmt::format("workspace {}: {}, {}", workspace, CountOf(r.total_items, "item"),
-                        CountOf(r.total_reviews, "review")));
+  InfoEvent(
+      "stage_end",
+      {{"stage", "ingest"},
+       {"workspace", workspace},
+       {"items", r.total_items},
+       {"reviews", r.total_reviews},
+       {"dry_run", dry_run}},
+      fmt::format(dry_run ? "dry run, nothing changed: workspace {} would hold {} and {}" : "workspace {}: {}, {}",
+                  workspace, CountOf(r.total_items, "item"), CountOf(r.total_reviews, "review")));
 }
 
 // Says which rating scale the preferences used (the data's lowest and
@@ -253,16 +259,21 @@ class Ingester {
       : in_(in), opt_(opt), ws_(ws), problems_(problems) {}
 
   IngestReport Run() {
-    ws_->InTransaction([&] {
-      // What `avrec forget` removed stays out, whatever the export still holds.
-      forgotten_ = ws_->LoadForgotten();
-      reviews_before_ = opt_.snapshot ? ws_->CountReviews() : 0;
-      if (!in_.items.empty()) Items();
-      if (!in_.reviews.empty()) Reviews();
-    });
+    struct DryRun {};  // thrown to roll the transaction back
+    try {
+      ws_->InTransaction([&] {
+        // What `avrec forget` removed stays out, whatever the export still holds.
+        forgotten_ = ws_->LoadForgotten();
+        reviews_before_ = opt_.snapshot ? ws_->CountReviews() : 0;
+        if (!in_.items.empty()) Items();
+        if (!in_.reviews.empty()) Reviews();
+        rep_.total_items = ws_->CountItems();
+        rep_.total_reviews = ws_->CountReviews();
+        if (opt_.dry_run) throw DryRun{};
+      });
+    } catch (const DryRun&) {
+    }
     PrintUnreportedCount(*problems_);
-    rep_.total_items = ws_->CountItems();
-    rep_.total_reviews = ws_->CountReviews();
     return rep_;
   }
 
@@ -410,8 +421,8 @@ class Ingester {
 IngestReport Ingest(const InputOptions& in, const IngestOptions& opt, Workspace* ws, ProblemLog* problems) {
   if (in.reviews.empty() && in.items.empty()) Fail(ExitCode::kUsage, "ingest: give --reviews PATH and/or --items PATH");
   IngestReport rep = Ingester(in, opt, ws, problems).Run();
-  ws->Persist();
-  LogIngest(in, rep, ws->path());
+  if (!opt.dry_run) ws->Persist();  // a new workspace of a dry run is removed with `ws`
+  LogIngest(in, rep, ws->path(), opt.dry_run);
   return rep;
 }
 
