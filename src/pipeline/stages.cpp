@@ -251,28 +251,35 @@ Dataset LoadDataset(Workspace* ws) {
 
 namespace {
 
-// One ingest: the items file, then the reviews file, in the transaction
-// Ingest opens.
+// Runs `body` in a write transaction, committed unless `dry_run`: then it is
+// rolled back once `body` has done (and counted) everything.
+void InTransactionUnlessDryRun(Workspace* ws, bool dry_run, const std::function<void()>& body) {
+  struct DryRun {};
+  try {
+    ws->InTransaction([&] {
+      body();
+      if (dry_run) throw DryRun{};
+    });
+  } catch (const DryRun&) {
+  }
+}
+
+// One ingest: the items file, then the reviews file, in one transaction.
 class Ingester {
  public:
   Ingester(const InputOptions& in, const IngestOptions& opt, Workspace* ws, ProblemLog* problems)
       : in_(in), opt_(opt), ws_(ws), problems_(problems) {}
 
   IngestReport Run() {
-    struct DryRun {};  // thrown to roll the transaction back
-    try {
-      ws_->InTransaction([&] {
-        // What `avrec forget` removed stays out, whatever the export still holds.
-        forgotten_ = ws_->LoadForgotten();
-        reviews_before_ = opt_.snapshot ? ws_->CountReviews() : 0;
-        if (!in_.items.empty()) Items();
-        if (!in_.reviews.empty()) Reviews();
-        rep_.total_items = ws_->CountItems();
-        rep_.total_reviews = ws_->CountReviews();
-        if (opt_.dry_run) throw DryRun{};
-      });
-    } catch (const DryRun&) {
-    }
+    InTransactionUnlessDryRun(ws_, opt_.dry_run, [&] {
+      // What `avrec forget` removed stays out, whatever the export still holds.
+      forgotten_ = ws_->LoadForgotten();
+      reviews_before_ = opt_.snapshot ? ws_->CountReviews() : 0;
+      if (!in_.items.empty()) Items();
+      if (!in_.reviews.empty()) Reviews();
+      rep_.total_items = ws_->CountItems();
+      rep_.total_reviews = ws_->CountReviews();
+    });
     PrintUnreportedCount(*problems_);
     return rep_;
   }
@@ -427,23 +434,18 @@ IngestReport Ingest(const InputOptions& in, const IngestOptions& opt, Workspace*
 }
 
 ForgetReport ForgetFromWorkspace(const ForgetIds& ids, bool dry_run, Workspace* ws, const ForgetCheck& check) {
-  struct DryRun {};  // thrown to roll the transaction back
   ForgetReport rep;
-  try {
-    ws->InTransaction([&] {
-      const int64_t before = ws->CountReviews();
-      const int64_t run = ws->BeginRun("forget", "avrec forget");
-      rep.counts = ws->Forget(ids, run);
-      if (check) check(rep.counts, before);
-      const ForgetCounts& c = rep.counts;
-      UpsertCounts removed;  // runs.updated: the reviews and items removed
-      removed.updated = c.reviews_removed + c.items;
-      ws->FinishRun(run, removed, c.not_found);
-      if (dry_run) throw DryRun{};
-      rep.run = run;
-    });
-  } catch (const DryRun&) {
-  }
+  InTransactionUnlessDryRun(ws, dry_run, [&] {
+    const int64_t before = ws->CountReviews();
+    const int64_t run = ws->BeginRun("forget", "avrec forget");
+    rep.counts = ws->Forget(ids, run);
+    if (check) check(rep.counts, before);
+    const ForgetCounts& c = rep.counts;
+    UpsertCounts removed;  // runs.updated: the reviews and items removed
+    removed.updated = c.reviews_removed + c.items;
+    ws->FinishRun(run, removed, c.not_found);
+    if (!dry_run) rep.run = run;
+  });
   if (!dry_run) rep.log_kept = !ws->CheckpointAndTruncateLog();
   return rep;
 }
