@@ -428,6 +428,9 @@ TEST_F(IncrementalTest, SnapshotIngestRemovesWhatTheExportNoLongerHolds) {
   r = RunAvrec(snapshot);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(Event(r.err, "ingest_snapshot").empty()) << r.err;
+  EXPECT_NE(r.err.find("--snapshot: nothing to remove: the files hold every item and review the workspace held"),
+            std::string::npos)
+      << r.err;
   std::vector<std::string> rest;  // the export less the reviews of the delisted item
   for (const std::string& rec : reviews) {
     if (rec.find("," + item + ",") == std::string::npos) rest.push_back(rec);

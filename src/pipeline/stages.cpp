@@ -63,7 +63,8 @@ int64_t DropForgottenItems(const ForgottenIds& forgotten, ItemTable* items) {
   return static_cast<int64_t>(before - items->items.size());
 }
 
-void LogIngest(const InputOptions& in, const IngestReport& r, const std::string& workspace, bool dry_run) {
+void LogIngest(const InputOptions& in, const IngestReport& r, const std::string& workspace, const IngestOptions& opt) {
+  const bool dry_run = opt.dry_run;
   const std::string dry = dry_run ? "dry run: " : "";  // what would happen
   if (!in.items.empty()) {
     InfoEvent("ingest_items",
@@ -111,7 +112,12 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
                  CountOf(r.outside_catalogue, "review"), EscapeForMessage(r.first_outside));
   }
   const ForgetCounts& gone = r.absent;
-  if (gone.items + gone.reviews > 0) {
+  if (opt.snapshot && gone.items + gone.reviews == 0 && r.skipped_items + r.skipped_reviews == 0) {
+    spdlog::info("{}--snapshot: nothing to remove: the files hold every {} the workspace held", dry,
+                 in.items.empty()     ? "review"
+                 : in.reviews.empty() ? "item"
+                                      : "item and review");
+  } else if (gone.items + gone.reviews > 0) {
     const std::string what = items_and_reviews(gone.items, gone.reviews);
     InfoEvent("ingest_snapshot",
               {{"items", gone.items},
@@ -429,7 +435,7 @@ IngestReport Ingest(const InputOptions& in, const IngestOptions& opt, Workspace*
   if (in.reviews.empty() && in.items.empty()) Fail(ExitCode::kUsage, "ingest: give --reviews PATH and/or --items PATH");
   IngestReport rep = Ingester(in, opt, ws, problems).Run();
   if (!opt.dry_run) ws->Persist();  // a new workspace of a dry run is removed with `ws`
-  LogIngest(in, rep, ws->path(), opt.dry_run);
+  LogIngest(in, rep, ws->path(), opt);
   return rep;
 }
 
