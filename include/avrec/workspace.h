@@ -53,12 +53,14 @@ struct ForgetIds {
 // What Workspace::Forget removed (or, rolled back, would remove).
 struct ForgetCounts {
   int64_t users = 0, reviews = 0, items = 0;  // ids given of which the workspace held something
-  int64_t not_found = 0;                      // ids given of which it held nothing:
-  int64_t forgotten_before = 0;               //   those an earlier forget named,
-  std::vector<std::string> unknown;           //   and the others, by kind, each kind sorted
-  int64_t reviews_removed = 0;                // every review removed: by id, the users', the items'
-  int64_t lists_removed = 0;                  // stored lists (--to-workspace) of the users and of the reviews' authors
-  int64_t scores_removed = 0;                 // cached sentiment of texts no remaining review has
+  // Ids given of which it held nothing: those an earlier forget named, and
+  // the others (by kind, each kind sorted).
+  int64_t forgotten_before = 0;
+  std::vector<std::string> unknown;
+  int64_t not_found() const { return forgotten_before + static_cast<int64_t>(unknown.size()); }
+  int64_t reviews_removed = 0;  // every review removed: by id, the users', the items'
+  int64_t lists_removed = 0;    // stored lists (--to-workspace) of the users and of the reviews' authors
+  int64_t scores_removed = 0;   // cached sentiment of texts no remaining review has
 };
 
 // The ids `avrec forget` removed, kept as SHA-256 digests so that an ingest

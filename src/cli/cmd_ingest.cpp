@@ -175,8 +175,8 @@ std::string DescribeForget(const ForgetCounts& c, const char* removed) {
   std::string s = CountOf(c.users, "user") + ", " + CountOf(c.reviews, "review") + " and " + CountOf(c.items, "item") +
                   " (" + CountOf(c.reviews_removed, "review") + ", " + CountOf(c.lists_removed, "stored list") +
                   " and " + CountOf(c.scores_removed, "cached sentiment score") + " " + removed + ")";
-  if (c.not_found > 0) {
-    s += "; " + CountOf(c.not_found, "id") + " given held nothing here";
+  if (c.not_found() > 0) {
+    s += "; " + CountOf(c.not_found(), "id") + " given held nothing here";
     if (c.forgotten_before > 0) s += " (" + std::to_string(c.forgotten_before) + " of them forgotten before)";
   }
   return s;
@@ -253,7 +253,7 @@ int RunForget(const ForgetCommand& o) {
              {"users", rep.counts.users},
              {"reviews", rep.counts.reviews},
              {"items", rep.counts.items},
-             {"not_found", rep.counts.not_found},
+             {"not_found", rep.counts.not_found()},
              {"forgotten_before", rep.counts.forgotten_before},
              {"reviews_removed", rep.counts.reviews_removed},
              {"lists_removed", rep.counts.lists_removed},

@@ -318,11 +318,9 @@ class Ingester {
     rep_.items = ws_->UpsertItems(items_);
     ws_->FinishRun(run, rep_.items, rep_.skipped_items);
     if (MayRemoveAbsent(in_.items, items_.invalid)) {
-      std::unordered_set<std::string> seen;
-      for (const Item& item : items_.items) seen.insert(item.item_id);
       std::vector<std::string> absent;
       for (std::string& id : ws_->ItemIds()) {
-        if (seen.count(id) == 0) absent.push_back(std::move(id));
+        if (items_.Find(id) < 0) absent.push_back(std::move(id));
       }
       RemoveAbsent("items", in_.items, std::move(absent));
       catalogue_ = true;
@@ -449,7 +447,7 @@ ForgetReport ForgetFromWorkspace(const ForgetIds& ids, bool dry_run, Workspace* 
     const ForgetCounts& c = rep.counts;
     UpsertCounts removed;  // runs.updated: the reviews and items removed
     removed.updated = c.reviews_removed + c.items;
-    ws->FinishRun(run, removed, c.not_found);
+    ws->FinishRun(run, removed, c.not_found());
     if (!dry_run) rep.run = run;
   });
   if (!dry_run) rep.log_kept = !ws->CheckpointAndTruncateLog();

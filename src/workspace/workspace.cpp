@@ -13,6 +13,7 @@
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "avrec/error.h"
@@ -721,7 +722,6 @@ int64_t Changes(sqlite3* db, const char* sql, const std::string& id) {
 // An id that held nothing: one an earlier forget named (its digest was
 // remembered already), or one unknown here.
 void CountHeldNothing(const std::string& id, bool named_before, ForgetCounts* c) {
-  ++c->not_found;
   if (named_before) {
     ++c->forgotten_before;
   } else {
@@ -758,18 +758,18 @@ ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run, bool remember_
        "CREATE TEMP TABLE IF NOT EXISTS forget_users(user_id TEXT PRIMARY KEY); DELETE FROM forget_users; "
        "CREATE TEMP TABLE IF NOT EXISTS forget_named(user_id TEXT PRIMARY KEY); DELETE FROM forget_named;");
   ForgetCounts c;
-  Stmt remember(db_, remember_ids ? "INSERT OR IGNORE INTO forgotten(kind, id_sha256, run_id) VALUES (?, ?, ?)"
-                                  : "SELECT ?, ?, ?");
+  std::optional<Stmt> remember;
+  if (remember_ids) remember.emplace(db_, "INSERT OR IGNORE INTO forgotten(kind, id_sha256, run_id) VALUES (?, ?, ?)");
   std::set<std::string> users_named_before;
   const auto each = [&](const std::vector<std::string>& list, const char* kind, int64_t* found,
                         const std::function<int64_t(const std::string&)>& remove) {
     for (const std::string& id : std::set<std::string>(list.begin(), list.end())) {
       const int64_t removed = remove(id);
       bool named_before = false;
-      if (remember_ids) {
-        remember.Reset();
-        remember.Bind(1, std::string(kind)).Bind(2, Sha256Hex(id)).Bind(3, run);
-        remember.Step();
+      if (remember) {
+        remember->Reset();
+        remember->Bind(1, std::string(kind)).Bind(2, Sha256Hex(id)).Bind(3, run);
+        remember->Step();
         named_before = sqlite3_changes64(db_) == 0;
       }
       if (found == nullptr) {
