@@ -810,6 +810,23 @@ TEST(Cli, ConfigFileAndUnknownKeys) {
   }
   struct stat st;
   EXPECT_NE(stat((dir / "w.avrec").c_str(), &st), 0);  // nothing made before the keys are checked
+  // A key --set gives that the run does not read is named (the run then
+  // stops at the missing reviews file, before any work).
+  r = RunAvrec({"run", "--config", pipeline, "--set", "recommend.knn_neighbors=7", "--set",
+                "reviews.path=" + (dir / "none.csv"), "-w", dir / "w.avrec", "-o", dir / "r.json"});
+  EXPECT_EQ(r.exit_code, 66) << r.err;
+  EXPECT_NE(r.err.find("avrec: warning: --set recommend.knn_neighbors has no effect: it sets item-knn's model, and "
+                       "--algorithm is sentiment-content"),
+            std::string::npos)
+      << r.err;
+  // On the command line of a verb, the same.
+  r = RunAvrec(
+      {"ingest", "-w", dir / "i.avrec", "--reviews", kReviews, "--items", kItems, "--snapshot-max-removed", "0.9"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("avrec: warning: --snapshot-max-removed has no effect: it bounds what --snapshot removes, and "
+                       "no --snapshot is given"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -275,8 +275,10 @@ TEST(OptionValidation, ConfigValuesSayWhatWasExpectedAndFound) {
 }
 
 // Parses `args` for the recommend subcommand, then applies `config` (if
-// any), as avrec does.
-PipelineConfig ParseRecommend(std::vector<std::string> args, const std::string& config) {
+// any), as avrec does. `inert`: the options given that change nothing, as
+// "NAME: WHY".
+PipelineConfig ParseRecommend(std::vector<std::string> args, const std::string& config,
+                              std::vector<std::string>* inert = nullptr) {
   CLI::App app;
   cli::RecommendCommand cmd;
   OptionSet set;
@@ -286,7 +288,51 @@ PipelineConfig ParseRecommend(std::vector<std::string> args, const std::string& 
   for (const auto& a : args) argv.push_back(a.c_str());
   app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
   if (!config.empty()) bound.ApplyConfigFile(config, cli::AllConfigKeys());
+  for (const auto& [o, why] : set.Inert([&](const Option& x) { return bound.Given(x); })) {
+    if (inert != nullptr) inert->push_back(o->Name() + ": " + why);
+  }
   return cmd.config;
+}
+
+std::vector<std::string> InertOf(std::vector<std::string> args, const std::string& config = "") {
+  std::vector<std::string> inert;
+  ParseRecommend(std::move(args), config, &inert);
+  return inert;
+}
+
+// An option the run does not read (another algorithm's, or one of a switch
+// left off) is named when the command line gives it; a config file's
+// settings for other algorithms are not.
+TEST(InertOptions, AnotherAlgorithmsOptionOrOneOfASwitchLeftOffIsNamed) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(InertOf({"--algorithm", "ease", "--knn-neighbors", "7"}),
+            V{"--knn-neighbors: it sets item-knn's model, and --algorithm is ease"});
+  EXPECT_EQ(InertOf({"--algorithm", "item-knn", "--knn-neighbors", "7", "--knn-tag-weight", "1"}), V{});
+  EXPECT_EQ(InertOf({"--algorithm", "hybrid", "--hybrid-with", "als", "--als-factors", "8", "--seed", "3",
+                     "--ease-lambda", "10", "--hybrid-content", "0.2", "--negative-weight", "0"}),
+            V{"--ease-lambda: it sets ease's model, and --algorithm is hybrid with --hybrid-with als"});
+  EXPECT_EQ(InertOf({"--hybrid-content", "0.2", "--seed", "3", "--negative-weight", "0"}),
+            (V{"--hybrid-content: it sets up the hybrid, and --algorithm is sentiment-content",
+               "--negative-weight: it weighs dislikes in item-knn's, ease's and als's models, and --algorithm is "
+               "sentiment-content",
+               "--seed: it sets als's model, and --algorithm is sentiment-content"}));
+  // An option of a switch left off, and one whose switch is on.
+  EXPECT_EQ(InertOf({"--algorithm", "ease", "--ease-session-half-life", "2"}),
+            V{"--ease-session-half-life: it sets how fast --ease-session-weight's pairs fade, and "
+              "--ease-session-weight is 0"});
+  EXPECT_EQ(InertOf({"--algorithm", "ease", "--ease-session-half-life", "2", "--ease-session-weight", "1"}), V{});
+  EXPECT_EQ(InertOf({"--avoid-shrinkage", "1", "--keep-lists", "2"}),
+            (V{"--avoid-shrinkage: it shrinks --avoid-below's biases, and no --avoid-below is given",
+               "--keep-lists: it prunes the lists --to-workspace stores, and no --to-workspace is given"}));
+  EXPECT_EQ(InertOf({"--avoid-shrinkage", "1", "--avoid-below", "0", "--keep-lists", "2", "--to-workspace"}), V{});
+  // The algorithm may come from the config file; the config's own settings
+  // for other algorithms are never named.
+  TempDir dir;
+  WriteFile(dir / "c.json", R"({"recommend": {"algorithm": "ease", "knn_neighbors": 7, "als_factors": 3}})");
+  EXPECT_EQ(InertOf({}, dir / "c.json"), V{});
+  EXPECT_EQ(InertOf({"--knn-neighbors", "9"}, dir / "c.json"),
+            V{"--knn-neighbors: it sets item-knn's model, and --algorithm is ease"});
+  EXPECT_EQ(InertOf({"--knn-neighbors", "9", "--algorithm", "item-knn"}, dir / "c.json"), V{});
 }
 
 TEST(OptionPrecedence, CommandLineThenConfigThenDefault) {

@@ -53,6 +53,10 @@ struct Option {
   // Checks the current value (range, finiteness); empty: always valid.
   // `name`: how to call the option, by where its value came from.
   std::function<void(const std::string& name)> check;
+  // Why the value changes nothing under the other options' current values
+  // ("it sets item-knn's model, and --algorithm is ease"); empty when it
+  // acts. Unset: it always acts.
+  std::function<std::string()> inert;
 
   // The name users know it by: the long flag, else the config key.
   std::string Name() const;
@@ -121,6 +125,11 @@ class OptionSet {
   // naming it by its flag when `from_command_line` says it was given there,
   // else by flag and config key (the value may have come from either).
   void Validate(const std::function<bool(const Option&)>& from_command_line = {}) const;
+  // Each option `given` (on the command line) whose `inert` says it changes
+  // nothing under the others' values (an option of another algorithm, or of
+  // a switch left off), with why; one per name. A config file may hold
+  // every algorithm's settings; a command line names what it means.
+  std::vector<std::pair<const Option*, std::string>> Inert(const std::function<bool(const Option&)>& given) const;
 
   // {name: value} of every option with Effect kResults or kContent (files by
   // content), keys sorted: what the config hash covers.

@@ -55,6 +55,9 @@ void AddVerb(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs, const cha
     CheckArgumentUtf8("--config", v->config_path);
     if (!v->config_path.empty()) v->bound->ApplyConfigFile(v->config_path, AllConfigKeys());
     v->set.Validate([v](const Option& o) { return v->bound->Given(o); });  // every described range
+    for (const auto& [o, why] : v->set.Inert([v](const Option& o) { return v->bound->Given(o); })) {
+      spdlog::warn("{} has no effect: {}", o->Name(), why);
+    }
     const RunFiles files = FilesOf(*command);
     CheckFiles(files);
     return run(*command);

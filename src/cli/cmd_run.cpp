@@ -1,5 +1,8 @@
 // run: the whole pipeline on a workspace, driven by a config file.
+#include <spdlog/spdlog.h>
+
 #include <cstdio>
+#include <set>
 
 #include "avrec/io.h"
 #include "avrec/json.h"
@@ -32,6 +35,7 @@ int RunRun(const RunCommand& o, RunFiles* files) {
   OptionSet set;
   c.Describe(&set);
   set.ApplyConfig(file.root, file.dir);
+  std::set<std::string> set_keys;
   for (const std::string& kv : o.set) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos) Fail(ExitCode::kUsage, "--set ", kv, ": expected KEY=VALUE");
@@ -50,6 +54,10 @@ int RunRun(const RunCommand& o, RunFiles* files) {
     *at = value;
     CheckConfigKeys(as_config, "--set", AllConfigKeys());
     if (!set.SetKeyOrEntry(key, value, ".")) Fail(ExitCode::kUsage, "--set ", key, ": unknown config key");
+    set_keys.insert(key);
+  }
+  for (const auto& [opt, why] : set.Inert([&](const Option& x) { return set_keys.count(x.key) != 0; })) {
+    spdlog::warn("--set {} has no effect: {}", opt->key, why);
   }
   if (!o.workspace.empty()) c.workspace = o.workspace;
   if (o.threads >= 0) c.threads = o.threads;

@@ -501,6 +501,20 @@ void OptionSet::Validate(const std::function<bool(const Option&)>& from_command_
   }
 }
 
+std::vector<std::pair<const Option*, std::string>> OptionSet::Inert(
+    const std::function<bool(const Option&)>& given) const {
+  std::vector<std::pair<const Option*, std::string>> out;
+  std::set<std::string> named;
+  for (const Option& o : options_) {
+    if (!o.inert || !given(o) || named.count(o.Name()) != 0) continue;
+    std::string why = o.inert();
+    if (why.empty()) continue;
+    named.insert(o.Name());
+    out.emplace_back(&o, std::move(why));
+  }
+  return out;
+}
+
 nlohmann::json OptionSet::ResultsJson() const {
   nlohmann::json out = nlohmann::json::object();
   for (const Option& o : options_) {

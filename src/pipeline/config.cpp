@@ -118,7 +118,10 @@ void PipelineConfig::DescribeIngest(OptionSet* set) {
                "workspace holds and the file does not are removed, in the same transaction");
   set->AddNumber("--snapshot-max-removed", "ingest.snapshot_max_removed", &ingest.snapshot_max_removed, {0, 1},
                  "--snapshot: refuse the ingest when it would remove more than this share of the workspace's reviews "
-                 "(a truncated or wrong export)");
+                 "(a truncated or wrong export)")
+      .inert = [this] {
+    return ingest.snapshot ? "" : std::string("it bounds what --snapshot removes, and no --snapshot is given");
+  };
 }
 
 void PipelineConfig::DescribeScore(OptionSet* set) {
@@ -185,7 +188,10 @@ void PipelineConfig::DescribeRecommend(OptionSet* set) {
   set->AddFlag("--to-workspace", "recommend.to_workspace", &to_workspace,
                "Also store the lists in the workspace (tables recommendation_lists and recommendations)");
   set->AddNumber("--keep-lists", "recommend.keep_lists", &keep_lists, {0, 1e6},
-                 "--to-workspace: keep the lists of this many latest runs");
+                 "--to-workspace: keep the lists of this many latest runs")
+      .inert = [this] {
+    return to_workspace ? "" : std::string("it prunes the lists --to-workspace stores, and no --to-workspace is given");
+  };
 }
 
 void PipelineConfig::DescribeManifest(OptionSet* set) {

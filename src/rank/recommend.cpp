@@ -52,12 +52,78 @@ bool AlgorithmUsesContent(Algorithm a) {
   return a == Algorithm::kSentimentContent || a == Algorithm::kContent || a == Algorithm::kHybrid;
 }
 
+namespace {
+
+// The collaborative model a run trains: the algorithm's own, or the
+// hybrid's --hybrid-with; the others train none.
+Algorithm TrainedModel(const RecommendOptions& o) {
+  return o.algorithm == Algorithm::kHybrid ? o.hybrid_with : o.algorithm;
+}
+
+std::string AlgorithmInWords(const RecommendOptions& o) {
+  std::string words = std::string("--algorithm is ") + AlgorithmName(o.algorithm);
+  if (o.algorithm == Algorithm::kHybrid) words += std::string(" with --hybrid-with ") + AlgorithmName(o.hybrid_with);
+  return words;
+}
+
+// Option::inert of an option only `owner`'s model reads.
+std::function<std::string()> UnlessTrained(const RecommendOptions* o, Algorithm owner) {
+  return [o, owner] {
+    if (TrainedModel(*o) == owner) return std::string();
+    return std::string("it sets ") + AlgorithmName(owner) + "'s model, and " + AlgorithmInWords(*o);
+  };
+}
+
+// Sets Option::inert on the options (from `first` on) that act only under
+// another's value: each model's own (named --knn-*, --ease-*, --als-*, and
+// ALS's --seed), the hybrid's blend, what weighs dislikes in the models, and
+// --avoid-below's shrinkage.
+void MarkInert(OptionSet* set, size_t first, const RecommendOptions* o) {
+  auto& options = set->options();
+  for (size_t k = first; k < options.size(); ++k) {
+    Option& opt = options[k];
+    const std::string name = opt.Name();
+    const auto starts = [&](const char* prefix) { return name.rfind(prefix, 0) == 0; };
+    if (starts("--knn-")) opt.inert = UnlessTrained(o, Algorithm::kItemKnn);
+    if (starts("--ease-")) opt.inert = UnlessTrained(o, Algorithm::kEase);
+    if (name == "--ease-session-half-life") {
+      opt.inert = [o, ease = opt.inert] {
+        const std::string why = ease();
+        if (!why.empty() || o->ease_session_weight > 0) return why;
+        return std::string("it sets how fast --ease-session-weight's pairs fade, and --ease-session-weight is 0");
+      };
+    }
+    if (starts("--als-") || name == "--seed") opt.inert = UnlessTrained(o, Algorithm::kAls);
+    if (starts("--hybrid-")) {
+      opt.inert = [o] {
+        return o->algorithm == Algorithm::kHybrid ? "" : "it sets up the hybrid, and " + AlgorithmInWords(*o);
+      };
+    }
+    if (name == "--negative-weight") {
+      opt.inert = [o] {
+        const Algorithm m = TrainedModel(*o);
+        const bool trains = m == Algorithm::kItemKnn || m == Algorithm::kEase || m == Algorithm::kAls;
+        return trains ? "" : "it weighs dislikes in item-knn's, ease's and als's models, and " + AlgorithmInWords(*o);
+      };
+    }
+    if (name == "--avoid-shrinkage") {
+      opt.inert = [o] {
+        return o->avoid_below ? std::string()
+                              : std::string("it shrinks --avoid-below's biases, and no --avoid-below is given");
+      };
+    }
+  }
+}
+
+}  // namespace
+
 ProfileOptions ProfileOptionsFor(Algorithm a, ProfileOptions profile) {
   if (!AlgorithmUsesSentiment(a)) profile.use_sentiment = false;
   return profile;
 }
 
 void RecommendOptions::Describe(OptionSet* set) {
+  const size_t first = set->options().size();
   const Effect r = Effect::kResults;
   set->AddChoice("--algorithm", "recommend.algorithm", &algorithm, kAlgorithms,
                  "sentiment-content, content, popular, item-knn, hybrid, ease or als", r);
@@ -130,6 +196,7 @@ void RecommendOptions::Describe(OptionSet* set) {
   set->AddNumber("--block-users", "recommend.block_users", &block_users, {1, 1e6},
                  "Users scored per block (memory: this x items floats per thread)");
   set->AddNegFlag("--no-explain", "recommend.explain", &explain, "Leave out the reasons", r);
+  MarkInert(set, first, this);
 }
 
 void RecommendOptions::Validate() const {
