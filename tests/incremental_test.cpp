@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "avrec/text.h"
+#include "avrec/workspace.h"
 #include "test_util.h"
 
 namespace avrec {
@@ -262,6 +264,25 @@ TEST_F(IncrementalTest, ForgetRemovesForGoodAndLaterNightsAgree) {
            std::string::npos;
   };
   ASSERT_TRUE(in_files());
+  // What the run cached of their texts: the scores of the sentences its
+  // snippets quoted (unless a remaining review is that sentence), and the
+  // item's text embedding.
+  std::string sentence_scores = "SELECT count(*) FROM sentiment_cache WHERE text_key IN ('-'", embedding;
+  {
+    auto w = Workspace::Open(ws_, false);
+    for (const Review& rv : w->LoadReviews()) {
+      if (rv.user_id != user && rv.review_id != review && rv.item_id != item) continue;
+      const std::vector<std::string> sentences = SplitSentences(rv.text);
+      if (sentences.size() < 2) continue;
+      for (const std::string& s : sentences) sentence_scores += ", '" + TextKey(s) + "'";
+    }
+    sentence_scores += ") AND text_key NOT IN (SELECT text_key FROM reviews)";  // a review's own text stays
+    const ItemTable items = w->LoadItems();
+    embedding =
+        "SELECT count(*) FROM embedding_cache WHERE text_key = '" + ItemTextKey(items.items[items.Find(item)]) + "'";
+  }
+  ASSERT_GT(QueryInt(ws_, sentence_scores), 0);
+  ASSERT_EQ(QueryInt(ws_, embedding), 1);
   const std::vector<std::string> forget = {"forget", "-w",     ws_,  "--user",       user,  "--review",
                                            review,   "--item", item, "--log-format", "json"};
   for (const bool dry : {true, false}) {
@@ -277,8 +298,11 @@ TEST_F(IncrementalTest, ForgetRemovesForGoodAndLaterNightsAgree) {
     EXPECT_EQ(ev["reviews_removed"], removed);
     EXPECT_EQ(ev["lists_removed"], authors);  // one stored night per author
     EXPECT_GT(ev["scores_removed"].get<int>(), 0);
+    EXPECT_EQ(ev["embeddings_removed"], 1);
     EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), dry ? total : total - removed);
   }
+  EXPECT_EQ(QueryInt(ws_, sentence_scores), 0);
+  EXPECT_EQ(QueryInt(ws_, embedding), 0);
   EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM items WHERE item_id = '" + item + "'"), 0);
   EXPECT_EQ(
       QueryInt(ws_, "SELECT count(*) FROM recommendation_lists WHERE user_id IN ('" + user + "', '" + author + "')"),

@@ -135,6 +135,9 @@ struct Item {
   int64_t line = 0;
 };
 
+// Text of an item for the text modality: "title. tags. description".
+std::string ItemText(const Item& item);
+
 // The ids of a catalogue by what exports make of an id: case folded (ASCII),
 // leading zeros of a number dropped (a spreadsheet's), a ".0" after one
 // dropped (pandas' integers with gaps become floats). For the message about a

@@ -61,9 +61,6 @@ struct ItemMatrix {
   int Find(const std::string& id) const;  // row of an item id, or -1
 };
 
-// Text of an item for the text modality: "title. tags. description".
-std::string ItemText(const Item& item);
-
 // Fails (exit 64) when `options` weights a modality that no feature column
 // of `items` has (a misspelling: audo=1.5), naming those it has; "text"
 // passes, as the text modality comes from an embedding model. Cheap: called

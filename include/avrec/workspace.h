@@ -44,6 +44,8 @@ struct CachedSentiment {
 // digits).
 std::string NormalizeReviewText(const std::string& text);
 std::string TextKey(const std::string& text);
+// The embedding cache's key of an item's text (ItemText, made valid UTF-8).
+std::string ItemTextKey(const Item& item);
 
 // What `avrec forget` asks to remove: ids of users, reviews and items.
 struct ForgetIds {
@@ -60,7 +62,10 @@ struct ForgetCounts {
   int64_t not_found() const { return forgotten_before + static_cast<int64_t>(unknown.size()); }
   int64_t reviews_removed = 0;  // every review removed: by id, the users', the items'
   int64_t lists_removed = 0;    // stored lists (--to-workspace) of the users and of the reviews' authors
-  int64_t scores_removed = 0;   // cached sentiment of texts no remaining review has
+  // Cached sentiment of the texts no remaining review has, and of the
+  // sentences of the reviews removed (recommend's snippets).
+  int64_t scores_removed = 0;
+  int64_t embeddings_removed = 0;  // cached text embeddings of the items removed
 };
 
 // The ids `avrec forget` removed, kept as SHA-256 digests so that an ingest

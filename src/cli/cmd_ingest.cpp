@@ -169,12 +169,12 @@ void ForgetCommand::Describe(OptionSet* s) {
 
 namespace {
 
-// "1 user, 0 reviews and 1 item (25 reviews, 0 stored lists and 23 cached
-// sentiment scores removed)", `removed` saying how.
+// "1 user, 0 reviews and 1 item (25 reviews, 0 stored lists, 23 cached
+// sentiment scores and 1 cached item text embedding removed)", `removed`
+// saying how.
 std::string DescribeForget(const ForgetCounts& c, const char* removed) {
   std::string s = CountOf(c.users, "user") + ", " + CountOf(c.reviews, "review") + " and " + CountOf(c.items, "item") +
-                  " (" + CountOf(c.reviews_removed, "review") + ", " + CountOf(c.lists_removed, "stored list") +
-                  " and " + CountOf(c.scores_removed, "cached sentiment score") + " " + removed + ")";
+                  " (" + RemovedWithThem(c) + " " + removed + ")";
   if (c.not_found() > 0) {
     s += "; " + CountOf(c.not_found(), "id") + " given held nothing here";
     if (c.forgotten_before > 0) s += " (" + std::to_string(c.forgotten_before) + " of them forgotten before)";
@@ -246,18 +246,16 @@ int RunForget(const ForgetCommand& o) {
     }
   };
   const ForgetReport rep = ForgetFromWorkspace(ids, o.dry_run, ws.get(), refuse_most);
-  InfoEvent("stage_end",
-            {{"stage", "forget"},
-             {"workspace", o.workspace},
-             {"dry_run", o.dry_run},
-             {"users", rep.counts.users},
-             {"reviews", rep.counts.reviews},
-             {"items", rep.counts.items},
-             {"not_found", rep.counts.not_found()},
-             {"forgotten_before", rep.counts.forgotten_before},
-             {"reviews_removed", rep.counts.reviews_removed},
-             {"lists_removed", rep.counts.lists_removed},
-             {"scores_removed", rep.counts.scores_removed}},
+  nlohmann::json fields = RemovedFields(rep.counts);
+  fields.update({{"stage", "forget"},
+                 {"workspace", o.workspace},
+                 {"dry_run", o.dry_run},
+                 {"users", rep.counts.users},
+                 {"reviews", rep.counts.reviews},
+                 {"items", rep.counts.items},
+                 {"not_found", rep.counts.not_found()},
+                 {"forgotten_before", rep.counts.forgotten_before}});
+  InfoEvent("stage_end", fields,
             o.dry_run ? "dry run, nothing changed: would forget " + DescribeForget(rep.counts, "would be removed")
                       : "forgot " + DescribeForget(rep.counts, "removed") +
                             "; every id is remembered, and later ingests skip what it names");

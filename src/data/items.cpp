@@ -500,4 +500,17 @@ ItemTable ReadItems(const std::string& path, const ItemSchemaOptions& schema, Pr
   return out;
 }
 
+std::string ItemText(const Item& item) {
+  std::string text = item.title;
+  if (!item.tags.empty()) {
+    if (!text.empty()) text += ". ";
+    for (size_t i = 0; i < item.tags.size(); ++i) text += (i > 0 ? ", " : "") + item.tags[i];
+  }
+  if (!item.description.empty()) {
+    if (!text.empty()) text += ". ";
+    text += item.description;
+  }
+  return text;
+}
+
 }  // namespace avrec

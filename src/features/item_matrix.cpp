@@ -79,19 +79,6 @@ int ItemMatrix::Find(const std::string& id) const {
   return it != ids.end() && *it == id ? static_cast<int>(it - ids.begin()) : -1;
 }
 
-std::string ItemText(const Item& item) {
-  std::string text = item.title;
-  if (!item.tags.empty()) {
-    if (!text.empty()) text += ". ";
-    for (size_t i = 0; i < item.tags.size(); ++i) text += (i > 0 ? ", " : "") + item.tags[i];
-  }
-  if (!item.description.empty()) {
-    if (!text.empty()) text += ". ";
-    text += item.description;
-  }
-  return text;
-}
-
 namespace {
 
 struct NumCol {

@@ -18,7 +18,7 @@ RowMatrix EmbedItemTexts(const ItemTable& items, const TextEncoder& encoder, Wor
   for (size_t i = 0; i < items.items.size(); ++i) {
     std::string text = SanitizeUtf8(ItemText(items.items[i]));
     if (text.empty()) continue;
-    std::string key = TextKey(text);
+    std::string key = ItemTextKey(items.items[i]);
     if (cache != nullptr && cache->FindEmbedding(encoder.result_key(), key, &v) && static_cast<int>(v.size()) == dim) {
       out.row(static_cast<Eigen::Index>(i)) = Eigen::Map<const Eigen::RowVectorXf>(v.data(), dim);
       ++*reused;

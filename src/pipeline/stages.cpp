@@ -119,15 +119,12 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
                                       : "item and review");
   } else if (gone.items + gone.reviews > 0) {
     const std::string what = items_and_reviews(gone.items, gone.reviews);
-    InfoEvent("ingest_snapshot",
-              {{"items", gone.items},
-               {"reviews", gone.reviews},
-               {"reviews_removed", gone.reviews_removed},
-               {"lists_removed", gone.lists_removed},
-               {"scores_removed", gone.scores_removed}},
-              dry + "--snapshot: " + what + " the files no longer hold removed (" +
-                  CountOf(gone.reviews_removed, "review") + " in all, " + CountOf(gone.lists_removed, "stored list") +
-                  " and " + CountOf(gone.scores_removed, "cached sentiment score") + " with them)");
+    nlohmann::json fields = RemovedFields(gone);
+    fields["items"] = gone.items;
+    fields["reviews"] = gone.reviews;
+    InfoEvent(
+        "ingest_snapshot", fields,
+        dry + "--snapshot: " + what + " the files no longer hold removed (with them: " + RemovedWithThem(gone) + ")");
   }
   InfoEvent(
       "stage_end",
@@ -405,6 +402,7 @@ class Ingester {
     sum.reviews_removed += c.reviews_removed;
     sum.lists_removed += c.lists_removed;
     sum.scores_removed += c.scores_removed;
+    sum.embeddings_removed += c.embeddings_removed;
     if (static_cast<double>(sum.reviews_removed) > opt_.snapshot_max_removed * static_cast<double>(reviews_before_)) {
       Fail(ExitCode::kDataErr, path, ": --snapshot would remove ", sum.reviews_removed, " of the workspace's ",
            reviews_before_, " reviews, more than --snapshot-max-removed ", opt_.snapshot_max_removed,
@@ -435,6 +433,22 @@ IngestReport Ingest(const InputOptions& in, const IngestOptions& opt, Workspace*
   if (!opt.dry_run) ws->Persist();  // a new workspace of a dry run is removed with `ws`
   LogIngest(in, rep, ws->path(), opt);
   return rep;
+}
+
+std::string RemovedWithThem(const ForgetCounts& c) {
+  std::vector<std::string> parts = {CountOf(c.reviews_removed, "review"), CountOf(c.lists_removed, "stored list"),
+                                    CountOf(c.scores_removed, "cached sentiment score")};
+  if (c.items > 0) parts.push_back(CountOf(c.embeddings_removed, "cached item text embedding"));
+  std::string s;
+  for (size_t k = 0; k < parts.size(); ++k) s += (k == 0 ? "" : k + 1 == parts.size() ? " and " : ", ") + parts[k];
+  return s;
+}
+
+nlohmann::json RemovedFields(const ForgetCounts& c) {
+  return {{"reviews_removed", c.reviews_removed},
+          {"lists_removed", c.lists_removed},
+          {"scores_removed", c.scores_removed},
+          {"embeddings_removed", c.embeddings_removed}};
 }
 
 ForgetReport ForgetFromWorkspace(const ForgetIds& ids, bool dry_run, Workspace* ws, const ForgetCheck& check) {

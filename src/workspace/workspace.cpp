@@ -310,6 +310,8 @@ std::string NormalizeReviewText(const std::string& text) {
 
 std::string TextKey(const std::string& text) { return Sha256Hex(NormalizeReviewText(text)).substr(0, 32); }
 
+std::string ItemTextKey(const Item& item) { return TextKey(SanitizeUtf8(ItemText(item))); }
+
 namespace {
 
 // rename(from, to) that fails with EEXIST where `to` exists, atomically
@@ -711,12 +713,30 @@ ForgottenIds Workspace::LoadForgotten() {
 
 namespace {
 
+// Statements prepared once and reset for each use: Forget runs a handful
+// of them once per id, and a snapshot may name a hundred thousand ids.
+class Prepared {
+ public:
+  explicit Prepared(sqlite3* db) : db_(db) {}
+  sqlite3* db() const { return db_; }
+  Stmt& operator()(const std::string& sql) {
+    std::unique_ptr<Stmt>& s = by_sql_[sql];
+    if (!s) s = std::make_unique<Stmt>(db_, sql.c_str());
+    s->Reset();
+    return *s;
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> by_sql_;
+};
+
 // Runs `sql` with `id` bound to ?1 and returns the rows it changed.
-int64_t Changes(sqlite3* db, const char* sql, const std::string& id) {
-  Stmt s(db, sql);
+int64_t Changes(Prepared& prepared, const std::string& sql, const std::string& id) {
+  Stmt& s = prepared(sql);
   s.Bind(1, id);
   s.Step();
-  return sqlite3_changes64(db);
+  return sqlite3_changes64(prepared.db());
 }
 
 // An id that held nothing: one an earlier forget named (its digest was
@@ -745,6 +765,41 @@ void CountNamedUsers(sqlite3* db, const std::set<std::string>& named_before, For
   }
 }
 
+// Adds to forget_keys the cache key of each sentence of the reviews `where`
+// selects (?1 bound to `id`, when given): recommend's model snippets cache
+// the score of each sentence of a review of two or more under its own key.
+// A sentence another review shares loses its cached score too: it is scored
+// again when next quoted.
+void AddSentenceKeys(Prepared& prepared, const std::string& where, const std::string* id) {
+  Stmt& texts = prepared("SELECT text" + where);
+  if (id != nullptr) texts.Bind(1, *id);
+  while (texts.Step()) {
+    const std::vector<std::string> sentences = SplitSentences(texts.Text(0));
+    if (sentences.size() < 2) continue;
+    for (const std::string& sentence : sentences) {
+      Changes(prepared, "INSERT OR IGNORE INTO forget_keys VALUES (?1)", TextKey(sentence));
+    }
+  }
+}
+
+// Adds to forget_item_keys the embedding cache key of item `id`'s text.
+void AddItemTextKey(Prepared& prepared, const std::string& id) {
+  Stmt& s = prepared("SELECT title, tags, description FROM items WHERE item_id = ?1");
+  s.Bind(1, id);
+  if (!s.Step()) return;
+  Item item;
+  item.title = s.Text(0);
+  nlohmann::json tags;
+  std::string error;
+  if (ParseJson(s.Text(1), &tags, &error) && tags.is_array()) {
+    for (const auto& t : tags) {
+      if (t.is_string()) item.tags.push_back(t.get<std::string>());
+    }
+  }
+  item.description = s.Text(2);
+  Changes(prepared, "INSERT OR IGNORE INTO forget_item_keys VALUES (?1)", ItemTextKey(item));
+}
+
 }  // namespace
 
 ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run, bool remember_ids) {
@@ -756,8 +811,10 @@ ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run, bool remember_
   Exec(db_,
        "CREATE TEMP TABLE IF NOT EXISTS forget_keys(text_key TEXT PRIMARY KEY); DELETE FROM forget_keys; "
        "CREATE TEMP TABLE IF NOT EXISTS forget_users(user_id TEXT PRIMARY KEY); DELETE FROM forget_users; "
-       "CREATE TEMP TABLE IF NOT EXISTS forget_named(user_id TEXT PRIMARY KEY); DELETE FROM forget_named;");
+       "CREATE TEMP TABLE IF NOT EXISTS forget_named(user_id TEXT PRIMARY KEY); DELETE FROM forget_named; "
+       "CREATE TEMP TABLE IF NOT EXISTS forget_item_keys(text_key TEXT PRIMARY KEY); DELETE FROM forget_item_keys;");
   ForgetCounts c;
+  Prepared prepared(db_);
   std::optional<Stmt> remember;
   if (remember_ids) remember.emplace(db_, "INSERT OR IGNORE INTO forgotten(kind, id_sha256, run_id) VALUES (?, ?, ?)");
   std::set<std::string> users_named_before;
@@ -783,9 +840,10 @@ ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run, bool remember_
   };
   const auto reviews_where = [&](const char* column, const std::string& id) {
     const std::string where = std::string(" FROM reviews WHERE ") + column + " = ?1";
-    Changes(db_, ("INSERT OR IGNORE INTO forget_keys SELECT text_key" + where).c_str(), id);
-    Changes(db_, ("INSERT OR IGNORE INTO forget_users SELECT user_id" + where).c_str(), id);
-    const int64_t n = Changes(db_, ("DELETE" + where).c_str(), id);
+    Changes(prepared, "INSERT OR IGNORE INTO forget_keys SELECT text_key" + where, id);
+    AddSentenceKeys(prepared, where, &id);
+    Changes(prepared, "INSERT OR IGNORE INTO forget_users SELECT user_id" + where, id);
+    const int64_t n = Changes(prepared, "DELETE" + where, id);
     c.reviews_removed += n;
     return n;
   };
@@ -793,14 +851,16 @@ ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run, bool remember_
   // index by user): the named ones first, then what they held, and their
   // reviews go last, so that a review or item named too counts as held.
   each(ids.users, "user", nullptr,
-       [&](const std::string& id) { return Changes(db_, "INSERT OR IGNORE INTO forget_named VALUES (?1)", id); });
+       [&](const std::string& id) { return Changes(prepared, "INSERT OR IGNORE INTO forget_named VALUES (?1)", id); });
   CountNamedUsers(db_, users_named_before, &c);
   each(ids.reviews, "review", &c.reviews, [&](const std::string& id) { return reviews_where("review_id", id); });
   each(ids.items, "item", &c.items, [&](const std::string& id) {
-    return reviews_where("item_id", id) + Changes(db_, "DELETE FROM items WHERE item_id = ?1", id);
+    AddItemTextKey(prepared, id);
+    return reviews_where("item_id", id) + Changes(prepared, "DELETE FROM items WHERE item_id = ?1", id);
   });
   const std::string named = " FROM reviews WHERE user_id IN (SELECT user_id FROM forget_named)";
   Exec(db_, ("INSERT OR IGNORE INTO forget_keys SELECT text_key" + named).c_str());
+  AddSentenceKeys(prepared, named, nullptr);
   Exec(db_, "INSERT OR IGNORE INTO forget_users SELECT user_id FROM forget_named");
   Exec(db_, ("DELETE" + named).c_str());
   c.reviews_removed += sqlite3_changes64(db_);
@@ -812,7 +872,12 @@ ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run, bool remember_
        "DELETE FROM sentiment_cache WHERE text_key IN (SELECT text_key FROM forget_keys) AND "
        "text_key NOT IN (SELECT text_key FROM reviews)");
   c.scores_removed = sqlite3_changes64(db_);
-  Exec(db_, "DELETE FROM forget_keys; DELETE FROM forget_users; DELETE FROM forget_named;");
+  // An item text another item shares loses its embedding too: it is
+  // embedded again by the next run that needs it.
+  Exec(db_, "DELETE FROM embedding_cache WHERE text_key IN (SELECT text_key FROM forget_item_keys)");
+  c.embeddings_removed = sqlite3_changes64(db_);
+  Exec(db_,
+       "DELETE FROM forget_keys; DELETE FROM forget_users; DELETE FROM forget_named; DELETE FROM forget_item_keys;");
   return c;
 }
 
