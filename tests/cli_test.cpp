@@ -52,6 +52,7 @@ TEST(Cli, VersionAndHelp) {
   r = RunAvrec({"validate", "--help"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("--max-errors INT=100"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Usage: avrec validate [OPTIONS]"), std::string::npos) << r.out;  // not build/avrec
 }
 
 TEST(Cli, UsageErrorsExit64) {

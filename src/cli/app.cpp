@@ -364,7 +364,8 @@ int Main(int argc, char** argv) {
                ": reads what people write about songs and videos and turns it into ranked recommendations.\n"
                "Exit codes: 0 ok, 64 usage, 65 invalid input data, 66 input missing, 70 internal error,\n"
                "73 output cannot be created, 74 I/O error, 75 workspace locked by another writer or an input\n"
-               "still being written (retry)."};
+               "still being written (retry).",
+               "avrec"};  // "Usage: avrec ...", not the path the binary was run by
   app.set_version_flag("--version", std::string("avrec ") + AVREC_VERSION);
   app.require_subcommand(1, 1);
   app.fallthrough();
