@@ -468,6 +468,27 @@ TEST_F(IncrementalTest, SnapshotIngestRemovesWhatTheExportNoLongerHolds) {
   EXPECT_NE(r.err.find("part.csv: --snapshot would remove "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("more than --snapshot-max-removed 0.5 of them"), std::string::npos) << r.err;
   EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), total - 2 - of_item);
+  // A catalogue that lost most of its items, none of them reviewed: the
+  // reviews alone would not show it.
+  std::string catalogue = ReadFile(kItems);
+  for (int k = 0; k < 400; ++k)
+    catalogue += "unreviewed" + std::to_string(k) + ",song,Unheard" + std::string(13, ',') + "\n";
+  WriteFile(dir_ / "catalogue.csv", catalogue);
+  ASSERT_EQ(RunAvrec({"ingest", "-w", ws_, "--items", dir_ / "catalogue.csv"}).exit_code, 0);
+  const int64_t reviews_now = QueryInt(ws_, "SELECT count(*) FROM reviews");
+  ASSERT_EQ(QueryInt(ws_, "SELECT count(*) FROM items"), 700);
+  r = RunAvrec({"ingest", "-w", ws_, "--items", kItems, "--snapshot"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(
+      r.err.find(
+          "--snapshot would remove 400 of the workspace's 700 items, more than --snapshot-max-removed 0.5 of them"),
+      std::string::npos)
+      << r.err;
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM items"), 700);
+  r = RunAvrec({"ingest", "-w", ws_, "--items", kItems, "--snapshot", "--snapshot-max-removed", "0.6"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM items"), 300);
+  EXPECT_EQ(QueryInt(ws_, "SELECT count(*) FROM reviews"), reviews_now);
   // Rows --lenient skipped have ids no one knows: nothing is removed then.
   WriteFile(dir_ / "bad.csv", Join(rest, 0, 100) + "r_bad,u001,no-such-item,5,2024-01-01,text\n");
   r = RunAvrec({"ingest", "-w", ws_, "--reviews", dir_ / "bad.csv", "--snapshot", "--lenient"});

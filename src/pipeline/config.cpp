@@ -116,9 +116,10 @@ void PipelineConfig::DescribeIngest(OptionSet* set) {
   set->AddFlag("--snapshot", "ingest.snapshot", &ingest.snapshot,
                "Each file given is a complete export: reviews (and, with --items, items with their reviews) the "
                "workspace holds and the file does not are removed, in the same transaction");
-  set->AddNumber("--snapshot-max-removed", "ingest.snapshot_max_removed", &ingest.snapshot_max_removed, {0, 1},
-                 "--snapshot: refuse the ingest when it would remove more than this share of the workspace's reviews "
-                 "(a truncated or wrong export)")
+  set->AddNumber(
+         "--snapshot-max-removed", "ingest.snapshot_max_removed", &ingest.snapshot_max_removed, {0, 1},
+         "--snapshot: refuse the ingest when it would remove more than this share of the workspace's reviews, or "
+         "of its items (a truncated or wrong export)")
       .inert = [this] {
     return ingest.snapshot ? "" : std::string("it bounds what --snapshot removes, and no --snapshot is given");
   };

@@ -278,6 +278,7 @@ class Ingester {
       // What `avrec forget` removed stays out, whatever the export still holds.
       forgotten_ = ws_->LoadForgotten();
       reviews_before_ = opt_.snapshot ? ws_->CountReviews() : 0;
+      items_before_ = opt_.snapshot ? ws_->CountItems() : 0;
       if (!in_.items.empty()) Items();
       if (!in_.reviews.empty()) Reviews();
       rep_.total_items = ws_->CountItems();
@@ -389,7 +390,8 @@ class Ingester {
   // remembered, in a run of its own ('snapshot-items' or 'snapshot-reviews',
   // `updated` the items or reviews removed). Error(kDataErr) when this
   // ingest's removals reach more than --snapshot-max-removed of the reviews
-  // there were (a truncated export, another catalogue's).
+  // or of the items there were (a truncated export, another catalogue's; a
+  // catalogue's items nobody reviewed take no review with them).
   void RemoveAbsent(const std::string& kind, const std::string& path, std::vector<std::string> absent) {
     if (absent.empty()) return;
     const int64_t run = ws_->BeginRun("snapshot-" + kind, path);
@@ -403,11 +405,14 @@ class Ingester {
     sum.lists_removed += c.lists_removed;
     sum.scores_removed += c.scores_removed;
     sum.embeddings_removed += c.embeddings_removed;
-    if (static_cast<double>(sum.reviews_removed) > opt_.snapshot_max_removed * static_cast<double>(reviews_before_)) {
-      Fail(ExitCode::kDataErr, path, ": --snapshot would remove ", sum.reviews_removed, " of the workspace's ",
-           reviews_before_, " reviews, more than --snapshot-max-removed ", opt_.snapshot_max_removed,
+    const auto refuse_above = [&](int64_t removed, int64_t before, const char* what) {
+      if (static_cast<double>(removed) <= opt_.snapshot_max_removed * static_cast<double>(before)) return;
+      Fail(ExitCode::kDataErr, path, ": --snapshot would remove ", removed, " of the workspace's ", before, " ", what,
+           ", more than --snapshot-max-removed ", opt_.snapshot_max_removed,
            " of them (a truncated export? another one?): nothing was ingested and the workspace is unchanged");
-    }
+    };
+    refuse_above(sum.reviews_removed, reviews_before_, "reviews");
+    refuse_above(sum.items, items_before_, "items");
     UpsertCounts removed;
     removed.updated = kind == "items" ? c.items : c.reviews_removed;
     ws_->FinishRun(run, removed, 0);
@@ -420,7 +425,7 @@ class Ingester {
   IngestReport rep_;
   ForgottenIds forgotten_;
   ItemTable items_;  // of this ingest: a review of an item on a skipped row says so
-  int64_t reviews_before_ = 0;
+  int64_t reviews_before_ = 0, items_before_ = 0;
   size_t file_problems_ = 0;
   bool catalogue_ = false;  // --snapshot removed the items the items file lacks
 };
