@@ -195,14 +195,14 @@ struct ForgetReport {
 };
 // `check`, when set, sees the counts and the reviews there were before the
 // transaction commits, and throws to roll it back.
+using ForgetCheck = std::function<void(const ForgetCounts& counts, int64_t reviews_before)>;
+ForgetReport ForgetFromWorkspace(const ForgetIds& ids, bool dry_run, Workspace* ws, const ForgetCheck& check = {});
+
 // What a removal took with it, in words, "25 reviews, 0 stored lists and 23
 // cached sentiment scores" (with ", 1 cached item text embedding" before
 // the last when items were removed), and as the JSON event's fields.
 std::string RemovedWithThem(const ForgetCounts& c);
 nlohmann::json RemovedFields(const ForgetCounts& c);
-
-using ForgetCheck = std::function<void(const ForgetCounts& counts, int64_t reviews_before)>;
-ForgetReport ForgetFromWorkspace(const ForgetIds& ids, bool dry_run, Workspace* ws, const ForgetCheck& check = {});
 
 // The manifest of the model in `dir_or_default` ("" or "default": the
 // bundled model for the task). Throws Error(kDataErr) when it is a model for

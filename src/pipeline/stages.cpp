@@ -124,7 +124,7 @@ void LogIngest(const InputOptions& in, const IngestReport& r, const std::string&
     fields["reviews"] = gone.reviews;
     InfoEvent(
         "ingest_snapshot", fields,
-        dry + "--snapshot: " + what + " the files no longer hold removed (with them: " + RemovedWithThem(gone) + ")");
+        dry + "--snapshot: " + what + " the files no longer hold removed (in all: " + RemovedWithThem(gone) + ")");
   }
   InfoEvent(
       "stage_end",
