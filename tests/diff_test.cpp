@@ -143,7 +143,15 @@ TEST(DiffCli, FailIfGivesExit1AndTheReport) {
     r = test::RunAvrec({"diff", "--old", dir / "a.jsonl", "--new", dir / "b.jsonl", "--k", "2", "--fail-if", gate});
     EXPECT_EQ(r.exit_code, code) << gate << ": " << r.err;
   }
-  EXPECT_NE(r.err.find("--fail-if: no field 'churn=' (fields: k, users_old, "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--fail-if: no field 'churn=' (did you mean 'churn'?) (fields: k, users_old, "),
+            std::string::npos)
+      << r.err;
+  // A gate naming no field fails before the files are read.
+  r = test::RunAvrec({"diff", "--old", dir / "missing.jsonl", "--new", dir / "b.jsonl", "--fail-if", "chrun>0.3"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("--fail-if: no field 'chrun' (did you mean 'churn'?) (fields: k, users_old, "),
+            std::string::npos)
+      << r.err;
   // User ids in another form tonight: the gate fails, and the log says why.
   test::WriteFile(dir / "upper.jsonl", "{\"user_id\":\"U\",\"items\":[{\"item_id\":\"a\"},{\"item_id\":\"b\"}]}\n");
   r = test::RunAvrec({"diff", "--old", dir / "a.jsonl", "--new", dir / "upper.jsonl", "--fail-if", "churn>0.3"});

@@ -16,8 +16,14 @@ void DiffCommand::Describe(OptionSet* s) {
   s->AddPath("--out,-o", "", &out, "Also write the JSON report here (default: stdout only)");
   Option& gates =
       s->Add("--fail-if", "", &fail_if, "Exit 1 when a summary field passes a threshold, e.g. churn>0.3 (repeatable)");
-  gates.check = [this](const std::string&) {  // a malformed threshold fails before any work
-    for (const auto& t : fail_if) ParseThreshold(t);
+  // A malformed threshold, or one naming no field of the summary, fails
+  // before any file is read: the fields are those of the diff of two empty
+  // files.
+  gates.check = [this](const std::string&) {
+    if (fail_if.empty()) return;
+    const nlohmann::ordered_json fields = DiffRecommendations({}, {}, options)["summary"];
+    std::string description;
+    for (const auto& t : fail_if) ThresholdHolds(fields, t, &description);
   };
 }
 
@@ -33,8 +39,6 @@ int RunDiff(const DiffCommand& o) {
       s["users_changed"].get<int64_t>(), s["users_common"].get<int64_t>(), s["mean_overlap"].dump(),
       s["mean_rbo"].dump(), s["churn"].dump(), s["coverage_old"].get<int64_t>(), s["coverage_new"].get<int64_t>(),
       s["popularity_drift"].is_null() ? "null" : fmt::format("{:+.1f} %", 100 * s["popularity_drift"].get<double>()));
-  // Checked before anything is written: a gate naming no field of the
-  // summary is a usage error, and leaves no output.
   const int failed = FailedThresholds("diff", s, o.fail_if);
   const std::string text = report.dump(2) + "\n";
   WriteStdout(text);

@@ -228,7 +228,9 @@ bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& th
     for (size_t i = 0; i < fields.size() && i < kListed; ++i) list += (i > 0 ? ", " : "") + fields[i];
     if (fields.empty()) list = "none";
     if (fields.size() > kListed) list += ", ...";
-    Fail(ExitCode::kUsage, "--fail-if: no field ", EscapeForMessage(t.field, 40), " (fields: ", list, ")",
+    const std::string near = NearestName(t.field, fields);
+    Fail(ExitCode::kUsage, "--fail-if: no field ", EscapeForMessage(t.field, 40),
+         near.empty() ? "" : " (did you mean '" + near + "'?)", " (fields: ", list, ")",
          missing_field_hint ? missing_field_hint(summary, t.field) : "");
   }
   if (summary[t.field].is_null()) {
