@@ -66,6 +66,9 @@ struct ForgetCounts {
   // sentences of the reviews removed (recommend's snippets).
   int64_t scores_removed = 0;
   int64_t embeddings_removed = 0;  // cached text embeddings of the items removed
+
+  // Adds another Forget's counts (the unknown ids appended after these).
+  ForgetCounts& operator+=(const ForgetCounts& o);
 };
 
 // The ids `avrec forget` removed, kept as SHA-256 digests so that an ingest

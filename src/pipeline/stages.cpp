@@ -398,13 +398,7 @@ class Ingester {
     ForgetIds ids;
     (kind == "items" ? ids.items : ids.reviews) = std::move(absent);
     const ForgetCounts c = ws_->Forget(ids, run, /*remember_ids=*/false);
-    ForgetCounts& sum = rep_.absent;
-    sum.items += c.items;
-    sum.reviews += c.reviews;
-    sum.reviews_removed += c.reviews_removed;
-    sum.lists_removed += c.lists_removed;
-    sum.scores_removed += c.scores_removed;
-    sum.embeddings_removed += c.embeddings_removed;
+    const ForgetCounts& sum = rep_.absent += c;
     const auto refuse_above = [&](int64_t removed, int64_t before, const char* what) {
       if (static_cast<double>(removed) <= opt_.snapshot_max_removed * static_cast<double>(before)) return;
       Fail(ExitCode::kDataErr, path, ": --snapshot would remove ", removed, " of the workspace's ", before, " ", what,

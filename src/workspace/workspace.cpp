@@ -171,6 +171,37 @@ void Exec(sqlite3* db, const char* sql) {
   if (rc != SQLITE_OK) SqliteFail(db, rc, sql);
 }
 
+// Statements prepared once and reset for each use, by their SQL: the
+// per-row statements of an ingest or a scoring run, and those Forget runs
+// once per id (a snapshot may name a hundred thousand ids).
+class Prepared {
+ public:
+  explicit Prepared(sqlite3* db) : db_(db) {}
+  sqlite3* db() const { return db_; }
+  Stmt& operator()(const std::string& sql) {
+    std::unique_ptr<Stmt>& s = by_sql_[sql];
+    if (!s) s = std::make_unique<Stmt>(db_, sql.c_str());
+    s->Reset();
+    return *s;
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, std::unique_ptr<Stmt>> by_sql_;
+};
+
+// A workspace item's tags, stored as a JSON array of strings: false when
+// `json` is not one (strings are kept, anything else in it skipped).
+bool ParseTags(const std::string& json, std::vector<std::string>* tags) {
+  nlohmann::json parsed;
+  std::string error;
+  if (!ParseJson(json, &parsed, &error) || !parsed.is_array()) return false;
+  for (const auto& t : parsed) {
+    if (t.is_string()) tags->push_back(t.get<std::string>());
+  }
+  return true;
+}
+
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(
   key TEXT PRIMARY KEY,
@@ -494,6 +525,10 @@ void Workspace::UseWal() {
   if (rc == SQLITE_OK) Exec(db_, "SELECT count(*) FROM sqlite_master");
 }
 
+struct Workspace::Cache : Prepared {
+  using Prepared::Prepared;
+};
+
 void Workspace::Persist() {
   if (pending_file_.empty()) return;
   cache_.reset();
@@ -513,22 +548,13 @@ void Workspace::Persist() {
   ReleaseTempFile(temp_slot_);
   pending_file_.clear();
   db_ = OpenDb(path_, false, true, path_);
-  cache_ = std::make_unique<Cache>();
+  cache_ = std::make_unique<Cache>(db_);
   Exec(db_, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
   UseWal();
 }
 
-struct Workspace::Cache {
-  std::unique_ptr<Stmt> get_review, put_review, find_sentiment, store_sentiment, put_list, put_item;
-  Stmt& Get(std::unique_ptr<Stmt>* slot, sqlite3* db, const char* sql) {
-    if (!*slot) *slot = std::make_unique<Stmt>(db, sql);
-    (*slot)->Reset();
-    return **slot;
-  }
-};
-
 Workspace::Workspace(std::string path, sqlite3* db)
-    : path_(std::move(path)), db_(db), cache_(std::make_unique<Cache>()) {}
+    : path_(std::move(path)), db_(db), cache_(std::make_unique<Cache>(db)) {}
 
 Workspace::~Workspace() {
   cache_.reset();
@@ -611,8 +637,7 @@ void Workspace::UpsertReview(const Review& r, UpsertCounts* counts) {
                         (r.rating ? nlohmann::json(*r.rating).dump() : "") + '\x1f' +
                         (r.timestamp ? std::to_string(*r.timestamp) : "");
   std::string hash = Sha256Hex(content);
-  Stmt& get =
-      cache_->Get(&cache_->get_review, db_, "SELECT content_hash, user_id, item_id FROM reviews WHERE review_id = ?");
+  Stmt& get = (*cache_)("SELECT content_hash, user_id, item_id FROM reviews WHERE review_id = ?");
   get.Bind(1, r.review_id);
   bool exists = get.Step();
   bool same = exists && get.Text(0) == hash;
@@ -628,12 +653,11 @@ void Workspace::UpsertReview(const Review& r, UpsertCounts* counts) {
     return;
   }
   ++(exists ? counts->updated : counts->added);
-  Stmt& put =
-      cache_->Get(&cache_->put_review, db_,
-                  "INSERT INTO reviews(review_id, user_id, item_id, text, rating, timestamp, text_key, content_hash, "
-                  "updated_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(review_id) DO UPDATE SET "
-                  "user_id = ?2, item_id = ?3, text = ?4, rating = ?5, timestamp = ?6, text_key = ?7, "
-                  "content_hash = ?8, updated_run = ?9");
+  Stmt& put = (*cache_)(
+      "INSERT INTO reviews(review_id, user_id, item_id, text, rating, timestamp, text_key, content_hash, "
+      "updated_run) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(review_id) DO UPDATE SET "
+      "user_id = ?2, item_id = ?3, text = ?4, rating = ?5, timestamp = ?6, text_key = ?7, "
+      "content_hash = ?8, updated_run = ?9");
   put.Bind(1, r.review_id).Bind(2, r.user_id).Bind(3, r.item_id).Bind(4, r.text);
   if (r.rating)
     put.BindDouble(5, *r.rating);
@@ -713,24 +737,6 @@ ForgottenIds Workspace::LoadForgotten() {
 
 namespace {
 
-// Statements prepared once and reset for each use: Forget runs a handful
-// of them once per id, and a snapshot may name a hundred thousand ids.
-class Prepared {
- public:
-  explicit Prepared(sqlite3* db) : db_(db) {}
-  sqlite3* db() const { return db_; }
-  Stmt& operator()(const std::string& sql) {
-    std::unique_ptr<Stmt>& s = by_sql_[sql];
-    if (!s) s = std::make_unique<Stmt>(db_, sql.c_str());
-    s->Reset();
-    return *s;
-  }
-
- private:
-  sqlite3* db_;
-  std::unordered_map<std::string, std::unique_ptr<Stmt>> by_sql_;
-};
-
 // Runs `sql` with `id` bound to ?1 and returns the rows it changed.
 int64_t Changes(Prepared& prepared, const std::string& sql, const std::string& id) {
   Stmt& s = prepared(sql);
@@ -789,18 +795,26 @@ void AddItemTextKey(Prepared& prepared, const std::string& id) {
   if (!s.Step()) return;
   Item item;
   item.title = s.Text(0);
-  nlohmann::json tags;
-  std::string error;
-  if (ParseJson(s.Text(1), &tags, &error) && tags.is_array()) {
-    for (const auto& t : tags) {
-      if (t.is_string()) item.tags.push_back(t.get<std::string>());
-    }
-  }
+  ParseTags(s.Text(1), &item.tags);
   item.description = s.Text(2);
+  s.Reset();  // the statement outlives Forget: no read left open
   Changes(prepared, "INSERT OR IGNORE INTO forget_item_keys VALUES (?1)", ItemTextKey(item));
 }
 
 }  // namespace
+
+ForgetCounts& ForgetCounts::operator+=(const ForgetCounts& o) {
+  users += o.users;
+  reviews += o.reviews;
+  items += o.items;
+  forgotten_before += o.forgotten_before;
+  unknown.insert(unknown.end(), o.unknown.begin(), o.unknown.end());
+  reviews_removed += o.reviews_removed;
+  lists_removed += o.lists_removed;
+  scores_removed += o.scores_removed;
+  embeddings_removed += o.embeddings_removed;
+  return *this;
+}
 
 ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run, bool remember_ids) {
   Exec(db_, "PRAGMA secure_delete = ON");  // removed rows are zeroed in their pages
@@ -814,19 +828,17 @@ ForgetCounts Workspace::Forget(const ForgetIds& ids, int64_t run, bool remember_
        "CREATE TEMP TABLE IF NOT EXISTS forget_named(user_id TEXT PRIMARY KEY); DELETE FROM forget_named; "
        "CREATE TEMP TABLE IF NOT EXISTS forget_item_keys(text_key TEXT PRIMARY KEY); DELETE FROM forget_item_keys;");
   ForgetCounts c;
-  Prepared prepared(db_);
-  std::optional<Stmt> remember;
-  if (remember_ids) remember.emplace(db_, "INSERT OR IGNORE INTO forgotten(kind, id_sha256, run_id) VALUES (?, ?, ?)");
+  Prepared& prepared = *cache_;
   std::set<std::string> users_named_before;
   const auto each = [&](const std::vector<std::string>& list, const char* kind, int64_t* found,
                         const std::function<int64_t(const std::string&)>& remove) {
     for (const std::string& id : std::set<std::string>(list.begin(), list.end())) {
       const int64_t removed = remove(id);
       bool named_before = false;
-      if (remember) {
-        remember->Reset();
-        remember->Bind(1, std::string(kind)).Bind(2, Sha256Hex(id)).Bind(3, run);
-        remember->Step();
+      if (remember_ids) {
+        Stmt& remember = prepared("INSERT OR IGNORE INTO forgotten(kind, id_sha256, run_id) VALUES (?, ?, ?)");
+        remember.Bind(1, std::string(kind)).Bind(2, Sha256Hex(id)).Bind(3, run);
+        remember.Step();
         named_before = sqlite3_changes64(db_) == 0;
       }
       if (found == nullptr) {
@@ -916,16 +928,16 @@ void Workspace::StoreFingerprints(const std::string& state,
 
 void Workspace::StoreList(int64_t run, const std::string& user_id, bool cold_start, int history,
                           const std::vector<ListEntry>& items) {
-  Stmt& list = cache_->Get(&cache_->put_list, db_,
-                           "INSERT OR REPLACE INTO recommendation_lists(run_id, user_id, cold_start, history, items) "
-                           "VALUES (?, ?, ?, ?, ?)");
+  Stmt& list = (*cache_)(
+      "INSERT OR REPLACE INTO recommendation_lists(run_id, user_id, cold_start, history, items) "
+      "VALUES (?, ?, ?, ?, ?)");
   nlohmann::json ids = nlohmann::json::array();
   for (const ListEntry& e : items) ids.push_back(e.item_id);
   list.Bind(1, run).Bind(2, user_id).Bind(3, int64_t{cold_start}).Bind(4, int64_t{history}).Bind(5, ids.dump());
   list.Step();
-  Stmt& row = cache_->Get(&cache_->put_item, db_,
-                          "INSERT OR REPLACE INTO recommendations(run_id, user_id, rank, item_id, score, reason) "
-                          "VALUES (?, ?, ?, ?, ?, ?)");
+  Stmt& row = (*cache_)(
+      "INSERT OR REPLACE INTO recommendations(run_id, user_id, rank, item_id, score, reason) "
+      "VALUES (?, ?, ?, ?, ?, ?)");
   for (size_t r = 0; r < items.size(); ++r) {
     row.Reset();
     row.Bind(1, run).Bind(2, user_id).Bind(3, static_cast<int64_t>(r + 1)).Bind(4, items[r].item_id);
@@ -1001,15 +1013,11 @@ ItemTable Workspace::LoadItems() {
     Item item;
     item.item_id = s.Text(0);
     item.title = s.Text(1);
-    nlohmann::json tags, f;
+    nlohmann::json f;
     std::string error;
-    if (!ParseJson(s.Text(2), &tags, &error) || !tags.is_array() || !ParseJson(s.Text(5), &f, &error) ||
-        !f.is_object()) {
+    if (!ParseTags(s.Text(2), &item.tags) || !ParseJson(s.Text(5), &f, &error) || !f.is_object()) {
       Fail(ExitCode::kDataErr, path_, ": the workspace is damaged: item '", item.item_id,
            "' has malformed tags or features (was it edited by hand?)");
-    }
-    for (const auto& t : tags) {
-      if (t.is_string()) item.tags.push_back(t.get<std::string>());
     }
     item.description = s.Text(3);
     item.kind = s.Text(4);
@@ -1055,8 +1063,7 @@ std::vector<Review> Workspace::LoadReviews() {
 }
 
 std::optional<CachedSentiment> Workspace::FindSentiment(const std::string& model_key, const std::string& text_key) {
-  Stmt& s = cache_->Get(&cache_->find_sentiment, db_,
-                        "SELECT label, score, probs, flags FROM sentiment_cache WHERE model_key = ? AND text_key = ?");
+  Stmt& s = (*cache_)("SELECT label, score, probs, flags FROM sentiment_cache WHERE model_key = ? AND text_key = ?");
   s.Bind(1, model_key).Bind(2, text_key);
   if (!s.Step()) return std::nullopt;
   CachedSentiment c{s.Text(0), s.Double(1), s.Text(2), s.Text(3)};
@@ -1065,9 +1072,9 @@ std::optional<CachedSentiment> Workspace::FindSentiment(const std::string& model
 }
 
 void Workspace::StoreSentiment(const std::string& model_key, const std::string& text_key, const CachedSentiment& c) {
-  Stmt& s = cache_->Get(&cache_->store_sentiment, db_,
-                        "INSERT OR REPLACE INTO sentiment_cache(model_key, text_key, label, score, probs, flags) "
-                        "VALUES (?, ?, ?, ?, ?, ?)");
+  Stmt& s = (*cache_)(
+      "INSERT OR REPLACE INTO sentiment_cache(model_key, text_key, label, score, probs, flags) "
+      "VALUES (?, ?, ?, ?, ?, ?)");
   s.Bind(1, model_key).Bind(2, text_key).Bind(3, c.label).BindDouble(4, c.score).Bind(5, c.probs_json);
   s.Bind(6, c.flags);
   s.Step();
