@@ -86,6 +86,14 @@ TEST(Cli, UsageErrorsExit64) {
       {{"evaluate", "--top-n=5"},
        "avrec: error: unknown option '--top-n' (did you mean '--k'?); see `avrec evaluate --help`"},
       {{"diff", "--topn", "5"}, "avrec: error: unknown option '--topn' (did you mean '--k'?)"},
+      // A verb's option given before any verb: the verbs that have it, or
+      // that none does; its value is not taken for a misspelt verb.
+      {{"--top-n", "5"},
+       "avrec: error: option '--top-n' with no subcommand: it is an option of recommend, and follows the "
+       "subcommand, as in `avrec recommend --top-n ...`; see `avrec recommend --help`"},
+      {{"--out", "x.json", "recommend"}, "avrec: error: option '--out' with no subcommand: it is an option of score, "},
+      {{"--bogus"}, "avrec: error: unknown option '--bogus' (no subcommand has it; subcommands: validate, "},
+      {{"recommnd", "--top-n", "5"}, "avrec: error: unknown subcommand 'recommnd' (did you mean 'recommend'? "},
   };
   for (const auto& [args, message] : said) {
     const auto r = RunAvrec(args);

@@ -210,11 +210,26 @@ std::string UnknownOption(const CLI::App& app, const CLI::App& sub, const std::s
 
 }  // namespace
 
+// The first of `args` that looks like an option (--name, --name=value)
+// and is none of `app`'s own: empty when there is none.
+std::string FirstForeignOption(const CLI::App& app, const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--") break;
+    if (a.rfind("--", 0) != 0 || a.size() == 2) continue;
+    const std::string name = a.substr(2, a.find('=') - 2);
+    bool own = false;
+    for (const CLI::Option* o : app.get_options()) own = own || o->check_lname(name);
+    if (!own) return a.substr(0, a.find('='));
+  }
+  return "";
+}
+
 // CLI11's parse error, as avrec words its own: a subcommand that does not
-// exist is named as such (CLI11 said "A subcommand is required"), a misspelt
-// subcommand or option with the one meant, and the help to read is the
-// subcommand's.
-std::string UsageErrorText(CLI::App& app, const std::string& subcommand, const CLI::ParseError& e) {
+// exist is named as such (CLI11 said "A subcommand is required"), a verb's
+// option given with no verb as such, a misspelt subcommand or option with
+// the one meant, and the help to read is the subcommand's.
+std::string UsageErrorText(CLI::App& app, const std::string& subcommand, const CLI::ParseError& e,
+                           const std::vector<std::string>& args) {
   std::vector<std::string> subcommands;
   std::string names;
   for (const CLI::App* s : app.get_subcommands([](CLI::App*) { return true; })) {
@@ -227,6 +242,25 @@ std::string UsageErrorText(CLI::App& app, const std::string& subcommand, const C
   if (known && e.get_exit_code() == static_cast<int>(CLI::ExitCodes::ExtrasError)) {
     const std::string meant = UnknownOption(app, *app.get_subcommand(subcommand), what);
     if (!meant.empty()) return meant + "; see `avrec " + subcommand + " --help`";
+  }
+  // Before the first word that is no option's value (none, or one taken
+  // for the verb: `avrec --out x recommend`), an option none of avrec's own.
+  const auto first_word = subcommand.empty() ? args.end() : std::find(args.begin(), args.end(), subcommand);
+  const std::string foreign = known ? "" : FirstForeignOption(app, std::vector<std::string>(args.begin(), first_word));
+  if (!foreign.empty()) {
+    std::vector<std::string> having;  // the verbs that have it
+    for (const std::string& verb : subcommands) {
+      if (FirstForeignOption(*app.get_subcommand(verb), {foreign}).empty()) having.push_back(verb);
+    }
+    if (having.empty()) {
+      return "unknown option " + EscapeForMessage(foreign, 40) + " (no subcommand has it; subcommands: " + names +
+             "); see `avrec --help`";
+    }
+    std::string list;
+    for (const std::string& verb : having) list += (list.empty() ? "" : ", ") + verb;
+    return "option " + EscapeForMessage(foreign, 40) + " with no subcommand: it is an option of " + list +
+           ", and follows the subcommand, as in `avrec " + having.front() + " " + foreign + " ...`; see `avrec " +
+           having.front() + " --help`";
   }
   if (!global && !known) {
     const std::string meant = subcommand.empty() ? "" : NearestName(subcommand, subcommands);
@@ -314,7 +348,8 @@ std::optional<int> ParseCommandLine(CLI::App* app, int argc, char** argv, LogSet
     }
     return rc;
   } catch (const CLI::ParseError& e) {
-    PrintUsageError(argc, argv, run_id, subcommand, UsageErrorText(*app, subcommand, e),
+    PrintUsageError(argc, argv, run_id, subcommand,
+                    UsageErrorText(*app, subcommand, e, std::vector<std::string>(argv + 1, argv + argc)),
                     static_cast<int>(ExitCode::kUsage));
     return static_cast<int>(ExitCode::kUsage);
   } catch (const Error& e) {  // thrown by an option's own parser
