@@ -1237,7 +1237,7 @@ TEST(Hostile, IdsThatNeverMeetAreWarned) {
   const std::string recs = dir / "recs.jsonl";
   RunResult r = RunAvrec({"evaluate", "--recs", recs, "--truth", dir / "upper_users.csv"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find(dir / "upper_users.csv: no user evaluated has a list in " + recs +
+  EXPECT_NE(r.err.find(dir / "upper_users.csv: no user here has a list in " + recs +
                        " (user 'u1' there, 'U1' here, for example)"),
             std::string::npos)
       << r.err;
@@ -1251,6 +1251,38 @@ TEST(Hostile, IdsThatNeverMeetAreWarned) {
   r = RunAvrec({"evaluate", "--recs", recs, "--truth", dir / "same.csv"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  // Every row below --relevant-min-rating: no user evaluated, but the ids
+  // meet, and the run says why the metrics are null, not that they differ.
+  WriteFile(dir / "low.csv", "user_id,item_id,rating\nu1,i1,2\n");
+  r = RunAvrec({"evaluate", "--recs", recs, "--truth", dir / "low.csv", "--relevant-min-rating", "4"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("has a list in"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("every truth row is below --relevant-min-rating"), std::string::npos) << r.err;
+}
+
+// A rating evaluate cannot read is an invalid row, named, as ingest names
+// it: it was read as no rating, below any --relevant-min-rating and
+// ungraded, and the metrics changed with exit 0. A missing marker is absent.
+TEST(Hostile, EvaluateNamesAnUnreadableRating) {
+  TempDir dir;
+  WriteFile(dir / "recs.jsonl", "{\"user_id\":\"u1\",\"items\":[{\"item_id\":\"i1\"}]}\n");
+  WriteFile(dir / "truth.csv", "user_id,item_id,rating\nu1,i1,NA\nu1,i2,five\n");
+  RunResult r = RunAvrec({"evaluate", "--recs", dir / "recs.jsonl", "--truth", dir / "truth.csv"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find(dir / "truth.csv:3: field 'rating': expected a finite number, got 'five'"), std::string::npos)
+      << r.err;
+  // A gate naming a field no evaluation prints is told before the truth is
+  // read (a night's evaluation may read for minutes).
+  r = RunAvrec(
+      {"evaluate", "--recs", dir / "recs.jsonl", "--truth", dir / "truth.csv", "--k", "5", "--fail-if", "ndgc@5<0.1"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_EQ(r.err.find("truth.csv:3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--fail-if: no field 'ndgc@5' (did you mean 'ndcg@5'?)"), std::string::npos) << r.err;
+  WriteFile(dir / "truth.csv", "user_id,item_id,rating\nu1,i1,NA\nu1,i2,5\n");
+  r = RunAvrec({"evaluate", "--recs", dir / "recs.jsonl", "--truth", dir / "truth.csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["users_evaluated"], 1);
 }
 
 // A text column under a modality prefix is one-hot encoded; an id-like one

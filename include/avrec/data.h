@@ -85,6 +85,11 @@ struct ReviewStats {
 // the --map a header lacking avrec's names is told is guessed from.
 const std::vector<ColumnAliases>& ReviewColumnAliases();
 
+// A rating cell: blank or a missing marker (NA, NULL, ...) leaves `out`
+// unset, a number sets it. Returns what is wrong with any other ("field
+// 'rating': expected a finite number, got 'x'"), empty when nothing is.
+std::string ReadRatingCell(const Cell& rating, std::optional<double>* out);
+
 // Streams the valid reviews of `path` (CSV, TSV or JSON Lines, maybe .gz) to
 // `sink`, in file order. Invalid rows are reported to `problems` and skipped.
 ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,

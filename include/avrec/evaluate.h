@@ -113,6 +113,10 @@ struct EvaluationResult {
 };
 
 EvaluationResult Evaluate(const EvaluationInputs& in, const std::vector<int>& ks);
+// Every field Evaluate's summary can hold for `ks`, in its order: those it
+// holds when a catalogue, training rows, item vectors and grades are all
+// given (what --fail-if may name).
+std::vector<std::string> EvaluationFieldNames(const std::vector<int>& ks);
 
 // One metric of two evaluations against the same truth (this run and a
 // baseline: last night's lists, another algorithm's).

@@ -130,9 +130,11 @@ void ReadPairs(const std::string& path, const EvaluateCommand& o, const std::fun
       problems.Add(path, row.line, "expected non-empty user_id and item_id");
       continue;
     }
-    const Cell& c = row.at(t.column("rating"));
-    double v;
-    if (CellAsNumber(c, &v)) r.rating = v;
+    const std::string rating_problem = ReadRatingCell(row.at(t.column("rating")), &r.rating);
+    if (!rating_problem.empty()) {
+      problems.Add(path, row.line, rating_problem);
+      continue;
+    }
     CellAsId(row.at(t.column("review_id")), &r.review_id);
     int64_t ts;
     const Cell& tc = row.at(t.column("timestamp"));
@@ -210,16 +212,15 @@ void WarnOfRepeatedItems(const std::string& path,
 
 // Scores of 0 with exit 0 are what a CI job sees when the lists and the
 // truth spell their ids differently (case, a prefix, another catalogue's
-// ids): said when not one evaluated user has a list, or when not one listed
-// item is among the truth's items, with an id from each side.
-void WarnOfIdsThatNeverMeet(const EvaluateCommand& o, const EvaluationInputs& in, const std::vector<TruthRow>& truth,
-                            size_t users_with_lists) {
+// ids): said when not one user of the truth has a list, or when not one
+// listed item is among the truth's items, with an id from each side.
+void WarnOfIdsThatNeverMeet(const EvaluateCommand& o, const EvaluationInputs& in, const std::vector<TruthRow>& truth) {
   if (truth.empty() || in.recs.empty()) return;
-  if (users_with_lists == 0) {
+  if (std::none_of(truth.begin(), truth.end(), [&in](const TruthRow& t) { return in.recs.count(t.user) != 0; })) {
     const std::string* least = &in.recs.begin()->first;
     for (const auto& [user, items] : in.recs) least = std::min(least, &user, [](auto* x, auto* y) { return *x < *y; });
     spdlog::warn(
-        "{}: no user evaluated has a list in {} (user {} there, {} here, for example): are the user ids "
+        "{}: no user here has a list in {} (user {} there, {} here, for example): are the user ids "
         "written the same way in both?",
         o.truth, o.recs, EscapeForMessage(*least), EscapeForMessage(truth.front().user));
     return;
@@ -277,6 +278,24 @@ std::string ChangeFieldHint(const nlohmann::ordered_json& summary, const std::st
     return "; a metric's " + suffix + " comes with --baseline and --bootstrap above 0";
   }
   return "";
+}
+
+// --fail-if's fields, checked before any file is read against every field
+// the printed object can hold with these options: a misspelt one is a
+// usage error at once. (One the data leaves out, ild@10 without --items or
+// disliked@10 without ratings, is known only once they are read.)
+void CheckGateFields(const EvaluateCommand& o, const std::vector<int>& ks) {
+  if (o.fail_if.empty()) return;
+  nlohmann::ordered_json fields;
+  for (const std::string& name : EvaluationFieldNames(ks)) {
+    fields[name] = nullptr;
+    if (o.baseline.empty() || name.rfind("users_", 0) == 0) continue;
+    std::vector<std::string> suffixes = {".baseline", ".change"};
+    if (o.bootstrap > 0) suffixes.insert(suffixes.end(), {".change_low", ".change_high"});
+    for (const std::string& suffix : suffixes) fields[name + suffix] = nullptr;
+  }
+  std::string description;
+  for (const auto& t : o.fail_if) ThresholdHolds(fields, t, &description, ChangeFieldHint);
 }
 
 // What evaluate reads, in the order it reads it: the baseline's lists first
@@ -401,15 +420,14 @@ void WritePerUser(const std::string& path, const std::vector<int>& ks, const Eva
 
 // How many users were evaluated, and a warning when none could be.
 void LogEvaluated(const EvaluateCommand& o, const EvaluateReading& read, const EvaluationResult& r) {
-  size_t missing = 0, relevant_users = 0, relevant_missing = 0;
+  size_t relevant_users = 0, relevant_missing = 0;
   for (const auto& um : r.per_user) {
-    missing += !um.has_list;
     // As users_evaluated: the users with a relevant item (precision defined).
     const bool relevant = !um.at_k.empty() && !std::isnan(um.at_k[0].at("precision"));
     relevant_users += relevant;
     relevant_missing += relevant && !um.has_list;
   }
-  WarnOfIdsThatNeverMeet(o, read.in, read.truth, r.per_user.size() - missing);
+  WarnOfIdsThatNeverMeet(o, read.in, read.truth);
   spdlog::info("evaluate: {} users evaluated ({} without a recommendation list, counted as 0){}; {} truth rows{}",
                relevant_users, relevant_missing,
                r.per_user.size() > relevant_users
@@ -432,6 +450,7 @@ int RunEvaluate(const EvaluateCommand& o) {
          ": expected the lowest rating below the highest");
   }
   const std::vector<int> ks = o.ks.empty() ? std::vector<int>{10} : o.ks;
+  CheckGateFields(o, ks);
   EvaluateReading read;
   ReadEvaluationInputs(o, &read);
   const EvaluationResult r = Evaluate(read.in, ks);

@@ -129,16 +129,6 @@ void ReadText(const Cell& text, const ReviewReadOptions& o, const Complaint& bad
   }
 }
 
-void ReadRating(const Cell& rating, const Complaint& bad, std::optional<double>* out) {
-  if (CellIsBlank(rating) || CellIsMissingMarker(rating)) return;
-  double v;
-  if (CellAsNumber(rating, &v)) {
-    *out = v;
-  } else {
-    bad("field 'rating': expected a finite number, got " + Shown(rating));
-  }
-}
-
 // The unit (units per second) a number that is no timestamp in `units` would
 // be one in, for the hint: a millisecond count read as seconds lands near the
 // year 55,000. 0 when none.
@@ -185,7 +175,8 @@ void ReadReviewRow(const Row& row, const TableReader& table, const ReviewReadOpt
   ReadId(row.at(table.column("user_id")), "user_id", !options.texts_only, bad, &r->user_id);
   ReadId(row.at(table.column("item_id")), "item_id", !options.texts_only, bad, &r->item_id);
   ReadText(row.at(table.column("text")), options, bad, &r->text);
-  ReadRating(row.at(table.column("rating")), bad, &r->rating);
+  const std::string rating_problem = ReadRatingCell(row.at(table.column("rating")), &r->rating);
+  if (!rating_problem.empty()) bad(rating_problem);
   ReadTime(row.at(table.column("timestamp")), options.timestamp_units_per_second, bad, &r->timestamp);
   const Cell& rid = row.at(table.column("review_id"));
   if (!CellIsBlank(rid) && !CellAsId(rid, &r->review_id)) {
@@ -294,6 +285,14 @@ bool NoteTimestampForm(const Cell& ts, const std::optional<int64_t>& t, int64_t 
 }
 
 }  // namespace
+
+std::string ReadRatingCell(const Cell& rating, std::optional<double>* out) {
+  if (CellIsBlank(rating) || CellIsMissingMarker(rating)) return "";
+  double v;
+  if (!CellAsNumber(rating, &v)) return "field 'rating': expected a finite number, got " + Shown(rating);
+  *out = v;
+  return "";
+}
 
 ReviewStats ReadReviews(const std::string& path, const ReviewReadOptions& options, ProblemLog* problems,
                         const std::function<void(Review&&)>& sink) {

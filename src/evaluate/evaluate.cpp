@@ -437,6 +437,19 @@ EvaluationResult Evaluate(const EvaluationInputs& in, const std::vector<int>& ks
   return out;
 }
 
+std::vector<std::string> EvaluationFieldNames(const std::vector<int>& ks) {
+  // Evaluate itself names them, for one user with nothing to measure.
+  const ItemMatrix none;
+  EvaluationInputs every;
+  every.catalogue_size = 1;
+  every.train_users = 1;
+  every.item_vectors = &none;
+  every.gains["user"];
+  std::vector<std::string> names;
+  for (const auto& [name, value] : Evaluate(every, ks).summary) names.push_back(name);
+  return names;
+}
+
 namespace {
 
 // The p-quantile (0..1) of sorted values, interpolated between the two
