@@ -1671,6 +1671,22 @@ TEST(Workspace, WhatTheUserCannotWriteIsNamedNotCalledDamage) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("scores computed now"), std::string::npos) << r.err;  // before any scoring
+  // A dry run changes nothing, so the user may run one: it works on a copy
+  // of the workspace in memory. The change itself is refused.
+  r = RunUnprivileged({"forget", "-w", ws, "--user", "u010", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(ws + ": the file is not writable by this user (Permission denied): the dry run works on a "
+                            "copy of it in memory ("),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("dry run, nothing changed: would forget 1 user, 0 reviews and 0 items (12 reviews"),
+            std::string::npos)
+      << r.err;
+  r = RunUnprivileged({"ingest", "-w", ws, "--items", kItems, "--reviews", kReviews, "--snapshot", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("dry run, nothing changed: workspace " + ws + " would hold"), std::string::npos) << r.err;
+  r = RunUnprivileged({"forget", "-w", ws, "--user", "u010"});
+  EXPECT_EQ(r.exit_code, 73) << r.err;
   EXPECT_EQ(ReadFile(ws), before);
   // Without them (removed by another program, or not copied), the folder
   // and what to do are named.

@@ -108,6 +108,12 @@ class Workspace {
   // reader computes and would cache (sentiment scores, item embeddings,
   // snippet sentences) is kept in memory for the run only.
   const std::string& why_read_only() const { return why_read_only_; }
+  // For a dry run where this process may not write the workspace (an
+  // analyst's account, a published copy): its database is copied into
+  // memory, where the run's changes are made and dropped with it. Returns
+  // the copy's size in bytes; 0, and nothing done, when the workspace can
+  // be written (a dry run's transaction is rolled back there) or is new.
+  int64_t CopyIntoMemoryIfReadOnly();
   // A workspace this process created: moves it into place (call when the run
   // that created it has succeeded). No-op otherwise.
   void Persist();

@@ -233,7 +233,7 @@ int RunForget(const ForgetCommand& o) {
     return 0;
   }
   auto ws = Workspace::Open(o.workspace, false);
-  if (!ws->why_read_only().empty()) {
+  if (!o.dry_run && !ws->why_read_only().empty()) {
     Fail(ExitCode::kCantCreate, o.workspace,
          ": forget removes rows from the workspace, and it cannot be written: ", ws->why_read_only());
   }

@@ -255,9 +255,17 @@ Dataset LoadDataset(Workspace* ws) {
 namespace {
 
 // Runs `body` in a write transaction, committed unless `dry_run`: then it is
-// rolled back once `body` has done (and counted) everything.
+// rolled back once `body` has done (and counted) everything, on a copy in
+// memory where this process may not write the workspace.
 void InTransactionUnlessDryRun(Workspace* ws, bool dry_run, const std::function<void()>& body) {
   struct DryRun {};
+  if (dry_run) {
+    const std::string why = ws->why_read_only();
+    if (const int64_t bytes = ws->CopyIntoMemoryIfReadOnly(); bytes > 0) {
+      spdlog::info("{}: {}: the dry run works on a copy of it in memory ({:.1f} MB)", ws->path(), why,
+                   static_cast<double>(bytes) / 1e6);
+    }
+  }
   try {
     ws->InTransaction([&] {
       body();

@@ -501,6 +501,41 @@ std::unique_ptr<Workspace> Workspace::Open(const std::string& path, bool create)
   return ws;
 }
 
+int64_t Workspace::CopyIntoMemoryIfReadOnly() {
+  if (why_read_only_.empty() || !pending_file_.empty()) return 0;
+  sqlite3* memory = nullptr;
+  int rc = sqlite3_open(":memory:", &memory);
+  if (rc != SQLITE_OK) {
+    sqlite3_close(memory);
+    Fail(ExitCode::kSoftware, path_, ": cannot open an in-memory database for the dry run");
+  }
+  sqlite3_backup* copy = sqlite3_backup_init(memory, "main", db_, "main");
+  if (copy == nullptr) {
+    const std::string msg = sqlite3_errmsg(memory);
+    sqlite3_close(memory);
+    Fail(ExitCode::kSoftware, path_, ": cannot copy the workspace into memory for the dry run: ", msg);
+  }
+  rc = sqlite3_backup_step(copy, -1);
+  const int pages = sqlite3_backup_pagecount(copy);
+  sqlite3_backup_finish(copy);
+  if (rc != SQLITE_DONE) {
+    sqlite3_close(memory);
+    SqliteFail(db_, rc, "copying the workspace into memory for the dry run");
+  }
+  int64_t bytes = 0;
+  {
+    Stmt page_size(db_, "PRAGMA page_size");
+    if (page_size.Step()) bytes = static_cast<int64_t>(pages) * page_size.Int(0);
+  }
+  cache_.reset();
+  sqlite3_close(db_);
+  db_ = memory;
+  cache_ = std::make_unique<Cache>(db_);
+  Exec(db_, "PRAGMA foreign_keys = ON;");
+  why_read_only_.clear();
+  return bytes;
+}
+
 void Workspace::UseWal() {
   // The log files stay beside the workspace when this connection closes
   // last (checkpointed first, the log then truncated to nothing): a reader
