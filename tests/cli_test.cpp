@@ -192,6 +192,15 @@ TEST(Cli, MissingFileExit66WithPath) {
   auto r = RunAvrec({"validate", "--reviews", "/nonexistent/reviews.csv"});
   EXPECT_EQ(r.exit_code, 66);
   EXPECT_NE(r.err.find("/nonexistent/reviews.csv"), std::string::npos);
+  // --text-model takes 'none'; --model none, by analogy, is told the option
+  // that profiles without sentiment.
+  r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--model", "none", "--text-model", "none",
+                "--out", "/dev/null"});
+  EXPECT_EQ(r.exit_code, 66);
+  EXPECT_NE(r.err.find("none: model directory not found (profiles without sentiment: `avrec recommend "
+                       "--no-sentiment`)"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(Cli, BrokenCopiesOfTheSampleExit65WithPathLine) {

@@ -208,8 +208,6 @@ std::string UnknownOption(const CLI::App& app, const CLI::App& sub, const std::s
                         : " (did you mean '" + meant + "'?)");
 }
 
-}  // namespace
-
 // The first of `args` that looks like an option (--name, --name=value)
 // and is none of `app`'s own: empty when there is none.
 std::string FirstForeignOption(const CLI::App& app, const std::vector<std::string>& args) {
@@ -223,6 +221,8 @@ std::string FirstForeignOption(const CLI::App& app, const std::vector<std::strin
   }
   return "";
 }
+
+}  // namespace
 
 // CLI11's parse error, as avrec words its own: a subcommand that does not
 // exist is named as such (CLI11 said "A subcommand is required"), a verb's

@@ -88,7 +88,11 @@ class Fields {
 ModelManifest LoadModelManifest(const std::string& dir_in) {
   std::string dir = dir_in;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  if (!IsDir(dir)) Fail(ExitCode::kNoInput, dir, ": model directory not found");
+  if (!IsDir(dir)) {
+    // --text-model takes 'none'; a sentiment model is a directory.
+    Fail(ExitCode::kNoInput, dir, ": model directory not found",
+         dir == "none" ? " (profiles without sentiment: `avrec recommend --no-sentiment`)" : "");
+  }
   const std::string path = dir + "/" + kManifestName;
   if (!IsFile(path)) {
     Fail(ExitCode::kDataErr, dir, ": not an avrec model directory (", kManifestName,
