@@ -86,7 +86,7 @@ void AddVerbs(CLI::App* app, std::vector<std::unique_ptr<Verb>>* verbs) {
                           "Each user's preference vector from the items they reviewed, weighted by sentiment",
                           RunProfile);
   AddVerb<RecommendCommand>(app, verbs, "recommend",
-                            "Top-N items per user with reasons (cosine of profiles and item vectors), as JSON",
+                            "Top-N items per user with reasons, as JSON (content cosine, item-knn, EASE, ALS, hybrid)",
                             RunRecommend);
   AddVerb<SplitCommand>(app, verbs, "split", "Split a reviews file into train and test (temporal, leave-last, random)",
                         RunSplit);
@@ -285,10 +285,11 @@ struct LogSettings {
 };
 
 void AddLogOptions(CLI::App* app, LogSettings* log) {
-  log->level_option = app->add_option("--log-level", log->level,
-                                      "Log level: trace, debug, info, warn, error, off (env: AVREC_LOG_LEVEL)")
-                          ->check(CLI::IsMember(kLogLevels))
-                          ->capture_default_str();
+  log->level_option =
+      app->add_option("--log-level", log->level,
+                      "Log level: trace, debug, info, warn, error, critical, off (env: AVREC_LOG_LEVEL)")
+          ->check(CLI::IsMember(kLogLevels))
+          ->capture_default_str();
   log->format_option =
       app->add_option("--log-format", log->format,
                       "Log format on stderr: text, or json (one object per line) (env: AVREC_LOG_FORMAT)")

@@ -126,7 +126,10 @@ void RecommendOptions::Describe(OptionSet* set) {
   const size_t first = set->options().size();
   const Effect r = Effect::kResults;
   set->AddChoice("--algorithm", "recommend.algorithm", &algorithm, kAlgorithms,
-                 "sentiment-content, content, popular, item-knn, hybrid, ease or als", r);
+                 "sentiment-content (cosine of sentiment-weighted profiles and item vectors), content (the same, "
+                 "unweighted), popular, item-knn, hybrid (sentiment-content blended with --hybrid-with), ease or "
+                 "als (docs/model.md)",
+                 r);
   set->AddNumber("--top-n,-n", "recommend.top_n", &top_n, {1, 2147483647},
                  "Items per user (more than the catalogue: all of it)", r);
   set->AddFlag("--include-seen", "recommend.include_seen", &include_seen, "Keep items the user already reviewed", r);
