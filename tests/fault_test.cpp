@@ -1279,6 +1279,18 @@ TEST(Hostile, EvaluateNamesAnUnreadableRating) {
   EXPECT_EQ(r.exit_code, 64) << r.err;
   EXPECT_EQ(r.err.find("truth.csv:3"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--fail-if: no field 'ndgc@5' (did you mean 'ndcg@5'?)"), std::string::npos) << r.err;
+  // So is one of a metric that an input not given computes, with that input.
+  r = RunAvrec({"evaluate", "--recs", dir / "recs.jsonl", "--truth", dir / "truth.csv", "--fail-if", "ild@10>0.5"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_EQ(r.err.find("truth.csv:3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--fail-if: no field 'ild@10' (fields: precision@10, "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("; ild comes with --items with features\n"), std::string::npos) << r.err;
+  r = RunAvrec({"evaluate", "--recs", dir / "recs.jsonl", "--truth", dir / "truth.csv", "--no-graded", "--fail-if",
+                "disliked@10>0"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("; disliked comes with grades: ratings in --truth, or --truth-scores (and no --no-graded)"),
+            std::string::npos)
+      << r.err;
   WriteFile(dir / "truth.csv", "user_id,item_id,rating\nu1,i1,NA\nu1,i2,5\n");
   r = RunAvrec({"evaluate", "--recs", dir / "recs.jsonl", "--truth", dir / "truth.csv"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

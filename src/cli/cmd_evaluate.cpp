@@ -266,28 +266,70 @@ void LogChanges(const EvaluateCommand& o, const std::vector<MetricChange>& chang
                shown->users, changes.size() > 1 ? "; every metric's change is in the printed object" : "");
 }
 
+// The metrics an evaluation prints only with more than lists and truth:
+// what each needs, and whether this run's options give it.
+struct MetricSource {
+  const char* metric;
+  const char* needs;
+  bool (*given)(const EvaluateCommand& o);
+};
+constexpr MetricSource kMetricSources[] = {
+    {"coverage", "--items or --catalogue-size",
+     [](const EvaluateCommand& o) { return !o.items.empty() || o.catalogue_size > 0; }},
+    {"novelty", "--train", [](const EvaluateCommand& o) { return !o.train.empty(); }},
+    {"arp", "--train", [](const EvaluateCommand& o) { return !o.train.empty(); }},
+    {"ild", "--items with features", [](const EvaluateCommand& o) { return !o.items.empty(); }},
+};
+constexpr const char* kGradedMetrics[] = {"ndcg_graded",         "disliked", "pairwise_auc", "users_graded",
+                                          "users_with_disliked", "users_auc"};
+
+// The metric a summary field is of: "ild@10.change" -> "ild".
+std::string MetricOfField(const std::string& field) { return field.substr(0, field.find_first_of("@.")); }
+
 // --fail-if's word on a field the summary lacks: a metric's .baseline and
 // .change are there only with --baseline, .change_low and .change_high only
-// with --bootstrap above 0 too.
-std::string ChangeFieldHint(const nlohmann::ordered_json& summary, const std::string& field) {
+// with --bootstrap above 0 too; coverage, novelty, arp and ild with the
+// inputs they are computed from, the graded metrics with grades.
+std::string GateFieldHint(const nlohmann::ordered_json& summary, const std::string& field) {
   const size_t dot = field.rfind('.');
-  if (dot == std::string::npos || !summary.contains(field.substr(0, dot))) return "";
-  const std::string suffix = field.substr(dot);
-  if (suffix == ".baseline" || suffix == ".change") return "; a metric's " + suffix + " comes with --baseline";
-  if (suffix == ".change_low" || suffix == ".change_high") {
-    return "; a metric's " + suffix + " comes with --baseline and --bootstrap above 0";
+  if (dot != std::string::npos && summary.contains(field.substr(0, dot))) {
+    const std::string suffix = field.substr(dot);
+    if (suffix == ".baseline" || suffix == ".change") return "; a metric's " + suffix + " comes with --baseline";
+    if (suffix == ".change_low" || suffix == ".change_high") {
+      return "; a metric's " + suffix + " comes with --baseline and --bootstrap above 0";
+    }
+  }
+  const std::string metric = MetricOfField(field);
+  for (auto it = summary.begin(); it != summary.end(); ++it) {
+    if (MetricOfField(it.key()) == metric) return "";  // there, at another k: no misspelling of the metric
+  }
+  for (const MetricSource& m : kMetricSources) {
+    if (metric == m.metric) return "; " + metric + " comes with " + m.needs;
+  }
+  for (const char* graded : kGradedMetrics) {
+    if (metric == graded) {
+      return "; " + metric + " comes with grades: ratings in --truth, or --truth-scores (and no --no-graded)";
+    }
   }
   return "";
 }
 
 // --fail-if's fields, checked before any file is read against every field
-// the printed object can hold with these options: a misspelt one is a
-// usage error at once. (One the data leaves out, ild@10 without --items or
+// the printed object can hold with these options: a misspelt one, or one
+// of a metric an input that is not given would compute, is a usage error
+// at once. (One the data leaves out, ild@10 of items without features or
 // disliked@10 without ratings, is known only once they are read.)
 void CheckGateFields(const EvaluateCommand& o, const std::vector<int>& ks) {
   if (o.fail_if.empty()) return;
   nlohmann::ordered_json fields;
   for (const std::string& name : EvaluationFieldNames(ks)) {
+    const std::string metric = MetricOfField(name);
+    if (std::any_of(std::begin(kMetricSources), std::end(kMetricSources),
+                    [&](const MetricSource& m) { return metric == m.metric && !m.given(o); }) ||
+        (o.no_graded &&
+         std::find(std::begin(kGradedMetrics), std::end(kGradedMetrics), metric) != std::end(kGradedMetrics))) {
+      continue;
+    }
     fields[name] = nullptr;
     if (o.baseline.empty() || name.rfind("users_", 0) == 0) continue;
     std::vector<std::string> suffixes = {".baseline", ".change"};
@@ -295,7 +337,7 @@ void CheckGateFields(const EvaluateCommand& o, const std::vector<int>& ks) {
     for (const std::string& suffix : suffixes) fields[name + suffix] = nullptr;
   }
   std::string description;
-  for (const auto& t : o.fail_if) ThresholdHolds(fields, t, &description, ChangeFieldHint);
+  for (const auto& t : o.fail_if) ThresholdHolds(fields, t, &description, GateFieldHint);
 }
 
 // What evaluate reads, in the order it reads it: the baseline's lists first
@@ -463,7 +505,7 @@ int RunEvaluate(const EvaluateCommand& o) {
   const nlohmann::ordered_json summary = SummaryJson(o, r, o.baseline.empty() ? nullptr : &base);
   // Checked before anything is written: a gate naming no field of the
   // object is a usage error, and leaves no output.
-  const int failed = FailedThresholds("evaluate", summary, o.fail_if, ChangeFieldHint);
+  const int failed = FailedThresholds("evaluate", summary, o.fail_if, GateFieldHint);
   const std::string text = summary.dump(2) + "\n";
   WriteStdout(text);
   if (!o.out.empty()) WriteFileAtomically(o.out, text);

@@ -228,10 +228,12 @@ bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& th
     for (size_t i = 0; i < fields.size() && i < kListed; ++i) list += (i > 0 ? ", " : "") + fields[i];
     if (fields.empty()) list = "none";
     if (fields.size() > kListed) list += ", ...";
-    const std::string near = NearestName(t.field, fields);
+    // A field the hint explains (a metric's .change without --baseline) is
+    // no misspelling of another.
+    const std::string hint = missing_field_hint ? missing_field_hint(summary, t.field) : "";
+    const std::string near = hint.empty() ? NearestName(t.field, fields) : "";
     Fail(ExitCode::kUsage, "--fail-if: no field ", EscapeForMessage(t.field, 40),
-         near.empty() ? "" : " (did you mean '" + near + "'?)", " (fields: ", list, ")",
-         missing_field_hint ? missing_field_hint(summary, t.field) : "");
+         near.empty() ? "" : " (did you mean '" + near + "'?)", " (fields: ", list, ")", hint);
   }
   if (summary[t.field].is_null()) {
     *description = t.field + " is null (nothing to measure), so " + t.field + " " + rest + " cannot be ruled out";
