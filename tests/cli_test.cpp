@@ -845,6 +845,25 @@ TEST(Cli, ConfigFileAndUnknownKeys) {
                        "no --snapshot is given"),
             std::string::npos)
       << r.err;
+  // split's options each act under one or two methods; a share that leaves
+  // one side empty is refused before the file is read.
+  r = RunAvrec({"split", "--reviews", kReviews, "--method", "random", "--quantile", "0.5", "--seed", "3", "--train",
+                dir / "a.csv", "--test", dir / "b.csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("avrec: warning: --quantile has no effect: it sets the temporal split, and --method is random"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("--seed has no effect"), std::string::npos) << r.err;
+  r = RunAvrec({"split", "--reviews", kReviews, "--method", "leave-last", "--fraction", "0.3", "--train", dir / "a.csv",
+                "--test", dir / "b.csv"});
+  EXPECT_NE(r.err.find("--fraction has no effect: it sets the random and user-temporal splits, and --method is "
+                       "leave-last"),
+            std::string::npos)
+      << r.err;
+  r = RunAvrec({"split", "--reviews", dir / "none.csv", "--method", "random", "--fraction", "1", "--train",
+                dir / "a.csv", "--test", dir / "b.csv"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_NE(r.err.find("--fraction: expected a number in (0, 1), found 1"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -36,26 +36,55 @@ const char* SplitMethodName(SplitMethod m) {
   return "?";
 }
 
+namespace {
+
+// A check of a share strictly between 0 and 1 (a split with an empty side),
+// after the closed range's.
+void ExcludeEnds(Option* option, const double* value) {
+  option->check = [closed = option->check, value](const std::string& name) {
+    if (closed) closed(name);
+    if (*value == 0 || *value == 1) Fail(ExitCode::kUsage, name, ": expected a number in (0, 1), found ", *value);
+  };
+}
+
+}  // namespace
+
 void SplitOptions::Describe(OptionSet* set) {
   set->AddChoice("--method", "", &method, kSplitMethods,
                  "temporal (global time cut), leave-last (each user's last N), user-temporal (each user's latest "
                  "--fraction), random (a --fraction of each user's, drawn)");
-  set->AddNumber("--quantile", "", &quantile, {0, 1}, "temporal: reviews up to this time quantile go to train");
-  set->AddNumber("--last", "", &last, {1, 1e9}, "leave-last: each user's last N reviews go to test");
-  set->AddNumber("--fraction", "", &fraction, {0, 1},
-                 "random, user-temporal: share of each user's reviews that go to test");
-  set->Add("--seed", "", &seed, "random: seed");
+  // Each of the others acts under one or two methods.
+  const auto only_under = [this](Option* option, std::vector<SplitMethod> methods) {
+    option->inert = [this, methods] {
+      if (std::find(methods.begin(), methods.end(), method) != methods.end()) return std::string();
+      std::string names;
+      for (const SplitMethod m : methods) names += std::string(names.empty() ? "" : " and ") + SplitMethodName(m);
+      return "it sets the " + names + " split" + (methods.size() > 1 ? "s" : "") + ", and --method is " +
+             SplitMethodName(method);
+    };
+  };
+  Option* q =
+      &set->AddNumber("--quantile", "", &quantile, {0, 1}, "temporal: reviews up to this time quantile go to train");
+  ExcludeEnds(q, &quantile);
+  only_under(q, {SplitMethod::kTemporal});
+  only_under(&set->AddNumber("--last", "", &last, {1, 1e9}, "leave-last: each user's last N reviews go to test"),
+             {SplitMethod::kLeaveLast});
+  Option* f = &set->AddNumber("--fraction", "", &fraction, {0, 1},
+                              "random, user-temporal: share of each user's reviews that go to test");
+  ExcludeEnds(f, &fraction);
+  only_under(f, {SplitMethod::kRandom, SplitMethod::kUserTemporal});
+  only_under(&set->Add("--seed", "", &seed, "random: seed"), {SplitMethod::kRandom});
 }
 
 void SplitOptions::Validate() const { ValidateDescribed(*this); }
 
 SplitResult SplitReviews(const std::vector<Review>& reviews, const SplitOptions& o) {
+  o.Validate();
   SplitResult out;
   const size_t n = reviews.size();
   out.is_test.assign(n, false);
   for (const Review& r : reviews) out.untimed += !r.timestamp.has_value();
   if (o.method == SplitMethod::kTemporal) {
-    if (!(o.quantile > 0 && o.quantile < 1)) Fail(ExitCode::kUsage, "--quantile: expected a number in (0, 1)");
     std::vector<int64_t> times;
     for (const Review& r : reviews) {
       if (r.timestamp) times.push_back(*r.timestamp);
@@ -73,7 +102,6 @@ SplitResult SplitReviews(const std::vector<Review>& reviews, const SplitOptions&
     for (auto& [user, idx] : by_user) {
       if (idx.size() < 2) continue;  // a single review stays in train
       if (o.method == SplitMethod::kLeaveLast || o.method == SplitMethod::kUserTemporal) {
-        if (o.last < 1) Fail(ExitCode::kUsage, "--last: expected at least 1");
         // By time (untimed first), then review_id.
         std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
           const auto& ra = reviews[a];
@@ -84,13 +112,11 @@ SplitResult SplitReviews(const std::vector<Review>& reviews, const SplitOptions&
         });
         size_t take = static_cast<size_t>(o.last);
         if (o.method == SplitMethod::kUserTemporal) {
-          if (!(o.fraction > 0 && o.fraction < 1)) Fail(ExitCode::kUsage, "--fraction: expected a number in (0, 1)");
           take = static_cast<size_t>(std::floor(o.fraction * static_cast<double>(idx.size()) + 0.5));
         }
         take = std::clamp<size_t>(take, 1, idx.size() - 1);
         for (size_t k = idx.size() - take; k < idx.size(); ++k) out.is_test[idx[k]] = true;
       } else {
-        if (!(o.fraction > 0 && o.fraction < 1)) Fail(ExitCode::kUsage, "--fraction: expected a number in (0, 1)");
         std::sort(idx.begin(), idx.end(),
                   [&](size_t a, size_t b) { return reviews[a].review_id < reviews[b].review_id; });
         std::mt19937_64 rng(o.seed ^ Fnv1a64(user));
