@@ -864,6 +864,20 @@ TEST(Cli, ConfigFileAndUnknownKeys) {
                 dir / "a.csv", "--test", dir / "b.csv"});
   EXPECT_EQ(r.exit_code, 64) << r.err;
   EXPECT_NE(r.err.find("--fraction: expected a number in (0, 1), found 1"), std::string::npos) << r.err;
+  // evaluate's: the interval without a baseline, the grades' scale with
+  // --no-graded.
+  WriteFile(dir / "recs.jsonl", "{\"user_id\":\"u010\",\"items\":[{\"item_id\":\"v0231\"}]}\n");
+  r = RunAvrec({"evaluate", "--recs", dir / "recs.jsonl", "--truth", kReviews, "--bootstrap", "50", "--no-graded",
+                "--grade-rating-max", "10"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("avrec: warning: --bootstrap has no effect: it sets the interval of the change from "
+                       "--baseline, and no --baseline is given"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("avrec: warning: --grade-rating-max has no effect: it grades the held-out items, and "
+                       "--no-graded is given"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace
@@ -871,6 +885,35 @@ TEST(Cli, ConfigFileAndUnknownKeys) {
 
 namespace avrec {
 namespace {
+
+// report reads --scores as recommend does: with a workspace too, the file
+// wins (it was ignored, the page showing the workspace's sentiment).
+TEST(Cli, ReportWithAWorkspaceReadsTheScoresFileGiven) {
+  test::TempDir dir;
+  WriteFile(dir / "items.csv", "item_id,title\ni1,One\ni2,Two\n");
+  WriteFile(dir / "reviews.csv", "review_id,user_id,item_id,text\nr1,u1,i1,great song\nr2,u2,i2,dull\n");
+  ASSERT_EQ(RunAvrec({"ingest", "-w", dir / "w.avrec", "--reviews", dir / "reviews.csv", "--items", dir / "items.csv"})
+                .exit_code,
+            0);
+  ASSERT_EQ(RunAvrec({"score", "--reviews", dir / "reviews.csv", "--model", kTinySentiment, "--out", dir / "s.jsonl"})
+                .exit_code,
+            0);
+  WriteFile(dir / "recs.jsonl",
+            "{\"user_id\":\"u1\",\"cold_start\":false,\"history\":1,\"items\":[{\"item_id\":\"i2\",\"rank\":1,"
+            "\"score\":0.5,\"reasons\":[]}]}\n");
+  const std::vector<std::string> report = {"report", "-w", dir / "w.avrec", "--recs", dir / "recs.jsonl"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = report;
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  RunResult r = RunAvrec(with({"--scores", dir / "s.jsonl", "--out", dir / "scored.html"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(ReadFile(dir / "scored.html").find("\"sentiment_model\":\"from " + dir / "s.jsonl\""), std::string::npos);
+  r = RunAvrec(with({"--out", dir / "unscored.html"}));  // the workspace holds no score
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ReadFile(dir / "unscored.html").find("\"sentiment_model\":\"from "), std::string::npos);
+}
 
 TEST(Cli, JsonLogsAreOneObjectPerLineEndingWithRunEnd) {
   test::TempDir dir;

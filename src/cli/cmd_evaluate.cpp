@@ -76,16 +76,28 @@ void EvaluateCommand::Describe(OptionSet* s) {
                "Catalogue size for coverage (default: the items file's)");
   s->AddPath("--out,-o", "", &out, "Also write the metrics object here");
   s->AddPath("--per-user", "", &per_user, "Write the metrics of every evaluated user here (JSON Lines)");
+  const auto grades = [this] {
+    return no_graded ? std::string("it grades the held-out items, and --no-graded is given") : std::string();
+  };
   s->AddPath("--truth-scores", "", &truth_scores,
-             "Sentiment of the held-out reviews (`avrec score` output): grades reviews without a rating");
+             "Sentiment of the held-out reviews (`avrec score` output): grades reviews without a rating")
+      .inert = grades;
   s->AddNumber("--grade-rating-min", "", &grade_rating_min, {-1e15, 1e15},
-               "Lowest rating of the scale the grades map from (docs/metrics.md)");
-  s->AddNumber("--grade-rating-max", "", &grade_rating_max, {-1e15, 1e15}, "Highest rating of that scale");
+               "Lowest rating of the scale the grades map from (docs/metrics.md)")
+      .inert = grades;
+  s->AddNumber("--grade-rating-max", "", &grade_rating_max, {-1e15, 1e15}, "Highest rating of that scale").inert =
+      grades;
   s->AddFlag("--no-graded", "", &no_graded, "Leave out ndcg_graded, disliked and pairwise_auc");
   s->AddPath("--baseline", "", &baseline,
              "Recommendations to compare with (last night's, another algorithm's): each metric's baseline value "
              "and change, with a 95 % paired bootstrap interval over users");
-  s->AddNumber("--bootstrap", "", &bootstrap, {0, 1000000}, "Resamples of the change's interval (0: no interval)");
+  s->AddNumber("--bootstrap", "", &bootstrap, {0, 1000000}, "Resamples of the change's interval (0: no interval)")
+      .inert = [this] {
+    return baseline.empty() ? std::string(
+                                  "it sets the interval of the change from --baseline, and no --baseline is "
+                                  "given")
+                            : std::string();
+  };
   Option& gates = s->Add("--fail-if", "", &fail_if,
                          "Exit 1 when a field of the printed object passes a threshold, e.g. ndcg@10<0.2 or "
                          "ndcg@10.change_high<0 (repeatable)");

@@ -16,7 +16,7 @@ namespace avrec::cli {
 void ReportCommand::Describe(OptionSet* s) {
   config.inputs.Describe(s);
   config.DescribeWorkspace(s, "Workspace with the reviews, items and sentiment (instead of --reviews/--items)");
-  s->AddPath("--scores", "", &config.scores, "With --reviews/--items: sentiment from this `avrec score` output");
+  s->AddPath("--scores", "", &config.scores, "Sentiment from this `avrec score` output (default: the workspace's)");
   s->AddPath("--recs", "", &recs, "The recommendations to report on (JSON or JSON Lines, as avrec writes them)");
   s->AddPath("--previous", "", &previous, "Earlier recommendations: adds the night-over-night changes");
   s->AddPath("--out,-o", "", &out, "The HTML file to write");
@@ -84,14 +84,14 @@ int RunReport(const ReportCommand& o) {
     Dataset d = ReadDataset(c.inputs, &problems);
     in.items = std::move(d.item_table);
     in.reviews = std::move(d.reviews);
-    if (!c.scores.empty()) sentiment = ReadSentimentFile(c.scores, in.reviews);
   } else {
     auto ws = Workspace::Open(c.workspace, false);
     Dataset d = LoadDataset(ws.get());
     in.items = std::move(d.item_table);
     in.reviews = std::move(d.reviews);
-    sentiment = LoadSentiment(ws.get());
+    if (c.scores.empty()) sentiment = LoadSentiment(ws.get());
   }
+  if (!c.scores.empty()) sentiment = ReadSentimentFile(c.scores, in.reviews);  // as recommend: the file wins
   for (const auto& [id, s] : sentiment.by_review) in.sentiment.emplace(id, s.score);
   in.sentiment_model = sentiment.model_name;
   const std::string page = RenderReport(in, o.options);
