@@ -887,7 +887,8 @@ namespace avrec {
 namespace {
 
 // report reads --scores as recommend does: with a workspace too, the file
-// wins (it was ignored, the page showing the workspace's sentiment).
+// wins (it was ignored, the page showing the workspace's sentiment); a
+// workspace with --reviews and --items is not read, and is warned.
 TEST(Cli, ReportWithAWorkspaceReadsTheScoresFileGiven) {
   test::TempDir dir;
   WriteFile(dir / "items.csv", "item_id,title\ni1,One\ni2,Two\n");
@@ -913,6 +914,14 @@ TEST(Cli, ReportWithAWorkspaceReadsTheScoresFileGiven) {
   r = RunAvrec(with({"--out", dir / "unscored.html"}));  // the workspace holds no score
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFile(dir / "unscored.html").find("\"sentiment_model\":\"from "), std::string::npos);
+  // Files and a workspace: the files are read, and the workspace is named
+  // as unread.
+  r = RunAvrec(with({"--reviews", dir / "reviews.csv", "--items", dir / "items.csv", "--out", dir / "files.html"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("avrec: warning: --workspace has no effect: it is read instead of --reviews and --items, and "
+                       "they are given"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(Cli, JsonLogsAreOneObjectPerLineEndingWithRunEnd) {

@@ -110,7 +110,7 @@ struct PipelineConfig {
   bool to_workspace = false;                 // recommend: also store the lists in the workspace
   int keep_lists = 7;                        // --to-workspace: lists of this many latest runs are kept
 
-  void DescribeWorkspace(OptionSet* set, const std::string& help);
+  Option& DescribeWorkspace(OptionSet* set, const std::string& help);
   void DescribeThreads(OptionSet* set);
   void DescribeIngest(OptionSet* set);
   void DescribeScore(OptionSet* set);  // model, encoder settings

@@ -15,7 +15,12 @@ namespace avrec::cli {
 
 void ReportCommand::Describe(OptionSet* s) {
   config.inputs.Describe(s);
-  config.DescribeWorkspace(s, "Workspace with the reviews, items and sentiment (instead of --reviews/--items)");
+  config.DescribeWorkspace(s, "Workspace with the reviews, items and sentiment (instead of --reviews/--items)").inert =
+      [this] {
+        return config.inputs.reviews.empty() && config.inputs.items.empty()
+                   ? std::string()
+                   : std::string("it is read instead of --reviews and --items, and they are given");
+      };
   s->AddPath("--scores", "", &config.scores, "Sentiment from this `avrec score` output (default: the workspace's)");
   s->AddPath("--recs", "", &recs, "The recommendations to report on (JSON or JSON Lines, as avrec writes them)");
   s->AddPath("--previous", "", &previous, "Earlier recommendations: adds the night-over-night changes");

@@ -100,8 +100,8 @@ void ItemVectorOptions::Validate() const {
   if (text_model.empty()) Fail(ExitCode::kUsage, "--text-model: expected a directory, 'default' or 'none'");
 }
 
-void PipelineConfig::DescribeWorkspace(OptionSet* set, const std::string& help) {
-  set->AddPath("--workspace,-w", "workspace", &workspace, help);
+Option& PipelineConfig::DescribeWorkspace(OptionSet* set, const std::string& help) {
+  return set->AddPath("--workspace,-w", "workspace", &workspace, help);
 }
 
 void PipelineConfig::DescribeThreads(OptionSet* set) {
