@@ -177,6 +177,20 @@ TEST(EmbedCli, BlankTextsAreZeroAndRepeatedIdsAreErrors) {
   EXPECT_EQ(movies[1]["id"], "2");
 }
 
+// Without a workspace there is no cache: the log does not count reuses from
+// one, and --commit-every (the cache's chunks) is named as unread.
+TEST(ScoreCli, WithoutAWorkspaceNoCacheIsMentioned) {
+  TempDir dir;
+  auto r = RunAvrec(
+      {"score", "--model", kTinySentiment, "--reviews", kReviews, "--out", dir / "s.jsonl", "--commit-every", "10"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("workspace cache"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("avrec: warning: --commit-every has no effect: it sets how often the workspace's cache is "
+                       "committed, and no --workspace is given"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(ScoreCli, WorkspaceCacheScoresOnlyNewTexts) {
   TempDir dir;
   std::string ws = dir / "w.avrec";

@@ -129,7 +129,13 @@ void PipelineConfig::DescribeScore(OptionSet* set) {
   set->AddPath("--model", "score.model", &sentiment_model, "Sentiment model directory (default: the bundled one)");
   encoder.Describe(set, "score");
   set->AddNumber("--commit-every", "score.commit_every", &commit_every, {1, 1e9},
-                 "Texts scored per committed chunk of the workspace cache (a killed run resumes after the last)");
+                 "Texts scored per committed chunk of the workspace cache (a killed run resumes after the last)")
+      .inert = [this] {
+    return workspace.empty() ? std::string(
+                                   "it sets how often the workspace's cache is committed, and no --workspace "
+                                   "is given")
+                             : std::string();
+  };
 }
 
 void PipelineConfig::DescribeScoreOut(OptionSet* set, const std::string& flag) {

@@ -508,11 +508,12 @@ SentimentResult ScoreSentiment(const std::vector<Review>& reviews, const std::st
              {"precision", PrecisionName(r.precision)},
              {"seconds", std::round(secs * 100) / 100},
              {"texts_per_second", secs > 0 ? std::round(static_cast<double>(st.scored) / secs * 10) / 10 : 0.0}},
-            fmt::format("score: {} ({}): {} scored by {} ({}), {} reused from the workspace "
-                        "cache, {} empty (neutral), {} longer than {} tokens ({}); {:.1f} s",
+            fmt::format("score: {} ({}): {} scored by {} ({}){}, {} empty (neutral), {} longer than {} tokens ({}); "
+                        "{:.1f} s",
                         CountOf(static_cast<int64_t>(reviews.size()), "review"), CountOf(st.distinct, "distinct text"),
-                        st.scored, m.name, PrecisionName(r.precision), st.cached, st.empty, st.long_texts, r.max_length,
-                        LongTextPolicyName(r.long_text), secs));
+                        st.scored, m.name, PrecisionName(r.precision),
+                        cache == nullptr ? "" : fmt::format(", {} reused from the workspace cache", st.cached),
+                        st.empty, st.long_texts, r.max_length, LongTextPolicyName(r.long_text), secs));
   return r;
 }
 
