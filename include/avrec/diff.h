@@ -56,5 +56,10 @@ bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& th
 // (--fail-if <threshold>)", and returns how many held.
 int FailedThresholds(const std::string& command, const nlohmann::ordered_json& summary,
                      const std::vector<std::string>& thresholds, const MissingFieldHint& missing_field_hint = {});
+// Error(kUsage), as ThresholdHolds, for the first of `thresholds` that is
+// malformed or names no field of `fields` (a command's fields before its
+// inputs are read; their values are not compared).
+void CheckThresholdFields(const nlohmann::ordered_json& fields, const std::vector<std::string>& thresholds,
+                          const MissingFieldHint& missing_field_hint = {});
 
 }  // namespace avrec

@@ -21,9 +21,7 @@ void DiffCommand::Describe(OptionSet* s) {
   // files.
   gates.check = [this](const std::string&) {
     if (fail_if.empty()) return;
-    const nlohmann::ordered_json fields = DiffRecommendations({}, {}, options)["summary"];
-    std::string description;
-    for (const auto& t : fail_if) ThresholdHolds(fields, t, &description);
+    CheckThresholdFields(DiffRecommendations({}, {}, options)["summary"], fail_if);
   };
 }
 

@@ -348,8 +348,7 @@ void CheckGateFields(const EvaluateCommand& o, const std::vector<int>& ks) {
     if (o.bootstrap > 0) suffixes.insert(suffixes.end(), {".change_low", ".change_high"});
     for (const std::string& suffix : suffixes) fields[name + suffix] = nullptr;
   }
-  std::string description;
-  for (const auto& t : o.fail_if) ThresholdHolds(fields, t, &description, GateFieldHint);
+  CheckThresholdFields(fields, o.fail_if, GateFieldHint);
 }
 
 // What evaluate reads, in the order it reads it: the baseline's lists first

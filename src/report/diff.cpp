@@ -245,6 +245,12 @@ bool ThresholdHolds(const nlohmann::ordered_json& summary, const std::string& th
   return holds;
 }
 
+void CheckThresholdFields(const nlohmann::ordered_json& fields, const std::vector<std::string>& thresholds,
+                          const MissingFieldHint& missing_field_hint) {
+  std::string description;
+  for (const auto& t : thresholds) ThresholdHolds(fields, t, &description, missing_field_hint);
+}
+
 int FailedThresholds(const std::string& command, const nlohmann::ordered_json& summary,
                      const std::vector<std::string>& thresholds, const MissingFieldHint& missing_field_hint) {
   int failed = 0;
