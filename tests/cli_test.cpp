@@ -878,6 +878,27 @@ TEST(Cli, ConfigFileAndUnknownKeys) {
                        "--no-graded is given"),
             std::string::npos)
       << r.err;
+  // profile's: the share with one side of it off, the scale without
+  // ratings, --now without time decay; with the decay, --now is read.
+  r = RunAvrec({"profile", "--reviews", kReviews, "--items", kItems, "--text-model", "none", "--no-rating",
+                "--sentiment-share", "0.3", "--rating-kind", "counts", "--now", "2020-01-01", "--out",
+                dir / "p.jsonl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char* message :
+       {"avrec: warning: --sentiment-share has no effect: it shares a review's weight with the rating, and "
+        "--no-rating is given",
+        "avrec: warning: --rating-kind has no effect: it reads the ratings, and --no-rating is given",
+        "avrec: warning: --now has no effect: it is the reference time of --half-life-days, and that is 0"}) {
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+  }
+  r = RunAvrec({"profile", "--reviews", kReviews, "--items", kItems, "--text-model", "none", "--no-sentiment",
+                "--sentiment-share", "0.3", "--half-life-days", "30", "--now", "2020-01-01", "--out", dir / "p.jsonl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("--sentiment-share has no effect: it shares a review's weight with sentiment, and "
+                       "--no-sentiment is given"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("--now has no effect"), std::string::npos) << r.err;
 }
 
 }  // namespace

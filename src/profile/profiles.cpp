@@ -13,11 +13,22 @@ namespace avrec {
 
 void ProfileOptions::Describe(OptionSet* set) {
   const Effect r = Effect::kResults;
+  // Some act only under another's value (Option::inert): the share needs
+  // both sentiment and ratings, the rating scale needs ratings, and --now is
+  // the reference of the time decay only.
+  const auto unless_rated = [this] {
+    return use_rating ? std::string() : std::string("it reads the ratings, and --no-rating is given");
+  };
   set->AddNegFlag("--no-sentiment", "profile.use_sentiment", &use_sentiment,
                   "Profiles ignore sentiment (weights from ratings, else uniform)", r);
   set->AddNegFlag("--no-rating", "profile.use_rating", &use_rating, "Profiles ignore ratings", r);
   set->AddNumber("--sentiment-share", "profile.sentiment_share", &sentiment_share, {0, 1},
-                 "Share of sentiment in a review's weight when its rating is known too (the rest is the rating)", r);
+                 "Share of sentiment in a review's weight when its rating is known too (the rest is the rating)", r)
+      .inert = [this] {
+    if (!use_sentiment) return std::string("it shares a review's weight with sentiment, and --no-sentiment is given");
+    return use_rating ? std::string()
+                      : std::string("it shares a review's weight with the rating, and --no-rating is given");
+  };
   set->AddNumber("--interaction-weight", "profile.interaction_weight", &interaction_weight, {0, 1},
                  "beta in [0, 1]: a review's weight is beta + (1 - beta) x preference (0: negative reviews repel)", r);
   set->AddNumber("--half-life-days", "profile.half_life_days", &half_life_days, {0, 1e9},
@@ -25,16 +36,23 @@ void ProfileOptions::Describe(OptionSet* set) {
   set->AddNumber("--half-life-reviews", "profile.half_life_reviews", &half_life_reviews, {0, 1e9},
                  "Recency decay: a review's weight halves every this many later reviews by the same user (0: none)", r);
   set->Add("--now", "profile.now", &now,
-           "Reference time of the decay (Unix seconds or ISO 8601; default: the latest review)", r);
+           "Reference time of the decay (Unix seconds or ISO 8601; default: the latest review)", r)
+      .inert = [this] {
+    return half_life_days > 0 ? std::string()
+                              : std::string("it is the reference time of --half-life-days, and that is 0");
+  };
   set->AddNumber("--rating-min", "profile.rating_min", &rating_min, {-1e15, 1e15},
-                 "Lowest rating of the scale (default: the data's)", r);
+                 "Lowest rating of the scale (default: the data's)", r)
+      .inert = unless_rated;
   set->AddNumber("--rating-max", "profile.rating_max", &rating_max, {-1e15, 1e15},
-                 "Highest rating of the scale (default: the data's)", r);
+                 "Highest rating of the scale (default: the data's)", r)
+      .inert = unless_rated;
   set->AddChoice("--rating-kind", "profile.rating_kind", &rating_kind,
                  {{"stars", RatingKind::kStars}, {"counts", RatingKind::kCounts}},
                  "What the rating column holds: stars (mapped linearly to [-1, 1]) or counts (plays, views: "
                  "log(1 + count) / log(1 + the largest), in [0, 1], never a dislike)",
-                 r);
+                 r)
+      .inert = unless_rated;
   set->AddNumber("--min-history", "profile.min_history", &min_history, {0, 1e9},
                  "Fewer usable reviews than this: the user is cold-start", r);
 }
