@@ -1413,7 +1413,7 @@ TEST(Hostile, EvaluatingNoRecommendationsIsAnError) {
 
 // A failed export gives an empty or header-only reviews file: lists from it
 // are empty for everyone, and must not replace last night's (exit 0 with
-// "users": [] did).
+// "users": [] did); validate warns of it.
 TEST(Hostile, NoReviewsAtAllKeepsLastNightsOutput) {
   TempDir dir;
   WriteFile(dir / "empty.csv", "");
@@ -1434,9 +1434,17 @@ TEST(Hostile, NoReviewsAtAllKeepsLastNightsOutput) {
       EXPECT_EQ(ReadFile(dir / "lists.json"), "last night");
     }
   }
+  // validate, which checks the format: valid, with a warning; an items
+  // file with only a header is warned the same way.
+  WriteFile(dir / "items.csv", "item_id,title\n");
+  RunResult r = RunAvrec({"validate", "--reviews", dir / "header.csv", "--items", dir / "items.csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const char* f : {"header.csv: holds no review", "items.csv: holds no item"}) {
+    EXPECT_NE(r.err.find(dir / f + ": valid, but empty (an export that failed?)"), std::string::npos) << r.err;
+  }
   // A workspace with items and no reviews, as recommend and run find it.
   ASSERT_EQ(RunAvrec({"ingest", "-w", dir / "w.avrec", "--items", kItems}).exit_code, 0);
-  RunResult r = RunAvrec(
+  r = RunAvrec(
       {"recommend", "-w", dir / "w.avrec", "--no-sentiment", "--text-model", "none", "--out", dir / "lists.json"});
   EXPECT_EQ(r.exit_code, 65) << r.err;
   EXPECT_NE(r.err.find("w.avrec: no reviews"), std::string::npos) << r.err;

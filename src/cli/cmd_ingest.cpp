@@ -38,9 +38,18 @@ void LogUnusedColumns(const std::string& path, const std::vector<std::string>& c
   }
 }
 
+// A file with no row and no problem (a header only) is valid as a format,
+// and most likely an export that failed: a warning.
+void WarnIfNoRows(const std::string& path, const char* what, size_t rows, const ProblemLog& problems) {
+  if (rows == 0 && problems.count() == 0) {
+    spdlog::warn("{}: holds no {}: valid, but empty (an export that failed?)", path, what);
+  }
+}
+
 void ValidateItems(const InputOptions& in, ProblemLog* problems, ItemTable* items) {
   *items = ReadItems(in.items, in.Schema(), problems);
   spdlog::info("{}: {}", in.items, DescribeItems(*items));
+  WarnIfNoRows(in.items, "item", items->items.size(), *problems);
   LogUnusedColumns(in.items, items->ignored_columns);
   for (const auto& c : items->inferred_categorical) {
     spdlog::info("{}: column '{}' holds only text: one-hot encoded as categories", in.items, c);
@@ -66,6 +75,7 @@ void ValidateReviews(const InputOptions& in, const std::function<std::string(con
                st.invalid);
   LogReviewNotes(in.reviews, st);
   LogUnusedColumns(in.reviews, st.ignored_columns);
+  WarnIfNoRows(in.reviews, "review", static_cast<size_t>(st.valid), *problems);
 }
 
 }  // namespace
