@@ -952,7 +952,11 @@ TEST(Cli, JsonLogsAreOneObjectPerLineEndingWithRunEnd) {
            {"--log-format", "json", "validate", "--reviews", dir / "missing.csv"},
            {"--log-format", "json", "validate", "--no-such-flag"},
            {"--log-format", "json", "recommend", "--top-n", "many"},
-           {"--log-format", "json", "ingest", "-w", dir / "w.avrec", "--reviews", kReviews, "--items", kItems}}) {
+           {"--log-format", "json", "ingest", "-w", dir / "w.avrec", "--reviews", kReviews, "--items", kItems},
+           // an output in a folder that is not there: the manifest beside
+           // it is not written either, and says so before run_end
+           {"--log-format", "json", "score", "--reviews", kReviews, "--model", kTinySentiment, "--out",
+            dir / "gone/s.jsonl"}}) {
     auto r = test::RunAvrec(args);
     std::istringstream lines(r.err);
     std::string line, run_id;
@@ -978,6 +982,10 @@ TEST(Cli, JsonLogsAreOneObjectPerLineEndingWithRunEnd) {
       }
     }
     EXPECT_TRUE(run_end) << r.err;
+    if (args[2] == "score") {
+      EXPECT_EQ(r.exit_code, 73);
+      EXPECT_NE(r.err.find("run manifest " + dir / "gone/s.jsonl.run.json not written"), std::string::npos) << r.err;
+    }
   }
 }
 

@@ -426,9 +426,11 @@ int Main(int argc, char** argv) {
   if (!Cluster::Get().root()) return code;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   RetireSignalLastWords();
+  // The manifest before the last line, so that a warning of its own (its
+  // folder gone) does not follow "done".
+  manifest.Write(files, code, secs);
   LogEvent(spdlog::level::info, "run_end", {{"exit_code", code}, {"seconds", std::round(secs * 1000) / 1000}},
            "done: exit " + std::to_string(code) + " after " + std::to_string(secs).substr(0, 5) + " s");
-  manifest.Write(files, code, secs);
   return code;
 }
 
