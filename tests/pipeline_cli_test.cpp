@@ -332,6 +332,30 @@ TEST(TopKCli, ExactAndDeterministicAndRejectsBadVectors) {
   EXPECT_EQ(narrow.exit_code, 65);
   EXPECT_NE(narrow.err.find("narrow.csv:1: vectors have 1 dimension, the users' have 16"), std::string::npos)
       << narrow.err;
+
+  // The same columns in another order are matched by name: the same lists
+  // as from the items in the users' order. Other names are matched by
+  // position, with a warning.
+  WriteFile(dir / "users.csv", "id,a,b,c\nu,1,2,3\nw,-1,0,2\n");
+  WriteFile(dir / "abc.csv", "id,a,b,c\nx,1,0,0\ny,0,1,0\nz,3,2,1\n");
+  WriteFile(dir / "cab.csv", "id, c,a,b\nx,0,1,0\ny,0,0,1\nz,1,3,2\n");
+  WriteFile(dir / "xyz.csv", "id,x,y,z\nx,1,0,0\ny,0,1,0\nz,3,2,1\n");
+  std::map<std::string, test::RunResult> by;
+  for (const char* items : {"abc.csv", "cab.csv", "xyz.csv"}) {
+    by[items] = RunAvrec({"topk", "--users", dir / "users.csv", "--items", dir / items, "--k", "3", "--out",
+                          dir / (std::string(items) + ".jsonl")});
+    ASSERT_EQ(by[items].exit_code, 0) << by[items].err;
+    EXPECT_EQ(ReadFile(dir / (std::string(items) + ".jsonl")), ReadFile(dir / "abc.csv.jsonl")) << items;
+  }
+  EXPECT_NE(by["cab.csv"].err.find("cab.csv: the vector columns are those of " + dir / "users.csv" +
+                                   " in another order: matched by name"),
+            std::string::npos)
+      << by["cab.csv"].err;
+  EXPECT_NE(by["xyz.csv"].err.find("xyz.csv: vector column 2 is 'x', and " + dir / "users.csv" +
+                                   "'s is 'a': the columns are matched by position, not by name"),
+            std::string::npos)
+      << by["xyz.csv"].err;
+  EXPECT_EQ(by["abc.csv"].err.find("matched by"), std::string::npos) << by["abc.csv"].err;
 }
 
 TEST(RunCli, SamplePipelineIsByteIdenticalAcrossThreadsAndReruns) {

@@ -27,7 +27,8 @@ namespace {
 
 struct Vectors {
   std::vector<std::string> ids;
-  std::vector<int64_t> lines;  // of each row in its file
+  std::vector<int64_t> lines;      // of each row in its file
+  std::vector<std::string> names;  // of the vector columns, from the header
   RowMatrix m;
 };
 
@@ -53,6 +54,7 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
   }
   const size_t d = cols - 1;
   const std::vector<std::string> header = rec.fields;
+  for (size_t j = 1; j < cols; ++j) out.names.emplace_back(Trim(header[j]));
   csv.NameFields(rec.fields);
   std::vector<float> data;
   while (csv.Next(&rec)) {
@@ -126,6 +128,33 @@ std::vector<size_t> IdOrder(const Vectors& v, const std::string& path, const cha
   return order;
 }
 
+// The items' vector columns in the users' order where the two headers name
+// the same columns in another order (one export's column order changed);
+// columns named otherwise are matched by position, with a warning.
+void MatchColumnsByName(const Vectors& users, const std::string& users_path, Vectors* items,
+                        const std::string& items_path) {
+  if (users.names == items->names || users.names.size() != items->names.size()) return;
+  std::vector<std::string> a = users.names, b = items->names;
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  if (a != b || std::adjacent_find(a.begin(), a.end()) != a.end()) {
+    size_t k = 0;
+    while (users.names[k] == items->names[k]) ++k;
+    spdlog::warn("{}: vector column {} is {}, and {}'s is {}: the columns are matched by position, not by name",
+                 items_path, k + 2, EscapeForMessage(items->names[k], 40), users_path,
+                 EscapeForMessage(users.names[k], 40));
+    return;
+  }
+  RowMatrix m(items->m.rows(), items->m.cols());
+  for (size_t j = 0; j < users.names.size(); ++j) {
+    const auto at = std::find(items->names.begin(), items->names.end(), users.names[j]) - items->names.begin();
+    m.col(static_cast<Eigen::Index>(j)) = items->m.col(at);
+  }
+  items->m = std::move(m);
+  items->names = users.names;
+  spdlog::info("{}: the vector columns are those of {} in another order: matched by name", items_path, users_path);
+}
+
 void AppendScore(std::string* out, double x) {
   char buf[32];
   const double r = RoundDecimals(x, 7);
@@ -137,7 +166,8 @@ void AppendScore(std::string* out, double x) {
 
 void TopKCommand::Describe(OptionSet* s) {
   s->AddPath("--users", "", &users, "CSV: header, then id,v1,...,vd per user");
-  s->AddPath("--items", "", &items, "CSV: header, then id,v1,...,vd per item");
+  s->AddPath("--items", "", &items,
+             "CSV: header, then id,v1,...,vd per item; columns the users' header names too are matched by name");
   s->AddPath("--out,-o", "", &out, "JSON Lines output: {\"id\": ..., \"items\": [{\"item_id\": ..., \"score\": ...}]}");
   s->AddNumber("--k", "", &k, {1, 2147483647}, "Items per user (more than the items: all of them)");
   s->AddNumber("--threads", "", &threads, {0, 2147483647},
@@ -164,6 +194,7 @@ int RunTopK(const TopKCommand& o) {
                  "vectors have " + CountOf(items.m.cols(), "dimension") + ", the users' have " +
                      std::to_string(users.m.cols()) + ": both files need the same vector columns");
   }
+  if (problems.count() == 0) MatchColumnsByName(users, o.users, &items, o.items);
   // Items in id order (ties are broken by item id); a repeated id, of an item
   // or of a user (whose lines would be told apart by nothing), is an error.
   IdOrder(users, o.users, "user", &problems);
