@@ -899,6 +899,14 @@ TEST(Cli, ConfigFileAndUnknownKeys) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("--now has no effect"), std::string::npos) << r.err;
+  // recommend's: the sentiment switches under an algorithm that reads none.
+  r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--text-model", "none", "--algorithm", "content",
+                "--no-sentiment", "--snippets", "none", "--out", dir / "r.json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("avrec: warning: --no-sentiment has no effect: it sets how sentiment weighs reviews, and "
+                       "--algorithm is content, which reads no sentiment"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

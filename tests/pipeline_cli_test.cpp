@@ -681,10 +681,9 @@ TEST(RecommendCli, RatingScaleIsReportedAndAnEmptyOneWarned) {
             "r1,u1,s0001,5,2024-01-01T00:00:00Z,x\n"
             "r2,u1,s0002,5,2024-01-02T00:00:00Z,y\n");
   auto run = [&](std::vector<std::string> extra) {
-    std::vector<std::string> args = {"--log-format", "json",         "recommend", "--reviews",
-                                     dir / "r.csv",  "--items",      kItems,      "--algorithm",
-                                     "content",      "--text-model", "none",      "--no-sentiment",
-                                     "--format",     "jsonl",        "--out",     dir / "o.jsonl"};
+    std::vector<std::string> args = {"--log-format", "json",     "recommend",   "--reviews", dir / "r.csv",
+                                     "--items",      kItems,     "--algorithm", "content",   "--text-model",
+                                     "none",         "--format", "jsonl",       "--out",     dir / "o.jsonl"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = RunAvrec(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -199,6 +199,18 @@ void PipelineConfig::DescribeRecommend(OptionSet* set) {
       .inert = [this] {
     return to_workspace ? "" : std::string("it prunes the lists --to-workspace stores, and no --to-workspace is given");
   };
+  // The profile's sentiment switches (described before) do nothing under an
+  // algorithm that reads no sentiment.
+  for (Option& opt : set->options()) {
+    if (opt.Name() != "--no-sentiment" && opt.Name() != "--sentiment-share") continue;
+    opt.inert = [this, own = opt.inert] {
+      if (!AlgorithmUsesSentiment(recommend.algorithm)) {
+        return std::string("it sets how sentiment weighs reviews, and --algorithm is ") +
+               AlgorithmName(recommend.algorithm) + ", which reads no sentiment";
+      }
+      return own ? own() : std::string();
+    };
+  }
 }
 
 void PipelineConfig::DescribeManifest(OptionSet* set) {
