@@ -356,6 +356,22 @@ TEST(TopKCli, ExactAndDeterministicAndRejectsBadVectors) {
             std::string::npos)
       << by["xyz.csv"].err;
   EXPECT_EQ(by["abc.csv"].err.find("matched by"), std::string::npos) << by["abc.csv"].err;
+
+  // topk's lists (users named "id") are read by evaluate and diff: u's
+  // list is z, y, x and w's y, z, x, so with truth u:z and w:x hit@1 is 0.5.
+  WriteFile(dir / "truth.csv", "user_id,item_id\nu,z\nw,x\n");
+  const std::string lists = dir / "abc.csv.jsonl";
+  auto eval = RunAvrec({"evaluate", "--recs", lists, "--truth", dir / "truth.csv", "--k", "1"});
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  EXPECT_EQ(nlohmann::json::parse(eval.out)["hit@1"], 0.5) << eval.out;
+  auto diff = RunAvrec({"diff", "--old", lists, "--new", dir / "xyz.csv.jsonl"});
+  ASSERT_EQ(diff.exit_code, 0) << diff.err;
+  EXPECT_EQ(nlohmann::json::parse(diff.out)["summary"]["users_common"], 2) << diff.out;
+  // report needs recommend's lists, with their flags and reasons.
+  auto report =
+      RunAvrec({"report", "--recs", lists, "--reviews", kReviews, "--items", kItems, "--out", dir / "r.html"});
+  EXPECT_EQ(report.exit_code, 65) << report.err;
+  EXPECT_NE(report.err.find(lists + ":1: a list as `avrec topk` writes it"), std::string::npos) << report.err;
 }
 
 TEST(RunCli, SamplePipelineIsByteIdenticalAcrossThreadsAndReruns) {

@@ -122,7 +122,8 @@ inline constexpr const char* kRecommendationsFormat = "avrec-recommendations/1";
 // Error(kDataErr) naming PATH:LINE (or the user) for a malformed record,
 // and when the file holds no list at all; Error(kNoInput) when missing. A
 // header naming another format (a later version) is read as this one, with
-// a warning.
+// a warning. The lists `avrec topk` writes, whose users are named "id",
+// are read as well (not their whole lists: they have no flags).
 RecommendationLists ReadRecommendationLists(const std::string& path, std::vector<UserRecommendations>* users = nullptr,
                                             size_t whole_users = SIZE_MAX);
 

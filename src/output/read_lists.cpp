@@ -59,9 +59,12 @@ void AddUser(const std::string& path, int64_t line, int64_t index, const nlohman
              std::vector<UserRecommendations>* users, size_t whole_users, std::vector<int64_t>* first_at,
              RepeatedUsers* repeated) {
   const std::string where = WhereAt(path, line, index);
-  if (!u.is_object() || !u.contains("user_id") || !u["user_id"].is_string() || !u.contains("items") ||
+  // `avrec topk` names the user "id": its lists are read as well.
+  const bool topk = u.is_object() && !u.contains("user_id") && u.contains("id");
+  const char* user_key = topk ? "id" : "user_id";
+  if (!u.is_object() || !u.contains(user_key) || !u[user_key].is_string() || !u.contains("items") ||
       !u["items"].is_array()) {
-    Fail(ExitCode::kDataErr, where, ": expected a user object with user_id and items");
+    Fail(ExitCode::kDataErr, where, ": expected a user object with user_id (or id, as topk writes) and items");
   }
   std::vector<std::pair<std::string, double>> items;
   for (const auto& it : u["items"]) {
@@ -71,7 +74,7 @@ void AddUser(const std::string& path, int64_t line, int64_t index, const nlohman
     const double score = it.contains("score") && it["score"].is_number() ? it["score"].get<double>() : 0.0;
     items.emplace_back(it["item_id"].get<std::string>(), score);
   }
-  const std::string user = u["user_id"].get<std::string>();
+  const std::string user = u[user_key].get<std::string>();
   const bool seen = out->lists.count(user) != 0;
   size_t at = out->users.size();
   if (!seen) {
@@ -90,6 +93,11 @@ void AddUser(const std::string& path, int64_t line, int64_t index, const nlohman
   }
   out->lists[user] = std::move(items);
   if (users == nullptr) return;
+  if (topk) {
+    Fail(ExitCode::kDataErr, where,
+         ": a list as `avrec topk` writes it (a user's \"id\", no flags or reasons); this "
+         "needs the lists `avrec recommend` writes");
+  }
   UserRecommendations whole;
   try {
     whole = UserFromJson(u);
