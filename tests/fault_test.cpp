@@ -1413,7 +1413,7 @@ TEST(Hostile, EvaluatingNoRecommendationsIsAnError) {
 
 // A failed export gives an empty or header-only reviews file: lists from it
 // are empty for everyone, and must not replace last night's (exit 0 with
-// "users": [] did); validate warns of it.
+// "users": [] did); validate warns of it, and split refuses it.
 TEST(Hostile, NoReviewsAtAllKeepsLastNightsOutput) {
   TempDir dir;
   WriteFile(dir / "empty.csv", "");
@@ -1442,6 +1442,21 @@ TEST(Hostile, NoReviewsAtAllKeepsLastNightsOutput) {
   for (const char* f : {"header.csv: holds no review", "items.csv: holds no item"}) {
     EXPECT_NE(r.err.find(dir / f + ": valid, but empty (an export that failed?)"), std::string::npos) << r.err;
   }
+  // split has nothing to split: exit 65, neither side written. A split
+  // whose test side is empty (every user with one review) is warned.
+  r = RunAvrec({"split", "--reviews", dir / "header.csv", "--train", dir / "a.csv", "--test", dir / "b.csv"});
+  EXPECT_EQ(r.exit_code, 65) << r.err;
+  EXPECT_NE(r.err.find("header.csv: no reviews to split (an empty or header-only file?); nothing was written"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(FileExists(dir / "a.csv"));
+  EXPECT_FALSE(FileExists(dir / "b.csv"));
+  WriteFile(dir / "single.csv", "user_id,item_id,text\nu1,i1,fine\nu2,i1,dull\n");
+  r = RunAvrec({"split", "--reviews", dir / "single.csv", "--train", dir / "a.csv", "--test", dir / "b.csv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("b.csv: no review went to test (every user has a single review, which stays in train)"),
+            std::string::npos)
+      << r.err;
   // A workspace with items and no reviews, as recommend and run find it.
   ASSERT_EQ(RunAvrec({"ingest", "-w", dir / "w.avrec", "--items", kItems}).exit_code, 0);
   r = RunAvrec(

@@ -46,6 +46,9 @@ int RunSplit(const SplitCommand& o) {
   LogReviewNotes(o.reviews,
                  ReadReviews(o.reviews, ro, &problems, [&](Review&& r) { reviews.push_back(std::move(r)); }));
   FailOnInvalidRows(problems, o.reviews, "", /*max_errors_option=*/false);
+  if (reviews.empty()) {
+    Fail(ExitCode::kDataErr, o.reviews, ": no reviews to split (an empty or header-only file?); nothing was written");
+  }
   SplitResult s = SplitReviews(reviews, so);
   std::vector<const Review*> train, test;
   for (size_t i = 0; i < reviews.size(); ++i) (s.is_test[i] ? test : train).push_back(&reviews[i]);
@@ -58,6 +61,11 @@ int RunSplit(const SplitCommand& o) {
                so.method == SplitMethod::kTemporal ? fmt::format(" (cut at {})", s.cut_time) : "");
   if (s.untimed > 0)
     spdlog::warn("{} without a timestamp (temporal: train; leave-last: ordered first)", CountOf(s.untimed, "review"));
+  if (test.empty()) {
+    spdlog::warn("{}: no review went to test ({}): nothing to evaluate on", o.test,
+                 so.method == SplitMethod::kTemporal ? "none is later than the cut"
+                                                     : "every user has a single review, which stays in train");
+  }
   spdlog::info("{} and {} only in test (cold for any model trained on train)",
                CountOf(static_cast<int64_t>(s.test_only_users.size()), "user"),
                CountOf(static_cast<int64_t>(s.test_only_items.size()), "item"));
