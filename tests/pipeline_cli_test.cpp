@@ -332,6 +332,16 @@ TEST(TopKCli, ExactAndDeterministicAndRejectsBadVectors) {
   EXPECT_EQ(narrow.exit_code, 65);
   EXPECT_NE(narrow.err.find("narrow.csv:1: vectors have 1 dimension, the users' have 16"), std::string::npos)
       << narrow.err;
+  // A header problem is not counted as an invalid row, in either file.
+  WriteFile(dir / "empty.csv", "");
+  for (const auto& [users, items] : std::vector<std::pair<std::string, std::string>>{
+           {"u.csv", "narrow.csv"}, {"u.csv", "empty.csv"}, {"empty.csv", "i.csv"}}) {
+    auto header = RunAvrec({"topk", "--users", dir / users, "--items", dir / items, "--out", dir / "c.jsonl"});
+    EXPECT_EQ(header.exit_code, 65);
+    EXPECT_NE(header.err.find("avrec: error: topk: no row can be read: the problem with its header is above"),
+              std::string::npos)
+        << header.err;
+  }
 
   // The same columns in another order are matched by name: the same lists
   // as from the items in the users' order. Other names are matched by

@@ -44,12 +44,12 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
   CsvRecord rec;
   Vectors out;
   if (!csv.Next(&rec)) {
-    problems->Add(path, 1, "file is empty: expected a header line");
+    problems->AddFileProblem(path, 1, "file is empty: expected a header line");
     return out;
   }
   const size_t cols = rec.fields.size();
   if (cols < 2) {
-    problems->Add(path, rec.line, "header: expected an id column and at least one vector column");
+    problems->AddFileProblem(path, rec.line, "header: expected an id column and at least one vector column");
     return out;
   }
   const size_t d = cols - 1;
@@ -155,6 +155,34 @@ void MatchColumnsByName(const Vectors& users, const std::string& users_path, Vec
   spdlog::info("{}: the vector columns are those of {} in another order: matched by name", items_path, users_path);
 }
 
+// Both files, parsed at once: the items' problems are reported after the
+// users', as if read one after the other; then whether their vector columns
+// agree.
+void ReadBoth(const TopKCommand& o, ProblemLog* problems, Vectors* users, Vectors* items) {
+  std::vector<Problem> item_problems;
+  ProblemLog item_log(SIZE_MAX, [&](const Problem& p) { item_problems.push_back(p); });
+  auto items_read = std::async(std::launch::async, [&] { return ReadVectors(o.items, &item_log); });
+  *users = ReadVectors(o.users, problems);
+  *items = items_read.get();
+  // A problem with the items' header is the only one of that file.
+  for (const Problem& p : item_problems) {
+    if (item_log.file_problems() > 0) {
+      problems->AddFileProblem(p.path, p.line, p.message);
+    } else {
+      problems->Add(p.path, p.line, p.message);
+    }
+  }
+  if (problems->count() > 0) return;
+  if (users->names.size() != items->names.size()) {
+    problems->AddFileProblem(o.items, 1,
+                             "vectors have " + CountOf(static_cast<int64_t>(items->names.size()), "dimension") +
+                                 ", the users' have " + std::to_string(users->names.size()) +
+                                 ": both files need the same vector columns");
+    return;
+  }
+  MatchColumnsByName(*users, o.users, items, o.items);
+}
+
 void AppendScore(std::string* out, double x) {
   char buf[32];
   const double r = RoundDecimals(x, 7);
@@ -181,20 +209,8 @@ int RunTopK(const TopKCommand& o) {
   WarnIfNamedForAnotherFormat(o.out, "topk");
   const auto t0 = std::chrono::steady_clock::now();
   ProblemLog problems(100, PrintProblem);
-  // The two files are parsed at once; the items' problems are reported after
-  // the users', as if read one after the other.
-  std::vector<Problem> item_problems;
-  ProblemLog item_log(SIZE_MAX, [&](const Problem& p) { item_problems.push_back(p); });
-  auto items_read = std::async(std::launch::async, [&] { return ReadVectors(o.items, &item_log); });
-  Vectors users = ReadVectors(o.users, &problems);
-  Vectors items = items_read.get();
-  for (const Problem& p : item_problems) problems.Add(p.path, p.line, p.message);
-  if (problems.count() == 0 && users.m.cols() != items.m.cols() && !users.ids.empty() && !items.ids.empty()) {
-    problems.Add(o.items, 1,
-                 "vectors have " + CountOf(items.m.cols(), "dimension") + ", the users' have " +
-                     std::to_string(users.m.cols()) + ": both files need the same vector columns");
-  }
-  if (problems.count() == 0) MatchColumnsByName(users, o.users, &items, o.items);
+  Vectors users, items;
+  ReadBoth(o, &problems, &users, &items);
   // Items in id order (ties are broken by item id); a repeated id, of an item
   // or of a user (whose lines would be told apart by nothing), is an error.
   IdOrder(users, o.users, "user", &problems);
