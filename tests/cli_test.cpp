@@ -368,6 +368,22 @@ TEST(Cli, MillisecondTimestampsUnderOtherColumnNamesReadAsSeconds) {
   r = RunAvrec(
       {"evaluate", "--recs", dir / "r2.json", "--truth", dir / "ml.csv", "--map", "user_id=userId,item_id=movieId"});
   EXPECT_EQ(r.out, same.out) << r.err;
+  // Items under another id name: --items-map reads them (evaluate had none,
+  // though the message named it), with the same coverage and ild.
+  const std::string items_text = ReadFile(kItems);
+  ASSERT_EQ(items_text.rfind("item_id,", 0), 0u);
+  WriteFile(dir / "asin.csv", "asin" + items_text.substr(std::string("item_id").size()));
+  const std::vector<std::string> scored = {"evaluate", "--recs", dir / "r2.json", "--truth", dir / "s.csv", "--items"};
+  auto catalogue = RunAvrec(with(scored, {kItems}));
+  ASSERT_EQ(catalogue.exit_code, 0) << catalogue.err;
+  EXPECT_NE(catalogue.out.find("\"ild@10\""), std::string::npos) << catalogue.out;
+  r = RunAvrec(with(scored, {dir / "asin.csv"}));
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_NE(r.err.find("--items-map item_id=asin reads the file's columns under avrec's names"), std::string::npos)
+      << r.err;
+  r = RunAvrec(with(scored, {dir / "asin.csv", "--items-map", "item_id=asin"}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, catalogue.out);
   // The truth's times only order a user's repeated reviews; unread, they are said to be.
   r = RunAvrec(with({"evaluate", "--recs", dir / "r1.json", "--truth", dir / "ms.jsonl"}, map));
   EXPECT_EQ(r.exit_code, 0) << r.err;
