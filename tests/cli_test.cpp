@@ -384,6 +384,18 @@ TEST(Cli, MillisecondTimestampsUnderOtherColumnNamesReadAsSeconds) {
   r = RunAvrec(with(scored, {dir / "asin.csv", "--items-map", "item_id=asin"}));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, catalogue.out);
+  // A feature without its modality prefix: the warning names --numeric,
+  // which evaluate reads too, and ild is what it was.
+  std::string tempo = items_text;
+  tempo.replace(tempo.find(",audio.tempo,"), 13, ",tempo,");
+  WriteFile(dir / "tempo.csv", tempo);
+  r = RunAvrec(with(scored, {dir / "tempo.csv"}));
+  EXPECT_NE(r.err.find("--numeric tempo=audio reads them"), std::string::npos) << r.err;
+  r = RunAvrec(with(scored, {dir / "tempo.csv", "--numeric", "tempo=audio"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("--numeric tempo"), std::string::npos) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(r.out)["ild@10"].get<double>(),
+              nlohmann::json::parse(catalogue.out)["ild@10"].get<double>(), 1e-9);
   // The truth's times only order a user's repeated reviews; unread, they are said to be.
   r = RunAvrec(with({"evaluate", "--recs", dir / "r1.json", "--truth", dir / "ms.jsonl"}, map));
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -56,6 +56,10 @@ struct InputOptions {
   // `with_items`: also the item file and its schema options (score reads only
   // reviews).
   void Describe(OptionSet* set, bool with_items = true);
+  // How the items file's columns are read: --items-map, --categorical,
+  // --numeric, --tag-separator (for a verb that names its items file
+  // itself: evaluate); `inert`, when set, says when they go unread.
+  void DescribeItemColumns(OptionSet* set, const std::function<std::string()>& inert = {});
   void Validate() const;
   ItemSchemaOptions Schema() const;
   // How to read the reviews file; `allow_empty_text` overrides the option.

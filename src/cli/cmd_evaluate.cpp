@@ -80,8 +80,9 @@ void EvaluateCommand::Describe(OptionSet* s) {
                "Only truth rows rated at least this are relevant (default: every row)");
   s->AddPath("--train", "", &train, "Training interactions (user_id, item_id): for novelty and arp");
   s->AddPath("--items", "", &items, "Items file: catalogue size (coverage) and item vectors (ild)");
-  s->AddMapping("--items-map", "", &item_columns, "Read --items' columns under avrec's names: item_id=asin,...").inert =
-      [this] { return items.empty() ? std::string("it reads --items' columns, and no --items is given") : ""; };
+  item_input.DescribeItemColumns(s, [this] {
+    return items.empty() ? std::string("it reads --items' columns, and no --items is given") : std::string();
+  });
   s->AddNumber("--catalogue-size", "", &catalogue_size, {0, 9e18},
                "Catalogue size for coverage (default: the items file's)");
   s->AddPath("--out,-o", "", &out, "Also write the metrics object here");
@@ -414,9 +415,7 @@ void ReadEvaluationInputs(const EvaluateCommand& o, EvaluateReading* read) {
   }
   if (!o.items.empty()) {
     ProblemLog problems(100, PrintProblem);
-    ItemSchemaOptions schema;
-    schema.columns = o.item_columns;
-    ItemTable t = ReadItems(o.items, schema, &problems);
+    ItemTable t = ReadItems(o.items, o.item_input.Schema(), &problems);
     FailOnInvalidRows(problems, o.items, "", /*max_errors_option=*/false);
     read->vectors = BuildItemMatrix(t, {}, nullptr);
     in.catalogue_size = static_cast<int64_t>(t.items.size());

@@ -110,9 +110,9 @@ struct EvaluateCommand {
   std::string truth_scores;  // sentiment of held-out reviews without a rating
   double grade_rating_min = 1, grade_rating_max = 5;
   bool no_graded = false;
-  std::map<std::string, std::string> columns;       // --map, for --truth and --train
-  std::map<std::string, std::string> item_columns;  // --items-map
-  int64_t timestamp_units = 1;                      // --timestamp-unit
+  std::map<std::string, std::string> columns;  // --map, for --truth and --train
+  InputOptions item_input;                     // how --items' columns are read (--items-map, ...)
+  int64_t timestamp_units = 1;                 // --timestamp-unit
   void Describe(OptionSet* s);
 };
 int RunEvaluate(const EvaluateCommand& o);

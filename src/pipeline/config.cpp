@@ -34,21 +34,30 @@ void InputOptions::Describe(OptionSet* set, bool with_items) {
                  "Items file: CSV, TSV or JSON Lines (item_id; optional title, tags, description, kind; feature "
                  "columns named modality.name); recommend's collaborative algorithms run without it, on the items the "
                  "reviews name");
-    set->AddMapping("--items-map", "items.map", &item_columns,
-                    "Read item file columns under avrec's names: item_id=asin,title=name,...", Effect::kResults);
+    DescribeItemColumns(set);
     set->AddFlag(
         "--allow-empty-text", "reviews.allow_empty_text", &allow_empty_text,
         "Accept reviews whose text is empty, blank or absent (a file of ratings: no text column); they score neutral",
         r);
-    set->Add("--categorical", "items.categorical", &categorical,
-             "Item column holding categories, one-hot encoded (repeatable)", r);
-    set->Add("--numeric", "items.numeric", &numeric,
-             "Item column without a modality prefix to use as a numeric feature (repeatable)", r);
-    set->Add("--tag-separator", "items.tag_separator", &tag_separator, "Separator of tags in a CSV tags field", r);
   }
   set->AddNumber("--max-errors", "max_errors", &max_errors, {0, 1e9}, "Print at most this many input problems");
   set->AddNumber("--max-record-bytes", "max_record_bytes", &max_record_bytes, {1024, 1e12},
                  "Longest line or record accepted in an input file (bytes); longer is an error");
+}
+
+void InputOptions::DescribeItemColumns(OptionSet* set, const std::function<std::string()>& inert) {
+  const Effect r = Effect::kResults;
+  set->AddMapping("--items-map", "items.map", &item_columns,
+                  "Read item file columns under avrec's names: item_id=asin,title=name,...", r)
+      .inert = inert;
+  set->Add("--categorical", "items.categorical", &categorical,
+           "Item column holding categories, one-hot encoded (repeatable)", r)
+      .inert = inert;
+  set->Add("--numeric", "items.numeric", &numeric,
+           "Item column without a modality prefix to use as a numeric feature (repeatable)", r)
+      .inert = inert;
+  set->Add("--tag-separator", "items.tag_separator", &tag_separator, "Separator of tags in a CSV tags field", r).inert =
+      inert;
 }
 
 void InputOptions::Validate() const {
