@@ -360,6 +360,79 @@ TEST(ReadLists, BrokenFilesSayWhereAndWhat) {
             dir / "two.jsonl:1: text after the JSON value that ends on this line (column 28)");
 }
 
+// The CSV and TSV lists `recommend --format csv|tsv` writes (with
+// --spreadsheet-safe's ' before an id that begins with - or =) read as the
+// same lists as its JSON Lines; a user's rows in any order (a table sorted
+// in a spreadsheet); a table without a rank column in file order. A
+// report, which needs the reasons, refuses them.
+TEST(ReadLists, TablesAsRecommendWritesThemReadAsItsJson) {
+  test::TempDir dir;
+  const auto item = [](const std::string& id, int rank, double score) {
+    RecommendedItem it;
+    it.item_id = id;
+    it.rank = rank;
+    it.score = score;
+    it.title = "T, \"quoted\"";
+    return it;
+  };
+  UserRecommendations a, b;
+  a.user_id = "-1";
+  a.items = {item("=x", 1, 0.5), item("b", 2, 0.25)};
+  b.user_id = "u2";
+  b.items = {item("c", 1, 0.125)};
+  for (const auto& [name, format] :
+       {std::pair{"l.jsonl", RecommendationFormat::kJsonl}, std::pair{"l.csv", RecommendationFormat::kCsv},
+        std::pair{"l.tsv", RecommendationFormat::kTsv}, std::pair{"lists", RecommendationFormat::kTsv}}) {
+    RecommendationWriter w(dir / name, format, OutputHeader{}, /*spreadsheet_safe=*/true);
+    w.Add(a);
+    w.Add(b);
+    w.Commit();
+  }
+  EXPECT_NE(test::ReadFile(dir / "l.csv").find("'-1,1,'=x,"), std::string::npos);
+  const RecommendationLists json = ReadRecommendationLists(dir / "l.jsonl");
+  EXPECT_EQ(json.users, (std::vector<std::string>{"-1", "u2"}));
+  for (const char* name : {"l.csv", "l.tsv", "lists"}) {
+    const RecommendationLists flat = ReadRecommendationLists(dir / name);
+    EXPECT_EQ(flat.users, json.users) << name;
+    EXPECT_EQ(flat.lists, json.lists) << name;
+  }
+  test::WriteFile(dir / "truth.csv", "user_id,item_id\n-1,b\nu2,a\n");
+  const auto evaluated = [&](const std::string& recs) {
+    const auto r = test::RunAvrec({"evaluate", "--recs", recs, "--truth", dir / "truth.csv", "--k", "2"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  EXPECT_NE(evaluated(dir / "l.jsonl").find("\"hit@2\": 0.5"), std::string::npos) << evaluated(dir / "l.jsonl");
+  EXPECT_EQ(evaluated(dir / "l.csv"), evaluated(dir / "l.jsonl"));
+  // Rows out of order, and a table of the user's own with no rank.
+  test::WriteFile(dir / "sorted.csv", "user_id,rank,item_id,score\nu,2,b,0.5\nv,1,c,\nu,1,a,1\n");
+  RecommendationLists sorted = ReadRecommendationLists(dir / "sorted.csv");
+  EXPECT_EQ(sorted.users, (std::vector<std::string>{"u", "v"}));
+  EXPECT_EQ(sorted.lists.at("u"), (std::vector<std::pair<std::string, double>>{{"a", 1.0}, {"b", 0.5}}));
+  EXPECT_EQ(sorted.lists.at("v"), (std::vector<std::pair<std::string, double>>{{"c", 0.0}}));
+  test::WriteFile(dir / "own.csv", "item_id,user_id\nb,u\na,u\n");
+  EXPECT_EQ(std::move(ReadRecommendationLists(dir / "own.csv")).Items().at("u"), (std::vector<std::string>{"b", "a"}));
+  // Two nights' tables concatenated, whole or without the second header.
+  const std::string csv = test::ReadFile(dir / "l.csv");
+  test::WriteFile(dir / "twice.csv", csv + csv);
+  EXPECT_EQ(ReadError(dir / "twice.csv"), dir / "twice.csv: 1 invalid row");
+  test::WriteFile(dir / "again.csv", csv + csv.substr(csv.find('\n') + 1));
+  EXPECT_EQ(ReadError(dir / "again.csv"),
+            dir / "again.csv:5: user '-1' has rank 1 twice (also at line 2): two lists concatenated?");
+  test::WriteFile(dir / "rank.csv", "user_id,rank,item_id\nu,0,a\n");
+  EXPECT_EQ(ReadError(dir / "rank.csv"), dir / "rank.csv: 1 invalid row");
+  test::WriteFile(dir / "cols.csv", "user,rank,item_id\nu,1,a\n");
+  EXPECT_EQ(ReadError(dir / "cols.csv"), dir / "cols.csv: no row can be read: the problem with its header is above");
+  std::vector<UserRecommendations> users;
+  try {
+    ReadRecommendationLists(dir / "l.csv", &users);
+    ADD_FAILURE() << "a report read a CSV list";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kDataErr);
+    EXPECT_NE(std::string(e.what()).find("l.csv: lists as a CSV or TSV table"), std::string::npos) << e.what();
+  }
+}
+
 // A document's list arrives an element at a time, each with the line it
 // starts on, before the parser has seen the rest of the file: the proof is
 // a document cut short, whose first elements are handed out before the

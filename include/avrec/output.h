@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -66,6 +67,8 @@ class RecommendationWriter {
 // = + - @, a tab or a carriage return, which a spreadsheet would run as a
 // formula, gets a leading ' (its text is shown as it is); numbers are kept.
 std::string SerializeUser(const UserRecommendations& u, RecommendationFormat format, bool spreadsheet_safe = false);
+// The first characters of a cell that --spreadsheet-safe puts a ' before.
+inline constexpr std::string_view kFormulaLeads = "=+-@\t\r";
 
 // One user as JSON; indent -1: one line.
 std::string UserJson(const UserRecommendations& u, int indent);
@@ -123,7 +126,12 @@ inline constexpr const char* kRecommendationsFormat = "avrec-recommendations/1";
 // and when the file holds no list at all; Error(kNoInput) when missing. A
 // header naming another format (a later version) is read as this one, with
 // a warning. The lists `avrec topk` writes, whose users are named "id",
-// are read as well (not their whole lists: they have no flags).
+// are read as well (not their whole lists: they have no flags). So are the
+// CSV and TSV lists of `recommend --format csv|tsv` (told by content: the
+// first line is not JSON), or any table with user_id and item_id columns: a
+// user's items by the rank column, else in file order, an id written with
+// --spreadsheet-safe's ' read without it; not their whole lists (they have
+// no history or reasons: Error(kDataErr) with `users`).
 RecommendationLists ReadRecommendationLists(const std::string& path, std::vector<UserRecommendations>* users = nullptr,
                                             size_t whole_users = SIZE_MAX);
 

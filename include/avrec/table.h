@@ -84,6 +84,11 @@ class TableReader {
   // record problem (JSON Lines).
   TableReader(const std::string& path, ProblemLog* problems, size_t max_record_bytes = kDefaultMaxRecordBytes,
               const std::map<std::string, std::string>& columns = {}, std::string_view map_option = "--map");
+  // The same for an input already opened (whose first bytes a caller has
+  // looked at to tell what it holds: a pipe cannot be opened twice), read as
+  // `format`, its columns under their own names.
+  TableReader(std::unique_ptr<ByteSource> src, TableFormat format, ProblemLog* problems,
+              size_t max_record_bytes = kDefaultMaxRecordBytes);
   ~TableReader();
 
   // Next well-formed row; false at end of input. The header of a CSV file is
@@ -109,6 +114,7 @@ class TableReader {
   std::vector<std::pair<std::string, std::string>> UnseenRenames() const;
 
  private:
+  void Start(size_t max_record_bytes);
   bool NextCsv(Row* row);
   bool NextJson(Row* row);
   int AddColumn(const std::string& name);

@@ -10,7 +10,8 @@
 namespace avrec::cli {
 
 void DiffCommand::Describe(OptionSet* s) {
-  s->AddPath("--old", "", &old_path, "Earlier recommendations (JSON or JSON Lines)");
+  s->AddPath("--old", "", &old_path,
+             "Earlier recommendations (JSON, JSON Lines, or CSV / TSV as recommend writes them)");
   s->AddPath("--new", "", &new_path, "Later recommendations");
   s->AddNumber("--k", "", &options.k, {1, 1e6}, "Depth of the lists compared");
   s->AddPath("--out,-o", "", &out, "Also write the JSON report here (default: stdout only)");

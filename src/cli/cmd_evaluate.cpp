@@ -73,7 +73,7 @@ int RunSplit(const SplitCommand& o) {
 }
 
 void EvaluateCommand::Describe(OptionSet* s) {
-  s->AddPath("--recs", "", &recs, "Recommendations (avrec's JSON or JSON Lines output)");
+  s->AddPath("--recs", "", &recs, "Recommendations (avrec's JSON, JSON Lines, CSV or TSV output)");
   s->AddPath("--truth", "", &truth, "Held-out interactions: CSV, TSV or JSON Lines with user_id, item_id[, rating]");
   s->AddNumber("--k", "", &ks, {1, 2147483647}, "Cut-off (repeatable: --k 10 --k 20)");
   s->AddNumber("--relevant-min-rating", "", &min_rating, {-1e15, 1e15},

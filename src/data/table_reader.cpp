@@ -121,6 +121,16 @@ TableReader::TableReader(const std::string& path, ProblemLog* problems, size_t m
   src_ = std::make_unique<ByteSource>(path);
   format_ = named ? *named : SniffTableFormat(src_.get());
   if (!named) spdlog::info("{}: read as {} (told by its content)", path, TableFormatName(format_));
+  Start(max_record_bytes);
+}
+
+TableReader::TableReader(std::unique_ptr<ByteSource> src, TableFormat format, ProblemLog* problems,
+                         size_t max_record_bytes)
+    : path_(src->path()), format_(format), problems_(problems), src_(std::move(src)), map_option_("--map") {
+  Start(max_record_bytes);
+}
+
+void TableReader::Start(size_t max_record_bytes) {
   if (format_ == TableFormat::kJsonl) {
     lines_ = std::make_unique<LineReader>(src_.get(), max_record_bytes);
     return;

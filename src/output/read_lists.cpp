@@ -1,14 +1,19 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <unordered_set>
 
 #include "avrec/error.h"
 #include "avrec/io.h"
 #include "avrec/json.h"
 #include "avrec/json_values.h"
+#include "avrec/log.h"
 #include "avrec/output.h"
+#include "avrec/problem.h"
+#include "avrec/table.h"
 #include "avrec/text.h"
 
 namespace avrec {
@@ -127,6 +132,131 @@ const nlohmann::json& Field(const nlohmann::json& j, const char* name, bool (nlo
   return j[name];
 }
 
+// An id as --spreadsheet-safe wrote it ("'=x", "'-1") back as it was;
+// whether it was one.
+bool UndoSpreadsheetSafe(std::string* id) {
+  if (id->size() < 2 || (*id)[0] != '\'' || kFormulaLeads.find((*id)[1]) == std::string_view::npos) return false;
+  id->erase(0, 1);
+  return true;
+}
+
+// The format of a lists file that is a table (CSV or TSV: its first line,
+// blanks and a byte order mark aside, begins with neither '{' nor '['),
+// or nothing for JSON. By the name where it says CSV or TSV, else by the
+// content.
+std::optional<TableFormat> FlatListsFormat(ByteSource* src) {
+  std::string_view first = src->PeekLine(size_t{1} << 20);
+  if (first.substr(0, 3) == "\xEF\xBB\xBF") first.remove_prefix(3);
+  first = Trim(first);
+  if (first.empty() || first[0] == '{' || first[0] == '[') return std::nullopt;
+  const std::optional<TableFormat> named = TableFormatOfExtension(src->path());
+  if (named && *named != TableFormat::kJsonl) return named;
+  return SniffTableFormat(first);
+}
+
+// The lists of `recommend --format csv|tsv`, one row per user and rank, or
+// any table with user_id and item_id columns (rank and score optional).
+void ReadFlatLists(std::unique_ptr<ByteSource> src, TableFormat format, RecommendationLists* out) {
+  const std::string path = src->path();
+  ProblemLog problems(100, PrintProblem);
+  TableReader t(std::move(src), format, &problems);
+  if (t.header_ok() && !HeaderHasColumns(t, {"user_id", "item_id"}, {}, "", &problems)) {
+    FailOnInvalidRows(problems, path, "", /*max_errors_option=*/false);
+  }
+  struct Entry {
+    int64_t rank, line;
+    std::string item;
+    double score;
+  };
+  std::unordered_map<std::string, std::vector<Entry>> rows;
+  const int rank_column = t.column("rank"), score_column = t.column("score");
+  int64_t undone = 0;
+  Row row;
+  while (t.Next(&row)) {
+    std::string user, item;
+    double rank = static_cast<double>(row.line), score = 0;
+    if (!CellAsId(row.at(t.column("user_id")), &user) || user.empty() ||
+        !CellAsId(row.at(t.column("item_id")), &item) || item.empty()) {
+      problems.Add(path, row.line, "expected non-empty user_id and item_id");
+    } else if (user == "user_id" && item == "item_id") {
+      problems.Add(path, row.line, "the header line again: two files concatenated?");
+    } else if (rank_column >= 0 &&
+               (!CellAsNumber(row.at(rank_column), &rank) || rank < 1 || rank > 1e15 || rank != std::floor(rank))) {
+      problems.Add(path, row.line, "field 'rank': expected a whole number from 1");
+    } else if (score_column >= 0 && !CellIsBlank(row.at(score_column)) && !CellAsNumber(row.at(score_column), &score)) {
+      problems.Add(path, row.line, "field 'score': expected a number");
+    } else {
+      undone += UndoSpreadsheetSafe(&user) + UndoSpreadsheetSafe(&item);
+      auto [it, fresh] = rows.try_emplace(user);
+      if (fresh) out->users.push_back(user);
+      it->second.push_back({static_cast<int64_t>(rank), row.line, std::move(item), score});
+    }
+  }
+  FailOnInvalidRows(problems, path, "", /*max_errors_option=*/false);
+  for (const std::string& user : out->users) {
+    std::vector<Entry>& entries = rows[user];
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.rank < b.rank; });
+    auto& list = out->lists[user];
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (i > 0 && entries[i].rank == entries[i - 1].rank) {
+        Fail(ExitCode::kDataErr, path, ":", std::max(entries[i].line, entries[i - 1].line), ": user ",
+             EscapeForMessage(user), " has rank ", entries[i].rank, " twice (also at line ",
+             std::min(entries[i].line, entries[i - 1].line), "): two lists concatenated?");
+      }
+      list.emplace_back(std::move(entries[i].item), entries[i].score);
+    }
+  }
+  if (undone > 0) {
+    spdlog::warn(
+        "{}: {} begin with a ' before = + - @, a tab or a CR, as --spreadsheet-safe writes them: read without the '",
+        path, CountOf(undone, "id cell"));
+  }
+}
+
+// The lists as JSON: one document with a "users" list, or JSON Lines.
+void ReadJsonLists(ByteSource* src, std::vector<UserRecommendations>* users, size_t whole_users,
+                   RecommendationLists* out) {
+  const std::string& path = src->path();
+  std::vector<int64_t> first_at;
+  RepeatedUsers repeated;
+  const auto listed = [&](int64_t i, int64_t line, nlohmann::json&& u) {
+    AddUser(path, line, i, u, out, users, whole_users, &first_at, &repeated);
+  };
+  const auto value = [&](JsonValueRead&& v) {
+    const nlohmann::json& j = v.value;
+    const bool object = j.is_object();
+    if (object && j.contains("users") && !v.streamed)
+      Fail(ExitCode::kDataErr, path, ": field 'users': expected a list");
+    if (object && j.contains("header") && (v.streamed || !j.contains("user_id"))) {
+      out->header = j["header"];
+      return;
+    }
+    if (v.streamed) return;
+    if (v.last_line > v.first_line && !(object && j.contains("user_id"))) {
+      Fail(ExitCode::kDataErr, path, ":", v.first_line,
+           ": a JSON document without a 'users' list (expected avrec's recommendations: one JSON document, or JSON "
+           "Lines, one user per line)");
+    }
+    AddUser(path, v.first_line, -1, j, out, users, whole_users, &first_at, &repeated);
+  };
+  // Without `users`, the words (most of a night's bytes) are checked as
+  // JSON and not kept: an item's reasons, explanation and title, a user's
+  // low-confidence reason.
+  const auto ids_and_scores = [](size_t depth, const std::string& key) {
+    if (depth == 0) return key != "low_confidence_reason";
+    return depth != 2 || (key != "reasons" && key != "explanation" && key != "title");
+  };
+  ReadJsonValues(src, "users", listed, value, kDefaultMaxRecordBytes,
+                 users == nullptr ? std::function<bool(size_t, const std::string&)>(ids_and_scores) : nullptr);
+  if (!repeated.users.empty()) {
+    const size_t n = repeated.users.size();
+    spdlog::warn(
+        "{}: {} user{} more than one list (user {}, for one: two files concatenated?); each user's last list is "
+        "the one read",
+        path, n, n == 1 ? " has" : "s have", repeated.example);
+  }
+}
+
 }  // namespace
 
 UserRecommendations UserFromJson(const nlohmann::json& j) {
@@ -180,39 +310,18 @@ RecommendationLists ReadRecommendationLists(const std::string& path, std::vector
                                             size_t whole_users) {
   // One pass over the bytes, a user at a time: a night's lists for millions
   // of users are gigabytes, several times that as a parsed document.
-  ByteSource src(path);
+  auto src = std::make_unique<ByteSource>(path);
   RecommendationLists out;
-  std::vector<int64_t> first_at;
-  RepeatedUsers repeated;
-  const auto listed = [&](int64_t i, int64_t line, nlohmann::json&& u) {
-    AddUser(path, line, i, u, &out, users, whole_users, &first_at, &repeated);
-  };
-  const auto value = [&](JsonValueRead&& v) {
-    const nlohmann::json& j = v.value;
-    const bool object = j.is_object();
-    if (object && j.contains("users") && !v.streamed)
-      Fail(ExitCode::kDataErr, path, ": field 'users': expected a list");
-    if (object && j.contains("header") && (v.streamed || !j.contains("user_id"))) {
-      out.header = j["header"];
-      return;
+  if (const std::optional<TableFormat> flat = FlatListsFormat(src.get())) {
+    if (users != nullptr) {
+      Fail(ExitCode::kDataErr, path,
+           ": lists as a CSV or TSV table (`avrec recommend --format csv`) hold no history, flags or reasons; this "
+           "needs the lists as JSON or JSON Lines (`avrec recommend -o lists.jsonl`)");
     }
-    if (v.streamed) return;
-    if (v.last_line > v.first_line && !(object && j.contains("user_id"))) {
-      Fail(ExitCode::kDataErr, path, ":", v.first_line,
-           ": a JSON document without a 'users' list (expected avrec's recommendations: one JSON document, or JSON "
-           "Lines, one user per line)");
-    }
-    AddUser(path, v.first_line, -1, j, &out, users, whole_users, &first_at, &repeated);
-  };
-  // Without `users`, the words (most of a night's bytes) are checked as
-  // JSON and not kept: an item's reasons, explanation and title, a user's
-  // low-confidence reason.
-  const auto ids_and_scores = [](size_t depth, const std::string& key) {
-    if (depth == 0) return key != "low_confidence_reason";
-    return depth != 2 || (key != "reasons" && key != "explanation" && key != "title");
-  };
-  ReadJsonValues(&src, "users", listed, value, kDefaultMaxRecordBytes,
-                 users == nullptr ? std::function<bool(size_t, const std::string&)>(ids_and_scores) : nullptr);
+    ReadFlatLists(std::move(src), *flat, &out);
+  } else {
+    ReadJsonLists(src.get(), users, whole_users, &out);
+  }
   if (out.lists.empty()) {
     Fail(ExitCode::kDataErr, path, ": no recommendation lists in the file (an empty or header-only output?)");
   }
@@ -224,13 +333,6 @@ RecommendationLists ReadRecommendationLists(const std::string& path, std::vector
         "items with item_id and score){}",
         path, EscapeForMessage(named, 60), kRecommendationsFormat,
         format->is_string() && named.rfind("avrec-recommendations/", 0) == 0 ? ": a later avrec wrote it?" : "");
-  }
-  if (!repeated.users.empty()) {
-    const size_t n = repeated.users.size();
-    spdlog::warn(
-        "{}: {} user{} more than one list (user {}, for one: two files concatenated?); each user's last list is "
-        "the one read",
-        path, n, n == 1 ? " has" : "s have", repeated.example);
   }
   return out;
 }

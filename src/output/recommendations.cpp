@@ -151,7 +151,7 @@ std::string SerializeUser(const UserRecommendations& u, RecommendationFormat for
   // User ids, titles and the snippets in reasons come from the input
   // files, which anyone may have written.
   const auto text = [&rows, d, spreadsheet_safe](const std::string& cell) {
-    if (spreadsheet_safe && !cell.empty() && std::string_view("=+-@\t\r").find(cell[0]) != std::string_view::npos) {
+    if (spreadsheet_safe && !cell.empty() && kFormulaLeads.find(cell[0]) != std::string_view::npos) {
       AppendCsvField(&rows, "'" + cell, d);
     } else {
       AppendCsvField(&rows, cell, d);
