@@ -384,6 +384,84 @@ TEST(TopKCli, ExactAndDeterministicAndRejectsBadVectors) {
   EXPECT_NE(report.err.find(lists + ":1: a list as `avrec topk` writes it"), std::string::npos) << report.err;
 }
 
+// topk reads the JSON Lines `avrec embed` writes: texts embedded by the
+// bundled model rank as the same vectors written as CSV do (either file in
+// either format); a header line names the columns, matched by name against
+// a CSV's; bad records are named by line and field.
+TEST(TopKCli, ReadsTheJsonLinesEmbedWrites) {
+  TempDir dir;
+  WriteFile(dir / "items.csv",
+            "id,text\na,a quiet acoustic folk song\nb,loud heavy metal guitars\nc,a soft piano ballad\n");
+  WriteFile(dir / "queries.csv", "id,text\nq1,calm acoustic music\nq2,aggressive rock\n");
+  for (const char* name : {"items", "queries"}) {
+    auto e = RunAvrec(
+        {"embed", "--input", dir / (std::string(name) + ".csv"), "--out", dir / (std::string(name) + ".jsonl")});
+    ASSERT_EQ(e.exit_code, 0) << e.err;
+    // The same vectors as CSV, their numbers as embed wrote them.
+    std::string csv;
+    for (const auto& row : JsonLines(ReadFile(dir / (std::string(name) + ".jsonl")))) {
+      if (csv.empty()) {
+        csv = "id";
+        for (size_t k = 0; k < row["embedding"].size(); ++k) csv += ",d" + std::to_string(k);
+        csv += "\n";
+      }
+      csv += row["id"].get<std::string>();
+      for (const auto& v : row["embedding"]) csv += "," + v.dump();
+      csv += "\n";
+    }
+    WriteFile(dir / (std::string(name) + "_v.csv"), csv);
+  }
+  std::map<std::string, std::string> out;
+  for (const auto& [users, items] : std::vector<std::pair<std::string, std::string>>{
+           {"queries.jsonl", "items.jsonl"}, {"queries_v.csv", "items.jsonl"}, {"queries.jsonl", "items_v.csv"}}) {
+    auto r = RunAvrec({"topk", "--users", dir / users, "--items", dir / items, "--k", "2", "--out", dir / "t.jsonl"});
+    ASSERT_EQ(r.exit_code, 0) << users << " " << items << ": " << r.err;
+    EXPECT_EQ(r.err.find("matched by"), std::string::npos) << r.err;  // no names on one side: by position
+    out[users + " " + items] = ReadFile(dir / "t.jsonl");
+  }
+  EXPECT_EQ(out["queries_v.csv items.jsonl"], out["queries.jsonl items.jsonl"]);
+  EXPECT_EQ(out["queries.jsonl items_v.csv"], out["queries.jsonl items.jsonl"]);
+  const auto lists = JsonLines(out["queries.jsonl items.jsonl"]);
+  ASSERT_EQ(lists.size(), 2u);
+  EXPECT_EQ(lists[0]["items"][0]["item_id"], "a") << lists[0].dump();  // calm acoustic: the folk song
+  EXPECT_EQ(lists[1]["items"][0]["item_id"], "b") << lists[1].dump();  // aggressive rock: the metal
+
+  // A header line names the columns: matched by name against a CSV's.
+  WriteFile(dir / "u.csv", "id,a,b\nq,1,0\n");
+  WriteFile(dir / "ab.jsonl", "{\"id\":\"i\",\"embedding\":[1,0]}\n{\"id\":\"j\",\"embedding\":[0,1]}\n");
+  WriteFile(dir / "ba.jsonl",
+            "{\"header\":{\"columns\":[\"b\",\"a\"]}}\n{\"item_id\":\"i\",\"vector\":[0,1]}\n"
+            "{\"item_id\":\"j\",\"vector\":[1,0]}\n");
+  auto ab = RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "ab.jsonl", "--out", dir / "ab.out"});
+  auto ba = RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "ba.jsonl", "--out", dir / "ba.out"});
+  ASSERT_EQ(ab.exit_code, 0) << ab.err;
+  ASSERT_EQ(ba.exit_code, 0) << ba.err;
+  EXPECT_EQ(ReadFile(dir / "ba.out"), ReadFile(dir / "ab.out"));
+  EXPECT_EQ(ReadFile(dir / "ab.out"),
+            "{\"id\":\"q\",\"items\":[{\"item_id\":\"i\",\"score\":1},{\"item_id\":\"j\",\"score\":0}]}\n");
+  EXPECT_NE(ba.err.find("ba.jsonl: the vector columns are those of " + dir / "u.csv" + " in another order"),
+            std::string::npos)
+      << ba.err;
+
+  WriteFile(dir / "bad.jsonl",
+            "{\"id\":\"x\",\"embedding\":[1,0]}\n{\"id\":\"y\",\"embedding\":[1]}\n"
+            "{\"id\":\"z\",\"embedding\":[0,0]}\n{\"id\":\"w\",\"embedding\":[1,\"a\"]}\n"
+            "{\"embedding\":[1,2]}\n{\"id\":\"v\"}\n{\"id\":\"t\",\"embedding\":[1e39,1]}\n"
+            "{\"id\":7,\"vector\":[1,2]}\n");
+  auto bad = RunAvrec({"topk", "--users", dir / "u.csv", "--items", dir / "bad.jsonl", "--out", dir / "bad.out"});
+  EXPECT_EQ(bad.exit_code, 65);
+  for (const std::string expect :
+       {"bad.jsonl:2: field 'embedding': expected 2 numbers (as the first row), found 1",
+        "bad.jsonl:3: zero vector: cosine similarity is undefined",
+        "bad.jsonl:4: field 'embedding'[1]: expected a number, got '\"a\"'",
+        "bad.jsonl:5: expected an object with an id", "bad.jsonl:6: field 'embedding': expected a list of numbers",
+        "bad.jsonl:7: field 'embedding'[0]: 1e+39 is beyond a 32-bit float's range", "topk: 6 invalid rows"}) {
+    EXPECT_NE(bad.err.find(expect), std::string::npos) << expect << "\n" << bad.err;
+  }
+  EXPECT_EQ(bad.err.find("bad.jsonl:8:"), std::string::npos) << bad.err;  // an integer id, another vector key
+  EXPECT_FALSE(test::FileExists(dir / "bad.out"));
+}
+
 TEST(RunCli, SamplePipelineIsByteIdenticalAcrossThreadsAndReruns) {
   TempDir dir;
   // The sample's config with the tiny models, a workspace and output here.

@@ -6,13 +6,16 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <future>
+#include <initializer_list>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
 
 #include "avrec/io.h"
+#include "avrec/json_values.h"
 #include "avrec/log.h"
 #include "avrec/numeric.h"
 #include "avrec/parallel.h"
@@ -28,35 +31,67 @@ namespace {
 struct Vectors {
   std::vector<std::string> ids;
   std::vector<int64_t> lines;      // of each row in its file
-  std::vector<std::string> names;  // of the vector columns, from the header
-  RowMatrix m;
+  std::vector<std::string> names;  // of the vector columns, from the header (none: JSON Lines without one)
+  size_t width = 0;                // vector columns (JSON Lines without a header: of its first row; 0 without rows)
+  std::vector<float> data;         // the rows, one after another
+  RowMatrix m;                     // the same, once read
 };
 
-// CSV: a header line, then id,v1,...,vd. Rows must be finite and non-zero.
-Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
-  const std::optional<TableFormat> named = TableFormatFromName(path);
-  ByteSource src(path);
-  const TableFormat format = named ? *named : SniffTableFormat(&src);
-  if (format == TableFormat::kJsonl) {
-    Fail(ExitCode::kUsage, path, ": topk reads CSV (or TSV) vectors: id,v1,...,vd with a header line");
-  }
-  CsvReader csv(&src, format == TableFormat::kTsv ? '\t' : ',');
+// Appends a row (its values read as doubles, kept as floats) to `out`, or
+// reports why it cannot be used: a value beyond a float's range (one too
+// small for a float is 0), a zero vector (its cosine is undefined), an empty
+// or non-UTF-8 id. `shown(j)` names the j-th value and shows it as written,
+// for messages.
+void AddRow(const std::string& path, int64_t line, std::string_view id, const std::vector<double>& values,
+            const std::function<std::string(size_t)>& shown, ProblemLog* problems, Vectors* out) {
+  const auto problem = [&](const std::string& message) {
+    problems->Add(path, line, message);
+    return false;
+  };
+  const bool ok = [&] {
+    double norm = 0;
+    for (size_t j = 0; j < values.size(); ++j) {
+      if (std::fabs(values[j]) > std::numeric_limits<float>::max()) {
+        return problem(shown(j) + " is beyond a 32-bit float's range (about 3.4e38)");
+      }
+      const float v = static_cast<float>(values[j]);
+      norm += static_cast<double>(v) * v;
+    }
+    if (norm == 0) return problem("zero vector: cosine similarity is undefined");
+    size_t bad = 0;
+    if (Trim(id).empty()) return problem("empty id");
+    if (!IsValidUtf8(id, &bad))
+      return problem("id: invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the field");
+    return true;
+  }();
+  if (!ok) return;
+  for (double v : values) out->data.push_back(static_cast<float>(v));
+  out->ids.emplace_back(Trim(id));
+  out->lines.push_back(line);
+}
+
+// CSV or TSV: a header line, then id,v1,...,vd.
+void ReadCsvVectors(ByteSource* src, TableFormat format, ProblemLog* problems, Vectors* out) {
+  const std::string& path = src->path();
+  CsvReader csv(src, format == TableFormat::kTsv ? '\t' : ',');
   CsvRecord rec;
-  Vectors out;
   if (!csv.Next(&rec)) {
     problems->AddFileProblem(path, 1, "file is empty: expected a header line");
-    return out;
+    return;
   }
   const size_t cols = rec.fields.size();
   if (cols < 2) {
     problems->AddFileProblem(path, rec.line, "header: expected an id column and at least one vector column");
-    return out;
+    return;
   }
-  const size_t d = cols - 1;
+  out->width = cols - 1;
   const std::vector<std::string> header = rec.fields;
-  for (size_t j = 1; j < cols; ++j) out.names.emplace_back(Trim(header[j]));
+  for (size_t j = 1; j < cols; ++j) out->names.emplace_back(Trim(header[j]));
+  const auto name_of = [&](size_t j) {
+    return "column " + std::to_string(j + 2) + " (" + EscapeForMessage(header[j + 1], 30) + "): ";
+  };
   csv.NameFields(rec.fields);
-  std::vector<float> data;
+  std::vector<double> values;
   while (csv.Next(&rec)) {
     if (!rec.error.empty()) {
       problems->Add(path, rec.line, rec.error);
@@ -68,47 +103,112 @@ Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
                         std::to_string(rec.fields.size()));
       continue;
     }
-    bool ok = true;
-    double norm = 0;
-    const size_t start = data.size();
-    for (size_t j = 1; j < cols && ok; ++j) {
-      // Read as a double, kept as a float: a value too small for a float is
-      // 0; one too large for it is an error of its own.
-      double d = 0;
-      const bool number = ParseFiniteDouble(rec.fields[j], &d);
-      if (!number || std::fabs(d) > std::numeric_limits<float>::max()) {
-        const std::string shown = EscapeForMessage(Trim(rec.fields[j]), 30);
-        problems->Add(path, rec.line,
-                      "column " + std::to_string(j + 1) + " (" + EscapeForMessage(header[j], 30) + "): " +
-                          (number ? shown + " is beyond a 32-bit float's range (about 3.4e38)"
-                                  : "expected a finite number, got " + shown));
-        ok = false;
-        break;
-      }
-      const float v = static_cast<float>(d);
-      norm += static_cast<double>(v) * v;
-      data.push_back(v);
-    }
-    if (ok && norm == 0) {
-      problems->Add(path, rec.line, "zero vector: cosine similarity is undefined");
-      ok = false;
-    }
-    size_t bad = 0;
-    if (ok && Trim(rec.fields[0]).empty()) {
-      problems->Add(path, rec.line, "empty id");
-      ok = false;
-    } else if (ok && !IsValidUtf8(rec.fields[0], &bad)) {
-      problems->Add(path, rec.line, "id: invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the field");
-      ok = false;
-    }
-    if (!ok) {
-      data.resize(start);
+    values.assign(cols - 1, 0.0);
+    size_t j = 0;
+    while (j < values.size() && ParseFiniteDouble(rec.fields[j + 1], &values[j])) ++j;
+    if (j < values.size()) {
+      problems->Add(path, rec.line,
+                    name_of(j) + "expected a finite number, got " + EscapeForMessage(Trim(rec.fields[j + 1]), 30));
       continue;
     }
-    out.ids.emplace_back(Trim(rec.fields[0]));
-    out.lines.push_back(static_cast<int64_t>(rec.line));
+    const auto shown = [&](size_t j) { return name_of(j) + EscapeForMessage(Trim(rec.fields[j + 1]), 30); };
+    AddRow(path, static_cast<int64_t>(rec.line), rec.fields[0], values, shown, problems, out);
   }
-  out.m = Eigen::Map<RowMatrix>(data.data(), static_cast<Eigen::Index>(out.ids.size()), static_cast<Eigen::Index>(d));
+}
+
+// The first of `keys` that `j` has, or nullptr.
+const nlohmann::json* Member(const nlohmann::json& j, std::initializer_list<const char*> keys, const char** key) {
+  for (const char* k : keys) {
+    if (auto it = j.find(k); it != j.end()) {
+      *key = k;
+      return &*it;
+    }
+  }
+  return nullptr;
+}
+
+// JSON Lines, as `avrec embed` writes them: {"id": ..., "embedding": [...]}
+// per line (the id may be named user_id or item_id, the vector "vector");
+// an optional first line {"header": {"columns": [...]}} names the columns.
+void ReadJsonVectors(ByteSource* src, ProblemLog* problems, Vectors* out) {
+  const std::string& path = src->path();
+  bool first = true;
+  std::vector<double> values;
+  ReadJsonValues(
+      src, "", nullptr,
+      [&](JsonValueRead&& v) {
+        const nlohmann::json& j = v.value;
+        const int64_t line = v.first_line;
+        const bool header = first && j.is_object() && j.contains("header");
+        first = false;
+        if (header) {
+          const nlohmann::json& h = j["header"];
+          if (!h.is_object() || !h.contains("columns") || !h["columns"].is_array() || h["columns"].empty()) {
+            problems->AddFileProblem(path, line,
+                                     "header: expected {\"header\": {\"columns\": [names of the vector columns]}}");
+            return;
+          }
+          for (const auto& c : h["columns"]) out->names.push_back(c.is_string() ? c.get<std::string>() : c.dump());
+          out->width = out->names.size();
+          return;
+        }
+        const char *id_key = "", *vector_key = "";
+        const nlohmann::json* id = j.is_object() ? Member(j, {"id", "user_id", "item_id"}, &id_key) : nullptr;
+        const nlohmann::json* vec = j.is_object() ? Member(j, {"embedding", "vector"}, &vector_key) : nullptr;
+        std::string id_text;
+        if (id == nullptr || !(id->is_string() || id->is_number_integer())) {
+          problems->Add(path, line,
+                        "expected an object with an id (\"id\", a string) and a vector (\"embedding\" or \"vector\", a "
+                        "list of numbers)");
+          return;
+        }
+        id_text = id->is_string() ? id->get<std::string>() : id->dump();
+        if (vec == nullptr || !vec->is_array() || vec->empty()) {
+          problems->Add(
+              path, line,
+              std::string("field '") + (vec == nullptr ? "embedding" : vector_key) + "': expected a list of numbers");
+          return;
+        }
+        if (out->width == 0) out->width = vec->size();
+        if (vec->size() != out->width) {
+          problems->Add(path, line,
+                        std::string("field '") + vector_key + "': expected " + std::to_string(out->width) +
+                            " numbers (" + (out->names.empty() ? "as the first row" : "as the header's columns") +
+                            "), found " + std::to_string(vec->size()));
+          return;
+        }
+        values.assign(out->width, 0.0);
+        for (size_t k = 0; k < values.size(); ++k) {
+          if (!(*vec)[k].is_number()) {
+            problems->Add(path, line,
+                          std::string("field '") + vector_key + "'[" + std::to_string(k) +
+                              "]: expected a number, got " + EscapeForMessage((*vec)[k].dump(), 30));
+            return;
+          }
+          values[k] = (*vec)[k].get<double>();
+        }
+        const auto shown = [&](size_t k) {
+          return std::string("field '") + vector_key + "'[" + std::to_string(k) + "]: " + (*vec)[k].dump();
+        };
+        AddRow(path, line, id_text, values, shown, problems, out);
+      },
+      kDefaultMaxRecordBytes);
+}
+
+// The vectors of a CSV or TSV (by name, else by content) or JSON Lines file.
+Vectors ReadVectors(const std::string& path, ProblemLog* problems) {
+  const std::optional<TableFormat> named = TableFormatFromName(path);
+  ByteSource src(path);
+  const TableFormat format = named ? *named : SniffTableFormat(&src);
+  Vectors out;
+  if (format == TableFormat::kJsonl) {
+    ReadJsonVectors(&src, problems, &out);
+  } else {
+    ReadCsvVectors(&src, format, problems, &out);
+  }
+  out.m = Eigen::Map<RowMatrix>(out.data.data(), static_cast<Eigen::Index>(out.ids.size()),
+                                static_cast<Eigen::Index>(out.width));
+  std::vector<float>().swap(out.data);
   return out;
 }
 
@@ -133,7 +233,7 @@ std::vector<size_t> IdOrder(const Vectors& v, const std::string& path, const cha
 // columns named otherwise are matched by position, with a warning.
 void MatchColumnsByName(const Vectors& users, const std::string& users_path, Vectors* items,
                         const std::string& items_path) {
-  if (users.names == items->names || users.names.size() != items->names.size()) return;
+  if (users.names == items->names || users.names.size() != items->names.size() || users.names.empty()) return;
   std::vector<std::string> a = users.names, b = items->names;
   std::sort(a.begin(), a.end());
   std::sort(b.begin(), b.end());
@@ -173,10 +273,10 @@ void ReadBoth(const TopKCommand& o, ProblemLog* problems, Vectors* users, Vector
     }
   }
   if (problems->count() > 0) return;
-  if (users->names.size() != items->names.size()) {
+  if (users->width != items->width && users->width > 0 && items->width > 0) {
     problems->AddFileProblem(o.items, 1,
-                             "vectors have " + CountOf(static_cast<int64_t>(items->names.size()), "dimension") +
-                                 ", the users' have " + std::to_string(users->names.size()) +
+                             "vectors have " + CountOf(static_cast<int64_t>(items->width), "dimension") +
+                                 ", the users' have " + std::to_string(users->width) +
                                  ": both files need the same vector columns");
     return;
   }
@@ -193,9 +293,10 @@ void AppendScore(std::string* out, double x) {
 }  // namespace
 
 void TopKCommand::Describe(OptionSet* s) {
-  s->AddPath("--users", "", &users, "CSV: header, then id,v1,...,vd per user");
-  s->AddPath("--items", "", &items,
-             "CSV: header, then id,v1,...,vd per item; columns the users' header names too are matched by name");
+  s->AddPath("--users", "", &users,
+             "CSV or TSV: header, then id,v1,...,vd per user; or JSON Lines as `avrec embed` writes them: "
+             "{\"id\": ..., \"embedding\": [...]}");
+  s->AddPath("--items", "", &items, "The same per item; columns the users' header names too are matched by name");
   s->AddPath("--out,-o", "", &out, "JSON Lines output: {\"id\": ..., \"items\": [{\"item_id\": ..., \"score\": ...}]}");
   s->AddNumber("--k", "", &k, {1, 2147483647}, "Items per user (more than the items: all of them)");
   s->AddNumber("--threads", "", &threads, {0, 2147483647},
