@@ -772,6 +772,34 @@ TEST(RecommendCli, ItemListsThatLeaveNothingAreErrorsAndUnknownIdsWarned) {
             std::string::npos)
       << r.err;
   EXPECT_FALSE(test::FileExists(dir / "o.json"));
+  // A CSV's header or JSON Lines where a list belongs are named too.
+  WriteFile(dir / "table.csv", "item_id,reason\ns0001,licence ended\n");
+  WriteFile(dir / "lines.jsonl", "{\"item_id\": \"s0001\"}\n");
+  for (const auto& [file, message] : std::vector<std::pair<std::string, std::string>>{
+           {"table.csv",
+            "table.csv:1: 'item_id,reason' is the header of a CSV table: a file of ids holds one id per "
+            "line, not a table (`cut -d, -f1` keeps the first column)"},
+           {"lines.jsonl",
+            "lines.jsonl:1: '{\"item_id\": \"s0001\"}' is a JSON object: a file of ids holds one id "
+            "per line, not JSON Lines"}}) {
+    r = run({"--deny-list", dir / file});
+    EXPECT_EQ(r.exit_code, 65) << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_FALSE(test::FileExists(dir / "o.json"));
+  }
+  // A one-column CSV: its header line names the column and is not an id (it
+  // was a cold-start user named "user_id"); an id with a comma is quoted.
+  WriteFile(dir / "users.csv", "User_ID\nnewcomer\n\"a, b\"\n");
+  r = run({"--users", dir / "users.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("users.csv:1: 'User_ID' names the column, not an id: read as a header line"), std::string::npos)
+      << r.err;
+  std::set<std::string> cold;
+  const auto written = nlohmann::json::parse(ReadFile(dir / "o.json"));
+  for (const auto& u : written["users"]) {
+    if (u["cold_start"] == true) cold.insert(u["user_id"].get<std::string>());
+  }
+  EXPECT_EQ(cold, (std::set<std::string>{"newcomer", "a, b"}));
 }
 
 // The rating scale comes from the data unless given; the run says which it

@@ -1,9 +1,12 @@
 // Whole stages as subcommands run them, and RunPipeline.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <utility>
 
 #include "avrec/error.h"
 #include "avrec/io.h"
@@ -36,18 +39,62 @@ void RequireReviews(const Dataset& d, const std::string& source) {
 
 }  // namespace
 
+namespace {
+
+// Whether `field` names a column of ids ("user_id", "item_id", "review_id",
+// "id", "userId", ...): the header line of a one-column table.
+bool IsIdColumnName(std::string_view field) {
+  std::string folded;
+  for (char c : field) {
+    if (c != '_' && c != '"') folded += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return folded == "userid" || folded == "itemid" || folded == "reviewid" || folded == "id";
+}
+
+}  // namespace
+
 std::vector<std::string> ReadIdList(const std::string& path) {
   ByteSource src(path);
   LineReader lines(&src);
   std::vector<std::string> out;
   std::string line;
+  bool first = true;
   while (lines.Next(&line)) {
     std::string_view id = Trim(line);
     if (id.empty() || id[0] == '#') continue;
+    const auto not_a_list = [&](const char* what, const char* kind, const char* keep) {
+      Fail(ExitCode::kDataErr, path, ":", lines.line_number(), ": ", EscapeForMessage(id), " ", what,
+           ": a file of ids holds one id per line, not ", kind, " (", keep, ")");
+    };
     // A table where a list belongs would make every line an id no one has.
-    if (id.find('\t') != std::string_view::npos) {
-      Fail(ExitCode::kDataErr, path, ":", lines.line_number(), ": ", EscapeForMessage(id),
-           " holds a tab: a file of ids holds one id per line, not a table (`cut -f1` keeps the first column)");
+    if (id.find('\t') != std::string_view::npos)
+      not_a_list("holds a tab", "a table", "`cut -f1` keeps the first column");
+    if (id.front() == '{' && id.back() == '}') {
+      not_a_list("is a JSON object", "JSON Lines", "`jq -r .user_id FILE` lists their user ids");
+    }
+    if (first && id.find(',') != std::string_view::npos) {
+      bool names_ids = false;
+      for (std::string_view rest = id; !rest.empty();) {
+        const size_t comma = std::min(rest.find(','), rest.size());
+        names_ids |= IsIdColumnName(Trim(rest.substr(0, comma)));
+        rest.remove_prefix(std::min(comma + 1, rest.size()));
+      }
+      if (names_ids) not_a_list("is the header of a CSV table", "a table", "`cut -d, -f1` keeps the first column");
+    }
+    if (std::exchange(first, false) && IsIdColumnName(id)) {
+      spdlog::info("{}:{}: {} names the column, not an id: read as a header line", path, lines.line_number(),
+                   EscapeForMessage(id));
+      continue;
+    }
+    // One column of a CSV: an id with a comma or a quote is quoted.
+    if (id.size() >= 2 && id.front() == '"' && id.back() == '"') {
+      std::string unquoted;
+      for (size_t i = 1; i + 1 < id.size(); ++i) {
+        unquoted += id[i];
+        if (id[i] == '"' && id[i + 1] == '"') ++i;
+      }
+      if (!unquoted.empty()) out.push_back(std::move(unquoted));
+      continue;
     }
     out.emplace_back(id);
   }
