@@ -1,8 +1,10 @@
 // libFuzzer target: arbitrary bytes as a recommendations file, read as
-// evaluate, diff and report read one (ReadRecommendationLists, a user at a
-// time through ReadJsonValues), and through ReadJsonValues alone with a small
-// bound on a value. Invariants: no crash, no sanitizer report, no exception
-// but avrec::Error with the data exit code, every message naming the file.
+// report reads one (ReadRecommendationLists with the users' whole lists, a
+// user at a time through ReadJsonValues), as evaluate and diff do (ids and
+// scores: JSON, or a CSV or TSV table), and through ReadJsonValues alone
+// with a small bound on a value. Invariants: no crash, no sanitizer report,
+// no exception but avrec::Error with the data exit code, every message
+// naming the file.
 #include <cstdlib>
 #include <string>
 
@@ -32,6 +34,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<avrec::UserRecommendations> users;
     const avrec::RecommendationLists lists = avrec::ReadRecommendationLists(Path(), &users);
     if (lists.users.empty() || lists.users.size() != users.size() || lists.lists.size() != users.size()) std::abort();
+  } catch (const avrec::Error& e) {
+    CheckError(e);
+  }
+  try {  // ids and scores only: a CSV or TSV table reads this way too
+    const avrec::RecommendationLists lists = avrec::ReadRecommendationLists(Path());
+    if (lists.users.empty() || lists.lists.size() != lists.users.size()) std::abort();
   } catch (const avrec::Error& e) {
     CheckError(e);
   }
