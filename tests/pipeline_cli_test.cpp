@@ -671,6 +671,32 @@ TEST(RecommendCli, TheOutputsExtensionPicksItsFormat) {
                 dir / "p.jsonl"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("JSON Lines (its only format)"), std::string::npos) << r.err;
+  // evaluate and diff write one JSON object (--per-user JSON Lines), report an HTML page.
+  const std::string lists = dir / "l.jsonl", truth = dir / "truth.csv";
+  WriteFile(truth, "user_id,item_id\nu001,s0001\n");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> single = {
+      {{"evaluate", "--recs", lists, "--truth", truth, "--out", dir / "m.jsonl", "--per-user", dir / "u.json"},
+       "m.jsonl: evaluate writes one JSON object (its only format), though the name says jsonl"},
+      {{"evaluate", "--recs", lists, "--truth", truth, "--per-user", dir / "u.json"},
+       "u.json: evaluate --per-user writes JSON Lines (its only format), though the name says json"},
+      {{"diff", "--old", lists, "--new", lists, "--out", dir / "d.csv"},
+       "d.csv: diff writes one JSON object (its only format), though the name says csv"},
+      {{"report", "--recs", lists, "--reviews", kReviews, "--out", dir / "r.json"},
+       "r.json: report writes an HTML page (its only format), though the name says json"}};
+  for (const auto& [args, warning] : single) {
+    r = RunAvrec(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find(warning), std::string::npos) << r.err;
+  }
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"evaluate", "--recs", lists, "--truth", truth, "--out", dir / "m.json", "--per-user",
+                                 dir / "u.jsonl"},
+        std::vector<std::string>{"diff", "--old", lists, "--new", lists, "--out", dir / "d.json"},
+        std::vector<std::string>{"report", "--recs", lists, "--reviews", kReviews, "--out", dir / "r.html"}}) {
+    r = RunAvrec(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err.find("its only format"), std::string::npos) << r.err;
+  }
 }
 
 // A CSV or TSV list is often opened in a spreadsheet, which runs a cell

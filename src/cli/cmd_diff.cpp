@@ -28,6 +28,7 @@ void DiffCommand::Describe(OptionSet* s) {
 
 int RunDiff(const DiffCommand& o) {
   if (o.old_path.empty() || o.new_path.empty()) Fail(ExitCode::kUsage, "diff: give --old PATH and --new PATH");
+  if (!o.out.empty()) WarnIfNamedForAnotherFormat(o.out, "diff", SingleFormat::kJsonObject);
   const RecommendationLists a = ReadRecommendationLists(o.old_path), b = ReadRecommendationLists(o.new_path);
   const nlohmann::ordered_json report = DiffRecommendations(a, b, o.options);
   const auto& s = report["summary"];

@@ -515,6 +515,8 @@ int RunEvaluate(const EvaluateCommand& o) {
   }
   const std::vector<int> ks = o.ks.empty() ? std::vector<int>{10} : o.ks;
   CheckGateFields(o, ks);
+  if (!o.out.empty()) WarnIfNamedForAnotherFormat(o.out, "evaluate", SingleFormat::kJsonObject);
+  if (!o.per_user.empty()) WarnIfNamedForAnotherFormat(o.per_user, "evaluate --per-user");
   EvaluateReading read;
   ReadEvaluationInputs(o, &read);
   const EvaluationResult r = Evaluate(read.in, ks);

@@ -68,6 +68,7 @@ bool CheckManifest(const std::string& path, const nlohmann::json& m, const std::
 int RunReport(const ReportCommand& o) {
   const auto t0 = std::chrono::steady_clock::now();
   if (o.recs.empty() || o.out.empty()) Fail(ExitCode::kUsage, "report: give --recs PATH and --out PATH");
+  WarnIfNamedForAnotherFormat(o.out, "report", SingleFormat::kHtml);
   const PipelineConfig& c = o.config;
   const bool files = c.ReadsFiles();
   ReportInputs in;

@@ -163,9 +163,13 @@ struct RunFiles {
 // can be created where it is named (CheckOutputsCreatable).
 void CheckFiles(const RunFiles& files);
 
-// Warns, before any work, when an output that `verb` writes as JSON Lines
-// (its only format) is named for another: .csv, .tsv or .json.
-void WarnIfNamedForAnotherFormat(const std::string& path, const std::string& verb);
+// What an output with a single format holds.
+enum class SingleFormat { kJsonLines, kJsonObject, kHtml };
+// Warns, before any work, when an output that `verb` writes in `format`
+// (its only one) is named for another: .csv, .tsv, .json, .jsonl, .ndjson,
+// .html or .htm.
+void WarnIfNamedForAnotherFormat(const std::string& path, const std::string& verb,
+                                 SingleFormat format = SingleFormat::kJsonLines);
 RunFiles FilesOf(const ValidateCommand& c);
 RunFiles FilesOf(const IngestCommand& c);
 RunFiles FilesOf(const ForgetCommand& c);

@@ -89,11 +89,17 @@ void CheckFiles(const RunFiles& files) {
   CheckOutputsCreatable(files.inputs, outputs, files.creates_folders);
 }
 
-void WarnIfNamedForAnotherFormat(const std::string& path, const std::string& verb) {
+void WarnIfNamedForAnotherFormat(const std::string& path, const std::string& verb, SingleFormat format) {
   const std::string ext = DataExtension(path);
-  if (ext == "csv" || ext == "tsv" || ext == "json") {
-    spdlog::warn("{}: {} writes JSON Lines (its only format), though the name says {}", path, verb, ext);
-  }
+  const bool lines = ext == "jsonl" || ext == "ndjson", object = ext == "json", page = ext == "html" || ext == "htm";
+  const bool named_for_it = format == SingleFormat::kJsonLines    ? lines
+                            : format == SingleFormat::kJsonObject ? object
+                                                                  : page;
+  if (named_for_it || !(lines || object || page || ext == "csv" || ext == "tsv")) return;
+  const char* what = format == SingleFormat::kJsonLines    ? "JSON Lines"
+                     : format == SingleFormat::kJsonObject ? "one JSON object"
+                                                           : "an HTML page";
+  spdlog::warn("{}: {} writes {} (its only format), though the name says {}", path, verb, what, ext);
 }
 
 RunFiles FilesOf(const ValidateCommand& c) {
