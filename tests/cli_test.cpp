@@ -419,6 +419,25 @@ TEST(Cli, MillisecondTimestampsUnderOtherColumnNamesReadAsSeconds) {
                        "the accuracy metrics are null"),
             std::string::npos)
       << r.err;
+  EXPECT_EQ(r.err.find("have no rating"), std::string::npos) << r.err;
+  // Rows without a rating cannot pass the filter: counted, and a truth file
+  // without any (no rating column) is named as such, not as low ratings.
+  WriteFile(dir / "unrated.csv", "user_id,item_id\nu1,i1\nu1,i2\n");
+  r = RunAvrec({"evaluate", "--recs", dir / "r2.json", "--truth", dir / "unrated.csv", "--relevant-min-rating", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("unrated.csv: 2 of 2 truth rows have no rating, and --relevant-min-rating counts none of them "
+                       "relevant (no rating column? --map rating=COLUMN reads one)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("no user has a relevant held-out item (no truth row has a rating for --relevant-min-rating)"),
+            std::string::npos)
+      << r.err;
+  r = RunAvrec({"evaluate", "--recs", dir / "r2.json", "--truth", dir / "na.csv", "--relevant-min-rating", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("na.csv: 1 of 2 truth rows have no rating, and --relevant-min-rating counts none of them "
+                       "relevant\n"),
+            std::string::npos)
+      << r.err;
   // The grade scale: backwards is a usage error (it graded every rating as
   // 3 stars, and disliked@k went null); ratings beyond it are said to be.
   EXPECT_EQ(same.err.find("outside the grade scale"), std::string::npos) << same.err;

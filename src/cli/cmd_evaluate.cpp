@@ -373,8 +373,8 @@ struct EvaluateReading {
   EvaluationInputs in;
   std::unordered_map<std::string, std::vector<std::string>> baseline_recs;
   std::vector<TruthRow> truth;
-  int64_t truth_rows = 0, filtered = 0;
-  ItemMatrix vectors;  // in.item_vectors points here
+  int64_t truth_rows = 0, filtered = 0, unrated = 0;  // filtered: by --relevant-min-rating; unrated: of them
+  ItemMatrix vectors;                                 // in.item_vectors points here
 };
 
 void ReadEvaluationInputs(const EvaluateCommand& o, EvaluateReading* read) {
@@ -390,6 +390,7 @@ void ReadEvaluationInputs(const EvaluateCommand& o, EvaluateReading* read) {
     read->truth.push_back(r);
     if (o.min_rating && (!r.rating || *r.rating < *o.min_rating)) {
       ++read->filtered;
+      read->unrated += !r.rating;
       in.relevant[r.user];  // the user exists, but this row is not relevant
       return;
     }
@@ -499,9 +500,18 @@ void LogEvaluated(const EvaluateCommand& o, const EvaluateReading& read, const E
                    : "",
                read.truth_rows,
                read.filtered > 0 ? fmt::format(", {} below --relevant-min-rating", read.filtered) : "");
+  // A row without a rating cannot pass --relevant-min-rating: say so, or a
+  // truth file without ratings reads as one where every rating was low.
+  if (read.unrated > 0) {
+    spdlog::warn("{}: {} of {} truth rows have no rating, and --relevant-min-rating counts none of them relevant{}",
+                 o.truth, read.unrated, read.truth_rows,
+                 read.unrated == read.truth_rows ? " (no rating column? --map rating=COLUMN reads one)" : "");
+  }
   if (relevant_users == 0) {
     spdlog::warn("evaluate: no user has a relevant held-out item{}: the accuracy metrics are null",
-                 read.filtered > 0 ? " (every truth row is below --relevant-min-rating)" : "");
+                 read.filtered == 0                ? ""
+                 : read.unrated == read.truth_rows ? " (no truth row has a rating for --relevant-min-rating)"
+                                                   : " (every truth row is below --relevant-min-rating)");
   }
 }
 
