@@ -593,6 +593,12 @@ TEST(RecommendCli, CollaborativeAlgorithmsRankRatingsWithoutAnItemsFile) {
                 "item-knn", "--text-model", dir / "no_such_model", "--out", dir / "o.json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("text modality: skipped (no items file, so no item texts)"), std::string::npos) << r.err;
+  // recommend reads a file of ratings with or without --allow-empty-text,
+  // and says the flag has no effect there; ingest needs it (below).
+  EXPECT_NE(r.err.find("--allow-empty-text has no effect: recommend reads reviews without a text with or without it "
+                       "(they have no sentiment and weigh by their rating); validate and ingest need it"),
+            std::string::npos)
+      << r.err;
   for (const std::string algorithm : {"hybrid", "content", "sentiment-content"}) {
     r = RunAvrec({"recommend", "--reviews", dir / "ratings.csv", "--allow-empty-text", "--algorithm", algorithm,
                   "--out", dir / "content.json"});
@@ -613,6 +619,7 @@ TEST(RecommendCli, CollaborativeAlgorithmsRankRatingsWithoutAnItemsFile) {
   EXPECT_NE(r.err.find("--items needs --reviews PATH too (or give --workspace)"), std::string::npos) << r.err;
   r = RunAvrec({"ingest", "--workspace", dir / "ws.avrec", "--reviews", dir / "ratings.csv", "--allow-empty-text"});
   EXPECT_EQ(r.exit_code, 64) << r.err;
+  EXPECT_EQ(r.err.find("has no effect"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("ingest: the workspace has no items yet, so no review could name one: give --items PATH too"),
             std::string::npos)
       << r.err;

@@ -54,8 +54,12 @@ struct InputOptions {
   int64_t timestamp_units = 1;                        // what a numeric timestamp counts (--timestamp-unit)
 
   // `with_items`: also the item file and its schema options (score reads only
-  // reviews).
-  void Describe(OptionSet* set, bool with_items = true);
+  // reviews). `lenient_verb`: a verb that reads reviews without a text
+  // whether or not --allow-empty-text is given (profile, recommend, report:
+  // such a review has no sentiment and weighs by its rating), where the flag
+  // is then said to have no effect; empty where it decides (validate, ingest,
+  // run's ingest).
+  void Describe(OptionSet* set, bool with_items = true, const std::string& lenient_verb = "");
   // How the items file's columns are read: --items-map, --categorical,
   // --numeric, --tag-separator (for a verb that names its items file
   // itself: evaluate); `inert`, when set, says when they go unread.

@@ -6,8 +6,8 @@ namespace avrec::cli {
 
 namespace {
 
-void DescribeModelCommand(PipelineConfig* c, OptionSet* s) {
-  c->inputs.Describe(s);
+void DescribeModelCommand(PipelineConfig* c, OptionSet* s, const std::string& verb) {
+  c->inputs.Describe(s, /*with_items=*/true, verb);
   c->DescribeWorkspace(s, "Workspace with ingested reviews, items and sentiment (instead of --reviews/--items files)");
   c->DescribeModelInputs(s);
   c->DescribeThreads(s);
@@ -22,7 +22,7 @@ ModelInputs Load(const PipelineConfig& c, bool need_sentiment) {
 }  // namespace
 
 void ProfileCommand::Describe(OptionSet* s) {
-  DescribeModelCommand(&config, s);
+  DescribeModelCommand(&config, s, "profile");
   config.DescribeProfileOut(s, "--out,-o");
 }
 
@@ -38,7 +38,7 @@ int RunProfile(const ProfileCommand& o) {
 }
 
 void RecommendCommand::Describe(OptionSet* s) {
-  DescribeModelCommand(&config, s);
+  DescribeModelCommand(&config, s, "recommend");
   config.DescribeRecommend(s);
 }
 

@@ -14,7 +14,7 @@
 namespace avrec::cli {
 
 void ReportCommand::Describe(OptionSet* s) {
-  config.inputs.Describe(s);
+  config.inputs.Describe(s, /*with_items=*/true, "report");
   config.DescribeWorkspace(s, "Workspace with the reviews, items and sentiment (instead of --reviews/--items)").inert =
       [this] {
         return config.inputs.reviews.empty() && config.inputs.items.empty()

@@ -23,7 +23,7 @@ void DescribeReviewColumns(OptionSet* set, bool in_config, std::map<std::string,
                           Effect::kResults);
 }
 
-void InputOptions::Describe(OptionSet* set, bool with_items) {
+void InputOptions::Describe(OptionSet* set, bool with_items, const std::string& lenient_verb) {
   const Effect r = Effect::kResults;
   set->AddPath("--reviews", "reviews.path", &reviews,
                "Reviews file: CSV, TSV or JSON Lines, optionally .gz (columns user_id, item_id, text; optional "
@@ -36,9 +36,16 @@ void InputOptions::Describe(OptionSet* set, bool with_items) {
                  "reviews name");
     DescribeItemColumns(set);
     set->AddFlag(
-        "--allow-empty-text", "reviews.allow_empty_text", &allow_empty_text,
-        "Accept reviews whose text is empty, blank or absent (a file of ratings: no text column); they score neutral",
-        r);
+           "--allow-empty-text", "reviews.allow_empty_text", &allow_empty_text,
+           "Accept reviews whose text is empty, blank or absent (a file of ratings: no text column); they have no "
+           "sentiment",
+           r)
+        .inert = [lenient_verb] {
+      return lenient_verb.empty() ? std::string()
+                                  : lenient_verb +
+                                        " reads reviews without a text with or without it (they have no sentiment and "
+                                        "weigh by their rating); validate and ingest need it";
+    };
   }
   set->AddNumber("--max-errors", "max_errors", &max_errors, {0, 1e9}, "Print at most this many input problems");
   set->AddNumber("--max-record-bytes", "max_record_bytes", &max_record_bytes, {1024, 1e12},
