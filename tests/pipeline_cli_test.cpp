@@ -588,11 +588,20 @@ TEST(RecommendCli, CollaborativeAlgorithmsRankRatingsWithoutAnItemsFile) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(nlohmann::json::parse(r.out).contains("coverage@10")) << r.out;
   EXPECT_EQ(r.err.find("coverage@k: not computed"), std::string::npos) << r.err;
-  // The default text model is not loaded for items that have no text.
+  // A collaborative algorithm reads no item features: no text model is
+  // loaded (one that is not there does no harm), and --text-model is said
+  // to have no effect.
   r = RunAvrec({"recommend", "--reviews", dir / "ratings.csv", "--allow-empty-text", "--no-sentiment", "--algorithm",
                 "item-knn", "--text-model", dir / "no_such_model", "--out", dir / "o.json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("text modality: skipped (no items file, so no item texts)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("item features: not read (--algorithm item-knn reads no item features), so no item text is "
+                       "embedded"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("--text-model has no effect: it sets the item vectors, and --algorithm item-knn reads no item "
+                       "features"),
+            std::string::npos)
+      << r.err;
   // recommend reads a file of ratings with or without --allow-empty-text,
   // and says the flag has no effect there; ingest needs it (below).
   EXPECT_NE(r.err.find("--allow-empty-text has no effect: recommend reads reviews without a text with or without it "
@@ -624,6 +633,35 @@ TEST(RecommendCli, CollaborativeAlgorithmsRankRatingsWithoutAnItemsFile) {
             std::string::npos)
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "ws.avrec"));
+}
+
+// An algorithm that reads no item features embeds no item text (on
+// MovieLens, a third of an ease run's time went to it): the header names no
+// embedding model, and --text-model is said to have no effect. A content
+// algorithm, and a profile, embed as before.
+TEST(RecommendCli, CollaborativeRunsEmbedNoItemText) {
+  TempDir dir;
+  const auto header = [&](const std::string& path) {
+    return nlohmann::json::parse(ReadFile(path).substr(0, ReadFile(path).find('\n')))["header"];
+  };
+  auto r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--algorithm", "ease", "--no-sentiment",
+                     "--snippets", "first", "--out", dir / "ease.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("item features: not read (--algorithm ease reads no item features)"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("has no effect"), std::string::npos) << r.err;  // --text-model was not given
+  EXPECT_FALSE(header(dir / "ease.jsonl").contains("embedding_model"));
+  r = RunAvrec({"recommend", "--reviews", kReviews, "--items", kItems, "--algorithm", "content", "--snippets", "none",
+                "--out", dir / "content.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("text modality: 300 item texts embedded by all-minilm-l6-v2"), std::string::npos) << r.err;
+  EXPECT_EQ(header(dir / "content.jsonl")["embedding_model"]["name"], "all-minilm-l6-v2");
+  r = RunAvrec({"profile", "--reviews", kReviews, "--items", kItems, "--algorithm", "ease", "--no-sentiment", "--out",
+                dir / "p.jsonl"});
+  EXPECT_EQ(r.exit_code, 64) << r.err;  // profile has no --algorithm: its vectors are always over the features
+  r = RunAvrec({"profile", "--reviews", kReviews, "--items", kItems, "--no-sentiment", "--out", dir / "p.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("item texts embedded"), std::string::npos) << r.err;
 }
 
 // The output's extension picks its format unless --format says otherwise

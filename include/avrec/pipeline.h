@@ -139,6 +139,11 @@ struct PipelineConfig {
   // workspace (false); Error(kUsage) when neither is given, or --items
   // without --reviews. Called before any work.
   bool ReadsFiles() const;
+  // Why the run reads no item features, so that its item vectors are built
+  // without embedding item texts ("--algorithm ease reads no item
+  // features"); empty when it reads them: a content algorithm (content,
+  // sentiment-content, hybrid), or a profile written or read.
+  std::string WhyItemFeaturesUnread() const;
   // The hash of every option that changes the recommendations (their values,
   // list files by content): header.config_hash.
   std::string RecommendConfigHash() const;
@@ -249,8 +254,11 @@ SentimentResult ResolveSentiment(const std::vector<Review>& reviews, const std::
                                  const std::string& model_dir, const EncoderOptions& encoder, Workspace* ws);
 
 // Item vectors: features per docs/model.md, text embedded with the text
-// model (cached in `cache` when given).
-ItemVectors BuildItemVectors(const ItemTable& items, const ItemVectorOptions& options, int threads, Workspace* cache);
+// model (cached in `cache` when given). With `unread` (why the run reads no
+// item features: PipelineConfig::WhyItemFeaturesUnread), no text is
+// embedded and the features are not reported on.
+ItemVectors BuildItemVectors(const ItemTable& items, const ItemVectorOptions& options, int threads, Workspace* cache,
+                             const std::string& unread = "");
 
 // One profile per user of `reviews` (plus `extra_users`, cold). With
 // `from_file`, users found there take its vectors and cold-start flags (their

@@ -215,6 +215,17 @@ void PipelineConfig::DescribeRecommend(OptionSet* set) {
       .inert = [this] {
     return to_workspace ? "" : std::string("it prunes the lists --to-workspace stores, and no --to-workspace is given");
   };
+  // The item features' options (described before) do nothing where no item
+  // feature is read.
+  for (Option& opt : set->options()) {
+    if (opt.Name() != "--text-model" && opt.Name() != "--modality-weight" && opt.Name() != "--embedding-cache") {
+      continue;
+    }
+    opt.inert = [this] {
+      const std::string why = WhyItemFeaturesUnread();
+      return why.empty() ? why : "it sets the item vectors, and " + why;
+    };
+  }
   // The profile's sentiment switches (described before) do nothing under an
   // algorithm that reads no sentiment.
   for (Option& opt : set->options()) {
@@ -246,6 +257,11 @@ void PipelineConfig::Describe(OptionSet* set) {
   DescribeProfileOut(set, "--profile-out");
   DescribeRecommend(set);
   DescribeManifest(set);
+}
+
+std::string PipelineConfig::WhyItemFeaturesUnread() const {
+  if (AlgorithmUsesContent(recommend.algorithm) || !profile_out.empty() || !profiles_in.empty()) return "";
+  return std::string("--algorithm ") + AlgorithmName(recommend.algorithm) + " reads no item features";
 }
 
 bool PipelineConfig::ReadsFiles() const {

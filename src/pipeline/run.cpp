@@ -142,10 +142,12 @@ ModelInputs LoadModelInputs(const PipelineConfig& c, bool need_sentiment, Proble
     in.has_sentiment = true;
   }
   std::unique_ptr<Workspace> cache;
-  if (!ws && !c.item_vectors.embedding_cache.empty() && c.item_vectors.text_model != "none" && Cluster::Get().root()) {
+  const std::string unread = c.WhyItemFeaturesUnread();
+  if (!ws && !c.item_vectors.embedding_cache.empty() && c.item_vectors.text_model != "none" && unread.empty() &&
+      Cluster::Get().root()) {
     cache = Workspace::Open(c.item_vectors.embedding_cache, /*create=*/true);
   }
-  in.items = BuildItemVectors(in.data.item_table, c.item_vectors, c.threads, ws ? ws.get() : cache.get());
+  in.items = BuildItemVectors(in.data.item_table, c.item_vectors, c.threads, ws ? ws.get() : cache.get(), unread);
   return in;
 }
 
@@ -193,7 +195,7 @@ PipelineReport RunPipeline(const PipelineConfig& c) {
   rep.sentiment = in.sentiment.stats;
 
   InfoEvent("stage_start", {{"stage", "profile"}}, "stage 3/4: profile");
-  in.items = BuildItemVectors(in.data.item_table, c.item_vectors, c.threads, ws.get());
+  in.items = BuildItemVectors(in.data.item_table, c.item_vectors, c.threads, ws.get(), c.WhyItemFeaturesUnread());
   if (!c.profile_out.empty() && cluster.root()) {
     MakeParentDirs(c.profile_out);
     rep.profiles = ProfileStage(c, in);

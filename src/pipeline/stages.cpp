@@ -566,9 +566,15 @@ SentimentResult ResolveSentiment(const std::vector<Review>& reviews, const std::
   return now;
 }
 
-ItemVectors BuildItemVectors(const ItemTable& items, const ItemVectorOptions& o, int threads, Workspace* cache) {
+ItemVectors BuildItemVectors(const ItemTable& items, const ItemVectorOptions& o, int threads, Workspace* cache,
+                             const std::string& unread) {
   o.Validate();
   ItemVectors v;
+  if (!unread.empty()) {
+    spdlog::info("item features: not read ({}), so no item text is embedded", unread);
+    v.matrix = BuildItemMatrix(items, o.features, nullptr);
+    return v;
+  }
   RowMatrix text;
   const RowMatrix* text_ptr = nullptr;
   if (items.from_reviews) {
