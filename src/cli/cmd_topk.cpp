@@ -60,8 +60,9 @@ void AddRow(const std::string& path, int64_t line, std::string_view id, const st
     if (norm == 0) return problem("zero vector: cosine similarity is undefined");
     size_t bad = 0;
     if (Trim(id).empty()) return problem("empty id");
-    if (!IsValidUtf8(id, &bad))
+    if (!IsValidUtf8(id, &bad)) {
       return problem("id: invalid UTF-8 at byte " + std::to_string(bad + 1) + " of the field");
+    }
     return true;
   }();
   if (!ok) return;

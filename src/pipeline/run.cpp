@@ -37,10 +37,6 @@ void RequireReviews(const Dataset& d, const std::string& source) {
        ": no reviews, so no user to rank for (an empty or header-only file?); nothing was written");
 }
 
-}  // namespace
-
-namespace {
-
 // Whether `field` names a column of ids ("user_id", "item_id", "review_id",
 // "id", "userId", ...): the header line of a one-column table.
 bool IsIdColumnName(std::string_view field) {
@@ -67,8 +63,9 @@ std::vector<std::string> ReadIdList(const std::string& path) {
            ": a file of ids holds one id per line, not ", kind, " (", keep, ")");
     };
     // A table where a list belongs would make every line an id no one has.
-    if (id.find('\t') != std::string_view::npos)
+    if (id.find('\t') != std::string_view::npos) {
       not_a_list("holds a tab", "a table", "`cut -f1` keeps the first column");
+    }
     if (id.front() == '{' && id.back() == '}') {
       not_a_list("is a JSON object", "JSON Lines", "`jq -r .user_id FILE` lists their user ids");
     }
